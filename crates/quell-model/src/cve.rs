@@ -1,0 +1,197 @@
+//! The vulnerabilities quell classifies, and which Log4j versions each affects.
+//!
+//! The affected ranges are Apache's, with 2.0-beta9 as the lower bound for all four 2.x CVEs
+//! (releases before it have no `JndiLookup`; Apache's own page is inconsistent about the lower bound
+//! of the last two). Each 2.x CVE is fixed on three release lines: 2.3.x (Java 6), 2.12.x (Java 7)
+//! and the main line.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::Version;
+
+/// A CVE that quell classifies copies for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Cve {
+    /// Log4Shell: JNDI lookup remote code execution (CVSS 10.0).
+    #[serde(rename = "CVE-2021-44228")]
+    Cve2021_44228,
+    /// Thread Context lookup RCE in non-default patterns (CVSS 9.0).
+    #[serde(rename = "CVE-2021-45046")]
+    Cve2021_45046,
+    /// Uncontrolled recursion in lookups: denial of service (CVSS 5.9).
+    #[serde(rename = "CVE-2021-45105")]
+    Cve2021_45105,
+    /// JDBC appender with a JNDI data source from an attacker-controlled configuration (CVSS 6.6).
+    #[serde(rename = "CVE-2021-44832")]
+    Cve2021_44832,
+    /// Log4j 1.x JMSAppender JNDI (CVSS 8.1).
+    #[serde(rename = "CVE-2021-4104")]
+    Cve2021_4104,
+    /// Log4j 1.x SocketServer deserialisation (CVSS 9.8).
+    #[serde(rename = "CVE-2019-17571")]
+    Cve2019_17571,
+    /// Log4j 1.x JMSSink deserialisation (CVSS 8.8).
+    #[serde(rename = "CVE-2022-23302")]
+    Cve2022_23302,
+    /// Log4j 1.x JDBCAppender SQL injection (CVSS 9.8).
+    #[serde(rename = "CVE-2022-23305")]
+    Cve2022_23305,
+    /// Log4j 1.x Chainsaw deserialisation (CVSS 9.8).
+    #[serde(rename = "CVE-2022-23307")]
+    Cve2022_23307,
+}
+
+/// The four Log4j 2.x core CVEs, in the order reports list them.
+pub const LOG4J2_CVES: [Cve; 4] =
+    [Cve::Cve2021_44228, Cve::Cve2021_45046, Cve::Cve2021_45105, Cve::Cve2021_44832];
+
+/// The Log4j 1.x CVEs, in the order reports list them.
+pub const LOG4J1_CVES: [Cve; 5] = [
+    Cve::Cve2021_4104,
+    Cve::Cve2019_17571,
+    Cve::Cve2022_23302,
+    Cve::Cve2022_23305,
+    Cve::Cve2022_23307,
+];
+
+/// The first Log4j 2.x release with a JNDI lookup: the lower bound of every 2.x CVE.
+pub fn first_affected_2x() -> Version {
+    "2.0-beta9".parse().unwrap_or_else(|_| Version::new(2, 0, 0))
+}
+
+impl Cve {
+    /// The identifier as written in advisories, e.g. `CVE-2021-44228`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Cve::Cve2021_44228 => "CVE-2021-44228",
+            Cve::Cve2021_45046 => "CVE-2021-45046",
+            Cve::Cve2021_45105 => "CVE-2021-45105",
+            Cve::Cve2021_44832 => "CVE-2021-44832",
+            Cve::Cve2021_4104 => "CVE-2021-4104",
+            Cve::Cve2019_17571 => "CVE-2019-17571",
+            Cve::Cve2022_23302 => "CVE-2022-23302",
+            Cve::Cve2022_23305 => "CVE-2022-23305",
+            Cve::Cve2022_23307 => "CVE-2022-23307",
+        }
+    }
+
+    /// The CVSS v3 base score published for the CVE.
+    pub fn cvss(self) -> f32 {
+        match self {
+            Cve::Cve2021_44228 => 10.0,
+            Cve::Cve2021_45046 => 9.0,
+            Cve::Cve2021_45105 => 5.9,
+            Cve::Cve2021_44832 => 6.6,
+            Cve::Cve2021_4104 => 8.1,
+            Cve::Cve2019_17571 => 9.8,
+            Cve::Cve2022_23302 => 8.8,
+            Cve::Cve2022_23305 => 9.8,
+            Cve::Cve2022_23307 => 9.8,
+        }
+    }
+
+    /// The fixed releases of a 2.x CVE: (2.3.x line, 2.12.x line, main line). `None` for 1.x CVEs,
+    /// which were never fixed in 1.x.
+    pub fn fixed_in(self) -> Option<[Version; 3]> {
+        let (a, b, c) = match self {
+            Cve::Cve2021_44228 => ((2, 3, 1), (2, 12, 2), (2, 15, 0)),
+            Cve::Cve2021_45046 => ((2, 3, 1), (2, 12, 2), (2, 16, 0)),
+            Cve::Cve2021_45105 => ((2, 3, 1), (2, 12, 3), (2, 17, 0)),
+            Cve::Cve2021_44832 => ((2, 3, 2), (2, 12, 4), (2, 17, 1)),
+            _ => return None,
+        };
+        let v = |(x, y, z)| Version::new(x, y, z);
+        Some([v(a), v(b), v(c)])
+    }
+
+    /// Whether a log4j-core 2.x release of this version is affected by this CVE (ignoring any
+    /// mitigation). Always false for 1.x CVEs, which are decided by class presence instead.
+    pub fn affects_log4j2(self, version: &Version) -> bool {
+        let Some([fix_2_3, fix_2_12, fix_main]) = self.fixed_in() else {
+            return false;
+        };
+        if *version < first_affected_2x() || version.major != 2 {
+            return false;
+        }
+        let line_fix = match version.minor {
+            3 => Some(fix_2_3),
+            12 => Some(fix_2_12),
+            _ => None,
+        };
+        match line_fix {
+            Some(fix) if *version >= fix => false,
+            _ => *version < fix_main,
+        }
+    }
+}
+
+impl fmt::Display for Cve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// A copy's verdict for one CVE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CveStatus {
+    /// The vulnerable code is present and reachable as shipped.
+    Affected,
+    /// The version is affected but the vulnerable class was removed (JndiLookup deleted). Only for
+    /// CVE-2021-44228 and CVE-2021-45046, and never for releases before 2.0-beta9.
+    Mitigated,
+    /// The version or the shipped classes are not affected.
+    NotAffected,
+}
+
+impl fmt::Display for CveStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CveStatus::Affected => "affected",
+            CveStatus::Mitigated => "mitigated",
+            CveStatus::NotAffected => "not_affected",
+        })
+    }
+}
+
+/// One CVE and a copy's verdict for it, as it appears in a finding's `cves` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CveVerdict {
+    pub id: Cve,
+    pub status: CveStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn affected(cve: Cve, v: &str) -> bool {
+        cve.affects_log4j2(&v.parse().expect("version"))
+    }
+
+    #[test]
+    fn backport_lines_are_fixed_where_apache_says() {
+        assert!(affected(Cve::Cve2021_44228, "2.0-beta9"));
+        assert!(!affected(Cve::Cve2021_44228, "2.0-beta8"));
+        assert!(affected(Cve::Cve2021_44228, "2.3"));
+        assert!(!affected(Cve::Cve2021_44228, "2.3.1"));
+        assert!(affected(Cve::Cve2021_44228, "2.12.1"));
+        assert!(!affected(Cve::Cve2021_44228, "2.12.2"));
+        assert!(affected(Cve::Cve2021_45105, "2.12.2"));
+        assert!(!affected(Cve::Cve2021_45105, "2.12.3"));
+        assert!(affected(Cve::Cve2021_44832, "2.3.1"));
+        assert!(!affected(Cve::Cve2021_44832, "2.3.2"));
+        assert!(affected(Cve::Cve2021_44832, "2.17.0"));
+        assert!(!affected(Cve::Cve2021_44832, "2.17.1"));
+        assert!(!affected(Cve::Cve2021_44832, "2.20.0"));
+        assert!(!affected(Cve::Cve2021_4104, "2.14.1"));
+    }
+
+    #[test]
+    fn serialises_as_the_cve_id() {
+        let json = serde_json::to_string(&Cve::Cve2021_44228).expect("serialise");
+        assert_eq!(json, "\"CVE-2021-44228\"");
+        assert_eq!(serde_json::to_string(&CveStatus::NotAffected).expect("s"), "\"not_affected\"");
+    }
+}

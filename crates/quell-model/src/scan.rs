@@ -1,0 +1,142 @@
+//! Scan report records: one JSON object per line, tagged by `kind`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Cve, CveStatus, CveVerdict};
+
+/// Which library a finding is a copy of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Component {
+    /// Apache Log4j 2.x core (`org.apache.logging.log4j:log4j-core`).
+    #[serde(rename = "log4j-core")]
+    Log4jCore,
+    /// Apache Log4j 1.x (`log4j:log4j`), end of life.
+    #[serde(rename = "log4j")]
+    Log4j1,
+    /// reload4j (`ch.qos.reload4j:reload4j`), the maintained fork of 1.2.17 with the CVEs fixed.
+    #[serde(rename = "reload4j")]
+    Reload4j,
+}
+
+impl Component {
+    /// The name used in reports (`log4j-core`, `log4j`, `reload4j`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Log4jCore => "log4j-core",
+            Component::Log4j1 => "log4j",
+            Component::Reload4j => "reload4j",
+        }
+    }
+
+    /// The Maven group of the component, for package URLs.
+    pub fn maven_group(self) -> &'static str {
+        match self {
+            Component::Log4jCore => "org.apache.logging.log4j",
+            Component::Log4j1 => "log4j",
+            Component::Reload4j => "ch.qos.reload4j",
+        }
+    }
+}
+
+/// How strongly a copy is proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// The library's own class files were found and read.
+    Confirmed,
+    /// Only metadata (pom.properties, manifest) declares the library; its classes were not found
+    /// by name (obfuscated, or a sources jar).
+    Declared,
+}
+
+/// One copy of a library, wherever it was found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The path chain from the file on disk to the copy: the outer file first, then each nested
+    /// archive entry. For an exploded class directory, the directory that holds the copy.
+    pub path: Vec<String>,
+    pub component: Component,
+    /// The exact version, when the evidence pins one.
+    pub version: Option<String>,
+    /// The range of possible versions (`2.1..2.14.1`), when no exact version is known.
+    pub version_range: Option<String>,
+    pub confidence: Confidence,
+    /// What the verdict rests on, strongest first: `class:<entry>`, `pom.properties:<version>`,
+    /// `manifest:<version>`, and notes such as `conflict:...` when metadata disagrees with classes.
+    pub evidence: Vec<String>,
+    /// Mitigations found in the copy (`jndi_lookup_removed`).
+    pub mitigations: Vec<String>,
+    pub cves: Vec<CveVerdict>,
+}
+
+impl Finding {
+    /// Whether any CVE verdict of this copy is `affected`.
+    pub fn is_affected(&self) -> bool {
+        self.cves.iter().any(|c| c.status == CveStatus::Affected)
+    }
+
+    /// The verdict for one CVE, if the finding lists it.
+    pub fn status(&self, cve: Cve) -> Option<CveStatus> {
+        self.cves.iter().find(|c| c.id == cve).map(|c| c.status)
+    }
+}
+
+/// A file or entry that could not be read completely. The scan goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanError {
+    pub path: Vec<String>,
+    pub message: String,
+}
+
+/// Totals for a whole scan, printed last.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    /// Regular files visited on disk.
+    pub files: u64,
+    /// Archives opened, nested ones included.
+    pub archives: u64,
+    /// Bytes of the files visited on disk.
+    pub bytes: u64,
+    pub findings: u64,
+    /// Findings with at least one `affected` verdict.
+    pub affected: u64,
+    pub errors: u64,
+    pub elapsed_ms: u64,
+}
+
+/// One line of a scan report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ScanRecord {
+    Finding(Finding),
+    Error(ScanError),
+    Summary(ScanSummary),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_serialises_with_the_contract_field_names() {
+        let finding = Finding {
+            path: vec!["/srv/app.ear".into(), "lib/log4j-core-2.14.1.jar".into()],
+            component: Component::Log4jCore,
+            version: Some("2.14.1".into()),
+            version_range: None,
+            confidence: Confidence::Confirmed,
+            evidence: vec!["pom.properties:2.14.1".into()],
+            mitigations: vec![],
+            cves: vec![CveVerdict { id: Cve::Cve2021_44228, status: CveStatus::Affected }],
+        };
+        let json = serde_json::to_value(ScanRecord::Finding(finding.clone())).expect("serialise");
+        assert_eq!(json["kind"], "finding");
+        assert_eq!(json["component"], "log4j-core");
+        assert_eq!(json["confidence"], "confirmed");
+        assert_eq!(json["version_range"], serde_json::Value::Null);
+        assert_eq!(json["cves"][0]["id"], "CVE-2021-44228");
+        assert_eq!(json["cves"][0]["status"], "affected");
+        let back: ScanRecord = serde_json::from_value(json).expect("read back");
+        assert_eq!(back, ScanRecord::Finding(finding));
+    }
+}
