@@ -1,0 +1,530 @@
+//! The archive reader: opens one top-level file and every archive nested inside it, hands the
+//! interesting entries of each container to the classifier, and reports what it finds.
+//!
+//! Invariants:
+//! - Only what classification needs is read: the central directory of a zip, the few evidence
+//!   entries named by [`crate::classify::interest`], and nested archives. Unrelated entries are
+//!   never inflated (tar streams are read past, as the format requires).
+//! - Every byte inflated counts against one budget per top-level file, and nesting depth, entry
+//!   counts and wall-clock time are bounded ([`crate::Limits`]). Hitting a limit is an error record.
+//! - Nested archives larger than [`crate::Limits::in_memory_archive_bytes`] are spilled to an
+//!   anonymous temporary file, so memory use does not grow with the input.
+//! - One bad entry or archive is reported and the scan of the rest goes on.
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
+use std::time::Instant;
+
+use quell_io::{Compression, read_up_to};
+
+use crate::classify::{self, EvidenceEntry, Interest};
+use crate::{Limits, Reporter};
+
+/// Bytes read from the start of a file or entry to recognise its format.
+const HEAD_LEN: usize = 512;
+
+/// File name extensions of the zip family (checked case-insensitively). A file with one of these
+/// that is not a readable zip is reported as corrupt; other files are recognised by content only.
+pub const ZIP_EXTENSIONS: &[&str] = &[
+    "jar", "war", "ear", "zip", "aar", "jmod", "sar", "par", "rar", "nar", "kar", "hpi", "jpi", "apk",
+];
+/// Extensions of nested entries that are opened as possible archives (besides the zip family).
+const STREAM_EXTENSIONS: &[&str] = &["tar", "tgz", "gz", "tbz", "tbz2", "bz2", "txz", "xz", "zst", "tzst"];
+/// Extensions of nested entries known not to be archives: these are never inflated to be sniffed.
+const NOT_ARCHIVE_EXTENSIONS: &[&str] = &[
+    "class", "esclazz", "classdata", "java", "kt", "scala", "groovy", "properties", "xml", "xsd",
+    "dtd", "xsl", "xslt", "html", "htm", "txt", "md", "mf", "sf", "rsa", "dsa", "ec", "png", "gif",
+    "jpg", "jpeg", "svg", "ico", "bmp", "css", "js", "map", "json", "yml", "yaml", "toml", "ini",
+    "kotlin_module", "tld", "jsp", "vm", "ftl", "sql", "csv", "list", "idx", "so", "dll", "dylib",
+    "jnilib", "ttf", "woff", "woff2", "eot", "pom", "conf", "cfg", "sh", "bat", "cmd", "py", "rb",
+    "proto", "handlers", "schemas", "factories", "imports", "license", "notice", "mp3", "wav",
+];
+
+/// How a file or entry will be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// Starts with a zip signature.
+    Zip,
+    /// May be a zip behind prepended data (launcher script, jmod header) or renamed: try the end
+    /// of central directory record; `expected` says whether failure is worth an error record.
+    MaybeZip { expected: bool },
+    Compressed(Compression),
+    Tar,
+    Other,
+}
+
+fn extension(name: &str) -> Option<String> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).filter(|e| !e.is_empty())
+}
+
+fn has_zip_extension(name: &str) -> bool {
+    extension(name).is_some_and(|ext| ZIP_EXTENSIONS.contains(&ext.as_str()))
+}
+
+fn is_tar_header(head: &[u8]) -> bool {
+    head.len() >= 263 && &head[257..262] == b"ustar"
+}
+
+fn detect(head: &[u8], name: &str) -> Format {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") || head.starts_with(b"PK\x07\x08") {
+        return Format::Zip;
+    }
+    let compression = Compression::sniff(head);
+    if compression != Compression::None {
+        return Format::Compressed(compression);
+    }
+    if is_tar_header(head) {
+        return Format::Tar;
+    }
+    let expected = has_zip_extension(name);
+    // Prepended data we know of: launcher scripts, jmod's "JM\1\0" header, Windows executables.
+    if expected || head.starts_with(b"#!") || head.starts_with(b"JM\x01\x00") || head.starts_with(b"MZ") {
+        return Format::MaybeZip { expected };
+    }
+    Format::Other
+}
+
+/// Whether a nested entry should be opened as a possible archive, judged from its name.
+#[derive(Debug, PartialEq, Eq)]
+enum NestedHint {
+    /// A known archive extension: open it.
+    Archive,
+    /// Unknown or no extension: read its first bytes to decide.
+    Sniff,
+    No,
+}
+
+fn nested_hint(name: &str) -> NestedHint {
+    match extension(name) {
+        Some(ext) if ZIP_EXTENSIONS.contains(&ext.as_str()) || STREAM_EXTENSIONS.contains(&ext.as_str()) => {
+            NestedHint::Archive
+        }
+        Some(ext) if NOT_ARCHIVE_EXTENSIONS.contains(&ext.as_str()) => NestedHint::No,
+        // A dotted class-like name (`a.b.C`) is usually a resource, but the bytes decide.
+        _ => NestedHint::Sniff,
+    }
+}
+
+/// Why the scan of a top-level file stopped early.
+#[derive(Debug)]
+pub(crate) struct Abort(pub String);
+
+/// A nested archive's bytes: in memory when small, in an anonymous temporary file when large.
+enum Blob {
+    Memory(Vec<u8>),
+    Spilled(File),
+}
+
+/// Counts inflated bytes against the per-file budget and fails once it is spent.
+struct BudgetReader<'a, R> {
+    inner: R,
+    scan: &'a FileScan<'a>,
+}
+
+impl<R: Read> Read for BudgetReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let remaining = self.scan.budget.get();
+        if remaining == 0 && !buf.is_empty() {
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.scan.budget_spent.set(true);
+            return Err(io::Error::other(format!(
+                "inflated more than {} bytes (limit --max-inflated-bytes)",
+                self.scan.limits.max_inflated_bytes
+            )));
+        }
+        let max = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.scan.budget.set(remaining - n as u64);
+        Ok(n)
+    }
+}
+
+/// The state of the scan of one top-level file.
+pub(crate) struct FileScan<'a> {
+    limits: &'a Limits,
+    reporter: &'a Reporter<'a>,
+    budget: Cell<u64>,
+    budget_spent: Cell<bool>,
+    deadline: Instant,
+}
+
+type Flow = Result<(), Abort>;
+
+impl<'a> FileScan<'a> {
+    pub(crate) fn new(limits: &'a Limits, reporter: &'a Reporter<'a>) -> Self {
+        FileScan {
+            limits,
+            reporter,
+            budget: Cell::new(limits.max_inflated_bytes),
+            budget_spent: Cell::new(false),
+            deadline: Instant::now() + limits.max_time_per_file,
+        }
+    }
+
+    fn check(&self) -> Flow {
+        if self.budget_spent.get() {
+            return Err(Abort(format!(
+                "stopped: inflated more than {} bytes from this file (limit --max-inflated-bytes)",
+                self.limits.max_inflated_bytes
+            )));
+        }
+        if Instant::now() > self.deadline {
+            return Err(Abort(format!(
+                "stopped: scanning this file took longer than {} s (limit --max-time-per-file)",
+                self.limits.max_time_per_file.as_secs()
+            )));
+        }
+        Ok(())
+    }
+
+    fn error(&self, chain: &[String], message: impl Into<String>) {
+        self.reporter.error(chain.to_vec(), message.into());
+    }
+
+    /// Scans a top-level file. Returns the abort reason if a limit stopped it early.
+    pub(crate) fn scan_top(&self, file: File, display: &str) -> Option<Abort> {
+        let mut chain = vec![display.to_string()];
+        self.scan_seekable(file, &mut chain, 0, display).err()
+    }
+
+    /// Scans bytes with random access: a file on disk, a nested archive in memory or spilled.
+    fn scan_seekable<R: Read + Seek>(&self, mut source: R, chain: &mut Vec<String>, depth: usize, name: &str) -> Flow {
+        let mut head = [0u8; HEAD_LEN];
+        let n = match source.seek(SeekFrom::Start(0)).and_then(|_| read_up_to(&mut source, &mut head)) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(chain, format!("cannot read: {e}"));
+                return Ok(());
+            }
+        };
+        let format = detect(&head[..n], name);
+        if format == Format::Other {
+            return Ok(());
+        }
+        if depth > self.limits.max_depth {
+            self.error(chain, format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth));
+            return Ok(());
+        }
+        if let Err(e) = source.seek(SeekFrom::Start(0)) {
+            self.error(chain, format!("cannot read: {e}"));
+            return Ok(());
+        }
+        match format {
+            Format::Zip => self.scan_zip(source, chain, depth, true),
+            Format::MaybeZip { expected } => self.scan_zip(source, chain, depth, expected),
+            Format::Tar => self.scan_tar(source, chain, depth),
+            Format::Compressed(c) => match quell_io::decompress(c, source) {
+                Ok(stream) => self.scan_stream(stream, chain, depth, c),
+                Err(e) => {
+                    self.error(chain, format!("cannot open {} stream: {e}", c.name()));
+                    Ok(())
+                }
+            },
+            Format::Other => Ok(()),
+        }
+    }
+
+    /// Scans a decompressed stream: a tar inside it is read as a stream, anything else that is an
+    /// archive is materialised first.
+    fn scan_stream(&self, stream: Box<dyn Read + '_>, chain: &mut Vec<String>, depth: usize, c: Compression) -> Flow {
+        let mut stream = BudgetReader { inner: stream, scan: self };
+        let mut head = vec![0u8; HEAD_LEN];
+        let n = match read_up_to(&mut stream, &mut head) {
+            Ok(n) => n,
+            Err(e) => {
+                self.check()?;
+                self.error(chain, format!("corrupt {} stream: {e}", c.name()));
+                return Ok(());
+            }
+        };
+        head.truncate(n);
+        if is_tar_header(&head) {
+            self.reporter.archive();
+            return self.scan_tar_stream(Cursor::new(head).chain(stream), chain, depth);
+        }
+        let format = detect(&head, "");
+        if matches!(format, Format::Other) {
+            return Ok(());
+        }
+        let blob = match self.materialize(head, &mut stream) {
+            Ok(blob) => blob,
+            Err(e) => {
+                self.check()?;
+                self.error(chain, format!("corrupt {} stream: {e}", c.name()));
+                return Ok(());
+            }
+        };
+        self.scan_blob(blob, chain, depth, "")
+    }
+
+    fn scan_blob(&self, blob: Blob, chain: &mut Vec<String>, depth: usize, name: &str) -> Flow {
+        match blob {
+            Blob::Memory(bytes) => self.scan_seekable(Cursor::new(bytes), chain, depth, name),
+            Blob::Spilled(file) => self.scan_seekable(file, chain, depth, name),
+        }
+    }
+
+    /// Reads a nested archive (its first bytes already read into `head`) into memory, or into an
+    /// anonymous temporary file once it grows past the in-memory threshold.
+    fn materialize(&self, head: Vec<u8>, rest: &mut dyn Read) -> io::Result<Blob> {
+        let threshold = self.limits.in_memory_archive_bytes;
+        let mut bytes = head;
+        let already = bytes.len() as u64;
+        rest.take(threshold.saturating_sub(already) + 1).read_to_end(&mut bytes)?;
+        if (bytes.len() as u64) <= threshold {
+            return Ok(Blob::Memory(bytes));
+        }
+        let mut file = tempfile::tempfile()?;
+        file.write_all(&bytes)?;
+        drop(bytes);
+        io::copy(rest, &mut file)?;
+        file.flush()?;
+        Ok(Blob::Spilled(file))
+    }
+
+    fn read_evidence(&self, reader: &mut dyn Read) -> io::Result<Option<Vec<u8>>> {
+        let mut bytes = Vec::new();
+        reader.take(self.limits.max_evidence_bytes + 1).read_to_end(&mut bytes)?;
+        Ok(((bytes.len() as u64) <= self.limits.max_evidence_bytes).then_some(bytes))
+    }
+
+    fn emit(&self, chain: &[String], entries: &[EvidenceEntry]) {
+        if entries.is_empty() {
+            return;
+        }
+        for copy in classify::classify(entries) {
+            self.reporter.finding(chain.to_vec(), copy);
+        }
+    }
+
+    fn scan_zip<R: Read + Seek>(&self, source: R, chain: &mut Vec<String>, depth: usize, expected: bool) -> Flow {
+        let mut zip = match zip::ZipArchive::new(source) {
+            Ok(zip) => zip,
+            Err(e) => {
+                if expected {
+                    self.error(chain, format!("corrupt zip archive: {e}"));
+                }
+                return Ok(());
+            }
+        };
+        self.reporter.archive();
+        if zip.len() > self.limits.max_entries {
+            self.error(chain, format!(
+                "not opened: {} entries, more than {} (limit --max-entries)",
+                zip.len(),
+                self.limits.max_entries
+            ));
+            return Ok(());
+        }
+        if zip.has_duplicate_names() {
+            self.error(chain, "duplicate entry names in the central directory: only the last of each name was read");
+        }
+        let mut evidence = Vec::new();
+        for index in 0..zip.len() {
+            self.check()?;
+            let (name, is_dir, encrypted) = match zip.by_index_data(index) {
+                Ok(entry) => (String::from_utf8_lossy(entry.name_raw()).into_owned(), entry.is_dir(), entry.encrypted()),
+                Err(e) => {
+                    self.error(chain, format!("corrupt central directory entry #{index}: {e}"));
+                    continue;
+                }
+            };
+            if is_dir {
+                continue;
+            }
+            let interest = classify::interest(&name);
+            let hint = nested_hint(&name);
+            if interest.is_none() && hint == NestedHint::No {
+                continue;
+            }
+            if encrypted {
+                chain.push(name);
+                self.error(chain, "encrypted entry: not read");
+                chain.pop();
+                continue;
+            }
+            let mut entry = match zip.by_index(index) {
+                Ok(entry) => BudgetReader { inner: entry, scan: self },
+                Err(e) => {
+                    chain.push(name);
+                    self.error(chain, format!("cannot read entry: {e}"));
+                    chain.pop();
+                    continue;
+                }
+            };
+            if let Some(interest) = interest {
+                let bytes = if interest.needs_bytes() {
+                    match self.read_evidence(&mut entry) {
+                        Ok(bytes) => bytes,
+                        Err(e) => {
+                            self.check()?;
+                            chain.push(name.clone());
+                            self.error(chain, format!("corrupt entry: {e}"));
+                            chain.pop();
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+                evidence.push(EvidenceEntry { name, bytes });
+                continue;
+            }
+            chain.push(name);
+            let result = self.scan_nested(&mut entry, chain, depth, hint == NestedHint::Archive);
+            chain.pop();
+            result?;
+        }
+        self.emit(chain, &evidence);
+        Ok(())
+    }
+
+    /// Reads a nested entry's first bytes and, if it is an archive, the rest, then scans it.
+    /// `chain` already ends with the entry's name.
+    fn scan_nested(&self, entry: &mut dyn Read, chain: &mut Vec<String>, depth: usize, named_archive: bool) -> Flow {
+        let mut head = vec![0u8; HEAD_LEN];
+        let n = match read_up_to(entry, &mut head) {
+            Ok(n) => n,
+            Err(e) => {
+                self.check()?;
+                self.error(chain, format!("corrupt entry: {e}"));
+                return Ok(());
+            }
+        };
+        head.truncate(n);
+        let name = chain.last().cloned().unwrap_or_default();
+        let format = detect(&head, &name);
+        if format == Format::Other {
+            return Ok(());
+        }
+        if matches!(format, Format::MaybeZip { expected: false }) && !named_archive {
+            return Ok(());
+        }
+        if depth + 1 > self.limits.max_depth {
+            self.error(chain, format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth));
+            return Ok(());
+        }
+        // A tar (plain or compressed) is read as a stream; everything else needs random access.
+        if format == Format::Tar {
+            self.reporter.archive();
+            return self.scan_tar_stream(Cursor::new(head).chain(entry), chain, depth + 1);
+        }
+        if let Format::Compressed(c) = format {
+            return match quell_io::decompress(c, Cursor::new(head).chain(entry)) {
+                Ok(stream) => self.scan_stream(stream, chain, depth + 1, c),
+                Err(e) => {
+                    self.error(chain, format!("cannot open {} stream: {e}", c.name()));
+                    Ok(())
+                }
+            };
+        }
+        match self.materialize(head, entry) {
+            Ok(blob) => self.scan_blob(blob, chain, depth + 1, &name),
+            Err(e) => {
+                self.check()?;
+                self.error(chain, format!("corrupt entry: {e}"));
+                Ok(())
+            }
+        }
+    }
+
+    fn scan_tar<R: Read>(&self, source: R, chain: &mut Vec<String>, depth: usize) -> Flow {
+        self.reporter.archive();
+        self.scan_tar_stream(source, chain, depth)
+    }
+
+    fn scan_tar_stream<R: Read>(&self, source: R, chain: &mut Vec<String>, depth: usize) -> Flow {
+        let mut archive = tar::Archive::new(source);
+        let entries = match archive.entries() {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.check()?;
+                self.error(chain, format!("corrupt tar archive: {e}"));
+                return Ok(());
+            }
+        };
+        let mut evidence = Vec::new();
+        for (count, entry) in entries.enumerate() {
+            self.check()?;
+            if count >= self.limits.max_entries {
+                self.error(chain, format!("stopped: more than {} entries (limit --max-entries)", self.limits.max_entries));
+                break;
+            }
+            let mut entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    self.check()?;
+                    self.error(chain, format!("corrupt tar archive: {e}"));
+                    break;
+                }
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let name = name.strip_prefix("./").unwrap_or(&name).to_string();
+            let interest = classify::interest(&name);
+            let hint = nested_hint(&name);
+            if let Some(interest) = interest {
+                let bytes = if interest.needs_bytes() {
+                    match self.read_evidence(&mut entry) {
+                        Ok(bytes) => bytes,
+                        Err(e) => {
+                            self.check()?;
+                            self.error(chain, format!("corrupt tar archive: {e}"));
+                            break;
+                        }
+                    }
+                } else {
+                    None
+                };
+                evidence.push(EvidenceEntry { name, bytes });
+                continue;
+            }
+            if hint == NestedHint::No {
+                continue;
+            }
+            chain.push(name);
+            let result = self.scan_nested(&mut entry, chain, depth, hint == NestedHint::Archive);
+            chain.pop();
+            result?;
+        }
+        self.emit(chain, &evidence);
+        Ok(())
+    }
+}
+
+/// Whether a file found on disk is evidence of an exploded copy, and whether its bytes are needed.
+pub(crate) fn exploded_interest(path: &str) -> Option<Interest> {
+    classify::interest(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_content_not_name() {
+        assert_eq!(detect(b"PK\x03\x04rest", "notes.txt"), Format::Zip);
+        assert_eq!(detect(b"#!/bin/sh\nexec java -jar $0\n", "app"), Format::MaybeZip { expected: false });
+        assert_eq!(detect(b"hello", "app.war"), Format::MaybeZip { expected: true });
+        assert_eq!(detect(&[0x1f, 0x8b, 8, 0], "x"), Format::Compressed(Compression::Gzip));
+        assert_eq!(detect(b"plain text", "readme"), Format::Other);
+        let mut tar = vec![0u8; 512];
+        tar[257..263].copy_from_slice(b"ustar\0");
+        assert_eq!(detect(&tar, "x.bin"), Format::Tar);
+    }
+
+    #[test]
+    fn nested_hints() {
+        assert_eq!(nested_hint("BOOT-INF/lib/log4j-core-2.14.1.jar"), NestedHint::Archive);
+        assert_eq!(nested_hint("lib/bundle.TGZ"), NestedHint::Archive);
+        assert_eq!(nested_hint("org/x/Y.class"), NestedHint::No);
+        assert_eq!(nested_hint("lib/renamed"), NestedHint::Sniff);
+    }
+}

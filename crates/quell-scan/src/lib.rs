@@ -1,0 +1,119 @@
+//! # quell-scan — find and classify every Log4j copy in a file tree
+//!
+//! Brief overview, in data-flow order:
+//! - [`walk`] — visits the given files and directories in parallel, at most once each, with the
+//!   walking policy of [`WalkOptions`] (no symlinks by default, pseudo and network file systems
+//!   skipped, excludes).
+//! - `archive` — opens each file and every archive nested in it (zip family, tar family,
+//!   compressed streams), within the [`Limits`], and collects the entries that matter.
+//! - [`classify`] — turns those entries into copies: version from class-file markers, refined by
+//!   metadata, and per-CVE verdicts.
+//! - [`ReportSink`] — receives [`quell_model::ScanRecord`]s; output formats are sinks.
+//!
+//! ```no_run
+//! use quell_scan::{scan, ScanOptions, ReportSink};
+//! use quell_model::ScanRecord;
+//!
+//! struct Print;
+//! impl ReportSink for Print {
+//!     fn record(&self, record: ScanRecord) {
+//!         println!("{}", serde_json::to_string(&record).unwrap_or_default());
+//!     }
+//! }
+//! let summary = scan(&["/srv".into()], &ScanOptions::default(), &Print);
+//! println!("{} affected copies", summary.affected);
+//! ```
+//!
+//! Invariants: the library never prints and never exits; every problem becomes a
+//! [`quell_model::ScanError`] record and the scan goes on.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use quell_model::{Finding, ScanError, ScanRecord};
+
+mod archive;
+pub mod classify;
+pub mod limits;
+pub mod walk;
+
+pub use limits::*;
+pub use walk::{WalkOptions, scan};
+
+/// Receives the records of a scan as they are produced, from several threads at once.
+pub trait ReportSink: Sync {
+    fn record(&self, record: ScanRecord);
+
+    /// Called after each file on disk has been scanned, with its size: for progress displays.
+    fn file_scanned(&self, _path: &std::path::Path, _bytes: u64) {}
+}
+
+/// Everything a scan needs besides the paths.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub limits: Limits,
+    pub walk: WalkOptions,
+}
+
+/// Forwards records to the sink and keeps the counts of the summary.
+pub(crate) struct Reporter<'a> {
+    pub(crate) sink: &'a dyn ReportSink,
+    pub(crate) files: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+    archives: AtomicU64,
+    findings: AtomicU64,
+    affected: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl<'a> Reporter<'a> {
+    pub(crate) fn new(sink: &'a dyn ReportSink) -> Self {
+        Reporter {
+            sink,
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            archives: AtomicU64::new(0),
+            findings: AtomicU64::new(0),
+            affected: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn archive(&self) {
+        self.archives.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn error(&self, path: Vec<String>, message: String) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        self.sink.record(ScanRecord::Error(ScanError { path, message }));
+    }
+
+    pub(crate) fn finding(&self, path: Vec<String>, copy: classify::ClassifiedCopy) {
+        let finding = Finding {
+            path,
+            component: copy.component,
+            version: copy.version,
+            version_range: copy.version_range,
+            confidence: copy.confidence,
+            evidence: copy.evidence,
+            mitigations: copy.mitigations,
+            cves: copy.cves,
+        };
+        self.findings.fetch_add(1, Ordering::Relaxed);
+        if finding.is_affected() {
+            self.affected.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sink.record(ScanRecord::Finding(finding));
+    }
+
+    pub(crate) fn summary(&self, elapsed_ms: u64) -> quell_model::ScanSummary {
+        quell_model::ScanSummary {
+            files: self.files.load(Ordering::Relaxed),
+            archives: self.archives.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            findings: self.findings.load(Ordering::Relaxed),
+            affected: self.affected.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            elapsed_ms,
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `quell` — the command-line binary: flags, wiring, output and exit codes.
+//!
+//! The binary is thin: each subcommand module turns what the user typed into the library call that
+//! does the work, and turns the library's typed results into output and an exit code
+//! (0 nothing found, 1 findings, 2 failure).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod hunt_cmd;
+mod output;
+mod scan_cmd;
+
+/// Find, fix and hunt Log4Shell-class flaws: every embedded Log4j copy, however deeply nested,
+/// and every exploitation attempt in your logs.
+#[derive(Debug, Parser)]
+#[command(name = "quell", version, about, long_about = None, after_help = "\
+Examples:
+  quell scan /opt /srv                 find every Log4j copy under /opt and /srv
+  quell scan --format json app.ear     JSON lines, one finding per line
+  quell hunt /var/log/nginx            look for exploitation attempts in logs
+
+Exit codes: 0 nothing found, 1 findings (affected copies / attempts), 2 the command failed.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Find and classify every Log4j copy in files, directories and nested archives.
+    Scan(scan_cmd::ScanArgs),
+    /// Find Log4Shell exploitation attempts in log files.
+    Hunt(hunt_cmd::HuntArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Scan(args) => scan_cmd::run(args),
+        Command::Hunt(args) => hunt_cmd::run(args),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,273 @@
+//! `quell scan`: flags, output formats and the exit code of a scan.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anstyle::AnsiColor;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use quell_model::{CveStatus, Finding, ScanRecord, ScanSummary};
+use quell_scan::{Limits, ReportSink, ScanOptions, WalkOptions, limits};
+
+use crate::output::{human_bytes, stderr_progress, stdout_colour, style};
+
+/// Output formats of `quell scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// A readable table; colour only on a terminal.
+    Text,
+    /// JSON lines: one finding, error or summary object per line.
+    Json,
+}
+
+/// Arguments of `quell scan`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  quell scan /opt /srv /var/lib              scan directories, nested archives included
+  quell scan app.ear                         one file: every jar in every war in the ear
+  quell scan --format json / > findings.jsonl   the whole host, JSON lines
+  quell scan --exclude '/home/*/.cache' --one-file-system /
+  quell scan --threads 1 --max-depth 8 /mnt/share
+
+Output (--format json), one object per line:
+  {\"kind\":\"finding\",\"path\":[\"/srv/app.ear\",\"lib/log4j-core-2.14.1.jar\"],\"component\":\"log4j-core\",
+   \"version\":\"2.14.1\",\"version_range\":null,\"confidence\":\"confirmed\",\"evidence\":[...],
+   \"mitigations\":[],\"cves\":[{\"id\":\"CVE-2021-44228\",\"status\":\"affected\"},...]}
+  {\"kind\":\"error\",\"path\":[\"/srv/broken.jar\"],\"message\":\"...\"}
+  {\"kind\":\"summary\",\"files\":1234,\"archives\":56,\"bytes\":789,\"findings\":3,\"affected\":2,\"errors\":1,\"elapsed_ms\":420}
+
+Verdicts per CVE: affected; mitigated (JndiLookup removed: CVE-2021-44228 and CVE-2021-45046
+only, the other two still need an upgrade to 2.17.1, 2.12.4 or 2.3.2); not_affected.
+Versions before 2.0-beta9 have no JNDI lookup and are not affected by the 2.x CVEs.
+
+Exit codes: 0 no affected copy, 1 at least one affected copy, 2 the scan could not run.")]
+pub struct ScanArgs {
+    /// Files and directories to scan.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+
+    /// Print nothing but findings (no progress, no summary, no error lines in text mode).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Worker threads (0 = one per CPU core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+
+    /// Stay on the file system of each starting path (like find -xdev).
+    #[arg(long, short = 'x')]
+    pub one_file_system: bool,
+
+    /// Also scan network file systems (nfs, cifs, sshfs, ...), skipped by default.
+    #[arg(long)]
+    pub network: bool,
+
+    /// Skip paths matching this glob (matched against the full path and the file name); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Do not skip .git, .hg, .svn and node_modules directories.
+    #[arg(long)]
+    pub no_default_excludes: bool,
+
+    /// Deepest archive nesting to open.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_DEPTH, value_name = "N")]
+    pub max_depth: usize,
+
+    /// Bytes inflated per top-level file, all nesting levels together (zip bomb guard).
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_INFLATED_BYTES, value_name = "BYTES")]
+    pub max_inflated_bytes: u64,
+
+    /// Entries accepted per archive.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_ENTRIES, value_name = "N")]
+    pub max_entries: usize,
+
+    /// Nested archives up to this size are read in memory; larger ones go to a temporary file.
+    #[arg(long, default_value_t = limits::DEFAULT_IN_MEMORY_ARCHIVE_BYTES, value_name = "BYTES")]
+    pub in_memory_archive_bytes: u64,
+
+    /// Largest class, pom.properties or manifest entry read as evidence.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_EVIDENCE_BYTES, value_name = "BYTES")]
+    pub max_evidence_bytes: u64,
+
+    /// Seconds spent on one top-level file before it is abandoned with an error.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_TIME_PER_FILE.as_secs(), value_name = "SECONDS")]
+    pub max_time_per_file: u64,
+}
+
+impl ScanArgs {
+    fn options(&self) -> ScanOptions {
+        ScanOptions {
+            limits: Limits {
+                max_depth: self.max_depth,
+                max_inflated_bytes: self.max_inflated_bytes,
+                max_entries: self.max_entries,
+                in_memory_archive_bytes: self.in_memory_archive_bytes,
+                max_evidence_bytes: self.max_evidence_bytes,
+                max_time_per_file: Duration::from_secs(self.max_time_per_file),
+            },
+            walk: WalkOptions {
+                threads: self.threads,
+                follow_symlinks: self.follow_symlinks,
+                one_file_system: self.one_file_system,
+                network: self.network,
+                excludes: self.exclude.clone(),
+                default_excludes: !self.no_default_excludes,
+            },
+        }
+    }
+}
+
+/// Writes records as they arrive. Holds the lock only for one record at a time.
+struct CliSink {
+    format: ScanFormat,
+    quiet: bool,
+    colour: bool,
+    out: Mutex<BufWriter<std::io::Stdout>>,
+    progress: Option<ProgressBar>,
+    write_failed: std::sync::atomic::AtomicBool,
+}
+
+impl CliSink {
+    fn write(&self, text: &str) {
+        let write = |out: &mut BufWriter<std::io::Stdout>| out.write_all(text.as_bytes());
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        let result = match &self.progress {
+            Some(bar) => bar.suspend(|| write(&mut out).and_then(|_| out.flush())),
+            None => write(&mut out),
+        };
+        if result.is_err() {
+            self.write_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn text_finding(&self, finding: &Finding) -> String {
+        let any = |s: CveStatus| finding.cves.iter().any(|c| c.status == s);
+        let (label, colour) = if any(CveStatus::Affected) {
+            ("AFFECTED ", AnsiColor::Red)
+        } else if any(CveStatus::Mitigated) {
+            ("MITIGATED", AnsiColor::Yellow)
+        } else {
+            ("ok       ", AnsiColor::Green)
+        };
+        let label_style = style(self.colour, colour, true);
+        let dim = style(self.colour, AnsiColor::BrightBlack, false);
+        let version = finding
+            .version
+            .clone()
+            .or_else(|| finding.version_range.clone())
+            .unwrap_or_else(|| "?".to_string());
+        let confidence = match finding.confidence {
+            quell_model::Confidence::Confirmed => "",
+            quell_model::Confidence::Declared => " (declared only)",
+        };
+        let cves: Vec<String> = finding.cves.iter().map(|c| format!("{} {}", c.id, c.status)).collect();
+        let mitigations = if finding.mitigations.is_empty() {
+            String::new()
+        } else {
+            format!("  mitigations: {}", finding.mitigations.join(", "))
+        };
+        format!(
+            "{label_style}{label}{label_style:#} {} {version}{confidence}  {}\n          {dim}{}{mitigations}{dim:#}\n",
+            finding.component.name(),
+            finding.path.join("!/"),
+            cves.join(" · "),
+        )
+    }
+}
+
+impl ReportSink for CliSink {
+    fn record(&self, record: ScanRecord) {
+        match self.format {
+            ScanFormat::Json => {
+                let line = serde_json::to_string(&record).unwrap_or_else(|e| {
+                    format!("{{\"kind\":\"error\",\"path\":[],\"message\":\"cannot serialise record: {e}\"}}")
+                });
+                self.write(&(line + "\n"));
+            }
+            ScanFormat::Text => match &record {
+                ScanRecord::Finding(finding) => self.write(&self.text_finding(finding)),
+                ScanRecord::Error(error) if !self.quiet => {
+                    let warn = style(self.colour, AnsiColor::Yellow, false);
+                    let line = format!("{warn}error{warn:#}     {}: {}\n", error.path.join("!/"), error.message);
+                    self.write(&line);
+                }
+                ScanRecord::Summary(summary) if !self.quiet => self.write(&text_summary(summary)),
+                _ => {}
+            },
+        }
+    }
+
+    fn file_scanned(&self, _path: &std::path::Path, bytes: u64) {
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+            bar.set_message(human_bytes(bytes));
+        }
+    }
+}
+
+fn text_summary(summary: &ScanSummary) -> String {
+    format!(
+        "\nscanned {} files ({}), {} archives in {:.1} s: {} copies found, {} affected, {} errors\n",
+        summary.files,
+        human_bytes(summary.bytes),
+        summary.archives,
+        summary.elapsed_ms as f64 / 1000.0,
+        summary.findings,
+        summary.affected,
+        summary.errors,
+    )
+}
+
+/// Runs `quell scan`; returns the exit code.
+pub fn run(args: ScanArgs) -> u8 {
+    if let Err(e) = quell_scan::walk::compile_excludes(&args.exclude) {
+        eprintln!("quell scan: {e}");
+        return 2;
+    }
+    let missing: Vec<_> = args.paths.iter().filter(|p| std::fs::symlink_metadata(p).is_err()).collect();
+    if missing.len() == args.paths.len() {
+        for path in missing {
+            eprintln!("quell scan: cannot read {}: no such file or directory, or permission denied", path.display());
+        }
+        return 2;
+    }
+    let progress = stderr_progress(args.quiet).then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} files scanned  {elapsed}  last: {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let sink = CliSink {
+        format: args.format,
+        quiet: args.quiet,
+        colour: stdout_colour(),
+        out: Mutex::new(BufWriter::new(std::io::stdout())),
+        progress,
+        write_failed: std::sync::atomic::AtomicBool::new(false),
+    };
+    let summary = quell_scan::scan(&args.paths, &args.options(), &sink);
+    if let Some(bar) = &sink.progress {
+        bar.finish_and_clear();
+    }
+    let flushed = sink.out.lock().map(|mut out| out.flush().is_ok()).unwrap_or(false);
+    if !flushed || sink.write_failed.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("quell scan: could not write the report to stdout");
+        return 2;
+    }
+    if summary.affected > 0 { 1 } else { 0 }
+}
