@@ -16,6 +16,7 @@
 //! - This crate performs no I/O.
 
 pub mod cve;
+pub mod hunt;
 pub mod scan;
 pub mod version;
 

@@ -1,0 +1,190 @@
+//! Hunt report records: one JSON object per line, tagged by `kind`
+//! (`attempt`, `trace`, `error`, `indicator`, `summary`).
+//!
+//! The field names are the output contract of `quell hunt --format json`; fields may be added,
+//! never renamed or removed.
+
+use serde::{Deserialize, Serialize};
+
+/// One line of a hunt report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HuntRecord {
+    Attempt(Attempt),
+    Trace(Trace),
+    Error(HuntError),
+    Indicator(IndicatorCount),
+    Summary(HuntSummary),
+}
+
+/// One exploitation attempt: a payload that makes Log4j call its JNDI lookup (or would, were it
+/// decoded, or is a recursion denial of service).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// The file (`-` for standard input).
+    pub file: String,
+    /// 1-based line number in the decompressed text.
+    pub line: u64,
+    /// Byte offset in the decompressed text of the field (or line) holding the payload.
+    pub offset: u64,
+    /// The log field when the format is recognised (`uri`, `referer`, `user_agent`, a JSON key).
+    pub field: Option<String>,
+    pub source_ip: Option<String>,
+    /// RFC 3339 UTC when the line's time could be converted, otherwise as written.
+    pub time: Option<String>,
+    /// The payload span after transport decoding.
+    pub raw: String,
+    /// Transport decoders applied before evaluation (`url`, `json_unicode`, `html_entities`, ...).
+    pub decode_chain: Vec<String>,
+    /// Obfuscation techniques used.
+    pub techniques: Vec<String>,
+    /// Every name passed to the JNDI lookup, in order, each once.
+    pub jndi: Vec<String>,
+    /// All names were seen only in 2.14.1's message-converter rescan.
+    pub rescan_only: bool,
+    pub targets: Vec<Target>,
+    /// Data lookups whose values would leave the host (`${env:AWS_SECRET_ACCESS_KEY}`).
+    pub exfiltration: Vec<String>,
+    /// Commands decoded from exploit-kit paths.
+    pub commands: Vec<Command>,
+    pub callback_class: CallbackClass,
+    /// Each name normalised as `${jndi:NAME}`.
+    #[serde(default)]
+    pub normalized: Vec<String>,
+    /// False when the payload works on no 2.x release as logged (a `${base64:...}` lookup, a
+    /// throwing lookup, an unterminated lookup): evidence of intent only.
+    #[serde(default = "yes")]
+    pub functional: bool,
+    /// The payload is the infinite-recursion denial of service (CVE-2021-45105).
+    #[serde(default)]
+    pub dos: bool,
+    /// Whether it could have worked, per release line.
+    pub could_work: CouldWork,
+    /// The field as logged, when it had to be decoded first (truncated to a few KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoded: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A JNDI URL taken apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub scheme: String,
+    pub host: String,
+    /// Explicit or the scheme's default.
+    pub port: Option<u16>,
+    pub path: String,
+    /// The host after `#` in `127.0.0.1#evil.com` (what some resolvers actually query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_host: Option<String>,
+}
+
+/// A command decoded from an exploit-kit path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    /// `base64`, `command`, `reverse_shell` or `dnslog`.
+    pub kind: String,
+    pub command: String,
+    /// Hosts (and `ip:port`) inside the command.
+    pub hosts: Vec<String>,
+}
+
+/// What the callback host is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackClass {
+    /// A known vulnerability or research scanner (Nessus, Qualys, ...): real, but a scan.
+    Scanner,
+    /// An out-of-band testing service (interact.sh, dnslog.cn, Burp Collaborator, canarytokens).
+    Oast,
+    /// Loopback or private address.
+    Local,
+    /// Anything else.
+    Unknown,
+}
+
+/// Could an attempt have worked against a release line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouldWork {
+    /// 2.0-beta9 through 2.14.1.
+    #[serde(rename = "2.14.1")]
+    pub log4j_2_14_1: Workable,
+    #[serde(rename = "2.15.0")]
+    pub log4j_2_15_0: Workable,
+    #[serde(rename = "2.16.0")]
+    pub log4j_2_16_0: Workable,
+    /// 2.17.0 and later.
+    #[serde(rename = "2.17.0")]
+    pub log4j_2_17_0: Workable,
+}
+
+/// A per-release verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workable {
+    Yes,
+    /// Only under conditions (a context lookup in the pattern, a resolver that honours `#`).
+    Possible,
+    /// Denial of service only.
+    DenialOfService,
+    No,
+}
+
+/// Evidence in an application log that a lookup actually happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    pub file: String,
+    pub line: u64,
+    pub offset: u64,
+    /// The line (truncated to a few KiB).
+    pub raw: String,
+    /// JNDI URLs named by the trace (`Error looking up JNDI resource [<url>]`).
+    pub jndi: Vec<String>,
+    /// Which trace matched.
+    pub indicator: String,
+}
+
+/// A file that could not be read (fully).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HuntError {
+    pub file: String,
+    pub message: String,
+}
+
+/// Where an indicator was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sighting {
+    pub file: String,
+    pub line: u64,
+    pub time: Option<String>,
+}
+
+/// A deduplicated indicator (`--summary`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorCount {
+    /// `jndi`, `host`, `source_ip`, `command_host` or `exfiltration`.
+    pub indicator: String,
+    pub value: String,
+    pub count: u64,
+    pub first_seen: Sighting,
+    pub last_seen: Sighting,
+    /// For hosts: the callback class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_class: Option<CallbackClass>,
+}
+
+/// The totals of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HuntSummary {
+    pub files: u64,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    pub lines: u64,
+    pub attempts: u64,
+    pub traces: u64,
+    pub errors: u64,
+    pub elapsed_ms: u64,
+}
