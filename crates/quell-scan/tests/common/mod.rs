@@ -56,7 +56,7 @@ pub fn entries_of(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
             let mut file = archive.by_index(i).expect("entry");
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes).expect("read");
-            (file.name().to_string(), bytes)
+            (file.name().expect("name").to_string(), bytes)
         })
         .filter(|(name, _)| !name.ends_with('/'))
         .collect()

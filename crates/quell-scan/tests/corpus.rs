@@ -1,0 +1,82 @@
+//! Every real Apache jar in the corpus yields exactly the version and verdicts of EXPECTED.tsv.
+
+mod common;
+
+use common::*;
+use quell_model::{Component, Confidence, CveStatus};
+
+#[test]
+fn every_corpus_jar_matches_expected_tsv() {
+    let expected_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS).join("EXPECTED.tsv");
+    let table = std::fs::read_to_string(&expected_path).expect("EXPECTED.tsv");
+    let mut checked = 0;
+    for line in table.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (file, component, version) = (cols[0], cols[1], cols[2]);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS).join(file);
+        let outcome = scan_one(&path);
+        assert!(outcome.errors.is_empty(), "{file}: {:?}", outcome.errors);
+        match component {
+            "log4j-api" => assert!(outcome.findings.is_empty(), "{file}: the API alone is no finding"),
+            "log4j" => {
+                assert_eq!(outcome.findings.len(), 1, "{file}");
+                let f = &outcome.findings[0];
+                assert_eq!(f.component, Component::Log4j1);
+                assert_eq!(f.version.as_deref(), Some(version));
+                // 1.2.17 ships every class behind the five 1.x CVEs.
+                assert!(statuses(f).iter().all(|s| *s == CveStatus::Affected), "{f:?}");
+                assert_eq!(f.cves.len(), 5);
+            }
+            "log4j-core" => {
+                let f = only_core(&outcome);
+                assert_eq!(f.version.as_deref(), Some(version), "{file}");
+                assert_eq!(f.confidence, Confidence::Confirmed);
+                assert_eq!(f.path, vec![path.display().to_string()]);
+                let want: Vec<CveStatus> = cols[3..7]
+                    .iter()
+                    .map(|s| match *s {
+                        "affected" => CveStatus::Affected,
+                        "not-affected" => CveStatus::NotAffected,
+                        other => panic!("unknown verdict {other}"),
+                    })
+                    .collect();
+                assert_eq!(statuses(f), want, "{file}");
+                let ids: Vec<&str> = f.cves.iter().map(|c| c.id.id()).collect();
+                assert_eq!(ids, ["CVE-2021-44228", "CVE-2021-45046", "CVE-2021-45105", "CVE-2021-44832"]);
+            }
+            other => panic!("unknown component {other}"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 25);
+}
+
+#[test]
+fn class_markers_alone_decide_the_version_where_they_can() {
+    // Shaded with all metadata stripped: the classes must still tell these apart exactly.
+    for (version, want_exact) in [
+        ("2.0-beta9", None),
+        ("2.14.1", None),
+        ("2.15.0", Some("2.15.0")),
+        ("2.16.0", Some("2.16.0")),
+        ("2.12.2", Some("2.12.2")),
+        ("2.12.3", Some("2.12.3")),
+        ("2.12.4", Some("2.12.4")),
+        ("2.3.1", Some("2.3.1")),
+        ("2.3.2", Some("2.3.2")),
+        ("2.17.0", Some("2.17.0")),
+        ("2.17.1", None),
+    ] {
+        let shaded = shade(&core_jar(version), "com/acme/vendor/l4j/core/");
+        let (_dir, outcome) = scan_bytes("uber.jar", &shaded);
+        let f = only_core(&outcome);
+        assert_eq!(f.version.as_deref(), want_exact, "{version}: {f:?}");
+        let exact = core_jar(version);
+        let (_dir2, plain) = scan_bytes("plain.jar", &exact);
+        assert_eq!(statuses(f), statuses(only_core(&plain)), "{version}: shaded verdicts equal the original's");
+        if want_exact.is_none() {
+            let range = f.version_range.as_deref().expect("a range when not exact");
+            assert!(range.contains(".."), "{range}");
+        }
+    }
+}
