@@ -4,7 +4,7 @@
 // Protocol: one payload per stdin line, base64 (UTF-8 text). For each payload one stdout line:
 //   <single-status> TAB <single-names> TAB <rescan-status> TAB <rescan-names>
 // status is "ok" or "error:<ExceptionClass>"; names are the recorded JNDI lookup keys, each base64
-// encoded, joined by ',' (empty when none), in call order with duplicates.
+// encoded and prefixed with '=' (so that an empty name stays visible), joined by ',' (empty when none), in call order with duplicates.
 //
 // The environment is fixed so that quell's defaults can match it: `env` is empty, `sys` knows only
 // path.separator, file.separator and line.separator (Unix values), the properties map holds
@@ -110,7 +110,7 @@ public class HuntOracle {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < names.size(); i++) {
             if (i > 0) sb.append(',');
-            sb.append(Base64.getEncoder().encodeToString(names.get(i).getBytes(StandardCharsets.UTF_8)));
+            sb.append('=').append(Base64.getEncoder().encodeToString(names.get(i).getBytes(StandardCharsets.UTF_8)));
         }
         return sb.toString();
     }
