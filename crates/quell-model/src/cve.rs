@@ -43,17 +43,11 @@ pub enum Cve {
 }
 
 /// The four Log4j 2.x core CVEs, in the order reports list them.
-pub const LOG4J2_CVES: [Cve; 4] =
-    [Cve::Cve2021_44228, Cve::Cve2021_45046, Cve::Cve2021_45105, Cve::Cve2021_44832];
+pub const LOG4J2_CVES: [Cve; 4] = [Cve::Cve2021_44228, Cve::Cve2021_45046, Cve::Cve2021_45105, Cve::Cve2021_44832];
 
 /// The Log4j 1.x CVEs, in the order reports list them.
-pub const LOG4J1_CVES: [Cve; 5] = [
-    Cve::Cve2021_4104,
-    Cve::Cve2019_17571,
-    Cve::Cve2022_23302,
-    Cve::Cve2022_23305,
-    Cve::Cve2022_23307,
-];
+pub const LOG4J1_CVES: [Cve; 5] =
+    [Cve::Cve2021_4104, Cve::Cve2019_17571, Cve::Cve2022_23302, Cve::Cve2022_23305, Cve::Cve2022_23307];
 
 /// The first Log4j 2.x release with a JNDI lookup: the lower bound of every 2.x CVE.
 pub fn first_affected_2x() -> Version {

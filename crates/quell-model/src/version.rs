@@ -68,13 +68,13 @@ impl FromStr for Version {
         };
         let mut parts: Vec<&str> = numbers.split('.').collect();
         let mut qualifier = qualifier.map(str::to_string);
-        if qualifier.is_none() {
-            if let Some(last) = parts.last() {
-                if !last.is_empty() && !last.chars().all(|c| c.is_ascii_digit()) {
-                    qualifier = Some(last.to_string());
-                    parts.pop();
-                }
-            }
+        if qualifier.is_none()
+            && let Some(last) = parts.last()
+            && !last.is_empty()
+            && !last.chars().all(|c| c.is_ascii_digit())
+        {
+            qualifier = Some(last.to_string());
+            parts.pop();
         }
         if parts.is_empty() || parts.len() > 3 {
             return Err(err());
@@ -90,9 +90,8 @@ impl FromStr for Version {
             None => None,
             Some(q) => {
                 let lower = q.to_ascii_lowercase();
-                let (kind, digits) = lower
-                    .find(|c: char| c.is_ascii_digit())
-                    .map_or((lower.as_str(), ""), |i| lower.split_at(i));
+                let (kind, digits) =
+                    lower.find(|c: char| c.is_ascii_digit()).map_or((lower.as_str(), ""), |i| lower.split_at(i));
                 let n: u32 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| err())? };
                 match kind {
                     "alpha" => Some(PreRelease::Alpha(n)),

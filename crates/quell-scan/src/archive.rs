@@ -26,19 +26,83 @@ const HEAD_LEN: usize = 512;
 
 /// File name extensions of the zip family (checked case-insensitively). A file with one of these
 /// that is not a readable zip is reported as corrupt; other files are recognised by content only.
-pub const ZIP_EXTENSIONS: &[&str] = &[
-    "jar", "war", "ear", "zip", "aar", "jmod", "sar", "par", "rar", "nar", "kar", "hpi", "jpi", "apk",
-];
+pub const ZIP_EXTENSIONS: &[&str] =
+    &["jar", "war", "ear", "zip", "aar", "jmod", "sar", "par", "rar", "nar", "kar", "hpi", "jpi", "apk"];
 /// Extensions of nested entries that are opened as possible archives (besides the zip family).
 const STREAM_EXTENSIONS: &[&str] = &["tar", "tgz", "gz", "tbz", "tbz2", "bz2", "txz", "xz", "zst", "tzst"];
 /// Extensions of nested entries known not to be archives: these are never inflated to be sniffed.
 const NOT_ARCHIVE_EXTENSIONS: &[&str] = &[
-    "class", "esclazz", "classdata", "java", "kt", "scala", "groovy", "properties", "xml", "xsd",
-    "dtd", "xsl", "xslt", "html", "htm", "txt", "md", "mf", "sf", "rsa", "dsa", "ec", "png", "gif",
-    "jpg", "jpeg", "svg", "ico", "bmp", "css", "js", "map", "json", "yml", "yaml", "toml", "ini",
-    "kotlin_module", "tld", "jsp", "vm", "ftl", "sql", "csv", "list", "idx", "so", "dll", "dylib",
-    "jnilib", "ttf", "woff", "woff2", "eot", "pom", "conf", "cfg", "sh", "bat", "cmd", "py", "rb",
-    "proto", "handlers", "schemas", "factories", "imports", "license", "notice", "mp3", "wav",
+    "class",
+    "esclazz",
+    "classdata",
+    "java",
+    "kt",
+    "scala",
+    "groovy",
+    "properties",
+    "xml",
+    "xsd",
+    "dtd",
+    "xsl",
+    "xslt",
+    "html",
+    "htm",
+    "txt",
+    "md",
+    "mf",
+    "sf",
+    "rsa",
+    "dsa",
+    "ec",
+    "png",
+    "gif",
+    "jpg",
+    "jpeg",
+    "svg",
+    "ico",
+    "bmp",
+    "css",
+    "js",
+    "map",
+    "json",
+    "yml",
+    "yaml",
+    "toml",
+    "ini",
+    "kotlin_module",
+    "tld",
+    "jsp",
+    "vm",
+    "ftl",
+    "sql",
+    "csv",
+    "list",
+    "idx",
+    "so",
+    "dll",
+    "dylib",
+    "jnilib",
+    "ttf",
+    "woff",
+    "woff2",
+    "eot",
+    "pom",
+    "conf",
+    "cfg",
+    "sh",
+    "bat",
+    "cmd",
+    "py",
+    "rb",
+    "proto",
+    "handlers",
+    "schemas",
+    "factories",
+    "imports",
+    "license",
+    "notice",
+    "mp3",
+    "wav",
 ];
 
 /// How a file or entry will be read.
@@ -48,7 +112,9 @@ enum Format {
     Zip,
     /// May be a zip behind prepended data (launcher script, jmod header) or renamed: try the end
     /// of central directory record; `expected` says whether failure is worth an error record.
-    MaybeZip { expected: bool },
+    MaybeZip {
+        expected: bool,
+    },
     Compressed(Compression),
     Tar,
     Other,
@@ -207,7 +273,10 @@ impl<'a> FileScan<'a> {
             return Ok(());
         }
         if depth > self.limits.max_depth {
-            self.error(chain, format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth));
+            self.error(
+                chain,
+                format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth),
+            );
             return Ok(());
         }
         if let Err(e) = source.seek(SeekFrom::Start(0)) {
@@ -314,11 +383,14 @@ impl<'a> FileScan<'a> {
         };
         self.reporter.archive();
         if zip.len() > self.limits.max_entries {
-            self.error(chain, format!(
-                "not opened: {} entries, more than {} (limit --max-entries)",
-                zip.len(),
-                self.limits.max_entries
-            ));
+            self.error(
+                chain,
+                format!(
+                    "not opened: {} entries, more than {} (limit --max-entries)",
+                    zip.len(),
+                    self.limits.max_entries
+                ),
+            );
             return Ok(());
         }
         if zip.has_duplicate_names() {
@@ -328,7 +400,9 @@ impl<'a> FileScan<'a> {
         for index in 0..zip.len() {
             self.check()?;
             let (name, is_dir, encrypted) = match zip.by_index_data(index) {
-                Ok(entry) => (String::from_utf8_lossy(entry.name_raw()).into_owned(), entry.is_dir(), entry.encrypted()),
+                Ok(entry) => {
+                    (String::from_utf8_lossy(entry.name_raw()).into_owned(), entry.is_dir(), entry.encrypted())
+                }
                 Err(e) => {
                     self.error(chain, format!("corrupt central directory entry #{index}: {e}"));
                     continue;
@@ -406,7 +480,10 @@ impl<'a> FileScan<'a> {
             return Ok(());
         }
         if depth + 1 > self.limits.max_depth {
-            self.error(chain, format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth));
+            self.error(
+                chain,
+                format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth),
+            );
             return Ok(());
         }
         // A tar (plain or compressed) is read as a stream; everything else needs random access.
@@ -452,7 +529,10 @@ impl<'a> FileScan<'a> {
         for (count, entry) in entries.enumerate() {
             self.check()?;
             if count >= self.limits.max_entries {
-                self.error(chain, format!("stopped: more than {} entries (limit --max-entries)", self.limits.max_entries));
+                self.error(
+                    chain,
+                    format!("stopped: more than {} entries (limit --max-entries)", self.limits.max_entries),
+                );
                 break;
             }
             let mut entry = match entry {

@@ -97,9 +97,7 @@ impl ClassRole {
             ClassRole::SetUtils => &["util"],
             ClassRole::DataSourceConnectionSource => &["appender", "db", "jdbc"],
             ClassRole::Log4j1Category => &[],
-            ClassRole::Log4j1JmsAppender | ClassRole::Log4j1SocketServer | ClassRole::Log4j1JmsSink => {
-                &["net"]
-            }
+            ClassRole::Log4j1JmsAppender | ClassRole::Log4j1SocketServer | ClassRole::Log4j1JmsSink => &["net"],
             ClassRole::Log4j1JdbcAppender => &["jdbc"],
             ClassRole::Log4j1Chainsaw => &["chainsaw"],
         }
@@ -221,14 +219,74 @@ fn root_of(name: &str, role: ClassRole) -> String {
 /// Every Log4j 2.x release, oldest first: the candidates a version range is checked against when
 /// computing verdicts. A fact about Apache's release history, carried in the code.
 pub const LOG4J2_RELEASES: &[&str] = &[
-    "2.0-alpha1", "2.0-alpha2", "2.0-beta1", "2.0-beta2", "2.0-beta3", "2.0-beta4", "2.0-beta5",
-    "2.0-beta6", "2.0-beta7", "2.0-beta8", "2.0-beta9", "2.0-rc1", "2.0-rc2", "2.0", "2.0.1",
-    "2.0.2", "2.1", "2.2", "2.3", "2.3.1", "2.3.2", "2.4", "2.4.1", "2.5", "2.6", "2.6.1", "2.6.2",
-    "2.7", "2.8", "2.8.1", "2.8.2", "2.9.0", "2.9.1", "2.10.0", "2.11.0", "2.11.1", "2.11.2",
-    "2.12.0", "2.12.1", "2.12.2", "2.12.3", "2.12.4", "2.13.0", "2.13.1", "2.13.2", "2.13.3",
-    "2.14.0", "2.14.1", "2.15.0", "2.16.0", "2.17.0", "2.17.1", "2.17.2", "2.18.0", "2.19.0",
-    "2.20.0", "2.21.0", "2.21.1", "2.22.0", "2.22.1", "2.23.0", "2.23.1", "2.24.0", "2.24.1",
-    "2.24.2", "2.24.3", "2.25.0", "2.25.1",
+    "2.0-alpha1",
+    "2.0-alpha2",
+    "2.0-beta1",
+    "2.0-beta2",
+    "2.0-beta3",
+    "2.0-beta4",
+    "2.0-beta5",
+    "2.0-beta6",
+    "2.0-beta7",
+    "2.0-beta8",
+    "2.0-beta9",
+    "2.0-rc1",
+    "2.0-rc2",
+    "2.0",
+    "2.0.1",
+    "2.0.2",
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.3.1",
+    "2.3.2",
+    "2.4",
+    "2.4.1",
+    "2.5",
+    "2.6",
+    "2.6.1",
+    "2.6.2",
+    "2.7",
+    "2.8",
+    "2.8.1",
+    "2.8.2",
+    "2.9.0",
+    "2.9.1",
+    "2.10.0",
+    "2.11.0",
+    "2.11.1",
+    "2.11.2",
+    "2.12.0",
+    "2.12.1",
+    "2.12.2",
+    "2.12.3",
+    "2.12.4",
+    "2.13.0",
+    "2.13.1",
+    "2.13.2",
+    "2.13.3",
+    "2.14.0",
+    "2.14.1",
+    "2.15.0",
+    "2.16.0",
+    "2.17.0",
+    "2.17.1",
+    "2.17.2",
+    "2.18.0",
+    "2.19.0",
+    "2.20.0",
+    "2.21.0",
+    "2.21.1",
+    "2.22.0",
+    "2.22.1",
+    "2.23.0",
+    "2.23.1",
+    "2.24.0",
+    "2.24.1",
+    "2.24.2",
+    "2.24.3",
+    "2.25.0",
+    "2.25.1",
 ];
 
 fn v(text: &str) -> Version {
@@ -247,7 +305,11 @@ pub enum VersionSet {
     Exact(Version),
     /// `lo..=hi` on the main line; backport releases inside the interval are excluded when
     /// `excludes_backports`, because the markers tell them apart.
-    Range { lo: Version, hi: Option<Version>, excludes_backports: bool },
+    Range {
+        lo: Version,
+        hi: Option<Version>,
+        excludes_backports: bool,
+    },
 }
 
 impl VersionSet {
@@ -279,9 +341,7 @@ impl VersionSet {
     fn candidates(&self) -> Vec<Version> {
         match self {
             VersionSet::Exact(exact) => vec![exact.clone()],
-            VersionSet::Range { .. } => {
-                LOG4J2_RELEASES.iter().map(|r| v(r)).filter(|r| self.contains(r)).collect()
-            }
+            VersionSet::Range { .. } => LOG4J2_RELEASES.iter().map(|r| v(r)).filter(|r| self.contains(r)).collect(),
         }
     }
 }
@@ -349,7 +409,11 @@ fn verdict_over(cve: Cve, set: &VersionSet) -> CveStatus {
     match statuses.next() {
         None => CveStatus::Affected,
         Some(first) if statuses.all(|s| s == first) => {
-            if first { CveStatus::Affected } else { CveStatus::NotAffected }
+            if first {
+                CveStatus::Affected
+            } else {
+                CveStatus::NotAffected
+            }
         }
         Some(_) => CveStatus::Affected,
     }
@@ -400,10 +464,10 @@ fn parse_manifest(bytes: &[u8]) -> Vec<Vec<(String, String)>> {
             }
             continue;
         }
-        if let Some(done) = current.take() {
-            if let Some(section) = sections.last_mut() {
-                section.push(done);
-            }
+        if let Some(done) = current.take()
+            && let Some(section) = sections.last_mut()
+        {
+            section.push(done);
         }
         if line.is_empty() {
             sections.push(Vec::new());
@@ -437,8 +501,7 @@ fn read_metadata(entries: &[EvidenceEntry]) -> Metadata {
                     continue;
                 };
                 let group = parse_properties(bytes, "groupId").unwrap_or_else(|| dir_group.to_string());
-                let artifact =
-                    parse_properties(bytes, "artifactId").unwrap_or_else(|| dir_artifact.to_string());
+                let artifact = parse_properties(bytes, "artifactId").unwrap_or_else(|| dir_artifact.to_string());
                 if let Some(version) = parse_properties(bytes, "version") {
                     meta.poms.push((root, group, artifact, version));
                 }
@@ -446,12 +509,9 @@ fn read_metadata(entries: &[EvidenceEntry]) -> Metadata {
             Some(Interest::Manifest) => {
                 let root = meta_root(&entry.name);
                 for section in parse_manifest(bytes) {
-                    let get = |key: &str| {
-                        section.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone())
-                    };
-                    if let (Some(title), Some(version)) =
-                        (get("Implementation-Title"), get("Implementation-Version"))
-                    {
+                    let get =
+                        |key: &str| section.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone());
+                    if let (Some(title), Some(version)) = (get("Implementation-Title"), get("Implementation-Version")) {
                         meta.manifests.push((root.clone(), title, version));
                     }
                 }
@@ -499,9 +559,8 @@ pub fn classify(entries: &[EvidenceEntry]) -> Vec<ClassifiedCopy> {
     // A log4j-core pom.properties with no classes found by name: a declared copy.
     for (pom_root, group, artifact, version) in &meta.poms {
         if group == CORE_GROUP && artifact == CORE_ARTIFACT {
-            let claimed = copies
-                .iter()
-                .any(|c| c.component == Component::Log4jCore && c.root.starts_with(pom_root.as_str()));
+            let claimed =
+                copies.iter().any(|c| c.component == Component::Log4jCore && c.root.starts_with(pom_root.as_str()));
             if !claimed {
                 copies.push(declared_core(pom_root, version));
             }
@@ -599,12 +658,11 @@ fn classify_core(root: &str, evidence: &RootEvidence, meta: &Metadata) -> Option
         None => VersionSet::range("2.0-alpha1", Some("2.0.2"), false),
     };
     // 2.17.1+ guards JDBC JNDI data sources; confirm when the class is there.
-    if let Some(dscs) = evidence.bytes(ClassRole::DataSourceConnectionSource) {
-        if matches!(&class_set, VersionSet::Range { lo, .. } if *lo == v("2.17.1"))
-            && contains(dscs, "log4j2.enableJndiJdbc")
-        {
-            notes.push("marker:log4j2.enableJndiJdbc".to_string());
-        }
+    if let Some(dscs) = evidence.bytes(ClassRole::DataSourceConnectionSource)
+        && matches!(&class_set, VersionSet::Range { lo, .. } if *lo == v("2.17.1"))
+        && contains(dscs, "log4j2.enableJndiJdbc")
+    {
+        notes.push("marker:log4j2.enableJndiJdbc".to_string());
     }
     let mut set = class_set.clone();
     let declared = metadata_version(meta, root, CORE_GROUP, CORE_ARTIFACT, |title| {
@@ -659,8 +717,7 @@ fn classify_log4j1(
         return None;
     }
     let bridge_pom = meta.poms.iter().any(|(meta_root, g, a, _)| {
-        root.starts_with(meta_root.as_str())
-            && LOG4J1_BRIDGES.iter().any(|(bg, ba)| g == bg && a == ba)
+        root.starts_with(meta_root.as_str()) && LOG4J1_BRIDGES.iter().any(|(bg, ba)| g == bg && a == ba)
     });
     let has_log4j1_pom =
         meta.poms.iter().any(|(m, g, a, _)| root.starts_with(m.as_str()) && g == "log4j" && a == "log4j");
@@ -693,10 +750,8 @@ fn classify_log4j1(
         .iter()
         .map(|&cve| {
             let present = evidence.has(class_for(cve));
-            if present {
-                if let Some(name) = evidence.name(class_for(cve)) {
-                    notes.push(format!("class:{name}"));
-                }
+            if present && let Some(name) = evidence.name(class_for(cve)) {
+                notes.push(format!("class:{name}"));
             }
             let status = if present && !reload4j { CveStatus::Affected } else { CveStatus::NotAffected };
             CveVerdict { id: cve, status }

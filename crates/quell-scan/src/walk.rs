@@ -26,9 +26,26 @@ pub const DEFAULT_EXCLUDED_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_module
 
 /// Pseudo file systems: never hold real files, and reading some of them hangs or has effects.
 pub const PSEUDO_FILESYSTEMS: &[&str] = &[
-    "proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "bpf", "devpts",
-    "devtmpfs", "mqueue", "pstore", "configfs", "fusectl", "hugetlbfs", "autofs", "binfmt_misc",
-    "efivarfs", "rpc_pipefs", "nsfs",
+    "proc",
+    "sysfs",
+    "cgroup",
+    "cgroup2",
+    "debugfs",
+    "tracefs",
+    "securityfs",
+    "bpf",
+    "devpts",
+    "devtmpfs",
+    "mqueue",
+    "pstore",
+    "configfs",
+    "fusectl",
+    "hugetlbfs",
+    "autofs",
+    "binfmt_misc",
+    "efivarfs",
+    "rpc_pipefs",
+    "nsfs",
 ];
 
 /// Network file systems: skipped unless `--network` is given, since scanning them from every
@@ -88,8 +105,9 @@ fn unescape_mount(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 3 < bytes.len() + 0 && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
-            let value = (bytes[i + 1] - b'0') as u32 * 64 + (bytes[i + 2] - b'0') as u32 * 8 + (bytes[i + 3] - b'0') as u32;
+        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
+            let value =
+                (bytes[i + 1] - b'0') as u32 * 64 + (bytes[i + 2] - b'0') as u32 * 8 + (bytes[i + 3] - b'0') as u32;
             out.push(u8::try_from(value).unwrap_or(b'?'));
             i += 4;
         } else {
@@ -159,8 +177,10 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions, sink: &dyn ReportSink) -> 
             .threads(options.walk.threads)
             .filter_entry(move |entry| {
                 let path = entry.path();
-                if entry.depth() > 0 {
-                    if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                if entry.depth() > 0
+                    && let Some(name) = path.file_name().and_then(|n| n.to_str())
+                {
+                    {
                         let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                         if default_excludes && is_dir && DEFAULT_EXCLUDED_DIRS.contains(&name) {
                             return false;

@@ -88,17 +88,15 @@ fn jndi_lookup_removed_is_mitigated_for_two_cves_only() {
     let f = only_core(&outcome);
     assert_eq!(f.version.as_deref(), Some("2.14.1"));
     assert_eq!(f.mitigations, vec!["jndi_lookup_removed".to_string()]);
-    assert_eq!(
-        statuses(f),
-        vec![CveStatus::Mitigated, CveStatus::Mitigated, CveStatus::Affected, CveStatus::Affected]
-    );
+    assert_eq!(statuses(f), vec![CveStatus::Mitigated, CveStatus::Mitigated, CveStatus::Affected, CveStatus::Affected]);
     // 2.0-beta9 has no JndiManager: with JndiLookup gone only the metadata says which release.
     let (_dir, outcome) = scan_bytes("log4j-core-2.0-beta9.jar", &without_jndi_lookup(&core_jar("2.0-beta9")));
     let f = only_core(&outcome);
     assert_eq!(f.version.as_deref(), Some("2.0-beta9"));
     assert_eq!(status(f, Cve::Cve2021_44228), CveStatus::Mitigated);
     // ... and stripped of metadata too, it is never called safe or pre-beta9.
-    let stripped = rewrite(&without_jndi_lookup(&core_jar("2.0-beta9")), |n| (!n.starts_with("META-INF/")).then(|| n.to_string()));
+    let stripped =
+        rewrite(&without_jndi_lookup(&core_jar("2.0-beta9")), |n| (!n.starts_with("META-INF/")).then(|| n.to_string()));
     let (_dir, outcome) = scan_bytes("x.jar", &stripped);
     let f = only_core(&outcome);
     assert_eq!(f.version_range.as_deref(), Some("2.0-alpha1..2.0.2"));
@@ -155,7 +153,11 @@ fn tgz_holding_a_zip_holding_a_jar() {
     let f = only_core(&outcome);
     assert_eq!(
         f.path,
-        vec![dir.path().join("release.tgz").display().to_string(), "dist/bundle.zip".into(), "app/lib/log4j-core-2.12.1.jar".into()]
+        vec![
+            dir.path().join("release.tgz").display().to_string(),
+            "dist/bundle.zip".into(),
+            "app/lib/log4j-core-2.12.1.jar".into()
+        ]
     );
     assert_eq!(f.version.as_deref(), Some("2.12.1"));
     // A single-file .gz of a jar.
@@ -194,7 +196,8 @@ fn corrupt_central_directory_is_an_error_and_the_scan_goes_on() {
     std::fs::write(dir.path().join("truncated.jar"), &core_jar("2.16.0")[..50_000]).expect("write");
     let outcome = scan_one(dir.path());
     assert_eq!(only_core(&outcome).version.as_deref(), Some("2.17.0"));
-    let errored: Vec<_> = outcome.errors.iter().map(|(p, _)| p[0].rsplit('/').next().unwrap_or("").to_string()).collect();
+    let errored: Vec<_> =
+        outcome.errors.iter().map(|(p, _)| p[0].rsplit('/').next().unwrap_or("").to_string()).collect();
     assert!(errored.contains(&"broken.jar".to_string()), "{:?}", outcome.errors);
     assert!(errored.contains(&"truncated.jar".to_string()), "{:?}", outcome.errors);
     assert!(outcome.errors.iter().all(|(_, m)| m.contains("corrupt zip archive")), "{:?}", outcome.errors);
@@ -215,8 +218,14 @@ fn fake_class(strings: &[&str]) -> Vec<u8> {
 #[test]
 fn log4j1_bridges_are_not_log4j1_and_reload4j_is_named() {
     let api_bridge = zip_of(vec![
-        entry("META-INF/maven/org.apache.logging.log4j/log4j-1.2-api/pom.properties", b"version=2.17.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-1.2-api\n".to_vec()),
-        entry("org/apache/log4j/Category.class", fake_class(&["org/apache/log4j/Category", "org/apache/logging/log4j/spi/ExtendedLogger"])),
+        entry(
+            "META-INF/maven/org.apache.logging.log4j/log4j-1.2-api/pom.properties",
+            b"version=2.17.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-1.2-api\n".to_vec(),
+        ),
+        entry(
+            "org/apache/log4j/Category.class",
+            fake_class(&["org/apache/log4j/Category", "org/apache/logging/log4j/spi/ExtendedLogger"]),
+        ),
         entry("org/apache/log4j/Logger.class", fake_class(&["org/apache/log4j/Logger"])),
         entry("org/apache/log4j/net/JMSAppender.class", fake_class(&["org/apache/log4j/net/JMSAppender"])),
     ]);
@@ -229,11 +238,13 @@ fn log4j1_bridges_are_not_log4j1_and_reload4j_is_named() {
         assert!(outcome.findings.is_empty(), "{name}: {:?}", outcome.findings);
     }
     // reload4j: the fork of 1.2.17, with its own pom; named, not reported vulnerable.
-    let reload4j = rewrite(&corpus_jar("log4j-1.2.17.jar"), |n| {
-        (!n.starts_with("META-INF/maven/")).then(|| n.to_string())
-    });
+    let reload4j =
+        rewrite(&corpus_jar("log4j-1.2.17.jar"), |n| (!n.starts_with("META-INF/maven/")).then(|| n.to_string()));
     let mut entries: Vec<Entry> = entries_of(&reload4j).into_iter().map(|(n, b)| entry(&n, b)).collect();
-    entries.push(entry("META-INF/maven/ch.qos.reload4j/reload4j/pom.properties", b"version=1.2.25\ngroupId=ch.qos.reload4j\nartifactId=reload4j\n".to_vec()));
+    entries.push(entry(
+        "META-INF/maven/ch.qos.reload4j/reload4j/pom.properties",
+        b"version=1.2.25\ngroupId=ch.qos.reload4j\nartifactId=reload4j\n".to_vec(),
+    ));
     let (_dir, outcome) = scan_bytes("reload4j-1.2.25.jar", &zip_of(entries));
     assert_eq!(outcome.findings.len(), 1);
     let f = &outcome.findings[0];
@@ -260,7 +271,10 @@ fn log4j1_cves_follow_the_classes_present() {
 #[test]
 fn metadata_without_classes_is_a_declared_copy() {
     let sources = zip_of(vec![
-        entry("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", b"#Generated by Maven\nversion=2.14.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n".to_vec()),
+        entry(
+            "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+            b"#Generated by Maven\nversion=2.14.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n".to_vec(),
+        ),
         entry("org/apache/logging/log4j/core/lookup/JndiLookup.java", b"package x;".to_vec()),
         entry("a/b/c.class", vec![0xca, 0xfe, 0xba, 0xbe]),
     ]);
@@ -279,7 +293,8 @@ fn metadata_that_disagrees_with_classes_is_reported_and_classes_win() {
         .filter(|(n, _)| !n.ends_with("pom.properties"))
         .map(|(n, b)| entry(&n, b))
         .collect();
-    entries.push(entry("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", b"version=2.17.1\n".to_vec()));
+    entries
+        .push(entry("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", b"version=2.17.1\n".to_vec()));
     let (_dir, outcome) = scan_bytes("relabelled.jar", &zip_of(entries));
     let f = only_core(&outcome);
     assert_eq!(f.version, None);
@@ -324,10 +339,8 @@ fn nesting_deeper_than_the_limit_is_reported_not_followed() {
 fn unreadable_paths_are_errors_not_fatal() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("ok.jar"), core_jar("2.17.1")).expect("write");
-    let outcome = scan_paths(
-        &[dir.path().join("missing.jar"), dir.path().join("ok.jar")],
-        &quell_scan::ScanOptions::default(),
-    );
+    let outcome =
+        scan_paths(&[dir.path().join("missing.jar"), dir.path().join("ok.jar")], &quell_scan::ScanOptions::default());
     assert_eq!(outcome.findings.len(), 1);
     assert_eq!(outcome.errors.len(), 1);
     assert_eq!(outcome.summary.errors, 1);

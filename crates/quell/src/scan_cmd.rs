@@ -163,11 +163,8 @@ impl CliSink {
         };
         let label_style = style(self.colour, colour, true);
         let dim = style(self.colour, AnsiColor::BrightBlack, false);
-        let version = finding
-            .version
-            .clone()
-            .or_else(|| finding.version_range.clone())
-            .unwrap_or_else(|| "?".to_string());
+        let version =
+            finding.version.clone().or_else(|| finding.version_range.clone()).unwrap_or_else(|| "?".to_string());
         let confidence = match finding.confidence {
             quell_model::Confidence::Confirmed => "",
             quell_model::Confidence::Declared => " (declared only)",

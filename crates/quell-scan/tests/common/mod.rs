@@ -64,12 +64,7 @@ pub fn entries_of(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 /// Rebuilds a jar, mapping each entry name; `None` drops the entry.
 pub fn rewrite(zip: &[u8], map: impl Fn(&str) -> Option<String>) -> Vec<u8> {
-    zip_of(
-        entries_of(zip)
-            .into_iter()
-            .filter_map(|(name, bytes)| map(&name).map(|n| entry(&n, bytes)))
-            .collect(),
-    )
+    zip_of(entries_of(zip).into_iter().filter_map(|(name, bytes)| map(&name).map(|n| entry(&n, bytes))).collect())
 }
 
 /// Relocates log4j-core's classes to another package and strips all metadata.

@@ -1,0 +1,157 @@
+//! The `quell scan` command as a user runs it: exit codes, JSON lines, help text, many files.
+
+use std::io::{Cursor, Write};
+use std::path::Path;
+use std::process::Command;
+
+use zip::write::SimpleFileOptions;
+
+const CORPUS: &str = "../../../shared/corpus/jars";
+
+fn quell() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_quell"))
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS).join(name)).expect("corpus jar")
+}
+
+fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, bytes) in entries {
+        writer.start_file(*name, SimpleFileOptions::default()).expect("start");
+        writer.write_all(bytes).expect("write");
+    }
+    writer.finish().expect("finish").into_inner()
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}")))
+        .collect()
+}
+
+#[test]
+fn two_thousand_generated_archives_scan_and_the_json_parses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vulnerable = corpus("log4j-core-2.14.1.jar");
+    let fixed = corpus("log4j-core-2.17.1.jar");
+    for i in 0..2000 {
+        let sub = dir.path().join(format!("app{}", i % 40));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        let bytes = match i % 100 {
+            0 => zip_with(&[("WEB-INF/lib/log4j-core-2.14.1.jar", &vulnerable)]),
+            1 => zip_with(&[("lib/log4j-core-2.17.1.jar", &fixed)]),
+            _ => zip_with(&[
+                ("com/example/Main.class", b"\xca\xfe\xba\xbe"),
+                ("README.txt", format!("archive {i}").as_bytes()),
+            ]),
+        };
+        std::fs::write(sub.join(format!("archive-{i}.war")), bytes).expect("write");
+    }
+    let output = quell().args(["scan", "--format", "json"]).arg(dir.path()).output().expect("run quell");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "affected copies mean exit code 1; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = json_lines(&output.stdout);
+    let summary = records.last().expect("summary");
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(summary["files"], 2000);
+    assert_eq!(summary["archives"], 2000 + 40);
+    assert_eq!(summary["findings"], 40);
+    assert_eq!(summary["affected"], 20);
+    assert_eq!(summary["errors"], 0);
+    let findings: Vec<_> = records.iter().filter(|r| r["kind"] == "finding").collect();
+    assert_eq!(findings.len(), 40);
+    for f in findings {
+        for field in ["path", "component", "version", "version_range", "confidence", "evidence", "mitigations", "cves"]
+        {
+            assert!(f.get(field).is_some(), "field {field} missing in {f}");
+        }
+    }
+}
+
+#[test]
+fn exit_codes_zero_one_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("fixed.jar"), corpus("log4j-core-2.17.1.jar")).expect("write");
+    let clean = quell().args(["scan", "--quiet"]).arg(dir.path()).output().expect("run");
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("log4j-core 2.17.1"));
+
+    std::fs::write(dir.path().join("old.jar"), corpus("log4j-core-2.1.jar")).expect("write");
+    let affected = quell().args(["scan"]).arg(dir.path()).output().expect("run");
+    assert_eq!(affected.status.code(), Some(1));
+
+    let missing = quell().args(["scan", "/nonexistent/quell-test-path"]).output().expect("run");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
+
+    let bad_glob = quell().args(["scan", "--exclude", "[", "."]).output().expect("run");
+    assert_eq!(bad_glob.status.code(), Some(2));
+}
+
+#[test]
+fn text_output_has_no_colour_when_piped_and_errors_are_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("log4j-core-2.14.1.jar"), corpus("log4j-core-2.14.1.jar")).expect("write");
+    std::fs::write(dir.path().join("broken.jar"), b"PK\x03\x04 this is not really a zip at all, sorry").expect("write");
+    let output = quell().arg("scan").arg(dir.path()).output().expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains('\u{1b}'), "no ANSI escapes when stdout is not a terminal");
+    assert!(text.contains("AFFECTED  log4j-core 2.14.1"), "{text}");
+    assert!(text.contains("CVE-2021-44228 affected"), "{text}");
+    assert!(text.contains("broken.jar: corrupt zip archive"), "{text}");
+    assert!(text.contains("1 affected, 1 errors"), "{text}");
+}
+
+#[test]
+fn excludes_and_default_vcs_skips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sub in [".git/objects", "node_modules/x", "cache", "keep"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        std::fs::write(dir.path().join(sub).join("l.jar"), corpus("log4j-core-2.14.1.jar")).expect("write");
+    }
+    let output =
+        quell().args(["scan", "--format", "json", "--exclude", "cache"]).arg(dir.path()).output().expect("run");
+    let records = json_lines(&output.stdout);
+    let paths: Vec<String> = records
+        .iter()
+        .filter(|r| r["kind"] == "finding")
+        .map(|r| r["path"][0].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].contains("/keep/"), "{paths:?}");
+    let all =
+        quell().args(["scan", "--format", "json", "--no-default-excludes"]).arg(dir.path()).output().expect("run");
+    assert_eq!(json_lines(&all.stdout).iter().filter(|r| r["kind"] == "finding").count(), 4);
+}
+
+#[test]
+fn hard_links_and_repeated_paths_are_scanned_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let original = dir.path().join("a.jar");
+    std::fs::write(&original, corpus("log4j-core-2.14.1.jar")).expect("write");
+    std::fs::hard_link(&original, dir.path().join("b.jar")).expect("hard link");
+    let output = quell().args(["scan", "--format", "json"]).arg(dir.path()).arg(&original).output().expect("run");
+    let records = json_lines(&output.stdout);
+    assert_eq!(records.iter().filter(|r| r["kind"] == "finding").count(), 1);
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let top = quell().arg("--help").output().expect("run");
+    let top = String::from_utf8_lossy(&top.stdout);
+    assert!(top.contains("Examples:") && top.contains("quell scan"), "{top}");
+    let scan = quell().args(["scan", "--help"]).output().expect("run");
+    let scan = String::from_utf8_lossy(&scan.stdout);
+    for needle in
+        ["Examples:", "--max-depth", "--max-inflated-bytes", "--exclude", "Exit codes", "\"kind\":\"finding\""]
+    {
+        assert!(scan.contains(needle), "scan --help lacks {needle}");
+    }
+}
