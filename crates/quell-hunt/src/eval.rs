@@ -598,7 +598,8 @@ impl<'a> Run<'a> {
             }
             _ => {
                 let value = self.ev.env.lookups.get(prefix).and_then(|m| m.get(name)).cloned();
-                if EXFIL_LOOKUPS.contains(&prefix) && !has_default {
+                const SEPARATORS: &[&str] = &["path.separator", "file.separator", "line.separator"];
+                if EXFIL_LOOKUPS.contains(&prefix) && !has_default && !(prefix == "sys" && SEPARATORS.contains(&name)) {
                     self.exfil_push(format!("${{{var}}}"));
                 }
                 if value.is_some() {

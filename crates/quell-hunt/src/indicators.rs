@@ -132,8 +132,7 @@ pub fn exploit_commands(path: &str) -> Vec<Command> {
                 if next == "base64" {
                     let b64 = rest_after(i + 2);
                     let b64 = b64.trim_start_matches('/');
-                    if let Some(bytes) = lenient_base64(b64) {
-                        let command = String::from_utf8_lossy(&bytes).into_owned();
+                    if let Some(command) = lenient_base64(b64).and_then(|b| printable(&b)) {
                         out.push(Command { kind: "base64".into(), hosts: command_hosts(&command), command });
                     }
                 } else {
@@ -158,6 +157,14 @@ pub fn exploit_commands(path: &str) -> Vec<Command> {
         }
     }
     out
+}
+
+/// The bytes as text when they read as a command: valid UTF-8, at least 90% printable.
+fn printable(b: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(b).ok()?;
+    let total = s.chars().count();
+    let good = s.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').count();
+    (total > 0 && good * 10 >= total * 9).then(|| s.to_owned())
 }
 
 fn percent_decode(s: &str) -> String {

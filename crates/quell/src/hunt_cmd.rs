@@ -1,15 +1,363 @@
-//! `quell hunt` — wired by the hunt work (issue 10).
+//! `quell hunt`: flags, output formats and the exit code of a hunt through logs.
 
-use clap::Args;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anstyle::AnsiColor;
+use clap::{Args, ValueEnum};
+use quell_hunt::{
+    DEFAULT_BLOCK_BYTES, DEFAULT_MAX_BUFFER, DEFAULT_MAX_DECODE_ROUNDS, DEFAULT_MAX_DECOMPRESSED_BYTES,
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_LOOKUPS, DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_RESCAN_PASSES,
+    DEFAULT_MAX_SPANS_PER_FIELD, DEFAULT_MAX_STEPS, Decoder, Environment, EvalLimits, HuntConfig, Hunter,
+    IndicatorSummary, LogReader,
+};
+use quell_model::hunt::{Attempt, HuntError, HuntRecord, HuntSummary, IndicatorCount, Trace};
+
+use crate::output::{human_bytes, stdout_colour, style};
+
+/// Output formats of `quell hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// One readable line per attempt; colour only on a terminal.
+    Text,
+    /// JSON lines: one attempt, trace, error, indicator or summary object per line.
+    Json,
+}
 
 /// Arguments of `quell hunt`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  quell hunt /var/log/nginx                    every file below, rotated and compressed ones included
+  quell hunt access.log access.log.2.gz        plain, gzip, bzip2, xz and zstd (recognised by content)
+  zcat old.log.gz | quell hunt -               standard input
+  quell hunt --format json /var/log > attempts.jsonl
+  quell hunt --summary /var/log/nginx          deduplicated JNDI names, hosts, source IPs with counts
+  quell hunt --env env:AWS_ACCESS_KEY_ID=AKIA... /var/log/app   evaluate as on a host with this value
+
+What is reported: every payload that makes Log4j 2.14.1 call its JNDI lookup, evaluated with an exact
+port of Log4j's lookup engine after undoing URL, %uXXXX, \\uXXXX, \\xHH, octal and HTML encodings; also
+the recursion denial of service (CVE-2021-45105), names only the 2.14.1 message rescan reaches, and
+payloads that would not work as logged (marked \"functional\":false). Harmless ${...} placeholders
+are not reported. Traces of lookups that happened (\"Error looking up JNDI resource\", ...) are
+reported as kind \"trace\".
+
+Output (--format json), one object per line:
+  {\"kind\":\"attempt\",\"file\":\"access.log\",\"line\":1234,\"offset\":56789,\"field\":\"user_agent\",
+   \"source_ip\":\"203.0.113.9\",\"time\":\"2021-12-11T10:00:00Z\",\"raw\":\"${...}\",\"decode_chain\":[\"url\"],
+   \"techniques\":[\"lower\"],\"jndi\":[\"ldap://198.51.100.7:1389/a\"],\"rescan_only\":false,
+   \"targets\":[{\"scheme\":\"ldap\",\"host\":\"198.51.100.7\",\"port\":1389,\"path\":\"/a\"}],
+   \"exfiltration\":[],\"commands\":[],\"callback_class\":\"unknown\",...}
+  {\"kind\":\"trace\",\"file\":\"app.log\",\"line\":99,\"raw\":\"...\",\"jndi\":[\"ldap://...\"],...}
+  {\"kind\":\"error\",\"file\":\"broken.gz\",\"message\":\"...\"}
+  {\"kind\":\"summary\",\"files\":3,\"bytes\":123456,\"lines\":1000,\"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12}
+
+Exit codes: 0 nothing found, 1 attempts or traces found, 2 the hunt failed (no attempt found and a
+file could not be read).")]
 pub struct HuntArgs {
-    /// Log files or directories to read.
-    pub paths: Vec<std::path::PathBuf>,
+    /// Log files or directories to read (`-` or nothing: standard input).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Text)]
+    pub format: HuntFormat,
+
+    /// Print deduplicated indicators (JNDI names, hosts, command hosts, exfiltration lookups,
+    /// source IPs) with counts and first/last sightings instead of every occurrence.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Print nothing but attempts and traces (no summary, no error lines in text mode).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Worker threads; files are shared between them (0 = one per CPU core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+
+    /// A value the evaluator's lookups answer with, `PREFIX:KEY=VALUE` (`env:USER=app`,
+    /// `sys:java.version=1.8.0_181`) or `KEY=VALUE` for the properties map (`hostName=web1`);
+    /// repeatable. Unset keys answer null, so `${env:X:-j}` is `j`.
+    #[arg(long = "env", value_name = "LOOKUP=VALUE")]
+    pub env: Vec<String>,
+
+    /// Variable resolutions per message.
+    #[arg(long, default_value_t = DEFAULT_MAX_LOOKUPS, value_name = "N")]
+    pub max_lookups: u32,
+
+    /// Nesting of substitutions per message.
+    #[arg(long, default_value_t = DEFAULT_MAX_DEPTH, value_name = "N")]
+    pub max_depth: u32,
+
+    /// Length of a message while it is substituted.
+    #[arg(long, default_value_t = DEFAULT_MAX_BUFFER, value_name = "BYTES")]
+    pub max_buffer: usize,
+
+    /// Whole-message re-substitutions of the 2.14.1 message converter.
+    #[arg(long, default_value_t = DEFAULT_MAX_RESCAN_PASSES, value_name = "N")]
+    pub max_rescan_passes: u32,
+
+    /// Characters examined per message, all passes together.
+    #[arg(long, default_value_t = DEFAULT_MAX_STEPS, value_name = "N")]
+    pub max_steps: u64,
+
+    /// Transport decoding rounds per field.
+    #[arg(long, default_value_t = DEFAULT_MAX_DECODE_ROUNDS, value_name = "N")]
+    pub max_decode_rounds: usize,
+
+    /// Top-level lookups examined per field.
+    #[arg(long, default_value_t = DEFAULT_MAX_SPANS_PER_FIELD, value_name = "N")]
+    pub max_spans_per_field: usize,
+
+    /// Longest raw text kept in a record, in characters.
+    #[arg(long, default_value_t = DEFAULT_MAX_RAW_CHARS, value_name = "N")]
+    pub max_raw_chars: usize,
+
+    /// Read block size; also the longest line segment evaluated at once.
+    #[arg(long, default_value_t = DEFAULT_BLOCK_BYTES, value_name = "BYTES")]
+    pub block_bytes: usize,
+
+    /// Decompressed bytes read from one file before it is abandoned with an error (bomb guard).
+    #[arg(long, default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES, value_name = "BYTES")]
+    pub max_decompressed_bytes: u64,
 }
 
-pub fn run(_args: HuntArgs) -> u8 {
-    eprintln!("quell hunt: not built yet");
-    2
+impl HuntArgs {
+    fn config(&self) -> Result<HuntConfig, String> {
+        let mut environment = Environment::default();
+        for e in &self.env {
+            let (key, value) = e.split_once('=').ok_or_else(|| format!("--env {e:?}: expected LOOKUP=VALUE"))?;
+            match key.split_once(':') {
+                Some((prefix, name)) => {
+                    environment
+                        .lookups
+                        .entry(prefix.to_lowercase())
+                        .or_default()
+                        .insert(name.to_owned(), value.to_owned());
+                }
+                None => {
+                    environment.properties.insert(key.to_owned(), value.to_owned());
+                }
+            }
+        }
+        Ok(HuntConfig {
+            limits: EvalLimits {
+                max_lookups: self.max_lookups,
+                max_depth: self.max_depth,
+                max_buffer: self.max_buffer,
+                max_rescan_passes: self.max_rescan_passes.max(1),
+                max_steps: self.max_steps,
+            },
+            environment,
+            reader: LogReader { block_bytes: self.block_bytes, max_decompressed_bytes: self.max_decompressed_bytes },
+            decoder: Decoder { max_rounds: self.max_decode_rounds },
+            max_spans_per_field: self.max_spans_per_field,
+            max_raw_chars: self.max_raw_chars,
+        })
+    }
+}
+
+/// Writes records to stdout in the chosen format.
+struct Printer {
+    format: HuntFormat,
+    quiet: bool,
+    colour: bool,
+    out: BufWriter<std::io::Stdout>,
+    failed: bool,
+}
+
+impl Printer {
+    fn line(&mut self, s: &str) {
+        if !self.failed && writeln!(self.out, "{s}").is_err() {
+            // A closed pipe (`| head`): stop writing, keep counting.
+            self.failed = true;
+        }
+    }
+
+    fn record(&mut self, record: &HuntRecord) {
+        match self.format {
+            HuntFormat::Json => {
+                let quiet_skip = self.quiet && matches!(record, HuntRecord::Error(_) | HuntRecord::Summary(_));
+                if !quiet_skip {
+                    let s = serde_json::to_string(record).unwrap_or_else(|e| {
+                        format!("{{\"kind\":\"error\",\"file\":\"\",\"message\":\"cannot serialise record: {e}\"}}")
+                    });
+                    self.line(&s);
+                }
+            }
+            HuntFormat::Text => match record {
+                HuntRecord::Attempt(a) => {
+                    let s = self.text_attempt(a);
+                    self.line(&s);
+                }
+                HuntRecord::Trace(t) => {
+                    let s = self.text_trace(t);
+                    self.line(&s);
+                }
+                HuntRecord::Error(e) if !self.quiet => {
+                    let _ = self.out.flush();
+                    let warn = style(stderr_colour(), AnsiColor::Yellow, true);
+                    eprintln!("{warn}error{warn:#}   {}: {}", e.file, e.message);
+                }
+                HuntRecord::Indicator(i) => {
+                    let s = self.text_indicator(i);
+                    self.line(&s);
+                }
+                HuntRecord::Summary(s) if !self.quiet => {
+                    let _ = self.out.flush();
+                    eprintln!("{}", text_summary(s));
+                }
+                _ => {}
+            },
+        }
+    }
+
+    fn text_attempt(&self, a: &Attempt) -> String {
+        let red = style(self.colour, AnsiColor::Red, true);
+        let dim = style(self.colour, AnsiColor::BrightBlack, false);
+        let label = if a.dos {
+            "dos"
+        } else if !a.functional {
+            "intent"
+        } else if a.rescan_only {
+            "rescan"
+        } else {
+            "attempt"
+        };
+        let mut where_ = format!("{}:{}", a.file, a.line);
+        if let Some(f) = &a.field {
+            where_.push_str(&format!(" [{f}]"));
+        }
+        let mut who = Vec::new();
+        if let Some(ip) = &a.source_ip {
+            who.push(ip.clone());
+        }
+        if let Some(t) = &a.time {
+            who.push(t.clone());
+        }
+        let names = if a.jndi.is_empty() { a.raw.clone() } else { a.jndi.join("  ") };
+        let mut details = vec![format!("{:?}", a.callback_class).to_lowercase()];
+        if !a.decode_chain.is_empty() {
+            details.push(format!("decoded: {}", a.decode_chain.join(">")));
+        }
+        let techniques: Vec<&str> =
+            a.techniques.iter().map(String::as_str).filter(|t| !t.starts_with("encoding:")).collect();
+        if !techniques.is_empty() {
+            details.push(techniques.join(","));
+        }
+        if !a.exfiltration.is_empty() {
+            details.push(format!("exfiltrates {}", a.exfiltration.join(",")));
+        }
+        for c in &a.commands {
+            details.push(format!("{}: {}", c.kind, c.command.replace('\n', " ")));
+        }
+        let who = if who.is_empty() { String::new() } else { format!(" {}", who.join(" ")) };
+        format!("{where_}{who} {red}{label}{red:#} {names} {dim}({}){dim:#}", details.join("; "))
+    }
+
+    fn text_trace(&self, t: &Trace) -> String {
+        let yellow = style(self.colour, AnsiColor::Yellow, true);
+        let what = if t.jndi.is_empty() { t.indicator.clone() } else { t.jndi.join("  ") };
+        format!("{}:{} {yellow}trace{yellow:#} {what}", t.file, t.line)
+    }
+
+    fn text_indicator(&self, i: &IndicatorCount) -> String {
+        let class = i.callback_class.map(|c| format!(" ({c:?})").to_lowercase()).unwrap_or_default();
+        format!(
+            "{:<13} {:>7}  {}{class}  first {}:{} last {}:{}",
+            i.indicator, i.count, i.value, i.first_seen.file, i.first_seen.line, i.last_seen.file, i.last_seen.line
+        )
+    }
+}
+
+fn stderr_colour() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+fn text_summary(s: &HuntSummary) -> String {
+    let secs = s.elapsed_ms as f64 / 1000.0;
+    let rate = if secs > 0.0 { s.bytes as f64 / secs } else { 0.0 };
+    format!(
+        "hunted {} file(s), {}, {} lines in {secs:.2}s ({}/s): {} attempt(s), {} trace(s), {} error(s)",
+        s.files,
+        human_bytes(s.bytes),
+        s.lines,
+        human_bytes(rate as u64),
+        s.attempts,
+        s.traces,
+        s.errors
+    )
+}
+
+pub fn run(args: HuntArgs) -> u8 {
+    let started = Instant::now();
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quell hunt: {e}");
+            return 2;
+        }
+    };
+    let paths = if args.paths.is_empty() { vec![PathBuf::from("-")] } else { args.paths.clone() };
+    if paths.len() == 1 && paths[0].as_os_str() == "-" && std::io::stdin().is_terminal() {
+        eprintln!("quell hunt: no PATH given and standard input is a terminal; see `quell hunt --help`");
+        return 2;
+    }
+    let (sources, walk_errors) = LogReader::sources(&paths);
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.threads
+    };
+    let mut printer = Printer {
+        format: args.format,
+        quiet: args.quiet,
+        colour: args.format == HuntFormat::Text && stdout_colour(),
+        out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        failed: false,
+    };
+    let mut totals = HuntSummary { files: 0, bytes: 0, lines: 0, attempts: 0, traces: 0, errors: 0, elapsed_ms: 0 };
+    for e in walk_errors {
+        totals.errors += 1;
+        printer.record(&HuntRecord::Error(HuntError { file: e.path.clone(), message: e.source.to_string() }));
+    }
+    let hunter = Hunter::new(config);
+    let mut indicators = IndicatorSummary::new();
+    let summary_mode = args.summary;
+    hunter.hunt_sources(&sources, threads, |report| {
+        totals.files += 1;
+        totals.bytes += report.stats.bytes;
+        totals.lines += report.stats.lines;
+        totals.attempts += report.attempts;
+        totals.traces += report.traces;
+        totals.errors += report.errors;
+        for r in &report.records {
+            match r {
+                HuntRecord::Attempt(a) if summary_mode => indicators.add(a),
+                HuntRecord::Trace(_) if summary_mode => {}
+                _ => printer.record(r),
+            }
+        }
+    });
+    if summary_mode {
+        for i in indicators.indicators() {
+            printer.record(&HuntRecord::Indicator(i));
+        }
+    }
+    if sources.is_empty() && totals.errors == 0 {
+        totals.errors += 1;
+        printer.record(&HuntRecord::Error(HuntError { file: String::new(), message: "no log files found".into() }));
+    }
+    totals.elapsed_ms = started.elapsed().as_millis() as u64;
+    printer.record(&HuntRecord::Summary(totals.clone()));
+    let _ = printer.out.flush();
+    if totals.attempts > 0 || totals.traces > 0 {
+        1
+    } else if totals.errors > 0 {
+        2
+    } else {
+        0
+    }
 }
