@@ -178,9 +178,104 @@ fn nested_hint(name: &str) -> NestedHint {
 pub(crate) struct Abort(pub String);
 
 /// A nested archive's bytes: in memory when small, in an anonymous temporary file when large.
-enum Blob {
-    Memory(Vec<u8>),
+enum Blob<'a> {
+    Memory(Vec<u8>, MemoryReservation<'a>),
     Spilled(File),
+}
+
+/// A share of [`Limits::max_memory_bytes`] held while a nested archive is in memory; released on drop.
+struct MemoryReservation<'a> {
+    in_use: &'a std::sync::atomic::AtomicU64,
+    bytes: u64,
+}
+
+impl<'a> MemoryReservation<'a> {
+    /// Reserves `bytes` if the total stays within `limit`.
+    fn try_new(in_use: &'a std::sync::atomic::AtomicU64, bytes: u64, limit: u64) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        let mut current = in_use.load(Ordering::Relaxed);
+        loop {
+            let next = current.checked_add(bytes).filter(|n| *n <= limit)?;
+            match in_use.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return Some(MemoryReservation { in_use, bytes }),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+}
+
+impl MemoryReservation<'_> {
+    /// Gives back what is not needed once the real size is known.
+    fn shrink_to(&mut self, bytes: u64) {
+        if bytes < self.bytes {
+            self.in_use.fetch_sub(self.bytes - bytes, std::sync::atomic::Ordering::AcqRel);
+            self.bytes = bytes;
+        }
+    }
+}
+
+impl Drop for MemoryReservation<'_> {
+    fn drop(&mut self) {
+        self.in_use.fetch_sub(self.bytes, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// Detects entries whose data overlap, the trick of overlapping-entry zip bombs (one compressed
+/// kernel referenced by thousands of entries). Judged from the central directory alone, without
+/// reading local headers: an entry may not start before the previous one's header (30 bytes) and
+/// data end. Returns the error message when the archive is such a bomb.
+fn overlapping_entries<R: Read + Seek>(zip: &zip::ZipArchive<R>) -> Option<String> {
+    const LOCAL_HEADER_MIN: u64 = 30;
+    let mut spans: Vec<(u64, u64)> = (0..zip.len())
+        .filter_map(|i| zip.by_index_data(i).ok())
+        .filter(|entry| !entry.is_dir())
+        .map(|entry| (entry.header_start(), entry.compressed_size()))
+        .collect();
+    spans.sort_unstable();
+    let overlaps = spans
+        .windows(2)
+        .filter(|w| w[1].0 < w[0].0.saturating_add(LOCAL_HEADER_MIN).saturating_add(w[0].1) && w[0].1 > 0)
+        .count();
+    (overlaps > 0)
+        .then(|| format!("not opened: {overlaps} entries overlap other entries' data (an overlapping-entry zip bomb)"))
+}
+
+/// The number of entries an end-of-central-directory record declares (zip64 aware), read from
+/// the tail of the archive before the zip reader parses (and allocates for) the directory.
+/// `None` when no record is found; the zip reader then reports the archive as corrupt.
+fn declared_entry_count<R: Read + Seek>(source: &mut R) -> Option<u64> {
+    const EOCD_LEN: u64 = 22;
+    const MAX_COMMENT: u64 = 65_535;
+    let len = source.seek(SeekFrom::End(0)).ok()?;
+    let tail_len = len.min(EOCD_LEN + MAX_COMMENT + 20);
+    source.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; usize::try_from(tail_len).ok()?];
+    source.read_exact(&mut tail).ok()?;
+    let pos = memchr::memmem::rfind(&tail, b"PK\x05\x06")?;
+    let record = tail.get(pos..pos + 22)?;
+    let count = u64::from(u16::from_le_bytes([record[10], record[11]]));
+    if count != 0xffff {
+        return Some(count);
+    }
+    // zip64: the locator sits just before the record and points at the zip64 record.
+    let locator = tail.get(pos.checked_sub(20)?..pos)?;
+    if &locator[..4] != b"PK\x06\x07" {
+        return Some(count);
+    }
+    let mut offset = [0u8; 8];
+    offset.copy_from_slice(&locator[8..16]);
+    let zip64_at = u64::from_le_bytes(offset);
+    let mut zip64 = [0u8; 40];
+    // Prepended data shifts the record; fall back to the 16-bit count if it is not where declared.
+    if source.seek(SeekFrom::Start(zip64_at)).is_ok()
+        && source.read_exact(&mut zip64).is_ok()
+        && &zip64[..4] == b"PK\x06\x06"
+    {
+        let mut total = [0u8; 8];
+        total.copy_from_slice(&zip64[32..40]);
+        return Some(u64::from_le_bytes(total));
+    }
+    Some(count)
 }
 
 /// Counts inflated bytes against the per-file budget and fails once it is spent.
@@ -253,9 +348,9 @@ impl<'a> FileScan<'a> {
     }
 
     /// Scans a top-level file. Returns the abort reason if a limit stopped it early.
-    pub(crate) fn scan_top(&self, file: File, display: &str) -> Option<Abort> {
+    pub(crate) fn scan_top<R: Read + Seek>(&self, source: R, display: &str) -> Option<Abort> {
         let mut chain = vec![display.to_string()];
-        self.scan_seekable(file, &mut chain, 0, display).err()
+        self.scan_seekable(source, &mut chain, 0, display).err()
     }
 
     /// Scans bytes with random access: a file on disk, a nested archive in memory or spilled.
@@ -333,20 +428,27 @@ impl<'a> FileScan<'a> {
 
     fn scan_blob(&self, blob: Blob, chain: &mut Vec<String>, depth: usize, name: &str) -> Flow {
         match blob {
-            Blob::Memory(bytes) => self.scan_seekable(Cursor::new(bytes), chain, depth, name),
+            Blob::Memory(bytes, _reservation) => self.scan_seekable(Cursor::new(bytes), chain, depth, name),
             Blob::Spilled(file) => self.scan_seekable(file, chain, depth, name),
         }
     }
 
     /// Reads a nested archive (its first bytes already read into `head`) into memory, or into an
     /// anonymous temporary file once it grows past the in-memory threshold.
-    fn materialize(&self, head: Vec<u8>, rest: &mut dyn Read) -> io::Result<Blob> {
+    fn materialize(&self, head: Vec<u8>, rest: &mut dyn Read) -> io::Result<Blob<'_>> {
         let threshold = self.limits.in_memory_archive_bytes;
+        let reservation =
+            MemoryReservation::try_new(&self.reporter.memory_in_use, threshold, self.limits.max_memory_bytes);
         let mut bytes = head;
-        let already = bytes.len() as u64;
-        rest.take(threshold.saturating_sub(already) + 1).read_to_end(&mut bytes)?;
-        if (bytes.len() as u64) <= threshold {
-            return Ok(Blob::Memory(bytes));
+        if let Some(reservation) = reservation {
+            let already = bytes.len() as u64;
+            rest.take(threshold.saturating_sub(already) + 1).read_to_end(&mut bytes)?;
+            if (bytes.len() as u64) <= threshold {
+                bytes.shrink_to_fit();
+                let mut reservation = reservation;
+                reservation.shrink_to(bytes.len() as u64);
+                return Ok(Blob::Memory(bytes, reservation));
+            }
         }
         let mut file = tempfile::tempfile()?;
         file.write_all(&bytes)?;
@@ -371,7 +473,21 @@ impl<'a> FileScan<'a> {
         }
     }
 
-    fn scan_zip<R: Read + Seek>(&self, source: R, chain: &mut Vec<String>, depth: usize, expected: bool) -> Flow {
+    fn scan_zip<R: Read + Seek>(&self, mut source: R, chain: &mut Vec<String>, depth: usize, expected: bool) -> Flow {
+        if let Some(count) = declared_entry_count(&mut source)
+            && count > self.limits.max_entries as u64
+        {
+            self.reporter.archive();
+            self.error(
+                chain,
+                format!("not opened: {count} entries, more than {} (limit --max-entries)", self.limits.max_entries),
+            );
+            return Ok(());
+        }
+        if let Err(e) = source.seek(SeekFrom::Start(0)) {
+            self.error(chain, format!("cannot read: {e}"));
+            return Ok(());
+        }
         let mut zip = match zip::ZipArchive::new(source) {
             Ok(zip) => zip,
             Err(e) => {
@@ -391,6 +507,10 @@ impl<'a> FileScan<'a> {
                     self.limits.max_entries
                 ),
             );
+            return Ok(());
+        }
+        if let Some(message) = overlapping_entries(&zip) {
+            self.error(chain, message);
             return Ok(());
         }
         if zip.has_duplicate_names() {

@@ -54,6 +54,24 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
 }
 
+/// Scans one file whose bytes are in memory, as if it were a file on disk called `name`: every
+/// archive nested in it is opened and classified under the given limits. Sends the records and
+/// the summary to `sink` and returns the summary. The entry point for fuzzing and for callers
+/// that already hold the bytes (an upload, a container layer).
+pub fn scan_bytes(name: &str, bytes: &[u8], limits: &Limits, sink: &dyn ReportSink) -> quell_model::ScanSummary {
+    let started = std::time::Instant::now();
+    let reporter = Reporter::new(sink);
+    reporter.files.fetch_add(1, Ordering::Relaxed);
+    reporter.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    let scan = archive::FileScan::new(limits, &reporter);
+    if let Some(abort) = scan.scan_top(std::io::Cursor::new(bytes), name) {
+        reporter.error(vec![name.to_string()], abort.0);
+    }
+    let summary = reporter.summary(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    sink.record(ScanRecord::Summary(summary.clone()));
+    summary
+}
+
 /// Forwards records to the sink and keeps the counts of the summary.
 pub(crate) struct Reporter<'a> {
     pub(crate) sink: &'a dyn ReportSink,
@@ -63,6 +81,8 @@ pub(crate) struct Reporter<'a> {
     findings: AtomicU64,
     affected: AtomicU64,
     errors: AtomicU64,
+    /// Bytes of nested archives currently held in memory, all threads together.
+    pub(crate) memory_in_use: AtomicU64,
 }
 
 impl<'a> Reporter<'a> {
@@ -75,6 +95,7 @@ impl<'a> Reporter<'a> {
             findings: AtomicU64::new(0),
             affected: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            memory_in_use: AtomicU64::new(0),
         }
     }
 

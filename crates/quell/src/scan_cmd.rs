@@ -97,6 +97,10 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = limits::DEFAULT_IN_MEMORY_ARCHIVE_BYTES, value_name = "BYTES")]
     pub in_memory_archive_bytes: u64,
 
+    /// Nested archives held in memory by all threads together; beyond this they are spilled.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_MEMORY_BYTES, value_name = "BYTES")]
+    pub max_memory_bytes: u64,
+
     /// Largest class, pom.properties or manifest entry read as evidence.
     #[arg(long, default_value_t = limits::DEFAULT_MAX_EVIDENCE_BYTES, value_name = "BYTES")]
     pub max_evidence_bytes: u64,
@@ -114,6 +118,7 @@ impl ScanArgs {
                 max_inflated_bytes: self.max_inflated_bytes,
                 max_entries: self.max_entries,
                 in_memory_archive_bytes: self.in_memory_archive_bytes,
+                max_memory_bytes: self.max_memory_bytes,
                 max_evidence_bytes: self.max_evidence_bytes,
                 max_time_per_file: Duration::from_secs(self.max_time_per_file),
             },
