@@ -224,6 +224,34 @@ impl Evaluator {
         MessageEvaluation { single, rescan_only, rescan_outcome, rescan_techniques, rescan_exfiltration }
     }
 
+    /// A cheap proof that `text` makes no JNDI call, in any mode (strict, rescan, lenient): no
+    /// `$${` escape, and every top-level lookup is a single level without `$` whose prefix is not
+    /// `jndi` or `base64`. Such a lookup resolves to text without `$` (or stays as it is), so no
+    /// new lookup can appear. Harmless placeholders (`${app.home}`, `${PORT:-8080}`) take this
+    /// path; anything else is evaluated.
+    pub fn is_inert(&self, text: &str) -> bool {
+        if self.env_has_dollar() || text.contains("$${") {
+            return false;
+        }
+        for span in top_level_spans(text) {
+            let inner_end = if span.closed { span.end - 1 } else { span.end };
+            let inner = &text[span.start + 2..inner_end];
+            if inner.contains('$') {
+                return false;
+            }
+            let prefix = inner.split(':').next().unwrap_or("");
+            if !prefix.is_ascii() || prefix.eq_ignore_ascii_case("jndi") || prefix.eq_ignore_ascii_case("base64") {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn env_has_dollar(&self) -> bool {
+        self.env.properties.values().any(|v| v.contains('$'))
+            || self.env.lookups.values().any(|m| m.values().any(|v| v.contains('$')))
+    }
+
     /// A forgiving evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
     /// decoded, throwing lookups answer null, and unterminated lookups are closed at the end.
     pub fn lenient(&self, text: &str) -> Evaluation {

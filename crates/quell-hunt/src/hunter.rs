@@ -338,6 +338,9 @@ impl Hunter {
     /// record nothing on 2.x) what a forgiving evaluation reveals.
     fn payloads(&self, text: &str) -> Vec<Payload> {
         let mut out: Vec<Payload> = Vec::new();
+        if self.evaluator.is_inert(text) {
+            return out;
+        }
         let spans = top_level_spans(text);
         for span in spans.iter().take(self.config.max_spans_per_field) {
             let s = &text[span.start..span.end];

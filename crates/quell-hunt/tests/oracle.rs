@@ -7,6 +7,8 @@
 //! Needs `javac` and `java` (JDK 11+). Set `QUELL_HUNT_SKIP_ORACLE=1` to skip when no JDK exists.
 
 mod common;
+#[path = "common/benign.rs"]
+mod benign;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -16,6 +18,8 @@ use quell_hunt::{Decoder, Evaluator, Outcome};
 
 /// How many generated payloads go to the JVM.
 const GENERATED: usize = 12_000;
+/// How many benign log lines go to the JVM (they must record nothing).
+const BENIGN: usize = 2_000;
 const SEED: u64 = 0x5eed_1054_2021_1209;
 
 const KEYWORD: &str = concat!("jn", "di");
@@ -214,6 +218,11 @@ fn quell_agrees_with_the_jvm() {
             labels.push(format!("{} (decoded {}: {:?})", v.id, i + 1, var.chain));
         }
     }
+    let mut g = benign::Gen(3);
+    for n in 0..BENIGN {
+        payloads.push(benign::benign_line(&mut g, n as u64));
+        labels.push(format!("benign #{n}"));
+    }
     let n_vectors = payloads.len();
     let mut r = Rng(SEED);
     for i in 0..GENERATED {
@@ -229,6 +238,12 @@ fn quell_agrees_with_the_jvm() {
         let single_status = status_of(&m.single.outcome);
         let rescan_status = status_of(&m.rescan_outcome);
         let all = m.all_names();
+        if ev.is_inert(p) && !jvm.rescan.is_empty() {
+            failures.push(format!("{label}: judged inert, but the JVM records {:?}", jvm.rescan));
+        }
+        if label.starts_with("benign") && !jvm.rescan.is_empty() {
+            failures.push(format!("{label}: the benign generator produced a payload: {p:?}"));
+        }
         if !jvm.rescan.is_empty() {
             with_names += 1;
         }
@@ -244,7 +259,7 @@ fn quell_agrees_with_the_jvm() {
         }
     }
     eprintln!(
-        "oracle: {} payloads ({n_vectors} from vectors, {GENERATED} generated), {with_names} with JNDI names, {} disagreements",
+        "oracle: {} payloads ({n_vectors} from vectors and benign lines, {GENERATED} generated), {with_names} with JNDI names, {} disagreements",
         payloads.len(),
         failures.len()
     );

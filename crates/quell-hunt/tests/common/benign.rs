@@ -31,7 +31,6 @@ const PATHS: &[&str] = &[
     "/static/app.3f9a1c.js",
     "/search?q=caf%C3%A9+cr%C3%A8me&page=2",
     "/img/logo.png",
-    "/cart?price=%2450.00&currency=USD",
     "/login?next=%2Fadmin%2Fsettings",
     "/wp-login.php",
     "/api/v2/orders/123456/items",
@@ -76,18 +75,22 @@ pub fn benign_line(g: &mut Gen, n: u64) -> String {
     let ip = format!("{}.{}.{}.{}", 10 + g.below(200), g.below(256), g.below(256), 1 + g.below(254));
     let sec = n % 60;
     let min = (n / 60) % 60;
-    match g.below(100) {
-        0..=64 => format!(
+    // Mix (per 1000 lines): 890 access-log lines (1 in 100 of them with a `%24` price), 90
+    // application lines (about half with `${...}`, `$%`, `&#36;` or escapes), 12 JSON lines,
+    // 8 configuration-dump lines.
+    let path = if g.below(100) == 0 { "/cart?price=%2450.00&currency=USD" } else { g.pick(PATHS) };
+    match g.below(1000) {
+        0..=889 => format!(
             "{ip} - - [11/Dec/2021:10:{min:02}:{sec:02} +0000] \"{} {} HTTP/1.1\" {} {} \"{}\" \"{}\"",
             g.pick(&["GET", "GET", "GET", "POST", "HEAD"]),
-            g.pick(PATHS),
+            path,
             g.pick(&["200", "200", "304", "404", "500"]),
             g.below(50_000),
             g.pick(REFERERS),
             g.pick(UAS)
         ),
-        65..=89 => format!("2021-12-11 10:{min:02}:{sec:02},{:03} {}", g.below(1000), g.pick(APP)),
-        90..=94 => format!(
+        890..=979 => format!("2021-12-11 10:{min:02}:{sec:02},{:03} {}", g.below(1000), g.pick(APP)),
+        980..=991 => format!(
             "{{\"time\":\"2021-12-11T10:{min:02}:{sec:02}Z\",\"level\":\"info\",\"remote_addr\":\"{ip}\",\"msg\":\"{}\"}}",
             g.pick(&[
                 "user ${user} logged in",
