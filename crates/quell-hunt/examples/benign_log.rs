@@ -1,6 +1,7 @@
 //! Writes a benign log for the benchmark: `cargo run --release -p quell-hunt --example benign_log
-//! -- OUT BYTES [SEED]`. The same generator as the tests (harmless `${...}` placeholders,
-//! configuration dumps, JSON lines, non-ASCII text); nothing in it should make quell alert.
+//! -- OUT BYTES [SEED] [typical|dense]`. The same generator as the tests (harmless `${...}`
+//! placeholders, configuration dumps, JSON lines, non-ASCII text); nothing in it should make quell
+//! alert. `typical` (the default) is mostly access-log lines; `dense` is the tests' mix.
 
 #[path = "../tests/common/benign.rs"]
 mod benign;
@@ -17,7 +18,11 @@ fn main() {
     let seed: u64 = args.get(3).map_or(1, |s| s.parse().expect("SEED is a number"));
     let file = std::fs::File::create(&args[1]).expect("create OUT");
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    let lines = benign::write_benign_log(&mut w, bytes, seed, |_| None).expect("write");
+    let mix = match args.get(4).map(String::as_str) {
+        Some("dense") => benign::Mix::Dense,
+        _ => benign::Mix::Typical,
+    };
+    let lines = benign::write_benign_log(&mut w, bytes, seed, mix, |_| None).expect("write");
     w.flush().expect("flush");
     eprintln!("{}: {lines} lines", args[1]);
 }

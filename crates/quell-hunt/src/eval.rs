@@ -184,10 +184,18 @@ impl MessageEvaluation {
 }
 
 /// Evaluates payloads the way Log4j 2.14.1 does. Cheap to share between threads.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Evaluator {
     env: Environment,
     limits: EvalLimits,
+    /// Whether a configured value holds a `$` (then no text is judged inert without evaluation).
+    env_has_dollar: bool,
+}
+
+impl Default for Evaluator {
+    fn default() -> Self {
+        Evaluator::new(Environment::default(), EvalLimits::default())
+    }
 }
 
 #[derive(Debug)]
@@ -199,7 +207,9 @@ enum Stop {
 
 impl Evaluator {
     pub fn new(env: Environment, limits: EvalLimits) -> Self {
-        Evaluator { env, limits }
+        let env_has_dollar = env.properties.values().any(|v| v.contains('$'))
+            || env.lookups.values().any(|m| m.values().any(|v| v.contains('$')));
+        Evaluator { env, limits, env_has_dollar }
     }
 
     pub fn limits(&self) -> &EvalLimits {
@@ -230,26 +240,21 @@ impl Evaluator {
     /// new lookup can appear. Harmless placeholders (`${app.home}`, `${PORT:-8080}`) take this
     /// path; anything else is evaluated.
     pub fn is_inert(&self, text: &str) -> bool {
-        if self.env_has_dollar() || text.contains("$${") {
+        if self.env_has_dollar || memchr::memmem::find(text.as_bytes(), b"$${").is_some() {
             return false;
         }
-        for span in top_level_spans(text) {
+        let mut inert = true;
+        for_each_span(text, |span| {
             let inner_end = if span.closed { span.end - 1 } else { span.end };
-            let inner = &text[span.start + 2..inner_end];
-            if inner.contains('$') {
-                return false;
-            }
-            let prefix = inner.split(':').next().unwrap_or("");
-            if !prefix.is_ascii() || prefix.eq_ignore_ascii_case("jndi") || prefix.eq_ignore_ascii_case("base64") {
-                return false;
-            }
-        }
-        true
-    }
-
-    fn env_has_dollar(&self) -> bool {
-        self.env.properties.values().any(|v| v.contains('$'))
-            || self.env.lookups.values().any(|m| m.values().any(|v| v.contains('$')))
+            let inner = &text.as_bytes()[span.start + 2..inner_end];
+            let prefix = inner.split(|&b| b == b':').next().unwrap_or(b"");
+            inert = memchr::memchr(b'$', inner).is_none()
+                && prefix.is_ascii()
+                && !prefix.eq_ignore_ascii_case(b"jndi")
+                && !prefix.eq_ignore_ascii_case(b"base64");
+            inert
+        });
+        inert
     }
 
     /// A forgiving evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
@@ -285,11 +290,27 @@ pub struct Span {
 /// `$${` is skipped as an escape, the first `}` not balanced by a `${` closes a lookup, and an
 /// unterminated lookup hides the rest of the text.
 pub fn top_level_spans(text: &str) -> Vec<Span> {
-    let b = text.as_bytes();
     let mut spans = Vec::new();
+    for_each_span(text, |s| {
+        spans.push(s);
+        true
+    });
+    spans
+}
+
+/// Calls `f` with each top-level span (see [`top_level_spans`]) until it returns false.
+pub fn for_each_span(text: &str, mut f: impl FnMut(Span) -> bool) {
+    let b = text.as_bytes();
     let mut pos = 0;
     while pos + 1 < b.len() {
-        if !(b[pos] == b'$' && b[pos + 1] == b'{') {
+        if b[pos] != b'$' {
+            match memchr::memchr(b'$', &b[pos..]) {
+                Some(i) => pos += i,
+                None => break,
+            }
+            continue;
+        }
+        if b[pos + 1] != b'{' {
             pos += 1;
             continue;
         }
@@ -318,12 +339,10 @@ pub fn top_level_spans(text: &str) -> Vec<Span> {
                 pos += 1;
             }
         }
-        spans.push(Span { start, end: pos, closed, open_depth: if closed { 0 } else { nested + 1 } });
-        if !closed {
+        if !f(Span { start, end: pos, closed, open_depth: if closed { 0 } else { nested + 1 } }) || !closed {
             break;
         }
     }
-    spans
 }
 
 struct Run<'a> {

@@ -28,10 +28,11 @@ pub fn parse_line(line: &[u8]) -> (LineContext, Vec<Field>) {
     if let Some(r) = parse_json(line) {
         return r;
     }
-    if let Some(r) = parse_access(line) {
+    let text = String::from_utf8_lossy(line);
+    if let Some(r) = parse_access(&text) {
         return r;
     }
-    let text = String::from_utf8_lossy(line).into_owned();
+    let text = text.into_owned();
     (LineContext::default(), vec![Field { name: None, offset: 0, text }])
 }
 
@@ -110,9 +111,11 @@ fn looks_like_ip(s: &str) -> bool {
 }
 
 /// `IP IDENT USER [TIME] "REQUEST" STATUS SIZE ["REFERER" "USER_AGENT"]`.
-fn parse_access(line: &[u8]) -> Option<(LineContext, Vec<Field>)> {
-    let text = String::from_utf8_lossy(line);
-    let s = text.as_ref();
+fn parse_access(s: &str) -> Option<(LineContext, Vec<Field>)> {
+    // Cheap rejection: the fourth token opens with `[`.
+    if !s.as_bytes().first().is_some_and(|b| b.is_ascii_hexdigit() || *b == b':') || !s.contains(" [") {
+        return None;
+    }
     let mut p = 0;
     let ip = token(s, &mut p)?;
     let _ident = token(s, &mut p)?;

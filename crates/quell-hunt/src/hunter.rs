@@ -10,7 +10,7 @@ use crate::decode::{Decoder, Variant};
 use crate::eval::{Environment, EvalLimits, Evaluation, Evaluator, Outcome, technique, top_level_spans};
 use crate::format::{Field, LineContext, parse_line};
 use crate::indicators::{classify_hosts, could_work, exploit_commands, parse_target};
-use crate::prefilter::{HitKind, Prefilter, TRACE_NEEDLES};
+use crate::prefilter::{HitKind, Prefilter, TRACE_MARKERS};
 use crate::reader::{LogReader, ReadStats, Source};
 
 /// Default for [`HuntConfig::max_spans_per_field`].
@@ -201,24 +201,29 @@ impl Hunter {
         hint: Option<HitKind>,
         sink: &mut dyn Sink,
     ) {
-        let trace = match hint {
-            Some(HitKind::Trace(i)) => Some(i),
-            _ => self.prefilter.trace(line),
-        };
-        if let Some(i) = trace {
-            sink.record(HuntRecord::Trace(self.trace(file, line_no, offset, line, i)));
+        let _ = hint;
+        let hits = self.prefilter.line_hits(line);
+        if hits.trace {
+            if let Some(i) = Prefilter::trace_marker(line) {
+                sink.record(HuntRecord::Trace(self.trace(file, line_no, offset, line, i)));
+            }
         }
-        let payload = matches!(hint, Some(HitKind::Payload)) || self.prefilter.has_payload(line);
-        if !payload {
+        if hits.payload.is_empty() {
             return;
         }
         let (ctx, fields) = parse_line(line);
         let verbatim = !line.trim_ascii_start().starts_with(b"{");
         for field in &fields {
-            if !self.prefilter.has_payload(field.text.as_bytes()) {
-                continue;
+            let end = field.offset + field.text.len();
+            let (relevant, encoded) = if verbatim && line.get(field.offset..end) == Some(field.text.as_bytes()) {
+                hits.within(field.offset..end)
+            } else {
+                let text = field.text.as_bytes();
+                (self.prefilter.has_payload(text), self.prefilter.has_encoded(text))
+            };
+            if relevant {
+                self.analyze_field(file, line_no, offset, &ctx, field, verbatim, encoded, sink);
             }
-            self.analyze_field(file, line_no, offset, &ctx, field, verbatim, sink);
         }
     }
 
@@ -239,7 +244,7 @@ impl Hunter {
             offset,
             raw: truncate(&text, self.config.max_raw_chars),
             jndi,
-            indicator: TRACE_NEEDLES.get(needle).copied().unwrap_or("").to_owned(),
+            indicator: TRACE_MARKERS.get(needle).copied().unwrap_or("").to_owned(),
         }
     }
 
@@ -252,11 +257,15 @@ impl Hunter {
         ctx: &LineContext,
         field: &Field,
         verbatim: bool,
+        encoded: bool,
         sink: &mut dyn Sink,
     ) {
         let mut variants = vec![Variant { chain: Vec::new(), text: field.text.clone() }];
-        if !field.text.contains("${") || field.text.contains('%') || field.text.contains('\\') || field.text.contains('&')
-        {
+        // Decode when the opening itself is encoded, or when a plain `${` may hold encoded parts
+        // (nginx writes `\xC4\xB1` for `ı`).
+        let t = field.text.as_bytes();
+        let parts_encoded = || memchr::memchr3(b'%', b'\\', b'&', t).is_some();
+        if encoded || parts_encoded() {
             variants.extend(self.config.decoder.variants(&field.text));
         }
         let mut seen: Vec<String> = Vec::new();

@@ -14,8 +14,10 @@ use quell_io::{CappedReader, Compression, SNIFF_LEN, decompress, read_up_to};
 
 use crate::prefilter::{Hit, Prefilter};
 
-/// Default block size (bytes), which is also the longest line segment evaluated at once.
-pub const DEFAULT_BLOCK_BYTES: usize = 8 << 20;
+/// Default block size (bytes), which is also the longest line segment evaluated at once. 1 MiB:
+/// blocks that stay in the CPU cache between the copy from the kernel and the search are faster
+/// than larger ones.
+pub const DEFAULT_BLOCK_BYTES: usize = 1 << 20;
 /// Default cap on the decompressed size of one file (bytes): the guard against bombs.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 1 << 40;
 

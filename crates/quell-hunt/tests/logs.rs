@@ -70,7 +70,7 @@ fn plant_lines(total_hint: u64) -> Vec<u64> {
 fn generate(planted_at: &[u64]) -> Vec<u8> {
     let mut data = Vec::new();
     let plants = planted_at.to_vec();
-    benign::write_benign_log(&mut data, LOG_BYTES, 42, |n| {
+    benign::write_benign_log(&mut data, LOG_BYTES, 42, benign::Mix::Dense, |n| {
         plants.iter().position(|&p| p == n).map(|i| planted(i as u64 % 4, n))
     })
     .expect("generate");

@@ -70,17 +70,46 @@ const CONFIG: &[&str] = &[
     "jndi.datasource = java:comp/env/jdbc/${db.name}",
 ];
 
+/// The mix of line kinds (per 1000 lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mix {
+    /// Placeholder-heavy, to hunt for false positives: 890 access-log lines, 90 application
+    /// lines (about half with `${...}`, `$%`, `&#36;` or escapes), 12 JSON lines, 8
+    /// configuration-dump lines; about 8% of lines reach the evaluator.
+    Dense,
+    /// Closer to a web server's log: 970 access-log lines, 20 application lines, 5 JSON lines,
+    /// 5 configuration-dump lines; about 2.5% of lines reach the evaluator.
+    Typical,
+}
+
 /// One benign line.
 pub fn benign_line(g: &mut Gen, n: u64) -> String {
+    benign_line_mix(g, n, Mix::Dense)
+}
+
+/// One benign line of the given mix.
+pub fn benign_line_mix(g: &mut Gen, n: u64, mix: Mix) -> String {
     let ip = format!("{}.{}.{}.{}", 10 + g.below(200), g.below(256), g.below(256), 1 + g.below(254));
     let sec = n % 60;
     let min = (n / 60) % 60;
-    // Mix (per 1000 lines): 890 access-log lines (1 in 100 of them with a `%24` price), 90
-    // application lines (about half with `${...}`, `$%`, `&#36;` or escapes), 12 JSON lines,
-    // 8 configuration-dump lines.
+    // 1 in 100 access-log lines carries a percent-encoded dollar (`%24`).
     let path = if g.below(100) == 0 { "/cart?price=%2450.00&currency=USD" } else { g.pick(PATHS) };
-    match g.below(1000) {
-        0..=889 => format!(
+    let (access, app, json) = match mix {
+        Mix::Dense => (890, 980, 992),
+        Mix::Typical => (970, 990, 995),
+    };
+    let kind = g.below(1000);
+    let kind = if kind < access {
+        0
+    } else if kind < app {
+        890
+    } else if kind < json {
+        980
+    } else {
+        999
+    };
+    match kind {
+        0 => format!(
             "{ip} - - [11/Dec/2021:10:{min:02}:{sec:02} +0000] \"{} {} HTTP/1.1\" {} {} \"{}\" \"{}\"",
             g.pick(&["GET", "GET", "GET", "POST", "HEAD"]),
             path,
@@ -89,8 +118,8 @@ pub fn benign_line(g: &mut Gen, n: u64) -> String {
             g.pick(REFERERS),
             g.pick(UAS)
         ),
-        890..=979 => format!("2021-12-11 10:{min:02}:{sec:02},{:03} {}", g.below(1000), g.pick(APP)),
-        980..=991 => format!(
+        890 => format!("2021-12-11 10:{min:02}:{sec:02},{:03} {}", g.below(1000), g.pick(APP)),
+        980 => format!(
             "{{\"time\":\"2021-12-11T10:{min:02}:{sec:02}Z\",\"level\":\"info\",\"remote_addr\":\"{ip}\",\"msg\":\"{}\"}}",
             g.pick(&[
                 "user ${user} logged in",
@@ -110,6 +139,7 @@ pub fn write_benign_log<W: Write>(
     w: &mut W,
     target_bytes: u64,
     seed: u64,
+    mix: Mix,
     mut plant: impl FnMut(u64) -> Option<String>,
 ) -> io::Result<u64> {
     let mut g = Gen(seed | 1);
@@ -118,7 +148,7 @@ pub fn write_benign_log<W: Write>(
     let mut buf = String::with_capacity(1 << 16);
     while written < target_bytes {
         n += 1;
-        let line = plant(n).unwrap_or_else(|| benign_line(&mut g, n));
+        let line = plant(n).unwrap_or_else(|| benign_line_mix(&mut g, n, mix));
         buf.push_str(&line);
         buf.push('\n');
         written += line.len() as u64 + 1;
