@@ -106,13 +106,13 @@ fn percent(s: &[u8]) -> (Vec<u8>, Vec<&'static str>) {
                 i += 3;
                 continue;
             }
-            if matches!(s.get(i + 1), Some(b'u' | b'U')) {
-                if let Some(v) = hex_n(&s[i + 2..], 4) {
-                    push_char(&mut out, v);
-                    iis = true;
-                    i += 6;
-                    continue;
-                }
+            if matches!(s.get(i + 1), Some(b'u' | b'U'))
+                && let Some(v) = hex_n(&s[i + 2..], 4)
+            {
+                push_char(&mut out, v);
+                iis = true;
+                i += 6;
+                continue;
             }
         }
         out.push(s[i]);
@@ -143,11 +143,13 @@ fn backslash(s: &[u8]) -> (Vec<u8>, Vec<&'static str>) {
                     if let Some(v) = hex_n(&s[i + 2..], 4) {
                         let mut c = v;
                         let mut len = 6;
-                        if (0xD800..0xDC00).contains(&v) && s.get(i + 6) == Some(&b'\\') && s.get(i + 7) == Some(&b'u') {
-                            if let Some(lo) = hex_n(&s[i + 8..], 4).filter(|lo| (0xDC00..0xE000).contains(lo)) {
-                                c = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
-                                len = 12;
-                            }
+                        if (0xD800..0xDC00).contains(&v)
+                            && s.get(i + 6) == Some(&b'\\')
+                            && s.get(i + 7) == Some(&b'u')
+                            && let Some(lo) = hex_n(&s[i + 8..], 4).filter(|lo| (0xDC00..0xE000).contains(lo))
+                        {
+                            c = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+                            len = 12;
                         }
                         push_char(&mut out, c);
                         uni = true;
@@ -235,13 +237,13 @@ fn html(s: &[u8]) -> (Vec<u8>, Vec<&'static str>) {
     let mut used = false;
     let mut i = 0;
     while i < s.len() {
-        if s[i] == b'&' {
-            if let Some((c, len)) = entity(&s[i + 1..]) {
-                push_char(&mut out, c);
-                used = true;
-                i += 1 + len;
-                continue;
-            }
+        if s[i] == b'&'
+            && let Some((c, len)) = entity(&s[i + 1..])
+        {
+            push_char(&mut out, c);
+            used = true;
+            i += 1 + len;
+            continue;
         }
         out.push(s[i]);
         i += 1;

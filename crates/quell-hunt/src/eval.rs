@@ -79,8 +79,22 @@ pub const REGISTERED_LOOKUPS: &[&str] = &[
 
 /// Lookups whose value is data of the victim: used without a default, they exfiltrate.
 const EXFIL_LOOKUPS: &[&str] = &[
-    "env", "sys", "java", "ctx", "main", "map", "sd", "marker", "event", "log4j", "jvmrunargs", "bundle", "docker",
-    "k8s", "spring", "web",
+    "env",
+    "sys",
+    "java",
+    "ctx",
+    "main",
+    "map",
+    "sd",
+    "marker",
+    "event",
+    "log4j",
+    "jvmrunargs",
+    "bundle",
+    "docker",
+    "k8s",
+    "spring",
+    "web",
 ];
 
 /// The values the data-dependent lookups answer with. Everything not set answers null, so the
@@ -541,7 +555,7 @@ impl<'a> Run<'a> {
                     let end = (offset as isize + length as isize + length_change) as usize;
                     prior.push(buf[offset..end].to_owned());
                 }
-                if prior.iter().any(|p| *p == var_name) {
+                if prior.contains(&var_name) {
                     return Err(Stop::Recursion(var_name));
                 }
                 prior.push(var_name.clone());
@@ -718,10 +732,8 @@ fn split_name_default(expr: &str) -> (String, Option<String>) {
 /// an invalid pattern falls back to the default short date-time format, as Java does.
 pub fn format_date(pattern: &str) -> String {
     const LETTERS: &str = "GyYMLwWDdFEuaHkKhmsSzZX";
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let t = crate::format::Civil::from_unix_millis(now);
     let mut out = String::new();
     let chars: Vec<char> = pattern.chars().collect();
@@ -773,7 +785,7 @@ pub fn format_date(pattern: &str) -> String {
 }
 
 fn default_date(t: &crate::format::Civil) -> String {
-    let h12 = if t.hour % 12 == 0 { 12 } else { t.hour % 12 };
+    let h12 = if t.hour.is_multiple_of(12) { 12 } else { t.hour % 12 };
     format!(
         "{}/{}/{:02}, {}:{:02} {}",
         t.month,

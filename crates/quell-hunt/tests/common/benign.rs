@@ -44,7 +44,8 @@ const UAS: &[&str] = &[
     "Googlebot/2.1 (+http://www.google.com/bot.html)",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 15_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.1 Mobile/15E148 Safari/604.1",
 ];
-const REFERERS: &[&str] = &["-", "https://www.example.com/", "https://search.example.org/?q=log4j+patch", "android-app://com.example"];
+const REFERERS: &[&str] =
+    &["-", "https://www.example.com/", "https://search.example.org/?q=log4j+patch", "android-app://com.example"];
 const APP: &[&str] = &[
     "INFO  [main] com.example.config.Loader - Resolved ${app.home}/conf/application.yml",
     "DEBUG [pool-3-thread-7] org.hibernate.SQL - select u.id, u.name from users u where u.id=?",
