@@ -99,3 +99,31 @@ fn indicators_are_extracted() {
     let l39 = attempts(&hunter, &by_id("L39"));
     assert_eq!(l39[0].exfiltration, ["${hostName}"]);
 }
+
+#[test]
+fn traces_of_successful_lookups_are_reported() {
+    let hunter = Hunter::new(HuntConfig::new());
+    let lines: [&[u8]; 3] = [
+        b"2021-12-11 10:00:01 WARN  o.a.l.c.n.JndiManager - Error looking up JNDI resource [ldap://198.51.100.7:1389/a].",
+        b"\tat org.apache.logging.log4j.core.net.JndiManager.lookup(JndiManager.java:172)",
+        b"2021-12-11 10:00:02 DEBUG c.e.App - value=javax.el.ELProcessor@5c29bfd",
+    ];
+    for (i, line) in lines.iter().enumerate() {
+        let mut records: Vec<HuntRecord> = Vec::new();
+        hunter.analyze_line("app.log", i as u64 + 1, 0, line, None, &mut records);
+        let traces: Vec<_> = records
+            .iter()
+            .filter_map(|r| match r {
+                HuntRecord::Trace(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(traces.len(), 1, "line {i}: {records:?}");
+        if i == 0 {
+            assert_eq!(traces[0].jndi, ["ldap://198.51.100.7:1389/a"]);
+        }
+    }
+    let mut records: Vec<HuntRecord> = Vec::new();
+    hunter.analyze_line("app.log", 9, 0, b"jndi.datasource = java:comp/env/jdbc/app", None, &mut records);
+    assert!(records.is_empty(), "{records:?}");
+}

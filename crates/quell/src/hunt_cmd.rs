@@ -29,32 +29,39 @@ pub enum HuntFormat {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  quell hunt /var/log/nginx                    every file below, rotated and compressed ones included
-  quell hunt access.log access.log.2.gz        plain, gzip, bzip2, xz and zstd (recognised by content)
-  zcat old.log.gz | quell hunt -               standard input
+  quell hunt /var/log/nginx          every file below, rotated and compressed
+  quell hunt access.log app.log.2.gz plain, gzip, bzip2, xz, zstd (by content)
+  zcat old.log.gz | quell hunt -     standard input
   quell hunt --format json /var/log > attempts.jsonl
-  quell hunt --summary /var/log/nginx          deduplicated JNDI names, hosts, source IPs with counts
-  quell hunt --env env:AWS_ACCESS_KEY_ID=AKIA... /var/log/app   evaluate as on a host with this value
+  quell hunt --summary /var/log      indicators with counts, first/last seen
+  quell hunt --env env:USER=app /var/log/app
+                                     evaluate as on a host where USER=app
 
-What is reported: every payload that makes Log4j 2.14.1 call its JNDI lookup, evaluated with an exact
-port of Log4j's lookup engine after undoing URL, %uXXXX, \\uXXXX, \\xHH, octal and HTML encodings; also
-the recursion denial of service (CVE-2021-45105), names only the 2.14.1 message rescan reaches, and
-payloads that would not work as logged (marked \"functional\":false). Harmless ${...} placeholders
-are not reported. Traces of lookups that happened (\"Error looking up JNDI resource\", ...) are
-reported as kind \"trace\".
+Reported: every payload that makes Log4j 2.14.1 call its JNDI lookup,
+evaluated by an exact port of Log4j's lookup engine after undoing URL,
+%uXXXX, \\uXXXX, \\xHH, octal and HTML encodings; the recursion denial of
+service (CVE-2021-45105, \"dos\":true); names only the 2.14.1 message rescan
+reaches (\"rescan_only\":true); payloads that would not work as logged
+(\"functional\":false). Harmless ${...} placeholders are not reported.
+Traces of lookups that happened (\"Error looking up JNDI resource\", ...)
+are reported as kind \"trace\".
 
 Output (--format json), one object per line:
-  {\"kind\":\"attempt\",\"file\":\"access.log\",\"line\":1234,\"offset\":56789,\"field\":\"user_agent\",
-   \"source_ip\":\"203.0.113.9\",\"time\":\"2021-12-11T10:00:00Z\",\"raw\":\"${...}\",\"decode_chain\":[\"url\"],
-   \"techniques\":[\"lower\"],\"jndi\":[\"ldap://198.51.100.7:1389/a\"],\"rescan_only\":false,
-   \"targets\":[{\"scheme\":\"ldap\",\"host\":\"198.51.100.7\",\"port\":1389,\"path\":\"/a\"}],
+  {\"kind\":\"attempt\",\"file\":\"access.log\",\"line\":1234,\"offset\":56789,
+   \"field\":\"user_agent\",\"source_ip\":\"203.0.113.9\",
+   \"time\":\"2021-12-11T10:00:00Z\",\"raw\":\"${...}\",\"decode_chain\":[\"url\"],
+   \"techniques\":[\"lower\"],\"jndi\":[\"ldap://198.51.100.7:1389/a\"],
+   \"rescan_only\":false,\"targets\":[{\"scheme\":\"ldap\",
+   \"host\":\"198.51.100.7\",\"port\":1389,\"path\":\"/a\"}],
    \"exfiltration\":[],\"commands\":[],\"callback_class\":\"unknown\",...}
-  {\"kind\":\"trace\",\"file\":\"app.log\",\"line\":99,\"raw\":\"...\",\"jndi\":[\"ldap://...\"],...}
+  {\"kind\":\"trace\",\"file\":\"app.log\",\"line\":99,\"raw\":\"...\",
+   \"jndi\":[\"ldap://...\"],...}
   {\"kind\":\"error\",\"file\":\"broken.gz\",\"message\":\"...\"}
-  {\"kind\":\"summary\",\"files\":3,\"bytes\":123456,\"lines\":1000,\"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12}
+  {\"kind\":\"summary\",\"files\":3,\"bytes\":123456,\"lines\":1000,
+   \"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12}
 
-Exit codes: 0 nothing found, 1 attempts or traces found, 2 the hunt failed (no attempt found and a
-file could not be read).")]
+Exit codes: 0 nothing found, 1 attempts or traces found, 2 the hunt
+failed (nothing found, and a file could not be read or no file was given).")]
 pub struct HuntArgs {
     /// Log files or directories to read (`-` or nothing: standard input).
     #[arg(value_name = "PATH")]
