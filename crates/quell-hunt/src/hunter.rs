@@ -13,6 +13,10 @@ use crate::indicators::{classify_hosts, could_work, exploit_commands, parse_targ
 use crate::prefilter::{HitKind, Prefilter, TRACE_MARKERS};
 use crate::reader::{LogReader, ReadStats, Source};
 
+/// Records per batch handed over by [`Hunter::hunt_sources`] (bounds memory on logs that hold
+/// millions of attempts).
+pub const RECORD_BATCH: usize = 4096;
+
 /// Default for [`HuntConfig::max_spans_per_field`].
 pub const DEFAULT_MAX_SPANS_PER_FIELD: usize = 64;
 /// Default for [`HuntConfig::max_raw_chars`].
@@ -59,6 +63,9 @@ pub struct SourceReport {
     pub source: String,
     /// Attempts, traces and (at most one) error, in line order.
     pub records: Vec<HuntRecord>,
+    /// Whether this is the source's last report. [`Hunter::hunt_sources`] hands over the records
+    /// of a long source in batches of [`RECORD_BATCH`]; only the last batch carries the totals.
+    pub complete: bool,
     pub stats: ReadStats,
     pub attempts: u64,
     pub traces: u64,
@@ -114,25 +121,68 @@ impl Hunter {
 
     /// Hunts one source to its end.
     pub fn hunt_source(&self, source: &Source) -> SourceReport {
+        let mut report = SourceReport::default();
+        self.hunt_source_batched(source, usize::MAX, &mut |_| {}, &mut report);
+        report
+    }
+
+    /// Hunts one source, handing `flush` a partial report (records only) whenever `batch`
+    /// records have accumulated; `report` ends with the rest and the totals.
+    fn hunt_source_batched(
+        &self,
+        source: &Source,
+        batch: usize,
+        flush: &mut dyn FnMut(SourceReport),
+        report: &mut SourceReport,
+    ) {
         let name = source.name();
-        let mut report = SourceReport { source: name.clone(), ..Default::default() };
+        report.source = name.clone();
+        report.complete = true;
         let mut reader = match self.config.reader.open(source) {
             Ok(r) => r,
             Err(e) => {
                 report.records.push(HuntRecord::Error(HuntError { file: name, message: e.to_string() }));
                 report.errors = 1;
-                return report;
+                return;
             }
         };
-        self.hunt_reader(&name, &mut reader, &mut report);
-        report
+        self.hunt_reader_batched(&name, &mut reader, batch, flush, report);
     }
 
     /// Hunts an already opened (decompressed) stream, adding to `report`.
     pub fn hunt_reader<R: std::io::Read + ?Sized>(&self, name: &str, reader: &mut R, report: &mut SourceReport) {
-        let mut records = Vec::new();
+        self.hunt_reader_batched(name, reader, usize::MAX, &mut |_| {}, report);
+    }
+
+    fn hunt_reader_batched<R: std::io::Read + ?Sized>(
+        &self,
+        name: &str,
+        reader: &mut R,
+        batch: usize,
+        flush: &mut dyn FnMut(SourceReport),
+        report: &mut SourceReport,
+    ) {
+        let count = |report: &mut SourceReport, r: &HuntRecord| match r {
+            HuntRecord::Attempt(_) => report.attempts += 1,
+            HuntRecord::Trace(_) => report.traces += 1,
+            HuntRecord::Error(_) => report.errors += 1,
+            _ => {}
+        };
+        let mut records: Vec<HuntRecord> = Vec::new();
         let result = self.config.reader.scan(reader, &self.prefilter, |cand| {
             self.analyze_line(name, cand.line, cand.offset, cand.bytes, Some(cand.hit.kind), &mut records);
+            if records.len() >= batch {
+                for r in &records {
+                    count(report, r);
+                }
+                let part = SourceReport {
+                    source: name.to_owned(),
+                    records: std::mem::take(&mut records),
+                    complete: false,
+                    ..Default::default()
+                };
+                flush(part);
+            }
         });
         let stats = match result {
             Ok(stats) => stats,
@@ -145,30 +195,28 @@ impl Hunter {
             }
         };
         for r in &records {
-            match r {
-                HuntRecord::Attempt(_) => report.attempts += 1,
-                HuntRecord::Trace(_) => report.traces += 1,
-                HuntRecord::Error(_) => report.errors += 1,
-                _ => {}
-            }
+            count(report, r);
         }
         report.records.extend(records);
         report.stats.bytes += stats.bytes;
         report.stats.lines += stats.lines;
     }
 
-    /// Hunts many sources on `threads` threads; `on_report` sees each source's report as it
-    /// completes (on the calling thread).
+    /// Hunts many sources on `threads` threads; `on_report` sees the reports on the calling
+    /// thread, each source's records in order, in batches of at most [`RECORD_BATCH`] records,
+    /// the last one (`complete`) with the source's totals.
     pub fn hunt_sources(&self, sources: &[Source], threads: usize, mut on_report: impl FnMut(SourceReport)) {
         let threads = threads.clamp(1, sources.len().max(1));
         if threads == 1 {
             for s in sources {
-                on_report(self.hunt_source(s));
+                let mut report = SourceReport::default();
+                self.hunt_source_batched(s, RECORD_BATCH, &mut on_report, &mut report);
+                on_report(report);
             }
             return;
         }
         let next = AtomicUsize::new(0);
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel::<SourceReport>(threads * 4);
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let tx = tx.clone();
@@ -177,7 +225,12 @@ impl Hunter {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(s) = sources.get(i) else { break };
-                        if tx.send(self.hunt_source(s)).is_err() {
+                        let mut report = SourceReport::default();
+                        let mut flush = |part: SourceReport| {
+                            let _ = tx.send(part);
+                        };
+                        self.hunt_source_batched(s, RECORD_BATCH, &mut flush, &mut report);
+                        if tx.send(report).is_err() {
                             break;
                         }
                     }

@@ -57,7 +57,9 @@ pub use eval::{
     DEFAULT_MAX_BUFFER, DEFAULT_MAX_DEPTH, DEFAULT_MAX_LOOKUPS, DEFAULT_MAX_RESCAN_PASSES, DEFAULT_MAX_STEPS,
     Environment, EvalLimits, Evaluation, Evaluator, MessageEvaluation, Outcome,
 };
-pub use hunter::{DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_SPANS_PER_FIELD, HuntConfig, Hunter, Sink, SourceReport};
+pub use hunter::{
+    DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_SPANS_PER_FIELD, HuntConfig, Hunter, RECORD_BATCH, Sink, SourceReport,
+};
 pub use prefilter::{Hit, HitKind, Prefilter};
 pub use reader::{DEFAULT_BLOCK_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES, LogReader, ReadStats, Source, WalkError};
 pub use summary::IndicatorSummary;

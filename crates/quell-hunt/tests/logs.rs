@@ -216,3 +216,28 @@ fn hostile_input_is_bounded() {
     let report = bounded("garbage", Duration::from_secs(60), || hunt_bytes(garbage));
     assert!(attempts_of(&report).is_empty());
 }
+
+#[test]
+fn many_attempts_stream_in_batches_across_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let line = String::from_utf8(hex(planted_hex(1))).expect("utf-8");
+    let mut sources = Vec::new();
+    for f in 0..3 {
+        let path = dir.path().join(format!("attack-{f}.log"));
+        let body: String = (0..10_000).map(|i| line.replace("NN", &i.to_string()) + "\n").collect();
+        std::fs::write(&path, body).expect("write");
+        sources.push(Source::File(path));
+    }
+    for threads in [1, 2] {
+        let hunter = Hunter::new(HuntConfig::new());
+        let (mut records, mut complete, mut attempts, mut biggest) = (0, 0, 0, 0);
+        hunter.hunt_sources(&sources, threads, |r| {
+            records += r.records.len();
+            biggest = biggest.max(r.records.len());
+            complete += usize::from(r.complete);
+            attempts += r.attempts;
+        });
+        assert_eq!((records, complete, attempts), (30_000, 3, 30_000), "threads {threads}");
+        assert!(biggest <= quell_hunt::RECORD_BATCH, "batches bound memory");
+    }
+}

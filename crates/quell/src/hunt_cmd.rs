@@ -331,7 +331,7 @@ pub fn run(args: HuntArgs) -> u8 {
     let mut indicators = IndicatorSummary::new();
     let summary_mode = args.summary;
     hunter.hunt_sources(&sources, threads, |report| {
-        totals.files += 1;
+        totals.files += u64::from(report.complete);
         totals.bytes += report.stats.bytes;
         totals.lines += report.stats.lines;
         totals.attempts += report.attempts;
