@@ -6,7 +6,7 @@
 //!   large blocks, tracking 1-based line numbers and byte offsets in the decompressed text.
 //! - [`Prefilter`] — a SIMD multi-needle search over raw bytes for `${` and its transport-encoded
 //!   forms, and for traces of successful lookups. Only lines it flags are examined further.
-//! - [`format`] — recognises combined/common access logs and JSON lines, splitting a line into
+//! - [`format`](mod@format) — recognises combined/common access logs and JSON lines, splitting a line into
 //!   fields (`uri`, `referer`, `user_agent`, JSON keys) with source IP and time.
 //! - [`Decoder`] — undoes the transport layer (percent-encoding to any depth, `%uXXXX`, `\uXXXX`,
 //!   `\xHH`, octal, HTML references) and records the decode chain.
