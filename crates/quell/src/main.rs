@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod fix_cmd;
 mod hunt_cmd;
 mod output;
 mod scan_cmd;
@@ -33,6 +34,8 @@ enum Command {
     Scan(scan_cmd::ScanArgs),
     /// Find Log4Shell exploitation attempts in log files.
     Hunt(hunt_cmd::HuntArgs),
+    /// Remove JndiLookup from affected Log4j copies, safely, with backups and restore.
+    Fix(fix_cmd::FixArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Scan(args) => scan_cmd::run(args),
         Command::Hunt(args) => hunt_cmd::run(args),
+        Command::Fix(args) => fix_cmd::run(args),
     };
     ExitCode::from(code)
 }
