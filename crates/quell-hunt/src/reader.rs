@@ -116,10 +116,10 @@ impl LogReader {
         let compression = Compression::sniff(&head[..n]);
         let chained: Box<dyn Read> = Box::new(io::Cursor::new(head[..n].to_vec()).chain(raw));
         if compression == Compression::None {
-            return Ok(chained);
+            return utf16_aware(chained);
         }
         let decoded = decompress(compression, chained)?;
-        Ok(Box::new(CappedReader::new(decoded, self.max_decompressed_bytes, "decompressed log")))
+        utf16_aware(Box::new(CappedReader::new(decoded, self.max_decompressed_bytes, "decompressed log")))
     }
 
     /// Reads `reader` to its end, calling `on_line` for every line holding a prefilter hit.
@@ -199,6 +199,76 @@ impl LogReader {
     }
 }
 
+/// A UTF-16 text (recognised by its byte-order mark) is transcoded to UTF-8, so that Windows
+/// exports are read like any other log (byte offsets then count UTF-8 bytes); anything else passes
+/// through untouched.
+fn utf16_aware(mut r: Box<dyn Read>) -> io::Result<Box<dyn Read>> {
+    let mut bom = [0u8; 2];
+    let n = read_up_to(&mut r, &mut bom)?;
+    let big_endian = match &bom[..n] {
+        [0xFF, 0xFE] => false,
+        [0xFE, 0xFF] => true,
+        _ => return Ok(Box::new(io::Cursor::new(bom[..n].to_vec()).chain(r))),
+    };
+    Ok(Box::new(Utf16Reader { inner: r, big_endian, pending: Vec::new(), at: 0, carry: None, eof: false }))
+}
+
+/// Transcodes UTF-16 to UTF-8 (unpaired surrogates become U+FFFD).
+struct Utf16Reader {
+    inner: Box<dyn Read>,
+    big_endian: bool,
+    pending: Vec<u8>,
+    at: usize,
+    /// An odd byte or a high surrogate waiting for its partner.
+    carry: Option<Vec<u8>>,
+    eof: bool,
+}
+
+impl Read for Utf16Reader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.pending.len() {
+            if self.eof {
+                return Ok(0);
+            }
+            let mut raw = self.carry.take().unwrap_or_default();
+            let start = raw.len();
+            raw.resize(start + 64 * 1024, 0);
+            let n = read_up_to(&mut self.inner, &mut raw[start..])?;
+            raw.truncate(start + n);
+            if n == 0 {
+                self.eof = true;
+            }
+            let mut units: Vec<u16> =
+                raw.chunks_exact(2)
+                    .map(|c| {
+                        if self.big_endian {
+                            u16::from_be_bytes([c[0], c[1]])
+                        } else {
+                            u16::from_le_bytes([c[0], c[1]])
+                        }
+                    })
+                    .collect();
+            let mut keep = raw.len() % 2;
+            if !self.eof && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+                units.pop();
+                keep += 2;
+            }
+            if keep > 0 && !self.eof {
+                self.carry = Some(raw[raw.len() - keep..].to_vec());
+            }
+            self.pending = char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect::<String>()
+                .into_bytes();
+            self.at = 0;
+        }
+        let n = out.len().min(self.pending.len() - self.at);
+        out[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 fn count_newlines(b: &[u8]) -> u64 {
     bytecount::count(b, b'\n') as u64
 }
@@ -259,5 +329,20 @@ mod tests {
         assert_eq!(stats.lines, 2);
         let (stats, _) = lines_of(b"", 4096);
         assert_eq!(stats.lines, 0);
+    }
+
+    #[test]
+    fn utf16_logs_are_transcoded() {
+        for big_endian in [false, true] {
+            let text = "a\nb ${x} é\nc\n".repeat(20_000);
+            let mut data = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+            for u in text.encode_utf16() {
+                data.extend_from_slice(&if big_endian { u.to_be_bytes() } else { u.to_le_bytes() });
+            }
+            let mut r = LogReader::default().wrap(Box::new(io::Cursor::new(data))).expect("wrap");
+            let mut out = String::new();
+            r.read_to_string(&mut out).expect("utf-8");
+            assert_eq!(out, text);
+        }
     }
 }
