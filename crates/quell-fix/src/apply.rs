@@ -24,9 +24,9 @@ use quell_model::{Component, Cve, CveStatus, Finding, ScanRecord};
 use quell_scan::{ReportSink, ScanOptions};
 use sha2::{Digest, Sha256};
 
+use crate::FixError;
 use crate::plan::{self, Plan, PlannedCopy, removal_helps};
 use crate::record::*;
-use crate::FixError;
 
 /// Default backup directory for root; see [`default_backup_dir`].
 pub const ROOT_BACKUP_DIR: &str = "/var/backups/quell";
@@ -136,7 +136,9 @@ pub(crate) fn sha256_file(path: &Path) -> io::Result<String> {
 
 fn needs_upgrade(f: &Finding) -> bool {
     f.component == Component::Log4jCore
-        && f.cves.iter().any(|c| matches!(c.id, Cve::Cve2021_45105 | Cve::Cve2021_44832) && c.status == CveStatus::Affected)
+        && f.cves
+            .iter()
+            .any(|c| matches!(c.id, Cve::Cve2021_45105 | Cve::Cve2021_44832) && c.status == CveStatus::Affected)
 }
 
 fn is_target(f: &Finding) -> bool {
@@ -251,7 +253,9 @@ pub fn fix(paths: &[PathBuf], options: &FixOptions, emit: &mut dyn FnMut(FixReco
             let copies = unmatched.iter().map(|f| copy_of_finding(f)).collect();
             emit(FixRecord::Action(action(&display, ActionStatus::Unfixable, copies, Some(reason))));
         }
-        let Some((layout, node)) = &plan.root else { continue };
+        if plan.root.is_none() {
+            continue;
+        }
         let mut copies: Vec<CopyAction> = plan.copies.iter().map(copy_of_plan).collect();
         let planned = plan.copies.len() as u64;
         if !plan.signed.is_empty() {
@@ -280,7 +284,7 @@ pub fn fix(paths: &[PathBuf], options: &FixOptions, emit: &mut dyn FnMut(FixReco
         }
         let file_errors: Vec<(Vec<String>, String)> =
             errors.iter().filter(|(p, _)| p.first() == Some(&display)).cloned().collect();
-        match apply_file(&path, &display, layout, node, &plan, &file_findings, &file_errors, options) {
+        match apply_file(&path, &display, &plan, &file_findings, &file_errors, options) {
             Ok(done) => {
                 summary.files_changed += 1;
                 summary.copies_fixed += planned;
@@ -353,13 +357,12 @@ fn temp_in(dir: &Path, name: &str) -> io::Result<tempfile::NamedTempFile> {
 fn apply_file(
     path: &Path,
     display: &str,
-    layout: &crate::zipfile::ZipLayout,
-    node: &plan::Node,
     plan: &Plan,
     originals: &[Finding],
     original_errors: &[(Vec<String>, String)],
     options: &FixOptions,
 ) -> Result<Done, FixError> {
+    let (layout, node) = plan.root.as_ref().ok_or_else(|| FixError::Refused("nothing to change".into()))?;
     let real = fs::canonicalize(path)?;
     let meta = fs::metadata(&real)?;
     if !meta.is_file() {
@@ -386,7 +389,10 @@ fn apply_file(
     verify(temp.path(), display, originals, original_errors, plan, &options.scan)?;
     let backup = back_up(&options.backup_dir, &real, &meta, &sha256_before, &sha256_after, plan)?;
     let now = fs::metadata(&real)?;
-    if now.len() != meta.len() || now.mtime() != meta.mtime() || now.mtime_nsec() != meta.mtime_nsec() || now.ino() != meta.ino()
+    if now.len() != meta.len()
+        || now.mtime() != meta.mtime()
+        || now.mtime_nsec() != meta.mtime_nsec()
+        || now.ino() != meta.ino()
     {
         return Err(FixError::Verification(format!("{} changed while it was being fixed", real.display())));
     }
@@ -443,8 +449,10 @@ fn verify(
         }
         let mitigated = |list: &[Finding]| {
             list.iter()
-                .filter(|f| f.status(Cve::Cve2021_44228) == Some(CveStatus::Mitigated)
-                    || f.status(Cve::Cve2021_45046) == Some(CveStatus::Mitigated))
+                .filter(|f| {
+                    f.status(Cve::Cve2021_44228) == Some(CveStatus::Mitigated)
+                        || f.status(Cve::Cve2021_45046) == Some(CveStatus::Mitigated)
+                })
                 .count()
         };
         if affected(new) + fixed != affected(old) || mitigated(new) < mitigated(old) + fixed {
@@ -513,8 +521,7 @@ fn back_up(
         copies: plan.copies.iter().map(|c| c.chain.clone()).collect(),
     };
     let line = serde_json::to_string(&entry).map_err(|e| FixError::Io(io::Error::other(e)))? + "\n";
-    let mut manifest =
-        OpenOptions::new().create(true).append(true).mode(0o600).open(backup_dir.join(MANIFEST_FILE))?;
+    let mut manifest = OpenOptions::new().create(true).append(true).mode(0o600).open(backup_dir.join(MANIFEST_FILE))?;
     manifest.write_all(line.as_bytes())?;
     manifest.sync_all()?;
     sync_dir(backup_dir)?;
@@ -526,9 +533,7 @@ pub(crate) fn read_manifest(backup_dir: &Path) -> Result<Vec<ManifestEntry>, Fix
     let text = fs::read_to_string(backup_dir.join(MANIFEST_FILE))?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l).map_err(|e| FixError::CorruptZip(format!("manifest line is not valid: {e}")))
-        })
+        .map(|l| serde_json::from_str(l).map_err(|e| FixError::CorruptZip(format!("manifest line is not valid: {e}"))))
         .collect()
 }
 
@@ -593,7 +598,10 @@ fn restore_one(backup_dir: &Path, entry: &ManifestEntry) -> Result<RestoreStatus
     temp.persist(&target).map_err(|e| FixError::Io(e.error))?;
     sync_dir(dir)?;
     if sha256_file(&target)? != entry.sha256 {
-        return Err(FixError::Verification(format!("{} does not match the original hash after restore", target.display())));
+        return Err(FixError::Verification(format!(
+            "{} does not match the original hash after restore",
+            target.display()
+        )));
     }
     Ok(RestoreStatus::Restored)
 }

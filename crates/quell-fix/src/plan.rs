@@ -22,9 +22,42 @@ pub const ZIP_EXTENSIONS: &[&str] =
     &["jar", "war", "ear", "zip", "aar", "jmod", "sar", "par", "rar", "nar", "kar", "hpi", "jpi", "apk"];
 /// Extensions of nested entries never sniffed for zip content.
 const NOT_ARCHIVE_EXTENSIONS: &[&str] = &[
-    "class", "esclazz", "classdata", "java", "properties", "xml", "html", "htm", "txt", "md", "mf", "sf", "rsa", "dsa",
-    "ec", "png", "gif", "jpg", "jpeg", "svg", "css", "js", "json", "yml", "yaml", "xsd", "dtd", "so", "dll", "sh",
-    "tar", "tgz", "gz", "bz2", "xz", "zst",
+    "class",
+    "esclazz",
+    "classdata",
+    "java",
+    "properties",
+    "xml",
+    "html",
+    "htm",
+    "txt",
+    "md",
+    "mf",
+    "sf",
+    "rsa",
+    "dsa",
+    "ec",
+    "png",
+    "gif",
+    "jpg",
+    "jpeg",
+    "svg",
+    "css",
+    "js",
+    "json",
+    "yml",
+    "yaml",
+    "xsd",
+    "dtd",
+    "so",
+    "dll",
+    "sh",
+    "tar",
+    "tgz",
+    "gz",
+    "bz2",
+    "xz",
+    "zst",
 ];
 /// Signature files of a signed jar, directly under `META-INF/` (upper-cased extension).
 pub const SIGNATURE_EXTENSIONS: &[&str] = &["SF", "RSA", "DSA", "EC"];
@@ -292,7 +325,10 @@ mod tests {
 
     #[test]
     fn jndi_roots_match_the_classifier() {
-        assert_eq!(jndi_root("org/apache/logging/log4j/core/lookup/JndiLookup.class"), "org/apache/logging/log4j/core/");
+        assert_eq!(
+            jndi_root("org/apache/logging/log4j/core/lookup/JndiLookup.class"),
+            "org/apache/logging/log4j/core/"
+        );
         assert_eq!(jndi_root("clt/shaded/l/lookup/JndiLookup.class"), "clt/shaded/l/");
         assert_eq!(jndi_root("x/y/JndiLookup.esclazz"), "x/y/");
         assert_eq!(jndi_root("lookup/JndiLookup.class"), "");

@@ -207,8 +207,12 @@ impl ZipLayout {
             return Err(FixError::Unsupported("multi-disk zip archive".into()));
         }
         let comment = eocd[EOCD_LEN..EOCD_LEN + usize::from(u16_at(eocd, 20))].to_vec();
-        let eocd_saturated =
-            [u16_at(eocd, 8) == 0xFFFF, u16_at(eocd, 10) == 0xFFFF, u32_at(eocd, 12) == u32::MAX, u32_at(eocd, 16) == u32::MAX];
+        let eocd_saturated = [
+            u16_at(eocd, 8) == 0xFFFF,
+            u16_at(eocd, 10) == 0xFFFF,
+            u32_at(eocd, 12) == u32::MAX,
+            u32_at(eocd, 16) == u32::MAX,
+        ];
         let mut entries_total = u64::from(u16_at(eocd, 10));
         let mut cd_size = u64::from(u32_at(eocd, 12));
         let mut cd_offset = u64::from(u32_at(eocd, 16));
@@ -331,7 +335,8 @@ fn local_header<R: Read + Seek>(r: &mut R, entry: &CdEntry) -> Result<Vec<u8>, F
     let rest = usize::from(u16_at(&fixed, 26)) + usize::from(u16_at(&fixed, 28));
     let mut header = fixed.to_vec();
     header.resize(LOCAL_LEN + rest, 0);
-    r.read_exact(&mut header[LOCAL_LEN..]).map_err(|_| corrupt(format!("truncated header of {}", entry.name_lossy())))?;
+    r.read_exact(&mut header[LOCAL_LEN..])
+        .map_err(|_| corrupt(format!("truncated header of {}", entry.name_lossy())))?;
     Ok(header)
 }
 
@@ -480,7 +485,8 @@ pub fn rewrite<R: Read + Seek, W: Write>(
         if min_end > end {
             return Err(corrupt(format!("entry {} overlaps the next entry", first.name_lossy())));
         }
-        let kept: Vec<usize> = indexes.iter().copied().filter(|i| !matches!(edits.get(i), Some(Edit::Remove))).collect();
+        let kept: Vec<usize> =
+            indexes.iter().copied().filter(|i| !matches!(edits.get(i), Some(Edit::Remove))).collect();
         if kept.is_empty() {
             continue;
         }
@@ -526,7 +532,8 @@ pub fn rewrite<R: Read + Seek, W: Write>(
         let mut record = entry.raw.clone();
         let range = entry.extra_range();
         let extra = record[range.clone()].to_vec();
-        let saturated = [u32_at(&record, 24) == u32::MAX, u32_at(&record, 20) == u32::MAX, u32_at(&record, 42) == u32::MAX];
+        let saturated =
+            [u32_at(&record, 24) == u32::MAX, u32_at(&record, 20) == u32::MAX, u32_at(&record, 42) == u32::MAX];
         let offs = zip64_offsets(&extra, saturated, [8, 8, 8]);
         let abs = |p: Option<usize>| p.map(|p| p + range.start);
         store_size(&mut record, 42, abs(offs[2]), offset, "offset")?;

@@ -229,10 +229,18 @@ fn corpus_jars_affected_ones_fixed_others_left_alone() {
 
 fn spring_boot_fat_jar() -> Vec<u8> {
     zip_of(vec![
-        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\nMain-Class: org.springframework.boot.loader.JarLauncher\r\n".to_vec(), false),
+        (
+            "META-INF/MANIFEST.MF",
+            b"Manifest-Version: 1.0\r\nMain-Class: org.springframework.boot.loader.JarLauncher\r\n".to_vec(),
+            false,
+        ),
         ("org/springframework/boot/loader/JarLauncher.class", vec![0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52], false),
         ("BOOT-INF/classes/com/example/App.class", vec![0xca, 0xfe, 0xba, 0xbe, 1, 2], false),
-        ("BOOT-INF/lib/spring-core-5.3.jar", zip_of(vec![("org/springframework/core/X.class", vec![1, 2, 3], false)]), true),
+        (
+            "BOOT-INF/lib/spring-core-5.3.jar",
+            zip_of(vec![("org/springframework/core/X.class", vec![1, 2, 3], false)]),
+            true,
+        ),
         ("BOOT-INF/lib/log4j-core-2.14.1.jar", core_jar("2.14.1"), true),
         ("BOOT-INF/lib/log4j-api-2.14.1.jar", corpus_jar("log4j-api-2.14.1.jar"), true),
         ("BOOT-INF/lib/log4j-core-2.17.1.jar", core_jar("2.17.1"), true),
@@ -247,7 +255,7 @@ fn spring_boot_fat_jar_keeps_nested_jars_stored_and_untouched() {
     let path = dir.path().join("demo-0.0.1.jar");
     let original = spring_boot_fat_jar();
     std::fs::write(&path, &original).expect("write");
-    let (actions, summary) = run(&[path.clone()], &options(backup.path(), true));
+    let (actions, summary) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(summary.copies_fixed, 1, "{actions:#?}");
     let fixed = std::fs::read(&path).expect("read");
     let inner = "BOOT-INF/lib/log4j-core-2.14.1.jar";
@@ -275,11 +283,12 @@ fn war_in_ear_is_rewritten_inside_out() {
         ("WEB-INF/web.xml", b"<web-app/>".to_vec(), false),
         ("WEB-INF/lib/log4j-core-2.12.1.jar", core_jar("2.12.1"), true),
     ]);
-    let ear = zip_of(vec![("META-INF/application.xml", b"<application/>".to_vec(), false), ("web.war", war.clone(), false)]);
+    let ear =
+        zip_of(vec![("META-INF/application.xml", b"<application/>".to_vec(), false), ("web.war", war.clone(), false)]);
     let path = dir.path().join("app.ear");
     std::fs::write(&path, &ear).expect("write");
     // Dry run first: the plan names the whole chain.
-    let (actions, summary) = run(&[path.clone()], &options(backup.path(), false));
+    let (actions, summary) = run(std::slice::from_ref(&path), &options(backup.path(), false));
     assert_eq!(actions.len(), 1);
     assert_eq!(actions[0].status, ActionStatus::Planned);
     let top = path.display().to_string();
@@ -287,7 +296,7 @@ fn war_in_ear_is_rewritten_inside_out() {
     assert_eq!(actions[0].copies[0].mitigates, vec![Cve::Cve2021_44228, Cve::Cve2021_45046]);
     assert_eq!(summary.copies_still_affected, 1);
     assert_eq!(std::fs::read(&path).expect("read"), ear, "dry run changes nothing");
-    let (_, summary) = run(&[path.clone()], &options(backup.path(), true));
+    let (_, summary) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(summary.copies_fixed, 1);
     let fixed = std::fs::read(&path).expect("read");
     assert_untouched_except(&ear, &fixed, &[], &["web.war"]);
@@ -309,7 +318,7 @@ fn prepended_launcher_script_is_kept() {
     let path = dir.path().join("myservice");
     std::fs::write(&path, &exe).expect("write");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let (actions, _) = run(&[path.clone()], &options(backup.path(), true));
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(actions[0].status, ActionStatus::Fixed, "{actions:#?}");
     let fixed = std::fs::read(&path).expect("read");
     assert!(fixed.starts_with(&script), "the launcher script stays in front");
@@ -332,7 +341,7 @@ fn shaded_copy_is_matched_by_suffix() {
     let jar = zip_of(shaded.iter().map(|(n, b)| (n.as_str(), b.clone(), false)).collect());
     let path = dir.path().join("vendor-agent.jar");
     std::fs::write(&path, &jar).expect("write");
-    let (actions, _) = run(&[path.clone()], &options(backup.path(), true));
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(actions[0].copies[0].removed, vec!["clt/shaded/l/core/lookup/JndiLookup.class".to_string()]);
     let fixed = std::fs::read(&path).expect("read");
     assert_untouched_except(&jar, &fixed, &["clt/shaded/l/core/lookup/JndiLookup.class"], &[]);
@@ -366,7 +375,7 @@ fn duplicate_entry_names_do_not_crash_and_both_jndi_copies_go() {
     rename_raw(&mut jar, b"notes/BBBB.txt", b"notes/AAAA.txt");
     let path = dir.path().join("dups.jar");
     std::fs::write(&path, &jar).expect("write");
-    let (actions, _) = run(&[path.clone()], &options(backup.path(), true));
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(actions[0].status, ActionStatus::Fixed, "{actions:#?}");
     assert_eq!(actions[0].copies[0].removed, vec![JNDI.to_string(), JNDI.to_string()]);
     let fixed = std::fs::read(&path).expect("read");
@@ -402,13 +411,18 @@ fn signed_jar_is_refused_unless_signatures_are_stripped() {
     let jar = signed_jar();
     let path = dir.path().join("signed.jar");
     std::fs::write(&path, &jar).expect("write");
-    let (actions, summary) = run(&[path.clone()], &options(backup.path(), true));
+    let (actions, summary) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(actions[0].status, ActionStatus::Refused);
-    assert!(actions[0].reason.as_deref().is_some_and(|r| r.contains("META-INF/APACHE.SF") && r.contains("--strip-signatures")));
+    assert!(
+        actions[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("META-INF/APACHE.SF") && r.contains("--strip-signatures"))
+    );
     assert_eq!(summary.copies_still_affected, 1);
     assert_eq!(std::fs::read(&path).expect("read"), jar);
     let opts = FixOptions { strip_signatures: true, ..options(backup.path(), true) };
-    let (actions, _) = run(&[path.clone()], &opts);
+    let (actions, _) = run(std::slice::from_ref(&path), &opts);
     assert_eq!(actions[0].status, ActionStatus::Fixed, "{actions:#?}");
     assert_eq!(actions[0].signature_files_removed.len(), 2);
     let fixed = std::fs::read(&path).expect("read");
@@ -445,7 +459,7 @@ fn restore_brings_back_the_exact_original_bytes() {
     std::fs::write(&path, &original).expect("write");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
     let mtime = std::fs::metadata(&path).expect("meta").mtime();
-    let (actions, _) = run(&[path.clone()], &options(backup.path(), true));
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(actions[0].status, ActionStatus::Fixed);
     assert_eq!(actions[0].sha256_before.as_deref(), Some(sha(&original).as_str()));
     let fixed = std::fs::read(&path).expect("read");
@@ -481,7 +495,7 @@ fn a_failure_at_any_step_leaves_the_original_untouched() {
         std::fs::write(&path, &original).expect("write");
         let before = tree_hashes(dir.path());
         let opts = FixOptions { fault: Some(point), ..options(backup.path(), true) };
-        let (actions, summary) = run(&[path.clone()], &opts);
+        let (actions, summary) = run(std::slice::from_ref(&path), &opts);
         assert_eq!(actions[0].status, ActionStatus::Failed, "{point:?}: {actions:#?}");
         assert!(actions[0].reason.as_deref().is_some_and(|r| r.contains("untouched")));
         assert_eq!(summary.files_failed, 1);
@@ -498,7 +512,7 @@ fn read_only_file_is_fixed_and_stays_read_only() {
     let path = dir.path().join("log4j-core-2.13.0.jar");
     std::fs::write(&path, core_jar("2.13.0")).expect("write");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).expect("chmod");
-    let (actions, _) = run(&[path.clone()], &options(backup.path(), true));
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
     assert_eq!(actions[0].status, ActionStatus::Fixed, "{actions:#?}");
     assert_eq!(std::fs::metadata(&path).expect("meta").mode() & 0o777, 0o444);
     assert_mitigated(&scan(&path)[0]);

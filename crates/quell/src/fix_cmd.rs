@@ -159,7 +159,8 @@ impl Printer {
     }
 
     fn summary(&mut self, s: &FixSummary) {
-        let (verb, done) = if s.applied { ("changed", "mitigated") } else { ("would change (dry run: add --apply)", "to mitigate") };
+        let (verb, done) =
+            if s.applied { ("changed", "mitigated") } else { ("would change (dry run: add --apply)", "to mitigate") };
         let text = format!(
             "\n{} files {verb}, {} copies {done}; {} refused, {} cannot be fixed here, {} failed; \
              {} copies still affected by CVE-2021-44228/45046; {} need an upgrade for CVE-2021-45105/44832; {} errors\n",
@@ -207,8 +208,13 @@ impl Printer {
 /// Runs `quell fix`; returns the exit code.
 pub fn run(args: FixArgs) -> u8 {
     let backup_dir = args.backup_dir.clone().unwrap_or_else(quell_fix::default_backup_dir);
-    let mut printer =
-        Printer { format: args.format, quiet: args.quiet, colour: stdout_colour(), out: BufWriter::new(std::io::stdout()), failed: false };
+    let mut printer = Printer {
+        format: args.format,
+        quiet: args.quiet,
+        colour: stdout_colour(),
+        out: BufWriter::new(std::io::stdout()),
+        failed: false,
+    };
     if args.restore {
         let records = match quell_fix::restore(&backup_dir, &mut |r| printer.restore_record(&r)) {
             Ok(records) => records,
