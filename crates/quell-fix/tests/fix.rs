@@ -537,3 +537,63 @@ fn copies_in_tar_archives_and_exploded_trees_are_reported_unfixable() {
     assert_eq!(summary.copies_still_affected, 1);
     assert_eq!(tree_hashes(dir.path()), before);
 }
+
+#[test]
+fn zip64_archive_with_more_than_65535_entries_and_zip64_extras() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backup = tempfile::tempdir().expect("backup");
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    let large = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).large_file(true);
+    for (name, bytes) in entries_of(&core_jar("2.14.1")) {
+        writer.start_file(name.as_str(), large).expect("start");
+        writer.write_all(&bytes).expect("write");
+    }
+    let small = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    for i in 0..65_600 {
+        writer.start_file(format!("filler/{i}.txt"), small).expect("start");
+        writer.write_all(b"x").expect("write");
+    }
+    let jar = writer.finish().expect("finish").into_inner();
+    assert!(jar.windows(4).any(|w| w == b"PK\x06\x06"), "the fixture has a zip64 end record");
+    let path = dir.path().join("big.jar");
+    std::fs::write(&path, &jar).expect("write");
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
+    assert_eq!(actions[0].status, ActionStatus::Fixed, "{actions:#?}");
+    let fixed = std::fs::read(&path).expect("read");
+    assert!(fixed.windows(4).any(|w| w == b"PK\x06\x06"), "zip64 kept");
+    let layout = quell_fix::zipfile::ZipLayout::read(&mut Cursor::new(&fixed)).expect("layout");
+    let before = quell_fix::zipfile::ZipLayout::read(&mut Cursor::new(&jar)).expect("layout");
+    assert_eq!(layout.entries.len() + 1, before.entries.len());
+    assert_mitigated(&scan(&path)[0]);
+    independent_check(&path);
+}
+
+#[test]
+fn jar_tool_archives_with_data_descriptors() {
+    if !have("jar") || !have("unzip") {
+        eprintln!("skipped: needs the JDK's jar tool and unzip");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backup = tempfile::tempdir().expect("backup");
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).expect("mkdir");
+    let orig = dir.path().join("orig.jar");
+    std::fs::write(&orig, core_jar("2.14.1")).expect("write");
+    let ok = Command::new("unzip").arg("-qq").arg(&orig).arg("-d").arg(&src).status().expect("unzip");
+    assert!(ok.success());
+    std::fs::remove_file(&orig).expect("rm");
+    let path = dir.path().join("rebuilt.jar");
+    // The JDK's ZipOutputStream writes deflated entries with data descriptors.
+    let ok = Command::new("jar").arg("cfM").arg(&path).arg("-C").arg(&src).arg(".").status().expect("jar");
+    assert!(ok.success());
+    std::fs::remove_dir_all(&src).expect("rm");
+    let jar = std::fs::read(&path).expect("read");
+    assert!(jar.windows(4).any(|w| w == b"PK\x07\x08"), "the fixture has data descriptors");
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
+    assert_eq!(actions[0].status, ActionStatus::Fixed, "{actions:#?}");
+    let fixed = std::fs::read(&path).expect("read");
+    assert_untouched_except(&jar, &fixed, &[JNDI], &[]);
+    assert_mitigated(&scan(&path)[0]);
+    independent_check(&path);
+}
