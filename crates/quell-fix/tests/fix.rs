@@ -597,3 +597,29 @@ fn jar_tool_archives_with_data_descriptors() {
     assert_mitigated(&scan(&path)[0]);
     independent_check(&path);
 }
+
+#[test]
+fn prepended_script_with_offsets_counted_from_the_file_start() {
+    // `zip -A` style: the offsets include the script (the other test covers unadjusted offsets).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backup = tempfile::tempdir().expect("backup");
+    let script = b"#!/bin/sh\nexec java -jar \"$0\" \"$@\"\n".to_vec();
+    let mut cursor = Cursor::new(script.clone());
+    cursor.set_position(script.len() as u64);
+    let mut writer = ZipWriter::new(cursor);
+    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    writer.start_file("lib/log4j-core-2.11.1.jar", stored).expect("start");
+    writer.write_all(&core_jar("2.11.1")).expect("write");
+    let exe = writer.finish().expect("finish").into_inner();
+    assert!(exe.starts_with(&script));
+    let layout = quell_fix::zipfile::ZipLayout::read(&mut Cursor::new(&exe)).expect("layout");
+    assert_eq!(layout.prefix_len(), script.len() as u64);
+    let path = dir.path().join("launcher.jar");
+    std::fs::write(&path, &exe).expect("write");
+    let (actions, _) = run(std::slice::from_ref(&path), &options(backup.path(), true));
+    assert_eq!(actions[0].status, ActionStatus::Fixed, "{actions:#?}");
+    let fixed = std::fs::read(&path).expect("read");
+    assert!(fixed.starts_with(&script));
+    assert_mitigated(&scan(&path)[0]);
+    independent_check(&path);
+}
