@@ -368,6 +368,14 @@ fn apply_file(
     if !meta.is_file() {
         return Err(FixError::Refused(format!("{} is not a regular file", real.display())));
     }
+    if meta.nlink() > 1 {
+        // The rename replaces one name only: the other hard links would keep the vulnerable bytes.
+        return Err(FixError::Refused(format!(
+            "{} has {} hard links; the fix would replace only this one: break the links (cp) and run again",
+            real.display(),
+            meta.nlink()
+        )));
+    }
     let dir = real.parent().ok_or_else(|| FixError::Refused("no parent directory".into()))?;
     let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let sha256_before = sha256_file(&real)?;

@@ -623,3 +623,18 @@ fn prepended_script_with_offsets_counted_from_the_file_start() {
     assert_mitigated(&scan(&path)[0]);
     independent_check(&path);
 }
+
+#[test]
+fn hard_linked_file_is_not_split() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backup = tempfile::tempdir().expect("backup");
+    let path = dir.path().join("a.jar");
+    std::fs::write(&path, core_jar("2.14.1")).expect("write");
+    std::fs::hard_link(&path, dir.path().join("b.jar")).expect("link");
+    let before = tree_hashes(dir.path());
+    let (actions, summary) = run(std::slice::from_ref(&path), &options(backup.path(), true));
+    assert_eq!(actions[0].status, ActionStatus::Failed, "{actions:#?}");
+    assert!(actions[0].reason.as_deref().is_some_and(|r| r.contains("hard links")));
+    assert_eq!(summary.copies_still_affected, 1);
+    assert_eq!(tree_hashes(dir.path()), before);
+}
