@@ -638,3 +638,21 @@ fn hard_linked_file_is_not_split() {
     assert_eq!(summary.copies_still_affected, 1);
     assert_eq!(tree_hashes(dir.path()), before);
 }
+
+#[test]
+fn copy_inside_a_compressed_stream_is_reported_unfixable_with_the_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backup = tempfile::tempdir().expect("backup");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&core_jar("2.14.1")).expect("gz");
+    let path = dir.path().join("log4j-core-2.14.1.jar.gz");
+    std::fs::write(&path, gz.finish().expect("gz")).expect("write");
+    let before = tree_hashes(dir.path());
+    let (actions, summary) = run(std::slice::from_ref(&path), &options(backup.path(), true));
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0].status, ActionStatus::Unfixable);
+    assert!(actions[0].reason.as_deref().is_some_and(|r| r.contains("not a zip archive")), "{actions:#?}");
+    assert_eq!(actions[0].copies[0].needs_upgrade, vec![Cve::Cve2021_45105, Cve::Cve2021_44832]);
+    assert_eq!(summary.copies_still_affected, 1);
+    assert_eq!(tree_hashes(dir.path()), before);
+}
