@@ -23,44 +23,51 @@ pub enum FixFormat {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  quell fix /opt/app                        dry run: print what would change, change nothing
-  quell fix --apply /opt/app                remove JndiLookup from every affected copy, with backups
+  quell fix /opt/app               dry run: print the plan, change nothing
+  quell fix --apply /opt/app       fix every affected copy, with backups
   quell fix --apply --format json /srv > fix.jsonl
   quell fix --apply --strip-signatures vendor-signed.jar
-  quell fix --restore                       put every backed-up original back (hashes verified)
+  quell fix --restore              put the originals back (hashes verified)
 
-What it does: removes exactly the JndiLookup class (matched by suffix, shaded copies included)
-of every log4j-core copy the scanner finds affected by CVE-2021-44228 or CVE-2021-45046, at any
-nesting depth (jar in war in ear, Spring Boot BOOT-INF/lib). Every other entry keeps its bytes,
-compression method (nested jars stay STORED), order, timestamps and attributes; a prepended
-launcher script is kept. The result is written to a temporary file in the same directory, given
-the original's owner, mode and timestamps, fsynced, re-scanned (the copy must read `mitigated`),
-the original is backed up, and only then renamed over the original. A failure at any step leaves
-the original untouched. CVE-2021-45105 and CVE-2021-44832 are not fixed by this: they need an
-upgrade to 2.17.1 (Java 8+), 2.12.4 (Java 7) or 2.3.2 (Java 6).
+What it does: removes exactly the JndiLookup class (matched by suffix, shaded
+copies included) of every log4j-core copy the scanner finds affected by
+CVE-2021-44228 or CVE-2021-45046, at any nesting depth (jar in war in ear,
+Spring Boot BOOT-INF/lib). Every other entry keeps its bytes, compression method
+(nested jars stay STORED), order, timestamps and attributes; a prepended
+launcher script is kept. The result is written to a temporary file in the same
+directory, given the original's owner, mode and timestamps, fsynced, re-scanned
+(the copy must read `mitigated`); the original is backed up, and only then
+replaced by a rename. A failure at any step leaves the original untouched.
+CVE-2021-45105 and CVE-2021-44832 are not fixed by this: they need an upgrade to
+2.17.1 (Java 8+), 2.12.4 (Java 7) or 2.3.2 (Java 6).
 
-Signed jars (META-INF/*.SF) are refused: changing them breaks the signature and the JVM rejects
-the jar. --strip-signatures removes the signature files (*.SF, *.RSA, *.DSA, *.EC) of each
-changed archive, so it loads as unsigned.
+Signed jars (META-INF/*.SF) are refused: changing them breaks the signature and
+the JVM rejects the jar. --strip-signatures removes the signature files (*.SF,
+*.RSA, *.DSA, *.EC) of each changed archive, so that it loads as unsigned.
 
-Backups: --backup-dir, default /var/backups/quell for root, else $XDG_STATE_HOME/quell/backups
-or ~/.local/state/quell/backups. It holds objects/<sha256>-<name> (the originals) and
-manifest.jsonl (original path, sha256, owner, mode, mtime). --restore puts each original back
-unless the file changed since the fix, and verifies its hash.
+Backups: --backup-dir, default /var/backups/quell for root, else
+$XDG_STATE_HOME/quell/backups or ~/.local/state/quell/backups. It holds
+objects/<sha256>-<name> (the originals) and manifest.jsonl (path, sha256, owner,
+mode, mtime). --restore puts each original back unless the file changed since
+the fix, and verifies its hash.
 
 Output (--format json), one object per line:
-  {\"kind\":\"action\",\"path\":\"/srv/app.jar\",\"status\":\"fixed\",\"copies\":[{\"path\":[...],
-   \"version\":\"2.14.1\",\"removed\":[\"org/apache/logging/log4j/core/lookup/JndiLookup.class\"],
-   \"mitigates\":[\"CVE-2021-44228\",\"CVE-2021-45046\"],\"needs_upgrade\":[\"CVE-2021-45105\",...],
-   \"upgrade_to\":\"2.17.1 ...\",\"verified\":true}],\"sha256_before\":...,\"backup\":...}
-  status: planned (dry run), fixed, refused (signed), unfixable (tar, exploded dir), failed
+  {\"kind\":\"action\",\"path\":\"/srv/app.jar\",\"status\":\"fixed\",\"copies\":[
+    {\"path\":[...],\"version\":\"2.14.1\",\"removed\":[\"org/.../JndiLookup.class\"],
+     \"mitigates\":[\"CVE-2021-44228\",\"CVE-2021-45046\"],
+     \"needs_upgrade\":[\"CVE-2021-45105\",\"CVE-2021-44832\"],
+     \"upgrade_to\":\"2.17.1 (Java 8+), ...\",\"verified\":true}],
+   \"sha256_before\":\"...\",\"sha256_after\":\"...\",\"backup\":\"...\"}
+  status: planned (dry run), fixed, refused (signed), unfixable (tar,
+  exploded directory, ...), failed
   {\"kind\":\"summary\",\"applied\":true,\"files_changed\":1,\"copies_fixed\":1,...}
 
-Exit codes: 0 no copy is left affected by CVE-2021-44228 or CVE-2021-45046 (nothing to do, or all
-fixed; upgrades for the other two may still be reported); 1 such copies remain (a dry run that
-found some, refused, unfixable or failed files); 2 the command could not run.
-With --restore: 0 all restored (or already original), 1 some files changed since the fix and were
-left alone, 2 a restore failed or the manifest cannot be read.")]
+Exit codes: 0 no copy is left affected by CVE-2021-44228 or CVE-2021-45046
+(nothing to do, or all fixed; upgrades for the other two may still be reported);
+1 such copies remain (a dry run that found some, refused, unfixable or failed
+files); 2 the command could not run.
+With --restore: 0 all restored (or already original), 1 some files changed since
+the fix and were left alone, 2 a restore failed or the manifest cannot be read.")]
 pub struct FixArgs {
     /// Files and directories to fix.
     #[arg(value_name = "PATH", required_unless_present = "restore")]
@@ -78,7 +85,7 @@ pub struct FixArgs {
     #[arg(long, value_name = "DIR", env = "QUELL_BACKUP_DIR")]
     pub backup_dir: Option<PathBuf>,
 
-    /// Fix signed jars by removing their signature files instead of refusing them.
+    /// Remove the signature files of signed jars instead of refusing them.
     #[arg(long, conflicts_with = "restore")]
     pub strip_signatures: bool,
 
