@@ -274,3 +274,43 @@ pub fn run(args: FixArgs) -> u8 {
     }
     if summary.copies_still_affected > 0 { 1 } else { 0 }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(paths: Vec<PathBuf>, backup: &std::path::Path) -> FixArgs {
+        FixArgs {
+            paths,
+            apply: false,
+            restore: false,
+            backup_dir: Some(backup.to_path_buf()),
+            strip_signatures: false,
+            format: FixFormat::Json,
+            quiet: true,
+            one_file_system: false,
+            exclude: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exit_codes_of_dry_run_apply_and_restore() {
+        let jar =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/jars/log4j-core-2.14.1.jar");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let backup = tempfile::tempdir().expect("backup");
+        let path = dir.path().join("app.jar");
+        let original = std::fs::read(&jar).expect("corpus jar");
+        std::fs::write(&path, &original).expect("write");
+        assert_eq!(run(args(vec![path.clone()], backup.path())), 1, "dry run: affected copies remain");
+        assert_eq!(std::fs::read(&path).expect("read"), original);
+        assert_eq!(run(FixArgs { apply: true, ..args(vec![path.clone()], backup.path()) }), 0);
+        assert_ne!(std::fs::read(&path).expect("read"), original);
+        assert_eq!(run(args(vec![path.clone()], backup.path())), 0, "nothing left to do");
+        assert_eq!(run(FixArgs { restore: true, ..args(Vec::new(), backup.path()) }), 0);
+        assert_eq!(std::fs::read(&path).expect("read"), original);
+        assert_eq!(run(args(vec![dir.path().join("missing.jar")], backup.path())), 2);
+        let empty = tempfile::tempdir().expect("empty");
+        assert_eq!(run(FixArgs { restore: true, ..args(Vec::new(), empty.path()) }), 2, "no manifest");
+    }
+}
