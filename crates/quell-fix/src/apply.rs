@@ -192,7 +192,13 @@ fn action(path: &str, status: ActionStatus, copies: Vec<CopyAction>, reason: Opt
 /// record is handed to `emit` as it is produced; the summary is returned and emitted last.
 pub fn fix(paths: &[PathBuf], options: &FixOptions, emit: &mut dyn FnMut(FixRecord)) -> FixSummary {
     let mut summary = FixSummary { applied: options.apply, ..FixSummary::default() };
-    let (findings, errors) = scan(paths, &options.scan);
+    // The backups are the vulnerable originals: never plan (or count) them as copies to fix.
+    let mut scan_options = options.scan.clone();
+    let backups = options.backup_dir.display().to_string();
+    if !backups.contains(['*', '?', '[', ']', '{', '}']) {
+        scan_options.walk.excludes.push(format!("{}/**", backups.trim_end_matches('/')));
+    }
+    let (findings, errors) = scan(paths, &scan_options);
     for (path, message) in &errors {
         summary.errors += 1;
         emit(FixRecord::Error { path: path.clone(), message: message.clone() });

@@ -656,3 +656,16 @@ fn copy_inside_a_compressed_stream_is_reported_unfixable_with_the_reason() {
     assert_eq!(summary.copies_still_affected, 1);
     assert_eq!(tree_hashes(dir.path()), before);
 }
+
+#[test]
+fn backups_inside_the_fixed_tree_are_not_fixed_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backup = dir.path().join("backups");
+    let path = dir.path().join("app.jar");
+    std::fs::write(&path, core_jar("2.14.1")).expect("write");
+    let (_, summary) = run(&[dir.path().to_path_buf()], &options(&backup, true));
+    assert_eq!(summary.copies_fixed, 1);
+    let (actions, summary) = run(&[dir.path().to_path_buf()], &options(&backup, true));
+    assert!(actions.is_empty(), "{actions:#?}");
+    assert_eq!(summary.copies_still_affected, 0);
+}
