@@ -220,6 +220,17 @@ impl Drop for MemoryReservation<'_> {
     }
 }
 
+/// `Read + Seek` as one object-safe trait, so nested in-place readers can be type-erased: without
+/// it each nesting level would instantiate the scanner for a new window-on-window type, forever.
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// Whether entry `index` is STORED (not compressed, not encrypted), so it can be read in place.
+fn stored_at<R: Read + Seek>(zip: &zip::ZipArchive<R>, index: usize) -> bool {
+    zip.by_index_data(index)
+        .is_ok_and(|entry| entry.compression() == zip::CompressionMethod::Stored && !entry.encrypted())
+}
+
 /// Detects entries whose data overlap, the trick of overlapping-entry zip bombs (one compressed
 /// kernel referenced by thousands of entries). Judged from the central directory alone, without
 /// reading local headers: an entry may not start before the previous one's header (30 bytes) and
@@ -542,6 +553,18 @@ impl<'a> FileScan<'a> {
                 chain.pop();
                 continue;
             }
+            // A STORED nested archive is read in place, through a window on the outer archive:
+            // no copy, no spill, no CRC pass (the common case for Spring Boot and WEB-INF/lib).
+            if interest.is_none()
+                && stored_at(&zip, index)
+                && let Ok(mut window) = zip.by_index_seek(index)
+            {
+                chain.push(name);
+                let result = self.scan_nested_in_place(&mut window, chain, depth, hint == NestedHint::Archive);
+                chain.pop();
+                result?;
+                continue;
+            }
             let mut entry = match zip.by_index(index) {
                 Ok(entry) => BudgetReader { inner: entry, scan: self },
                 Err(e) => {
@@ -628,6 +651,38 @@ impl<'a> FileScan<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Like [`Self::scan_nested`] for an entry that can be read in place with random access.
+    fn scan_nested_in_place<R: Read + Seek>(
+        &self,
+        entry: &mut R,
+        chain: &mut Vec<String>,
+        depth: usize,
+        named_archive: bool,
+    ) -> Flow {
+        let mut head = [0u8; HEAD_LEN];
+        let n = match read_up_to(entry, &mut head) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(chain, format!("corrupt entry: {e}"));
+                return Ok(());
+            }
+        };
+        let name = chain.last().cloned().unwrap_or_default();
+        let format = detect(&head[..n], &name);
+        if format == Format::Other || (matches!(format, Format::MaybeZip { expected: false }) && !named_archive) {
+            return Ok(());
+        }
+        if depth + 1 > self.limits.max_depth {
+            self.error(
+                chain,
+                format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth),
+            );
+            return Ok(());
+        }
+        let erased: &mut dyn ReadSeek = entry;
+        self.scan_seekable(erased, chain, depth + 1, &name)
     }
 
     fn scan_tar<R: Read>(&self, source: R, chain: &mut Vec<String>, depth: usize) -> Flow {
