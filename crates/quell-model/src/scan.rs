@@ -102,6 +102,10 @@ pub struct ScanSummary {
     pub affected: u64,
     pub errors: u64,
     pub elapsed_ms: u64,
+    /// Bytes decompressed or copied out of archives to classify them, all levels together: what
+    /// quell read beyond the central directories. Unrelated entries are never inflated.
+    #[serde(default)]
+    pub inflated_bytes: u64,
 }
 
 /// One line of a scan report.

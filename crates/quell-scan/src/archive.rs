@@ -361,7 +361,9 @@ impl<'a> FileScan<'a> {
     /// Scans a top-level file. Returns the abort reason if a limit stopped it early.
     pub(crate) fn scan_top<R: Read + Seek>(&self, source: R, display: &str) -> Option<Abort> {
         let mut chain = vec![display.to_string()];
-        self.scan_seekable(source, &mut chain, 0, display).err()
+        let result = self.scan_seekable(source, &mut chain, 0, display).err();
+        self.reporter.inflated(self.limits.max_inflated_bytes.saturating_sub(self.budget.get()));
+        result
     }
 
     /// Scans bytes with random access: a file on disk, a nested archive in memory or spilled.

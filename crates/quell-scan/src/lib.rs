@@ -45,6 +45,9 @@ pub trait ReportSink: Sync {
 
     /// Called after each file on disk has been scanned, with its size: for progress displays.
     fn file_scanned(&self, _path: &std::path::Path, _bytes: u64) {}
+
+    /// Called each time an archive (top-level or nested) is opened: for progress displays.
+    fn archive_opened(&self) {}
 }
 
 /// Everything a scan needs besides the paths.
@@ -81,6 +84,7 @@ pub(crate) struct Reporter<'a> {
     findings: AtomicU64,
     affected: AtomicU64,
     errors: AtomicU64,
+    inflated_bytes: AtomicU64,
     /// Bytes of nested archives currently held in memory, all threads together.
     pub(crate) memory_in_use: AtomicU64,
 }
@@ -95,12 +99,19 @@ impl<'a> Reporter<'a> {
             findings: AtomicU64::new(0),
             affected: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            inflated_bytes: AtomicU64::new(0),
             memory_in_use: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn archive(&self) {
         self.archives.fetch_add(1, Ordering::Relaxed);
+        self.sink.archive_opened();
+    }
+
+    /// Adds the bytes one top-level file needed inflated.
+    pub(crate) fn inflated(&self, bytes: u64) {
+        self.inflated_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     pub(crate) fn error(&self, path: Vec<String>, message: String) {
@@ -135,6 +146,7 @@ impl<'a> Reporter<'a> {
             affected: self.affected.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             elapsed_ms,
+            inflated_bytes: self.inflated_bytes.load(Ordering::Relaxed),
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anstyle::AnsiColor;
@@ -31,13 +32,14 @@ Examples:
   quell scan --format json / > findings.jsonl   the whole host, JSON lines
   quell scan --exclude '/home/*/.cache' --one-file-system /
   quell scan --threads 1 --max-depth 8 /mnt/share
+  quell scan --nice --quiet / > report.txt   low CPU and I/O priority on a busy host
 
 Output (--format json), one object per line:
   {\"kind\":\"finding\",\"path\":[\"/srv/app.ear\",\"lib/log4j-core-2.14.1.jar\"],\"component\":\"log4j-core\",
    \"version\":\"2.14.1\",\"version_range\":null,\"confidence\":\"confirmed\",\"evidence\":[...],
    \"mitigations\":[],\"cves\":[{\"id\":\"CVE-2021-44228\",\"status\":\"affected\"},...]}
   {\"kind\":\"error\",\"path\":[\"/srv/broken.jar\"],\"message\":\"...\"}
-  {\"kind\":\"summary\",\"files\":1234,\"archives\":56,\"bytes\":789,\"findings\":3,\"affected\":2,\"errors\":1,\"elapsed_ms\":420}
+  {\"kind\":\"summary\",\"files\":1234,\"archives\":56,\"bytes\":789,\"findings\":3,\"affected\":2,\"errors\":1,\"elapsed_ms\":420,\"inflated_bytes\":5678}
 
 Verdicts per CVE: affected; mitigated (JndiLookup removed: CVE-2021-44228 and CVE-2021-45046
 only, the other two still need an upgrade to 2.17.1, 2.12.4 or 2.3.2); not_affected.
@@ -105,6 +107,11 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = limits::DEFAULT_MAX_EVIDENCE_BYTES, value_name = "BYTES")]
     pub max_evidence_bytes: u64,
 
+    /// Be polite: lowest CPU priority (nice 19), which on Linux also gives the lowest best-effort
+    /// I/O priority (the I/O priority of a process follows its nice value unless set otherwise).
+    #[arg(long)]
+    pub nice: bool,
+
     /// Seconds spent on one top-level file before it is abandoned with an error.
     #[arg(long, default_value_t = limits::DEFAULT_MAX_TIME_PER_FILE.as_secs(), value_name = "SECONDS")]
     pub max_time_per_file: u64,
@@ -141,7 +148,49 @@ struct CliSink {
     colour: bool,
     out: Mutex<BufWriter<std::io::Stdout>>,
     progress: Option<ProgressBar>,
+    counts: ProgressCounts,
     write_failed: std::sync::atomic::AtomicBool,
+}
+
+/// What the progress display shows, counted as records arrive.
+#[derive(Default)]
+struct ProgressCounts {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    archives: AtomicU64,
+    copies: AtomicU64,
+    affected: AtomicU64,
+}
+
+impl ProgressCounts {
+    /// One status line: `1,234 files · 56 archives · 1.2 GiB · 3 copies (2 affected) · 410.3 MiB/s`.
+    fn line(&self, elapsed: Duration) -> String {
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        let bytes = load(&self.bytes);
+        let secs = elapsed.as_secs_f64();
+        let rate = if secs > 0.0 { human_bytes((bytes as f64 / secs) as u64) + "/s" } else { "-".to_string() };
+        format!(
+            "{} files · {} archives · {} · {} copies ({} affected) · {rate}",
+            thousands(load(&self.files)),
+            thousands(load(&self.archives)),
+            human_bytes(bytes),
+            thousands(load(&self.copies)),
+            thousands(load(&self.affected)),
+        )
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl CliSink {
@@ -191,6 +240,12 @@ impl CliSink {
 
 impl ReportSink for CliSink {
     fn record(&self, record: ScanRecord) {
+        if let ScanRecord::Finding(finding) = &record {
+            self.counts.copies.fetch_add(1, Ordering::Relaxed);
+            if finding.is_affected() {
+                self.counts.affected.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         match self.format {
             ScanFormat::Json => {
                 let line = serde_json::to_string(&record).unwrap_or_else(|e| {
@@ -212,24 +267,42 @@ impl ReportSink for CliSink {
     }
 
     fn file_scanned(&self, _path: &std::path::Path, bytes: u64) {
+        self.counts.files.fetch_add(1, Ordering::Relaxed);
+        self.counts.bytes.fetch_add(bytes, Ordering::Relaxed);
         if let Some(bar) = &self.progress {
-            bar.inc(1);
-            bar.set_message(human_bytes(bytes));
+            bar.set_message(self.counts.line(bar.elapsed()));
         }
+    }
+
+    fn archive_opened(&self) {
+        self.counts.archives.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 fn text_summary(summary: &ScanSummary) -> String {
     format!(
-        "\nscanned {} files ({}), {} archives in {:.1} s: {} copies found, {} affected, {} errors\n",
+        "\nscanned {} files ({}), {} archives ({} inflated) in {:.1} s: {} copies found, {} affected, {} errors\n",
         summary.files,
         human_bytes(summary.bytes),
         summary.archives,
+        human_bytes(summary.inflated_bytes),
         summary.elapsed_ms as f64 / 1000.0,
         summary.findings,
         summary.affected,
         summary.errors,
     )
+}
+
+/// Lowers the CPU priority of the calling thread (and of every thread it starts later) to nice 19.
+#[cfg(unix)]
+pub fn lower_priority() -> std::io::Result<()> {
+    rustix::process::setpriority_process(None, 19).map_err(std::io::Error::from)
+}
+
+/// No priority control on this platform; `--nice` does nothing.
+#[cfg(not(unix))]
+pub fn lower_priority() -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Runs `quell scan`; returns the exit code.
@@ -245,10 +318,16 @@ pub fn run(args: ScanArgs) -> u8 {
         }
         return 2;
     }
+    if args.nice {
+        // Before any worker thread exists: on Linux priority is per thread and inherited.
+        if let Err(e) = lower_priority() {
+            eprintln!("quell scan: --nice: cannot lower the priority: {e}");
+        }
+    }
     let progress = stderr_progress(args.quiet).then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} files scanned  {elapsed}  last: {msg}")
+            ProgressStyle::with_template("{spinner} {elapsed} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -260,6 +339,7 @@ pub fn run(args: ScanArgs) -> u8 {
         colour: stdout_colour(),
         out: Mutex::new(BufWriter::new(std::io::stdout())),
         progress,
+        counts: ProgressCounts::default(),
         write_failed: std::sync::atomic::AtomicBool::new(false),
     };
     let summary = quell_scan::scan(&args.paths, &args.options(), &sink);
@@ -272,4 +352,51 @@ pub fn run(args: ScanArgs) -> u8 {
         return 2;
     }
     if summary.affected > 0 { 1 } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_line_shows_files_archives_bytes_copies_and_rate() {
+        let counts = ProgressCounts::default();
+        counts.files.store(12_345, Ordering::Relaxed);
+        counts.bytes.store(2 * 1024 * 1024 * 1024, Ordering::Relaxed);
+        counts.archives.store(3_001, Ordering::Relaxed);
+        counts.copies.store(7, Ordering::Relaxed);
+        counts.affected.store(2, Ordering::Relaxed);
+        assert_eq!(
+            counts.line(Duration::from_secs(4)),
+            "12,345 files · 3,001 archives · 2.0 GiB · 7 copies (2 affected) · 512.0 MiB/s"
+        );
+        assert!(counts.line(Duration::ZERO).ends_with("· -"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn lower_priority_sets_nice_19_for_the_thread_and_its_children() {
+        let nice_of_this_thread = || {
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("stat");
+            // Fields after the parenthesised command name; nice is field 19 of stat(5).
+            let after = stat.rsplit_once(')').expect("comm").1;
+            after.split_whitespace().nth(16).expect("nice field").parse::<i32>().expect("number")
+        };
+        let (parent, child) = std::thread::spawn(move || {
+            lower_priority().expect("setpriority");
+            let child = std::thread::spawn(nice_of_this_thread).join().expect("child");
+            (nice_of_this_thread(), child)
+        })
+        .join()
+        .expect("thread");
+        assert_eq!((parent, child), (19, 19));
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }
