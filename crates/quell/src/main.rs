@@ -21,6 +21,8 @@ Examples:
   quell scan /opt /srv                 find every Log4j copy under /opt and /srv
   quell scan --format json app.ear     JSON lines, one finding per line
   quell hunt /var/log/nginx            look for exploitation attempts in logs
+  quell fix /srv                       dry run: what removing JndiLookup would change
+  quell fix --apply /srv               remove it, with backups (quell fix --restore undoes)
 
 Exit codes: 0 nothing found, 1 findings (affected copies / attempts), 2 the command failed.")]
 struct Cli {
