@@ -345,3 +345,77 @@ fn unreadable_paths_are_errors_not_fatal() {
     assert_eq!(outcome.errors.len(), 1);
     assert_eq!(outcome.summary.errors, 1);
 }
+
+fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, bytes) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *bytes).expect("tar entry");
+    }
+    builder.into_inner().expect("tar")
+}
+
+#[test]
+fn tar_bz2_xz_and_zst_and_every_zip_family_extension() {
+    use std::io::Write;
+    let tar = tar_of(&[("opt/lib/log4j-core-2.13.0.jar", &core_jar("2.13.0"))]);
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(&tar).expect("bz2");
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    xz.write_all(&tar).expect("xz");
+    let zst = zstd::encode_all(tar.as_slice(), 1).expect("zst");
+    for (name, bytes) in [
+        ("dist.tar", tar.clone()),
+        ("dist.tar.bz2", bz.finish().expect("bz2")),
+        ("dist.tar.xz", xz.finish().expect("xz")),
+        ("dist.tar.zst", zst),
+    ] {
+        let (_dir, outcome) = scan_bytes(name, &bytes);
+        let f = only_core(&outcome);
+        assert_eq!(f.version.as_deref(), Some("2.13.0"), "{name}");
+        assert_eq!(f.path[1..], ["opt/lib/log4j-core-2.13.0.jar".to_string()], "{name}");
+        assert!(outcome.errors.is_empty(), "{name}: {:?}", outcome.errors);
+    }
+    // Nested under each zip-family name, a jmod with its 4-byte "JM" header before the zip.
+    let mut jmod = b"JM\x01\x00".to_vec();
+    jmod.extend_from_slice(&core_jar("2.12.0"));
+    let mut entries = vec![stored("jmods/log4j.jmod", jmod)];
+    for ext in ["jar", "war", "ear", "zip", "par", "sar", "aar", "rar"] {
+        entries.push(entry(&format!("deploy/module.{ext}"), core_jar("2.11.1")));
+    }
+    let (_dir, outcome) = scan_bytes("bundle.zip", &zip_of(entries));
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let mut seen: Vec<(String, Option<String>)> =
+        outcome.findings.iter().map(|f| (f.path[1].clone(), f.version.clone())).collect();
+    seen.sort();
+    let mut expected: Vec<(String, Option<String>)> = ["aar", "ear", "jar", "par", "rar", "sar", "war", "zip"]
+        .iter()
+        .map(|ext| (format!("deploy/module.{ext}"), Some("2.11.1".to_string())))
+        .collect();
+    expected.push(("jmods/log4j.jmod".to_string(), Some("2.12.0".to_string())));
+    expected.sort();
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn zip64_archives_are_read() {
+    // More than 65,535 entries: the count only fits the zip64 end-of-central-directory record.
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in entries_of(&core_jar("2.14.0")) {
+        writer.start_file(name.as_str(), options).expect("start");
+        std::io::Write::write_all(&mut writer, &bytes).expect("write");
+    }
+    let stored = options.compression_method(zip::CompressionMethod::Stored);
+    for i in 0..66_000 {
+        writer.start_file(format!("static/{i}.txt"), stored).expect("start");
+    }
+    let zip64 = writer.finish().expect("finish").into_inner();
+    assert!(zip64.windows(4).any(|w| w == b"PK\x06\x06"), "the fixture has a zip64 end record");
+    let (_dir, outcome) = scan_bytes("app.jar", &zip64);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(only_core(&outcome).version.as_deref(), Some("2.14.0"));
+}
