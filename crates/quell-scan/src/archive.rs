@@ -11,6 +11,7 @@
 //!   anonymous temporary file, so memory use does not grow with the input.
 //! - One bad entry or archive is reported and the scan of the rest goes on.
 
+use crate::seekbuf::SeekBufReader;
 use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
@@ -442,7 +443,13 @@ impl<'a> FileScan<'a> {
     fn scan_blob(&self, blob: Blob, chain: &mut Vec<String>, depth: usize, name: &str) -> Flow {
         match blob {
             Blob::Memory(bytes, _reservation) => self.scan_seekable(Cursor::new(bytes), chain, depth, name),
-            Blob::Spilled(file) => self.scan_seekable(file, chain, depth, name),
+            Blob::Spilled(file) => match SeekBufReader::new(file) {
+                Ok(file) => self.scan_seekable(file, chain, depth, name),
+                Err(e) => {
+                    self.error(chain, format!("cannot read the temporary copy: {e}"));
+                    Ok(())
+                }
+            },
         }
     }
 

@@ -34,6 +34,7 @@ use quell_model::{Finding, ScanError, ScanRecord};
 mod archive;
 pub mod classify;
 pub mod limits;
+mod seekbuf;
 pub mod walk;
 
 pub use limits::*;
@@ -147,6 +148,7 @@ impl<'a> Reporter<'a> {
             errors: self.errors.load(Ordering::Relaxed),
             elapsed_ms,
             inflated_bytes: self.inflated_bytes.load(Ordering::Relaxed),
+            ..Default::default()
         }
     }
 }

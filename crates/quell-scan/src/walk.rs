@@ -6,6 +6,7 @@
 //! `.git`, `.hg`, `.svn` and `node_modules` are skipped by default; `--exclude` globs skip the
 //! rest; unreadable files and directories are reported and counted, never fatal.
 
+use crate::seekbuf::SeekBufReader;
 use std::collections::HashSet;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -286,6 +287,13 @@ fn visit_file(
         return; // smaller than the smallest zip or compressed archive
     }
     let scan = FileScan::new(&options.limits, reporter);
+    let file = match SeekBufReader::new(file) {
+        Ok(file) => file,
+        Err(e) => {
+            reporter.error(vec![display], format!("cannot read: {e}"));
+            return;
+        }
+    };
     if let Some(abort) = scan.scan_top(file, &display) {
         reporter.error(vec![display], abort.0);
     }
