@@ -121,13 +121,20 @@ enum Format {
     Other,
 }
 
-fn extension(name: &str) -> Option<String> {
+/// The extension of the last path segment, as written (compare with [`in_list`]). Allocates
+/// nothing: it runs for every entry of every archive.
+fn extension(name: &str) -> Option<&str> {
     let base = name.rsplit('/').next().unwrap_or(name);
-    base.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).filter(|e| !e.is_empty())
+    base.rsplit_once('.').map(|(_, ext)| ext).filter(|e| !e.is_empty())
+}
+
+/// Whether `ext` is in `list` (lower-case), ignoring ASCII case.
+fn in_list(ext: &str, list: &[&str]) -> bool {
+    list.iter().any(|known| known.eq_ignore_ascii_case(ext))
 }
 
 fn has_zip_extension(name: &str) -> bool {
-    extension(name).is_some_and(|ext| ZIP_EXTENSIONS.contains(&ext.as_str()))
+    extension(name).is_some_and(|ext| in_list(ext, ZIP_EXTENSIONS))
 }
 
 fn is_tar_header(head: &[u8]) -> bool {
@@ -165,10 +172,8 @@ enum NestedHint {
 
 fn nested_hint(name: &str) -> NestedHint {
     match extension(name) {
-        Some(ext) if ZIP_EXTENSIONS.contains(&ext.as_str()) || STREAM_EXTENSIONS.contains(&ext.as_str()) => {
-            NestedHint::Archive
-        }
-        Some(ext) if NOT_ARCHIVE_EXTENSIONS.contains(&ext.as_str()) => NestedHint::No,
+        Some(ext) if in_list(ext, ZIP_EXTENSIONS) || in_list(ext, STREAM_EXTENSIONS) => NestedHint::Archive,
+        Some(ext) if in_list(ext, NOT_ARCHIVE_EXTENSIONS) => NestedHint::No,
         // A dotted class-like name (`a.b.C`) is usually a resource, but the bytes decide.
         _ => NestedHint::Sniff,
     }
@@ -539,23 +544,29 @@ impl<'a> FileScan<'a> {
         let mut evidence = Vec::new();
         for index in 0..zip.len() {
             self.check()?;
-            let (name, is_dir, encrypted) = match zip.by_index_data(index) {
+            // Names are judged borrowed; only the few entries that matter are copied out.
+            let (name, interest, hint, encrypted) = match zip.by_index_data(index) {
                 Ok(entry) => {
-                    (String::from_utf8_lossy(entry.name_raw()).into_owned(), entry.is_dir(), entry.encrypted())
+                    if entry.is_dir() {
+                        continue;
+                    }
+                    let raw = entry.name_raw();
+                    let name = match std::str::from_utf8(raw) {
+                        Ok(name) => std::borrow::Cow::Borrowed(name),
+                        Err(_) => String::from_utf8_lossy(raw),
+                    };
+                    let interest = classify::interest(&name);
+                    let hint = nested_hint(&name);
+                    if interest.is_none() && hint == NestedHint::No {
+                        continue;
+                    }
+                    (name.into_owned(), interest, hint, entry.encrypted())
                 }
                 Err(e) => {
                     self.error(chain, format!("corrupt central directory entry #{index}: {e}"));
                     continue;
                 }
             };
-            if is_dir {
-                continue;
-            }
-            let interest = classify::interest(&name);
-            let hint = nested_hint(&name);
-            if interest.is_none() && hint == NestedHint::No {
-                continue;
-            }
             if encrypted {
                 chain.push(name);
                 self.error(chain, "encrypted entry: not read");
