@@ -106,6 +106,16 @@ pub struct ScanSummary {
     /// quell read beyond the central directories. Unrelated entries are never inflated.
     #[serde(default)]
     pub inflated_bytes: u64,
+    /// The host the scan ran on (its host name), so a report identifies where it is from. Absent
+    /// in reports of tools that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The version of the tool that wrote the report (`quell 0.1.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_version: Option<String>,
+    /// When the scan finished, RFC 3339 in UTC (`2026-11-28T12:39:08Z`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
 }
 
 /// One line of a scan report.

@@ -12,6 +12,8 @@ mod fix_cmd;
 mod hunt_cmd;
 mod output;
 mod scan_cmd;
+mod serve_cmd;
+mod upload;
 
 /// Find, fix and hunt Log4Shell-class flaws: every embedded Log4j copy, however deeply nested,
 /// and every exploitation attempt in your logs.
@@ -23,6 +25,8 @@ Examples:
   quell hunt /var/log/nginx            look for exploitation attempts in logs
   quell fix /srv                       dry run: what removing JndiLookup would change
   quell fix --apply /srv               remove it, with backups (quell fix --restore undoes)
+  quell serve                          the coordination server (SQLite in ./quell-data)
+  quell scan --upload URL --token T /  send a host's scan to the server
 
 Exit codes: 0 nothing found, 1 findings (affected copies / attempts), 2 the command failed.")]
 struct Cli {
@@ -38,6 +42,10 @@ enum Command {
     Hunt(hunt_cmd::HuntArgs),
     /// Remove JndiLookup from affected Log4j copies, safely, with backups and restore.
     Fix(fix_cmd::FixArgs),
+    /// Run the coordination server: organisations upload scans, see their inventory.
+    Serve(serve_cmd::ServeArgs),
+    /// Manage the server's accounts, organisations and API tokens.
+    Admin(serve_cmd::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +54,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan_cmd::run(args),
         Command::Hunt(args) => hunt_cmd::run(args),
         Command::Fix(args) => fix_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Admin(args) => serve_cmd::run_admin(args),
     };
     ExitCode::from(code)
 }

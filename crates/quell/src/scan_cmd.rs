@@ -115,6 +115,9 @@ pub struct ScanArgs {
     /// Seconds spent on one top-level file before it is abandoned with an error.
     #[arg(long, default_value_t = limits::DEFAULT_MAX_TIME_PER_FILE.as_secs(), value_name = "SECONDS")]
     pub max_time_per_file: u64,
+
+    #[command(flatten)]
+    pub upload: crate::upload::UploadArgs,
 }
 
 impl ScanArgs {
@@ -150,6 +153,9 @@ struct CliSink {
     progress: Option<ProgressBar>,
     counts: ProgressCounts,
     write_failed: std::sync::atomic::AtomicBool,
+    /// The report for `--upload`, collected as it is printed.
+    upload: Option<crate::upload::Collector>,
+    host_name: Option<String>,
 }
 
 /// What the progress display shows, counted as records arrive.
@@ -239,7 +245,11 @@ impl CliSink {
 }
 
 impl ReportSink for CliSink {
-    fn record(&self, record: ScanRecord) {
+    fn record(&self, mut record: ScanRecord) {
+        crate::upload::stamp(&mut record, self.host_name.as_deref());
+        if let Some(collector) = &self.upload {
+            collector.push(&record);
+        }
         if let ScanRecord::Finding(finding) = &record {
             self.counts.copies.fetch_add(1, Ordering::Relaxed);
             if finding.is_affected() {
@@ -341,6 +351,8 @@ pub fn run(args: ScanArgs) -> u8 {
         progress,
         counts: ProgressCounts::default(),
         write_failed: std::sync::atomic::AtomicBool::new(false),
+        upload: args.upload.upload.is_some().then(crate::upload::Collector::default),
+        host_name: args.upload.host_name.clone(),
     };
     let summary = quell_scan::scan(&args.paths, &args.options(), &sink);
     if let Some(bar) = &sink.progress {
@@ -350,6 +362,15 @@ pub fn run(args: ScanArgs) -> u8 {
     if !flushed || sink.write_failed.load(std::sync::atomic::Ordering::Relaxed) {
         eprintln!("quell scan: could not write the report to stdout");
         return 2;
+    }
+    if let Some(collector) = &sink.upload {
+        match crate::upload::send(&args.upload, collector) {
+            Ok(answer) => eprintln!("quell scan: uploaded: {answer}"),
+            Err(e) => {
+                eprintln!("quell scan: upload failed: {e}");
+                return 2;
+            }
+        }
     }
     if summary.affected > 0 { 1 } else { 0 }
 }

@@ -1,0 +1,175 @@
+//! The database: one `sqlx` [`AnyPool`] over SQLite (embedded, the default) or PostgreSQL.
+//!
+//! Invariants:
+//! - Queries are written once, in the SQL both engines accept: `$1` placeholders, `BIGINT`
+//!   columns, `CAST(SUM(..) AS BIGINT)` (PostgreSQL's `SUM` is `NUMERIC`, which `Any` cannot
+//!   decode), `INSERT .. ON CONFLICT .. RETURNING`. Only the migrations differ per engine.
+//! - Times are Unix seconds (`BIGINT`), never engine-specific types.
+//! - SQLite runs in WAL mode with `synchronous=FULL`: a committed transaction is on disk before
+//!   the server acknowledges it, so an acknowledged report survives `kill -9` and power loss.
+//! - Migrations run at start, each in a transaction, recorded in `quell_migrations`; on
+//!   PostgreSQL an advisory lock lets several servers start at once.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor, Row};
+
+use crate::ServerError;
+use crate::limits::SQLITE_BUSY_TIMEOUT;
+
+/// Which engine a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The migrations, in order: (version, SQLite text, PostgreSQL text).
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_core.sql"), include_str!("../migrations/postgres/0001_core.sql")),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_sessions.sql"),
+        include_str!("../migrations/postgres/0002_sessions.sql"),
+    ),
+];
+
+/// The database handle shared by every request. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// Where the database is: a `postgres://` URL, a `sqlite://` URL, or a data directory that gets
+/// `quell.db`.
+#[derive(Debug, Clone)]
+pub enum DbLocation {
+    Postgres(String),
+    SqliteFile(PathBuf),
+}
+
+impl DbLocation {
+    /// Reads `--db`: `postgres://...`/`postgresql://...` is PostgreSQL, `sqlite://PATH` or any
+    /// other text a SQLite file; `None` means `<data_dir>/quell.db`.
+    pub fn parse(db: Option<&str>, data_dir: &Path) -> DbLocation {
+        match db {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                DbLocation::Postgres(url.to_string())
+            }
+            Some(url) => DbLocation::SqliteFile(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url))),
+            None => DbLocation::SqliteFile(data_dir.join("quell.db")),
+        }
+    }
+
+    /// For messages: the file, or the PostgreSQL URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            DbLocation::SqliteFile(path) => format!("sqlite {}", path.display()),
+            DbLocation::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    let user = &url[scheme + 3..at];
+                    let user = user.split(':').next().unwrap_or("");
+                    format!("postgres {}{user}:***{}", &url[..scheme + 3], &url[at..])
+                }
+                _ => format!("postgres {url}"),
+            },
+        }
+    }
+}
+
+impl Db {
+    /// Opens (creating the SQLite file and its directory when needed) and migrates.
+    pub async fn open(location: &DbLocation, connections: u32) -> Result<Db, ServerError> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = match location {
+            DbLocation::Postgres(url) => (url.clone(), Backend::Postgres),
+            DbLocation::SqliteFile(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| ServerError::Config(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite)
+            }
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| ServerError::Config(format!("bad database location: {e}")))?
+            .disable_statement_logging();
+        let busy_ms = SQLITE_BUSY_TIMEOUT.as_millis();
+        let pool = AnyPoolOptions::new()
+            .max_connections(connections.max(1))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            format!(
+                                "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
+                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), ServerError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Several servers may start together: one migrates, the others wait here.
+            sqlx::query("SELECT pg_advisory_xact_lock(7423001)").execute(&mut *tx).await?;
+        }
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS quell_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+        let applied: Vec<i64> = sqlx::query("SELECT version FROM quell_migrations")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<i64, _>(0))
+            .collect::<Result<_, _>>()?;
+        for (version, sqlite, postgres) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            let text = if self.backend == Backend::Sqlite { sqlite } else { postgres };
+            sqlx::raw_sql(text).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO quell_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(crate::now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        let dir = Path::new("/d");
+        assert!(matches!(DbLocation::parse(None, dir), DbLocation::SqliteFile(p) if p == Path::new("/d/quell.db")));
+        assert!(matches!(DbLocation::parse(Some("postgres://u:p@h/db"), dir), DbLocation::Postgres(_)));
+        assert!(
+            matches!(DbLocation::parse(Some("sqlite:///x/y.db"), dir), DbLocation::SqliteFile(p) if p == Path::new("/x/y.db"))
+        );
+        assert_eq!(
+            DbLocation::parse(Some("postgres://u:secret@h:5432/db"), dir).describe(),
+            "postgres postgres://u:***@h:5432/db"
+        );
+    }
+}

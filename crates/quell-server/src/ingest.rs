@@ -1,0 +1,336 @@
+//! `POST /api/v1/reports`: decoding, validating and storing one scan report.
+//!
+//! A report is exactly what `quell scan --format json` prints: JSON lines of
+//! [`quell_model::ScanRecord`], the `summary` record last.
+//!
+//! Invariants:
+//! - Validation is complete before anything is written: a report is stored whole or not at all,
+//!   in one transaction, and the id is returned only after the commit.
+//! - Idempotent: the SHA-256 of the decoded body identifies a report within an organisation; a
+//!   retried upload returns the first upload's id and stores nothing.
+//! - Bounded: the body, its gzip-decoded size, each line and the record count have limits
+//!   ([`crate::limits`]); a violation is a 4xx with the line number where it applies.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use quell_model::{Finding, ScanError, ScanRecord, ScanSummary};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::auth::hex;
+use crate::db::Db;
+use crate::limits::{FINDINGS_PER_INSERT, Limits, MAX_HOST_NAME_BYTES};
+use crate::{ServerError, now, time};
+
+/// A report that passed validation, ready to store.
+#[derive(Debug)]
+pub struct ParsedReport {
+    pub sha256: String,
+    pub host: String,
+    pub scanned_at: i64,
+    pub summary: ScanSummary,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ScanError>,
+}
+
+/// Decodes the body (gzip when `gzip` is set) within the inflated-size limit.
+pub fn decode_body(body: &[u8], gzip: bool, limits: &Limits) -> Result<Vec<u8>, ServerError> {
+    if !gzip {
+        return Ok(body.to_vec());
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(body)
+        .take(limits.max_report_inflated_bytes.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| ServerError::Invalid(format!("the body is not valid gzip: {e}")))?;
+    if out.len() as u64 > limits.max_report_inflated_bytes {
+        return Err(ServerError::TooLarge(format!(
+            "the report inflates to more than {} bytes",
+            limits.max_report_inflated_bytes
+        )));
+    }
+    Ok(out)
+}
+
+/// Validates a decoded report. `host_override` is the `?host=` parameter, used when the summary
+/// carries no host (reports of older tools) and checked against it when it does.
+pub fn parse_report(body: &[u8], host_override: Option<&str>, limits: &Limits) -> Result<ParsedReport, ServerError> {
+    let sha256 = hex(&Sha256::digest(body));
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    let mut summary: Option<(usize, ScanSummary)> = None;
+    let mut records = 0usize;
+    for (index, line) in body.split(|&b| b == b'\n').enumerate() {
+        let number = index + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if line.len() > limits.max_line_bytes {
+            return Err(ServerError::BadLine(
+                number,
+                format!("the line is longer than {} bytes", limits.max_line_bytes),
+            ));
+        }
+        if let Some((at, _)) = &summary {
+            return Err(ServerError::BadLine(
+                number,
+                format!("a record follows the summary (line {at}); the summary must be last"),
+            ));
+        }
+        let record: ScanRecord = serde_json::from_slice(line)
+            .map_err(|e| ServerError::BadLine(number, format!("not a scan record: {e}")))?;
+        match record {
+            ScanRecord::Finding(finding) => findings.push(finding),
+            ScanRecord::Error(error) => errors.push(error),
+            ScanRecord::Summary(s) => summary = Some((number, s)),
+        }
+        records += 1;
+        if records > limits.max_report_records {
+            return Err(ServerError::TooLarge(format!(
+                "more than {} records in one report",
+                limits.max_report_records
+            )));
+        }
+    }
+    let Some((summary_line, summary)) = summary else {
+        return Err(ServerError::Invalid("the report has no summary record (the last line of a scan report)".into()));
+    };
+    if summary.findings != findings.len() as u64 {
+        return Err(ServerError::BadLine(
+            summary_line,
+            format!("the summary counts {} findings but the report holds {}", summary.findings, findings.len()),
+        ));
+    }
+    let host = match (summary.host.as_deref(), host_override) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ServerError::BadLine(
+                summary_line,
+                format!("the summary's host {a:?} differs from ?host={b:?}"),
+            ));
+        }
+        (Some(h), _) | (None, Some(h)) => h.to_string(),
+        (None, None) => {
+            return Err(ServerError::BadLine(
+                summary_line,
+                "the summary names no host: upload with a current quell or add ?host=NAME".into(),
+            ));
+        }
+    };
+    if host.is_empty() || host.len() > MAX_HOST_NAME_BYTES || host.chars().any(char::is_control) {
+        return Err(ServerError::BadLine(
+            summary_line,
+            format!("the host name must be 1 to {MAX_HOST_NAME_BYTES} bytes without control characters"),
+        ));
+    }
+    let scanned_at = match summary.finished_at.as_deref() {
+        Some(text) => time::parse_rfc3339(text).ok_or_else(|| {
+            ServerError::BadLine(summary_line, format!("finished_at {text:?} is not an RFC 3339 time"))
+        })?,
+        None => now(),
+    };
+    Ok(ParsedReport { sha256, host, scanned_at, summary, findings, errors })
+}
+
+/// The answer to an upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stored {
+    pub id: i64,
+    pub host_id: i64,
+    /// True when the same report had been stored before (a retry): nothing new was written.
+    pub duplicate: bool,
+    pub findings: u64,
+    pub affected: u64,
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Stores a validated report for an organisation, in one transaction.
+pub async fn store(db: &Db, org_id: i64, token_id: i64, report: &ParsedReport) -> Result<Stored, ServerError> {
+    let received = now();
+    let affected = report.findings.iter().filter(|f| f.is_affected()).count() as u64;
+    let mut tx = db.pool.begin().await?;
+    // The first statement writes, so SQLite takes the write lock at once (no upgrade deadlock).
+    let host_id: i64 = sqlx::query(
+        "INSERT INTO hosts (org_id, name, first_seen, last_seen) VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (org_id, name) DO UPDATE SET last_seen = \
+         CASE WHEN hosts.last_seen > excluded.last_seen THEN hosts.last_seen ELSE excluded.last_seen END \
+         RETURNING id",
+    )
+    .bind(org_id)
+    .bind(&report.host)
+    .bind(report.scanned_at)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    let s = &report.summary;
+    let inserted = sqlx::query(
+        "INSERT INTO reports (org_id, host_id, body_sha256, received_at, scanned_at, tool_version, files, archives, \
+         bytes, findings, affected, errors, elapsed_ms, token_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (org_id, body_sha256) DO NOTHING RETURNING id",
+    )
+    .bind(org_id)
+    .bind(host_id)
+    .bind(&report.sha256)
+    .bind(received)
+    .bind(report.scanned_at)
+    .bind(s.tool_version.clone())
+    .bind(to_i64(s.files))
+    .bind(to_i64(s.archives))
+    .bind(to_i64(s.bytes))
+    .bind(to_i64(report.findings.len() as u64))
+    .bind(to_i64(affected))
+    .bind(to_i64(report.errors.len() as u64))
+    .bind(to_i64(s.elapsed_ms))
+    .bind(token_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = inserted else {
+        tx.rollback().await?;
+        let row =
+            sqlx::query("SELECT id, host_id, findings, affected FROM reports WHERE org_id = $1 AND body_sha256 = $2")
+                .bind(org_id)
+                .bind(&report.sha256)
+                .fetch_one(&db.pool)
+                .await?;
+        return Ok(Stored {
+            id: row.try_get(0)?,
+            host_id: row.try_get(1)?,
+            duplicate: true,
+            findings: u64::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0),
+            affected: u64::try_from(row.try_get::<i64, _>(3)?).unwrap_or(0),
+        });
+    };
+    let report_id: i64 = row.try_get(0)?;
+
+    for chunk in report.findings.chunks(FINDINGS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO findings (report_id, org_id, path, component, version, version_range, affected, record) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 8;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for finding in chunk {
+            let record = serde_json::to_string(&ScanRecord::Finding(finding.clone()))
+                .map_err(|e| ServerError::Internal(e.to_string()))?;
+            query = query
+                .bind(report_id)
+                .bind(org_id)
+                .bind(finding.path.join("!/"))
+                .bind(finding.component.name())
+                .bind(finding.version.clone())
+                .bind(finding.version_range.clone())
+                .bind(i64::from(finding.is_affected()))
+                .bind(record);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    for error in &report.errors {
+        sqlx::query("INSERT INTO report_errors (report_id, path, message) VALUES ($1, $2, $3)")
+            .bind(report_id)
+            .bind(error.path.join("!/"))
+            .bind(&error.message)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for finding in &report.findings {
+        for verdict in &finding.cves {
+            *counts.entry((verdict.id.to_string(), verdict.status.to_string())).or_default() += 1;
+        }
+    }
+    for ((cve, status), count) in counts {
+        sqlx::query("INSERT INTO report_cve_counts (report_id, cve, status, count) VALUES ($1, $2, $3, $4)")
+            .bind(report_id)
+            .bind(cve)
+            .bind(status)
+            .bind(count)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // The host's latest picture is the report with the newest scan time (ties: the newer upload).
+    sqlx::query(
+        "UPDATE hosts SET latest_report_id = $1 WHERE id = $2 AND (latest_report_id IS NULL OR \
+         (SELECT scanned_at FROM reports WHERE id = hosts.latest_report_id) <= $3)",
+    )
+    .bind(report_id)
+    .bind(host_id)
+    .bind(report.scanned_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Stored { id: report_id, host_id, duplicate: false, findings: report.findings.len() as u64, affected })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FINDING: &str = r#"{"kind":"finding","path":["/srv/a.jar"],"component":"log4j-core","version":"2.14.1","version_range":null,"confidence":"confirmed","evidence":[],"mitigations":[],"cves":[{"id":"CVE-2021-44228","status":"affected"}]}"#;
+
+    fn summary(findings: u64, host: Option<&str>) -> String {
+        let host = host.map(|h| format!(",\"host\":\"{h}\"")).unwrap_or_default();
+        format!(
+            r#"{{"kind":"summary","files":1,"archives":1,"bytes":1,"findings":{findings},"affected":{findings},"errors":0,"elapsed_ms":1,"finished_at":"2026-11-28T10:00:00Z"{host}}}"#
+        )
+    }
+
+    #[test]
+    fn a_valid_report_parses() {
+        let body = format!("{FINDING}\n{FINDING}\n{}\n", summary(2, Some("web-1")));
+        let report = parse_report(body.as_bytes(), None, &Limits::default()).expect("valid");
+        assert_eq!(report.host, "web-1");
+        assert_eq!(report.findings.len(), 2);
+        assert_eq!(report.scanned_at, time::parse_rfc3339("2026-11-28T10:00:00Z").expect("time"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let limits = Limits::default();
+        let body = format!("{FINDING}\n{{\"kind\":\"finding\"}}\n{}\n", summary(2, Some("h")));
+        assert!(matches!(parse_report(body.as_bytes(), None, &limits), Err(ServerError::BadLine(2, _))));
+        let body = format!("{}\n{FINDING}\n", summary(0, Some("h")));
+        assert!(matches!(parse_report(body.as_bytes(), None, &limits), Err(ServerError::BadLine(2, _))));
+        let body = format!("{FINDING}\n");
+        assert!(matches!(parse_report(body.as_bytes(), None, &limits), Err(ServerError::Invalid(_))));
+        let body = format!("{FINDING}\n{}\n", summary(3, Some("h")));
+        assert!(matches!(parse_report(body.as_bytes(), None, &limits), Err(ServerError::BadLine(2, _))));
+        let body = format!("{}\n", summary(0, None));
+        assert!(matches!(parse_report(body.as_bytes(), None, &limits), Err(ServerError::BadLine(1, _))));
+        assert_eq!(parse_report(body.as_bytes(), Some("given"), &limits).expect("host given").host, "given");
+        let tight = Limits { max_line_bytes: 10, ..Limits::default() };
+        assert!(matches!(parse_report(body.as_bytes(), Some("h"), &tight), Err(ServerError::BadLine(1, _))));
+    }
+
+    #[test]
+    fn gzip_is_bounded() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&vec![b' '; 10_000]).expect("gzip");
+        let gz = enc.finish().expect("gzip");
+        let limits = Limits { max_report_inflated_bytes: 1000, ..Limits::default() };
+        assert!(matches!(decode_body(&gz, true, &limits), Err(ServerError::TooLarge(_))));
+        assert_eq!(decode_body(&gz, true, &Limits::default()).expect("fits").len(), 10_000);
+        assert!(matches!(decode_body(b"not gzip", true, &limits), Err(ServerError::Invalid(_))));
+    }
+}

@@ -1,0 +1,131 @@
+//! `quell serve`: the coordination platform. Organisations upload the reports of `quell scan`;
+//! each sees its own inventory (hosts, copies, versions, CVE status counts, where a version is,
+//! the trend); a coordinator sees counts per organisation and nothing more.
+//!
+//! Parts, in request order: [`api`] (the HTTP routes, JSON errors, who the caller is) →
+//! [`auth`] (accounts, tokens, roles) → [`ingest`] (decoding, validating and storing a report)
+//! and [`inventory`] (the read side) → [`db`] (one pool over SQLite or PostgreSQL, migrations).
+//!
+//! Invariants:
+//! - The server keeps no state beyond the database (per-process metrics counters aside), so
+//!   several processes can share one PostgreSQL.
+//! - Every read and write of organisation data filters on the organisation of the caller's
+//!   [`auth::Principal`]; ids in URLs are only ever looked up together with that organisation,
+//!   and another organisation's id answers 404, the same as an id that does not exist.
+//! - An upload is acknowledged only after its transaction committed (SQLite: WAL,
+//!   `synchronous=FULL`), so an acknowledged report survives `kill -9`.
+//! - Every limit is a named constant in [`limits`], settable per process through [`Limits`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod ingest;
+pub mod inventory;
+pub mod limits;
+pub mod metrics;
+pub mod time;
+
+pub use db::{Db, DbLocation};
+pub use limits::Limits;
+
+/// Everything that can go wrong, each with its HTTP status (see [`api`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("line {0}: {1}")]
+    BadLine(usize, String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("authentication required: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many requests: {0}")]
+    TooMany(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// What every request handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub limits: Arc<Limits>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// How `quell serve` runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub db: DbLocation,
+    pub db_connections: u32,
+    pub limits: Limits,
+}
+
+/// Opens the database (migrating it), binds and serves until SIGINT or SIGTERM, then finishes
+/// the requests in flight. `ready` receives the bound address (useful with port 0).
+pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+    let db = Db::open(&config.db, config.db_connections).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
+    let address = listener.local_addr()?;
+    let state = AppState { db, limits: Arc::new(config.limits), metrics: Arc::default() };
+    tracing::info!(%address, "quell serve listening");
+    ready(address);
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("quell serve stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Runs a future to completion on a fresh multi-threaded runtime: the entry point for the
+/// (synchronous) command-line binary.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, ServerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    Ok(runtime.block_on(future))
+}

@@ -1,0 +1,82 @@
+//! Every limit of the server: a named constant (the default) and a field of [`Limits`] that
+//! `quell serve` sets from a flag.
+
+use std::time::Duration;
+
+/// Largest request body accepted by `POST /api/v1/reports`, as sent (compressed or not).
+/// Beyond it the server answers 413. Flag: `--max-report-bytes`.
+pub const DEFAULT_MAX_REPORT_BYTES: usize = 32 * 1024 * 1024;
+
+/// Largest report after gzip decoding (bomb guard). Beyond it the server answers 413.
+/// Flag: `--max-report-inflated-bytes`.
+pub const DEFAULT_MAX_REPORT_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Largest single JSON line of a report. Beyond it the line is rejected with 400.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// Most finding and error records in one report. Flag: `--max-report-records`.
+pub const DEFAULT_MAX_REPORT_RECORDS: usize = 1_000_000;
+
+/// Longest host name accepted (the DNS limit).
+pub const MAX_HOST_NAME_BYTES: usize = 253;
+
+/// Longest e-mail, organisation, token name.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// Shortest password accepted for an account.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Rows inserted by one multi-row `INSERT` when storing findings (keeps the statement under
+/// SQLite's and PostgreSQL's parameter limits: 9 parameters a row).
+pub const FINDINGS_PER_INSERT: usize = 500;
+
+/// Most rows any list endpoint returns in one page (`?limit=` is capped at this).
+pub const MAX_PAGE_ROWS: i64 = 1000;
+
+/// Days a trend covers at most (`?days=` is capped at this).
+pub const MAX_TREND_DAYS: i64 = 366;
+
+/// Database connections per server process. Flag: `--db-connections`.
+pub const DEFAULT_DB_CONNECTIONS: u32 = 8;
+
+/// How long a request waits for a locked SQLite database before failing.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Limits of one server process.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_report_bytes: usize,
+    pub max_report_inflated_bytes: u64,
+    pub max_line_bytes: usize,
+    pub max_report_records: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
+            max_report_inflated_bytes: DEFAULT_MAX_REPORT_INFLATED_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_report_records: DEFAULT_MAX_REPORT_RECORDS,
+        }
+    }
+}
+
+/// How long a browser session lasts after login.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// The window over which failed logins are counted.
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Failed logins for one e-mail address within [`LOGIN_WINDOW`] before further attempts are
+/// refused (429) without checking the password.
+pub const MAX_LOGIN_FAILURES_PER_EMAIL: i64 = 5;
+
+/// Failed logins from one client address within [`LOGIN_WINDOW`] before it is refused (429).
+pub const MAX_LOGIN_FAILURES_PER_ADDRESS: i64 = 50;
+
+/// Days the dashboard's trend chart covers.
+pub const DASHBOARD_TREND_DAYS: i64 = 30;
+
+/// Rows shown per page in the host list and search results of the web pages.
+pub const PAGE_ROWS: i64 = 200;

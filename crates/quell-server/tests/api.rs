@@ -1,0 +1,187 @@
+//! The JSON API end to end: upload, idempotency, validation, inventory, search, trend, tokens.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+use quell_server::Limits;
+use serde_json::Value;
+
+#[test]
+fn upload_is_idempotent_and_feeds_the_inventory() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+
+    let first = report("web-1", &days_ago(2), 3, 1, "a");
+    let (status, body) = upload(&server, &a.upload, &first);
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    assert_eq!(body["duplicate"], false);
+    assert_eq!(body["findings"], 4);
+    assert_eq!(body["affected"], 3);
+
+    // A retry stores nothing new and answers the same id.
+    let (status, body) = upload(&server, &a.upload, &first);
+    assert_eq!((status, body["id"].as_i64().unwrap(), body["duplicate"].clone()), (200, id, Value::Bool(true)));
+
+    // gzip, from the same host, newer: it becomes the latest picture.
+    let second = report("web-1", &days_ago(0), 1, 3, "a");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(second.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let (status, body) = send(&server, "POST", &a.upload, "/api/v1/reports", &gz, &[("Content-Encoding", "gzip")]);
+    assert_eq!(status, 201, "{body}");
+    let second_id = body["id"].as_i64().unwrap();
+
+    // An older report arriving late does not replace the latest picture.
+    let (status, _) = upload(&server, &a.upload, &report("web-1", &days_ago(5), 7, 0, "a"));
+    assert_eq!(status, 201);
+    upload(&server, &a.upload, &report("db-1", &days_ago(1), 2, 0, "d"));
+
+    let (status, hosts) = get(&server, &a.full, "/api/v1/hosts");
+    assert_eq!(status, 200);
+    let names: Vec<&str> = hosts.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["db-1", "web-1"]);
+    let web = &hosts[1];
+    assert_eq!(
+        (web["latest_report_id"].as_i64().unwrap(), web["copies"].as_i64(), web["affected"].as_i64()),
+        (second_id, Some(4), Some(1))
+    );
+
+    let host_id = web["id"].as_i64().unwrap();
+    let (status, detail) = get(&server, &a.full, &format!("/api/v1/hosts/{host_id}"));
+    assert_eq!(status, 200);
+    assert_eq!(detail["reports"], 3);
+    assert_eq!(detail["latest"]["report"]["tool_version"], "quell 0.1.0");
+    assert_eq!(detail["latest"]["findings"].as_array().unwrap().len(), 4);
+    assert_eq!(detail["latest"]["findings"][0]["kind"], "finding");
+    assert_eq!(detail["latest"]["errors"][0]["message"], "corrupt zip archive");
+
+    let (_, history) = get(&server, &a.full, &format!("/api/v1/hosts/{host_id}/reports"));
+    let ids: Vec<i64> = history.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids[0], second_id);
+    assert_eq!(ids.len(), 3);
+
+    let (_, report_detail) = get(&server, &a.full, &format!("/api/v1/reports/{id}"));
+    assert_eq!(report_detail["findings"].as_array().unwrap().len(), 4);
+
+    let (_, inventory) = get(&server, &a.full, "/api/v1/inventory");
+    assert_eq!(inventory["hosts"], 2);
+    assert_eq!(inventory["reports"], 4);
+    assert_eq!(inventory["copies"], 6); // web-1: 4, db-1: 2
+    assert_eq!(inventory["affected_copies"], 3); // web-1: 1, db-1: 2
+    assert_eq!(inventory["affected_hosts"], 2);
+    let versions = inventory["versions"].as_array().unwrap();
+    assert!(versions.iter().any(|v| v["version"] == "2.14.1" && v["copies"] == 3 && v["hosts"] == 2));
+    assert!(versions.iter().any(|v| v["version"] == "2.17.1" && v["copies"] == 3 && v["affected"] == 0));
+    let cves = inventory["cves"].as_array().unwrap();
+    assert!(cves.iter().any(|c| c["cve"] == "CVE-2021-44228" && c["status"] == "affected" && c["copies"] == 3));
+
+    let (_, found) = get(&server, &a.full, "/api/v1/search?component=log4j-core&version=2.14.1");
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 3);
+    assert!(found.iter().all(|f| f["affected"] == true));
+    let (_, found) = get(&server, &a.full, "/api/v1/search?q=app0.war");
+    assert_eq!(found.as_array().unwrap().len(), 2, "{found}");
+    let (_, found) = get(&server, &a.full, "/api/v1/search?q=%25");
+    assert_eq!(found.as_array().unwrap().len(), 0, "LIKE wildcards are escaped");
+
+    // Trend: affected copies per day, each host's newest report as of that day.
+    let (_, trend) = get(&server, &a.full, "/api/v1/trend?days=7");
+    let affected: Vec<i64> = trend.as_array().unwrap().iter().map(|d| d["affected_copies"].as_i64().unwrap()).collect();
+    assert_eq!(affected, [0, 7, 7, 7, 3, 5, 3]);
+}
+
+#[test]
+fn invalid_reports_get_precise_errors() {
+    let limits = Limits { max_report_bytes: 4096, max_report_inflated_bytes: 8192, ..Limits::default() };
+    let server = start(limits);
+    let a = org(&server, "alpha");
+
+    let good = report("h", &days_ago(0), 1, 0, "x");
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(1, r#"{"kind":"finding","path":[]}"#);
+    let (status, body) = upload(&server, &a.upload, &lines.join("\n"));
+    assert_eq!(
+        (status, body["error"].as_str(), body["line"].as_i64()),
+        (400, Some("invalid_record"), Some(2)),
+        "{body}"
+    );
+
+    let (status, body) = upload(&server, &a.upload, "{\"kind\":\"error\",\"path\":[],\"message\":\"x\"}\n");
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("no summary"), "{body}");
+
+    let (status, body) = upload(&server, &a.upload, "not json\n");
+    assert_eq!((status, body["line"].as_i64()), (400, Some(1)));
+
+    let big = report("h", &days_ago(0), 40, 0, "x");
+    let (status, body) = upload(&server, &a.upload, &big);
+    assert_eq!((status, body["error"].as_str()), (413, Some("too_large")), "{body}");
+
+    // A gzip bomb: small on the wire, over the inflated limit.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b'\n'; 100_000]).unwrap();
+    let gz = gz.finish().unwrap();
+    let (status, _) = send(&server, "POST", &a.upload, "/api/v1/reports", &gz, &[("Content-Encoding", "gzip")]);
+    assert_eq!(status, 413);
+    let (status, _) = send(&server, "POST", &a.upload, "/api/v1/reports", b"plain", &[("Content-Encoding", "gzip")]);
+    assert_eq!(status, 400);
+    let (status, _) = send(&server, "POST", &a.upload, "/api/v1/reports", b"x", &[("Content-Encoding", "br")]);
+    assert_eq!(status, 400);
+
+    // The host may come from ?host= for reports of older tools; must agree when both are given.
+    let no_host = good.replace(",\"host\":\"h\"", "");
+    assert_eq!(upload(&server, &a.upload, &no_host).0, 400);
+    let (status, body) = send(&server, "POST", &a.upload, "/api/v1/reports?host=old-box", no_host.as_bytes(), &[]);
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = send(&server, "POST", &a.upload, "/api/v1/reports?host=other", good.as_bytes(), &[]);
+    assert_eq!(status, 400);
+
+    // No token, a wrong one, a revoked one.
+    assert_eq!(send(&server, "POST", "", "/api/v1/reports", good.as_bytes(), &[]).0, 401);
+    assert_eq!(upload(&server, "qt_wrong", &good).0, 401);
+    let (status, _) = send(&server, "DELETE", &a.full, &format!("/api/v1/tokens/{}", a.upload_id), b"", &[]);
+    assert_eq!(status, 204);
+    assert_eq!(upload(&server, &a.upload, &good).0, 401);
+}
+
+#[test]
+fn tokens_are_shown_once_and_revocable() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let body = br#"{"name":"ci agent","scope":"upload"}"#;
+    let (status, created) =
+        send(&server, "POST", &a.member_full, "/api/v1/tokens", body, &[("Content-Type", "application/json")]);
+    assert_eq!(status, 201, "{created}");
+    let token = created["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("qt_"));
+    let (_, list) = get(&server, &a.full, "/api/v1/tokens");
+    let text = list.to_string();
+    assert!(text.contains("ci agent"), "an admin sees the organisation's tokens");
+    assert!(!text.contains(&token), "a token is never shown again");
+    let (_, me) = get(&server, &a.member_full, "/api/v1/me");
+    assert_eq!(me["role"], "member");
+    assert_eq!(upload(&server, &token, &report("h", &days_ago(0), 0, 1, "t")).0, 201);
+    // A member cannot revoke the admin's tokens; the admin can revoke the member's.
+    let (status, _) = send(&server, "DELETE", &a.member_full, &format!("/api/v1/tokens/{}", a.full_id), b"", &[]);
+    assert_eq!(status, 404);
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(send(&server, "DELETE", &a.full, &format!("/api/v1/tokens/{id}"), b"", &[]).0, 204);
+    assert_eq!(upload(&server, &token, &report("h", &days_ago(0), 0, 2, "t")).0, 401);
+}
+
+#[test]
+fn health_and_metrics() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    upload(&server, &a.upload, &report("h", &days_ago(0), 2, 0, "m"));
+    let (status, body) = get(&server, "", "/healthz");
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let mut response = agent().get(&format!("{}/metrics", server.base)).call().unwrap();
+    let text = response.body_mut().read_to_string().unwrap();
+    assert!(text.contains("quell_reports_stored_total 1"), "{text}");
+    assert!(text.contains("quell_findings_stored_total 2"), "{text}");
+}

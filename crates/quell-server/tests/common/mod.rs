@@ -1,0 +1,174 @@
+//! Test harness: a server on a loopback port over a fresh database, and a small HTTP client.
+//!
+//! The database is a SQLite file in a temporary directory, or, when `QUELL_TEST_POSTGRES` holds
+//! a PostgreSQL URL (as `scripts/test` sets it), a fresh database created on that server.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+
+use quell_server::auth::{self, Role, Scope};
+use quell_server::{Db, DbLocation, Limits, ServeConfig};
+
+pub struct Server {
+    pub base: String,
+    pub location: DbLocation,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database location for one test.
+pub fn fresh_location(dir: &std::path::Path) -> DbLocation {
+    match std::env::var("QUELL_TEST_POSTGRES") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("quell_test_{}", quell_server::auth::new_secret("").unwrap().get(..16).unwrap());
+            quell_server::block_on(async {
+                use sqlx::Executor;
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await.expect("postgres");
+                conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
+            })
+            .unwrap();
+            let (base, _) = admin_url.rsplit_once('/').expect("URL with a database");
+            DbLocation::Postgres(format!("{base}/{name}"))
+        }
+        _ => DbLocation::SqliteFile(dir.join("quell.db")),
+    }
+}
+
+pub fn start(limits: Limits) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let location = fresh_location(dir.path());
+    let (tx, rx) = mpsc::channel::<SocketAddr>();
+    let config =
+        ServeConfig { listen: "127.0.0.1:0".parse().unwrap(), db: location.clone(), db_connections: 4, limits };
+    std::thread::spawn(move || {
+        quell_server::block_on(quell_server::serve(config, move |addr| tx.send(addr).unwrap())).unwrap().unwrap();
+    });
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("server started");
+    Server { base: format!("http://{addr}"), location, _dir: dir }
+}
+
+pub fn db(server: &Server) -> Db {
+    let location = server.location.clone();
+    quell_server::block_on(async move { Db::open(&location, 1).await }).unwrap().unwrap()
+}
+
+/// An organisation with an admin, a member, a full token and an upload token.
+pub struct Org {
+    pub id: i64,
+    pub name: String,
+    pub admin_email: String,
+    pub full: String,
+    pub full_id: i64,
+    pub upload: String,
+    pub upload_id: i64,
+    pub member_full: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn org(server: &Server, name: &str) -> Org {
+    let db = db(server);
+    let name = name.to_string();
+    quell_server::block_on(async move {
+        let id = auth::create_org(&db, &name).await.unwrap();
+        let admin_email = format!("admin@{name}.example");
+        let admin = auth::create_user(&db, &admin_email, PASSWORD, Role::Admin, Some(id)).await.unwrap();
+        let member =
+            auth::create_user(&db, &format!("member@{name}.example"), PASSWORD, Role::Member, Some(id)).await.unwrap();
+        let full = auth::create_token(&db, admin, "admin", Scope::Full).await.unwrap();
+        let upload = auth::create_token(&db, admin, "agent", Scope::Upload).await.unwrap();
+        let member_full = auth::create_token(&db, member, "member", Scope::Full).await.unwrap();
+        Org {
+            id,
+            name,
+            admin_email,
+            full: full.token,
+            full_id: full.id,
+            upload: upload.token,
+            upload_id: upload.id,
+            member_full: member_full.token,
+        }
+    })
+    .unwrap()
+}
+
+pub fn coordinator(server: &Server) -> String {
+    let db = db(server);
+    quell_server::block_on(async move {
+        let user = auth::create_user(&db, "cert@ncsc.example", PASSWORD, Role::Coordinator, None).await.unwrap();
+        auth::create_token(&db, user, "coordinator", Scope::Full).await.unwrap().token
+    })
+    .unwrap()
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).build())
+}
+
+/// (status, JSON body or Null).
+pub fn get(server: &Server, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let mut response = agent()
+        .get(&format!("{}{path}", server.base))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+pub fn send(
+    server: &Server,
+    method: &str,
+    token: &str,
+    path: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let url = format!("{}{path}", server.base);
+    let mut request =
+        ureq::http::Request::builder().method(method).uri(&url).header("Authorization", format!("Bearer {token}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = agent().run(request.body(body.to_vec()).unwrap()).unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+pub fn upload(server: &Server, token: &str, body: &str) -> (u16, serde_json::Value) {
+    send(server, "POST", token, "/api/v1/reports", body.as_bytes(), &[("Content-Type", "application/x-ndjson")])
+}
+
+/// A report of `affected` affected and `fixed` not-affected log4j-core copies on `host`,
+/// scanned at `finished_at`.
+pub fn report(host: &str, finished_at: &str, affected: usize, fixed: usize, tag: &str) -> String {
+    let mut out = String::new();
+    for i in 0..affected {
+        out.push_str(&format!(
+            r#"{{"kind":"finding","path":["/srv/{tag}/app{i}.war","WEB-INF/lib/log4j-core-2.14.1.jar"],"component":"log4j-core","version":"2.14.1","version_range":null,"confidence":"confirmed","evidence":["pom.properties:2.14.1"],"mitigations":[],"cves":[{{"id":"CVE-2021-44228","status":"affected"}},{{"id":"CVE-2021-45046","status":"affected"}}]}}"#
+        ));
+        out.push('\n');
+    }
+    for i in 0..fixed {
+        out.push_str(&format!(
+            r#"{{"kind":"finding","path":["/opt/{tag}/lib{i}/log4j-core-2.17.1.jar"],"component":"log4j-core","version":"2.17.1","version_range":null,"confidence":"confirmed","evidence":[],"mitigations":[],"cves":[{{"id":"CVE-2021-44228","status":"not_affected"}},{{"id":"CVE-2021-45046","status":"not_affected"}}]}}"#
+        ));
+        out.push('\n');
+    }
+    out.push_str(&format!(r#"{{"kind":"error","path":["/srv/{tag}/broken.jar"],"message":"corrupt zip archive"}}"#));
+    out.push('\n');
+    out.push_str(&format!(
+        r#"{{"kind":"summary","files":10,"archives":3,"bytes":1000,"findings":{},"affected":{affected},"errors":1,"elapsed_ms":5,"inflated_bytes":0,"host":"{host}","tool_version":"quell 0.1.0","finished_at":"{finished_at}"}}"#,
+        affected + fixed
+    ));
+    out.push('\n');
+    out
+}
+
+/// `finished_at` for `days_ago` days before now.
+pub fn days_ago(days: i64) -> String {
+    quell_server::time::format_rfc3339(quell_server::now() - days * 86_400)
+}

@@ -1,0 +1,112 @@
+//! Organisation A's credentials cannot read, list, count or modify anything of organisation B,
+//! guessed ids included; an upload-only token can only upload; a coordinator sees counts per
+//! organisation and never host names or paths.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use quell_server::Limits;
+
+#[test]
+fn organisations_are_isolated() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let b = org(&server, "bravo");
+    let coordinator = coordinator(&server);
+
+    let (_, a_report) = upload(&server, &a.upload, &report("alpha-web", &days_ago(0), 2, 1, "alpha-secret"));
+    let (_, b_report) = upload(&server, &b.upload, &report("bravo-db", &days_ago(0), 5, 0, "bravo-secret"));
+    // The very same report body in two organisations is two reports: idempotency is per organisation.
+    let same = report("shared-name", &days_ago(0), 1, 0, "same");
+    let (_, a_same) = upload(&server, &a.upload, &same);
+    let (_, b_same) = upload(&server, &b.upload, &same);
+    assert_ne!(a_same["id"], b_same["id"]);
+    assert_eq!((a_same["duplicate"].as_bool(), b_same["duplicate"].as_bool()), (Some(false), Some(false)));
+
+    let b_host = b_report["host_id"].as_i64().unwrap();
+    let b_report_id = b_report["id"].as_i64().unwrap();
+    let a_host = a_report["host_id"].as_i64().unwrap();
+
+    for token in [&a.full, &a.member_full] {
+        // Lists and counts hold only A's data.
+        let (_, hosts) = get(&server, token, "/api/v1/hosts?limit=1000");
+        let text = hosts.to_string();
+        assert!(text.contains("alpha-web") && !text.contains("bravo"), "{text}");
+        let (_, inventory) = get(&server, token, "/api/v1/inventory");
+        assert_eq!((inventory["hosts"].as_i64(), inventory["copies"].as_i64()), (Some(2), Some(4)), "{inventory}");
+        let (_, found) = get(&server, token, "/api/v1/search?q=bravo");
+        assert_eq!(found.as_array().unwrap().len(), 0);
+        let (_, found) = get(&server, token, "/api/v1/search?component=log4j-core");
+        assert!(!found.to_string().contains("bravo"));
+        let (_, trend) = get(&server, token, "/api/v1/trend?days=1");
+        assert_eq!(trend[0]["affected_copies"], 3);
+        let (_, tokens) = get(&server, token, "/api/v1/tokens");
+        assert!(!tokens.to_string().contains("bravo"));
+
+        // B's ids, and every id around them, are not found (the same answer as a missing id).
+        for id in [b_host, b_report_id, b_host + 1, 999_999] {
+            if id == a_host || id == a_same["host_id"].as_i64().unwrap() {
+                continue; // A's own
+            }
+            for path in [format!("/api/v1/hosts/{id}"), format!("/api/v1/hosts/{id}/reports")] {
+                let (status, body) = get(&server, token, &path);
+                assert_eq!(status, 404, "{path}: {body}");
+            }
+        }
+        for id in [b_report_id, b_same["id"].as_i64().unwrap()] {
+            assert_eq!(get(&server, token, &format!("/api/v1/reports/{id}")).0, 404);
+        }
+        // B's tokens cannot be revoked from A.
+        for id in [b.full_id, b.upload_id] {
+            assert_eq!(send(&server, "DELETE", token, &format!("/api/v1/tokens/{id}"), b"", &[]).0, 404);
+        }
+        // Coordinator views are closed to organisations.
+        assert_eq!(get(&server, token, "/api/v1/orgs").0, 403);
+        assert_eq!(
+            send(&server, "POST", token, "/api/v1/orgs", br#"{"name":"x"}"#, &[("Content-Type", "application/json")]).0,
+            403
+        );
+    }
+    // B's tokens still work: nothing was revoked.
+    assert_eq!(get(&server, &b.full, "/api/v1/hosts").0, 200);
+    assert_eq!(upload(&server, &b.upload, &report("bravo-2", &days_ago(0), 0, 1, "b2")).0, 201);
+
+    // The upload-only token can upload and nothing else.
+    for path in [
+        "/api/v1/hosts".to_string(),
+        format!("/api/v1/hosts/{a_host}"),
+        format!("/api/v1/hosts/{a_host}/reports"),
+        format!("/api/v1/reports/{}", a_report["id"]),
+        "/api/v1/inventory".into(),
+        "/api/v1/search?q=x".into(),
+        "/api/v1/trend".into(),
+        "/api/v1/orgs".into(),
+        "/api/v1/tokens".into(),
+    ] {
+        assert_eq!(get(&server, &a.upload, &path).0, 403, "{path}");
+    }
+    let json = [("Content-Type", "application/json")];
+    assert_eq!(send(&server, "POST", &a.upload, "/api/v1/tokens", br#"{"name":"x","scope":"full"}"#, &json).0, 403);
+    assert_eq!(send(&server, "DELETE", &a.upload, &format!("/api/v1/tokens/{}", a.full_id), b"", &[]).0, 403);
+
+    // The coordinator: counts per organisation, no host names, no paths; no host views; no uploads.
+    let (status, orgs) = get(&server, &coordinator, "/api/v1/orgs");
+    assert_eq!(status, 200);
+    let text = orgs.to_string();
+    for secret in ["alpha-web", "bravo-db", "alpha-secret", "bravo-secret", "shared-name", "/srv"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    let alpha = orgs.as_array().unwrap().iter().find(|o| o["name"] == "alpha").unwrap();
+    assert_eq!(
+        (alpha["hosts"].as_i64(), alpha["copies"].as_i64(), alpha["affected_copies"].as_i64()),
+        (Some(2), Some(4), Some(3))
+    );
+    for path in ["/api/v1/hosts", "/api/v1/inventory", "/api/v1/search?q=a", "/api/v1/trend"] {
+        assert_eq!(get(&server, &coordinator, path).0, 403, "{path}");
+    }
+    assert_eq!(get(&server, &coordinator, &format!("/api/v1/hosts/{b_host}")).0, 403);
+    assert_eq!(upload(&server, &coordinator, &report("c", &days_ago(0), 0, 1, "c")).0, 403);
+    let (status, created) = send(&server, "POST", &coordinator, "/api/v1/orgs", br#"{"name":"charlie"}"#, &json);
+    assert_eq!(status, 201, "{created}");
+}

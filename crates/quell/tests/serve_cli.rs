@@ -1,0 +1,225 @@
+//! `quell serve`, `quell admin` and `quell scan --upload` as a user runs them, and the durability
+//! test: `kill -9` of the server during a burst of uploads loses no acknowledged report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CORPUS: &str = "../../../shared/corpus/jars";
+const PASSWORD: &str = "correct horse battery staple";
+
+fn quell() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_quell"))
+}
+
+/// Starts `quell serve` on a free loopback port; returns the child and its base URL.
+fn serve(data_dir: &Path) -> (Child, String) {
+    let mut child = quell()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("quell serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let base = loop {
+        let line = lines.next().expect("quell serve exited before listening").expect("stderr line");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().expect("url").to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, base)
+}
+
+fn admin(data_dir: &Path, args: &[&str], stdin: &str) -> (i32, String) {
+    let mut child = quell()
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("quell admin");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password");
+    let out = child.wait_with_output().expect("admin");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// An organisation with an admin and a full-scope token.
+fn setup(data_dir: &Path) -> String {
+    assert_eq!(admin(data_dir, &["create-org", "--name", "alpha"], "").0, 0);
+    let (code, _) = admin(
+        data_dir,
+        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        admin(data_dir, &["create-user", "--org", "alpha", "--email", "x@a.example", "--role", "admin"], "short\n").0,
+        2
+    );
+    let (code, token) =
+        admin(data_dir, &["create-token", "--email", "it@alpha.example", "--name", "all", "--scope", "full"], "");
+    assert_eq!(code, 0);
+    assert!(token.starts_with("qt_"), "{token}");
+    token
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::config::Config::builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    )
+}
+
+fn get(base: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let mut response =
+        agent().get(&format!("{base}{path}")).header("Authorization", &format!("Bearer {token}")).call().expect("GET");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn scan_uploads_to_serve_and_the_host_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = setup(&data);
+    let (mut server, base) = serve(&data);
+
+    let scanned = dir.path().join("tree");
+    std::fs::create_dir(&scanned).unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
+    std::fs::copy(corpus.join("log4j-core-2.14.1.jar"), scanned.join("log4j-core-2.14.1.jar")).unwrap();
+    std::fs::copy(corpus.join("log4j-core-2.17.1.jar"), scanned.join("log4j-core-2.17.1.jar")).unwrap();
+    let out = quell()
+        .args(["scan", "--quiet", "--format", "json", "--host-name", "web-7", "--upload", &base, "--token", &token])
+        .arg(&scanned)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["host"], "web-7");
+    assert!(summary["tool_version"].as_str().unwrap().starts_with("quell "));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("uploaded"));
+
+    let (status, hosts) = get(&base, &token, "/api/v1/hosts");
+    assert_eq!(status, 200);
+    assert_eq!(hosts[0]["name"], "web-7");
+    assert_eq!((hosts[0]["copies"].as_i64(), hosts[0]["affected"].as_i64()), (Some(2), Some(1)));
+
+    // A wrong token: the scan still prints its report, and exits 2 for the failed upload.
+    let out =
+        quell().args(["scan", "--quiet", "--upload", &base, "--token", "qt_wrong"]).arg(&scanned).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 401"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+fn burst_report(uploader: usize, n: usize) -> String {
+    let mut body = String::new();
+    for i in 0..5 {
+        body.push_str(&format!(
+            r#"{{"kind":"finding","path":["/srv/u{uploader}/r{n}/app{i}.jar"],"component":"log4j-core","version":"2.14.1","version_range":null,"confidence":"confirmed","evidence":[],"mitigations":[],"cves":[{{"id":"CVE-2021-44228","status":"affected"}}]}}"#
+        ));
+        body.push('\n');
+    }
+    body.push_str(&format!(
+        r#"{{"kind":"summary","files":1,"archives":1,"bytes":1,"findings":5,"affected":5,"errors":0,"elapsed_ms":1,"host":"host-{uploader}","finished_at":"2026-01-01T00:00:{:02}Z"}}"#,
+        n % 60
+    ));
+    body.push('\n');
+    body
+}
+
+#[test]
+fn kill_9_during_an_upload_burst_loses_no_acknowledged_report() {
+    const UPLOADERS: usize = 4;
+    const BURST: Duration = Duration::from_secs(2);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = setup(&data);
+    let (mut server, base) = serve(&data);
+
+    let acknowledged: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..UPLOADERS)
+        .map(|u| {
+            let (base, token, acknowledged, stop) = (base.clone(), token.clone(), acknowledged.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + BURST * 5;
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    let body = burst_report(u, n);
+                    n += 1;
+                    let result = agent()
+                        .post(&format!("{base}/api/v1/reports"))
+                        .header("Authorization", &format!("Bearer {token}"))
+                        .send(body.as_bytes());
+                    let Ok(mut response) = result else { break };
+                    if response.status().as_u16() == 201 {
+                        let answer: serde_json::Value =
+                            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+                        acknowledged.lock().unwrap().push((answer["id"].as_i64().unwrap(), body));
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(BURST);
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 10, "the burst stored only {} reports", acknowledged.len());
+
+    let (mut server, base) = serve(&data);
+    for (id, body) in &acknowledged {
+        let (status, report) = get(&base, &token, &format!("/api/v1/reports/{id}"));
+        assert_eq!(status, 200, "acknowledged report {id} lost");
+        assert_eq!(report["findings"].as_array().unwrap().len(), 5);
+        // The same body again is recognised as already stored, under the same id.
+        let mut response = agent()
+            .post(&format!("{base}/api/v1/reports"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send(body.as_bytes())
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let answer: serde_json::Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+        assert_eq!(answer["id"].as_i64(), Some(*id));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn serve_and_admin_exit_codes_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let out = quell().args(["serve", "--data-dir"]).arg(file.join("sub")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let (code, _) = admin(&dir.path().join("d"), &["create-token", "--email", "nobody@x.example", "--name", "n"], "");
+    assert_eq!(code, 2);
+    for sub in ["serve", "admin"] {
+        let out = quell().args([sub, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Examples:") && help.contains("Exit codes"), "{help}");
+    }
+}
