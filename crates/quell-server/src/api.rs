@@ -118,6 +118,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/orgs", get(list_orgs).post(create_org))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/openapi.json", get(openapi))
+        .merge(crate::pages::router())
         .with_state(state)
 }
 
@@ -129,6 +131,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unreachable" }))).into_response()
         }
     }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::DOCUMENT).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -310,7 +316,7 @@ async fn create_org(
 
 /// Tokens the caller may see and revoke: an organisation admin, every token of the
 /// organisation's users; anyone else, their own.
-fn token_filter(principal: &Principal) -> (&'static str, i64) {
+pub(crate) fn token_filter(principal: &Principal) -> (&'static str, i64) {
     match (principal.role, principal.org_id) {
         (Role::Admin, Some(org)) => ("u.org_id = $1", org),
         _ => ("u.id = $1", principal.user_id),

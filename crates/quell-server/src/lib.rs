@@ -2,7 +2,8 @@
 //! each sees its own inventory (hosts, copies, versions, CVE status counts, where a version is,
 //! the trend); a coordinator sees counts per organisation and nothing more.
 //!
-//! Parts, in request order: [`api`] (the HTTP routes, JSON errors, who the caller is) →
+//! Parts, in request order: [`api`] (the HTTP routes, JSON errors, who the caller is) and
+//! [`pages`] (the server-rendered web pages, sessions, CSRF, login rate limits) →
 //! [`auth`] (accounts, tokens, roles) → [`ingest`] (decoding, validating and storing a report)
 //! and [`inventory`] (the read side) → [`db`] (one pool over SQLite or PostgreSQL, migrations).
 //!
@@ -27,6 +28,8 @@ pub mod ingest;
 pub mod inventory;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
+pub mod pages;
 pub mod time;
 
 pub use db::{Db, DbLocation};
@@ -97,7 +100,9 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
     let state = AppState { db, limits: Arc::new(config.limits), metrics: Arc::default() };
     tracing::info!(%address, "quell serve listening");
     ready(address);
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, api::router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("quell serve stopped");
     Ok(())
 }

@@ -48,9 +48,10 @@ pub fn start(limits: Limits) -> Server {
     Server { base: format!("http://{addr}"), location, _dir: dir }
 }
 
-pub fn db(server: &Server) -> Db {
-    let location = server.location.clone();
-    quell_server::block_on(async move { Db::open(&location, 1).await }).unwrap().unwrap()
+/// Opens the server's database inside the runtime that will use it (a pool must not outlive
+/// the runtime it was opened on).
+pub async fn open(location: DbLocation) -> Db {
+    Db::open(&location, 1).await.unwrap()
 }
 
 /// An organisation with an admin, a member, a full token and an upload token.
@@ -68,9 +69,10 @@ pub struct Org {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub fn org(server: &Server, name: &str) -> Org {
-    let db = db(server);
+    let location = server.location.clone();
     let name = name.to_string();
     quell_server::block_on(async move {
+        let db = open(location).await;
         let id = auth::create_org(&db, &name).await.unwrap();
         let admin_email = format!("admin@{name}.example");
         let admin = auth::create_user(&db, &admin_email, PASSWORD, Role::Admin, Some(id)).await.unwrap();
@@ -94,8 +96,9 @@ pub fn org(server: &Server, name: &str) -> Org {
 }
 
 pub fn coordinator(server: &Server) -> String {
-    let db = db(server);
+    let location = server.location.clone();
     quell_server::block_on(async move {
+        let db = open(location).await;
         let user = auth::create_user(&db, "cert@ncsc.example", PASSWORD, Role::Coordinator, None).await.unwrap();
         auth::create_token(&db, user, "coordinator", Scope::Full).await.unwrap().token
     })

@@ -1,0 +1,44 @@
+//! The OpenAPI 3.1 document served at `/api/openapi.json`, kept as a file (`openapi.json`).
+//! A test checks that it names every API route of [`crate::api::router`] and nothing else.
+
+/// The document, as served.
+pub const DOCUMENT: &str = include_str!("openapi.json");
+
+/// The API paths of the router (`{id}` placeholders as in the document), for the test.
+pub const API_PATHS: &[&str] = &[
+    "/api/v1/reports",
+    "/api/v1/reports/{id}",
+    "/api/v1/me",
+    "/api/v1/hosts",
+    "/api/v1/hosts/{id}",
+    "/api/v1/hosts/{id}/reports",
+    "/api/v1/inventory",
+    "/api/v1/search",
+    "/api/v1/trend",
+    "/api/v1/orgs",
+    "/api/v1/tokens",
+    "/api/v1/tokens/{id}",
+    "/api/openapi.json",
+    "/healthz",
+    "/metrics",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_parses_and_names_every_route() {
+        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).expect("valid JSON");
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut documented: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
+        let mut routed = API_PATHS.to_vec();
+        documented.sort_unstable();
+        routed.sort_unstable();
+        assert_eq!(documented, routed);
+        let source = include_str!("api.rs");
+        for path in API_PATHS {
+            assert!(source.contains(&format!("\"{path}\"")), "{path} is not routed in api.rs");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The web pages: login with a CSRF-bound form, failed-login rate limit, sessions, CSRF on every
+//! form, organisation isolation of every page, the coordinator's counts-only dashboard.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use quell_server::Limits;
+
+fn browser() -> ureq::Agent {
+    ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).max_redirects(0).build())
+}
+
+struct Page {
+    status: u16,
+    body: String,
+    cookies: Vec<String>,
+    location: Option<String>,
+}
+
+fn fetch(server: &Server, method: &str, path: &str, cookie: &str, form: Option<&[(&str, &str)]>) -> Page {
+    let url = format!("{}{path}", server.base);
+    let mut request = ureq::http::Request::builder().method(method).uri(&url);
+    if !cookie.is_empty() {
+        request = request.header("Cookie", cookie);
+    }
+    let body = match form {
+        Some(fields) => {
+            request = request.header("Content-Type", "application/x-www-form-urlencoded");
+            fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+        }
+        None => String::new(),
+    };
+    let mut response = browser().run(request.body(body.into_bytes()).unwrap()).unwrap();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    Page { status: response.status().as_u16(), body: response.body_mut().read_to_string().unwrap(), cookies, location }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The value of `name="csrf" value="..."` in a page.
+fn csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+/// Logs in; returns the session cookie.
+fn login(server: &Server, email: &str, password: &str) -> Page {
+    let form = fetch(server, "GET", "/login", "", None);
+    assert_eq!(form.status, 200);
+    let token = csrf(&form.body);
+    fetch(
+        server,
+        "POST",
+        "/login",
+        &form.cookies.join("; "),
+        Some(&[("email", email), ("password", password), ("csrf", &token)]),
+    )
+}
+
+fn session(server: &Server, email: &str) -> String {
+    let page = login(server, email, PASSWORD);
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/")), "{}", page.body);
+    page.cookies.into_iter().find(|c| c.starts_with("quell_session=")).expect("session cookie")
+}
+
+#[test]
+fn login_logout_and_pages() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    upload(&server, &a.upload, &report("alpha-web", &days_ago(1), 2, 1, "alpha-path"));
+    upload(&server, &a.upload, &report("alpha-web", &days_ago(0), 1, 2, "alpha-path"));
+
+    // Pages need a session.
+    let page = fetch(&server, "GET", "/", "", None);
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/login")));
+
+    let cookie = session(&server, &a.admin_email);
+    let dashboard = fetch(&server, "GET", "/", &cookie, None);
+    assert_eq!(dashboard.status, 200);
+    assert!(dashboard.body.contains("<svg") && dashboard.body.contains("polyline"), "trend chart");
+    assert!(dashboard.body.contains("2.14.1") && dashboard.body.contains("CVE-2021-44228"));
+
+    let hosts = fetch(&server, "GET", "/hosts", &cookie, None);
+    assert!(hosts.body.contains("alpha-web"));
+    let href = hosts.body.split("href=\"/hosts/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let detail = fetch(&server, "GET", &format!("/hosts/{href}"), &cookie, None);
+    assert_eq!(detail.status, 200);
+    assert!(detail.body.contains("AFFECTED") && detail.body.contains("/srv/alpha-path/app0.war"));
+    assert!(detail.body.contains("corrupt zip archive"));
+
+    let search = fetch(&server, "GET", "/search?component=log4j-core&version=2.17.1", &cookie, None);
+    assert!(search.body.contains("2 copies"), "{}", search.body);
+
+    // Markup in data is escaped.
+    upload(&server, &a.upload, &report("<script>x</script>", &days_ago(0), 1, 0, "esc"));
+    let hosts = fetch(&server, "GET", "/hosts", &cookie, None);
+    assert!(!hosts.body.contains("<script>x") && hosts.body.contains("&lt;script&gt;"));
+
+    // Log out needs the form token; afterwards the session is gone.
+    let page = fetch(&server, "POST", "/logout", &cookie, Some(&[("csrf", "wrong")]));
+    assert_eq!(page.status, 403);
+    let token = csrf(&dashboard.body);
+    let page = fetch(&server, "POST", "/logout", &cookie, Some(&[("csrf", &token)]));
+    assert_eq!(page.status, 303);
+    assert_eq!(fetch(&server, "GET", "/", &cookie, None).status, 303);
+}
+
+#[test]
+fn login_is_csrf_bound_and_rate_limited() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    // Without the cookie that goes with the form's token: refused.
+    let form = fetch(&server, "GET", "/login", "", None);
+    let token = csrf(&form.body);
+    let page = fetch(
+        &server,
+        "POST",
+        "/login",
+        "",
+        Some(&[("email", &a.admin_email), ("password", PASSWORD), ("csrf", &token)]),
+    );
+    assert_eq!(page.status, 403);
+
+    for _ in 0..5 {
+        assert_eq!(login(&server, &a.admin_email, "wrong password!").status, 401);
+    }
+    // The sixth attempt is refused before the password is checked, even the right one.
+    let page = login(&server, &a.admin_email, PASSWORD);
+    assert_eq!(page.status, 429, "{}", page.body);
+    // Another account is not locked out by it.
+    assert_eq!(login(&server, &format!("member@{}.example", a.name), PASSWORD).status, 303);
+}
+
+#[test]
+fn forms_need_the_session_csrf_token() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let cookie = session(&server, &a.admin_email);
+    let page = fetch(&server, "POST", "/tokens", &cookie, Some(&[("name", "x"), ("scope", "full"), ("csrf", "")]));
+    assert_eq!(page.status, 403);
+    let tokens = fetch(&server, "GET", "/tokens", &cookie, None);
+    let token = csrf(&tokens.body);
+    let page =
+        fetch(&server, "POST", "/tokens", &cookie, Some(&[("name", "agents"), ("scope", "upload"), ("csrf", &token)]));
+    assert_eq!(page.status, 200);
+    let secret = page.body.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("qt_"));
+    assert_eq!(upload(&server, &secret, &report("h", &days_ago(0), 0, 1, "f")).0, 201);
+    let id = page.body.split("action=\"/tokens/").last().unwrap().split('/').next().unwrap().to_string();
+    assert_eq!(fetch(&server, "POST", &format!("/tokens/{id}/revoke"), &cookie, Some(&[("csrf", "nope")])).status, 403);
+    assert_eq!(fetch(&server, "POST", &format!("/tokens/{id}/revoke"), &cookie, Some(&[("csrf", &token)])).status, 303);
+    assert_eq!(upload(&server, &secret, &report("h", &days_ago(0), 0, 2, "f")).0, 401);
+}
+
+#[test]
+fn pages_are_isolated_per_organisation() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let b = org(&server, "bravo");
+    let (_, b_report) = upload(&server, &b.upload, &report("bravo-db", &days_ago(0), 5, 0, "bravo-secret"));
+    upload(&server, &a.upload, &report("alpha-web", &days_ago(0), 1, 0, "alpha-path"));
+    let b_host = b_report["host_id"].as_i64().unwrap();
+
+    let cookie = session(&server, &a.admin_email);
+    for path in ["/", "/hosts", "/search?q=bravo", "/search?component=log4j-core", "/tokens"] {
+        let page = fetch(&server, "GET", path, &cookie, None);
+        assert_eq!(page.status, 200, "{path}");
+        for secret in ["bravo-db", "bravo-secret", "@bravo.example"] {
+            assert!(!page.body.contains(secret), "{path} shows bravo's {secret}");
+        }
+    }
+    assert_eq!(fetch(&server, "GET", &format!("/hosts/{b_host}"), &cookie, None).status, 404);
+    let tokens = fetch(&server, "GET", "/tokens", &cookie, None);
+    let token = csrf(&tokens.body);
+    let page = fetch(&server, "POST", &format!("/tokens/{}/revoke", b.upload_id), &cookie, Some(&[("csrf", &token)]));
+    assert_eq!(page.status, 404);
+    assert_eq!(upload(&server, &b.upload, &report("bravo-2", &days_ago(0), 0, 1, "b")).0, 201);
+
+    // The coordinator's dashboard: counts per organisation, never host names or paths.
+    let coordinator_token = coordinator(&server);
+    assert!(coordinator_token.starts_with("qt_"));
+    let cookie = session(&server, "cert@ncsc.example");
+    let page = fetch(&server, "GET", "/", &cookie, None);
+    assert!(page.body.contains("alpha") && page.body.contains("bravo"));
+    for secret in ["alpha-web", "bravo-db", "bravo-secret", "/srv"] {
+        assert!(!page.body.contains(secret), "{secret}");
+    }
+    assert_eq!(fetch(&server, "GET", "/hosts", &cookie, None).status, 403);
+    assert_eq!(fetch(&server, "GET", &format!("/hosts/{b_host}"), &cookie, None).status, 403);
+}
