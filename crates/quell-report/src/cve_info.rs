@@ -43,7 +43,7 @@ pub fn info(cve: Cve) -> CveInfo {
         Cve::Cve2021_44228 => CveInfo {
             name: "Log4ShellJndiLookupRce",
             title: "Log4Shell: remote code execution through the JNDI lookup in logged data",
-            description: "Log4j 2.0-beta9 to 2.14.1 (except 2.12.2 and 2.3.1) evaluate ${jndi:...} lookups in \
+            description: "Log4j 2.0-beta9 to 2.14.1 (except 2.3.1 and 2.12.2 on the backport lines) evaluate ${jndi:...} lookups in \
                 logged messages and parameters. An attacker who can get a string logged makes the application \
                 load and run code from an LDAP or RMI server of their choice.",
             remedy: "Upgrade log4j-core to 2.17.1 or later (Java 8), 2.12.4 (Java 7) or 2.3.2 (Java 6). Until \
@@ -54,7 +54,7 @@ pub fn info(cve: Cve) -> CveInfo {
         Cve::Cve2021_45046 => CveInfo {
             name: "ThreadContextLookupRce",
             title: "Remote code execution through lookups in non-default patterns (incomplete fix of Log4Shell)",
-            description: "Log4j 2.0-beta9 to 2.15.0 (except 2.12.2 and 2.3.1) still evaluate JNDI lookups \
+            description: "Log4j 2.0-beta9 to 2.15.0 (except 2.3.1 and 2.12.2 on the backport lines) still evaluate JNDI lookups \
                 reached through Thread Context (MDC) values in non-default pattern layouts, so 2.15.0 remains \
                 exploitable in some configurations.",
             remedy: "Upgrade log4j-core to 2.17.1 or later (Java 8), 2.12.4 (Java 7) or 2.3.2 (Java 6). Until \
@@ -64,7 +64,7 @@ pub fn info(cve: Cve) -> CveInfo {
         Cve::Cve2021_45105 => CveInfo {
             name: "RecursiveLookupDenialOfService",
             title: "Denial of service through uncontrolled recursion in self-referential lookups",
-            description: "Log4j 2.0-beta9 to 2.16.0 (and 2.12.2) do not protect against recursion in lookup \
+            description: "Log4j 2.0-beta9 to 2.16.0 (except 2.3.1 and 2.12.3 on the backport lines) do not protect against recursion in lookup \
                 evaluation: a crafted string in the Thread Context crashes the logging thread with a \
                 StackOverflowError. Removing JndiLookup does not help.",
             remedy: UPGRADE_2X,
@@ -73,7 +73,7 @@ pub fn info(cve: Cve) -> CveInfo {
         Cve::Cve2021_44832 => CveInfo {
             name: "JdbcAppenderJndiRce",
             title: "Remote code execution through a JDBC appender with a JNDI data source",
-            description: "Log4j 2.0-beta9 to 2.17.0 (and 2.12.3, 2.3.1) let an attacker who can modify the \
+            description: "Log4j 2.0-beta9 to 2.17.0 (except 2.3.2 and 2.12.4 on the backport lines) let an attacker who can modify the \
                 logging configuration use a JDBC appender whose JNDI data source URI loads remote code. \
                 Removing JndiLookup does not help.",
             remedy: UPGRADE_2X,

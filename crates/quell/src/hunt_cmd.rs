@@ -13,6 +13,7 @@ use quell_hunt::{
     IndicatorSummary, LogReader,
 };
 use quell_model::hunt::{Attempt, HuntError, HuntRecord, HuntSummary, IndicatorCount, Trace};
+use quell_report::csv::HuntCsv;
 
 use crate::output::{human_bytes, stdout_colour, style};
 
@@ -23,6 +24,8 @@ pub enum HuntFormat {
     Text,
     /// JSON lines: one attempt, trace, error, indicator or summary object per line.
     Json,
+    /// CSV (RFC 4180): one row per attempt or trace; with --summary, one row per indicator.
+    Csv,
 }
 
 /// Arguments of `quell hunt`.
@@ -33,6 +36,7 @@ Examples:
   quell hunt access.log app.log.2.gz plain, gzip, bzip2, xz, zstd (by content)
   zcat old.log.gz | quell hunt -     standard input
   quell hunt --format json /var/log > attempts.jsonl
+  quell hunt --format csv /var/log > attempts.csv   one row per attempt
   quell hunt --summary /var/log      indicators with counts, first/last seen
   quell hunt --env env:USER=app /var/log/app
                                      evaluate as on a host where USER=app
@@ -173,6 +177,8 @@ struct Printer {
     colour: bool,
     out: BufWriter<std::io::Stdout>,
     failed: bool,
+    /// `--format csv`: the CSV writer (attempt rows, or indicator rows with `--summary`).
+    csv: Option<HuntCsv<std::io::Stdout>>,
 }
 
 impl Printer {
@@ -194,7 +200,21 @@ impl Printer {
                     self.line(&s);
                 }
             }
-            HuntFormat::Text => match record {
+            HuntFormat::Csv
+                if matches!(record, HuntRecord::Attempt(_) | HuntRecord::Trace(_) | HuntRecord::Indicator(_)) =>
+            {
+                let written = match (&mut self.csv, record) {
+                    (Some(csv), HuntRecord::Attempt(a)) => csv.attempt(a),
+                    (Some(csv), HuntRecord::Trace(t)) => csv.trace(t),
+                    (Some(csv), HuntRecord::Indicator(i)) => csv.indicator(i),
+                    _ => Ok(()),
+                };
+                if written.is_err() {
+                    self.failed = true;
+                }
+            }
+            // CSV: errors and the summary go to stderr, as in text mode.
+            HuntFormat::Text | HuntFormat::Csv => match record {
                 HuntRecord::Attempt(a) => {
                     let s = self.text_attempt(a);
                     self.line(&s);
@@ -321,7 +341,16 @@ pub fn run(args: HuntArgs) -> u8 {
         colour: args.format == HuntFormat::Text && stdout_colour(),
         out: BufWriter::with_capacity(1 << 16, std::io::stdout()),
         failed: false,
+        csv: None,
     };
+    if args.format == HuntFormat::Csv {
+        let csv =
+            if args.summary { HuntCsv::indicators(std::io::stdout()) } else { HuntCsv::attempts(std::io::stdout()) };
+        match csv {
+            Ok(csv) => printer.csv = Some(csv),
+            Err(_) => printer.failed = true,
+        }
+    }
     let mut totals = HuntSummary { files: 0, bytes: 0, lines: 0, attempts: 0, traces: 0, errors: 0, elapsed_ms: 0 };
     for e in walk_errors {
         totals.errors += 1;
@@ -357,6 +386,9 @@ pub fn run(args: HuntArgs) -> u8 {
     totals.elapsed_ms = started.elapsed().as_millis() as u64;
     printer.record(&HuntRecord::Summary(totals.clone()));
     let _ = printer.out.flush();
+    if let Some(csv) = &mut printer.csv {
+        let _ = csv.flush();
+    }
     if totals.attempts > 0 || totals.traces > 0 {
         1
     } else if totals.errors > 0 {

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod fix_cmd;
 mod hunt_cmd;
 mod output;
+mod report_out;
 mod scan_cmd;
 mod serve_cmd;
 mod upload;

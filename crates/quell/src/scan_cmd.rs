@@ -13,6 +13,7 @@ use quell_model::{CveStatus, Finding, ScanRecord, ScanSummary};
 use quell_scan::{Limits, ReportSink, ScanOptions, WalkOptions, limits};
 
 use crate::output::{human_bytes, stderr_progress, stdout_colour, style};
+use crate::report_out::Document;
 
 /// Output formats of `quell scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,6 +22,27 @@ pub enum ScanFormat {
     Text,
     /// JSON lines: one finding, error or summary object per line.
     Json,
+    /// CycloneDX 1.6 JSON BOM: each copy, the archives holding it, and a VEX analysis per CVE.
+    Cyclonedx,
+    /// CycloneDX 1.6 VEX only: the vulnerabilities and analyses of the same scan.
+    CyclonedxVex,
+    /// SARIF 2.1.0: one rule per CVE, one result per affected copy and CVE.
+    Sarif,
+    /// CSV (RFC 4180): one row per copy, one column per CVE.
+    Csv,
+}
+
+impl ScanFormat {
+    /// The formats that are whole documents, rendered once the scan has finished.
+    fn document(self) -> Option<Document> {
+        match self {
+            ScanFormat::Text | ScanFormat::Json => None,
+            ScanFormat::Cyclonedx => Some(Document::CycloneDx),
+            ScanFormat::CyclonedxVex => Some(Document::CycloneDxVex),
+            ScanFormat::Sarif => Some(Document::Sarif),
+            ScanFormat::Csv => Some(Document::Csv),
+        }
+    }
 }
 
 /// Arguments of `quell scan`.
@@ -30,6 +52,10 @@ Examples:
   quell scan /opt /srv /var/lib              scan directories, nested archives included
   quell scan app.ear                         one file: every jar in every war in the ear
   quell scan --format json / > findings.jsonl   the whole host, JSON lines
+  quell scan --format cyclonedx /srv > bom.cdx.json   CycloneDX 1.6 SBOM + VEX
+  quell scan --format cyclonedx-vex /srv > vex.cdx.json   VEX only
+  quell scan --format sarif /srv > quell.sarif   SARIF 2.1.0, code scanning
+  quell scan --format csv /srv > copies.csv  one row per copy, a column per CVE
   quell scan --exclude '/home/*/.cache' --one-file-system /
   quell scan --threads 1 --max-depth 8 /mnt/share
   quell scan --nice --quiet / > report.txt   low CPU and I/O priority on a busy host
@@ -153,6 +179,8 @@ struct CliSink {
     progress: Option<ProgressBar>,
     counts: ProgressCounts,
     write_failed: std::sync::atomic::AtomicBool,
+    /// The findings of a document format, rendered at the end.
+    findings: Mutex<Vec<Finding>>,
     /// The report for `--upload`, collected as it is printed.
     upload: Option<crate::upload::Collector>,
     host_name: Option<String>,
@@ -212,6 +240,26 @@ impl CliSink {
         }
     }
 
+    /// A record of a document format: findings are kept for the end, errors and the summary go
+    /// to stderr (unless `--quiet`) so that stdout holds the document alone.
+    fn document_record(&self, record: ScanRecord) {
+        let line = match record {
+            ScanRecord::Finding(finding) => {
+                self.findings.lock().unwrap_or_else(|p| p.into_inner()).push(finding);
+                return;
+            }
+            ScanRecord::Error(error) if !self.quiet => {
+                format!("error     {}: {}", error.path.join("!/"), error.message)
+            }
+            ScanRecord::Summary(summary) if !self.quiet => text_summary(&summary).trim().to_string(),
+            _ => return,
+        };
+        match &self.progress {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
     fn text_finding(&self, finding: &Finding) -> String {
         let any = |s: CveStatus| finding.cves.iter().any(|c| c.status == s);
         let (label, colour) = if any(CveStatus::Affected) {
@@ -257,6 +305,9 @@ impl ReportSink for CliSink {
             }
         }
         match self.format {
+            ScanFormat::Cyclonedx | ScanFormat::CyclonedxVex | ScanFormat::Sarif | ScanFormat::Csv => {
+                self.document_record(record)
+            }
             ScanFormat::Json => {
                 let line = serde_json::to_string(&record).unwrap_or_else(|e| {
                     format!("{{\"kind\":\"error\",\"path\":[],\"message\":\"cannot serialise record: {e}\"}}")
@@ -351,12 +402,28 @@ pub fn run(args: ScanArgs) -> u8 {
         progress,
         counts: ProgressCounts::default(),
         write_failed: std::sync::atomic::AtomicBool::new(false),
+        findings: Mutex::new(Vec::new()),
         upload: args.upload.upload.is_some().then(crate::upload::Collector::default),
         host_name: args.upload.host_name.clone(),
     };
     let summary = quell_scan::scan(&args.paths, &args.options(), &sink);
     if let Some(bar) = &sink.progress {
         bar.finish_and_clear();
+    }
+    if let Some(document) = args.format.document() {
+        let findings = std::mem::take(&mut *sink.findings.lock().unwrap_or_else(|p| p.into_inner()));
+        match crate::report_out::render(
+            document,
+            &crate::report_out::meta(&args.paths, args.upload.host_name.as_deref()),
+            &findings,
+            &summary,
+        ) {
+            Ok(text) => sink.write(&text),
+            Err(e) => {
+                eprintln!("quell scan: cannot render the report: {e}");
+                return 2;
+            }
+        }
     }
     let flushed = sink.out.lock().map(|mut out| out.flush().is_ok()).unwrap_or(false);
     if !flushed || sink.write_failed.load(std::sync::atomic::Ordering::Relaxed) {
