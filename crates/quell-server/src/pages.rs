@@ -134,7 +134,7 @@ form.inline{display:inline}input,select,button{font:inherit;padding:.3rem .5rem}
 .login{max-width:22rem;margin:3rem auto;background:#fff;padding:1.5rem;border-radius:6px}.login input{width:100%;box-sizing:border-box;margin:.2rem 0 .8rem}
 .notice{background:#fff8d6;padding:.6rem;border-radius:4px;word-break:break-all}
 svg{background:#fff;border-radius:6px;max-width:100%;height:auto}
-@media (max-width:40rem){th:nth-child(n+4),td:nth-child(n+4){display:none}}
+@media (max-width:40rem){main{padding:.5rem}table{display:block;overflow-x:auto}th,td{padding:.3rem}}
 ";
 
 fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {

@@ -223,3 +223,173 @@ fn serve_and_admin_exit_codes_and_help() {
         assert!(help.contains("Examples:") && help.contains("Exit codes"), "{help}");
     }
 }
+
+/// A minimal Chrome DevTools Protocol client over the browser's WebSocket.
+struct Cdp {
+    socket: tungstenite::WebSocket<std::net::TcpStream>,
+    next_id: u64,
+    session: Option<String>,
+}
+
+impl Cdp {
+    fn connect(url: &str) -> Cdp {
+        let address = url.trim_start_matches("ws://").split('/').next().unwrap().to_string();
+        let stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let (socket, _) = tungstenite::client(url, stream).unwrap();
+        Cdp { socket, next_id: 0, session: None }
+    }
+
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next_id += 1;
+        let mut message = serde_json::json!({ "id": self.next_id, "method": method, "params": params });
+        if let Some(session) = &self.session {
+            message["sessionId"] = serde_json::json!(session);
+        }
+        self.socket.send(tungstenite::Message::text(message.to_string())).unwrap();
+        loop {
+            let reply = self.socket.read().unwrap();
+            let Ok(text) = reply.to_text() else { continue };
+            let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+            if value["id"].as_u64() == Some(self.next_id) {
+                assert!(value.get("error").is_none(), "{method}: {value}");
+                return value["result"].clone();
+            }
+        }
+    }
+
+    fn eval(&mut self, expression: &str) -> serde_json::Value {
+        self.call("Runtime.evaluate", serde_json::json!({ "expression": expression, "returnByValue": true }))["result"]
+            ["value"]
+            .clone()
+    }
+
+    /// Waits until the page at `path_prefix` has loaded.
+    fn wait_for(&mut self, path_prefix: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let check = format!(
+            "document.readyState === 'complete' && location.pathname.startsWith({})",
+            serde_json::json!(path_prefix)
+        );
+        while self.eval(&check) != serde_json::json!(true) {
+            assert!(Instant::now() < deadline, "page {path_prefix} did not load");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn text(&mut self) -> String {
+        self.eval("document.body.innerText").as_str().unwrap_or_default().to_string()
+    }
+
+    fn screenshot(&mut self, path: &Path) {
+        use base64::Engine;
+        let shot =
+            self.call("Page.captureScreenshot", serde_json::json!({ "format": "png", "captureBeyondViewport": true }));
+        let png = base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+/// The real pages in headless Chromium: log in, the host uploaded by `quell scan --upload`
+/// appears with its findings; screenshots go to `target/tmp/browser/` as artifacts.
+/// Skipped when Chromium is missing, unless `QUELL_REQUIRE_BROWSER` is set (scripts/test sets it).
+#[test]
+fn browser_logs_in_and_sees_the_uploaded_host() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let Some(chromium) = chromium else {
+        assert!(std::env::var_os("QUELL_REQUIRE_BROWSER").is_none(), "QUELL_REQUIRE_BROWSER is set but no Chromium");
+        eprintln!("skipped: no chromium on PATH");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = setup(&data);
+    let (mut server, base) = serve(&data);
+
+    let scanned = dir.path().join("tree");
+    std::fs::create_dir(&scanned).unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
+    std::fs::copy(corpus.join("log4j-core-2.14.1.jar"), scanned.join("log4j-core-2.14.1.jar")).unwrap();
+    let out = quell()
+        .args(["scan", "--quiet", "--host-name", "browser-host", "--upload", &base, "--token", &token])
+        .arg(&scanned)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let profile = dir.path().join("chromium");
+    let mut browser = Command::new(chromium)
+        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("about:blank")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(browser.stderr.take().unwrap()).lines();
+    let ws = loop {
+        let line = lines.next().expect("chromium exited").unwrap();
+        if let Some(url) = line.split("DevTools listening on ").nth(1) {
+            break url.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    let mut cdp = Cdp::connect(&ws);
+    let target = cdp.call("Target.createTarget", serde_json::json!({ "url": "about:blank" }));
+    let attached =
+        cdp.call("Target.attachToTarget", serde_json::json!({ "targetId": target["targetId"], "flatten": true }));
+    cdp.session = attached["sessionId"].as_str().map(str::to_string);
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let viewport = |cdp: &mut Cdp, width: u32, height: u32, mobile: bool| {
+        cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+        );
+    };
+    viewport(&mut cdp, 1280, 900, false);
+
+    cdp.call("Page.navigate", serde_json::json!({ "url": format!("{base}/") }));
+    cdp.wait_for("/login");
+    cdp.eval(&format!(
+        "document.querySelector('#email').value = 'it@alpha.example'; \
+         document.querySelector('#password').value = {}; \
+         document.querySelector('form.login button').click(); true",
+        serde_json::json!(PASSWORD)
+    ));
+    cdp.wait_for("/");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cdp.text().contains("Dashboard") {
+        assert!(Instant::now() < deadline, "no dashboard after login: {}", cdp.text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dashboard = cdp.text();
+    assert!(dashboard.contains("affected copies") && dashboard.contains("2.14.1"), "{dashboard}");
+    assert_eq!(cdp.eval("document.querySelectorAll('svg polyline').length"), serde_json::json!(2));
+    cdp.screenshot(&artifacts.join("dashboard.png"));
+
+    cdp.call("Page.navigate", serde_json::json!({ "url": format!("{base}/hosts") }));
+    cdp.wait_for("/hosts");
+    cdp.eval("document.querySelector('a[href^=\"/hosts/\"]').click(); true");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cdp.eval("location.pathname.length > '/hosts/'.length && document.readyState === 'complete'")
+        != serde_json::json!(true)
+    {
+        assert!(Instant::now() < deadline, "host page did not open");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let host = cdp.text();
+    assert!(host.contains("browser-host") && host.contains("AFFECTED"), "{host}");
+    assert!(host.contains("log4j-core-2.14.1.jar") && host.contains("CVE-2021-44228"), "{host}");
+    cdp.screenshot(&artifacts.join("host.png"));
+    viewport(&mut cdp, 390, 844, true);
+    cdp.screenshot(&artifacts.join("host-phone.png"));
+
+    browser.kill().unwrap();
+    browser.wait().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
