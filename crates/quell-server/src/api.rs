@@ -195,14 +195,15 @@ async fn upload_inner(
     .await
     .map_err(|e| ServerError::Internal(e.to_string()))??;
     let token_id = principal.token_id.unwrap_or(0);
-    let stored = ingest::store(&state.db, org, token_id, &report).await?;
+    let host = report.host.clone();
+    let stored = state.writer.store(org, token_id, report).await?;
     let status = if stored.duplicate {
         Metrics::add(&state.metrics.reports_duplicate, 1);
         StatusCode::OK
     } else {
         Metrics::add(&state.metrics.reports_stored, 1);
         Metrics::add(&state.metrics.findings_stored, stored.findings);
-        tracing::info!(org, report = stored.id, host = %report.host, findings = stored.findings, "report stored");
+        tracing::info!(org, report = stored.id, %host, findings = stored.findings, "report stored");
         StatusCode::CREATED
     };
     Ok((status, Json(stored)).into_response())

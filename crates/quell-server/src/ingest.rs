@@ -21,7 +21,10 @@ use sqlx::Row;
 
 use crate::auth::hex;
 use crate::db::Db;
-use crate::limits::{FINDINGS_PER_INSERT, Limits, MAX_HOST_NAME_BYTES};
+use crate::limits::{
+    FINDINGS_PER_INSERT, GROUP_COMMIT_MAX_FINDINGS, GROUP_COMMIT_MAX_REPORTS, Limits, MAX_HOST_NAME_BYTES,
+    WRITE_QUEUE_REPORTS,
+};
 use crate::{ServerError, now, time};
 
 /// A report that passed validation, ready to store.
@@ -151,9 +154,38 @@ fn to_i64(n: u64) -> i64 {
 
 /// Stores a validated report for an organisation, in one transaction.
 pub async fn store(db: &Db, org_id: i64, token_id: i64, report: &ParsedReport) -> Result<Stored, ServerError> {
+    let mut tx = db.pool.begin().await?;
+    let stored = store_in(&mut tx, org_id, token_id, report).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Stores several reports in one transaction (what a group commit does; used by the benchmark's
+/// floor).
+pub async fn store_many(
+    db: &Db,
+    org_id: i64,
+    token_id: i64,
+    reports: &[ParsedReport],
+) -> Result<Vec<Stored>, ServerError> {
+    let mut tx = db.pool.begin().await?;
+    let mut results = Vec::with_capacity(reports.len());
+    for report in reports {
+        results.push(store_in(&mut tx, org_id, token_id, report).await?);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Stores one report inside an open transaction (the caller commits).
+async fn store_in(
+    tx: &mut sqlx::AnyConnection,
+    org_id: i64,
+    token_id: i64,
+    report: &ParsedReport,
+) -> Result<Stored, ServerError> {
     let received = now();
     let affected = report.findings.iter().filter(|f| f.is_affected()).count() as u64;
-    let mut tx = db.pool.begin().await?;
     // The first statement writes, so SQLite takes the write lock at once (no upgrade deadlock).
     let host_id: i64 = sqlx::query(
         "INSERT INTO hosts (org_id, name, first_seen, last_seen) VALUES ($1, $2, $3, $3) \
@@ -191,12 +223,13 @@ pub async fn store(db: &Db, org_id: i64, token_id: i64, report: &ParsedReport) -
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = inserted else {
-        tx.rollback().await?;
+        // Stored before (a retry): answer the first id. The host's last_seen was only re-set
+        // to a value it already had.
         let row =
             sqlx::query("SELECT id, host_id, findings, affected FROM reports WHERE org_id = $1 AND body_sha256 = $2")
                 .bind(org_id)
                 .bind(&report.sha256)
-                .fetch_one(&db.pool)
+                .fetch_one(&mut *tx)
                 .await?;
         return Ok(Stored {
             id: row.try_get(0)?,
@@ -259,14 +292,20 @@ pub async fn store(db: &Db, org_id: i64, token_id: i64, report: &ParsedReport) -
             *counts.entry((verdict.id.to_string(), verdict.status.to_string())).or_default() += 1;
         }
     }
-    for ((cve, status), count) in counts {
-        sqlx::query("INSERT INTO report_cve_counts (report_id, cve, status, count) VALUES ($1, $2, $3, $4)")
-            .bind(report_id)
-            .bind(cve)
-            .bind(status)
-            .bind(count)
-            .execute(&mut *tx)
-            .await?;
+    if !counts.is_empty() {
+        let mut sql = String::from("INSERT INTO report_cve_counts (report_id, cve, status, count) VALUES ");
+        for i in 0..counts.len() {
+            let b = i * 4;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+        }
+        let mut query = sqlx::query(&sql);
+        for ((cve, status), count) in counts {
+            query = query.bind(report_id).bind(cve).bind(status).bind(count);
+        }
+        query.execute(&mut *tx).await?;
     }
     // The host's latest picture is the report with the newest scan time (ties: the newer upload).
     sqlx::query(
@@ -278,8 +317,95 @@ pub async fn store(db: &Db, org_id: i64, token_id: i64, report: &ParsedReport) -
     .bind(report.scanned_at)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(Stored { id: report_id, host_id, duplicate: false, findings: report.findings.len() as u64, affected })
+}
+
+/// One upload waiting for the writer.
+struct Job {
+    org_id: i64,
+    token_id: i64,
+    report: ParsedReport,
+    reply: tokio::sync::oneshot::Sender<Result<Stored, ServerError>>,
+}
+
+/// Group commit: one task per server process stores the uploads waiting at that moment (up to
+/// [`GROUP_COMMIT_MAX_REPORTS`] reports, [`GROUP_COMMIT_MAX_FINDINGS`] findings) in one
+/// transaction, and answers each upload only after that commit. One fsync then covers many
+/// reports, and SQLite's single writer is never contended. When a batch fails, its reports are
+/// retried one by one so one bad report cannot fail the others.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    queue: tokio::sync::mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("org_id", &self.org_id).field("host", &self.report.host).finish()
+    }
+}
+
+impl Writer {
+    /// Starts the writer task on the current runtime.
+    pub fn start(db: Db) -> Writer {
+        let (queue, jobs) = tokio::sync::mpsc::channel(WRITE_QUEUE_REPORTS);
+        tokio::spawn(write_loop(db, jobs));
+        Writer { queue }
+    }
+
+    /// Stores a report; returns once it is committed.
+    pub async fn store(&self, org_id: i64, token_id: i64, report: ParsedReport) -> Result<Stored, ServerError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Job { org_id, token_id, report, reply })
+            .await
+            .map_err(|_| ServerError::Internal("the writer stopped".into()))?;
+        answer.await.map_err(|_| ServerError::Internal("the writer dropped an upload".into()))?
+    }
+}
+
+async fn write_loop(db: Db, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut findings = first.report.findings.len();
+        let mut batch = vec![first];
+        while batch.len() < GROUP_COMMIT_MAX_REPORTS && findings < GROUP_COMMIT_MAX_FINDINGS {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    findings += job.report.findings.len();
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        match store_batch(&db, &batch).await {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(error) if batch.len() == 1 => {
+                if let Some(job) = batch.into_iter().next() {
+                    let _ = job.reply.send(Err(error));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, reports = batch.len(), "group commit failed; storing one by one");
+                for job in batch {
+                    let result = store(&db, job.org_id, job.token_id, &job.report).await;
+                    let _ = job.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+async fn store_batch(db: &Db, batch: &[Job]) -> Result<Vec<Stored>, ServerError> {
+    let mut tx = db.pool.begin().await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        results.push(store_in(&mut tx, job.org_id, job.token_id, &job.report).await?);
+    }
+    tx.commit().await?;
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 //!   [`auth::Principal`]; ids in URLs are only ever looked up together with that organisation,
 //!   and another organisation's id answers 404, the same as an id that does not exist.
 //! - An upload is acknowledged only after its transaction committed (SQLite: WAL,
-//!   `synchronous=FULL`), so an acknowledged report survives `kill -9`.
+//!   `synchronous=FULL`), so an acknowledged report survives `kill -9`. Uploads are stored by one
+//!   group-commit writer per process ([`ingest::Writer`]): many reports, one transaction.
 //! - Every limit is a named constant in [`limits`], settable per process through [`Limits`].
 
 use std::net::SocketAddr;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub db: Db,
     pub limits: Arc<Limits>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The group-commit writer of this process (see [`ingest::Writer`]).
+    pub writer: ingest::Writer,
 }
 
 /// How `quell serve` runs.
@@ -97,7 +100,8 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         .await
         .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
     let address = listener.local_addr()?;
-    let state = AppState { db, limits: Arc::new(config.limits), metrics: Arc::default() };
+    let writer = ingest::Writer::start(db.clone());
+    let state = AppState { db, limits: Arc::new(config.limits), metrics: Arc::default(), writer };
     tracing::info!(%address, "quell serve listening");
     ready(address);
     axum::serve(listener, api::router(state).into_make_service_with_connect_info::<SocketAddr>())

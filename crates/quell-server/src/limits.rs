@@ -30,6 +30,15 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 /// SQLite's and PostgreSQL's parameter limits: 9 parameters a row).
 pub const FINDINGS_PER_INSERT: usize = 500;
 
+/// Most reports stored by one group commit (one transaction, one fsync).
+pub const GROUP_COMMIT_MAX_REPORTS: usize = 64;
+
+/// A group commit takes no further report once it holds this many findings.
+pub const GROUP_COMMIT_MAX_FINDINGS: usize = 20_000;
+
+/// Uploads waiting for the writer before further uploads wait to be queued (back-pressure).
+pub const WRITE_QUEUE_REPORTS: usize = 256;
+
 /// Most rows any list endpoint returns in one page (`?limit=` is capped at this).
 pub const MAX_PAGE_ROWS: i64 = 1000;
 

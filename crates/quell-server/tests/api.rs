@@ -185,3 +185,40 @@ fn health_and_metrics() {
     assert!(text.contains("quell_reports_stored_total 1"), "{text}");
     assert!(text.contains("quell_findings_stored_total 2"), "{text}");
 }
+
+#[test]
+fn two_servers_share_one_database() {
+    let first = start(Limits::default());
+    let a = org(&first, "alpha");
+    let second = start_at(first.location.clone(), Limits::default(), tempfile::tempdir().unwrap());
+    let body = report("web-1", &days_ago(0), 1, 1, "shared");
+    let (status, stored) = upload(&first, &a.upload, &body);
+    assert_eq!(status, 201);
+    // The retry lands on the other server: still stored once.
+    let (status, again) = upload(&second, &a.upload, &body);
+    assert_eq!((status, again["id"].clone()), (200, stored["id"].clone()));
+    let (_, hosts) = get(&second, &a.full, "/api/v1/hosts");
+    assert_eq!(hosts[0]["name"], "web-1");
+}
+
+#[test]
+fn concurrent_retries_are_stored_once() {
+    let server = std::sync::Arc::new(start(Limits::default()));
+    let a = org(&server, "alpha");
+    let body = std::sync::Arc::new(report("web-1", &days_ago(0), 2, 2, "race"));
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let (server, token, body) = (server.clone(), a.upload.clone(), body.clone());
+            let other = report(&format!("other-{i}"), &days_ago(0), 1, 0, "race");
+            std::thread::spawn(move || {
+                let (_, _) = upload(&server, &token, &other);
+                upload(&server, &token, &body)
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, Value)> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|(s, b)| (*s == 200 || *s == 201) && b["id"] == answers[0].1["id"]));
+    let (_, inventory) = get(&server, &a.full, "/api/v1/inventory");
+    assert_eq!((inventory["hosts"].as_i64(), inventory["reports"].as_i64()), (Some(9), Some(9)));
+}

@@ -38,6 +38,11 @@ pub fn fresh_location(dir: &std::path::Path) -> DbLocation {
 pub fn start(limits: Limits) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let location = fresh_location(dir.path());
+    start_at(location, limits, dir)
+}
+
+/// A server over an existing database (a second process sharing it).
+pub fn start_at(location: DbLocation, limits: Limits, dir: tempfile::TempDir) -> Server {
     let (tx, rx) = mpsc::channel::<SocketAddr>();
     let config =
         ServeConfig { listen: "127.0.0.1:0".parse().unwrap(), db: location.clone(), db_connections: 4, limits };
