@@ -82,6 +82,7 @@ fn main() {
         db: served,
         db_connections: quell_server::limits::DEFAULT_DB_CONNECTIONS,
         limits: Limits::default(),
+        secure_cookies: false,
     };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |a| tx.send(a).unwrap())).unwrap().unwrap();

@@ -81,6 +81,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The group-commit writer of this process (see [`ingest::Writer`]).
     pub writer: ingest::Writer,
+    /// See [`ServeConfig::secure_cookies`].
+    pub secure_cookies: bool,
 }
 
 /// How `quell serve` runs.
@@ -90,6 +92,9 @@ pub struct ServeConfig {
     pub db: DbLocation,
     pub db_connections: u32,
     pub limits: Limits,
+    /// Mark session cookies `Secure` (set when the server is reached over HTTPS, e.g. behind a
+    /// TLS-terminating proxy).
+    pub secure_cookies: bool,
 }
 
 /// Opens the database (migrating it), binds and serves until SIGINT or SIGTERM, then finishes
@@ -101,7 +106,13 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         .map_err(|e| ServerError::Config(format!("cannot listen on {}: {e}", config.listen)))?;
     let address = listener.local_addr()?;
     let writer = ingest::Writer::start(db.clone());
-    let state = AppState { db, limits: Arc::new(config.limits), metrics: Arc::default(), writer };
+    let state = AppState {
+        db,
+        limits: Arc::new(config.limits),
+        metrics: Arc::default(),
+        writer,
+        secure_cookies: config.secure_cookies,
+    };
     tracing::info!(%address, "quell serve listening");
     ready(address);
     axum::serve(listener, api::router(state).into_make_service_with_connect_info::<SocketAddr>())

@@ -289,7 +289,8 @@ async fn login(
         .execute(&state.db.pool)
         .await?;
     let mut response = Redirect::to("/").into_response();
-    let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={lifetime}");
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={lifetime}{secure}");
     response
         .headers_mut()
         .append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ServerError::Internal(e.to_string()))?);

@@ -82,6 +82,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = limits::DEFAULT_MAX_REPORT_RECORDS, value_name = "N")]
     pub max_report_records: usize,
 
+    /// Mark session cookies Secure: set it when browsers reach the server over HTTPS (quell serve
+    /// speaks plain HTTP; put a TLS-terminating proxy in front of it for anything but loopback).
+    #[arg(long)]
+    pub secure_cookies: bool,
+
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -108,6 +113,7 @@ pub fn run(args: ServeArgs) -> u8 {
             max_line_bytes: args.max_line_bytes,
             max_report_records: args.max_report_records,
         },
+        secure_cookies: args.secure_cookies,
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());

@@ -393,3 +393,22 @@ fn browser_logs_in_and_sees_the_uploaded_host() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) = serve(&dir.path().join("data"));
+    assert_eq!(get(&base, "", "/healthz").0, 200);
+    let status = Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(Instant::now() < deadline, "quell serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(0));
+}

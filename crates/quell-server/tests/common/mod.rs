@@ -44,8 +44,13 @@ pub fn start(limits: Limits) -> Server {
 /// A server over an existing database (a second process sharing it).
 pub fn start_at(location: DbLocation, limits: Limits, dir: tempfile::TempDir) -> Server {
     let (tx, rx) = mpsc::channel::<SocketAddr>();
-    let config =
-        ServeConfig { listen: "127.0.0.1:0".parse().unwrap(), db: location.clone(), db_connections: 4, limits };
+    let config = ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: location.clone(),
+        db_connections: 4,
+        limits,
+        secure_cookies: false,
+    };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |addr| tx.send(addr).unwrap())).unwrap().unwrap();
     });
