@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/orgs", get(list_orgs).post(create_org))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/openapi.json", get(openapi))
         .merge(crate::pages::router())
         .with_state(state)
@@ -313,6 +314,87 @@ async fn create_org(
     coordinator(&principal)?;
     let id = auth::create_org(&state.db, &body.name).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": body.name }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct NewUser {
+    email: String,
+    password: String,
+    role: String,
+    /// Coordinators name the organisation; an organisation admin's users always go to their own.
+    org_id: Option<i64>,
+}
+
+/// Creates an account: an organisation admin adds admins and members to their own organisation;
+/// a coordinator adds them to any organisation, or adds coordinators. Members may not.
+async fn create_user(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<NewUser>,
+) -> Result<Response, ServerError> {
+    full(&principal)?;
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| ServerError::Invalid("role must be coordinator, admin or member".into()))?;
+    let org = match (principal.role, role) {
+        (Role::Admin, Role::Admin | Role::Member) => principal.org_id,
+        (Role::Coordinator, Role::Coordinator) => None,
+        (Role::Coordinator, _) => {
+            let org = body.org_id.ok_or_else(|| ServerError::Invalid("org_id is required".into()))?;
+            let exists =
+                sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(org).fetch_optional(&state.db.pool).await?;
+            if exists.is_none() {
+                return Err(ServerError::NotFound(format!("organisation {org}")));
+            }
+            Some(org)
+        }
+        _ => return Err(ServerError::Forbidden("only organisation admins and coordinators add users".into())),
+    };
+    let id = auth::create_user(&state.db, &body.email, &body.password, role, org).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "email": body.email.to_lowercase(), "role": role, "org_id": org })),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct UsersQuery {
+    org_id: Option<i64>,
+}
+
+/// Lists accounts: an organisation admin, their organisation's; a coordinator, one organisation's
+/// (`?org_id=`) or, without it, the coordinators. Members may not.
+async fn list_users(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<UsersQuery>,
+) -> Result<Response, ServerError> {
+    full(&principal)?;
+    let rows = match (principal.role, principal.org_id, query.org_id) {
+        (Role::Admin, Some(org), _) | (Role::Coordinator, _, Some(org)) => {
+            sqlx::query("SELECT id, email, role FROM users WHERE org_id = $1 ORDER BY email")
+                .bind(org)
+                .fetch_all(&state.db.pool)
+                .await?
+        }
+        (Role::Coordinator, _, None) => {
+            sqlx::query("SELECT id, email, role FROM users WHERE org_id IS NULL ORDER BY email")
+                .fetch_all(&state.db.pool)
+                .await?
+        }
+        _ => return Err(ServerError::Forbidden("only organisation admins and coordinators list users".into())),
+    };
+    let users = rows
+        .iter()
+        .map(|row| {
+            Ok(json!({
+                "id": row.try_get::<i64, _>(0)?,
+                "email": row.try_get::<String, _>(1)?,
+                "role": row.try_get::<String, _>(2)?,
+            }))
+        })
+        .collect::<Result<Vec<_>, ServerError>>()?;
+    Ok(Json(users).into_response())
 }
 
 /// Tokens the caller may see and revoke: an organisation admin, every token of the

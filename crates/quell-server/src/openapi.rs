@@ -18,6 +18,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/orgs",
     "/api/v1/tokens",
     "/api/v1/tokens/{id}",
+    "/api/v1/users",
     "/api/openapi.json",
     "/healthz",
     "/metrics",

@@ -110,3 +110,45 @@ fn organisations_are_isolated() {
     let (status, created) = send(&server, "POST", &coordinator, "/api/v1/orgs", br#"{"name":"charlie"}"#, &json);
     assert_eq!(status, 201, "{created}");
 }
+
+#[test]
+fn accounts_stay_in_their_organisation() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let b = org(&server, "bravo");
+    let coordinator = coordinator(&server);
+    let json = [("Content-Type", "application/json")];
+    let new_user = |email: &str, role: &str, org_id: i64| {
+        format!(r#"{{"email":"{email}","password":"{PASSWORD}","role":"{role}","org_id":{org_id}}}"#)
+    };
+
+    // A's admin adds a member: it lands in A even when B's id is named.
+    let body = new_user("new@alpha.example", "member", b.id);
+    let (status, created) = send(&server, "POST", &a.full, "/api/v1/users", body.as_bytes(), &json);
+    assert_eq!((status, created["org_id"].as_i64()), (201, Some(a.id)), "{created}");
+    // A's admin cannot create coordinators; members and upload tokens cannot add anyone.
+    let body = new_user("boss@alpha.example", "coordinator", a.id);
+    assert_eq!(send(&server, "POST", &a.full, "/api/v1/users", body.as_bytes(), &json).0, 403);
+    let body = new_user("x@alpha.example", "admin", a.id);
+    assert_eq!(send(&server, "POST", &a.member_full, "/api/v1/users", body.as_bytes(), &json).0, 403);
+    assert_eq!(send(&server, "POST", &a.upload, "/api/v1/users", body.as_bytes(), &json).0, 403);
+
+    // Lists: A's admin sees A's accounts only, whatever ?org_id says; members see none.
+    let (status, users) = get(&server, &a.full, &format!("/api/v1/users?org_id={}", b.id));
+    assert_eq!(status, 200);
+    let text = users.to_string();
+    assert!(text.contains("new@alpha.example") && !text.contains("bravo"), "{text}");
+    assert_eq!(get(&server, &a.member_full, "/api/v1/users").0, 403);
+
+    // The coordinator adds an admin to B and sees B's accounts.
+    let body = new_user("second@bravo.example", "admin", b.id);
+    let (status, created) = send(&server, "POST", &coordinator, "/api/v1/users", body.as_bytes(), &json);
+    assert_eq!((status, created["org_id"].as_i64()), (201, Some(b.id)));
+    let (_, users) = get(&server, &coordinator, &format!("/api/v1/users?org_id={}", b.id));
+    assert!(users.to_string().contains("second@bravo.example"));
+    let body = new_user("ghost@x.example", "admin", 999_999);
+    assert_eq!(send(&server, "POST", &coordinator, "/api/v1/users", body.as_bytes(), &json).0, 404);
+    // The same e-mail again is a conflict.
+    let body = new_user("new@alpha.example", "member", a.id);
+    assert_eq!(send(&server, "POST", &a.full, "/api/v1/users", body.as_bytes(), &json).0, 409);
+}

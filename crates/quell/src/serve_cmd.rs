@@ -41,17 +41,21 @@ pub enum LogFormat {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  quell serve                                  SQLite in ./quell-data, http://127.0.0.1:8080
+  quell serve                          SQLite in ./quell-data, 127.0.0.1:8080
   quell serve --listen 0.0.0.0:8080 --data-dir /var/lib/quell
-  quell serve --db postgres://quell:secret@db.internal/quell   several servers, one database
-  quell admin create-coordinator --email cert@example.org      the first account
+  quell serve --db postgres://quell:secret@db.internal/quell
+                                       several servers, one database
+  quell admin create-coordinator --email cert@example.org
 
 Then, on each host:
   quell scan --upload https://quell.example.org --token qt_... /
 
-API (Authorization: Bearer <token>): POST /api/v1/reports, GET /api/v1/hosts, /api/v1/hosts/ID,
-/api/v1/hosts/ID/reports, /api/v1/reports/ID, /api/v1/inventory, /api/v1/search?component=&version=&q=,
-/api/v1/trend?days=N, /api/v1/orgs (coordinators), /api/v1/tokens; /healthz, /metrics.
+API (Authorization: Bearer <token>): POST /api/v1/reports;
+GET /api/v1/hosts, /api/v1/hosts/ID, /api/v1/hosts/ID/reports,
+/api/v1/reports/ID, /api/v1/inventory, /api/v1/trend?days=N,
+/api/v1/search?component=&version=&q=, /api/v1/orgs (coordinators),
+/api/v1/tokens, /api/v1/users; /healthz, /metrics, /api/openapi.json.
+Pages: /login, /, /hosts, /search, /tokens.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 could not start or failed.")]
 pub struct ServeArgs {
@@ -82,8 +86,8 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = limits::DEFAULT_MAX_REPORT_RECORDS, value_name = "N")]
     pub max_report_records: usize,
 
-    /// Mark session cookies Secure: set it when browsers reach the server over HTTPS (quell serve
-    /// speaks plain HTTP; put a TLS-terminating proxy in front of it for anything but loopback).
+    /// Mark session cookies Secure: for browsers reaching the server over HTTPS (quell serve speaks
+    /// HTTP; put a TLS-terminating proxy in front of it for anything but loopback).
     #[arg(long)]
     pub secure_cookies: bool,
 
@@ -131,12 +135,14 @@ pub fn run(args: ServeArgs) -> u8 {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  quell admin create-coordinator --email cert@example.org        (password read from stdin)
+  quell admin create-coordinator --email cert@example.org   (password: stdin)
   quell admin create-org --name 'Municipality of Example'
-  quell admin create-user --org 'Municipality of Example' --email it@example.nl --role admin
-  quell admin create-token --email it@example.nl --name 'scan agents' --scope upload
+  quell admin create-user --org 'Municipality of Example' \\
+      --email it@example.nl --role admin
+  quell admin create-token --email it@example.nl --name agents --scope upload
   quell admin revoke-token --id 7
-  echo \"$PASSWORD\" | quell admin --db postgres://... create-coordinator --email cert@example.org
+  echo \"$PASSWORD\" | quell admin --db postgres://... \\
+      create-coordinator --email cert@example.org
 
 Tokens are printed once and stored only as a hash. Exit codes: 0 done, 2 failed.")]
 pub struct AdminArgs {

@@ -221,6 +221,8 @@ fn serve_and_admin_exit_codes_and_help() {
         let out = quell().args([sub, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(help.contains("Examples:") && help.contains("Exit codes"), "{help}");
+        let after = help.split("Examples:").nth(1).unwrap_or_default();
+        assert!(after.lines().all(|l| l.chars().count() <= 80), "{sub} examples wider than 80 columns:\n{after}");
     }
 }
 
