@@ -392,16 +392,39 @@ pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, Server
     let today = now().div_euclid(86_400);
     let first = today - days + 1;
     let end = (today + 1) * 86_400;
-    let rows = sqlx::query(
-        "SELECT host_id, scanned_at, findings, affected FROM reports WHERE org_id = $1 AND scanned_at < $2 \
-         ORDER BY scanned_at, id",
+    let start = first * 86_400;
+    // Each host's picture as the window opens: its newest report before it (one index lookup per
+    // host), then only the reports inside the window, so the cost does not grow with history.
+    let baseline = sqlx::query(
+        "SELECT h.id, \
+         (SELECT r.findings FROM reports r WHERE r.host_id = h.id AND r.org_id = h.org_id AND r.scanned_at < $2 \
+          ORDER BY r.scanned_at DESC, r.id DESC LIMIT 1), \
+         (SELECT r.affected FROM reports r WHERE r.host_id = h.id AND r.org_id = h.org_id AND r.scanned_at < $2 \
+          ORDER BY r.scanned_at DESC, r.id DESC LIMIT 1) \
+         FROM hosts h WHERE h.org_id = $1",
     )
     .bind(org)
+    .bind(start)
+    .fetch_all(&db.pool)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT host_id, scanned_at, findings, affected FROM reports WHERE org_id = $1 AND scanned_at >= $2 \
+         AND scanned_at < $3 ORDER BY scanned_at, id",
+    )
+    .bind(org)
+    .bind(start)
     .bind(end)
     .fetch_all(&db.pool)
     .await?;
     let mut latest: std::collections::HashMap<i64, (i64, i64)> = std::collections::HashMap::new();
     let (mut copies, mut affected) = (0i64, 0i64);
+    for row in &baseline {
+        if let (Some(c), Some(a)) = (row.try_get::<Option<i64>, _>(1)?, row.try_get::<Option<i64>, _>(2)?) {
+            latest.insert(row.try_get(0)?, (c, a));
+            copies += c;
+            affected += a;
+        }
+    }
     let mut out = Vec::with_capacity(days as usize);
     let mut rows = rows.iter().peekable();
     for day in first..=today {

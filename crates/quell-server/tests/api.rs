@@ -92,6 +92,15 @@ fn upload_is_idempotent_and_feeds_the_inventory() {
     let (_, trend) = get(&server, &a.full, "/api/v1/trend?days=7");
     let affected: Vec<i64> = trend.as_array().unwrap().iter().map(|d| d["affected_copies"].as_i64().unwrap()).collect();
     assert_eq!(affected, [0, 7, 7, 7, 3, 5, 3]);
+    // A window that opens after a host's report: the host counts from the start, as it was.
+    let (_, trend) = get(&server, &a.full, "/api/v1/trend?days=4");
+    let days: Vec<(i64, i64)> = trend
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["affected_copies"].as_i64().unwrap(), d["hosts"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(days, [(7, 1), (3, 1), (5, 2), (3, 2)]);
 }
 
 #[test]
