@@ -119,6 +119,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/sharing", get(get_sharing).put(put_sharing))
+        .route("/api/v1/orgs/{id}/inventory", get(org_inventory))
+        .route("/api/v1/orgs/{id}/hosts", get(org_hosts))
         .route("/api/openapi.json", get(openapi))
         .merge(crate::pages::router())
         .with_state(state)
@@ -299,6 +302,72 @@ async fn trend(
 async fn list_orgs(State(state): State<AppState>, principal: Principal) -> Result<Response, ServerError> {
     coordinator(&principal)?;
     Ok(Json(inventory::org_counts(&state.db).await?).into_response())
+}
+
+/// Whether an organisation lets coordinators see its host names; `NotFound` for no such org.
+async fn shares_details(state: &AppState, org: i64) -> Result<bool, ServerError> {
+    let row = sqlx::query("SELECT shares_details FROM orgs WHERE id = $1")
+        .bind(org)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ServerError::NotFound(format!("organisation {org}")))?;
+    Ok(row.try_get::<i64, _>(0)? != 0)
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+struct Sharing {
+    shares_details: bool,
+}
+
+async fn get_sharing(State(state): State<AppState>, principal: Principal) -> Result<Response, ServerError> {
+    let org = org_of(&principal)?;
+    Ok(Json(Sharing { shares_details: shares_details(&state, org).await? }).into_response())
+}
+
+/// An organisation admin lets coordinators see the organisation's host names (or stops).
+async fn put_sharing(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<Sharing>,
+) -> Result<Response, ServerError> {
+    let org = org_of(&principal)?;
+    if principal.role != Role::Admin {
+        return Err(ServerError::Forbidden("only organisation admins decide what is shared".into()));
+    }
+    sqlx::query("UPDATE orgs SET shares_details = $1 WHERE id = $2")
+        .bind(i64::from(body.shares_details))
+        .bind(org)
+        .execute(&state.db.pool)
+        .await?;
+    tracing::info!(org, shares_details = body.shares_details, "sharing changed");
+    Ok(Json(body).into_response())
+}
+
+/// Coordinators: one organisation's counts (hosts, copies, versions, CVE statuses): no names.
+async fn org_inventory(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    coordinator(&principal)?;
+    shares_details(&state, id).await?;
+    Ok(Json(inventory::inventory(&state.db, id).await?).into_response())
+}
+
+/// Coordinators: one organisation's hosts, only when that organisation shares them.
+async fn org_hosts(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    Query(page): Query<Page>,
+) -> Result<Response, ServerError> {
+    coordinator(&principal)?;
+    if !shares_details(&state, id).await? {
+        return Err(ServerError::Forbidden("this organisation does not share its host names".into()));
+    }
+    let hosts =
+        inventory::hosts(&state.db, id, page.q.as_deref(), page_limit(page.limit), page.offset.unwrap_or(0)).await?;
+    Ok(Json(hosts).into_response())
 }
 
 #[derive(Debug, Deserialize)]

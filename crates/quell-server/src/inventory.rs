@@ -131,6 +131,8 @@ pub struct OrgCounts {
     pub affected_copies: i64,
     pub affected_hosts: i64,
     pub last_report: Option<String>,
+    /// The organisation lets coordinators see its host names (`PUT /api/v1/sharing`).
+    pub shares_details: bool,
 }
 
 /// `?limit=` capped at [`MAX_PAGE_ROWS`], at least 1.
@@ -165,7 +167,7 @@ pub async fn hosts(
 ) -> Result<Vec<HostRow>, ServerError> {
     let pattern = like_pattern(filter.unwrap_or(""));
     let rows = sqlx::query(&format!(
-        "SELECT {HOST_COLUMNS} WHERE h.org_id = $1 AND h.name LIKE $2 ESCAPE '\\' ORDER BY h.name LIMIT $3 OFFSET $4"
+        "SELECT {HOST_COLUMNS} WHERE h.org_id = $1 AND LOWER(h.name) LIKE LOWER($2) ESCAPE '\\' ORDER BY h.name LIMIT $3 OFFSET $4"
     ))
     .bind(org)
     .bind(pattern)
@@ -342,7 +344,7 @@ pub async fn inventory(db: &Db, org: i64) -> Result<Inventory, ServerError> {
 }
 
 /// What to look for: any of component (exact), version (exact version or range text), and text
-/// contained in the path or host name.
+/// contained in the path or host name (ASCII case ignored, the same on SQLite and PostgreSQL).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct SearchQuery {
     pub component: Option<String>,
@@ -359,7 +361,7 @@ pub async fn search(db: &Db, org: i64, query: &SearchQuery) -> Result<Vec<Locati
          FROM hosts h JOIN findings f ON f.report_id = h.latest_report_id AND f.org_id = h.org_id \
          WHERE h.org_id = $1 AND ($2 IS NULL OR f.component = $2) \
          AND ($3 IS NULL OR f.version = $3 OR f.version_range = $3) \
-         AND ($4 IS NULL OR f.path LIKE $4 ESCAPE '\\' OR h.name LIKE $4 ESCAPE '\\') \
+         AND ($4 IS NULL OR LOWER(f.path) LIKE LOWER($4) ESCAPE '\\' OR LOWER(h.name) LIKE LOWER($4) ESCAPE '\\') \
          ORDER BY h.name, f.path LIMIT $5",
     )
     .bind(org)
@@ -463,7 +465,8 @@ pub async fn org_counts(db: &Db) -> Result<Vec<OrgCounts>, ServerError> {
          (SELECT CAST(SUM(r.findings) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id), \
          (SELECT CAST(SUM(r.affected) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id), \
          (SELECT COUNT(*) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id AND r.affected > 0), \
-         (SELECT MAX(r.received_at) FROM reports r WHERE r.org_id = o.id) \
+         (SELECT MAX(r.received_at) FROM reports r WHERE r.org_id = o.id), \
+         o.shares_details \
          FROM orgs o ORDER BY o.name",
     )
     .fetch_all(&db.pool)
@@ -479,6 +482,7 @@ pub async fn org_counts(db: &Db) -> Result<Vec<OrgCounts>, ServerError> {
                 affected_copies: row.try_get::<Option<i64>, _>(5)?.unwrap_or(0),
                 affected_hosts: row.try_get(6)?,
                 last_report: row.try_get::<Option<i64>, _>(7)?.map(time::format_rfc3339),
+                shares_details: row.try_get::<i64, _>(8)? != 0,
             })
         })
         .collect()

@@ -13,6 +13,8 @@
 //! - Every read and write of organisation data filters on the organisation of the caller's
 //!   [`auth::Principal`]; ids in URLs are only ever looked up together with that organisation,
 //!   and another organisation's id answers 404, the same as an id that does not exist.
+//!   Coordinators get counts per organisation; host names only of an organisation whose admin
+//!   shares them (`orgs.shares_details`), and never paths.
 //! - An upload is acknowledged only after its transaction committed (SQLite: WAL,
 //!   `synchronous=FULL`), so an acknowledged report survives `kill -9`. Uploads are stored by one
 //!   group-commit writer per process ([`ingest::Writer`]): many reports, one transaction.

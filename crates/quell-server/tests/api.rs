@@ -85,6 +85,8 @@ fn upload_is_idempotent_and_feeds_the_inventory() {
     assert!(found.iter().all(|f| f["affected"] == true));
     let (_, found) = get(&server, &a.full, "/api/v1/search?q=app0.war");
     assert_eq!(found.as_array().unwrap().len(), 2, "{found}");
+    let (_, found) = get(&server, &a.full, "/api/v1/search?q=APP0.WAR");
+    assert_eq!(found.as_array().unwrap().len(), 2, "case is ignored: {found}");
     let (_, found) = get(&server, &a.full, "/api/v1/search?q=%25");
     assert_eq!(found.as_array().unwrap().len(), 0, "LIKE wildcards are escaped");
 

@@ -152,3 +152,39 @@ fn accounts_stay_in_their_organisation() {
     let body = new_user("new@alpha.example", "member", a.id);
     assert_eq!(send(&server, "POST", &a.full, "/api/v1/users", body.as_bytes(), &json).0, 409);
 }
+
+#[test]
+fn host_names_reach_coordinators_only_when_shared() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let coordinator = coordinator(&server);
+    upload(&server, &a.upload, &report("alpha-web", &days_ago(0), 2, 1, "alpha-path"));
+    let json = [("Content-Type", "application/json")];
+
+    // Counts are always there; names are not until the organisation shares them.
+    let (status, counts) = get(&server, &coordinator, &format!("/api/v1/orgs/{}/inventory", a.id));
+    assert_eq!((status, counts["affected_copies"].as_i64()), (200, Some(2)));
+    assert!(!counts.to_string().contains("alpha-web"));
+    assert_eq!(get(&server, &coordinator, &format!("/api/v1/orgs/{}/hosts", a.id)).0, 403);
+    assert_eq!(get(&server, &coordinator, "/api/v1/orgs/999999/hosts").0, 404);
+    // Organisations cannot use the coordinator's views on each other.
+    assert_eq!(get(&server, &a.full, &format!("/api/v1/orgs/{}/inventory", a.id)).0, 403);
+
+    // Only the organisation's admin decides.
+    let on = br#"{"shares_details":true}"#;
+    assert_eq!(send(&server, "PUT", &a.member_full, "/api/v1/sharing", on, &json).0, 403);
+    assert_eq!(send(&server, "PUT", &a.upload, "/api/v1/sharing", on, &json).0, 403);
+    assert_eq!(send(&server, "PUT", &coordinator, "/api/v1/sharing", on, &json).0, 403);
+    assert_eq!(send(&server, "PUT", &a.full, "/api/v1/sharing", on, &json).0, 200);
+    assert_eq!(get(&server, &a.member_full, "/api/v1/sharing").1["shares_details"], true);
+
+    let (status, hosts) = get(&server, &coordinator, &format!("/api/v1/orgs/{}/hosts", a.id));
+    assert_eq!(status, 200);
+    assert_eq!(hosts[0]["name"], "alpha-web");
+    let (_, orgs) = get(&server, &coordinator, "/api/v1/orgs");
+    assert_eq!(orgs[0]["shares_details"], true);
+
+    let off = br#"{"shares_details":false}"#;
+    assert_eq!(send(&server, "PUT", &a.full, "/api/v1/sharing", off, &json).0, 200);
+    assert_eq!(get(&server, &coordinator, &format!("/api/v1/orgs/{}/hosts", a.id)).0, 403);
+}
