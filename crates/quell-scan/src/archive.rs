@@ -621,6 +621,25 @@ impl<'a> FileScan<'a> {
         Ok(())
     }
 
+    /// Decides from its first bytes whether a nested entry is opened as an archive, and as which;
+    /// `None` for other data, for zip-like bytes under a name that is not an archive's, and past
+    /// the depth limit (reported).
+    fn nested_format(&self, head: &[u8], chain: &[String], depth: usize, named_archive: bool) -> Option<Format> {
+        let name = chain.last().map(String::as_str).unwrap_or_default();
+        let format = detect(head, name);
+        if format == Format::Other || (matches!(format, Format::MaybeZip { expected: false }) && !named_archive) {
+            return None;
+        }
+        if depth + 1 > self.limits.max_depth {
+            self.error(
+                chain,
+                format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth),
+            );
+            return None;
+        }
+        Some(format)
+    }
+
     /// Reads a nested entry's first bytes and, if it is an archive, the rest, then scans it.
     /// `chain` already ends with the entry's name.
     fn scan_nested(&self, entry: &mut dyn Read, chain: &mut Vec<String>, depth: usize, named_archive: bool) -> Flow {
@@ -635,20 +654,7 @@ impl<'a> FileScan<'a> {
         };
         head.truncate(n);
         let name = chain.last().cloned().unwrap_or_default();
-        let format = detect(&head, &name);
-        if format == Format::Other {
-            return Ok(());
-        }
-        if matches!(format, Format::MaybeZip { expected: false }) && !named_archive {
-            return Ok(());
-        }
-        if depth + 1 > self.limits.max_depth {
-            self.error(
-                chain,
-                format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth),
-            );
-            return Ok(());
-        }
+        let Some(format) = self.nested_format(&head, chain, depth, named_archive) else { return Ok(()) };
         // A tar (plain or compressed) is read as a stream; everything else needs random access.
         if format == Format::Tar {
             self.reporter.archive();
@@ -690,15 +696,7 @@ impl<'a> FileScan<'a> {
             }
         };
         let name = chain.last().cloned().unwrap_or_default();
-        let format = detect(&head[..n], &name);
-        if format == Format::Other || (matches!(format, Format::MaybeZip { expected: false }) && !named_archive) {
-            return Ok(());
-        }
-        if depth + 1 > self.limits.max_depth {
-            self.error(
-                chain,
-                format!("not opened: nested deeper than {} archives (limit --max-depth)", self.limits.max_depth),
-            );
+        if self.nested_format(&head[..n], chain, depth, named_archive).is_none() {
             return Ok(());
         }
         let erased: &mut dyn ReadSeek = entry;
