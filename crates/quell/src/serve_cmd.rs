@@ -86,6 +86,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = limits::DEFAULT_MAX_REPORT_RECORDS, value_name = "N")]
     pub max_report_records: usize,
 
+    /// Organisations that must have seen a pooled indicator (`quell hunt --upload`) before
+    /// anyone else sees it.
+    #[arg(long, default_value_t = limits::DEFAULT_INDICATOR_MIN_ORGS, value_name = "N",
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub indicator_min_orgs: i64,
+
     /// Mark session cookies Secure: for browsers reaching the server over HTTPS (quell serve speaks
     /// HTTP; put a TLS-terminating proxy in front of it for anything but loopback).
     #[arg(long)]
@@ -116,6 +122,7 @@ pub fn run(args: ServeArgs) -> u8 {
             max_report_inflated_bytes: args.max_report_inflated_bytes,
             max_line_bytes: args.max_line_bytes,
             max_report_records: args.max_report_records,
+            indicator_min_orgs: args.indicator_min_orgs,
         },
         secure_cookies: args.secure_cookies,
     };

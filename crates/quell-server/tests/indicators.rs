@@ -1,0 +1,437 @@
+//! Indicators (`POST /api/v1/indicators`, the pool, the feed, the `/indicators` page): uploads from
+//! several organisations, pooling counts, the minimum-organisations threshold, isolation, TLP in
+//! every export, idempotent re-upload, bad payloads refused with nothing stored.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+
+use common::*;
+use quell_server::Limits;
+use serde_json::{Value, json};
+
+/// One indicator: (kind, value, count, first_seen, last_seen, techniques).
+type Ind<'a> = (&'a str, &'a str, u64, &'a str, &'a str, &'a [&'a str]);
+
+fn body(host: &str, tlp: &str, indicators: &[Ind]) -> String {
+    let list: Vec<Value> = indicators
+        .iter()
+        .map(|(kind, value, count, first, last, techniques)| {
+            json!({
+                "kind": kind, "value": value, "count": count, "first_seen": first, "last_seen": last,
+                "time_source": "log", "techniques": techniques, "days": { &first[..10]: count },
+            })
+        })
+        .collect();
+    json!({
+        "format": "quell-indicators/1", "host": host, "tool_version": "quell test", "tlp": tlp,
+        "generated_at": "2026-11-28T12:00:00Z", "indicators": list,
+    })
+    .to_string()
+}
+
+fn post(server: &Server, token: &str, body: &str) -> (u16, Value) {
+    send(server, "POST", token, "/api/v1/indicators", body.as_bytes(), &[("Content-Type", "application/json")])
+}
+
+/// (status, X-Quell-TLP header, body text).
+fn raw(server: &Server, token: &str, path: &str) -> (u16, String, String) {
+    let mut response = agent()
+        .get(&format!("{}{path}", server.base))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let tlp = response.headers().get("x-quell-tlp").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (response.status().as_u16(), tlp, response.body_mut().read_to_string().unwrap())
+}
+
+fn find<'a>(list: &'a Value, value: &str) -> Option<&'a Value> {
+    list.as_array().unwrap().iter().find(|i| i["value"] == value)
+}
+
+const T1: &str = "2021-12-10T08:00:00Z";
+const T2: &str = "2021-12-11T10:00:00Z";
+const T3: &str = "2021-12-12T11:00:00Z";
+
+#[test]
+fn pooling_threshold_and_isolation() {
+    let server = start(Limits::default());
+    let orgs: Vec<Org> = ["alpha", "bravo", "charlie", "delta"].iter().map(|n| org(&server, n)).collect();
+    let coordinator = coordinator(&server);
+    // Seen by alpha and bravo only (2 organisations).
+    let two = ("callback_host", "two.evil.example", 2, T1, T2, &["lower"][..]);
+    // Seen by alpha, bravo, charlie (3): shown.
+    let three_a = ("callback_host", "three.evil.example", 5, T2, T2, &["lower"][..]);
+    let three_b = ("callback_host", "three.evil.example", 7, T1, T3, &["upper", "encoding:url"][..]);
+    let only_alpha = ("payload_url", "ldap://alpha-only.example:1389/a", 1, T1, T1, &[][..]);
+    let scanner = ("callback_host", "x1.c6x.interact.sh", 1, T1, T1, &[][..]);
+
+    let (status, stored) =
+        post(&server, &orgs[0].upload, &body("a-web", "AMBER", &[two, three_a, only_alpha, scanner]));
+    assert_eq!(status, 201, "{stored}");
+    assert_eq!((stored["indicators"].as_i64(), stored["duplicate"].as_bool()), (Some(4), Some(false)));
+    assert_eq!(post(&server, &orgs[1].upload, &body("b-web", "GREEN", &[two, three_b, scanner])).0, 201);
+
+    // Two organisations: hidden from everyone's pool, coordinators included.
+    for token in [&orgs[0].full, &orgs[3].full, &coordinator] {
+        let (status, pool) = get(&server, token, "/api/v1/indicators/pool");
+        assert_eq!(status, 200);
+        assert!(pool.as_array().unwrap().is_empty(), "{pool}");
+    }
+    // Each sees its own in full.
+    let (_, mine) = get(&server, &orgs[0].full, "/api/v1/indicators");
+    let own = find(&mine, "two.evil.example").expect("own sighting");
+    assert_eq!((own["count"].as_i64(), own["hosts"][0].as_str()), (Some(2), Some("a-web")));
+    assert!(find(&mine, "ldap://alpha-only.example:1389/a").is_some());
+
+    // The third organisation: shown, with counts pooled.
+    assert_eq!(post(&server, &orgs[2].upload, &body("c-web", "CLEAR", &[three_a, scanner])).0, 201);
+    let (_, pool) = get(&server, &orgs[3].full, "/api/v1/indicators/pool");
+    let list = pool.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{pool}");
+    let three = find(&pool, "three.evil.example").unwrap();
+    assert_eq!(three["organisations"], 3);
+    assert_eq!(three["count"], 5 + 7 + 5);
+    assert_eq!((three["first_seen"].as_str(), three["last_seen"].as_str()), (Some(T1), Some(T3)));
+    assert_eq!(three["techniques"], json!(["encoding:url", "lower", "upper"]));
+    assert_eq!(three["tlp"], "AMBER", "the most restrictive of AMBER, GREEN, CLEAR");
+    assert_eq!(three["known_scanner"], false);
+    assert_eq!(find(&pool, "x1.c6x.interact.sh").unwrap()["known_scanner"], true);
+    assert!(find(&pool, "two.evil.example").is_none());
+
+    // Isolation: delta (who saw nothing) and bravo never learn which organisations, nor alpha's own.
+    for token in [&orgs[3].full, &orgs[1].full] {
+        let (_, text) = (0, raw(&server, token, "/api/v1/indicators/pool").2);
+        for name in ["alpha", "bravo", "charlie", "a-web", "b-web", "c-web"] {
+            assert!(!text.contains(name), "{name} leaked: {text}");
+        }
+        assert!(!text.contains("shared_by"));
+    }
+    let (_, bravo_own) = get(&server, &orgs[1].full, "/api/v1/indicators");
+    assert!(find(&bravo_own, "ldap://alpha-only.example:1389/a").is_none());
+    assert!(find(&bravo_own, "three.evil.example").unwrap()["count"] == 7, "bravo's own count only");
+    let (_, delta_own) = get(&server, &orgs[3].full, "/api/v1/indicators");
+    assert!(delta_own.as_array().unwrap().is_empty());
+    for token in [&orgs[3].full, &orgs[1].full] {
+        for format in ["stix", "misp", "csv"] {
+            let (status, _, text) = raw(&server, token, &format!("/api/v1/indicators/feed?format={format}"));
+            assert_eq!(status, 200);
+            assert!(!text.contains("alpha") && !text.contains("a-web") && !text.contains("two.evil"), "{text}");
+        }
+    }
+
+    // Coordinators: the pool, with the names of organisations that share details only.
+    let (_, pool) = get(&server, &coordinator, "/api/v1/indicators/pool");
+    assert_eq!(find(&pool, "three.evil.example").unwrap()["shared_by"], json!([]));
+    let (status, _) = send(
+        &server,
+        "PUT",
+        &orgs[2].full,
+        "/api/v1/sharing",
+        br#"{"shares_details":true}"#,
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(status, 200);
+    let (_, pool) = get(&server, &coordinator, "/api/v1/indicators/pool");
+    assert_eq!(find(&pool, "three.evil.example").unwrap()["shared_by"], json!(["charlie"]));
+    // ... but no own sightings, and no uploads.
+    assert_eq!(get(&server, &coordinator, "/api/v1/indicators").0, 403);
+    assert_eq!(post(&server, &coordinator, &body("x", "AMBER", &[scanner])).0, 403);
+
+    // Upload-only tokens upload, and read nothing.
+    assert_eq!(get(&server, &orgs[0].upload, "/api/v1/indicators").0, 403);
+    assert_eq!(get(&server, &orgs[0].upload, "/api/v1/indicators/pool").0, 403);
+    assert_eq!(get(&server, &orgs[0].upload, "/api/v1/indicators/feed").0, 403);
+
+    // Filters.
+    let (_, only) = get(&server, &orgs[3].full, "/api/v1/indicators/pool?known_scanner=true");
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let (_, only) = get(&server, &orgs[3].full, "/api/v1/indicators/pool?technique=upper");
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let (_, only) = get(&server, &orgs[3].full, "/api/v1/indicators/pool?q=THREE.EVIL&kind=callback_host");
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let (_, none) = get(&server, &orgs[3].full, "/api/v1/indicators/pool?kind=payload_url");
+    assert!(none.as_array().unwrap().is_empty());
+    let (_, mine) = get(&server, &orgs[0].full, "/api/v1/indicators?q=%25");
+    assert!(mine.as_array().unwrap().is_empty(), "% is literal: {mine}");
+    assert_eq!(get(&server, &orgs[3].full, "/api/v1/indicators/pool?kind=bogus").0, 400);
+    let (_, later) = get(&server, &orgs[3].full, "/api/v1/indicators/pool?since=2999-01-01T00:00:00Z");
+    assert!(later.as_array().unwrap().is_empty());
+    let (_, days) = get(&server, &orgs[3].full, "/api/v1/indicators/days");
+    let total: i64 = days.as_array().unwrap().iter().map(|d| d["count"].as_i64().unwrap()).sum();
+    assert_eq!(total, 17 + 3, "three.evil.example and the scanner, by day: {days}");
+    let (_, days) = get(&server, &orgs[0].full, "/api/v1/indicators/days?scope=own");
+    let total: i64 = days.as_array().unwrap().iter().map(|d| d["count"].as_i64().unwrap()).sum();
+    assert_eq!(total, 2 + 5 + 1 + 1);
+    assert_eq!(get(&server, &coordinator, "/api/v1/indicators/days?scope=own").0, 403);
+}
+
+#[test]
+fn the_threshold_is_configurable() {
+    let server = start(Limits { indicator_min_orgs: 2, ..Limits::default() });
+    let a = org(&server, "alpha");
+    let b = org(&server, "bravo");
+    let x = ("source_address", "203.0.113.9", 1, T1, T1, &[][..]);
+    post(&server, &a.upload, &body("a", "GREEN", &[x]));
+    assert!(get(&server, &b.full, "/api/v1/indicators/pool").1.as_array().unwrap().is_empty());
+    post(&server, &b.upload, &body("b", "GREEN", &[x]));
+    assert_eq!(get(&server, &b.full, "/api/v1/indicators/pool").1.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn tlp_is_honoured_in_the_pool_and_every_export() {
+    let server = start(Limits::default());
+    let o: Vec<Org> = ["alpha", "bravo", "charlie", "delta"].iter().map(|n| org(&server, n)).collect();
+    // amber.example: GREEN + AMBER + CLEAR → pooled AMBER; at most GREEN it has 2 organisations.
+    let amber = |n| ("callback_host", "amber.example", n, T1, T2, &["lower"][..]);
+    // green.example: GREEN ×3 (+ delta RED, which counts for nothing).
+    let green = |n| ("payload_url", "ldap://green.example:1389/o'k", n, T1, T2, &[][..]);
+    // strict.example: only AMBER+STRICT and RED sightings, from 3 organisations: never pooled.
+    let strict = |n| ("command_host", "192.0.2.77:4444", n, T1, T3, &["base64"][..]);
+    assert_eq!(post(&server, &o[0].upload, &body("a", "GREEN", &[amber(1), green(1)])).0, 201);
+    assert_eq!(post(&server, &o[1].upload, &body("b", "AMBER", &[amber(1)])).0, 201);
+    assert_eq!(post(&server, &o[1].upload, &body("b2", "GREEN", &[green(1)])).0, 201);
+    assert_eq!(post(&server, &o[2].upload, &body("c", "CLEAR", &[amber(1)])).0, 201);
+    assert_eq!(post(&server, &o[2].upload, &body("c2", "GREEN", &[green(1)])).0, 201);
+    assert_eq!(post(&server, &o[3].upload, &body("d", "RED", &[green(100), strict(1)])).0, 201);
+    assert_eq!(post(&server, &o[0].upload, &body("a2", "AMBER+STRICT", &[strict(1)])).0, 201);
+    assert_eq!(post(&server, &o[1].upload, &body("b3", "RED", &[strict(1)])).0, 201);
+
+    let (_, pool) = get(&server, &o[3].full, "/api/v1/indicators/pool");
+    assert_eq!(pool.as_array().unwrap().len(), 2, "{pool}");
+    assert_eq!(find(&pool, "amber.example").unwrap()["tlp"], "AMBER");
+    let g = find(&pool, "ldap://green.example:1389/o'k").unwrap();
+    assert_eq!(
+        (g["tlp"].as_str(), g["organisations"].as_i64(), g["count"].as_i64()),
+        (Some("GREEN"), Some(3), Some(3))
+    );
+    assert!(find(&pool, "192.0.2.77:4444").is_none());
+    // Delta's own list keeps its RED sightings, marked RED.
+    let (_, mine) = get(&server, &o[3].full, "/api/v1/indicators");
+    assert_eq!(find(&mine, "192.0.2.77:4444").unwrap()["tlp"], "RED");
+    assert_eq!(find(&mine, "ldap://green.example:1389/o'k").unwrap()["count"], 100);
+
+    let amber_id = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    let green_id = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    let red_id = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1";
+
+    // STIX: each indicator marked with its own TLP; the markings used are in the bundle.
+    let (status, tlp, text) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=stix");
+    assert_eq!((status, tlp.as_str()), (200, "AMBER"));
+    let bundle: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(bundle["type"], "bundle");
+    let objects = bundle["objects"].as_array().unwrap();
+    let indicators: Vec<&Value> = objects.iter().filter(|o| o["type"] == "indicator").collect();
+    assert_eq!(indicators.len(), 2);
+    let marking_of = |pattern_part: &str| {
+        indicators.iter().find(|i| i["pattern"].as_str().unwrap().contains(pattern_part)).unwrap()["object_marking_refs"]
+            .clone()
+    };
+    assert_eq!(marking_of("amber.example"), json!([amber_id]));
+    assert_eq!(marking_of("green.example"), json!([green_id]));
+    assert!(indicators.iter().any(|i| i["pattern"] == "[url:value = 'ldap://green.example:1389/o\\'k']"));
+    let markings: Vec<&str> =
+        objects.iter().filter(|o| o["type"] == "marking-definition").map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(markings.len(), 2);
+    assert!(markings.contains(&amber_id) && markings.contains(&green_id));
+    assert!(!text.contains("192.0.2.77") && !text.contains(red_id));
+
+    // MISP: the event tagged with the most restrictive marking, each attribute with its own.
+    let (_, tlp, text) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=misp");
+    assert_eq!(tlp, "AMBER");
+    let event: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(event["Event"]["Tag"], json!([{ "name": "tlp:amber" }]));
+    let attributes = event["Event"]["Attribute"].as_array().unwrap();
+    let tag_of = |v: &str| attributes.iter().find(|a| a["value"] == v).unwrap()["Tag"].clone();
+    assert_eq!(tag_of("amber.example"), json!([{ "name": "tlp:amber" }]));
+    assert_eq!(tag_of("ldap://green.example:1389/o'k"), json!([{ "name": "tlp:green" }]));
+    assert!(!text.contains("192.0.2.77"));
+
+    // CSV: a tlp column.
+    let (_, tlp, text) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=csv");
+    assert_eq!(tlp, "AMBER");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let headers = reader.headers().unwrap().clone();
+    let tlp_col = headers.iter().position(|h| h == "tlp").unwrap();
+    let value_col = headers.iter().position(|h| h == "value").unwrap();
+    let row = |v: &str| rows.iter().find(|r| &r[value_col] == v).unwrap()[tlp_col].to_string();
+    assert_eq!((row("amber.example"), row("ldap://green.example:1389/o'k")), ("AMBER".into(), "GREEN".into()));
+    assert!(!text.contains("192.0.2.77"));
+
+    // At most GREEN: computed from GREEN and CLEAR sightings only, so amber.example (2
+    // organisations at GREEN or below) is not in it, and the document is GREEN.
+    for format in ["stix", "misp", "csv"] {
+        let (status, tlp, text) =
+            raw(&server, &o[0].full, &format!("/api/v1/indicators/feed?format={format}&max_tlp=green"));
+        assert_eq!((status, tlp.as_str()), (200, "GREEN"), "{format}");
+        assert!(text.contains("green.example") && !text.contains("amber.example"), "{format}: {text}");
+        assert!(!text.contains(amber_id) && !text.contains("tlp:amber"), "{format}");
+    }
+    let (_, tlp, text) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=misp&max_tlp=clear");
+    assert_eq!(tlp, "CLEAR");
+    assert!(serde_json::from_str::<Value>(&text).unwrap()["Event"]["Attribute"].as_array().unwrap().is_empty());
+
+    // An organisation's own export carries its own markings, RED included.
+    let (_, tlp, text) = raw(&server, &o[3].full, "/api/v1/indicators/feed?format=stix&scope=own");
+    assert_eq!(tlp, "RED");
+    assert!(text.contains(red_id) && text.contains("192.0.2.77"));
+    let (_, tlp, _) = raw(&server, &o[3].full, "/api/v1/indicators/feed?format=csv&scope=own&max_tlp=amber");
+    assert_eq!(tlp, "CLEAR", "nothing of delta's is AMBER or less");
+    assert_eq!(raw(&server, &o[3].full, "/api/v1/indicators/feed?format=xml").0, 400);
+    assert_eq!(raw(&server, &o[3].full, "/api/v1/indicators/feed?max_tlp=purple").0, 400);
+}
+
+#[test]
+fn re_upload_is_idempotent_and_gzip_is_accepted() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let text = body("a", "AMBER", &[("callback_host", "evil.example", 3, T1, T2, &[][..])]);
+    let (status, first) = post(&server, &a.upload, &text);
+    assert_eq!(status, 201);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let (status, again) =
+        send(&server, "POST", &a.upload, "/api/v1/indicators", &gz.finish().unwrap(), &[("Content-Encoding", "gzip")]);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!((again["id"].clone(), again["duplicate"].as_bool()), (first["id"].clone(), Some(true)));
+    let (_, mine) = get(&server, &a.full, "/api/v1/indicators");
+    assert_eq!(find(&mine, "evil.example").unwrap()["count"], 3);
+    assert_eq!(find(&mine, "evil.example").unwrap()["uploads"], 1);
+}
+
+#[test]
+fn bad_uploads_are_refused_and_nothing_is_stored() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let good = ("callback_host", "evil.example", 3, T1, T2, &[][..]);
+    let ok = body("a", "AMBER", &[good]);
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v: Value = serde_json::from_str(&ok).unwrap();
+        f(&mut v);
+        v.to_string()
+    };
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "not an indicator upload"),
+        (edit(&|v| v["format"] = json!("quell-indicators/9")), "format"),
+        (edit(&|v| v["tlp"] = json!("PURPLE")), "not an indicator upload"),
+        (edit(&|v| v["indicators"][0]["kind"] = json!("mutex")), "not an indicator upload"),
+        (edit(&|v| v["indicators"][0]["count"] = json!(0)), "count"),
+        (edit(&|v| v["indicators"][0]["first_seen"] = json!("2022-01-01T00:00:00Z")), "after"),
+        (edit(&|v| v["indicators"][0]["last_seen"] = json!("yesterday")), "RFC 3339"),
+        (edit(&|v| v["indicators"][0]["value"] = json!("a\nb")), "control"),
+        (edit(&|v| v["indicators"][0]["value"] = json!("")), "value"),
+        (edit(&|v| v["indicators"][0]["days"] = json!({ "2021-12-10": 1 })), "add up"),
+        (edit(&|v| v["indicators"][0]["days"] = json!({ "2021-13-10": 3 })), "YYYY-MM-DD"),
+        (edit(&|v| v["host"] = json!("")), "host"),
+        (
+            edit(&|v| {
+                let first = v["indicators"][0].clone();
+                v["indicators"].as_array_mut().unwrap().push(first);
+            }),
+            "twice",
+        ),
+        (edit(&|v| v["indicators"][0]["value"] = json!("x".repeat(5000))), "value"),
+    ];
+    for (text, expected) in &cases {
+        let (status, answer) = post(&server, &a.upload, text);
+        assert_eq!(status, 400, "{text}: {answer}");
+        assert_eq!(answer["error"], "invalid");
+        assert!(answer["message"].as_str().unwrap().contains(expected), "{expected}: {answer}");
+    }
+    let (status, _) =
+        send(&server, "POST", &a.upload, "/api/v1/indicators", b"\x1f\x8bnot gzip", &[("Content-Encoding", "gzip")]);
+    assert_eq!(status, 400);
+    let (status, _) =
+        send(&server, "POST", &a.upload, "/api/v1/indicators", ok.as_bytes(), &[("Content-Encoding", "br")]);
+    assert_eq!(status, 400);
+    assert_eq!(post(&server, "qt_wrong", &ok).0, 401);
+    // Nothing of any of them was stored.
+    let (_, mine) = get(&server, &a.full, "/api/v1/indicators");
+    assert!(mine.as_array().unwrap().is_empty(), "{mine}");
+    let location = server.location.clone();
+    let counts = quell_server::block_on(async move {
+        let db = open(location).await;
+        let mut counts = Vec::new();
+        for table in ["indicator_uploads", "indicator_sightings", "indicator_values", "indicator_days"] {
+            let row: (i64,) =
+                sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&db.pool).await.unwrap();
+            counts.push(row.0);
+        }
+        counts
+    })
+    .unwrap();
+    assert_eq!(counts, [0, 0, 0, 0]);
+    // And the good one is.
+    assert_eq!(post(&server, &a.upload, &ok).0, 201);
+}
+
+// ---- the page ----
+
+fn browser() -> ureq::Agent {
+    ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).max_redirects(0).build())
+}
+
+/// Logs in through the form; returns the session cookie.
+fn session(server: &Server, email: &str) -> String {
+    let mut form = browser().get(&format!("{}/login", server.base)).call().unwrap();
+    let cookie = form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = form.body_mut().read_to_string().unwrap();
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    let encode = |t: &str| t.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let response = browser()
+        .post(&format!("{}/login", server.base))
+        .header("Cookie", &cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("email={}&password={}&csrf={csrf}", encode(email), encode(PASSWORD)))
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("quell_session="))
+        .unwrap()
+}
+
+fn page(server: &Server, cookie: &str, path: &str) -> (u16, String) {
+    let mut response = browser().get(&format!("{}{path}", server.base)).header("Cookie", cookie).call().unwrap();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+}
+
+#[test]
+fn the_page_shows_own_sightings_and_the_pool_escaped() {
+    let server = start(Limits::default());
+    let o: Vec<Org> = ["alpha", "bravo", "charlie", "delta"].iter().map(|n| org(&server, n)).collect();
+    coordinator(&server);
+    let shared = ("callback_host", "<b>shared</b>.example", 2, T1, T2, &["lower"][..]);
+    let mine = ("source_address", "203.0.113.250", 1, T1, T1, &[][..]);
+    post(&server, &o[0].upload, &body("a", "AMBER", &[shared, mine]));
+    post(&server, &o[1].upload, &body("b", "AMBER", &[shared]));
+    post(&server, &o[2].upload, &body("c", "AMBER", &[shared]));
+
+    assert_eq!(page(&server, "", "/indicators").0, 303, "a session is needed");
+    let alpha = session(&server, &o[0].admin_email);
+    let (status, text) = page(&server, &alpha, "/indicators");
+    assert_eq!(status, 200);
+    assert!(text.contains("&lt;b&gt;shared&lt;/b&gt;.example") && !text.contains("<b>shared"), "escaped");
+    assert!(text.contains("203.0.113.250"), "own sighting");
+    assert!(text.contains("<svg") && text.contains("class=\"own\"") && text.contains("class=\"pool\""), "chart");
+    let (_, filtered) = page(&server, &alpha, "/indicators?kind=source_address");
+    assert!(filtered.contains("203.0.113.250") && !filtered.contains("shared&lt;"));
+    assert_eq!(page(&server, &alpha, "/indicators?kind=nope").0, 400);
+
+    let delta = session(&server, &o[3].admin_email);
+    let (_, text) = page(&server, &delta, "/indicators");
+    assert!(text.contains("&lt;b&gt;shared&lt;/b&gt;.example"), "pooled for delta");
+    assert!(!text.contains("203.0.113.250") && !text.contains("alpha"), "nothing of alpha's own");
+
+    let cert = session(&server, "cert@ncsc.example");
+    let (status, text) = page(&server, &cert, "/indicators");
+    assert_eq!(status, 200);
+    assert!(text.contains("&lt;b&gt;shared&lt;/b&gt;.example") && text.contains("Shared by"));
+    assert!(!text.contains("203.0.113.250") && !text.contains("alpha"));
+}
