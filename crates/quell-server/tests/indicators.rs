@@ -435,3 +435,82 @@ fn the_page_shows_own_sightings_and_the_pool_escaped() {
     assert!(text.contains("&lt;b&gt;shared&lt;/b&gt;.example") && text.contains("Shared by"));
     assert!(!text.contains("203.0.113.250") && !text.contains("alpha"));
 }
+
+// ---- the official tools ----
+
+/// The Python with the checker's packages: `$QUELL_PYTHON`; `None` (skip) only when it is unset
+/// and `QUELL_REQUIRE_PY` is not `1` (`scripts/test` sets both).
+fn python() -> Option<std::path::PathBuf> {
+    match std::env::var_os("QUELL_PYTHON").filter(|p| !p.is_empty()) {
+        Some(p) => Some(p.into()),
+        None if std::env::var("QUELL_REQUIRE_PY").as_deref() == Ok("1") => {
+            panic!("QUELL_REQUIRE_PY=1 but QUELL_PYTHON is not set")
+        }
+        None => None,
+    }
+}
+
+#[test]
+fn stix_validates_against_the_stix_2_1_schema_and_misp_loads_in_pymisp() {
+    let Some(python) = python() else {
+        eprintln!(
+            "\n!!! SKIPPED: STIX 2.1 validator and pymisp checks of the indicator exports.\n\
+             !!! Run scripts/test (it installs them into target/report-venv), or set QUELL_PYTHON.\n"
+        );
+        return;
+    };
+    let server = start(Limits::default());
+    let o: Vec<Org> = ["alpha", "bravo", "charlie", "delta"].iter().map(|n| org(&server, n)).collect();
+    // Every kind and shape of value: domain, IPv4, IPv6, host:port, [v6]:port, a URL with a quote
+    // and a backslash, a known scanner.
+    let all: Vec<Ind> = vec![
+        ("callback_host", "evil.example", 3, T1, T2, &["lower", "encoding:url"][..]),
+        ("callback_host", "198.51.100.7", 2, T1, T3, &[][..]),
+        ("callback_host", "2001:db8::7", 1, T2, T2, &[][..]),
+        ("callback_host", "x1.c6x.interact.sh", 9, T1, T3, &[][..]),
+        ("payload_url", "ldap://198.51.100.7:1389/Basic/Command/Base64/d2dldA==", 2, T1, T2, &["upper"][..]),
+        ("payload_url", "rmi://evil.example/o'k\\x", 1, T2, T2, &[][..]),
+        ("command_host", "192.0.2.5:4444", 1, T1, T1, &["base64"][..]),
+        ("command_host", "[2001:db8::9]:8080", 1, T1, T1, &[][..]),
+        ("command_host", "dl.evil.example:80", 1, T1, T1, &[][..]),
+        ("command_host", "dl.evil.example", 1, T1, T1, &[][..]),
+        ("source_address", "203.0.113.9", 4, T1, T3, &[][..]),
+        ("source_address", "2001:db8::1", 1, T3, T3, &[][..]),
+    ];
+    let tlps = ["CLEAR", "GREEN", "GREEN", "AMBER"];
+    for (org, tlp) in o.iter().zip(tlps) {
+        assert_eq!(post(&server, &org.upload, &body(&format!("{}-web", org.name), tlp, &all)).0, 201);
+    }
+    // Alpha's own sightings under every marking.
+    for (i, tlp) in ["AMBER+STRICT", "RED"].iter().enumerate() {
+        let one = [("callback_host", ["strict.example", "red.example"][i], 1, T1, T1, &[][..])];
+        assert_eq!(post(&server, &o[0].upload, &body("alpha-2", tlp, &one)).0, 201);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exports = [
+        ("pool", "/api/v1/indicators/feed?format={}"),
+        ("pool-green", "/api/v1/indicators/feed?format={}&max_tlp=green"),
+        ("own", "/api/v1/indicators/feed?format={}&scope=own"),
+        ("empty", "/api/v1/indicators/feed?format={}&q=nothing-matches"),
+    ];
+    for (name, path) in exports {
+        for (format, ext) in [("stix", "stix.json"), ("misp", "misp.json")] {
+            let (status, _, text) = raw(&server, &o[0].full, &path.replace("{}", format));
+            assert_eq!(status, 200);
+            std::fs::write(dir.path().join(format!("{name}.{ext}")), text).unwrap();
+        }
+    }
+    let own: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("own.stix.json")).unwrap()).unwrap();
+    let markings = own["objects"].as_array().unwrap().iter().filter(|o| o["type"] == "marking-definition").count();
+    assert_eq!(markings, 3, "AMBER (the pooled uploads' own), AMBER+STRICT and RED");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/check-indicators.py");
+    let output = std::process::Command::new(&python).arg(&script).arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "check-indicators.py failed:\n{stdout}");
+    assert_eq!(stdout.matches(": STIX 2.1 bundle").count(), 4);
+    assert_eq!(stdout.matches(": MISP event").count(), 4);
+    assert!(stdout.contains("pool.stix.json: STIX 2.1 bundle, 12 indicators"), "{stdout}");
+    assert!(stdout.contains("pool-green.misp.json: MISP event, 12 attributes"), "{stdout}");
+    assert!(stdout.contains("own.misp.json: MISP event, 14 attributes"), "{stdout}");
+}

@@ -343,7 +343,7 @@ pub fn stix_bundle(rows: &[ExportRow], now: i64) -> Value {
     for r in rows {
         let created = stix_time(&r.first_seen);
         let modified = stix_time(&r.last_seen).max(created.clone());
-        objects.push(json!({
+        let mut indicator = json!({
             "type": "indicator",
             "spec_version": "2.1",
             "id": format!("indicator--{}", derived_uuid(&["stix-indicator", r.kind.as_str(), &r.value])),
@@ -357,10 +357,14 @@ pub fn stix_bundle(rows: &[ExportRow], now: i64) -> Value {
             "pattern_type": "stix",
             "pattern_version": "2.1",
             "valid_from": created,
-            "labels": r.techniques,
             "external_references": [{ "source_name": "cve", "external_id": "CVE-2021-44228" }],
             "object_marking_refs": [tlp_marking_id(r.tlp)],
-        }));
+        });
+        // The techniques as labels; STIX forbids an empty list.
+        if !r.techniques.is_empty() {
+            indicator["labels"] = json!(r.techniques);
+        }
+        objects.push(indicator);
     }
     json!({
         "type": "bundle",
