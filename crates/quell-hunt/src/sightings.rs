@@ -6,6 +6,10 @@
 //! cut off by a stray `}`), the JNDI name itself as the payload URL, the hosts inside decoded
 //! exploit-kit commands, and the source address of the request. Exfiltration lookups
 //! (`${env:AWS_SECRET_ACCESS_KEY}`) say what was targeted, not who attacked: they are not sent.
+//!
+//! It reads the same fields of an [`Attempt`] as [`crate::IndicatorSummary`] (`--summary`), which
+//! cannot serve here: its first/last are the first and last lines read (files are read in
+//! parallel, so not in time order), and it keeps neither techniques nor days.
 
 use std::collections::{BTreeMap, BTreeSet};
 

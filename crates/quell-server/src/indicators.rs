@@ -17,8 +17,9 @@
 //!   nothing in the pool. A pooled indicator's marking is the most restrictive marking of the
 //!   sightings that went into it; an export asked for at most a marking (`max_tlp`) is computed
 //!   from the sightings at or below it only, so its thresholds and counts are honest too.
-//! - An upload is one transaction; the same body within an organisation is stored once
-//!   (`200`, `"duplicate": true`); a bad upload is refused with 4xx and stores nothing.
+//! - An upload is one transaction; the same content (`generated_at` aside) within an
+//!   organisation is stored once (`200`, `"duplicate": true`), so a retried or re-run upload of
+//!   the same logs is not counted twice; a bad upload is refused with 4xx and stores nothing.
 //! - Upload-only tokens may upload here (as for reports) and do nothing else.
 
 mod export;
@@ -166,10 +167,18 @@ fn to_i64(n: u64) -> i64 {
 }
 
 /// Checks a decoded upload body (JSON, see [`quell_model::indicators`]).
+///
+/// The idempotency key is the SHA-256 of the upload's content without `generated_at` (indicators
+/// in one order): hunting the same logs again and uploading gives the same key when every time
+/// came from the logs, so a re-run is stored once, not counted twice.
 pub fn parse_upload(body: &[u8]) -> Result<ParsedUpload, ServerError> {
-    let sha256 = hex(&Sha256::digest(body));
     let upload: IndicatorUpload =
         serde_json::from_slice(body).map_err(|e| bad(format!("not an indicator upload: {e}")))?;
+    let mut canonical = upload.clone();
+    canonical.generated_at = String::new();
+    canonical.indicators.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+    let canonical = serde_json::to_vec(&canonical).map_err(|e| ServerError::Internal(e.to_string()))?;
+    let sha256 = hex(&Sha256::digest(&canonical));
     if upload.format != UPLOAD_FORMAT {
         return Err(bad(format!("format must be {UPLOAD_FORMAT:?}, not {:?}", upload.format)));
     }
@@ -295,9 +304,9 @@ pub async fn store(db: &Db, org: i64, token_id: i64, upload: &ParsedUpload) -> R
     let mut tx = db.pool.begin().await?;
     // The first statement writes, so SQLite takes the write lock at once.
     let inserted = sqlx::query(
-        "INSERT INTO indicator_uploads (org_id, body_sha256, host, tool_version, tlp_rank, generated_at, received_at, \
+        "INSERT INTO indicator_uploads (org_id, content_sha256, host, tool_version, tlp_rank, generated_at, received_at, \
          token_id, indicators, lines) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (org_id, body_sha256) DO NOTHING RETURNING id",
+         ON CONFLICT (org_id, content_sha256) DO NOTHING RETURNING id",
     )
     .bind(org)
     .bind(&upload.sha256)
@@ -313,7 +322,7 @@ pub async fn store(db: &Db, org: i64, token_id: i64, upload: &ParsedUpload) -> R
     .await?;
     let Some(row) = inserted else {
         let row = sqlx::query(
-            "SELECT id, indicators, lines, tlp_rank FROM indicator_uploads WHERE org_id = $1 AND body_sha256 = $2",
+            "SELECT id, indicators, lines, tlp_rank FROM indicator_uploads WHERE org_id = $1 AND content_sha256 = $2",
         )
         .bind(org)
         .bind(&upload.sha256)

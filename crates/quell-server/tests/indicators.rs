@@ -296,9 +296,21 @@ fn re_upload_is_idempotent_and_gzip_is_accepted() {
         send(&server, "POST", &a.upload, "/api/v1/indicators", &gz.finish().unwrap(), &[("Content-Encoding", "gzip")]);
     assert_eq!(status, 200, "{again}");
     assert_eq!((again["id"].clone(), again["duplicate"].as_bool()), (first["id"].clone(), Some(true)));
+    // The same indicators made at another time: the same hunt re-run, stored once.
+    let later = text.replace("2026-11-28T12:00:00Z", "2026-11-29T08:00:00Z");
+    assert_ne!(later, text);
+    let (status, again) = post(&server, &a.upload, &later);
+    assert_eq!((status, again["id"].clone()), (200, first["id"].clone()));
     let (_, mine) = get(&server, &a.full, "/api/v1/indicators");
     assert_eq!(find(&mine, "evil.example").unwrap()["count"], 3);
     assert_eq!(find(&mine, "evil.example").unwrap()["uploads"], 1);
+    // Other counts are a new upload.
+    let more = text.replace("\"count\":3", "\"count\":4").replace(":3}", ":4}");
+    let (status, _) = post(&server, &a.upload, &more);
+    assert_eq!(status, 201, "{more}");
+    let (_, mine) = get(&server, &a.full, "/api/v1/indicators");
+    assert_eq!(find(&mine, "evil.example").unwrap()["count"], 7);
+    assert_eq!(find(&mine, "evil.example").unwrap()["uploads"], 2);
 }
 
 #[test]

@@ -55,7 +55,9 @@ GET /api/v1/hosts, /api/v1/hosts/ID, /api/v1/hosts/ID/reports,
 /api/v1/reports/ID, /api/v1/inventory, /api/v1/trend?days=N,
 /api/v1/search?component=&version=&q=, /api/v1/orgs (coordinators),
 /api/v1/tokens, /api/v1/users; /healthz, /metrics, /api/openapi.json.
-Pages: /login, /, /hosts, /search, /tokens.
+Indicators (quell hunt --upload): POST/GET /api/v1/indicators,
+/api/v1/indicators/pool, /api/v1/indicators/feed?format=stix|misp|csv.
+Pages: /login, /, /hosts, /search, /indicators, /tokens.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 could not start or failed.")]
 pub struct ServeArgs {

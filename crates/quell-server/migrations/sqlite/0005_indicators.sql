@@ -10,7 +10,7 @@ CREATE TABLE indicator_values (
 CREATE TABLE indicator_uploads (
     id INTEGER PRIMARY KEY,
     org_id BIGINT NOT NULL REFERENCES orgs(id),
-    body_sha256 TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
     host TEXT NOT NULL,
     tool_version TEXT NOT NULL,
     tlp_rank BIGINT NOT NULL,
@@ -19,7 +19,7 @@ CREATE TABLE indicator_uploads (
     token_id BIGINT NOT NULL,
     indicators BIGINT NOT NULL,
     lines BIGINT NOT NULL,
-    UNIQUE (org_id, body_sha256)
+    UNIQUE (org_id, content_sha256)
 );
 CREATE TABLE indicator_sightings (
     id INTEGER PRIMARY KEY,

@@ -107,6 +107,7 @@ async fn indicators_page(State(state): State<AppState>, session: Session, Query(
         }
         h2 { "Attempts per day" }
         (days_svg(&own_days, &pool_days))
+        p { small { "Light: pooled indicators; dark: your organisation's sightings. Attempts without a log time count on the day of their upload." } }
         @if let Some(mine) = &mine {
             h2 { "Your organisation's sightings (" (mine.len()) ")" }
             table #own {
