@@ -25,7 +25,7 @@
 mod export;
 mod page;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -117,6 +117,7 @@ pub fn router(limits: &Limits) -> Router<AppState> {
         .route("/api/v1/indicators/pool", get(list_pool))
         .route("/api/v1/indicators/days", get(list_days))
         .route("/api/v1/indicators/feed", get(feed))
+        .route("/api/v1/indicators/lines", get(list_lines))
         .merge(page::router())
 }
 
@@ -338,43 +339,86 @@ pub async fn store(db: &Db, org: i64, token_id: i64, upload: &ParsedUpload) -> R
         });
     };
     let upload_id: i64 = row.try_get(0)?;
+    // Indicator values: the new ones inserted, then every id read back (by kind, with the
+    // (kind, value) index), in chunks, in one order for every upload.
+    let mut indicator_ids: HashMap<(IndicatorKind, &str), i64> = HashMap::with_capacity(upload.sightings.len());
+    for chunk in upload.sightings.chunks(SIGHTINGS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO indicator_values (kind, value, known_scanner) VALUES {} ON CONFLICT (kind, value) DO NOTHING",
+            placeholders(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for s in chunk {
+            query = query.bind(s.kind.as_str()).bind(s.value.as_str()).bind(i64::from(known_scanner(s.kind, &s.value)));
+        }
+        query.execute(&mut *tx).await?;
+        for kind in IndicatorKind::ALL {
+            let values: Vec<&str> = chunk.iter().filter(|s| s.kind == kind).map(|s| s.value.as_str()).collect();
+            if values.is_empty() {
+                continue;
+            }
+            let mut sql = Sql::default();
+            sql.push("SELECT id, value FROM indicator_values WHERE kind = ")
+                .bind(Bind::Text(kind.as_str().into()))
+                .push(" AND value IN (");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Bind::Text((*v).to_owned()));
+            }
+            sql.push(")");
+            for row in sql.query().fetch_all(&mut *tx).await? {
+                let value: String = row.try_get(1)?;
+                if let Some(v) = values.iter().find(|v| **v == value) {
+                    indicator_ids.insert((kind, v), row.try_get(0)?);
+                }
+            }
+        }
+    }
+    let id_of = |s: &ParsedSighting| {
+        indicator_ids
+            .get(&(s.kind, s.value.as_str()))
+            .copied()
+            .ok_or_else(|| ServerError::Internal(format!("no id for {} {:?}", s.kind.as_str(), s.value)))
+    };
+    // Sightings: one per indicator of the upload, so (upload_id, indicator_id) names each.
+    for chunk in upload.sightings.chunks(SIGHTINGS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO indicator_sightings (upload_id, org_id, indicator_id, tlp_rank, first_seen, last_seen, count, \
+             received_at, time_source) VALUES {}",
+            placeholders(chunk.len(), 9)
+        );
+        let mut query = sqlx::query(&sql);
+        for s in chunk {
+            query = query
+                .bind(upload_id)
+                .bind(org)
+                .bind(id_of(s)?)
+                .bind(rank)
+                .bind(s.first_seen)
+                .bind(s.last_seen)
+                .bind(s.count)
+                .bind(received)
+                .bind(s.time_source);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let mut sighting_ids: HashMap<i64, i64> = HashMap::with_capacity(upload.sightings.len());
+    for row in sqlx::query("SELECT indicator_id, id FROM indicator_sightings WHERE upload_id = $1")
+        .bind(upload_id)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        sighting_ids.insert(row.try_get(0)?, row.try_get(1)?);
+    }
     let mut techniques: Vec<(i64, i64, &str)> = Vec::new();
     let mut days: Vec<(i64, i64, i64, i64)> = Vec::new();
     for s in &upload.sightings {
-        let inserted = sqlx::query(
-            "INSERT INTO indicator_values (kind, value, known_scanner) VALUES ($1, $2, $3) \
-             ON CONFLICT (kind, value) DO NOTHING RETURNING id",
-        )
-        .bind(s.kind.as_str())
-        .bind(&s.value)
-        .bind(i64::from(known_scanner(s.kind, &s.value)))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let indicator_id: i64 = match inserted {
-            Some(row) => row.try_get(0)?,
-            None => sqlx::query("SELECT id FROM indicator_values WHERE kind = $1 AND value = $2")
-                .bind(s.kind.as_str())
-                .bind(&s.value)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?,
-        };
-        let sighting_id: i64 = sqlx::query(
-            "INSERT INTO indicator_sightings (upload_id, org_id, indicator_id, tlp_rank, first_seen, last_seen, count, \
-             received_at, time_source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(upload_id)
-        .bind(org)
-        .bind(indicator_id)
-        .bind(rank)
-        .bind(s.first_seen)
-        .bind(s.last_seen)
-        .bind(s.count)
-        .bind(received)
-        .bind(s.time_source)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+        let indicator_id = id_of(s)?;
+        let sighting_id = *sighting_ids
+            .get(&indicator_id)
+            .ok_or_else(|| ServerError::Internal(format!("no sighting for indicator {indicator_id}")))?;
         techniques.extend(s.techniques.iter().map(|t| (sighting_id, indicator_id, t.as_str())));
         days.extend(s.days.iter().map(|(day, n)| (sighting_id, indicator_id, *day, *n)));
     }
@@ -482,6 +526,11 @@ pub struct Filter {
     pub max_tlp: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// Days and feed: `pool` (default) or `own`. (Here rather than in a struct of their own
+    /// with `#[serde(flatten)]`, which would read `limit` as a string and refuse it.)
+    pub scope: Option<String>,
+    /// Feed: `stix` (default), `misp` or `csv`.
+    pub format: Option<String>,
 }
 
 /// A [`Filter`] checked.
@@ -880,14 +929,6 @@ async fn list_pool(
     Ok(Json(pool(&state.db, state.limits.indicator_min_orgs, &filter, coordinator).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct DaysQuery {
-    /// `own` (organisations only) or `pool`.
-    scope: Option<String>,
-    #[serde(flatten)]
-    filter: Filter,
-}
-
 #[derive(Debug, Serialize)]
 struct Day {
     day: String,
@@ -908,24 +949,61 @@ fn scope_of(principal: &Principal, scope: Option<&str>) -> Result<Scope, ServerE
 async fn list_days(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<DaysQuery>,
+    Query(query): Query<Filter>,
 ) -> Result<Response, ServerError> {
     let scope = scope_of(&principal, query.scope.as_deref())?;
-    let filter = query.filter.check(MAX_PAGE_ROWS)?;
+    let filter = query.check(MAX_PAGE_ROWS)?;
     let days = days(&state.db, scope, state.limits.indicator_min_orgs, &filter).await?;
     let days: Vec<Day> =
         days.into_iter().map(|(day, count)| Day { day: crate::time::day_string(day), count }).collect();
     Ok(Json(days).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct FeedQuery {
-    /// `stix` (default), `misp` or `csv`.
-    format: Option<String>,
-    /// `pool` (default) or `own`.
-    scope: Option<String>,
-    #[serde(flatten)]
-    filter: Filter,
+/// A raw line uploaded with `--upload-lines`.
+#[derive(Debug, Serialize)]
+struct LineRow {
+    upload_id: i64,
+    host: String,
+    received_at: String,
+    file: String,
+    line: i64,
+    time: Option<String>,
+    raw: String,
+}
+
+/// The caller's organisation's raw lines (`quell hunt --upload-lines`), newest upload first.
+async fn list_lines(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(filter): Query<Filter>,
+) -> Result<Response, ServerError> {
+    let org = org_of(&principal)?;
+    let filter = filter.check(MAX_PAGE_ROWS)?;
+    let rows = sqlx::query(
+        "SELECT l.upload_id, u.host, u.received_at, l.file, l.line, l.time, l.raw FROM indicator_lines l \
+         JOIN indicator_uploads u ON u.id = l.upload_id WHERE l.org_id = $1 AND u.org_id = $1 \
+         ORDER BY l.upload_id DESC, l.id LIMIT $2 OFFSET $3",
+    )
+    .bind(org)
+    .bind(filter.limit)
+    .bind(filter.offset)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let lines = rows
+        .iter()
+        .map(|row| {
+            Ok(LineRow {
+                upload_id: row.try_get(0)?,
+                host: row.try_get(1)?,
+                received_at: format_rfc3339(row.try_get(2)?),
+                file: row.try_get(3)?,
+                line: row.try_get(4)?,
+                time: row.try_get(5)?,
+                raw: row.try_get(6)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ServerError>>()?;
+    Ok(Json(lines).into_response())
 }
 
 /// The export rows of a scope (organisation names never included).
@@ -969,11 +1047,11 @@ async fn export_rows(state: &AppState, scope: Scope, filter: &Checked) -> Result
 async fn feed(
     State(state): State<AppState>,
     principal: Principal,
-    Query(query): Query<FeedQuery>,
+    Query(query): Query<Filter>,
 ) -> Result<Response, ServerError> {
     let format = ExportFormat::parse(query.format.as_deref().unwrap_or("stix"))?;
     let scope = scope_of(&principal, query.scope.as_deref())?;
-    let filter = query.filter.check(crate::limits::MAX_FEED_ROWS)?;
+    let filter = query.check(crate::limits::MAX_FEED_ROWS)?;
     let rows = export_rows(&state, scope, &filter).await?;
     let label = match scope {
         Scope::Own(_) => "own sightings",

@@ -117,8 +117,9 @@ pub const MAX_DAYS_PER_INDICATOR: usize = 3660;
 pub const MAX_LINES_PER_UPLOAD: usize = 10_000;
 pub const MAX_RAW_LINE_BYTES: usize = 16 * 1024;
 
-/// Rows inserted by one multi-row `INSERT` when storing sightings and their days and
-/// techniques (at most 7 parameters a row: under both engines' parameter limits).
+/// Rows inserted by one multi-row `INSERT` when storing indicator values, sightings and their
+/// days and techniques (at most 9 parameters a row: 4,500 a statement, under both engines'
+/// parameter limits).
 pub const SIGHTINGS_PER_INSERT: usize = 500;
 
 /// Most indicators in one export of `GET /api/v1/indicators/feed` (`?limit=` is capped at this;

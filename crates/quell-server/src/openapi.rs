@@ -26,6 +26,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/indicators/pool",
     "/api/v1/indicators/days",
     "/api/v1/indicators/feed",
+    "/api/v1/indicators/lines",
     "/api/openapi.json",
     "/healthz",
     "/metrics",

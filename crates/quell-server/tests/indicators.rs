@@ -158,6 +158,13 @@ fn pooling_threshold_and_isolation() {
     assert_eq!(get(&server, &orgs[3].full, "/api/v1/indicators/pool?kind=bogus").0, 400);
     let (_, later) = get(&server, &orgs[3].full, "/api/v1/indicators/pool?since=2999-01-01T00:00:00Z");
     assert!(later.as_array().unwrap().is_empty());
+    // Paging, on every list (numbers in the query string).
+    let (status, page) = get(&server, &orgs[3].full, "/api/v1/indicators/pool?limit=1&offset=1");
+    assert_eq!((status, page.as_array().unwrap().len()), (200, 1));
+    let (status, _, text) = raw(&server, &orgs[3].full, "/api/v1/indicators/feed?format=csv&limit=1&offset=0");
+    assert_eq!((status, text.lines().count()), (200, 2), "{text}");
+    let (status, days) = get(&server, &orgs[0].full, "/api/v1/indicators/days?scope=own&limit=5");
+    assert_eq!(status, 200, "{days}");
     let (_, days) = get(&server, &orgs[3].full, "/api/v1/indicators/days");
     let total: i64 = days.as_array().unwrap().iter().map(|d| d["count"].as_i64().unwrap()).sum();
     assert_eq!(total, 17 + 3, "three.evil.example and the scanner, by day: {days}");
@@ -377,6 +384,21 @@ fn bad_uploads_are_refused_and_nothing_is_stored() {
     assert_eq!(counts, [0, 0, 0, 0]);
     // And the good one is.
     assert_eq!(post(&server, &a.upload, &ok).0, 201);
+
+    // Size limits: the body as sent, and inflated (a gzip bomb).
+    let small = start(Limits { max_report_bytes: 4096, max_report_inflated_bytes: 8192, ..Limits::default() });
+    let s = org(&small, "small");
+    let many: Vec<Ind> = vec![("callback_host", "evil.example", 1, T1, T1, &[][..]); 1];
+    let big = body(&"h".repeat(200), "AMBER", &many).replace("evil.example", &"e".repeat(4000));
+    assert_eq!(post(&small, &s.upload, &big).0, 413);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b' '; 1 << 20]).unwrap();
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 4096);
+    let (status, answer) =
+        send(&small, "POST", &s.upload, "/api/v1/indicators", &bomb, &[("Content-Encoding", "gzip")]);
+    assert_eq!(status, 413, "{answer}");
+    assert!(get(&small, &s.full, "/api/v1/indicators").1.as_array().unwrap().is_empty());
 }
 
 // ---- the page ----
@@ -525,4 +547,91 @@ fn stix_validates_against_the_stix_2_1_schema_and_misp_loads_in_pymisp() {
     assert!(stdout.contains("pool.stix.json: STIX 2.1 bundle, 12 indicators"), "{stdout}");
     assert!(stdout.contains("pool-green.misp.json: MISP event, 12 attributes"), "{stdout}");
     assert!(stdout.contains("own.misp.json: MISP event, 14 attributes"), "{stdout}");
+}
+
+/// Measures the pool on many sightings (docs/performance.md):
+/// `cargo test -p quell-server --release --test indicators -- --ignored --nocapture pool_timing`;
+/// `QUELL_BENCH_SIGHTINGS` sets the number (default 100,000: 50 organisations × 2,000 indicators
+/// drawn from 20,000 values, so that most values are seen by several organisations).
+#[test]
+#[ignore = "a measurement, not a test: run explicitly"]
+fn pool_timing() {
+    use std::time::Instant;
+    let total: usize = std::env::var("QUELL_BENCH_SIGHTINGS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let orgs = 50;
+    let per_org = total / orgs;
+    let values = 20_000;
+    let server = start(Limits::default());
+    let techniques = ["lower", "upper", "encoding:url", "nested", "base64"];
+    let mut upload = std::time::Duration::ZERO;
+    let mut tokens = Vec::new();
+    for n in 0..orgs {
+        let o = org(&server, &format!("org{n}"));
+        let list: Vec<Value> = (0..per_org)
+            .map(|i| {
+                // A deterministic spread: org n sees values n*397+i*7 mod `values`.
+                let v = (n * 397 + i * 7) % values;
+                let kind = ["callback_host", "payload_url", "command_host", "source_address"][v % 4];
+                let value = match kind {
+                    "payload_url" => format!("ldap://h{v}.evil.example:1389/a"),
+                    "source_address" => format!("198.{}.{}.{}", v / 65536 % 256, v / 256 % 256, v % 256),
+                    _ => format!("h{v}.evil.example"),
+                };
+                let day = 10 + (v % 20);
+                json!({
+                    "kind": kind, "value": value, "count": 2,
+                    "first_seen": format!("2021-12-{day:02}T08:00:00Z"), "last_seen": format!("2021-12-{day:02}T09:00:00Z"),
+                    "time_source": "log", "techniques": [techniques[v % 5]], "days": { format!("2021-12-{day:02}"): 2 },
+                })
+            })
+            .collect();
+        let tlps = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
+        let body = json!({
+            "format": "quell-indicators/1", "host": format!("web-{n}"), "tool_version": "bench",
+            "tlp": tlps[n % 5],
+            "generated_at": "2026-11-28T12:00:00Z", "indicators": list,
+        });
+        let text = body.to_string();
+        if n == 0 {
+            let started = Instant::now();
+            quell_server::indicators::parse_upload(text.as_bytes()).unwrap();
+            eprintln!("parse of {per_org} indicators: {:.2?}", started.elapsed());
+        }
+        let started = Instant::now();
+        let (status, answer) = post(&server, &o.upload, &text);
+        upload += started.elapsed();
+        assert_eq!(status, 201, "{answer}");
+        tokens.push(o.full);
+    }
+    let time = |path: &str| {
+        let started = Instant::now();
+        let (status, _, text) = raw(&server, &tokens[0], path);
+        assert_eq!(status, 200, "{text}");
+        let rows = match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Array(list)) => list.len(),
+            Ok(bundle) => bundle["objects"].as_array().map_or(0, Vec::len),
+            Err(_) => 0,
+        };
+        (started.elapsed(), rows)
+    };
+    // Warm the cache once, then measure.
+    time("/api/v1/indicators/pool");
+    let backend = if std::env::var("QUELL_TEST_POSTGRES").is_ok_and(|v| !v.is_empty()) { "postgres" } else { "sqlite" };
+    eprintln!(
+        "{backend}: {} sightings from {orgs} organisations uploaded in {:.2?} ({:.0} sightings/s)",
+        per_org * orgs,
+        upload,
+        (per_org * orgs) as f64 / upload.as_secs_f64()
+    );
+    for path in [
+        "/api/v1/indicators/pool",
+        "/api/v1/indicators/pool?technique=lower",
+        "/api/v1/indicators/pool?q=h1234",
+        "/api/v1/indicators/days",
+        "/api/v1/indicators",
+        "/api/v1/indicators/feed?format=stix&limit=1000",
+    ] {
+        let (took, rows) = time(path);
+        eprintln!("{backend}: GET {path}: {took:.2?} ({rows} rows)");
+    }
 }

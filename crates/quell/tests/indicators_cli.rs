@@ -159,6 +159,16 @@ fn hunt_uploads_indicators_and_the_pool_forms_at_three_organisations() {
     }
     assert!(!list.iter().any(|i| i["value"] == "own-bravo.example"), "bravo's own stays with bravo");
 
+    // Raw lines: alpha sent them (--upload-lines), bravo did not; each sees only its own.
+    let (status, lines) = get(&base, &tokens[0].1, "/api/v1/indicators/lines");
+    assert_eq!(status, 200);
+    let lines = lines.as_array().unwrap();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines.iter().all(|l| l["host"] == "web-alpha" && l["file"].as_str().unwrap().ends_with("access.log")));
+    assert!(lines.iter().any(|l| l["raw"].as_str().unwrap().contains("198.51.100.7") && l["line"] == 1));
+    assert!(get(&base, &tokens[1].1, "/api/v1/indicators/lines").1.as_array().unwrap().is_empty());
+    assert_eq!(get(&base, &tokens[0].0, "/api/v1/indicators/lines").0, 403, "upload tokens read nothing");
+
     let (_, pool) = get(&base, &tokens[1].1, "/api/v1/indicators/pool");
     let shared = pool.as_array().unwrap().iter().find(|i| i["value"] == "198.51.100.7").expect("pooled");
     assert_eq!((shared["organisations"].as_i64(), shared["count"].as_i64()), (Some(3), Some(6)));
@@ -206,6 +216,13 @@ impl Cdp {
     }
 
     fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let reply = self.try_call(method, params);
+        assert!(reply.get("error").is_none(), "{method}: {reply}");
+        reply["result"].clone()
+    }
+
+    /// The whole reply, errors included (an evaluation can race a navigation).
+    fn try_call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
         self.next_id += 1;
         let mut message = serde_json::json!({ "id": self.next_id, "method": method, "params": params });
         if let Some(session) = &self.session {
@@ -217,16 +234,16 @@ impl Cdp {
             let Ok(text) = reply.to_text() else { continue };
             let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
             if value["id"].as_u64() == Some(self.next_id) {
-                assert!(value.get("error").is_none(), "{method}: {value}");
-                return value["result"].clone();
+                return value;
             }
         }
     }
 
+    /// The value of `expression`; null when the page navigated away meanwhile.
     fn eval(&mut self, expression: &str) -> serde_json::Value {
-        self.call("Runtime.evaluate", serde_json::json!({ "expression": expression, "returnByValue": true }))["result"]
-            ["value"]
-            .clone()
+        let reply =
+            self.try_call("Runtime.evaluate", serde_json::json!({ "expression": expression, "returnByValue": true }));
+        reply["result"]["result"]["value"].clone()
     }
 
     fn wait_until(&mut self, what: &str, expression: &str) {

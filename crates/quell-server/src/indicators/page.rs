@@ -68,7 +68,8 @@ fn techniques(list: &[String]) -> String {
 
 async fn indicators_page(State(state): State<AppState>, session: Session, Query(filter): Query<Filter>) -> Response {
     let result = async {
-        let checked: Checked = Filter { since: None, max_tlp: None, ..filter.clone() }.check(PAGE_ROWS)?;
+        let checked: Checked =
+            Filter { since: None, max_tlp: None, limit: None, offset: None, ..filter.clone() }.check(PAGE_ROWS)?;
         let min_orgs = state.limits.indicator_min_orgs;
         let coordinator = session.principal.role == Role::Coordinator;
         let pooled = pool(&state.db, min_orgs, &checked, coordinator).await?;
