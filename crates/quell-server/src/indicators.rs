@@ -59,7 +59,8 @@ pub use export::{ExportFormat, ExportRow};
 /// burpcollaborator.net), dnslog.cn and ceye.io (callback loggers), Thinkst canarytokens, and
 /// the research scanners that announced their Log4Shell probe domains in December 2021
 /// (Huntress, LeakIX, Shadowserver, Censys, Shodan, Rapid7, Qualys, Tenable/Nessus).
-/// Source addresses are plain IP addresses and never match.
+/// Source addresses are plain IP addresses and never match. Decided when a value is first
+/// stored (`indicator_values.known_scanner`, so that lists can filter on it).
 pub const KNOWN_SCANNER_DOMAINS: &[&str] = &[
     "interact.sh",
     "oast.pro",
