@@ -19,6 +19,12 @@ use quell_model::indicators::{
     format_rfc3339, parse_rfc3339,
 };
 
+/// Log times before this (2000-01-01T00:00:00Z) are taken as unreadable (a broken clock or
+/// format), as are times more than [`MAX_CLOCK_SKEW_SECS`] after the collector was made: such an
+/// attempt counts on the upload day, and the server (which refuses such times) gets a clean upload.
+pub const EARLIEST_TIME: i64 = 946_684_800;
+pub const MAX_CLOCK_SKEW_SECS: i64 = 86_400;
+
 /// Raw lines kept for `--upload-lines` (the server refuses more); further ones are counted in
 /// [`SightingCollector::lines_dropped`].
 pub const DEFAULT_MAX_UPLOAD_LINES: usize = 10_000;
@@ -43,17 +49,28 @@ pub struct SightingCollector {
     max_lines: Option<usize>,
     lines: Vec<RawLine>,
     lines_dropped: u64,
+    /// The latest plausible log time (now plus [`MAX_CLOCK_SKEW_SECS`]).
+    latest_time: i64,
 }
 
 impl SightingCollector {
     /// `max_lines`: keep up to that many raw lines (`--upload-lines`), or none.
     pub fn new(max_lines: Option<usize>) -> Self {
-        SightingCollector { entries: BTreeMap::new(), max_lines, lines: Vec::new(), lines_dropped: 0 }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        SightingCollector {
+            entries: BTreeMap::new(),
+            max_lines,
+            lines: Vec::new(),
+            lines_dropped: 0,
+            latest_time: now.saturating_add(MAX_CLOCK_SKEW_SECS),
+        }
     }
 
     /// Adds every indicator of `a`.
     pub fn add(&mut self, a: &Attempt) {
-        let time = a.time.as_deref().and_then(parse_rfc3339);
+        let time = a.time.as_deref().and_then(parse_rfc3339).filter(|t| (EARLIEST_TIME..=self.latest_time).contains(t));
         let mut values: BTreeSet<(IndicatorKind, &str)> = BTreeSet::new();
         for t in &a.targets {
             for h in std::iter::once(&t.host).chain(t.alt_host.as_ref()) {
@@ -216,6 +233,23 @@ mod tests {
         assert_eq!(get(IndicatorKind::PayloadUrl, "ldap://198.51.100.7:1389/a").count, 3);
         assert_eq!(get(IndicatorKind::SourceAddress, "203.0.113.9").count, 2);
         assert_eq!(get(IndicatorKind::SourceAddress, "203.0.113.10").count, 1);
+    }
+
+    #[test]
+    fn implausible_log_times_count_as_unreadable() {
+        let p = payload("ldap://198.51.100.7/a");
+        let old = format!(r#"203.0.113.9 - - [10/Dec/1999:08:00:00 +0000] "GET /?x={p} HTTP/1.1" 200 1 "-" "-""#);
+        let future = format!(r#"203.0.113.9 - - [10/Dec/2999:08:00:00 +0000] "GET /?x={p} HTTP/1.1" 200 1 "-" "-""#);
+        let found = attempts(&[&old, &future]);
+        assert_eq!(found.len(), 2);
+        let mut c = SightingCollector::new(None);
+        for a in &found {
+            c.add(a);
+        }
+        let up = c.finish(1_700_000_000, "h", "t", Tlp::Amber);
+        let host = up.indicators.iter().find(|i| i.kind == IndicatorKind::CallbackHost).expect("host");
+        assert_eq!((host.time_source, host.first_seen.as_str()), (TimeSource::Upload, "2023-11-14T22:13:20Z"));
+        assert_eq!(host.days.values().sum::<u64>(), 2);
     }
 
     #[test]

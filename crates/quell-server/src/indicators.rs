@@ -43,9 +43,9 @@ use crate::api::{full, org_of};
 use crate::auth::{Principal, Role, hex};
 use crate::db::Db;
 use crate::limits::{
-    MAX_DAYS_PER_INDICATOR, MAX_HOST_NAME_BYTES, MAX_INDICATOR_VALUE_BYTES, MAX_INDICATORS_PER_UPLOAD,
-    MAX_LINES_PER_UPLOAD, MAX_NAME_BYTES, MAX_PAGE_ROWS, MAX_RAW_LINE_BYTES, MAX_TECHNIQUE_BYTES,
-    MAX_TECHNIQUES_PER_INDICATOR, SIGHTINGS_PER_INSERT,
+    EARLIEST_INDICATOR_TIME, MAX_DAYS_PER_INDICATOR, MAX_HOST_NAME_BYTES, MAX_INDICATOR_CLOCK_SKEW_SECS,
+    MAX_INDICATOR_VALUE_BYTES, MAX_INDICATORS_PER_UPLOAD, MAX_LINES_PER_UPLOAD, MAX_NAME_BYTES, MAX_PAGE_ROWS,
+    MAX_RAW_LINE_BYTES, MAX_TECHNIQUE_BYTES, MAX_TECHNIQUES_PER_INDICATOR, SIGHTINGS_PER_INSERT,
 };
 use crate::time::format_rfc3339;
 use crate::{AppState, Limits, ServerError, ingest, now};
@@ -160,8 +160,14 @@ fn check_text(what: &str, value: &str, max: usize) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// An RFC 3339 time between [`EARLIEST_INDICATOR_TIME`] and now (plus
+/// [`MAX_INDICATOR_CLOCK_SKEW_SECS`]).
 fn time(what: &str, text: &str) -> Result<i64, ServerError> {
-    parse_rfc3339(text).ok_or_else(|| bad(format!("{what} {text:?} is not an RFC 3339 time")))
+    let t = parse_rfc3339(text).ok_or_else(|| bad(format!("{what} {text:?} is not an RFC 3339 time")))?;
+    if !(EARLIEST_INDICATOR_TIME..=now() + MAX_INDICATOR_CLOCK_SKEW_SECS).contains(&t) {
+        return Err(bad(format!("{what} {text:?} is before 2000 or in the future")));
+    }
+    Ok(t)
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -227,6 +233,9 @@ pub fn parse_upload(body: &[u8]) -> Result<ParsedUpload, ServerError> {
         let mut total: u64 = 0;
         for (day, n) in &i.days {
             let number = parse_day(day).ok_or_else(|| at(format!("day {day:?} is not YYYY-MM-DD")))?;
+            if number < first_seen.div_euclid(86_400) || number > last_seen.max(generated_at).div_euclid(86_400) {
+                return Err(at(format!("day {day} is outside first_seen..last_seen (or the upload day)")));
+            }
             if *n == 0 {
                 return Err(at(format!("day {day}: count must be at least 1")));
             }

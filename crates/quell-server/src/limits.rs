@@ -113,6 +113,13 @@ pub const MAX_TECHNIQUE_BYTES: usize = 100;
 /// Most days of one indicator in an upload (ten years of daily counts).
 pub const MAX_DAYS_PER_INDICATOR: usize = 3660;
 
+/// Earliest time an upload may name (2000-01-01T00:00:00Z): anything before is a broken clock
+/// or a broken parser, not a Log4Shell attempt.
+pub const EARLIEST_INDICATOR_TIME: i64 = 946_684_800;
+
+/// How far past the server's clock an upload's times may be (the hunting host's clock may be off).
+pub const MAX_INDICATOR_CLOCK_SKEW_SECS: i64 = 86_400;
+
 /// Most raw lines in one upload (`quell hunt --upload-lines`), and longest line kept.
 pub const MAX_LINES_PER_UPLOAD: usize = 10_000;
 pub const MAX_RAW_LINE_BYTES: usize = 16 * 1024;

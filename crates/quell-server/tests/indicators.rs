@@ -26,9 +26,14 @@ fn body(host: &str, tlp: &str, indicators: &[Ind]) -> String {
         .collect();
     json!({
         "format": "quell-indicators/1", "host": host, "tool_version": "quell test", "tlp": tlp,
-        "generated_at": "2026-11-28T12:00:00Z", "indicators": list,
+        "generated_at": generated_at(), "indicators": list,
     })
     .to_string()
+}
+
+/// An hour ago: upload times may not lie in the future.
+fn generated_at() -> String {
+    quell_server::time::format_rfc3339(quell_server::now() - 3600)
 }
 
 fn post(server: &Server, token: &str, body: &str) -> (u16, Value) {
@@ -304,7 +309,9 @@ fn re_upload_is_idempotent_and_gzip_is_accepted() {
     assert_eq!(status, 200, "{again}");
     assert_eq!((again["id"].clone(), again["duplicate"].as_bool()), (first["id"].clone(), Some(true)));
     // The same indicators made at another time: the same hunt re-run, stored once.
-    let later = text.replace("2026-11-28T12:00:00Z", "2026-11-29T08:00:00Z");
+    let mut later: Value = serde_json::from_str(&text).unwrap();
+    later["generated_at"] = json!(quell_server::time::format_rfc3339(quell_server::now() - 60));
+    let later = later.to_string();
     assert_ne!(later, text);
     let (status, again) = post(&server, &a.upload, &later);
     assert_eq!((status, again["id"].clone()), (200, first["id"].clone()));
@@ -344,6 +351,10 @@ fn bad_uploads_are_refused_and_nothing_is_stored() {
         (edit(&|v| v["indicators"][0]["days"] = json!({ "2021-12-10": 1 })), "add up"),
         (edit(&|v| v["indicators"][0]["days"] = json!({ "2021-13-10": 3 })), "YYYY-MM-DD"),
         (edit(&|v| v["host"] = json!("")), "host"),
+        (edit(&|v| v["indicators"][0]["first_seen"] = json!("1970-01-01T00:00:00Z")), "before 2000"),
+        (edit(&|v| v["indicators"][0]["last_seen"] = json!("2999-01-01T00:00:00Z")), "future"),
+        (edit(&|v| v["generated_at"] = json!("2999-01-01T00:00:00Z")), "future"),
+        (edit(&|v| v["indicators"][0]["days"] = json!({ "2021-11-01": 3 })), "outside"),
         (
             edit(&|v| {
                 let first = v["indicators"][0].clone();
@@ -589,7 +600,7 @@ fn pool_timing() {
         let body = json!({
             "format": "quell-indicators/1", "host": format!("web-{n}"), "tool_version": "bench",
             "tlp": tlps[n % 5],
-            "generated_at": "2026-11-28T12:00:00Z", "indicators": list,
+            "generated_at": generated_at(), "indicators": list,
         });
         let text = body.to_string();
         if n == 0 {
