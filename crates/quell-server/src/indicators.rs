@@ -43,7 +43,7 @@ use crate::api::{full, org_of};
 use crate::auth::{Principal, Role, hex};
 use crate::db::Db;
 use crate::limits::{
-    EARLIEST_INDICATOR_TIME, MAX_DAYS_PER_INDICATOR, MAX_HOST_NAME_BYTES, MAX_INDICATOR_CLOCK_SKEW_SECS,
+    EARLIEST_INDICATOR_TIME, IDS_PER_QUERY, MAX_DAYS_PER_INDICATOR, MAX_HOST_NAME_BYTES, MAX_INDICATOR_CLOCK_SKEW_SECS,
     MAX_INDICATOR_VALUE_BYTES, MAX_INDICATORS_PER_UPLOAD, MAX_LINES_PER_UPLOAD, MAX_NAME_BYTES, MAX_PAGE_ROWS,
     MAX_RAW_LINE_BYTES, MAX_TECHNIQUE_BYTES, MAX_TECHNIQUES_PER_INDICATOR, SIGHTINGS_PER_INSERT,
 };
@@ -614,7 +614,7 @@ enum Bind {
 }
 
 /// A query under construction: text with `$n` placeholders and their values in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Sql {
     text: String,
     binds: Vec<Bind>,
@@ -754,21 +754,23 @@ fn tlp_of(rank: i64) -> Result<Tlp, ServerError> {
 }
 
 /// `(id, text)` pairs of `sql_prefix ... IN (ids)`, grouped by id.
-async fn by_id(db: &Db, mut sql: Sql, ids: &[i64]) -> Result<BTreeMap<i64, Vec<String>>, ServerError> {
+/// Runs one query per [`IDS_PER_QUERY`] ids (a feed may hold more ids than a statement may
+/// have parameters).
+async fn by_id(db: &Db, prefix: Sql, ids: &[i64]) -> Result<BTreeMap<i64, Vec<String>>, ServerError> {
     let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    sql.push(" IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let mut sql = prefix.clone();
+        sql.push(" IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Bind::Int(*id));
         }
-        sql.bind(Bind::Int(*id));
-    }
-    sql.push(")");
-    for row in sql.query().fetch_all(&db.pool).await? {
-        out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+        sql.push(")");
+        for row in sql.query().fetch_all(&db.pool).await? {
+            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+        }
     }
     for list in out.values_mut() {
         list.sort();

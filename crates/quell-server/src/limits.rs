@@ -133,5 +133,9 @@ pub const SIGHTINGS_PER_INSERT: usize = 500;
 /// page with `?offset=`).
 pub const MAX_FEED_ROWS: i64 = 100_000;
 
+/// Indicator ids named by one `... IN (...)` query when reading the techniques, hosts or
+/// organisations of a list (keeps a feed of many rows under the engines' parameter limits).
+pub const IDS_PER_QUERY: usize = 1000;
+
 /// Days the chart of the indicators page covers (ending at the latest day with sightings).
 pub const INDICATOR_CHART_DAYS: i64 = 90;

@@ -192,6 +192,23 @@ fn the_threshold_is_configurable() {
 }
 
 #[test]
+fn a_feed_of_thousands_of_indicators() {
+    let server = start(Limits::default());
+    let o: Vec<Org> = ["alpha", "bravo", "charlie"].iter().map(|n| org(&server, n)).collect();
+    let values: Vec<String> = (0..2500).map(|i| format!("h{i}.evil.example")).collect();
+    let list: Vec<Ind> = values.iter().map(|v| ("callback_host", v.as_str(), 1, T1, T1, &["lower"][..])).collect();
+    for org in &o {
+        assert_eq!(post(&server, &org.upload, &body("web", "GREEN", &list)).0, 201);
+    }
+    let (status, _, text) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=csv");
+    assert_eq!(status, 200);
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2500);
+    assert!(rows.iter().all(|r| &r[3] == "3" && &r[8] == "lower"), "techniques of every row, in chunks");
+}
+
+#[test]
 fn tlp_is_honoured_in_the_pool_and_every_export() {
     let server = start(Limits::default());
     let o: Vec<Org> = ["alpha", "bravo", "charlie", "delta"].iter().map(|n| org(&server, n)).collect();
