@@ -18,6 +18,8 @@
 //! - [`Hunter`] — ties these together: from a source to [`quell_model::hunt::HuntRecord`]s
 //!   (attempts, traces, errors), on as many threads as there are files to share.
 //! - [`IndicatorSummary`] — deduplicated indicators with counts and first/last sightings.
+//! - [`SightingCollector`] — the same, by kind and with log times, techniques and days, as
+//!   `quell hunt --upload` sends them (the [`quell_model::indicators`] upload).
 //!
 //! An attempt is anchored on a JNDI name the evaluator actually records (or on the recursion
 //! denial of service), never on `${` alone: harmless placeholders such as `${FREE_PVS}` or
@@ -50,6 +52,7 @@ pub mod hunter;
 pub mod indicators;
 pub mod prefilter;
 pub mod reader;
+pub mod sightings;
 pub mod summary;
 
 pub use decode::{DEFAULT_MAX_DECODE_ROUNDS, Decoder, Variant};
@@ -62,4 +65,5 @@ pub use hunter::{
 };
 pub use prefilter::{Hit, HitKind, Prefilter};
 pub use reader::{DEFAULT_BLOCK_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES, LogReader, ReadStats, Source, WalkError};
+pub use sightings::SightingCollector;
 pub use summary::IndicatorSummary;

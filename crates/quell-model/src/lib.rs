@@ -17,6 +17,7 @@
 
 pub mod cve;
 pub mod hunt;
+pub mod indicators;
 pub mod scan;
 pub mod version;
 

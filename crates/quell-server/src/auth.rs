@@ -6,7 +6,7 @@
 //!   created.
 //! - A [`Principal`] carries the caller's organisation; every query of the API takes its org id
 //!   from the principal, never from the request, so one organisation cannot name another's rows.
-//! - An `upload` token may do nothing but `POST /api/v1/reports`.
+//! - An `upload` token may do nothing but `POST /api/v1/reports` and `POST /api/v1/indicators`.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -52,7 +52,7 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
-    /// Only `POST /api/v1/reports`: for scanning agents.
+    /// Only `POST /api/v1/reports` and `POST /api/v1/indicators`: for scanning and hunting agents.
     Upload,
     /// Everything the token's user may do.
     Full,

@@ -27,6 +27,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod db;
+pub mod indicators;
 pub mod ingest;
 pub mod inventory;
 pub mod limits;

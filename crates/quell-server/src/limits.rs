@@ -58,6 +58,8 @@ pub struct Limits {
     pub max_report_inflated_bytes: u64,
     pub max_line_bytes: usize,
     pub max_report_records: usize,
+    /// See [`DEFAULT_INDICATOR_MIN_ORGS`].
+    pub indicator_min_orgs: i64,
 }
 
 impl Default for Limits {
@@ -67,6 +69,7 @@ impl Default for Limits {
             max_report_inflated_bytes: DEFAULT_MAX_REPORT_INFLATED_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_report_records: DEFAULT_MAX_REPORT_RECORDS,
+            indicator_min_orgs: DEFAULT_INDICATOR_MIN_ORGS,
         }
     }
 }
@@ -89,3 +92,50 @@ pub const DASHBOARD_TREND_DAYS: i64 = 30;
 
 /// Rows shown per page in the host list and search results of the web pages.
 pub const PAGE_ROWS: i64 = 200;
+
+// ---- indicators (crate::indicators) ----
+
+/// Organisations that must have seen an indicator (with a marking that may leave them) before
+/// it is shown in the pool, to anyone, coordinators included; below it, each organisation sees
+/// it only among its own sightings. Flag: `--indicator-min-orgs`.
+pub const DEFAULT_INDICATOR_MIN_ORGS: i64 = 3;
+
+/// Most indicators in one upload of `quell hunt --upload` (400 beyond).
+pub const MAX_INDICATORS_PER_UPLOAD: usize = 100_000;
+
+/// Longest indicator value (a payload URL can be long; beyond it the upload is refused).
+pub const MAX_INDICATOR_VALUE_BYTES: usize = 2048;
+
+/// Most techniques of one indicator in an upload, and longest technique name.
+pub const MAX_TECHNIQUES_PER_INDICATOR: usize = 64;
+pub const MAX_TECHNIQUE_BYTES: usize = 100;
+
+/// Most days of one indicator in an upload (ten years of daily counts).
+pub const MAX_DAYS_PER_INDICATOR: usize = 3660;
+
+/// Earliest time an upload may name (2000-01-01T00:00:00Z): anything before is a broken clock
+/// or a broken parser, not a Log4Shell attempt.
+pub const EARLIEST_INDICATOR_TIME: i64 = 946_684_800;
+
+/// How far past the server's clock an upload's times may be (the hunting host's clock may be off).
+pub const MAX_INDICATOR_CLOCK_SKEW_SECS: i64 = 86_400;
+
+/// Most raw lines in one upload (`quell hunt --upload-lines`), and longest line kept.
+pub const MAX_LINES_PER_UPLOAD: usize = 10_000;
+pub const MAX_RAW_LINE_BYTES: usize = 16 * 1024;
+
+/// Rows inserted by one multi-row `INSERT` when storing indicator values, sightings and their
+/// days and techniques (at most 9 parameters a row: 4,500 a statement, under both engines'
+/// parameter limits).
+pub const SIGHTINGS_PER_INSERT: usize = 500;
+
+/// Most indicators in one export of `GET /api/v1/indicators/feed` (`?limit=` is capped at this;
+/// page with `?offset=`).
+pub const MAX_FEED_ROWS: i64 = 100_000;
+
+/// Indicator ids named by one `... IN (...)` query when reading the techniques, hosts or
+/// organisations of a list (keeps a feed of many rows under the engines' parameter limits).
+pub const IDS_PER_QUERY: usize = 1000;
+
+/// Days the chart of the indicators page covers (ending at the latest day with sightings).
+pub const INDICATOR_CHART_DAYS: i64 = 90;

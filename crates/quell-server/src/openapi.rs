@@ -22,6 +22,11 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/sharing",
     "/api/v1/orgs/{id}/inventory",
     "/api/v1/orgs/{id}/hosts",
+    "/api/v1/indicators",
+    "/api/v1/indicators/pool",
+    "/api/v1/indicators/days",
+    "/api/v1/indicators/feed",
+    "/api/v1/indicators/lines",
     "/api/openapi.json",
     "/healthz",
     "/metrics",
@@ -40,7 +45,7 @@ mod tests {
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);
-        let source = include_str!("api.rs");
+        let source = concat!(include_str!("api.rs"), include_str!("indicators.rs"));
         for path in API_PATHS {
             assert!(source.contains(&format!("\"{path}\"")), "{path} is not routed in api.rs");
         }

@@ -105,7 +105,7 @@ impl FromRequestParts<AppState> for Session {
 }
 
 /// An HTML response with the page security headers.
-fn page(status: StatusCode, markup: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, markup: Markup) -> Response {
     let mut response = (status, markup.into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -137,7 +137,7 @@ svg{background:#fff;border-radius:6px;max-width:100%;height:auto}
 @media (max-width:40rem){main{padding:.5rem}table{display:block;overflow-x:auto}th,td{padding:.3rem}}
 ";
 
-fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -155,6 +155,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                             a href="/hosts" { "Hosts" }
                             a href="/search" { "Search" }
                         }
+                        a href="/indicators" { "Indicators" }
                         a href="/tokens" { "Tokens" }
                         span.me {
                             (session.principal.email) " (" (session.principal.role.as_str()) ") "
@@ -175,7 +176,7 @@ fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> R
     page(status, layout(status.canonical_reason().unwrap_or("Error"), session, html! { p { (message) } }))
 }
 
-fn page_error(session: &Session, error: ServerError) -> Response {
+pub(crate) fn page_error(session: &Session, error: ServerError) -> Response {
     match error {
         ServerError::NotFound(_) => error_page(Some(session), StatusCode::NOT_FOUND, "Not found."),
         ServerError::Forbidden(m) => error_page(Some(session), StatusCode::FORBIDDEN, &m),

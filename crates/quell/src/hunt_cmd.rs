@@ -10,9 +10,10 @@ use quell_hunt::{
     DEFAULT_BLOCK_BYTES, DEFAULT_MAX_BUFFER, DEFAULT_MAX_DECODE_ROUNDS, DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_DEPTH, DEFAULT_MAX_LOOKUPS, DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_RESCAN_PASSES,
     DEFAULT_MAX_SPANS_PER_FIELD, DEFAULT_MAX_STEPS, Decoder, Environment, EvalLimits, HuntConfig, Hunter,
-    IndicatorSummary, LogReader,
+    IndicatorSummary, LogReader, SightingCollector,
 };
 use quell_model::hunt::{Attempt, HuntError, HuntRecord, HuntSummary, IndicatorCount, Trace};
+use quell_model::indicators::Tlp;
 use quell_report::csv::HuntCsv;
 
 use crate::output::{human_bytes, stdout_colour, style};
@@ -40,6 +41,9 @@ Examples:
   quell hunt --summary /var/log      indicators with counts, first/last seen
   quell hunt --env env:USER=app /var/log/app
                                      evaluate as on a host where USER=app
+  quell hunt --upload https://quell.example.org --token T --tlp green /var/log
+                                     send the indicators (not the lines) to
+                                     a quell server, marked TLP:GREEN
 
 Reported: every payload that makes Log4j 2.14.1 call its JNDI lookup,
 evaluated by an exact port of Log4j's lookup engine after undoing URL,
@@ -133,6 +137,30 @@ pub struct HuntArgs {
     /// Decompressed bytes read from one file before it is abandoned with an error (bomb guard).
     #[arg(long, default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES, value_name = "BYTES")]
     pub max_decompressed_bytes: u64,
+
+    /// Send the hunt's deduplicated indicators (callback hosts, payload URLs, command hosts,
+    /// source addresses, with counts, first/last seen and techniques) to a quell server: its base
+    /// URL or the full `/api/v1/indicators` URL. Log lines are not sent (see --upload-lines).
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub upload: Option<String>,
+
+    /// The API token for --upload (an upload-only token is enough).
+    #[arg(long, env = "QUELL_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// The TLP 2.0 marking of the upload: CLEAR, GREEN, AMBER, AMBER+STRICT or RED. AMBER+STRICT
+    /// and RED indicators never leave your organisation on the server.
+    #[arg(long, default_value = "AMBER", value_name = "TLP", requires = "upload")]
+    pub tlp: Tlp,
+
+    /// Also send the raw payload of every attempt (file, line, time, decoded payload; at most
+    /// 10,000).
+    #[arg(long, requires = "upload")]
+    pub upload_lines: bool,
+
+    /// The host name the upload names (default: this machine's host name).
+    #[arg(long, value_name = "NAME", requires = "upload")]
+    pub host_name: Option<String>,
 }
 
 impl HuntArgs {
@@ -318,6 +346,34 @@ fn text_summary(s: &HuntSummary) -> String {
     )
 }
 
+/// Sends the collected indicators to `POST /api/v1/indicators`. First/last seen come from the log
+/// lines' times where they could be read, otherwise they are the upload time (`time_source`).
+fn upload(
+    sightings: SightingCollector,
+    url: &str,
+    token: &str,
+    tlp: Tlp,
+    host_override: Option<&str>,
+) -> Result<String, String> {
+    let host = host_override.map(str::to_owned).or_else(crate::upload::host_name).unwrap_or_else(|| "unknown".into());
+    if sightings.lines_dropped() > 0 {
+        eprintln!(
+            "quell hunt: --upload-lines: {} line(s) beyond the first {} not sent",
+            sightings.lines_dropped(),
+            quell_hunt::sightings::DEFAULT_MAX_UPLOAD_LINES
+        );
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let body = sightings.finish(
+        i64::try_from(now).unwrap_or(i64::MAX),
+        &host,
+        &format!("quell {}", env!("CARGO_PKG_VERSION")),
+        tlp,
+    );
+    let json = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+    crate::upload::post_gzip(&crate::upload::endpoint_for(url, "/api/v1/indicators"), token, "application/json", &json)
+}
+
 pub fn run(args: HuntArgs) -> u8 {
     let started = Instant::now();
     let config = match args.config() {
@@ -358,6 +414,10 @@ pub fn run(args: HuntArgs) -> u8 {
     }
     let hunter = Hunter::new(config);
     let mut indicators = IndicatorSummary::new();
+    let mut sightings = args
+        .upload
+        .is_some()
+        .then(|| SightingCollector::new(args.upload_lines.then_some(quell_hunt::sightings::DEFAULT_MAX_UPLOAD_LINES)));
     let summary_mode = args.summary;
     hunter.hunt_sources(&sources, threads, |report| {
         totals.files += u64::from(report.complete);
@@ -367,6 +427,9 @@ pub fn run(args: HuntArgs) -> u8 {
         totals.traces += report.traces;
         totals.errors += report.errors;
         for r in &report.records {
+            if let (Some(sightings), HuntRecord::Attempt(a)) = (&mut sightings, r) {
+                sightings.add(a);
+            }
             match r {
                 HuntRecord::Attempt(a) if summary_mode => indicators.add(a),
                 HuntRecord::Trace(_) if summary_mode => {}
@@ -388,6 +451,15 @@ pub fn run(args: HuntArgs) -> u8 {
     let _ = printer.out.flush();
     if let Some(csv) = &mut printer.csv {
         let _ = csv.flush();
+    }
+    if let (Some(sightings), Some(url), Some(token)) = (sightings, &args.upload, &args.token) {
+        match upload(sightings, url, token, args.tlp, args.host_name.as_deref()) {
+            Ok(answer) => eprintln!("quell hunt: uploaded: {answer}"),
+            Err(e) => {
+                eprintln!("quell hunt: upload failed: {e}");
+                return 2;
+            }
+        }
     }
     if totals.attempts > 0 || totals.traces > 0 {
         1

@@ -55,7 +55,9 @@ GET /api/v1/hosts, /api/v1/hosts/ID, /api/v1/hosts/ID/reports,
 /api/v1/reports/ID, /api/v1/inventory, /api/v1/trend?days=N,
 /api/v1/search?component=&version=&q=, /api/v1/orgs (coordinators),
 /api/v1/tokens, /api/v1/users; /healthz, /metrics, /api/openapi.json.
-Pages: /login, /, /hosts, /search, /tokens.
+Indicators (quell hunt --upload): POST/GET /api/v1/indicators,
+/api/v1/indicators/pool, /api/v1/indicators/feed?format=stix|misp|csv.
+Pages: /login, /, /hosts, /search, /indicators, /tokens.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 could not start or failed.")]
 pub struct ServeArgs {
@@ -85,6 +87,12 @@ pub struct ServeArgs {
     /// Most records in one report.
     #[arg(long, default_value_t = limits::DEFAULT_MAX_REPORT_RECORDS, value_name = "N")]
     pub max_report_records: usize,
+
+    /// Organisations that must have seen a pooled indicator (`quell hunt --upload`) before
+    /// anyone else sees it.
+    #[arg(long, default_value_t = limits::DEFAULT_INDICATOR_MIN_ORGS, value_name = "N",
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub indicator_min_orgs: i64,
 
     /// Mark session cookies Secure: for browsers reaching the server over HTTPS (quell serve speaks
     /// HTTP; put a TLS-terminating proxy in front of it for anything but loopback).
@@ -116,6 +124,7 @@ pub fn run(args: ServeArgs) -> u8 {
             max_report_inflated_bytes: args.max_report_inflated_bytes,
             max_line_bytes: args.max_line_bytes,
             max_report_records: args.max_report_records,
+            indicator_min_orgs: args.indicator_min_orgs,
         },
         secure_cookies: args.secure_cookies,
     };

@@ -92,8 +92,14 @@ impl Collector {
 
 /// The reports endpoint for what the user gave: a base URL gets `/api/v1/reports`.
 pub fn endpoint(url: &str) -> String {
+    endpoint_for(url, "/api/v1/reports")
+}
+
+/// `route` under the server the user named: a base URL gets `route` appended; a URL that already
+/// ends with it is kept.
+pub fn endpoint_for(url: &str, route: &str) -> String {
     let url = url.trim_end_matches('/');
-    if url.ends_with("/api/v1/reports") { url.to_string() } else { format!("{url}/api/v1/reports") }
+    if url.ends_with(route) { url.to_string() } else { format!("{url}{route}") }
 }
 
 /// Sends the collected report; returns the server's answer (`{"id":..,...}`) or why it failed.
@@ -101,9 +107,14 @@ pub fn send(args: &UploadArgs, collector: &Collector) -> Result<String, String> 
     let (Some(url), Some(token)) = (&args.upload, &args.token) else {
         return Err("--upload needs --token (or QUELL_TOKEN)".into());
     };
-    let url = endpoint(url);
+    post_gzip(&endpoint(url), token, "application/x-ndjson", &collector.take())
+}
+
+/// POSTs `body` gzip-compressed with a bearer token, retrying connection errors, 5xx and 429
+/// ([`UPLOAD_ATTEMPTS`]; the server's uploads are idempotent); returns the answer's body.
+pub fn post_gzip(url: &str, token: &str, content_type: &str, body: &[u8]) -> Result<String, String> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&collector.take()).map_err(|e| e.to_string())?;
+    gz.write_all(body).map_err(|e| e.to_string())?;
     let body = gz.finish().map_err(|e| e.to_string())?;
     let agent = ureq::Agent::new_with_config(
         ureq::config::Config::builder().http_status_as_error(false).timeout_global(Some(UPLOAD_TIMEOUT)).build(),
@@ -116,9 +127,9 @@ pub fn send(args: &UploadArgs, collector: &Collector) -> Result<String, String> 
             pause *= 2;
         }
         let result = agent
-            .post(&url)
+            .post(url)
             .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/x-ndjson")
+            .header("Content-Type", content_type)
             .header("Content-Encoding", "gzip")
             .send(&body[..]);
         match result {
@@ -146,6 +157,7 @@ mod tests {
         assert_eq!(endpoint("http://h:8080"), "http://h:8080/api/v1/reports");
         assert_eq!(endpoint("http://h:8080/"), "http://h:8080/api/v1/reports");
         assert_eq!(endpoint("http://h/api/v1/reports"), "http://h/api/v1/reports");
+        assert_eq!(endpoint_for("http://h/", "/api/v1/indicators"), "http://h/api/v1/indicators");
     }
 
     #[test]

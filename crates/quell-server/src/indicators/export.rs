@@ -1,0 +1,397 @@
+//! Indicator exports for SOC tooling: CSV, a MISP event (JSON) and a STIX 2.1 bundle.
+//!
+//! Every export is TLP-marked from what went into it: each indicator carries the marking of its
+//! sightings (the most restrictive), and the document as a whole the most restrictive marking of
+//! its indicators (CLEAR when it is empty) — a MISP event tag, STIX `object_marking_refs` on each
+//! indicator (TLP 2.0 marking definitions as published by OASIS, included in the bundle), a `tlp`
+//! column in CSV, and an `X-Quell-TLP` response header on all three. Organisation names are never
+//! exported. Pure: the time of the export comes in as an argument.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use quell_model::indicators::{IndicatorKind, Tlp};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::ServerError;
+use crate::time::format_rfc3339;
+
+/// The formats of `GET /api/v1/indicators/feed?format=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Stix,
+    Misp,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn parse(text: &str) -> Result<ExportFormat, ServerError> {
+        match text {
+            "stix" => Ok(ExportFormat::Stix),
+            "misp" => Ok(ExportFormat::Misp),
+            "csv" => Ok(ExportFormat::Csv),
+            other => Err(ServerError::Invalid(format!("format {other:?}: stix, misp or csv"))),
+        }
+    }
+}
+
+/// One exported indicator.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub kind: IndicatorKind,
+    pub value: String,
+    pub known_scanner: bool,
+    /// Pooled indicators: how many organisations saw it (an organisation's own: `None`).
+    pub organisations: Option<i64>,
+    pub count: i64,
+    /// RFC 3339.
+    pub first_seen: String,
+    pub last_seen: String,
+    pub techniques: Vec<String>,
+    pub tlp: Tlp,
+}
+
+/// The most restrictive marking of the rows (CLEAR for none).
+pub fn document_tlp(rows: &[ExportRow]) -> Tlp {
+    rows.iter().map(|r| r.tlp).max().unwrap_or(Tlp::Clear)
+}
+
+/// A UUID (version 4 layout) derived from `parts`: the same indicator keeps its id across
+/// exports, so feed consumers update rather than duplicate it.
+pub fn derived_uuid(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for p in parts {
+        hasher.update(p.as_bytes());
+        hasher.update([0]);
+    }
+    let d = hasher.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = crate::auth::hex(&b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// Renders the export as an HTTP response.
+pub fn render(format: ExportFormat, rows: &[ExportRow], label: &str, now: i64) -> Response {
+    let tlp = document_tlp(rows);
+    let (content_type, body) = match format {
+        ExportFormat::Stix => ("application/stix+json;version=2.1", stix_bundle(rows, now).to_string()),
+        ExportFormat::Misp => ("application/json", misp_event(rows, label, now).to_string()),
+        ExportFormat::Csv => match csv(rows) {
+            Ok(text) => ("text/csv; charset=utf-8", text),
+            Err(e) => return e.into_response(),
+        },
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert("x-quell-tlp", HeaderValue::from_static(tlp.as_str()));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+// ---- CSV ----
+
+/// Columns: kind, value, tlp, organisations (empty for one's own), count, first_seen, last_seen,
+/// known_scanner, techniques (`;`-separated).
+pub fn csv(rows: &[ExportRow]) -> Result<String, ServerError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| ServerError::Internal(e.to_string());
+    w.write_record([
+        "kind",
+        "value",
+        "tlp",
+        "organisations",
+        "count",
+        "first_seen",
+        "last_seen",
+        "known_scanner",
+        "techniques",
+    ])
+    .map_err(err)?;
+    for r in rows {
+        w.write_record([
+            r.kind.as_str(),
+            &r.value,
+            r.tlp.as_str(),
+            &r.organisations.map(|n| n.to_string()).unwrap_or_default(),
+            &r.count.to_string(),
+            &r.first_seen,
+            &r.last_seen,
+            if r.known_scanner { "true" } else { "false" },
+            &r.techniques.join(";"),
+        ])
+        .map_err(err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| ServerError::Internal(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| ServerError::Internal(e.to_string()))
+}
+
+// ---- what a value is ----
+
+/// A value taken apart for the typed formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Net {
+    Ipv4(String),
+    Ipv6(String),
+    Domain(String),
+}
+
+/// `host[:port]` (or `[v6]:port`) as an address or a domain name and a port.
+fn host_port(value: &str) -> (Net, Option<u16>) {
+    let (host, port) = if let Some(rest) = value.strip_prefix('[')
+        && let Some((h, p)) = rest.split_once(']')
+    {
+        (h, p.strip_prefix(':').and_then(|p| p.parse().ok()))
+    } else {
+        match value.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => match p.parse::<u16>() {
+                Ok(port) => (h, Some(port)),
+                Err(_) => (value, None),
+            },
+            _ => (value, None),
+        }
+    };
+    let net = match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => Net::Ipv4(host.to_owned()),
+        Ok(std::net::IpAddr::V6(_)) => Net::Ipv6(host.to_owned()),
+        Err(_) => Net::Domain(host.to_owned()),
+    };
+    (net, port)
+}
+
+fn kind_label(kind: IndicatorKind) -> &'static str {
+    match kind {
+        IndicatorKind::CallbackHost => "callback host",
+        IndicatorKind::PayloadUrl => "payload URL",
+        IndicatorKind::CommandHost => "host in a decoded command",
+        IndicatorKind::SourceAddress => "source address",
+    }
+}
+
+fn description(r: &ExportRow) -> String {
+    let mut text = format!("Log4Shell (CVE-2021-44228) {}", kind_label(r.kind));
+    if let Some(n) = r.organisations {
+        text.push_str(&format!(", seen by {n} organisations"));
+    }
+    text.push_str(&format!(" in {} attempts, {} to {}", r.count, r.first_seen, r.last_seen));
+    if r.known_scanner {
+        text.push_str("; a known research scanning or testing service");
+    }
+    if !r.techniques.is_empty() {
+        text.push_str(&format!("; techniques: {}", r.techniques.join(", ")));
+    }
+    text
+}
+
+// ---- MISP ----
+
+fn misp_tag(tlp: Tlp) -> Value {
+    json!({ "name": format!("tlp:{}", tlp.as_str().to_ascii_lowercase()) })
+}
+
+/// MISP wants `2021-12-10T08:00:00.000000+00:00`.
+fn misp_time(rfc3339: &str) -> String {
+    match rfc3339.strip_suffix('Z') {
+        Some(t) => format!("{t}.000000+00:00"),
+        None => rfc3339.to_owned(),
+    }
+}
+
+/// MISP attribute type and value.
+fn misp_type(r: &ExportRow) -> (&'static str, String) {
+    match r.kind {
+        IndicatorKind::PayloadUrl => ("url", r.value.clone()),
+        IndicatorKind::SourceAddress | IndicatorKind::CallbackHost | IndicatorKind::CommandHost => {
+            let source = r.kind == IndicatorKind::SourceAddress;
+            match host_port(&r.value) {
+                (Net::Ipv4(ip) | Net::Ipv6(ip), None) => (if source { "ip-src" } else { "ip-dst" }, ip),
+                (Net::Ipv4(ip) | Net::Ipv6(ip), Some(port)) => {
+                    (if source { "ip-src|port" } else { "ip-dst|port" }, format!("{ip}|{port}"))
+                }
+                (Net::Domain(d), None) => ("hostname", d),
+                (Net::Domain(d), Some(port)) => ("hostname|port", format!("{d}|{port}")),
+            }
+        }
+    }
+}
+
+/// A MISP event (the `{"Event": ...}` form MISP imports), tagged with the document's TLP and
+/// each attribute with its own. Known scanners are not for IDS (`to_ids: false`).
+pub fn misp_event(rows: &[ExportRow], label: &str, now: i64) -> Value {
+    let tlp = document_tlp(rows);
+    let stamp = now.to_string();
+    let attributes: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let (kind, value) = misp_type(r);
+            json!({
+                "uuid": derived_uuid(&["misp-attribute", r.kind.as_str(), &r.value]),
+                "type": kind,
+                "category": if r.kind == IndicatorKind::PayloadUrl { "Payload delivery" } else { "Network activity" },
+                "value": value,
+                "to_ids": !r.known_scanner,
+                "distribution": "5",
+                "comment": description(r),
+                "first_seen": misp_time(&r.first_seen),
+                "last_seen": misp_time(&r.last_seen),
+                "timestamp": stamp,
+                "Tag": [misp_tag(r.tlp)],
+            })
+        })
+        .collect();
+    json!({
+        "Event": {
+            "uuid": derived_uuid(&["misp-event", label, &stamp]),
+            "info": format!("quell: Log4Shell {label} ({} indicators, TLP:{tlp})", rows.len()),
+            "date": crate::time::day_string(now.div_euclid(86_400)),
+            "timestamp": stamp,
+            "published": false,
+            "analysis": "2",
+            "threat_level_id": "2",
+            "distribution": "0",
+            "Tag": [misp_tag(tlp)],
+            "Attribute": attributes,
+        }
+    })
+}
+
+// ---- STIX 2.1 ----
+
+/// The TLP 2.0 extension definition (OASIS cti-stix-common-objects).
+const TLP2_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
+
+/// The TLP 2.0 marking-definition ids as published by OASIS (cti-stix-common-objects,
+/// `extension-definition-specifications/tlp-2.0`).
+pub fn tlp_marking_id(tlp: Tlp) -> &'static str {
+    match tlp {
+        Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+        Tlp::Green => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+        Tlp::Amber => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        Tlp::Red => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+    }
+}
+
+/// The published TLP 2.0 marking-definition object.
+fn tlp_marking(tlp: Tlp) -> Value {
+    json!({
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": tlp_marking_id(tlp),
+        "created": "2022-10-01T00:00:00.000Z",
+        "name": format!("TLP:{}", tlp.as_str()),
+        "extensions": {
+            TLP2_EXTENSION: { "extension_type": "property-extension", "tlp_2_0": tlp.as_str().to_ascii_lowercase() }
+        }
+    })
+}
+
+/// A string literal of a STIX pattern: `\` and `'` escaped.
+fn pattern_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The STIX pattern of an indicator.
+pub fn stix_pattern(kind: IndicatorKind, value: &str) -> String {
+    if kind == IndicatorKind::PayloadUrl {
+        return format!("[url:value = {}]", pattern_string(value));
+    }
+    let (net, port) = host_port(value);
+    let (object, host) = match &net {
+        Net::Ipv4(h) => ("ipv4-addr", h),
+        Net::Ipv6(h) => ("ipv6-addr", h),
+        Net::Domain(h) => ("domain-name", h),
+    };
+    match (kind, port) {
+        (IndicatorKind::SourceAddress, _) | (_, None) => format!("[{object}:value = {}]", pattern_string(host)),
+        (_, Some(port)) => format!(
+            "[network-traffic:dst_ref.type = '{object}' AND network-traffic:dst_ref.value = {} AND \
+             network-traffic:dst_port = {port}]",
+            pattern_string(host)
+        ),
+    }
+}
+
+/// STIX wants millisecond timestamps: `2021-12-10T08:00:00.000Z`.
+fn stix_time(rfc3339: &str) -> String {
+    match rfc3339.strip_suffix('Z') {
+        Some(t) if !t.contains('.') => format!("{t}.000Z"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// A STIX 2.1 bundle: the quell identity, the TLP 2.0 markings used, one indicator per row
+/// (marked with its TLP, deterministic id, `valid_from` its first sighting).
+pub fn stix_bundle(rows: &[ExportRow], now: i64) -> Value {
+    let identity_id = format!("identity--{}", derived_uuid(&["quell-identity"]));
+    let mut objects = vec![json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": identity_id,
+        "created": "2021-12-10T00:00:00.000Z",
+        "modified": "2021-12-10T00:00:00.000Z",
+        "name": "quell",
+        "identity_class": "system",
+    })];
+    let mut used: Vec<Tlp> = rows.iter().map(|r| r.tlp).collect();
+    used.sort();
+    used.dedup();
+    objects.extend(used.into_iter().map(tlp_marking));
+    for r in rows {
+        let created = stix_time(&r.first_seen);
+        let modified = stix_time(&r.last_seen).max(created.clone());
+        let mut indicator = json!({
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": format!("indicator--{}", derived_uuid(&["stix-indicator", r.kind.as_str(), &r.value])),
+            "created": created,
+            "modified": modified,
+            "created_by_ref": identity_id,
+            "name": format!("Log4Shell {}: {}", kind_label(r.kind), r.value),
+            "description": description(r),
+            "indicator_types": [if r.known_scanner { "anomalous-activity" } else { "malicious-activity" }],
+            "pattern": stix_pattern(r.kind, &r.value),
+            "pattern_type": "stix",
+            "pattern_version": "2.1",
+            "valid_from": created,
+            "external_references": [{ "source_name": "cve", "external_id": "CVE-2021-44228" }],
+            "object_marking_refs": [tlp_marking_id(r.tlp)],
+        });
+        // The techniques as labels; STIX forbids an empty list.
+        if !r.techniques.is_empty() {
+            indicator["labels"] = json!(r.techniques);
+        }
+        objects.push(indicator);
+    }
+    json!({
+        "type": "bundle",
+        "id": format!("bundle--{}", derived_uuid(&["stix-bundle", &format_rfc3339(now), &rows.len().to_string()])),
+        "objects": objects,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        use IndicatorKind::*;
+        assert_eq!(stix_pattern(CallbackHost, "evil.example"), "[domain-name:value = 'evil.example']");
+        assert_eq!(stix_pattern(SourceAddress, "203.0.113.9"), "[ipv4-addr:value = '203.0.113.9']");
+        assert_eq!(stix_pattern(CallbackHost, "2001:db8::1"), "[ipv6-addr:value = '2001:db8::1']");
+        assert_eq!(stix_pattern(PayloadUrl, "ldap://x/a'b\\c"), r"[url:value = 'ldap://x/a\'b\\c']");
+        assert!(stix_pattern(CommandHost, "192.0.2.5:4444").contains("network-traffic:dst_port = 4444"));
+    }
+
+    #[test]
+    fn uuids_are_stable_and_well_formed() {
+        let a = derived_uuid(&["x", "y"]);
+        assert_eq!(a, derived_uuid(&["x", "y"]));
+        assert_ne!(a, derived_uuid(&["xy"]));
+        assert_eq!((a.len(), &a[14..15]), (36, "4"));
+    }
+}

@@ -1,0 +1,150 @@
+//! The `/indicators` page: the organisation's own sightings, the pooled indicators (counts
+//! only) with filters, and an SVG chart of attempts per day. Server-rendered, no scripts (the
+//! pages' Content-Security-Policy allows none); values escaped by maud.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use maud::{Markup, html};
+
+use super::{Checked, Filter, Scope, days, own, pool};
+use crate::auth::Role;
+use crate::limits::{INDICATOR_CHART_DAYS, PAGE_ROWS};
+use crate::pages::{Session, layout, page, page_error};
+use crate::time::day_string;
+use crate::{AppState, ServerError};
+use quell_model::indicators::IndicatorKind;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/indicators", get(indicators_page))
+}
+
+/// Attempts per day as bars: the organisation's own (dark) over the pool's (light), for the
+/// [`INDICATOR_CHART_DAYS`] days ending at the latest day with any.
+pub fn days_svg(own: &[(i64, i64)], pool: &[(i64, i64)]) -> Markup {
+    let (w, h, left, bottom, top) = (640.0_f64, 180.0_f64, 40.0_f64, 24.0_f64, 12.0_f64);
+    let last = own.iter().chain(pool).map(|d| d.0).max().unwrap_or_else(|| crate::now().div_euclid(86_400));
+    let first = last - INDICATOR_CHART_DAYS + 1;
+    let in_range = |d: &&(i64, i64)| d.0 >= first && d.0 <= last;
+    let max = own.iter().chain(pool).filter(in_range).map(|d| d.1).max().unwrap_or(0).max(1) as f64;
+    let slot = (w - left - 10.0) / INDICATOR_CHART_DAYS as f64;
+    let bar = |d: &(i64, i64), inset: f64| {
+        let height = (h - bottom - top) * d.1 as f64 / max;
+        (
+            format!("{:.1}", left + slot * (d.0 - first) as f64 + inset),
+            format!("{:.1}", h - bottom - height),
+            format!("{:.1}", (slot - 2.0 * inset).max(0.5)),
+            format!("{height:.1}"),
+            format!("{}: {}", day_string(d.0), d.1),
+        )
+    };
+    let pool_bars: Vec<_> = pool.iter().filter(in_range).map(|d| bar(d, 0.0)).collect();
+    let own_bars: Vec<_> = own.iter().filter(in_range).map(|d| bar(d, slot * 0.25)).collect();
+    html! {
+        svg #indicator-chart xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {w} {h}")) width=(w) height=(h)
+            role="img" aria-label="Attempts per day" {
+            title { "Attempts per day: pooled (light) and your organisation's (dark)" }
+            line x1=(left) y1=(h - bottom) x2=(w - 10.0) y2=(h - bottom) stroke="#999" {}
+            line x1=(left) y1=(top) x2=(left) y2=(h - bottom) stroke="#999" {}
+            text x="4" y=(top + 4.0) font-size="11" { (max as i64) }
+            text x="4" y=(h - bottom) font-size="11" { "0" }
+            text x=(left) y=(h - 6.0) font-size="11" { (day_string(first)) }
+            text x=(w - 10.0) y=(h - 6.0) font-size="11" text-anchor="end" { (day_string(last)) }
+            @for (x, y, bw, bh, label) in &pool_bars {
+                rect.pool x=(x) y=(y) width=(bw) height=(bh) fill="#9fb7d0" { title { "pool " (label) } }
+            }
+            @for (x, y, bw, bh, label) in &own_bars {
+                rect.own x=(x) y=(y) width=(bw) height=(bh) fill="#1b2a3a" { title { "yours " (label) } }
+            }
+        }
+    }
+}
+
+fn techniques(list: &[String]) -> String {
+    list.join(", ")
+}
+
+async fn indicators_page(State(state): State<AppState>, session: Session, Query(filter): Query<Filter>) -> Response {
+    let result = async {
+        let checked: Checked =
+            Filter { since: None, max_tlp: None, limit: None, offset: None, ..filter.clone() }.check(PAGE_ROWS)?;
+        let min_orgs = state.limits.indicator_min_orgs;
+        let coordinator = session.principal.role == Role::Coordinator;
+        let pooled = pool(&state.db, min_orgs, &checked, coordinator).await?;
+        let pool_days = days(&state.db, Scope::Pool, min_orgs, &checked).await?;
+        let (mine, own_days) = match session.principal.org_id {
+            Some(org) => (
+                Some(own(&state.db, org, &checked).await?),
+                days(&state.db, Scope::Own(org), min_orgs, &checked).await?,
+            ),
+            None => (None, Vec::new()),
+        };
+        Ok::<_, ServerError>((pooled, pool_days, mine, own_days, min_orgs, coordinator))
+    }
+    .await;
+    let (pooled, pool_days, mine, own_days, min_orgs, coordinator) = match result {
+        Ok(x) => x,
+        Err(e) => return page_error(&session, e),
+    };
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let body = html! {
+        form method="get" action="/indicators" {
+            select name="kind" {
+                option value="" { "any kind" }
+                @for k in IndicatorKind::ALL {
+                    option value=(k.as_str()) selected[filter.kind.as_deref() == Some(k.as_str())] { (k.as_str()) }
+                }
+            }
+            " " input type="text" name="technique" placeholder="technique, e.g. lower" value=(value(&filter.technique));
+            " " select name="known_scanner" {
+                option value="" { "scanners or not" }
+                option value="true" selected[filter.known_scanner.as_deref() == Some("true")] { "known scanners only" }
+                option value="false" selected[filter.known_scanner.as_deref() == Some("false")] { "no known scanners" }
+            }
+            " " input type="search" name="q" placeholder="value contains" value=(value(&filter.q));
+            " " button type="submit" { "Filter" }
+        }
+        h2 { "Attempts per day" }
+        (days_svg(&own_days, &pool_days))
+        p { small { "Light: pooled indicators; dark: your organisation's sightings. Attempts without a log time count on the day of their upload." } }
+        @if let Some(mine) = &mine {
+            h2 { "Your organisation's sightings (" (mine.len()) ")" }
+            table #own {
+                tr { th { "Kind" } th { "Value" } th { "Attempts" } th { "First seen" } th { "Last seen" } th { "Hosts" } th { "Techniques" } th { "TLP" } }
+                @for i in mine {
+                    tr {
+                        td { (i.kind.as_str()) }
+                        td.path { (i.value) @if i.known_scanner { " " small.warn { "(known scanner)" } } }
+                        td { (i.count) } td { (i.first_seen) } td { (i.last_seen) }
+                        td { (i.hosts.join(", ")) } td { (techniques(&i.techniques)) } td { (i.tlp.as_str()) }
+                    }
+                }
+            }
+            @if mine.is_empty() { p { "None yet: run " code { "quell hunt --upload URL --token TOKEN /var/log" } "." } }
+        }
+        h2 { "Pooled indicators (" (pooled.len()) ")" }
+        p { "Seen by at least " (min_orgs) " organisations, from sightings marked TLP:CLEAR, GREEN or AMBER; "
+            "which organisations is not shown"
+            @if coordinator { ", except those that share details with coordinators" } "." }
+        table #pool {
+            tr {
+                th { "Kind" } th { "Value" } th { "Organisations" } th { "Attempts" } th { "First seen" } th { "Last seen" }
+                th { "Techniques" } th { "TLP" }
+                @if coordinator { th { "Shared by" } }
+            }
+            @for i in &pooled {
+                tr {
+                    td { (i.kind.as_str()) }
+                    td.path { (i.value) @if i.known_scanner { " " small.warn { "(known scanner)" } } }
+                    td { (i.organisations) } td { (i.count) } td { (i.first_seen) } td { (i.last_seen) }
+                    td { (techniques(&i.techniques)) } td { (i.tlp.as_str()) }
+                    @if coordinator { td { (i.shared_by.as_deref().unwrap_or_default().join(", ")) } }
+                }
+            }
+        }
+        p { "For SOC tooling: " code { "GET /api/v1/indicators/feed?format=stix|misp|csv" } " with an API token." }
+    };
+    page(StatusCode::OK, layout("Indicators", Some(&session), body))
+}
