@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0002_sessions.sql"),
     ),
     (3, include_str!("../migrations/sqlite/0003_sharing.sql"), include_str!("../migrations/postgres/0003_sharing.sql")),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_registry.sql"),
+        include_str!("../migrations/postgres/0004_registry.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.
