@@ -16,7 +16,7 @@
 //! 5. else (not investigated, nothing listed: the list's Unknown) → no information (CVE absent).
 //!
 //! `investigated: false` with versions listed is `inconsistent` (read from the versions, as above);
-//! `investigated: ''` (a value the list has) is a `non_standard_status` read as `false`.
+//! `investigated: ''` (a value the list has) is read as `false`: one `non_standard_status` per item.
 //! Links: `vendor_links` then `references` (every URL in them, empty strings skipped). `notes` and
 //! `last_updated` are kept. Lines: the line of each item's `- ` in the file (YAML parsers give no
 //! positions, so the item starts are found by scanning for the list's indentation); 0 if that scan
@@ -131,7 +131,8 @@ fn string_list(value: Option<&Value>) -> (bool, Vec<String>) {
 }
 
 fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Option<Entry> {
-    let raw = serde_yaml_ng::to_string(item).unwrap_or_default();
+    // One line in problems: the item as compact JSON (truncated by `Problems`).
+    let raw = serde_json::to_string(item).unwrap_or_default();
     let raw = raw.as_str();
     if !item.is_mapping() {
         problems.push(line, ProblemKind::MalformedRow, "item is not a mapping: skipped".to_string(), raw);
@@ -164,6 +165,7 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
     }
     entry.links = dedup(links);
 
+    let mut odd_investigated: Vec<String> = Vec::new();
     match item.get("cves") {
         None | Some(Value::Null) => {}
         Some(Value::Mapping(cves)) => {
@@ -178,7 +180,7 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
                     );
                     continue;
                 };
-                if let Some(status) = read_cve(&cve, record, line, raw, problems) {
+                if let Some(status) = read_cve(&cve, record, line, raw, problems, &mut odd_investigated) {
                     entry.statuses.insert(cve, status);
                 }
             }
@@ -186,6 +188,14 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
         Some(_) => {
             problems.push(line, ProblemKind::MalformedRow, "`cves` is not a mapping: no statuses".to_string(), raw)
         }
+    }
+    if !odd_investigated.is_empty() {
+        problems.push(
+            line,
+            ProblemKind::NonStandardStatus,
+            format!("investigated is not a boolean: {}", odd_investigated.join("; ")),
+            raw,
+        );
     }
     if entry.statuses.is_empty() {
         problems.push(
@@ -206,7 +216,14 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
     Some(entry)
 }
 
-fn read_cve(cve: &str, record: &Value, line: u64, raw: &str, problems: &mut Problems) -> Option<VulnStatus> {
+fn read_cve(
+    cve: &str,
+    record: &Value,
+    line: u64,
+    raw: &str,
+    problems: &mut Problems,
+    odd_investigated: &mut Vec<String>,
+) -> Option<VulnStatus> {
     if !record.is_mapping() {
         problems.push(line, ProblemKind::MalformedRow, format!("{cve}: not a mapping: no information"), raw);
         return None;
@@ -217,12 +234,7 @@ fn read_cve(cve: &str, record: &Value, line: u64, raw: &str, problems: &mut Prob
         Some(other) => {
             let text = scalar_text(other).unwrap_or_default();
             let value = matches!(text.trim().to_ascii_lowercase().as_str(), "true" | "yes");
-            problems.push(
-                line,
-                ProblemKind::NonStandardStatus,
-                format!("{cve}: investigated {text:?} read as {value}"),
-                raw,
-            );
+            odd_investigated.push(format!("{cve}: {text:?} read as {value}"));
             value
         }
     };

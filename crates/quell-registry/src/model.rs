@@ -277,7 +277,8 @@ const LEGAL_SUFFIXES: &[&str] = &[
 ///
 /// Both parts: lower case (Unicode), every run of characters other than letters and digits becomes
 /// one space, trimmed. The supplier also loses trailing legal-form words (`Inc.`, `GmbH`, `Ltd`,
-/// `Corporation`, …) as long as a word remains. So `Cisco Systems, Inc.` and `cisco systems` are one
+/// `Corporation`, …) as long as a word remains; the product loses a leading supplier name
+/// (`VMware Horizon` by `VMware` is `Horizon`). So `Cisco Systems, Inc.` and `cisco systems` are one
 /// supplier, `AlarmInsight Cloud` and `Alarminsight Cloud` one product; `Apache` and
 /// `Apache Software Foundation` stay two suppliers (no guessing beyond spelling).
 pub fn entry_key(supplier: &str, product: &str) -> (String, String) {
@@ -286,7 +287,14 @@ pub fn entry_key(supplier: &str, product: &str) -> (String, String) {
     while words.len() > 1 && words.last().is_some_and(|w| LEGAL_SUFFIXES.contains(w)) {
         words.pop();
     }
-    (words.join(" "), normalise_words(product))
+    let supplier = words.join(" ");
+    let product = normalise_words(product);
+    // "VMware Horizon" by VMware is "Horizon": the product drops a leading supplier name.
+    let product = match product.strip_prefix(supplier.as_str()).and_then(|rest| rest.strip_prefix(' ')) {
+        Some(rest) if !supplier.is_empty() => rest.to_string(),
+        _ => product,
+    };
+    (supplier, product)
 }
 
 fn normalise_words(s: &str) -> String {
@@ -416,6 +424,8 @@ mod tests {
     fn keys_ignore_case_punctuation_and_legal_forms() {
         assert_eq!(entry_key("Cisco Systems, Inc.", "Webex  Meetings"), entry_key("cisco systems", "webex-meetings"));
         assert_eq!(entry_key("Inc", "x").0, "inc");
+        assert_eq!(entry_key("VMware, Inc.", "VMware Horizon"), entry_key("VMware", "Horizon"));
+        assert_eq!(entry_key("VMware", "VMware").1, "vmware");
         assert_ne!(entry_key("Apache", "Solr"), entry_key("Apache Software Foundation", "Solr"));
     }
 

@@ -212,6 +212,8 @@ pub(crate) struct RawRow {
     pub statuses: Vec<(String, String)>,
     pub notes: String,
     pub links: Vec<String>,
+    /// Markdown link targets that are not URLs (the Dutch list has paths inside its repository).
+    pub relative_links: Vec<String>,
     pub purl: String,
     pub cpe: String,
 }
@@ -227,7 +229,10 @@ impl RawRow {
                 Column::Version => row.version = cell.trim().to_string(),
                 Column::Status(cve) => row.statuses.push((cve.clone(), cell.clone())),
                 Column::Notes => row.notes = cell.trim().to_string(),
-                Column::Links => row.links.extend(extract_urls(cell)),
+                Column::Links => {
+                    row.links.extend(extract_urls(cell));
+                    row.relative_links.extend(relative_link_targets(cell));
+                }
                 Column::Purl => row.purl = cell.trim().to_string(),
                 Column::Cpe => row.cpe = cell.trim().to_string(),
                 Column::Ignored => {}
@@ -351,19 +356,26 @@ impl<'a> RowReader<'a> {
                 unknown_notes.insert(0, format!("Version: {version}"));
             }
         }
+        for target in &row.relative_links {
+            unknown_notes.push(format!("Link: {target}"));
+        }
+        if entry.links.is_empty() {
+            let message = if row.relative_links.is_empty() {
+                "no source link (vendor statement): imported, but it does not validate".to_string()
+            } else {
+                format!(
+                    "no source URL, only {} (a path in the list's repository, kept in the notes): imported, but it \
+                     does not validate",
+                    row.relative_links.join(", ")
+                )
+            };
+            self.problems.push(line, ProblemKind::MissingLink, message, raw);
+        }
         for extra in unknown_notes {
             if !entry.notes.is_empty() {
                 entry.notes.push('\n');
             }
             entry.notes.push_str(&extra);
-        }
-        if entry.links.is_empty() {
-            self.problems.push(
-                line,
-                ProblemKind::MissingLink,
-                "no source link (vendor statement): imported, but it does not validate".to_string(),
-                raw,
-            );
         }
         self.entries.push(entry);
     }
@@ -445,6 +457,26 @@ pub fn extract_urls(text: &str) -> Vec<String> {
         rest = &candidate[end.max(1)..];
     }
     urls
+}
+
+/// Targets of Markdown links `[text](target)` that are not `http(s)://` URLs (anchors `#…` excluded).
+pub fn relative_link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("](") {
+        let after = &rest[start + 2..];
+        let end = after.find(')').unwrap_or(after.len());
+        let target = after[..end].trim().trim_start_matches('<').trim_end_matches('>');
+        if !target.is_empty()
+            && !target.starts_with("http://")
+            && !target.starts_with("https://")
+            && !target.starts_with('#')
+        {
+            targets.push(target.to_string());
+        }
+        rest = &after[end..];
+    }
+    targets
 }
 
 fn find_url_start(text: &str) -> Option<usize> {
