@@ -18,7 +18,9 @@
 //! `investigated: false` with versions listed is `inconsistent` (read from the versions, as above);
 //! `investigated: ''` (a value the list has) is read as `false`: one `non_standard_status` per item.
 //! Links: `vendor_links` then `references` (every URL in them, empty strings skipped). `notes` and
-//! `last_updated` are kept. Lines: the line of each item's `- ` in the file (YAML parsers give no
+//! `last_updated` are kept. Version strings are split at `, ` as the Dutch Version cells are
+//! ([`crate::ncsc::split_versions`]), so `stretch, buster` is two versions in both lists.
+//! Lines: the line of each item's `- ` in the file (YAML parsers give no
 //! positions, so the item starts are found by scanning for the list's indentation); 0 if that scan
 //! does not find exactly one start per item.
 
@@ -26,7 +28,7 @@ use serde_yaml_ng::Value;
 
 use crate::limits::{MAX_FILE_BYTES, MAX_ROWS_PER_FILE};
 use crate::model::{Entry, ImportOutcome, ProblemKind, SourceRef, Status, VulnStatus, normalise_cve_id};
-use crate::ncsc::{dedup, extract_urls};
+use crate::ncsc::{dedup, extract_urls, split_versions};
 use crate::problems::Problems;
 
 /// The name of the US list in [`SourceRef::list`].
@@ -118,15 +120,10 @@ fn scalar_text(value: &Value) -> Option<String> {
 fn string_list(value: Option<&Value>) -> (bool, Vec<String>) {
     match value {
         None | Some(Value::Null) => (false, Vec::new()),
-        Some(Value::Sequence(items)) => (
-            !items.is_empty(),
-            items.iter().filter_map(scalar_text).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        ),
-        Some(other) => {
-            let text = scalar_text(other).unwrap_or_default();
-            let text = text.trim().to_string();
-            (true, if text.is_empty() { Vec::new() } else { vec![text] })
+        Some(Value::Sequence(items)) => {
+            (!items.is_empty(), dedup(items.iter().filter_map(scalar_text).flat_map(|s| split_versions(&s)).collect()))
         }
+        Some(other) => (true, split_versions(&scalar_text(other).unwrap_or_default())),
     }
 }
 

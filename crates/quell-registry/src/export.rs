@@ -6,39 +6,84 @@
 //! also get `purl` and `cpe` columns when an entry has one. Statuses are written with the list's labels
 //! (`Vulnerable`, `Fix`, `Workaround`, `Not vuln`, `Investigation`), no information as an empty cell.
 //!
-//! The Version cell is the one the importer reads back (see [`crate::ncsc`]): the fixed versions of
-//! the `fix` CVEs when there is one, else the affected versions of the vulnerable / workaround /
-//! under-investigation CVEs, else the unaffected versions; several versions are joined with `, `.
-//! What the 9 columns cannot hold is not written: per-CVE versions that differ within one entry
-//! (the US list has them), sources, conflicts, `last_updated`, and (in Markdown) purl and CPE.
-//! Exporting a registry imported from the Dutch list and importing it again gives the same entries.
+//! The Version cell is the one the importer reads back (see [`crate::ncsc`]): versions joined with
+//! `, `, given to the CVEs of the row's leading class. An entry whose CVEs have different versions
+//! (merged from several rows or from the US list) is written as several rows with the same supplier,
+//! product, notes and links (see `rows`); importing and merging them gives the entry back.
+//! Not written: sources, conflicts, `last_updated`, and (in Markdown) purl and CPE.
+//! Exporting a registry and importing it again gives the same entries (tests/round_trip.rs).
 
 use crate::model::Entry;
 use crate::ncsc::{VersionClass, cve_columns, dedup, status_class, version_class};
 
-/// The text of an entry's Version cell (see the module docs).
-pub(crate) fn version_cell(entry: &Entry) -> String {
-    let Some(class) = version_class(entry.statuses.values().map(|s| s.status)) else {
-        return String::new();
-    };
-    let mut versions = Vec::new();
-    for status in entry.statuses.values().filter(|s| status_class(s.status) == class) {
-        let list = match class {
-            VersionClass::Fixed => &status.fixed_versions,
-            VersionClass::Affected => &status.affected_versions,
-            VersionClass::Unaffected => &status.unaffected_versions,
-        };
-        versions.extend(list.iter().filter(|v| !v.trim().is_empty()).cloned());
-    }
-    dedup(versions).join(", ")
+/// One exported row of an entry: its Version cell and the CVEs whose status it carries.
+pub(crate) struct Row<'e> {
+    pub version: String,
+    pub cves: Vec<&'e str>,
 }
 
-fn status_cell(entry: &Entry, cve: &str) -> &'static str {
-    entry.statuses.get(cve).map(|s| s.status.ncsc_label()).unwrap_or("")
+impl Row<'_> {
+    fn status<'a>(&self, entry: &'a Entry, cve: &str) -> &'static str {
+        if self.cves.contains(&cve) { entry.statuses.get(cve).map(|s| s.status.ncsc_label()).unwrap_or("") } else { "" }
+    }
+}
+
+fn versions_of(status: &crate::model::VulnStatus) -> &[String] {
+    match status_class(status.status) {
+        VersionClass::Fixed => &status.fixed_versions,
+        VersionClass::Affected => &status.affected_versions,
+        VersionClass::Unaffected => &status.unaffected_versions,
+    }
+}
+
+/// The rows an entry needs so that importing them (and merging) gives its versions back.
+///
+/// A row has one Version cell, which the importer gives to the CVEs of the row's leading class (see
+/// the module docs). So CVEs are grouped by (class, versions): one row per group, in class order;
+/// a CVE without versions joins the first row whose class leads its own (it gets no version
+/// there), or else a row with an empty Version cell. A Dutch row always needs one row; an entry
+/// merged from several rows or lists may need more (they share supplier, product, notes and links).
+pub(crate) fn rows(entry: &Entry) -> Vec<Row<'_>> {
+    let mut groups: Vec<(VersionClass, Vec<String>, Vec<&str>)> = Vec::new();
+    let mut bare: Vec<(VersionClass, &str)> = Vec::new();
+    for (cve, status) in &entry.statuses {
+        let class = status_class(status.status);
+        let versions: Vec<String> =
+            dedup(versions_of(status).iter().filter(|v| !v.trim().is_empty()).cloned().collect());
+        if versions.is_empty() {
+            bare.push((class, cve.as_str()));
+        } else if let Some(group) = groups.iter_mut().find(|(c, v, _)| *c == class && *v == versions) {
+            group.2.push(cve.as_str());
+        } else {
+            groups.push((class, versions, vec![cve.as_str()]));
+        }
+    }
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut empty_row: Vec<&str> = Vec::new();
+    for (class, cve) in bare {
+        match groups.iter_mut().find(|(c, _, _)| *c < class) {
+            Some(group) => group.2.push(cve),
+            None => empty_row.push(cve),
+        }
+    }
+    let mut out: Vec<Row<'_>> =
+        groups.into_iter().map(|(_, versions, cves)| Row { version: versions.join(", "), cves }).collect();
+    if !empty_row.is_empty() || out.is_empty() {
+        out.push(Row { version: String::new(), cves: empty_row });
+    }
+    for row in &mut out {
+        row.cves.sort_unstable();
+    }
+    out
 }
 
 fn markdown_escape(text: &str) -> String {
-    text.trim().replace('|', "\\|").replace("\r\n", "<br>").replace(['\n', '\r'], "<br>")
+    let mut cell = text.trim().replace('|', "\\|").replace("\r\n", "<br>").replace(['\n', '\r'], "<br>");
+    if cell.ends_with('\\') {
+        // Not `\|` (an escaped pipe): the importer trims the space.
+        cell.push(' ');
+    }
+    cell
 }
 
 fn markdown_link(url: &str) -> String {
@@ -63,23 +108,25 @@ pub fn to_markdown(entries: &[Entry]) -> String {
         out.push_str(":--------------------:|");
     }
     out.push_str(":------|------:|\n");
+    let blank_if_empty = |s: String| if s.is_empty() { " ".to_string() } else { s };
     for entry in entries {
-        let blank_if_empty = |s: String| if s.is_empty() { " ".to_string() } else { s };
-        out.push('|');
-        out.push_str(&markdown_escape(&entry.supplier));
-        out.push('|');
-        out.push_str(&markdown_escape(&entry.product));
-        out.push('|');
-        out.push_str(&blank_if_empty(markdown_escape(&version_cell(entry))));
-        out.push('|');
-        for cve in &cves {
-            out.push_str(&blank_if_empty(status_cell(entry, cve).to_string()));
+        for row in rows(entry) {
             out.push('|');
+            out.push_str(&markdown_escape(&entry.supplier));
+            out.push('|');
+            out.push_str(&markdown_escape(&entry.product));
+            out.push('|');
+            out.push_str(&blank_if_empty(markdown_escape(&row.version)));
+            out.push('|');
+            for cve in &cves {
+                out.push_str(&blank_if_empty(row.status(entry, cve).to_string()));
+                out.push('|');
+            }
+            out.push_str(&markdown_escape(&entry.notes));
+            out.push('|');
+            out.push_str(&entry.links.iter().map(|l| markdown_link(l)).collect::<Vec<_>>().join(" "));
+            out.push_str("|\n");
         }
-        out.push_str(&markdown_escape(&entry.notes));
-        out.push('|');
-        out.push_str(&entry.links.iter().map(|l| markdown_link(l)).collect::<Vec<_>>().join(" "));
-        out.push_str("|\n");
     }
     out
 }
@@ -114,17 +161,19 @@ pub fn to_csv(entries: &[Entry]) -> String {
     // Writing to a Vec cannot fail; a failure would only come from the csv crate's own invariants.
     let _ = writer.write_record(&header);
     for entry in entries {
-        let mut row: Vec<String> = vec![entry.supplier.clone(), entry.product.clone(), version_cell(entry)];
-        row.extend(cves.iter().map(|c| status_cell(entry, c).to_string()));
-        row.push(entry.notes.clone());
-        row.push(if entry.links.is_empty() { String::new() } else { python_list(&entry.links) });
-        if purl {
-            row.push(entry.purl.clone().unwrap_or_default());
+        for exported in rows(entry) {
+            let mut row: Vec<String> = vec![entry.supplier.clone(), entry.product.clone(), exported.version.clone()];
+            row.extend(cves.iter().map(|c| exported.status(entry, c).to_string()));
+            row.push(entry.notes.clone());
+            row.push(if entry.links.is_empty() { String::new() } else { python_list(&entry.links) });
+            if purl {
+                row.push(entry.purl.clone().unwrap_or_default());
+            }
+            if cpe {
+                row.push(entry.cpe.clone().unwrap_or_default());
+            }
+            let _ = writer.write_record(&row);
         }
-        if cpe {
-            row.push(entry.cpe.clone().unwrap_or_default());
-        }
-        let _ = writer.write_record(&row);
     }
     let bytes = writer.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
@@ -141,13 +190,14 @@ pub fn to_json(entries: &[Entry]) -> serde_json::Value {
     let cves = cve_columns(entries);
     let items = entries
         .iter()
-        .map(|entry| {
+        .flat_map(|entry| rows(entry).into_iter().map(move |row| (entry, row)))
+        .map(|(entry, row)| {
             let mut object = serde_json::Map::new();
             object.insert("Supplier".into(), entry.supplier.clone().into());
             object.insert("Product".into(), entry.product.clone().into());
-            object.insert("Version".into(), version_cell(entry).into());
+            object.insert("Version".into(), row.version.clone().into());
             for cve in &cves {
-                object.insert(format!("Status {cve}"), status_cell(entry, cve).into());
+                object.insert(format!("Status {cve}"), row.status(entry, cve).into());
             }
             object.insert("Notes".into(), entry.notes.clone().into());
             let links: serde_json::Map<String, serde_json::Value> =

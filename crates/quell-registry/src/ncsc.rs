@@ -11,8 +11,9 @@
 //!   `non_standard_status` problems, mapped as [`map_status`] documents; a cell that cannot be mapped
 //!   (e.g. `x`) is an `unknown_status` problem: that CVE has no information and the raw text is
 //!   appended to the notes as `Status CVE-…: <raw>`, so nothing is lost.
-//! - `Version (see Status)`: one version expression, kept whole (cells are prose as often as lists).
-//!   Following the list's README it belongs to the row's leading status class: the first fixed
+//! - `Version (see Status)`: split into versions at each `, ` outside parentheses and brackets
+//!   (`1.15.0, 1.14.2` is two versions, `AU Models (DxC700AU, AU480)` one, `Linux 1,2` one); the parts
+//!   are otherwise kept as written (cells are prose as often as lists). Following the list's README it belongs to the row's leading status class: the first fixed
 //!   version when any CVE says `Fix`; else the affected versions of the `Vulnerable`, `Workaround`
 //!   and `Investigation` CVEs; else the unaffected versions of the `Not vuln` CVEs. `Fix` needs a
 //!   released version: a `Fix` with an empty Version cell is imported as `workaround`
@@ -332,9 +333,9 @@ impl<'a> RowReader<'a> {
             let mut vuln = VulnStatus::new(status);
             if !version.is_empty() && class == Some(status_class(status)) {
                 match status_class(status) {
-                    VersionClass::Fixed => vuln.fixed_versions.push(version.clone()),
-                    VersionClass::Affected => vuln.affected_versions.push(version.clone()),
-                    VersionClass::Unaffected => vuln.unaffected_versions.push(version.clone()),
+                    VersionClass::Fixed => vuln.fixed_versions = split_versions(&version),
+                    VersionClass::Affected => vuln.affected_versions = split_versions(&version),
+                    VersionClass::Unaffected => vuln.unaffected_versions = split_versions(&version),
                 }
             }
             entry.statuses.insert(cve, vuln);
@@ -404,6 +405,28 @@ pub(crate) fn status_class(status: Status) -> VersionClass {
 /// The leading class of a row's statuses: fixed before affected before unaffected.
 pub(crate) fn version_class(statuses: impl Iterator<Item = Status>) -> Option<VersionClass> {
     statuses.map(status_class).min()
+}
+
+/// Splits a Version cell at each `, ` (a comma and white space) outside `()` and `[]`; parts trimmed,
+/// empty ones dropped. The exporters join with `, `, so a split list comes back the same.
+pub fn split_versions(cell: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = cell.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 && bytes.get(i + 1).is_some_and(|n| n.is_ascii_whitespace()) => {
+                parts.push(&cell[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&cell[start..]);
+    dedup(parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect())
 }
 
 pub(crate) fn dedup(items: Vec<String>) -> Vec<String> {
@@ -865,6 +888,13 @@ mod tests {
             vec!["https://a.example/1".to_string(), "https://b.example/2".to_string()]
         );
         assert!(extract_urls("no link, https:// only").is_empty());
+    }
+
+    #[test]
+    fn versions_split_outside_parentheses() {
+        assert_eq!(split_versions("1.15.0, 1.14.2,1.13"), ["1.15.0", "1.14.2,1.13"]);
+        assert_eq!(split_versions("AU Models (DxC700AU, AU480), 2.0"), ["AU Models (DxC700AU, AU480)", "2.0"]);
+        assert_eq!(split_versions(" , "), Vec::<String>::new());
     }
 
     #[test]

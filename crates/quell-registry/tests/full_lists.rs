@@ -158,7 +158,8 @@ fn merging_the_two_lists() {
     assert_eq!(flink.statuses["CVE-2021-44228"].status, Status::Fix);
     assert_eq!(
         flink.statuses["CVE-2021-44228"].fixed_versions,
-        ["1.15.0, 1.14.2, 1.13.5, 1.12.7, 1.11.6", "1.15.0", "1.14.2", "1.13.5", "1.12.7", "1.11.6"]
+        ["1.15.0", "1.14.2", "1.13.5", "1.12.7", "1.11.6"],
+        "the Dutch cell is split into versions, so the two lists agree"
     );
     assert!(flink.conflicts.is_empty());
 
