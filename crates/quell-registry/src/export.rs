@@ -14,7 +14,7 @@
 //! Exporting a registry and importing it again gives the same entries (tests/round_trip.rs).
 
 use crate::model::Entry;
-use crate::ncsc::{VersionClass, cve_columns, dedup, status_class, version_class};
+use crate::ncsc::{VersionClass, cve_columns, dedup, status_class};
 
 /// One exported row of an entry: its Version cell and the CVEs whose status it carries.
 pub(crate) struct Row<'e> {
@@ -23,7 +23,7 @@ pub(crate) struct Row<'e> {
 }
 
 impl Row<'_> {
-    fn status<'a>(&self, entry: &'a Entry, cve: &str) -> &'static str {
+    fn status(&self, entry: &Entry, cve: &str) -> &'static str {
         if self.cves.contains(&cve) { entry.statuses.get(cve).map(|s| s.status.ncsc_label()).unwrap_or("") } else { "" }
     }
 }
@@ -58,7 +58,7 @@ pub(crate) fn rows(entry: &Entry) -> Vec<Row<'_>> {
             groups.push((class, versions, vec![cve.as_str()]));
         }
     }
-    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    groups.sort_by_key(|g| g.0);
     let mut empty_row: Vec<&str> = Vec::new();
     for (class, cve) in bare {
         match groups.iter_mut().find(|(c, _, _)| *c < class) {
