@@ -128,6 +128,10 @@ struct ProductIds {
 pub fn to_csaf_vex(supplier: &str, entries: &[Entry], meta: &CsafMeta) -> Value {
     let supplier_key = entry_key(supplier, "").0;
     let entries: Vec<&Entry> = entries.iter().filter(|e| e.key().0 == supplier_key).collect();
+    vex_document(supplier, &entries, meta)
+}
+
+fn vex_document(supplier: &str, entries: &[&Entry], meta: &CsafMeta) -> Value {
     let mut next_id = 0usize;
     let mut new_id = || {
         next_id += 1;
@@ -136,7 +140,7 @@ pub fn to_csaf_vex(supplier: &str, entries: &[Entry], meta: &CsafMeta) -> Value 
 
     let mut product_branches = Vec::new();
     let mut ids: Vec<ProductIds> = Vec::new();
-    for entry in &entries {
+    for entry in entries {
         let product = if entry.product.trim().is_empty() { "(unnamed product)" } else { entry.product.trim() };
         let full_name = format!("{} {}", supplier.trim(), product);
         let mut fixed_versions: Vec<String> = Vec::new();
@@ -291,7 +295,7 @@ pub fn to_csaf_vex(supplier: &str, entries: &[Entry], meta: &CsafMeta) -> Value 
         "text": format!("The Log4Shell status of {} products, exported from the product status registry.", supplier.trim()),
     })];
     let mut references = Vec::new();
-    for entry in &entries {
+    for entry in entries {
         if !entry.notes.trim().is_empty() {
             notes.push(json!({"category": "other", "title": format!("Notes on {}", entry.product.trim()), "text": entry.notes.trim()}));
         }
@@ -352,14 +356,16 @@ fn is_purl(purl: &str) -> bool {
 /// One VEX document per supplier that has a status for at least one CVE, by supplier key order:
 /// (supplier name as first spelled, document).
 pub fn to_csaf_vex_all(entries: &[Entry], meta: &CsafMeta) -> Vec<(String, Value)> {
-    let mut suppliers: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    for entry in entries.iter().filter(|e| !e.statuses.is_empty()) {
-        suppliers.entry(entry.key().0).or_insert_with(|| entry.supplier.trim().to_string());
+    let mut suppliers: std::collections::BTreeMap<String, (String, Vec<&Entry>)> = std::collections::BTreeMap::new();
+    for entry in entries {
+        let group = suppliers.entry(entry.key().0).or_insert_with(|| (entry.supplier.trim().to_string(), Vec::new()));
+        group.1.push(entry);
     }
     suppliers
         .into_values()
-        .map(|name| {
-            let doc = to_csaf_vex(&name, entries, meta);
+        .filter(|(_, group)| group.iter().any(|e| !e.statuses.is_empty()))
+        .map(|(name, group)| {
+            let doc = vex_document(&name, &group, meta);
             (name, doc)
         })
         .collect()
