@@ -22,6 +22,7 @@
 //!   live entries, of history rows, time of the latest change): they change with every change.
 
 pub mod limits;
+pub mod pages;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -70,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/registry/supplier-orgs/{id}", put(set_supplier_org).layer(small))
         .route("/api/v1/registry/confirmations", get(list_confirmations).post(request_confirmation).layer(small))
         .route("/api/v1/registry/confirmations/{id}/answer", post(answer_confirmation).layer(small))
+        .merge(pages::router())
 }
 
 pub(crate) fn coordinator(principal: &Principal) -> Result<(), ServerError> {
@@ -923,6 +925,19 @@ async fn add_product(
     let body: ProductBody = json_body(body)?;
     let mut conn = conn(&state).await?;
     let (supplier, product, version, entry_id) = product_fields(&mut conn, body).await?;
+    let row = insert_product(&mut conn, org, &supplier, &product, version, entry_id).await?;
+    Ok((StatusCode::CREATED, Json(product_json(&row)?)).into_response())
+}
+
+/// Registers a product of an organisation (at most [`MAX_PRODUCTS_PER_ORG`]).
+pub(crate) async fn insert_product(
+    conn: &mut AnyConnection,
+    org: i64,
+    supplier: &str,
+    product: &str,
+    version: Option<String>,
+    entry_id: Option<i64>,
+) -> Result<sqlx::any::AnyRow, ServerError> {
     let count: i64 = sqlx::query("SELECT COUNT(*) FROM org_products WHERE org_id = $1")
         .bind(org)
         .fetch_one(&mut *conn)
@@ -933,22 +948,21 @@ async fn add_product(
             "an organisation registers at most {MAX_PRODUCTS_PER_ORG} products"
         )));
     }
-    let key = entry_key(&supplier, &product);
-    let row = sqlx::query(&format!(
+    let key = entry_key(supplier, product);
+    Ok(sqlx::query(&format!(
         "INSERT INTO org_products (org_id, entry_id, supplier, product, version, supplier_key, product_key, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {PRODUCT_COLUMNS}"
     ))
     .bind(org)
     .bind(entry_id)
-    .bind(supplier)
-    .bind(product)
+    .bind(supplier.to_string())
+    .bind(product.to_string())
     .bind(version)
     .bind(key.0)
     .bind(key.1)
     .bind(now())
     .fetch_one(&mut *conn)
-    .await?;
-    Ok((StatusCode::CREATED, Json(product_json(&row)?)).into_response())
+    .await?)
 }
 
 async fn update_product(

@@ -689,3 +689,159 @@ fn a_supplier_confirms_through_the_platform() {
     let (_, notes) = get(&server, &a.full, "/api/v1/registry/notifications");
     assert!(notes.as_array().unwrap().iter().any(|n| n["kind"] == "confirmation_answered"), "{notes}");
 }
+
+// ---- pages ----
+
+struct Page {
+    status: u16,
+    body: String,
+    cookies: Vec<String>,
+    location: Option<String>,
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn fetch(server: &Server, method: &str, path: &str, cookie: &str, form: Option<&[(&str, &str)]>) -> Page {
+    let agent = ureq::Agent::new_with_config(
+        ureq::config::Config::builder().http_status_as_error(false).max_redirects(0).build(),
+    );
+    let mut request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", server.base));
+    if !cookie.is_empty() {
+        request = request.header("Cookie", cookie);
+    }
+    let body = match form {
+        Some(fields) => {
+            request = request.header("Content-Type", "application/x-www-form-urlencoded");
+            fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+        }
+        None => String::new(),
+    };
+    let mut response = agent.run(request.body(body.into_bytes()).unwrap()).unwrap();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    Page { status: response.status().as_u16(), body: response.body_mut().read_to_string().unwrap(), cookies, location }
+}
+
+fn field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body.find(&marker).unwrap_or_else(|| panic!("field {name}")) + marker.len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+fn session(server: &Server, email: &str) -> String {
+    let form = fetch(server, "GET", "/login", "", None);
+    let token = field(&form.body, "csrf");
+    let page = fetch(
+        server,
+        "POST",
+        "/login",
+        &form.cookies.join("; "),
+        Some(&[("email", email), ("password", PASSWORD), ("csrf", &token)]),
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    page.cookies.into_iter().find(|c| c.starts_with("quell_session=")).expect("session cookie")
+}
+
+#[test]
+fn pages_search_show_history_and_edit_with_conflict_detection() {
+    let server = start(Limits::default());
+    let coordinator = coordinator(&server);
+    let (widget, _, _) = seed(&server, &coordinator);
+    let a = org(&server, "alpha");
+
+    // Public pages, no login.
+    let search = fetch(&server, "GET", "/registry", "", None);
+    assert_eq!(search.status, 200);
+    assert!(search.body.contains("Widget") && search.body.contains("Tool") && search.body.contains("3 entries"));
+    let search = fetch(&server, "GET", "/registry?q=beta", "", None);
+    assert!(search.body.contains("Tool") && !search.body.contains("Widget"));
+    let search = fetch(&server, "GET", "/registry?status=fix&cve=CVE-2021-44228", "", None);
+    assert!(search.body.contains("Widget") && search.body.contains("1 entries"), "{}", search.body);
+    assert_eq!(fetch(&server, "GET", "/registry?status=broken", "", None).status, 400);
+    let entry = fetch(&server, "GET", &format!("/registry/entries/{widget}"), "", None);
+    assert_eq!(entry.status, 200);
+    assert!(entry.body.contains("History") && entry.body.contains("import ncsc-md small.md"));
+    assert!(!entry.body.contains("/edit\""), "no edit link for visitors");
+    let esc = fetch(&server, "GET", "/registry?q=%3Cscript%3E", "", None);
+    assert!(!esc.body.contains("<script>"), "escaped");
+
+    // The edit form: coordinators only, CSRF, base revision, conflict message.
+    let member = session(&server, &a.admin_email);
+    assert_eq!(fetch(&server, "GET", &format!("/registry/entries/{widget}/edit"), &member, None).status, 403);
+    let cookie = session(&server, "cert@ncsc.example");
+    let form = fetch(&server, "GET", &format!("/registry/entries/{widget}/edit"), &cookie, None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = field(&form.body, "csrf");
+    assert_eq!(field(&form.body, "base_revision"), "1");
+    let edit = |csrf: &str, base: &str, fixed: &str| {
+        fetch(
+            &server,
+            "POST",
+            &format!("/registry/entries/{widget}/edit"),
+            &cookie,
+            Some(&[
+                ("csrf", csrf),
+                ("base_revision", base),
+                ("supplier", "Acme"),
+                ("product", "Widget"),
+                ("purl", ""),
+                ("cpe", ""),
+                ("cve_0", "CVE-2021-44228"),
+                ("status_0", "fix"),
+                ("affected_0", ""),
+                ("fixed_0", fixed),
+                ("cve_1", ""),
+                ("status_1", ""),
+                ("affected_1", ""),
+                ("fixed_1", ""),
+                ("notes", "from the form"),
+                ("links", "https://acme.example/psirt\r\nhttps://acme.example/psirt/form"),
+                ("source", ""),
+            ]),
+        )
+    };
+    assert_eq!(edit("wrong", "1", "2.6").status, 403);
+    let bad = edit(&csrf, "1", "");
+    assert_eq!(bad.status, 400, "fix without a fixed version");
+    assert!(bad.body.contains("fixed version"));
+    let saved = edit(&csrf, "1", "2.6; 2.5.9");
+    assert_eq!((saved.status, saved.location.as_deref()), (303, Some(format!("/registry/entries/{widget}").as_str())));
+    let stale = edit(&csrf, "1", "2.7");
+    assert_eq!(stale.status, 409);
+    assert!(stale.body.contains("changed while you edited it"), "{}", stale.body);
+    assert_eq!(field(&stale.body, "base_revision"), "2", "the form now carries the current revision");
+    let current = public_json(&server, &format!("/api/v1/registry/entries/{widget}"));
+    assert_eq!(current["statuses"]["CVE-2021-44228"]["fixed_versions"], json!(["2.6", "2.5.9"]));
+    assert_eq!(current["links"].as_array().unwrap().len(), 2);
+
+    // An organisation's products page.
+    let page = fetch(&server, "GET", "/registry/my-products", &member, None);
+    assert_eq!(page.status, 200);
+    let token = field(&page.body, "csrf");
+    let added = fetch(
+        &server,
+        "POST",
+        "/registry/my-products",
+        &member,
+        Some(&[("csrf", &token), ("supplier", "acme"), ("product", "widget"), ("version", "2.0")]),
+    );
+    assert_eq!(added.status, 303);
+    let page = fetch(&server, "GET", "/registry/my-products", &member, None);
+    assert!(page.body.contains("2.6, 2.5.9") && page.body.contains(">fix<"), "{}", page.body);
+    assert_eq!(fetch(&server, "GET", "/registry/my-products", &cookie, None).status, 403);
+}
