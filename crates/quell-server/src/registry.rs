@@ -333,7 +333,7 @@ pub async fn search_entries(conn: &mut AnyConnection, query: &SearchQuery) -> Re
         None => None,
     };
     if status.is_some() || cve.is_some() {
-        let mut inner = vec!["s.entry_id = e.id".to_string()];
+        let mut inner = vec!["1 = 1".to_string()];
         if let Some(status) = status {
             let p = bind(status.as_str().to_string(), &mut binds);
             inner.push(format!("s.status = {p}"));
@@ -342,7 +342,8 @@ pub async fn search_entries(conn: &mut AnyConnection, query: &SearchQuery) -> Re
             let p = bind(cve, &mut binds);
             inner.push(format!("s.cve = {p}"));
         }
-        clauses.push(format!("EXISTS (SELECT 1 FROM registry_statuses s WHERE {})", inner.join(" AND ")));
+        // An IN over the (cve, status, entry_id) index: one index range, not a probe per entry.
+        clauses.push(format!("e.id IN (SELECT s.entry_id FROM registry_statuses s WHERE {})", inner.join(" AND ")));
     }
     let filter = clauses.join(" AND ");
     let per_page = query.per_page.unwrap_or(DEFAULT_PAGE_ROWS).clamp(1, MAX_PAGE_ROWS);
