@@ -700,37 +700,72 @@ async fn propose(
     principal: Principal,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    let org = member_org(&principal)?;
+    member_org(&principal)?;
     let body: ProposalBody = json_body(body)?;
-    validate(&body.entry)?;
-    check_len("comment", &body.comment, MAX_TEXT_BYTES)?;
-    let mut conn = conn(&state).await?;
-    let base = match body.entry_id {
+    let created =
+        create_proposal(&state, &principal, body.entry_id, body.base_revision, body.entry, body.comment).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Stores an organisation user's proposal (validated like an edit); answers it as listed.
+pub(crate) async fn create_proposal(
+    state: &AppState,
+    principal: &Principal,
+    entry_id: Option<i64>,
+    base_revision: Option<i64>,
+    entry: Entry,
+    comment: String,
+) -> Result<Value, ServerError> {
+    let org = member_org(principal)?;
+    validate(&entry)?;
+    check_len("comment", &comment, MAX_TEXT_BYTES)?;
+    let mut conn = conn(state).await?;
+    let base = match entry_id {
         Some(id) => {
             let current = entry_or_404(&mut conn, id).await?;
             if let Some(target) = current.merged_into {
                 return Err(ServerError::Invalid(format!("entry {id} was merged into entry {target}: propose there")));
             }
-            Some(body.base_revision.unwrap_or(current.revision))
+            Some(base_revision.unwrap_or(current.revision))
         }
         None => None,
     };
-    let proposed = serde_json::to_string(&body.entry).map_err(|e| ServerError::Internal(e.to_string()))?;
+    let proposed = serde_json::to_string(&entry).map_err(|e| ServerError::Internal(e.to_string()))?;
     let row = sqlx::query(
         "INSERT INTO registry_proposals (org_id, user_id, entry_id, base_revision, proposed, comment, state, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) RETURNING id",
     )
     .bind(org)
     .bind(principal.user_id)
-    .bind(body.entry_id)
+    .bind(entry_id)
     .bind(base)
     .bind(proposed)
-    .bind(body.comment)
+    .bind(comment)
     .bind(now())
     .fetch_one(&mut *conn)
     .await?;
     let id: i64 = row.try_get(0)?;
-    Ok((StatusCode::CREATED, Json(proposal(&mut conn, &principal, id).await?)).into_response())
+    proposal(&mut conn, principal, id).await
+}
+
+/// Proposals: a coordinator's (every organisation's) or an organisation user's own, newest first.
+pub(crate) async fn proposals(
+    state: &AppState,
+    principal: &Principal,
+    wanted_state: Option<String>,
+) -> Result<Vec<Value>, ServerError> {
+    full(principal)?;
+    let scope = if principal.role == Role::Coordinator { -1 } else { member_org(principal)? };
+    let rows = sqlx::query(&format!(
+        "SELECT {PROPOSAL_COLUMNS} FROM registry_proposals p JOIN orgs o ON o.id = p.org_id \
+         JOIN users u ON u.id = p.user_id WHERE ($1 < 0 OR p.org_id = $1) AND ($2 = '' OR p.state = $2) \
+         ORDER BY p.id DESC LIMIT {MAX_LIST_ROWS}"
+    ))
+    .bind(scope)
+    .bind(wanted_state.unwrap_or_default())
+    .fetch_all(&state.db.pool)
+    .await?;
+    rows.iter().map(proposal_json).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -744,19 +779,7 @@ async fn list_proposals(
     principal: Principal,
     Query(query): Query<ProposalList>,
 ) -> Result<Response, ServerError> {
-    full(&principal)?;
-    let scope = if principal.role == Role::Coordinator { -1 } else { member_org(&principal)? };
-    let rows = sqlx::query(&format!(
-        "SELECT {PROPOSAL_COLUMNS} FROM registry_proposals p JOIN orgs o ON o.id = p.org_id \
-         JOIN users u ON u.id = p.user_id WHERE ($1 < 0 OR p.org_id = $1) AND ($2 = '' OR p.state = $2) \
-         ORDER BY p.id DESC LIMIT {MAX_LIST_ROWS}"
-    ))
-    .bind(scope)
-    .bind(query.state.unwrap_or_default())
-    .fetch_all(&state.db.pool)
-    .await?;
-    let list = rows.iter().map(proposal_json).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(list).into_response())
+    Ok(Json(proposals(&state, &principal, query.state).await?).into_response())
 }
 
 async fn get_proposal(
@@ -779,10 +802,23 @@ async fn accept_proposal(
     principal: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
-    coordinator(&principal)?;
-    let actor = Actor::of(&state.db, &principal).await?;
+    match accept(&state, &principal, id).await? {
+        Ok(decided) => Ok(Json(decided).into_response()),
+        Err((entry_id, message)) => conflict(&state, entry_id, message).await,
+    }
+}
+
+/// Accepts a proposal (coordinators): `Ok(Err((entry, message)))` when the entry changed since the
+/// proposal's base revision (nothing stored).
+pub(crate) async fn accept(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+) -> Result<Result<Value, (Option<i64>, String)>, ServerError> {
+    coordinator(principal)?;
+    let actor = Actor::of(&state.db, principal).await?;
     let mut tx = store::begin_write(&state.db).await?;
-    let p = proposal(&mut tx, &principal, id).await?;
+    let p = proposal(&mut tx, principal, id).await?;
     if p["state"] != "open" {
         return Err(ServerError::Conflict(format!("proposal {id} is already {}", p["state"])));
     }
@@ -802,10 +838,7 @@ async fn accept_proposal(
     };
     let applied = match result {
         Ok(applied) => applied,
-        Err(ServerError::Conflict(message)) => {
-            drop(tx);
-            return conflict(&state, entry_id, message).await;
-        }
+        Err(ServerError::Conflict(message)) => return Ok(Err((entry_id, message))),
         Err(other) => return Err(other),
     };
     sqlx::query(
@@ -819,9 +852,9 @@ async fn accept_proposal(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let decided = proposal(&mut tx, &principal, id).await?;
+    let decided = proposal(&mut tx, principal, id).await?;
     tx.commit().await?;
-    Ok(Json(decided).into_response())
+    Ok(Ok(decided))
 }
 
 #[derive(Debug, Deserialize)]
@@ -835,19 +868,29 @@ async fn reject_proposal(
     Path(id): Path<i64>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    coordinator(&principal)?;
     let body: RejectBody = json_body(body)?;
-    if body.reason.trim().is_empty() {
+    Ok(Json(reject(&state, &principal, id, &body.reason).await?).into_response())
+}
+
+/// Rejects an open proposal with a reason (coordinators).
+pub(crate) async fn reject(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    reason: &str,
+) -> Result<Value, ServerError> {
+    coordinator(principal)?;
+    if reason.trim().is_empty() {
         return Err(ServerError::Invalid("a reason is required".into()));
     }
-    check_len("reason", &body.reason, MAX_TEXT_BYTES)?;
-    let mut conn = conn(&state).await?;
-    proposal(&mut conn, &principal, id).await?;
+    check_len("reason", reason, MAX_TEXT_BYTES)?;
+    let mut conn = conn(state).await?;
+    proposal(&mut conn, principal, id).await?;
     let result = sqlx::query(
         "UPDATE registry_proposals SET state = 'rejected', reason = $1, decided_at = $2, decided_by = $3 \
          WHERE id = $4 AND state = 'open'",
     )
-    .bind(body.reason.trim().to_string())
+    .bind(reason.trim().to_string())
     .bind(now())
     .bind(principal.user_id)
     .bind(id)
@@ -856,7 +899,7 @@ async fn reject_proposal(
     if result.rows_affected() == 0 {
         return Err(ServerError::Conflict(format!("proposal {id} was already decided")));
     }
-    Ok(Json(proposal(&mut conn, &principal, id).await?).into_response())
+    proposal(&mut conn, principal, id).await
 }
 
 // ---- my products and matching ----

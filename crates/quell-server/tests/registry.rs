@@ -898,4 +898,76 @@ fn pages_search_show_history_and_edit_with_conflict_detection() {
     let page = fetch(&server, "GET", "/registry/my-products", &member, None);
     assert!(page.body.contains("2.6, 2.5.9") && page.body.contains(">fix<"), "{}", page.body);
     assert_eq!(fetch(&server, "GET", "/registry/my-products", &cookie, None).status, 403);
+
+    // An organisation proposes through the form; the coordinator accepts one and refuses a stale one.
+    let entry = fetch(&server, "GET", &format!("/registry/entries/{widget}"), &member, None);
+    assert!(entry.body.contains(&format!("/registry/entries/{widget}/propose")));
+    let form = fetch(&server, "GET", &format!("/registry/entries/{widget}/propose"), &member, None);
+    assert_eq!(form.status, 200);
+    assert_eq!(field(&form.body, "base_revision"), "2");
+    assert_eq!(fetch(&server, "GET", &format!("/registry/entries/{widget}/propose"), &cookie, None).status, 403);
+    let propose = |fixed: &str, comment: &str| {
+        fetch(
+            &server,
+            "POST",
+            &format!("/registry/entries/{widget}/propose"),
+            &member,
+            Some(&[
+                ("csrf", &token),
+                ("base_revision", "2"),
+                ("supplier", "Acme"),
+                ("product", "Widget"),
+                ("cve_0", "CVE-2021-44228"),
+                ("status_0", "fix"),
+                ("fixed_0", fixed),
+                ("links", "https://acme.example/psirt"),
+                ("comment", comment),
+            ]),
+        )
+    };
+    let sent = propose("2.8", "vendor released 2.8");
+    assert_eq!((sent.status, sent.location.as_deref()), (303, Some("/registry/proposals")));
+    assert_eq!(propose("2.9", "also this").status, 303);
+    assert_eq!(propose("", "no version").status, 400);
+    let mine = fetch(&server, "GET", "/registry/proposals", &member, None);
+    assert!(mine.body.contains("vendor released 2.8") && !mine.body.contains("/accept"), "{}", mine.body);
+    let review = fetch(&server, "GET", "/registry/proposals", &cookie, None);
+    assert!(review.body.contains("vendor released 2.8") && review.body.contains("also this"));
+    let (_, open) = get(&server, &coordinator, "/api/v1/registry/proposals?state=open");
+    let id_of =
+        |comment: &str| open.as_array().unwrap().iter().find(|p| p["comment"] == comment).unwrap()["id"].clone();
+    let (first, second) = (id_of("vendor released 2.8"), id_of("also this"));
+    let csrf = field(&review.body, "csrf");
+    let accepted =
+        fetch(&server, "POST", &format!("/registry/proposals/{first}/accept"), &cookie, Some(&[("csrf", &csrf)]));
+    assert_eq!(accepted.status, 303);
+    let stale =
+        fetch(&server, "POST", &format!("/registry/proposals/{second}/accept"), &cookie, Some(&[("csrf", &csrf)]));
+    assert_eq!(stale.status, 409);
+    assert!(stale.body.contains("Not accepted"), "{}", stale.body);
+    let no_reason = fetch(
+        &server,
+        "POST",
+        &format!("/registry/proposals/{second}/reject"),
+        &cookie,
+        Some(&[("csrf", &csrf), ("reason", "")]),
+    );
+    assert_eq!(no_reason.status, 400);
+    let rejected = fetch(
+        &server,
+        "POST",
+        &format!("/registry/proposals/{second}/reject"),
+        &cookie,
+        Some(&[("csrf", &csrf), ("reason", "superseded")]),
+    );
+    assert_eq!(rejected.status, 303);
+    let forged =
+        fetch(&server, "POST", &format!("/registry/proposals/{second}/accept"), &member, Some(&[("csrf", &token)]));
+    assert_eq!(forged.status, 403, "organisations do not decide");
+    let current = public_json(&server, &format!("/api/v1/registry/entries/{widget}"));
+    assert_eq!(current["revision"], 3);
+    assert_eq!(current["statuses"]["CVE-2021-44228"]["fixed_versions"], json!(["2.8"]));
+    let mine = fetch(&server, "GET", "/registry/proposals", &member, None);
+    assert!(mine.body.contains("accepted") && mine.body.contains("rejected: superseded"), "{}", mine.body);
+    assert_history_complete(&server);
 }

@@ -16,14 +16,14 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{Markup, html};
 use quell_registry::{Entry, Status, VulnStatus};
 
 use super::limits::MAX_NAME_BYTES;
 use super::store::{self, Actor, ChangeKind, StoredEntry};
-use super::{SearchQuery, edit_entry, product_statuses, search_entries};
+use super::{SearchQuery, accept, create_proposal, edit_entry, product_statuses, proposals, reject, search_entries};
 use crate::auth::Role;
 use crate::pages::{Session, csrf_ok, error_page, layout, page, urlencode};
 use crate::{AppState, ServerError};
@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/registry", get(search))
         .route("/registry/entries/{id}", get(entry_page))
         .route("/registry/entries/{id}/edit", get(edit_form).post(save_edit))
+        .route("/registry/entries/{id}/propose", get(propose_form).post(save_proposal))
+        .route("/registry/proposals", get(proposals_page))
+        .route("/registry/proposals/{id}/accept", post(accept_proposal))
+        .route("/registry/proposals/{id}/reject", post(reject_proposal))
         .route("/registry/my-products", get(my_products).post(add_product))
 }
 
@@ -104,6 +108,12 @@ async fn search(State(state): State<AppState>, session: MaybeSession, Query(quer
         p { "The status of software products per vulnerability, from the Dutch and US lists and contributions. "
             "Exports: " a href="/api/v1/registry/export.csv" { "CSV" } ", " a href="/api/v1/registry/export.json" { "JSON" }
             ", " a href="/api/v1/registry/export.md" { "Markdown" } "." }
+        @if let Some(session) = &session {
+            p {
+                @if session.principal.org_id.is_some() { a href="/registry/my-products" { "Our products" } " · " }
+                a href="/registry/proposals" { "Proposals" }
+            }
+        }
         form #registry-search method="get" action="/registry" {
             input type="search" name="q" placeholder="supplier, product, purl or CPE" value=(value(&query.q));
             " " input type="text" name="supplier" placeholder="supplier" value=(value(&query.supplier));
@@ -159,13 +169,15 @@ async fn entry_page(State(state): State<AppState>, session: MaybeSession, Path(i
         Err(e) => return e.into_response(),
     };
     let coordinator = session.as_ref().is_some_and(|s| s.principal.role == Role::Coordinator);
+    let org_user = session.as_ref().is_some_and(|s| s.principal.org_id.is_some());
     let title = format!("{} / {}", entry.entry.supplier, entry.entry.product);
     let body = html! {
         @if let Some(target) = entry.merged_into {
             p.notice { "This entry was merged into " a href=(format!("/registry/entries/{target}")) { "entry " (target) } "." }
         }
         p { "Revision " span #revision { (entry.revision) } ", updated " (entry.updated_at) " by " (entry.updated_by) "."
-            @if coordinator && entry.merged_into.is_none() { " " a #edit href=(format!("/registry/entries/{id}/edit")) { "Edit" } } }
+            @if coordinator && entry.merged_into.is_none() { " " a #edit href=(format!("/registry/entries/{id}/edit")) { "Edit" } }
+            @if org_user && entry.merged_into.is_none() { " " a #propose href=(format!("/registry/entries/{id}/propose")) { "Propose a change" } } }
         @if entry.entry.purl.is_some() || entry.entry.cpe.is_some() {
             p { @if let Some(purl) = &entry.entry.purl { "purl " code { (purl) } " " } @if let Some(cpe) = &entry.entry.cpe { "CPE " code { (cpe) } } }
         }
@@ -213,6 +225,13 @@ fn versions(text: &str) -> Vec<String> {
     text.split(';').map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).collect()
 }
 
+/// The form edits the entry (coordinators) or proposes a change (organisation users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Edit,
+    Propose,
+}
+
 fn edit_page(
     session: &Session,
     id: i64,
@@ -221,12 +240,28 @@ fn edit_page(
     status: StatusCode,
     message: Option<Markup>,
 ) -> Response {
+    form_page(session, Mode::Edit, id, revision, entry, status, message)
+}
+
+fn form_page(
+    session: &Session,
+    mode: Mode,
+    id: i64,
+    revision: i64,
+    entry: &Entry,
+    status: StatusCode,
+    message: Option<Markup>,
+) -> Response {
+    let (action, verb) = match mode {
+        Mode::Edit => (format!("/registry/entries/{id}/edit"), "Edit"),
+        Mode::Propose => (format!("/registry/entries/{id}/propose"), "Propose a change to"),
+    };
     let mut rows: Vec<(String, Option<&VulnStatus>)> =
         entry.statuses.iter().map(|(c, s)| (c.clone(), Some(s))).collect();
     rows.push((String::new(), None));
     let body = html! {
         @if let Some(message) = message { div.notice #message { (message) } }
-        form #edit method="post" action=(format!("/registry/entries/{id}/edit")) {
+        form #edit method="post" action=(action) {
             input type="hidden" name="csrf" value=(session.csrf);
             input type="hidden" name="base_revision" value=(revision);
             p { label { "Supplier " input type="text" name="supplier" required value=(entry.supplier); } }
@@ -249,11 +284,16 @@ fn edit_page(
             }
             p { label { "Notes" br; textarea name="notes" rows="4" cols="80" { (entry.notes) } } }
             p { label { "Source links, one per line (at least one)" br; textarea name="links" rows="3" cols="80" { (entry.links.join("\n")) } } }
-            p { label { "Source of this change (optional; default: the first link) " input type="text" name="source"; } }
-            button type="submit" { "Save" }
+            @if mode == Mode::Edit {
+                p { label { "Source of this change (optional; default: the first link) " input type="text" name="source"; } }
+                button type="submit" { "Save" }
+            } @else {
+                p { label { "Comment for the coordinators" br; textarea name="comment" rows="3" cols="80" {} } }
+                button type="submit" { "Send the proposal" }
+            }
         }
     };
-    page(status, layout(&format!("Edit {} / {}", entry.supplier, entry.product), Some(session), body))
+    page(status, layout(&format!("{verb} {} / {}", entry.supplier, entry.product), Some(session), body))
 }
 
 async fn edit_form(State(state): State<AppState>, session: Session, Path(id): Path<i64>) -> Response {
@@ -490,6 +530,183 @@ async fn add_product(State(state): State<AppState>, session: Session, Form(form)
         Err(ServerError::TooLarge(message)) => {
             my_products_page(&state, &session, org, StatusCode::PAYLOAD_TOO_LARGE, Some(&message)).await
         }
+        Err(e) => e.into_response(),
+    }
+}
+
+// ---- proposals ----
+
+async fn load_live(state: &AppState, id: i64) -> Result<Option<StoredEntry>, ServerError> {
+    let entry = store::load(&mut *state.db.pool.acquire().await?, id).await?;
+    Ok(entry.filter(|e| e.merged_into.is_none()))
+}
+
+async fn propose_form(State(state): State<AppState>, session: Session, Path(id): Path<i64>) -> Response {
+    if session.principal.org_id.is_none() {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators edit entries directly.");
+    }
+    match load_live(&state, id).await {
+        Ok(Some(entry)) => form_page(&session, Mode::Propose, id, entry.revision, &entry.entry, StatusCode::OK, None),
+        Ok(None) => error_page(Some(&session), StatusCode::NOT_FOUND, "No such registry entry."),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn save_proposal(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if session.principal.org_id.is_none() {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators edit entries directly.");
+    }
+    let form: BTreeMap<String, String> = fields.into_iter().collect();
+    if !csrf_ok(&session, form.get("csrf").map_or("", String::as_str)) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    let Some(base) = form.get("base_revision").and_then(|r| r.parse::<i64>().ok()) else {
+        return error_page(Some(&session), StatusCode::BAD_REQUEST, "The form lacks the entry's revision.");
+    };
+    let current = match load_live(&state, id).await {
+        Ok(Some(current)) => current,
+        Ok(None) => return error_page(Some(&session), StatusCode::NOT_FOUND, "No such registry entry."),
+        Err(e) => return e.into_response(),
+    };
+    let entry = match entry_from_form(&current.entry, &form) {
+        Ok(entry) => entry,
+        Err(message) => {
+            let message = Some(html! { (message) });
+            return form_page(&session, Mode::Propose, id, base, &current.entry, StatusCode::BAD_REQUEST, message);
+        }
+    };
+    let comment = form.get("comment").map(|c| c.trim().to_string()).unwrap_or_default();
+    match create_proposal(&state, &session.principal, Some(id), Some(base), entry.clone(), comment).await {
+        Ok(_) => Redirect::to("/registry/proposals").into_response(),
+        Err(ServerError::Invalid(message)) => {
+            let message = Some(html! { "Not sent: " (message) });
+            form_page(&session, Mode::Propose, id, base, &entry, StatusCode::BAD_REQUEST, message)
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
+async fn proposals_page(State(state): State<AppState>, session: Session) -> Response {
+    let coordinator = session.principal.role == Role::Coordinator;
+    let wanted = coordinator.then(|| "open".to_string());
+    let list = match proposals(&state, &session.principal, wanted).await {
+        Ok(list) => list,
+        Err(ServerError::Forbidden(m)) => return error_page(Some(&session), StatusCode::FORBIDDEN, &m),
+        Err(e) => return e.into_response(),
+    };
+    proposals_view(&session, &list, StatusCode::OK, None)
+}
+
+fn proposals_view(
+    session: &Session,
+    list: &[serde_json::Value],
+    status: StatusCode,
+    message: Option<Markup>,
+) -> Response {
+    let coordinator = session.principal.role == Role::Coordinator;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let body = html! {
+        @if let Some(message) = message { div.notice #message { (message) } }
+        @if coordinator { p { "Open proposals from organisations. Accepting applies the proposal as a new revision; "
+            "if the entry changed since the proposal was made, it is refused." } }
+        table #proposals {
+            tr { th { "Id" } th { "Entry" } th { "Proposed statuses" } th { "From" } th { "Comment" } th { "State" } @if coordinator { th { "Decide" } } }
+            @for p in list {
+                @let id = p["id"].as_i64().unwrap_or(0);
+                tr {
+                    td { (id) }
+                    td {
+                        @if let Some(entry) = p["entry_id"].as_i64() {
+                            a href=(format!("/registry/entries/{entry}")) { (text(&p["entry"]["supplier"])) " / " (text(&p["entry"]["product"])) }
+                            " (revision " (p["base_revision"].as_i64().unwrap_or(0)) ")"
+                        } @else { "new: " (text(&p["entry"]["supplier"])) " / " (text(&p["entry"]["product"])) }
+                    }
+                    td { @if let Some(statuses) = p["entry"]["statuses"].as_object() { @for (cve, s) in statuses {
+                        (cve) ": " (text(&s["status"]))
+                        @if let Some(fixed) = s["fixed_versions"].as_array().filter(|f| !f.is_empty()) {
+                            " (" (fixed.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")) ")"
+                        }
+                        br;
+                    } } }
+                    td { (text(&p["user"])) " (" (text(&p["org"])) ")" }
+                    td { (text(&p["comment"])) }
+                    td { (text(&p["state"])) @if let Some(reason) = p["reason"].as_str() { ": " (reason) } }
+                    @if coordinator {
+                        td {
+                            form.inline method="post" action=(format!("/registry/proposals/{id}/accept")) {
+                                input type="hidden" name="csrf" value=(session.csrf);
+                                button type="submit" { "Accept" }
+                            }
+                            form.inline method="post" action=(format!("/registry/proposals/{id}/reject")) {
+                                input type="hidden" name="csrf" value=(session.csrf);
+                                " " input type="text" name="reason" placeholder="reason" required;
+                                button type="submit" { "Reject" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if list.is_empty() { p { "No proposals." } }
+    };
+    page(status, layout("Proposals", Some(session), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct DecisionForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decided(state: &AppState, session: &Session, status: StatusCode, message: Markup) -> Response {
+    match proposals(state, &session.principal, Some("open".to_string())).await {
+        Ok(list) => proposals_view(session, &list, status, Some(message)),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn accept_proposal(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if !csrf_ok(&session, &form.csrf) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    match accept(&state, &session.principal, id).await {
+        Ok(Ok(_)) => Redirect::to("/registry/proposals").into_response(),
+        Ok(Err((_, message))) => {
+            decided(&state, &session, StatusCode::CONFLICT, html! { "Not accepted: " (message) }).await
+        }
+        Err(ServerError::Forbidden(m)) => error_page(Some(&session), StatusCode::FORBIDDEN, &m),
+        Err(ServerError::NotFound(_)) => error_page(Some(&session), StatusCode::NOT_FOUND, "No such proposal."),
+        Err(ServerError::Conflict(m)) => decided(&state, &session, StatusCode::CONFLICT, html! { (m) }).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn reject_proposal(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if !csrf_ok(&session, &form.csrf) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    match reject(&state, &session.principal, id, &form.reason).await {
+        Ok(_) => Redirect::to("/registry/proposals").into_response(),
+        Err(ServerError::Forbidden(m)) => error_page(Some(&session), StatusCode::FORBIDDEN, &m),
+        Err(ServerError::NotFound(_)) => error_page(Some(&session), StatusCode::NOT_FOUND, "No such proposal."),
+        Err(ServerError::Invalid(m)) => decided(&state, &session, StatusCode::BAD_REQUEST, html! { (m) }).await,
+        Err(ServerError::Conflict(m)) => decided(&state, &session, StatusCode::CONFLICT, html! { (m) }).await,
         Err(e) => e.into_response(),
     }
 }
