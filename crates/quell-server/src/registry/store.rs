@@ -217,13 +217,16 @@ pub async fn resolve(conn: &mut AnyConnection, id: i64) -> Result<Option<i64>, S
 
 /// The live entry with this supplier/product identity (following merges), if any.
 pub async fn find_by_key(conn: &mut AnyConnection, key: &(String, String)) -> Result<Option<i64>, ServerError> {
-    let row = sqlx::query("SELECT id FROM registry_entries WHERE supplier_key = $1 AND product_key = $2")
+    let row = sqlx::query("SELECT id, merged_into FROM registry_entries WHERE supplier_key = $1 AND product_key = $2")
         .bind(key.0.clone())
         .bind(key.1.clone())
         .fetch_optional(&mut *conn)
         .await?;
     match row {
-        Some(row) => resolve(conn, row.try_get(0)?).await,
+        Some(row) => match row.try_get::<Option<i64>, _>(1)? {
+            None => Ok(Some(row.try_get(0)?)),
+            Some(into) => resolve(conn, into).await,
+        },
         None => Ok(None),
     }
 }
@@ -420,13 +423,15 @@ async fn notify(
     name: &str,
     at: i64,
 ) -> Result<(), ServerError> {
-    let list = family(conn, applied.id).await?.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    sqlx::query(&format!(
-        "INSERT INTO registry_notifications (org_id, entry_id, revision, kind, message, created_at) \
-         SELECT DISTINCT p.org_id, $1, $2, $3, $4, $5 FROM org_products p WHERE p.entry_id IN ({list}) \
-         OR (p.entry_id IS NULL AND EXISTS (SELECT 1 FROM registry_entries r WHERE r.id IN ({list}) \
-             AND r.supplier_key = p.supplier_key AND r.product_key = p.product_key))"
-    ))
+    // The entry and every entry merged into it (transitively), in the same statement.
+    sqlx::query(
+        "WITH RECURSIVE fam(id) AS (SELECT CAST($1 AS BIGINT) UNION SELECT r.id FROM registry_entries r \
+         JOIN fam ON r.merged_into = fam.id) \
+         INSERT INTO registry_notifications (org_id, entry_id, revision, kind, message, created_at) \
+         SELECT DISTINCT p.org_id, $1, $2, $3, $4, $5 FROM org_products p WHERE p.entry_id IN (SELECT id FROM fam) \
+         OR (p.entry_id IS NULL AND EXISTS (SELECT 1 FROM registry_entries r WHERE r.id IN (SELECT id FROM fam) \
+             AND r.supplier_key = p.supplier_key AND r.product_key = p.product_key))",
+    )
     .bind(applied.id)
     .bind(applied.revision)
     .bind(kind.as_str())
