@@ -355,8 +355,9 @@ pub async fn search_entries(conn: &mut AnyConnection, query: &SearchQuery) -> Re
         count = count.bind(value.clone());
     }
     let total: i64 = count.fetch_one(&mut *conn).await?.try_get(0)?;
+    // (supplier_key, product_key) is unique: the order is total and follows its index.
     let ids_sql = format!(
-        "SELECT e.id FROM registry_entries e WHERE {filter} ORDER BY e.supplier_key, e.product_key, e.id \
+        "SELECT e.id FROM registry_entries e WHERE {filter} ORDER BY e.supplier_key, e.product_key \
          LIMIT {per_page} OFFSET {offset}"
     );
     let mut ids = sqlx::query(&ids_sql);

@@ -374,6 +374,9 @@ fn history_keeps_every_revision_and_concurrent_edits_are_detected() {
     let (status, _) = put_json(&server, &a.full, &path, &widget_edit(Some(1), "fix", &["2.2"], &link), &[]);
     assert_eq!(status, 403, "organisations propose, coordinators edit");
 
+    let (_, _, before) = public(&server, "/api/v1/registry/export.json", &[]);
+    let etag_before = before.get("etag").unwrap().to_str().unwrap().to_string();
+
     // Two editors both start from revision 1: the first wins, the second gets 409 and the current entry.
     let (status, first) =
         put_json(&server, &coordinator, &path, &widget_edit(None, "fix", &["2.2"], &link), &[("If-Match", "\"1\"")]);
@@ -383,6 +386,9 @@ fn history_keeps_every_revision_and_concurrent_edits_are_detected() {
     assert_eq!(status, 409, "{second}");
     assert_eq!(second["current"]["revision"], 2);
     assert_eq!(second["current"]["statuses"]["CVE-2021-44228"]["fixed_versions"], json!(["2.2"]));
+    let (status, _, after) = public(&server, "/api/v1/registry/export.json", &[("If-None-Match", &etag_before)]);
+    assert_eq!(status, 200, "an edit changes the export's ETag");
+    assert_ne!(after.get("etag").unwrap().to_str().unwrap(), etag_before);
 
     // At the same moment, from two threads: exactly one wins.
     let outcomes: Vec<u16> = std::thread::scope(|scope| {
