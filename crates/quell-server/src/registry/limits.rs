@@ -30,3 +30,7 @@ pub const MAX_LIST_ROWS: i64 = 500;
 /// without asking; after that it revalidates with `If-None-Match` (answered 304 while the
 /// registry has not changed).
 pub const EXPORT_MAX_AGE_SECONDS: u64 = 300;
+
+/// Most history rows `GET /api/v1/registry/entries/{id}/history` and the entry page show (the
+/// newest); older rows stay in the database.
+pub const MAX_HISTORY_ROWS: i64 = 1000;

@@ -17,6 +17,7 @@ use quell_registry::{Entry, entry_key};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use super::limits::MAX_HISTORY_ROWS;
 use crate::auth::Principal;
 use crate::db::{Backend, Db};
 use crate::{ServerError, now, time};
@@ -485,12 +486,14 @@ pub async fn mark_merged(
     Ok(())
 }
 
-/// An entry's history, newest first, with the history of every entry merged into it.
+/// An entry's history, newest first, with the history of every entry merged into it (at most
+/// [`MAX_HISTORY_ROWS`]).
 pub async fn history(conn: &mut AnyConnection, id: i64) -> Result<Vec<HistoryRow>, ServerError> {
     let list = family(conn, id).await?.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let rows = sqlx::query(&format!(
         "SELECT h.entry_id, h.revision, h.kind, h.at, h.user_email, h.org_id, h.org_name, h.source, h.snapshot \
-         FROM registry_history h WHERE h.entry_id IN ({list}) ORDER BY h.at DESC, h.id DESC"
+         FROM registry_history h WHERE h.entry_id IN ({list}) ORDER BY h.at DESC, h.id DESC \
+         LIMIT {MAX_HISTORY_ROWS}"
     ))
     .fetch_all(&mut *conn)
     .await?;
