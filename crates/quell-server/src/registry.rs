@@ -145,7 +145,7 @@ async fn conflict(state: &AppState, id: Option<i64>, message: String) -> Result<
 
 #[derive(Debug, Deserialize)]
 struct ImportQuery {
-    format: String,
+    format: Option<String>,
     name: Option<String>,
 }
 
@@ -195,8 +195,9 @@ async fn import(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     coordinator(&principal)?;
-    let format = Format::parse(&query.format).ok_or_else(|| {
-        ServerError::Invalid(format!("format {:?}: use ncsc-md, ncsc-csv, ncsc-json or cisa-yaml", query.format))
+    let given = query.format.unwrap_or_default();
+    let format = Format::parse(&given).ok_or_else(|| {
+        ServerError::Invalid(format!("?format={given:?}: use ncsc-md, ncsc-csv, ncsc-json or cisa-yaml"))
     })?;
     let name = query.name.unwrap_or_else(|| format!("upload.{}", format.as_str()));
     check_len("name", &name, MAX_NAME_BYTES)?;

@@ -312,6 +312,8 @@ fn imports_are_for_coordinators_and_reads_are_public() {
     assert_eq!(status, 403, "{body}");
     let (status, body) = import(&server, &coordinator, "excel", "x.xls", b"x");
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid")));
+    let (status, body) = send(&server, "POST", &coordinator, "/api/v1/registry/import", b"x", &[]);
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid")), "a missing format is a JSON error too");
     let (status, _) = import(&server, "not-a-token", "ncsc-md", "x.md", small_list().as_bytes());
     assert_eq!(status, 401);
     // A malformed row is reported with its line, the good rows are imported.
