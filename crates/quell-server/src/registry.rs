@@ -1288,13 +1288,25 @@ async fn request_confirmation(
     principal: Principal,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    let org = member_org(&principal)?;
+    member_org(&principal)?;
     let body: ConfirmationBody = json_body(body)?;
-    check_len("message", &body.message, MAX_TEXT_BYTES)?;
-    let mut conn = conn(&state).await?;
-    let id = store::resolve(&mut conn, body.entry_id)
+    let created = create_confirmation(&state, &principal, body.entry_id, body.message).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Sends a confirmation request for an entry to the organisation that speaks for its supplier.
+pub(crate) async fn create_confirmation(
+    state: &AppState,
+    principal: &Principal,
+    entry_id: i64,
+    message: String,
+) -> Result<Value, ServerError> {
+    let org = member_org(principal)?;
+    check_len("message", &message, MAX_TEXT_BYTES)?;
+    let mut conn = conn(state).await?;
+    let id = store::resolve(&mut conn, entry_id)
         .await?
-        .ok_or_else(|| ServerError::NotFound(format!("registry entry {}", body.entry_id)))?;
+        .ok_or_else(|| ServerError::NotFound(format!("registry entry {entry_id}")))?;
     let entry = entry_or_404(&mut conn, id).await?;
     let key = entry_key(&entry.entry.supplier, "").0;
     let supplier_org: i64 = sqlx::query("SELECT id FROM orgs WHERE supplier_key = $1 ORDER BY id")
@@ -1313,32 +1325,41 @@ async fn request_confirmation(
     .bind(org)
     .bind(supplier_org)
     .bind(principal.user_id)
-    .bind(body.message)
+    .bind(message)
     .bind(now())
     .fetch_one(&mut *conn)
     .await?;
     let new_id: i64 = row.try_get(0)?;
     let created = confirmations_where(&mut conn, "c.requester_org_id", org, Some(new_id)).await?;
-    Ok((StatusCode::CREATED, Json(created.into_iter().next().unwrap_or(Value::Null))).into_response())
+    Ok(created.into_iter().next().unwrap_or(Value::Null))
 }
 
 /// The requests an organisation sent and those it received (as a supplier).
 async fn list_confirmations(State(state): State<AppState>, principal: Principal) -> Result<Response, ServerError> {
-    let org = member_org(&principal)?;
-    let mut conn = conn(&state).await?;
-    let sent = confirmations_where(&mut conn, "c.requester_org_id", org, None).await?;
-    let received = confirmations_where(&mut conn, "c.supplier_org_id", org, None).await?;
+    let (sent, received) = confirmations(&state, &principal).await?;
     Ok(Json(json!({ "sent": sent, "received": received })).into_response())
 }
 
+/// (sent, received) confirmation requests of the caller's organisation.
+pub(crate) async fn confirmations(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<(Vec<Value>, Vec<Value>), ServerError> {
+    let org = member_org(principal)?;
+    let mut conn = conn(state).await?;
+    let sent = confirmations_where(&mut conn, "c.requester_org_id", org, None).await?;
+    let received = confirmations_where(&mut conn, "c.supplier_org_id", org, None).await?;
+    Ok((sent, received))
+}
+
 #[derive(Debug, Deserialize)]
-struct AnswerBody {
+pub(crate) struct AnswerBody {
     /// The statuses the supplier confirms or corrects (per CVE; others stay as they are).
-    statuses: BTreeMap<String, VulnStatus>,
+    pub statuses: BTreeMap<String, VulnStatus>,
     /// The supplier's statement (an http(s) URL): becomes a link of the entry and the history source.
-    source: String,
+    pub source: String,
     /// Replaces the entry's notes when given.
-    notes: Option<String>,
+    pub notes: Option<String>,
 }
 
 /// The supplier organisation answers: a sourced registry revision (history kind
@@ -1349,9 +1370,20 @@ async fn answer_confirmation(
     Path(id): Path<i64>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    let org = member_org(&principal)?;
+    member_org(&principal)?;
     let body: AnswerBody = json_body(body)?;
-    let actor = Actor::of(&state.db, &principal).await?;
+    Ok(Json(answer(&state, &principal, id, body).await?).into_response())
+}
+
+/// The supplier organisation's answer to request `id` (see [`answer_confirmation`]).
+pub(crate) async fn answer(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    body: AnswerBody,
+) -> Result<Value, ServerError> {
+    let org = member_org(principal)?;
+    let actor = Actor::of(&state.db, principal).await?;
     let mut tx = store::begin_write(&state.db).await?;
     let request = confirmations_where(&mut tx, "c.supplier_org_id", org, Some(id))
         .await?
@@ -1414,7 +1446,7 @@ async fn answer_confirmation(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let mut conn = conn(&state).await?;
+    let mut conn = conn(state).await?;
     let answered = confirmations_where(&mut conn, "c.supplier_org_id", org, Some(id)).await?;
-    Ok(Json(answered.into_iter().next().unwrap_or(Value::Null)).into_response())
+    Ok(answered.into_iter().next().unwrap_or(Value::Null))
 }

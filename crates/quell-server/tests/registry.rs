@@ -979,3 +979,77 @@ fn pages_search_show_history_and_edit_with_conflict_detection() {
     assert!(mine.body.contains("accepted") && mine.body.contains("rejected: superseded"), "{}", mine.body);
     assert_history_complete(&server);
 }
+
+#[test]
+fn supplier_confirmation_through_the_pages() {
+    let server = start(Limits::default());
+    let coordinator = coordinator(&server);
+    let (_, gadget, _) = seed(&server, &coordinator);
+    let a = org(&server, "alpha");
+    let acme = org(&server, "acme-psirt");
+    let path = format!("/api/v1/registry/supplier-orgs/{}", acme.id);
+    assert_eq!(put_json(&server, &coordinator, &path, &json!({ "supplier": "Acme" }), &[]).0, 200);
+
+    let asker = session(&server, &a.admin_email);
+    let entry = fetch(&server, "GET", &format!("/registry/entries/{gadget}"), &asker, None);
+    let token = field(&entry.body, "csrf");
+    let ask = format!("/registry/entries/{gadget}/confirm");
+    assert_eq!(fetch(&server, "POST", &ask, &asker, Some(&[("csrf", "wrong"), ("message", "x")])).status, 403);
+    let sent = fetch(&server, "POST", &ask, &asker, Some(&[("csrf", &token), ("message", "is 3.0 fixed?")]));
+    assert_eq!((sent.status, sent.location.as_deref()), (303, Some("/registry/confirmations")));
+    let mine = fetch(&server, "GET", "/registry/confirmations", &asker, None);
+    assert!(mine.body.contains("is 3.0 fixed?") && mine.body.contains("acme-psirt"));
+
+    let supplier = session(&server, &acme.admin_email);
+    let inbox = fetch(&server, "GET", "/registry/confirmations", &supplier, None);
+    assert!(inbox.body.contains("is 3.0 fixed?"), "{}", inbox.body);
+    let action = inbox.body.split("action=\"/registry/confirmations/").nth(1).unwrap().split('"').next().unwrap();
+    let answer_path = format!("/registry/confirmations/{action}");
+    let csrf = field(&inbox.body, "csrf");
+    let answer = |source: &str| {
+        fetch(
+            &server,
+            "POST",
+            &answer_path,
+            &supplier,
+            Some(&[
+                ("csrf", &csrf),
+                ("cve", "CVE-2021-44228"),
+                ("status", "fix"),
+                ("fixed", "3.0"),
+                ("source", source),
+            ]),
+        )
+    };
+    assert_eq!(
+        fetch(
+            &server,
+            "POST",
+            &answer_path,
+            &asker,
+            Some(&[
+                ("csrf", &token),
+                ("cve", "CVE-2021-44228"),
+                ("status", "fix"),
+                ("fixed", "3.0"),
+                ("source", "https://x.example")
+            ])
+        )
+        .status,
+        404
+    );
+    assert_eq!(answer("not a url").status, 400);
+    let done = answer("https://acme.example/psirt/gadget-3.0");
+    assert_eq!(done.status, 303);
+    assert_eq!(answer("https://acme.example/psirt/gadget-3.0").status, 409);
+    let entry = public_json(&server, &format!("/api/v1/registry/entries/{gadget}"));
+    assert_eq!(entry["statuses"]["CVE-2021-44228"]["fixed_versions"], json!(["3.0"]));
+    let history = public_json(&server, &format!("/api/v1/registry/entries/{gadget}/history"));
+    assert_eq!(
+        (history[0]["kind"].as_str(), history[0]["org"].as_str()),
+        (Some("supplier_confirmation"), Some("acme-psirt"))
+    );
+    let mine = fetch(&server, "GET", "/registry/confirmations", &asker, None);
+    assert!(mine.body.contains("answered"), "{}", mine.body);
+    assert_history_complete(&server);
+}

@@ -23,7 +23,10 @@ use quell_registry::{Entry, Status, VulnStatus};
 
 use super::limits::MAX_NAME_BYTES;
 use super::store::{self, Actor, ChangeKind, StoredEntry};
-use super::{SearchQuery, accept, create_proposal, edit_entry, product_statuses, proposals, reject, search_entries};
+use super::{
+    AnswerBody, SearchQuery, accept, answer, confirmations, create_confirmation, create_proposal, edit_entry,
+    product_statuses, proposals, reject, search_entries,
+};
 use crate::auth::Role;
 use crate::pages::{Session, csrf_ok, error_page, layout, page, urlencode};
 use crate::{AppState, ServerError};
@@ -36,6 +39,9 @@ pub fn router() -> Router<AppState> {
         .route("/registry/entries/{id}/edit", get(edit_form).post(save_edit))
         .route("/registry/entries/{id}/propose", get(propose_form).post(save_proposal))
         .route("/registry/proposals", get(proposals_page))
+        .route("/registry/entries/{id}/confirm", post(ask_supplier))
+        .route("/registry/confirmations", get(confirmations_page))
+        .route("/registry/confirmations/{id}/answer", post(answer_request))
         .route("/registry/proposals/{id}/accept", post(accept_proposal))
         .route("/registry/proposals/{id}/reject", post(reject_proposal))
         .route("/registry/my-products", get(my_products).post(add_product))
@@ -112,6 +118,7 @@ async fn search(State(state): State<AppState>, session: MaybeSession, Query(quer
             p {
                 @if session.principal.org_id.is_some() { a href="/registry/my-products" { "Our products" } " · " }
                 a href="/registry/proposals" { "Proposals" }
+                @if session.principal.org_id.is_some() { " · " a href="/registry/confirmations" { "Confirmation requests" } }
             }
         }
         form #registry-search method="get" action="/registry" {
@@ -194,6 +201,14 @@ async fn entry_page(State(state): State<AppState>, session: MaybeSession, Path(i
         @if !entry.entry.conflicts.is_empty() {
             h2 { "Disagreeing sources" }
             ul { @for c in &entry.entry.conflicts { li { (c.cve) ": " (c.other.status.as_str()) " according to " (c.other_lists.join(", ")) " (kept: " (c.kept.status.as_str()) ")" } } }
+        }
+        @if let (true, Some(session), None) = (org_user, &session, entry.merged_into) {
+            h2 { "Ask the supplier" }
+            form #ask method="post" action=(format!("/registry/entries/{id}/confirm")) {
+                input type="hidden" name="csrf" value=(session.csrf);
+                input type="text" name="message" size="60" placeholder="what should the supplier confirm?";
+                " " button type="submit" { "Request confirmation" }
+            }
         }
         h2 { "History" }
         table #history {
@@ -707,6 +722,132 @@ async fn reject_proposal(
         Err(ServerError::NotFound(_)) => error_page(Some(&session), StatusCode::NOT_FOUND, "No such proposal."),
         Err(ServerError::Invalid(m)) => decided(&state, &session, StatusCode::BAD_REQUEST, html! { (m) }).await,
         Err(ServerError::Conflict(m)) => decided(&state, &session, StatusCode::CONFLICT, html! { (m) }).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+// ---- supplier confirmation ----
+
+#[derive(Debug, serde::Deserialize)]
+struct AskForm {
+    csrf: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn ask_supplier(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<AskForm>,
+) -> Response {
+    if !csrf_ok(&session, &form.csrf) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    match create_confirmation(&state, &session.principal, id, form.message.trim().to_string()).await {
+        Ok(_) => Redirect::to("/registry/confirmations").into_response(),
+        Err(ServerError::NotFound(m)) => error_page(Some(&session), StatusCode::NOT_FOUND, &m),
+        Err(ServerError::Forbidden(m)) => error_page(Some(&session), StatusCode::FORBIDDEN, &m),
+        Err(ServerError::Invalid(m)) => error_page(Some(&session), StatusCode::BAD_REQUEST, &m),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn confirmations_page(State(state): State<AppState>, session: Session) -> Response {
+    confirmations_view(&state, &session, StatusCode::OK, None).await
+}
+
+async fn confirmations_view(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    message: Option<Markup>,
+) -> Response {
+    let (sent, received) = match confirmations(state, &session.principal).await {
+        Ok(lists) => lists,
+        Err(ServerError::Forbidden(m)) => return error_page(Some(session), StatusCode::FORBIDDEN, &m),
+        Err(e) => return e.into_response(),
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let entry_link = |c: &serde_json::Value| {
+        html! { a href=(format!("/registry/entries/{}", c["entry_id"])) { (text(&c["supplier"])) " / " (text(&c["product"])) } }
+    };
+    let body = html! {
+        @if let Some(message) = message { div.notice #message { (message) } }
+        h2 { "Sent" }
+        table #sent {
+            tr { th { "Entry" } th { "To" } th { "Message" } th { "State" } }
+            @for c in &sent {
+                tr { td { (entry_link(c)) } td { (text(&c["supplier_org"])) } td { (text(&c["message"])) }
+                     td { (text(&c["state"])) @if let Some(r) = c["revision"].as_i64() { " (revision " (r) ")" } } }
+            }
+        }
+        h2 { "Received (you speak for the supplier)" }
+        table #received {
+            tr { th { "Entry" } th { "From" } th { "Message" } th { "Answer" } }
+            @for c in &received {
+                @let id = c["id"].as_i64().unwrap_or(0);
+                tr {
+                    td { (entry_link(c)) } td { (text(&c["requester_org"])) } td { (text(&c["message"])) }
+                    td {
+                        @if c["state"] == "open" {
+                            form.answer method="post" action=(format!("/registry/confirmations/{id}/answer")) {
+                                input type="hidden" name="csrf" value=(session.csrf);
+                                input type="text" name="cve" value="CVE-2021-44228" size="16";
+                                " " select name="status" { @for st in Status::ALL { option value=(st.as_str()) { (st.as_str()) } } }
+                                " " input type="text" name="fixed" placeholder="fixed versions (;)" size="14";
+                                " " input type="url" name="source" placeholder="https://… your statement" required;
+                                " " button type="submit" { "Answer" }
+                            }
+                        } @else { "answered (revision " (c["revision"].as_i64().unwrap_or(0)) ")" }
+                    }
+                }
+            }
+        }
+    };
+    page(status, layout("Confirmation requests", Some(session), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AnswerForm {
+    csrf: String,
+    cve: String,
+    status: String,
+    #[serde(default)]
+    fixed: String,
+    source: String,
+}
+
+async fn answer_request(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<AnswerForm>,
+) -> Response {
+    if !csrf_ok(&session, &form.csrf) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    let status: Status = match form.status.parse() {
+        Ok(status) => status,
+        Err(e) => return error_page(Some(&session), StatusCode::BAD_REQUEST, &format!("{e}")),
+    };
+    let mut vuln = VulnStatus::new(status);
+    vuln.fixed_versions = versions(&form.fixed);
+    let body = AnswerBody {
+        statuses: [(form.cve.trim().to_string(), vuln)].into_iter().collect(),
+        source: form.source.trim().to_string(),
+        notes: None,
+    };
+    match answer(&state, &session.principal, id, body).await {
+        Ok(_) => Redirect::to("/registry/confirmations").into_response(),
+        Err(ServerError::Invalid(m)) => {
+            confirmations_view(&state, &session, StatusCode::BAD_REQUEST, Some(html! { "Not answered: " (m) })).await
+        }
+        Err(ServerError::Conflict(m)) => {
+            confirmations_view(&state, &session, StatusCode::CONFLICT, Some(html! { "Not answered: " (m) })).await
+        }
+        Err(ServerError::NotFound(_)) => error_page(Some(&session), StatusCode::NOT_FOUND, "No such request."),
+        Err(ServerError::Forbidden(m)) => error_page(Some(&session), StatusCode::FORBIDDEN, &m),
         Err(e) => e.into_response(),
     }
 }
