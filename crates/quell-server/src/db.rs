@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, include_str!("../migrations/sqlite/0003_sharing.sql"), include_str!("../migrations/postgres/0003_sharing.sql")),
     (
+        4,
+        include_str!("../migrations/sqlite/0004_registry.sql"),
+        include_str!("../migrations/postgres/0004_registry.sql"),
+    ),
+    (
         5,
         include_str!("../migrations/sqlite/0005_indicators.sql"),
         include_str!("../migrations/postgres/0005_indicators.sql"),

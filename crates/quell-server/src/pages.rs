@@ -156,6 +156,7 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ma
                             a href="/search" { "Search" }
                         }
                         a href="/indicators" { "Indicators" }
+                        a href="/registry" { "Registry" }
                         a href="/tokens" { "Tokens" }
                         span.me {
                             (session.principal.email) " (" (session.principal.role.as_str()) ") "
@@ -172,7 +173,7 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ma
     }
 }
 
-fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response {
+pub(crate) fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response {
     page(status, layout(status.canonical_reason().unwrap_or("Error"), session, html! { p { (message) } }))
 }
 
@@ -303,7 +304,7 @@ struct CsrfForm {
     csrf: String,
 }
 
-fn csrf_ok(session: &Session, given: &str) -> bool {
+pub(crate) fn csrf_ok(session: &Session, given: &str) -> bool {
     !given.is_empty() && given == session.csrf
 }
 
@@ -413,7 +414,7 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Re
 }
 
 /// Percent-encoding for query values.
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     let mut out = String::new();
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
