@@ -60,6 +60,9 @@ pub fn file_name(tracking_id: &str) -> String {
     name
 }
 
+/// A product name and its version-range leaves.
+type ProductBranch = (String, Vec<Value>);
+
 /// Renders the document. `revisions` must be non-empty (the caller publishes before rendering).
 pub fn render(input: &CsafInput<'_>) -> Value {
     let c = input.content;
@@ -109,7 +112,7 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     }
 
     // vendor → product_name → product_version_range, in the order first seen.
-    let mut vendors: Vec<(String, Vec<(String, Vec<Value>)>)> = Vec::new();
+    let mut vendors: Vec<(String, Vec<ProductBranch>)> = Vec::new();
     let mut product_ids = Vec::new();
     for (i, p) in c.products.iter().enumerate() {
         let id = format!("QUELL-PID-{}", i + 1);
