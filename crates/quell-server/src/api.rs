@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/orgs/{id}/hosts", get(org_hosts))
         .route("/api/openapi.json", get(openapi))
         .merge(crate::pages::router())
+        .merge(crate::advisories::router())
         .with_state(state)
 }
 

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0002_sessions.sql"),
     ),
     (3, include_str!("../migrations/sqlite/0003_sharing.sql"), include_str!("../migrations/postgres/0003_sharing.sql")),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_advisories.sql"),
+        include_str!("../migrations/postgres/0006_advisories.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

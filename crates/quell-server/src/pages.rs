@@ -105,7 +105,7 @@ impl FromRequestParts<AppState> for Session {
 }
 
 /// An HTML response with the page security headers.
-fn page(status: StatusCode, markup: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, markup: Markup) -> Response {
     let mut response = (status, markup.into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -137,7 +137,7 @@ svg{background:#fff;border-radius:6px;max-width:100%;height:auto}
 @media (max-width:40rem){main{padding:.5rem}table{display:block;overflow-x:auto}th,td{padding:.3rem}}
 ";
 
-fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -155,6 +155,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                             a href="/hosts" { "Hosts" }
                             a href="/search" { "Search" }
                         }
+                        a href="/advisories" { "Advisories" }
                         a href="/tokens" { "Tokens" }
                         span.me {
                             (session.principal.email) " (" (session.principal.role.as_str()) ") "
@@ -171,7 +172,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
     }
 }
 
-fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response {
+pub(crate) fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response {
     page(status, layout(status.canonical_reason().unwrap_or("Error"), session, html! { p { (message) } }))
 }
 
@@ -302,7 +303,7 @@ struct CsrfForm {
     csrf: String,
 }
 
-fn csrf_ok(session: &Session, given: &str) -> bool {
+pub(crate) fn csrf_ok(session: &Session, given: &str) -> bool {
     !given.is_empty() && given == session.csrf
 }
 
