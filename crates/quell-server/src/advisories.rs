@@ -41,6 +41,35 @@ pub mod pages;
 pub mod store;
 pub mod systems;
 
+/// The paths this module routes, as `openapi.json` names them (the OpenAPI test compares).
+pub const API_PATHS: &[&str] = &[
+    "/api/v1/advisories",
+    "/api/v1/advisories/overdue",
+    "/api/v1/advisories/{id}",
+    "/api/v1/advisories/{id}/versions",
+    "/api/v1/advisories/{id}/versions/{version}",
+    "/api/v1/advisories/{id}/publish",
+    "/api/v1/advisories/{id}/csaf",
+    "/api/v1/advisories/{id}/recipients",
+    "/api/v1/advisories/{id}/deliveries",
+    "/api/v1/advisories/{id}/call-list",
+    "/api/v1/advisories/{id}/call-list/{entry}/calls",
+    "/api/v1/advisories/{id}/systems",
+    "/api/v1/advisories/{id}/systems/{host}/decisions",
+    "/api/v1/advisories/{id}/progress",
+    "/api/v1/advisories/import",
+    "/api/v1/advisories/external",
+    "/api/v1/target-groups",
+    "/api/v1/target-groups/{id}",
+    "/api/v1/webhook",
+    "/api/v1/contacts",
+    "/advisories.atom",
+    "/.well-known/csaf/provider-metadata.json",
+    "/.well-known/csaf/{dir}/index.txt",
+    "/.well-known/csaf/{dir}/changes.csv",
+    "/.well-known/csaf/{dir}/{year}/{file}",
+];
+
 /// Default identifier prefix (`QUELL-2026-0001`). Flag: `--advisory-prefix`.
 pub const DEFAULT_PREFIX: &str = "QUELL";
 /// Most advisory versions read for one listing (the newest first).
@@ -213,4 +242,24 @@ pub(crate) fn year_of(unix: i64) -> i64 {
 /// Builds `$n, $n+1, …` placeholders for an `IN (…)` list starting at `$first`.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_path_is_routed_here() {
+        let source = [include_str!("advisories/api.rs"), include_str!("advisories/csaf_dir.rs")].concat();
+        for path in API_PATHS {
+            assert!(source.contains(&format!("\"{path}\"")), "{path} is not routed");
+        }
+    }
+
+    #[test]
+    fn deadline_classes() {
+        let d = DeadlineDays::default();
+        assert_eq!((d.days("critical"), d.days("high"), d.days("medium"), d.days("low")), (7, 30, 90, 120));
+        assert_eq!(placeholders(3, 2), "$3, $4");
+    }
 }

@@ -863,8 +863,26 @@ fn csaf_provider_and_import() {
     let (_, created) = post(&server, &coord, "/api/v1/advisories", &draft("Public", "CLEAR", &[], &[], false));
     let id = created["id"].as_i64().unwrap();
     post(&server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({}));
-    let (_, amber) = post(&server, &coord, "/api/v1/advisories", &draft("Protected", "AMBER", &[], &[], false));
-    post(&server, &coord, &format!("/api/v1/advisories/{}/publish", amber["id"]), &json!({}));
+    // A second version, so the revision history has two entries.
+    post(&server, &coord, &format!("/api/v1/advisories/{id}/versions"), &json!(null));
+    let mut second = draft("Public", "CLEAR", &[], &[], false);
+    second["content"]["revision_note"] = json!("Solution extended.");
+    put(&server, &coord, &format!("/api/v1/advisories/{id}/versions/1.01"), &second);
+    assert_eq!(post(&server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({})).0, 200);
+    // No CVE, no fix, two products of one supplier, an override with its reason.
+    let mut protected = draft("Protected", "AMBER+STRICT", &[], &[], false);
+    protected["content"]["cves"] = json!([]);
+    protected["content"]["fix_available"] = json!(false);
+    protected["content"]["solution"] = json!("");
+    protected["content"]["products"] = json!([
+        {"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 to 2.14.1"},
+        {"supplier": "Apache", "product": "Log4j", "versions": "2.15.0"},
+        {"supplier": "Example & Co", "product": "Portal <x>", "versions": "all"}
+    ]);
+    protected["content"]["rating"]["chance_override"] =
+        json!({"level": "medium", "reason": "Only reachable from the office network."});
+    let (_, amber) = post(&server, &coord, "/api/v1/advisories", &protected);
+    assert_eq!(post(&server, &coord, &format!("/api/v1/advisories/{}/publish", amber["id"]), &json!({})).0, 200);
 
     let (status, meta) = raw(&server, "/.well-known/csaf/provider-metadata.json", None, None);
     assert_eq!(status, 200);
@@ -882,7 +900,11 @@ fn csaf_provider_and_import() {
     assert_eq!(doc["document"]["aggregate_severity"]["text"], "HIGH/HIGH");
     assert_eq!(doc["vulnerabilities"][0]["cve"], "CVE-2021-44228");
     assert_eq!(doc["vulnerabilities"][0]["product_status"]["known_affected"][0], "QUELL-PID-1");
+    assert_eq!(doc["document"]["tracking"]["revision_history"].as_array().unwrap().len(), 2);
     let amber_doc = get(&server, &coord, &format!("/api/v1/advisories/{}/csaf", amber["id"])).1;
+    assert_eq!(amber_doc["document"]["distribution"]["text"], "TLP:AMBER+STRICT");
+    assert_eq!(amber_doc["vulnerabilities"][0]["remediations"][0]["category"], "none_available");
+    assert_eq!(amber_doc["product_tree"]["branches"].as_array().unwrap().len(), 2);
 
     // The official schema and the reference validator's mandatory tests, when available.
     let dir = tempfile::tempdir().unwrap();
