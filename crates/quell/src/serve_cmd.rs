@@ -160,8 +160,8 @@ impl AdvisoryArgs {
         use quell_server::advisories::{Config, DeadlineDays, Smtp};
         quell_server::advisories::check_prefix(&self.advisory_prefix).map_err(|e| e.0)?;
         for days in [self.deadline_high_days, self.deadline_medium_days, self.deadline_low_days] {
-            if days < 1 {
-                return Err("deadlines are at least one day".into());
+            if days < 0 {
+                return Err("deadlines are zero days (due at publication) or more".into());
             }
         }
         Ok(Config {

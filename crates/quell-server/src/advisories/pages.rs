@@ -292,7 +292,7 @@ fn all_ids(form: &FormPairs, name: &str) -> Vec<i64> {
 
 /// A questionnaire answer from a form field: the serde name of the variant.
 fn answer<T: serde::de::DeserializeOwned>(form: &FormPairs, name: &str) -> Result<T, ServerError> {
-    serde_json::from_value(Value::String(field(form, name).to_string()))
+    serde_json::from_value(Value::String(field(form, &format!("q_{name}")).to_string()))
         .map_err(|_| ServerError::Invalid(format!("answer the question {name}")))
 }
 
@@ -393,7 +393,7 @@ async fn new_form(State(state): State<AppState>, session: Session) -> Response {
             p { label { "References (one URL a line)" br; textarea name="references" rows="2" cols="80" {} } }
             p { label { "TLP " select name="tlp" { @for t in Tlp::ALL { option value=(t.as_str()) { (t.as_str()) } } } } }
             h2 { "Rating" }
-            table { @for (name, question, options) in QUESTIONS { tr { td { (question) } td { select name=(name) { @for (v, l) in *options { option value=(v) { (l) } } } } } } }
+            table { @for (name, question, options) in QUESTIONS { tr { td { (question) } td { select name=(format!("q_{name}")) { @for (v, l) in *options { option value=(v) { (l) } } } } } } }
             p { "Override chance " select name="chance_override" { option value="" { "—" } option value="low" { "low" } option value="medium" { "medium" } option value="high" { "high" } }
                 " reason " input name="chance_override_reason" size="40"; }
             p { "Override damage " select name="damage_override" { option value="" { "—" } option value="low" { "low" } option value="medium" { "medium" } option value="high" { "high" } }

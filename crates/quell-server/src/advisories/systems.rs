@@ -271,23 +271,26 @@ pub fn counts<'a>(timelines: impl IntoIterator<Item = &'a Timeline>, deadline: i
 /// One day of a progress series.
 #[derive(Debug, Clone, Serialize)]
 pub struct Day {
+    /// The moment counted (Unix seconds) and its day.
+    pub at: i64,
     pub day: String,
     pub affected: i64,
     pub resolved: i64,
 }
 
-/// Affected → resolved per day, from the day of first publication to `at`.
+/// Affected → resolved over time: the moment of first publication, then the end of each day
+/// since (the last point is `at`), at most [`MAX_PROGRESS_DAYS`] days.
 pub fn series<'a>(timelines: &'a [&'a Timeline], published: i64, at: i64) -> Vec<Day> {
     let first = published.div_euclid(86_400);
     let last = at.div_euclid(86_400);
     let first = first.max(last - MAX_PROGRESS_DAYS + 1);
-    (first..=last)
-        .map(|day| {
-            let t = ((day + 1) * 86_400 - 1).min(at);
-            let c = counts(timelines.iter().copied(), i64::MAX, t);
-            Day { day: crate::time::day_string(day), affected: c.affected, resolved: c.resolved }
-        })
-        .collect()
+    let point = |t: i64| {
+        let c = counts(timelines.iter().copied(), i64::MAX, t);
+        Day { at: t, day: crate::time::day_string(t.div_euclid(86_400)), affected: c.affected, resolved: c.resolved }
+    };
+    let mut out = vec![point(published.min(at))];
+    out.extend((first..=last).map(|day| point(((day + 1) * 86_400 - 1).min(at))));
+    out
 }
 
 /// Records a decision on a host of the caller's organisation. The host must be one of the
@@ -402,5 +405,10 @@ mod tests {
         let open = Timeline { org_id: 1, host_id: 2, host: "g".into(), reports: vec![(100, 1)], decisions: vec![] };
         assert_eq!(counts([&t, &open], 450, 600), Counts { affected: 2, resolved: 1, open: 1, overdue: 1 });
         assert_eq!(counts([&t, &open], 700, 600).overdue, 0);
+        let refs = [&t, &open];
+        let days = series(&refs, 86_400 + 100, 2 * 86_400 + 50);
+        assert_eq!(days.len(), 3, "publication, end of its day, now");
+        assert_eq!(days[0].day, "1970-01-02");
+        assert_eq!(days[2].day, "1970-01-03");
     }
 }
