@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, include_str!("../migrations/sqlite/0003_sharing.sql"), include_str!("../migrations/postgres/0003_sharing.sql")),
     (
+        4,
+        include_str!("../migrations/sqlite/0004_registry.sql"),
+        include_str!("../migrations/postgres/0004_registry.sql"),
+    ),
+    (
         6,
         include_str!("../migrations/sqlite/0006_advisories.sql"),
         include_str!("../migrations/postgres/0006_advisories.sql"),

@@ -34,6 +34,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod registry;
 pub mod time;
 
 pub use db::{Db, DbLocation};

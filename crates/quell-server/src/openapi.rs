@@ -27,6 +27,32 @@ pub const API_PATHS: &[&str] = &[
     "/metrics",
 ];
 
+/// The registry's API paths ([`crate::registry::router`]), for the test.
+pub const REGISTRY_PATHS: &[&str] = &[
+    "/api/v1/registry/import",
+    "/api/v1/registry/entries",
+    "/api/v1/registry/entries/{id}",
+    "/api/v1/registry/entries/{id}/history",
+    "/api/v1/registry/entries/{id}/merge",
+    "/api/v1/registry/export.csv",
+    "/api/v1/registry/export.json",
+    "/api/v1/registry/export.md",
+    "/api/v1/registry/export/full.json",
+    "/api/v1/registry/suppliers/{supplier}/csaf.json",
+    "/api/v1/registry/proposals",
+    "/api/v1/registry/proposals/{id}",
+    "/api/v1/registry/proposals/{id}/accept",
+    "/api/v1/registry/proposals/{id}/reject",
+    "/api/v1/registry/my-products",
+    "/api/v1/registry/my-products/status",
+    "/api/v1/registry/my-products/{id}",
+    "/api/v1/registry/notifications",
+    "/api/v1/registry/notifications/{id}/read",
+    "/api/v1/registry/supplier-orgs/{id}",
+    "/api/v1/registry/confirmations",
+    "/api/v1/registry/confirmations/{id}/answer",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,12 +64,17 @@ mod tests {
         let mut documented: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
         let mut routed = API_PATHS.to_vec();
         routed.extend(crate::advisories::API_PATHS);
+        routed.extend_from_slice(REGISTRY_PATHS);
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);
         let source = include_str!("api.rs");
         for path in API_PATHS {
             assert!(source.contains(&format!("\"{path}\"")), "{path} is not routed in api.rs");
+        }
+        let registry = include_str!("registry.rs");
+        for path in REGISTRY_PATHS {
+            assert!(registry.contains(&format!("\"{path}\"")), "{path} is not routed in registry.rs");
         }
     }
 }

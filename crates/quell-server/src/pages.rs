@@ -156,6 +156,7 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ma
                             a href="/search" { "Search" }
                         }
                         a href="/advisories" { "Advisories" }
+                        a href="/registry" { "Registry" }
                         a href="/tokens" { "Tokens" }
                         span.me {
                             (session.principal.email) " (" (session.principal.role.as_str()) ") "
@@ -413,7 +414,7 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Re
 }
 
 /// Percent-encoding for query values.
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     let mut out = String::new();
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod fix_cmd;
 mod hunt_cmd;
 mod output;
+mod registry_cmd;
 mod report_out;
 mod scan_cmd;
 mod serve_cmd;
@@ -28,6 +29,7 @@ Examples:
   quell fix --apply /srv               remove it, with backups (quell fix --restore undoes)
   quell serve                          the coordination server (SQLite in ./quell-data)
   quell scan --upload URL --token T /  send a host's scan to the server
+  quell registry check list/*.md       problems and status counts of software lists
 
 Exit codes: 0 nothing found, 1 findings (affected copies / attempts), 2 the command failed.")]
 struct Cli {
@@ -47,6 +49,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Manage the server's accounts, organisations and API tokens.
     Admin(serve_cmd::AdminArgs),
+    /// The product status registry's lists: check, convert (Markdown, CSV, JSON, CSAF VEX), import.
+    Registry(registry_cmd::RegistryArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Fix(args) => fix_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Admin(args) => serve_cmd::run_admin(args),
+        Command::Registry(args) => registry_cmd::run(args),
     };
     ExitCode::from(code)
 }

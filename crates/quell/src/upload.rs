@@ -105,6 +105,12 @@ pub fn send(args: &UploadArgs, collector: &Collector) -> Result<String, String> 
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&collector.take()).map_err(|e| e.to_string())?;
     let body = gz.finish().map_err(|e| e.to_string())?;
+    post(&url, token, "application/x-ndjson", Some("gzip"), &body)
+}
+
+/// POSTs `body` with a bearer token, retrying connection errors, 5xx and 429 ([`UPLOAD_ATTEMPTS`];
+/// only for idempotent routes). Returns the answer's body on 200/201, or why it failed.
+pub fn post(url: &str, token: &str, content_type: &str, encoding: Option<&str>, body: &[u8]) -> Result<String, String> {
     let agent = ureq::Agent::new_with_config(
         ureq::config::Config::builder().http_status_as_error(false).timeout_global(Some(UPLOAD_TIMEOUT)).build(),
     );
@@ -115,13 +121,12 @@ pub fn send(args: &UploadArgs, collector: &Collector) -> Result<String, String> 
             std::thread::sleep(pause);
             pause *= 2;
         }
-        let result = agent
-            .post(&url)
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/x-ndjson")
-            .header("Content-Encoding", "gzip")
-            .send(&body[..]);
-        match result {
+        let mut request =
+            agent.post(url).header("Authorization", &format!("Bearer {token}")).header("Content-Type", content_type);
+        if let Some(encoding) = encoding {
+            request = request.header("Content-Encoding", encoding);
+        }
+        match request.send(body) {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 let text = response.body_mut().read_to_string().unwrap_or_default();
