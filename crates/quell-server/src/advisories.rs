@@ -56,6 +56,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/advisories/{id}/call-list/{entry}/calls",
     "/api/v1/advisories/{id}/systems",
     "/api/v1/advisories/{id}/systems/{host}/decisions",
+    "/api/v1/advisories/{id}/products/{product}/decisions",
     "/api/v1/advisories/{id}/progress",
     "/api/v1/advisories/import",
     "/api/v1/advisories/external",

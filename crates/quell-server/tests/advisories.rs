@@ -961,3 +961,87 @@ fn csaf_provider_and_import() {
     );
     assert_eq!(raw(&server, "/api/v1/advisories/external", None, None).1.matches("OTHER-").count(), 1);
 }
+
+#[test]
+fn registered_products_are_recipients_and_systems() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let runs = org(&server, "runs-log4j");
+    let other = org(&server, "runs-tomcat");
+    let linked = org(&server, "linked");
+    let (status, body) = post(
+        &server,
+        &runs.full,
+        "/api/v1/registry/my-products",
+        &json!({"supplier": "Apache", "product": "log4j", "version": "2.14.1"}),
+    );
+    assert_eq!(status, 201, "{body}");
+    post(&server, &other.full, "/api/v1/registry/my-products", &json!({"supplier": "Apache", "product": "Tomcat"}));
+    // A registry entry whose status for the CVE is `vulnerable` (no fix known), registered by id.
+    db_exec(
+        &server,
+        "INSERT INTO registry_entries (id, supplier, product, supplier_key, product_key, notes, links, sources, revision, \
+         created_at, created_by, updated_at, updated_by) VALUES (900, 'Example', 'Portal', 'example', 'portal', '', '[]', \
+         '[]', 1, 0, 'test', 0, 'test')",
+    )
+    .unwrap();
+    db_exec(
+        &server,
+        "INSERT INTO registry_statuses (entry_id, cve, status, affected_versions, fixed_versions) \
+         VALUES (900, 'CVE-2021-44228', 'vulnerable', '[]', '[]')",
+    )
+    .unwrap();
+    db_exec(
+        &server,
+        &format!(
+            "INSERT INTO org_products (org_id, entry_id, supplier, product, version, supplier_key, product_key, \
+             created_at) VALUES ({}, 900, 'Example', 'Portal', NULL, 'example', 'portal', 0)",
+            linked.id
+        ),
+    )
+    .unwrap();
+
+    let mut d = draft("Products", "AMBER", &[], &[], false);
+    d["content"]["products"] = json!([
+        {"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 to 2.14.1"},
+        {"supplier": "Other name", "product": "Other", "versions": "all", "registry_entry_id": 900}
+    ]);
+    let (_, created) = post(&server, &coord, "/api/v1/advisories", &d);
+    let id = created["id"].as_i64().unwrap();
+    let (_, published) = post(&server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({}));
+    assert_eq!(published["recipient_orgs"], 2, "{published}");
+    let (_, recipients) = get(&server, &coord, &format!("/api/v1/advisories/{id}/recipients"));
+    let orgs: BTreeMap<String, String> = recipients
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["org"].as_str().unwrap().to_string(), r["via"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(orgs, BTreeMap::from([("runs-log4j".into(), "products".into()), ("linked".into(), "products".into())]));
+    assert_eq!(get(&server, &other.full, &format!("/api/v1/advisories/{id}")).0, 404);
+
+    let (_, systems) = get(&server, &runs.full, &format!("/api/v1/advisories/{id}/systems"));
+    let product = &systems["systems"][0];
+    assert_eq!(product["kind"], "product", "{systems}");
+    assert_eq!(product["name"], "Apache log4j 2.14.1");
+    assert_eq!(product["state"], "open");
+    assert_eq!(product["suggest_switch_off"], false, "the advisory names a fix and the registry says nothing");
+    let (_, linked_systems) = get(&server, &linked.full, &format!("/api/v1/advisories/{id}/systems"));
+    assert_eq!(linked_systems["systems"][0]["suggest_switch_off"], true, "the registry knows no fix: {linked_systems}");
+
+    let pid = product["product_id"].as_i64().unwrap();
+    let path = format!("/api/v1/advisories/{id}/products/{pid}/decisions");
+    assert_eq!(
+        post(&server, &other.full, &path, &json!({"decision": "patched"})).0,
+        404,
+        "another organisation's product"
+    );
+    let (status, d) = post(&server, &runs.full, &path, &json!({"decision": "switched_off"}));
+    assert_eq!(status, 201, "{d}");
+    assert_eq!(get(&server, &runs.full, &path).1.as_array().unwrap().len(), 1);
+    let (_, systems) = get(&server, &runs.full, &format!("/api/v1/advisories/{id}/systems"));
+    assert_eq!(systems["systems"][0]["state"], "resolved");
+    let (_, progress) = get(&server, &coord, &format!("/api/v1/advisories/{id}/progress"));
+    assert_eq!(progress["counts"]["affected"], 2);
+    assert_eq!(progress["counts"]["resolved"], 1);
+}

@@ -14,7 +14,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::store::{self, Draft, VersionRow};
-use super::systems::{self, Counts, DecisionBody};
+use super::systems::{self, Counts, DecisionBody, SystemRef};
 use super::{FEED_ENTRIES, check_note, delivery, groups, is_coordinator, viewer_of};
 use crate::auth::{self, Principal, Role, Scope};
 use crate::time::format_rfc3339;
@@ -36,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/advisories/{id}/call-list/{entry}/calls", post(record_call))
         .route("/api/v1/advisories/{id}/systems", get(list_systems))
         .route("/api/v1/advisories/{id}/systems/{host}/decisions", get(decision_history).post(decide))
+        .route(
+            "/api/v1/advisories/{id}/products/{product}/decisions",
+            get(product_decision_history).post(decide_product),
+        )
         .route("/api/v1/advisories/{id}/progress", get(progress))
         .route("/api/v1/target-groups", get(list_groups).post(create_group))
         .route("/api/v1/target-groups/{id}", get(get_group).put(put_group))
@@ -426,8 +430,10 @@ async fn record_call(
 /// What systems, deadlines and progress are computed from: the newest published version the
 /// viewer may see.
 pub struct Context {
+    pub id: i64,
     pub version: VersionRow,
     pub cves: Vec<String>,
+    pub products: Vec<quell_advisory::Product>,
     pub fix_available: bool,
     pub published: i64,
     pub deadline: i64,
@@ -443,7 +449,21 @@ pub async fn context(state: &AppState, id: i64, viewer: &Viewer) -> Result<Conte
     let content = version.content()?;
     let published = store::first_published(&state.db, id).await?.unwrap_or_else(now);
     let deadline = published + state.advisories.deadlines.days(&version.severity) * 86_400;
-    Ok(Context { version, cves: content.cves, fix_available: content.fix_available, published, deadline })
+    Ok(Context {
+        id,
+        version,
+        cves: content.cves,
+        products: content.products,
+        fix_available: content.fix_available,
+        published,
+        deadline,
+    })
+}
+
+impl Context {
+    pub fn scope(&self) -> systems::Scope<'_> {
+        systems::Scope { advisory_id: self.id, cves: &self.cves, products: &self.products, published: self.published }
+    }
 }
 
 async fn list_systems(
@@ -456,7 +476,7 @@ async fn list_systems(
     let org = org_user(p)?;
     let id = advisory_id(&state, &id).await?;
     let ctx = context(&state, id, &viewer).await?;
-    let t = systems::timelines(&state.db, id, &ctx.cves, Some(org)).await?;
+    let t = systems::timelines(&state.db, &ctx.scope(), Some(org)).await?;
     let at = now();
     Ok(Json(json!({
         "advisory": ctx.version.identifier,
@@ -477,8 +497,35 @@ async fn decide(
     let org = org_user(&p)?;
     let id = advisory_id(&state, &id).await?;
     let ctx = context(&state, id, &viewer_of(Some(&p))).await?;
-    let d = systems::decide(&state.db, id, &ctx.cves, org, p.user_id, host, &body).await?;
+    let d = systems::decide(&state.db, &ctx.scope(), org, p.user_id, SystemRef::Host(host), &body).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+async fn decide_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, product)): Path<(String, i64)>,
+    Body(body): Body<DecisionBody>,
+) -> Result<Response, ServerError> {
+    let p = caller.require()?;
+    let org = org_user(&p)?;
+    let id = advisory_id(&state, &id).await?;
+    let ctx = context(&state, id, &viewer_of(Some(&p))).await?;
+    let d = systems::decide(&state.db, &ctx.scope(), org, p.user_id, SystemRef::Product(product), &body).await?;
+    Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+async fn product_decision_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, product)): Path<(String, i64)>,
+) -> Result<Response, ServerError> {
+    let viewer = caller.viewer()?;
+    let p = caller.0.as_ref().ok_or_else(|| ServerError::Unauthorized("log in".into()))?;
+    let org = org_user(p)?;
+    let id = advisory_id(&state, &id).await?;
+    context(&state, id, &viewer).await?;
+    Ok(Json(systems::history(&state.db, id, org, SystemRef::Product(product)).await?).into_response())
 }
 
 async fn decision_history(
@@ -491,7 +538,7 @@ async fn decision_history(
     let org = org_user(p)?;
     let id = advisory_id(&state, &id).await?;
     context(&state, id, &viewer).await?;
-    Ok(Json(systems::history(&state.db, id, org, host).await?).into_response())
+    Ok(Json(systems::history(&state.db, id, org, SystemRef::Host(host)).await?).into_response())
 }
 
 /// Progress of one advisory: for an organisation user their own systems; for a coordinator
@@ -501,7 +548,7 @@ pub async fn progress_json(state: &AppState, id: i64, viewer: &Viewer) -> Result
     let at = now();
     match viewer {
         Viewer::User { org_id: Some(org), .. } => {
-            let t = systems::timelines(&state.db, id, &ctx.cves, Some(*org)).await?;
+            let t = systems::timelines(&state.db, &ctx.scope(), Some(*org)).await?;
             let refs: Vec<&systems::Timeline> = t.iter().collect();
             Ok(json!({
                 "advisory": ctx.version.identifier,
@@ -511,7 +558,7 @@ pub async fn progress_json(state: &AppState, id: i64, viewer: &Viewer) -> Result
             }))
         }
         Viewer::User { coordinator: true, .. } => {
-            let t = systems::timelines(&state.db, id, &ctx.cves, None).await?;
+            let t = systems::timelines(&state.db, &ctx.scope(), None).await?;
             let refs: Vec<&systems::Timeline> = t.iter().collect();
             let names: std::collections::BTreeMap<i64, String> = sqlx::query("SELECT id, name FROM orgs")
                 .fetch_all(&state.db.pool)
@@ -570,7 +617,7 @@ pub async fn overdue_json(state: &AppState, viewer: &Viewer) -> Result<serde_jso
         }
         match viewer {
             Viewer::User { org_id: Some(org), .. } => {
-                let t = systems::timelines(&state.db, v.advisory_id, &ctx.cves, Some(*org)).await?;
+                let t = systems::timelines(&state.db, &ctx.scope(), Some(*org)).await?;
                 for s in systems::systems(&t, ctx.deadline, ctx.fix_available, at).into_iter().filter(|s| s.overdue) {
                     out.push(json!({
                         "advisory_id": v.advisory_id,
@@ -578,14 +625,17 @@ pub async fn overdue_json(state: &AppState, viewer: &Viewer) -> Result<serde_jso
                         "title": v.title,
                         "tag": v.tag(),
                         "deadline": ctx.deadline,
+                        "kind": s.kind,
                         "host_id": s.host_id,
+                        "product_id": s.product_id,
                         "host": s.host,
+                        "name": s.name,
                         "suggest_switch_off": s.suggest_switch_off,
                     }));
                 }
             }
             _ => {
-                let t = systems::timelines(&state.db, v.advisory_id, &ctx.cves, None).await?;
+                let t = systems::timelines(&state.db, &ctx.scope(), None).await?;
                 let mut orgs: Vec<i64> = t.iter().map(|x| x.org_id).collect();
                 orgs.dedup();
                 let per_org: Vec<_> = orgs

@@ -194,8 +194,13 @@ pub async fn orgs_with_affected_inventory(db: &Db, cves: &[String]) -> Result<Ve
 }
 
 /// The recipient organisations of a version and why each is one: `direct`, `group:<name>`,
-/// `inventory`.
-pub async fn resolve(db: &Db, recipients: &Recipients, cves: &[String]) -> Result<BTreeMap<i64, String>, ServerError> {
+/// `products` (registered products), `inventory` (scanned copies).
+pub async fn resolve(
+    db: &Db,
+    recipients: &Recipients,
+    content: &quell_advisory::AdvisoryContent,
+) -> Result<BTreeMap<i64, String>, ServerError> {
+    let cves = &content.cves;
     let mut out: BTreeMap<i64, String> = BTreeMap::new();
     for org in &recipients.orgs {
         out.entry(*org).or_insert_with(|| "direct".into());
@@ -207,6 +212,11 @@ pub async fn resolve(db: &Db, recipients: &Recipients, cves: &[String]) -> Resul
             for org in g.members(*group) {
                 out.entry(org).or_insert_with(|| format!("group:{name}"));
             }
+        }
+    }
+    if recipients.match_products {
+        for p in super::systems::registered_products(db, &content.products, cves, None).await? {
+            out.entry(p.org_id).or_insert_with(|| "products".into());
         }
     }
     if recipients.match_inventory {

@@ -16,7 +16,7 @@ use sqlx::Row;
 
 use super::api::{advisory_id, context, detail, overdue_json, progress_json};
 use super::store::{self, Draft, Recipients};
-use super::systems::{self, DecisionBody, JUSTIFICATIONS};
+use super::systems::{self, DecisionBody, JUSTIFICATIONS, SystemRef};
 use super::{groups, viewer_of};
 use crate::auth::Role;
 use crate::pages::{Session, csrf_ok, error_page, layout, page};
@@ -116,7 +116,7 @@ async fn list_inner(state: &AppState, session: &MaybeSession) -> Result<Response
                     @for o in items {
                         tr {
                             td { a href=(format!("/advisories/{}", o["advisory_id"])) { (o["identifier"].as_str().unwrap_or_default()) } }
-                            td { (o["host"].as_str().unwrap_or_default()) }
+                            td { (o["name"].as_str().unwrap_or_default()) }
                             td.bad { (day(o["deadline"].as_i64().unwrap_or(0))) }
                             td { @if o["suggest_switch_off"].as_bool() == Some(true) { "No fix known: consider switching it off temporarily." } }
                         }
@@ -184,7 +184,7 @@ async fn show_inner(state: &AppState, session: &MaybeSession, id: &str) -> Resul
     let systems = match (org, has_published) {
         (Some(org), true) => {
             let ctx = context(state, id, &viewer).await?;
-            let t = systems::timelines(&state.db, id, &ctx.cves, Some(org)).await?;
+            let t = systems::timelines(&state.db, &ctx.scope(), Some(org)).await?;
             Some((ctx.deadline, systems::systems(&t, ctx.deadline, ctx.fix_available, now())))
         }
         _ => None,
@@ -219,7 +219,7 @@ async fn show_inner(state: &AppState, session: &MaybeSession, id: &str) -> Resul
                 tr { th { "Host" } th { "State" } th { "Latest decision" } th { "Record a decision" } }
                 @for s in systems {
                     tr {
-                        td { (s.host) }
+                        td { (s.name) @if s.kind == "product" { " (registered product)" } }
                         td class=(if s.overdue { "bad" } else if s.state == "resolved" { "ok" } else { "" }) {
                             (s.state) @if s.overdue { " (overdue)" }
                             @if s.suggest_switch_off { br; span.warn { "No fix known: consider switching this system off temporarily." } }
@@ -229,7 +229,8 @@ async fn show_inner(state: &AppState, session: &MaybeSession, id: &str) -> Resul
                         td {
                             form method="post" action=(format!("/advisories/{id}/decide")) {
                                 input type="hidden" name="csrf" value=(csrf);
-                                input type="hidden" name="host_id" value=(s.host_id);
+                                @if let Some(h) = s.host_id { input type="hidden" name="host_id" value=(h); }
+                                @if let Some(p) = s.product_id { input type="hidden" name="product_id" value=(p); }
                                 select name="decision" {
                                     @for o in systems::DECISIONS { option value=(o) { (o) } }
                                 }
@@ -400,6 +401,7 @@ async fn new_form(State(state): State<AppState>, session: Session) -> Response {
                 " reason " input name="damage_override_reason" size="40"; }
             h2 { "Recipients" }
             p { label { input type="checkbox" name="match_inventory" value="1" checked; " Organisations whose scans show affected copies" } }
+            p { label { input type="checkbox" name="match_products" value="1" checked; " Organisations that registered an affected product" } }
             p { @for (id, name) in &orgs { label { input type="checkbox" name="org" value=(id); " " (name) } " " } }
             @if !groups.is_empty() { p { "Target groups: " @for g in &groups { label { input type="checkbox" name="group" value=(g.id); " " (g.name) } " " } } }
             button type="submit" { "Save draft" }
@@ -483,6 +485,7 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
             groups: all_ids(form, "group"),
             users: Vec::new(),
             match_inventory: field(form, "match_inventory") == "1",
+            match_products: field(form, "match_products") == "1",
         },
     })
 }
@@ -543,7 +546,11 @@ async fn decide(
     let result = async {
         let id = advisory_id(&state, &id).await?;
         let ctx = context(&state, id, &viewer_of(Some(&session.principal))).await?;
-        let host: i64 = field(&form, "host_id").parse().map_err(|_| ServerError::Invalid("no host".into()))?;
+        let system = match (field(&form, "host_id").parse::<i64>(), field(&form, "product_id").parse::<i64>()) {
+            (Ok(h), _) => SystemRef::Host(h),
+            (_, Ok(p)) => SystemRef::Product(p),
+            _ => return Err(ServerError::Invalid("no system".into())),
+        };
         let opt = |name: &str| Some(field(&form, name).to_string()).filter(|s| !s.trim().is_empty());
         let expires_at = match field(&form, "expires_days") {
             "" => None,
@@ -558,7 +565,7 @@ async fn decide(
             reason: opt("reason"),
             expires_at,
         };
-        systems::decide(&state.db, id, &ctx.cves, org, session.principal.user_id, host, &body).await?;
+        systems::decide(&state.db, &ctx.scope(), org, session.principal.user_id, system, &body).await?;
         Ok::<i64, ServerError>(id)
     }
     .await;

@@ -31,6 +31,10 @@ pub struct Recipients {
     /// (hosts' latest reports).
     #[serde(default = "yes")]
     pub match_inventory: bool,
+    /// Add the organisations that registered a product matching one of the advisory's products
+    /// (`org_products`: the same registry entry, or the same normalised supplier and product).
+    #[serde(default = "yes")]
+    pub match_products: bool,
 }
 
 fn yes() -> bool {
@@ -410,7 +414,7 @@ pub async fn publish(db: &Db, advisory_id: i64, principal: &Principal, email: bo
         return Err(ServerError::Invalid("publishing needs at least one affected product".into()));
     }
     let recipients = draft.recipients()?;
-    let audience = groups::resolve(db, &recipients, &content.cves).await?;
+    let audience = groups::resolve(db, &recipients, &content).await?;
     let at = now();
     let mut tx = db.pool.begin().await?;
     let updated = sqlx::query(

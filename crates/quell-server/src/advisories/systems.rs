@@ -1,8 +1,11 @@
 //! Affected systems of an advisory, their deadlines, decisions and progress.
 //!
 //! - A **system** is a host whose scan reports ever showed a copy affected by one of the
-//!   advisory's CVEs (`report_cve_counts`, status `affected`). (Products registered in the
-//!   registry become systems too once the registry's `org_products` is merged.)
+//!   advisory's CVEs (`report_cve_counts`, status `affected`), or a product an organisation
+//!   registered (`org_products`) that matches one of the advisory's products: the same registry
+//!   entry, or the same normalised supplier and product (`quell_registry::entry_key`). Versions
+//!   are not compared (the advisory's are free text); a registered product counts as affected
+//!   from publication until a decision resolves it.
 //! - At a time `t` a known system is **resolved** when its latest decision at `t` is patched,
 //!   mitigated, switched off, not affected, or risk accepted and not yet expired; or, failing a
 //!   decision, when its latest report at `t` shows no affected copy any more. Otherwise it is
@@ -64,7 +67,8 @@ pub struct DecisionBody {
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
     pub id: i64,
-    pub host_id: i64,
+    pub host_id: Option<i64>,
+    pub org_product_id: Option<i64>,
     pub decision: String,
     pub measure: Option<String>,
     pub justification: Option<String>,
@@ -87,12 +91,26 @@ impl Decision {
 #[derive(Debug, Clone)]
 pub struct Timeline {
     pub org_id: i64,
-    pub host_id: i64,
-    pub host: String,
+    pub system: SystemRef,
+    /// Host name, or `supplier product version` of a registered product.
+    pub name: String,
+    /// For a registered product: whether a fix is known (the registry's status for the
+    /// advisory's CVEs; `None`: the registry says nothing, the advisory decides).
+    pub registry_fix: Option<bool>,
     /// (scanned_at, affected copies), oldest first.
     pub reports: Vec<(i64, i64)>,
     /// Oldest first.
     pub decisions: Vec<Decision>,
+}
+
+/// What a system is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum SystemRef {
+    /// A host of the scanned inventory.
+    Host(i64),
+    /// A registered product (`org_products.id`).
+    Product(i64),
 }
 
 /// A system's state at a time.
@@ -124,14 +142,43 @@ impl Timeline {
 }
 
 /// The timelines of every system of `cves`, of one organisation or (for counts) of all.
-pub async fn timelines(
+pub async fn timelines(db: &Db, scope: &Scope<'_>, org: Option<i64>) -> Result<Vec<Timeline>, ServerError> {
+    let Scope { advisory_id, cves, products, published } = *scope;
+    let mut by_system = host_timelines(db, cves, org).await?;
+    for p in registered_products(db, products, cves, org).await? {
+        by_system.insert(
+            SystemRef::Product(p.id),
+            Timeline {
+                org_id: p.org_id,
+                system: SystemRef::Product(p.id),
+                name: p.name,
+                registry_fix: p.registry_fix,
+                reports: vec![(published, 1)],
+                decisions: Vec::new(),
+            },
+        );
+    }
+    attach_decisions(db, advisory_id, org, &mut by_system).await?;
+    Ok(by_system.into_values().collect())
+}
+
+/// What an advisory's systems are computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub advisory_id: i64,
+    pub cves: &'a [String],
+    pub products: &'a [quell_advisory::Product],
+    /// First publication (registered products are affected from then on).
+    pub published: i64,
+}
+
+async fn host_timelines(
     db: &Db,
-    advisory_id: i64,
     cves: &[String],
     org: Option<i64>,
-) -> Result<Vec<Timeline>, ServerError> {
+) -> Result<BTreeMap<SystemRef, Timeline>, ServerError> {
     if cves.is_empty() {
-        return Ok(Vec::new());
+        return Ok(BTreeMap::new());
     }
     let n = cves.len();
     let org_filter = if org.is_some() { format!("AND r.org_id = ${}", 2 * n + 1) } else { String::new() };
@@ -152,18 +199,117 @@ pub async fn timelines(
     if let Some(org) = org {
         q = q.bind(org);
     }
-    let mut by_host: BTreeMap<i64, Timeline> = BTreeMap::new();
+    let mut by_system: BTreeMap<SystemRef, Timeline> = BTreeMap::new();
     for row in q.fetch_all(&db.pool).await? {
         let host_id: i64 = row.try_get(1)?;
-        let t = by_host.entry(host_id).or_insert(Timeline {
+        let t = by_system.entry(SystemRef::Host(host_id)).or_insert(Timeline {
             org_id: row.try_get(0)?,
-            host_id,
-            host: row.try_get(2)?,
+            system: SystemRef::Host(host_id),
+            name: row.try_get(2)?,
+            registry_fix: None,
             reports: Vec::new(),
             decisions: Vec::new(),
         });
         t.reports.push((row.try_get(3)?, row.try_get(4)?));
     }
+    Ok(by_system)
+}
+
+/// A registered product matching an advisory's products.
+#[derive(Debug, Clone)]
+pub struct RegisteredProduct {
+    pub id: i64,
+    pub org_id: i64,
+    pub name: String,
+    pub registry_fix: Option<bool>,
+}
+
+/// Registered products (`org_products`) matching any of `products`: the same registry entry, or
+/// the same normalised supplier and product. `registry_fix`: for a product linked to a registry
+/// entry that has a status for one of `cves`, whether any of them is `fix`.
+pub async fn registered_products(
+    db: &Db,
+    products: &[quell_advisory::Product],
+    cves: &[String],
+    org: Option<i64>,
+) -> Result<Vec<RegisteredProduct>, ServerError> {
+    if products.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut entry_ids: Vec<i64> = Vec::new();
+    for p in products {
+        let (supplier, product) = quell_registry::entry_key(&p.supplier, &p.product);
+        conditions.push(format!("(op.supplier_key = ${} AND op.product_key = ${})", binds.len() + 1, binds.len() + 2));
+        binds.push(supplier);
+        binds.push(product);
+        if let Some(id) = p.registry_entry_id {
+            entry_ids.push(id);
+        }
+    }
+    // Entry ids and the organisation come after the text binds.
+    let mut next = binds.len();
+    for _ in &entry_ids {
+        next += 1;
+        conditions.push(format!("op.entry_id = ${next}"));
+    }
+    let org_filter = match org {
+        Some(_) => format!("AND op.org_id = ${}", next + 1),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT op.id, op.org_id, op.supplier, op.product, op.version, op.entry_id FROM org_products op \
+         WHERE ({}) {org_filter} ORDER BY op.id",
+        conditions.join(" OR ")
+    );
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b.clone());
+    }
+    for id in &entry_ids {
+        q = q.bind(*id);
+    }
+    if let Some(org) = org {
+        q = q.bind(org);
+    }
+    let mut out = Vec::new();
+    for row in q.fetch_all(&db.pool).await? {
+        let supplier: String = row.try_get(2)?;
+        let product: String = row.try_get(3)?;
+        let version: Option<String> = row.try_get(4)?;
+        let entry: Option<i64> = row.try_get(5)?;
+        let registry_fix = match entry {
+            Some(entry) if !cves.is_empty() => {
+                let sql = format!(
+                    "SELECT status FROM registry_statuses WHERE entry_id = $1 AND cve IN ({})",
+                    placeholders(2, cves.len())
+                );
+                let mut q = sqlx::query(&sql).bind(entry);
+                for cve in cves {
+                    q = q.bind(cve);
+                }
+                let statuses: Vec<String> =
+                    q.fetch_all(&db.pool).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+                if statuses.is_empty() { None } else { Some(statuses.iter().any(|s| s == "fix")) }
+            }
+            _ => None,
+        };
+        let name = match version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) => format!("{supplier} {product} {v}"),
+            None => format!("{supplier} {product}"),
+        };
+        out.push(RegisteredProduct { id: row.try_get(0)?, org_id: row.try_get(1)?, name, registry_fix });
+    }
+    Ok(out)
+}
+
+async fn attach_decisions(
+    db: &Db,
+    advisory_id: i64,
+    org: Option<i64>,
+    by_system: &mut BTreeMap<SystemRef, Timeline>,
+) -> Result<(), ServerError> {
     let (sql, bind_org) = match org {
         Some(_) => (format!("{DECISION_SQL} AND d.org_id = $2 ORDER BY d.at, d.id"), true),
         None => (format!("{DECISION_SQL} ORDER BY d.at, d.id"), false),
@@ -174,43 +320,56 @@ pub async fn timelines(
     }
     for row in q.fetch_all(&db.pool).await? {
         let d = decision_row(&row)?;
-        if let Some(t) = by_host.get_mut(&d.host_id) {
+        let key = match (d.host_id, d.org_product_id) {
+            (Some(h), _) => SystemRef::Host(h),
+            (None, Some(p)) => SystemRef::Product(p),
+            (None, None) => continue,
+        };
+        if let Some(t) = by_system.get_mut(&key) {
             t.decisions.push(d);
         }
     }
-    Ok(by_host.into_values().collect())
+    Ok(())
 }
 
-const DECISION_SQL: &str = "SELECT d.id, d.host_id, d.decision, d.measure, d.justification, d.reason, d.expires_at, \
-     u.email, d.at FROM advisory_decisions d JOIN users u ON u.id = d.user_id WHERE d.advisory_id = $1 \
-     AND d.host_id IS NOT NULL";
+const DECISION_SQL: &str = "SELECT d.id, d.host_id, d.org_product_id, d.decision, d.measure, d.justification, \
+     d.reason, d.expires_at, u.email, d.at FROM advisory_decisions d JOIN users u ON u.id = d.user_id \
+     WHERE d.advisory_id = $1";
 
 fn decision_row(row: &sqlx::any::AnyRow) -> Result<Decision, ServerError> {
     Ok(Decision {
         id: row.try_get(0)?,
         host_id: row.try_get(1)?,
-        decision: row.try_get(2)?,
-        measure: row.try_get(3)?,
-        justification: row.try_get(4)?,
-        reason: row.try_get(5)?,
-        expires_at: row.try_get(6)?,
-        by: row.try_get(7)?,
-        at: row.try_get(8)?,
+        org_product_id: row.try_get(2)?,
+        decision: row.try_get(3)?,
+        measure: row.try_get(4)?,
+        justification: row.try_get(5)?,
+        reason: row.try_get(6)?,
+        expires_at: row.try_get(7)?,
+        by: row.try_get(8)?,
+        at: row.try_get(9)?,
     })
 }
 
 /// One system as an organisation sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct System {
-    pub host_id: i64,
-    pub host: String,
-    /// Whether the host's latest report still shows an affected copy.
+    /// `host` or `product` (a registered product).
+    pub kind: &'static str,
+    pub host_id: Option<i64>,
+    pub host: Option<String>,
+    pub product_id: Option<i64>,
+    /// Host name or `supplier product version`.
+    pub name: String,
+    /// Whether the host's latest report still shows an affected copy (a registered product:
+    /// true until resolved by a decision).
     pub affected_in_latest_report: bool,
     pub state: &'static str,
     pub deadline: i64,
     pub overdue: bool,
     pub decision: Option<Decision>,
-    /// The municipal rule: affected, no fix known, nothing decided → consider switching it off.
+    /// The municipal rule: open and no fix known (the advisory says none, or the registry's
+    /// status of the registered product is not `fix`) → consider switching it off temporarily.
     pub suggest_switch_off: bool,
 }
 
@@ -224,15 +383,23 @@ pub fn systems(timelines: &[Timeline], deadline: i64, fix_available: bool, at: i
                 return None;
             }
             let open = state == State::Open;
+            let (kind, host_id, product_id) = match t.system {
+                SystemRef::Host(h) => ("host", Some(h), None),
+                SystemRef::Product(p) => ("product", None, Some(p)),
+            };
+            let fix_known = fix_available && t.registry_fix.unwrap_or(true);
             Some(System {
-                host_id: t.host_id,
-                host: t.host.clone(),
-                affected_in_latest_report: t.latest_affected(),
+                kind,
+                host_id,
+                host: host_id.map(|_| t.name.clone()),
+                product_id,
+                name: t.name.clone(),
+                affected_in_latest_report: (open || kind != "product") && t.latest_affected(),
                 state: if open { "open" } else { "resolved" },
                 deadline,
                 overdue: open && at > deadline,
                 decision: t.decisions.last().cloned(),
-                suggest_switch_off: open && !fix_available,
+                suggest_switch_off: open && !fix_known,
             })
         })
         .collect()
@@ -297,13 +464,13 @@ pub fn series<'a>(timelines: &'a [&'a Timeline], published: i64, at: i64) -> Vec
 /// advisory's systems in that organisation (404 otherwise, also for another organisation's host).
 pub async fn decide(
     db: &Db,
-    advisory_id: i64,
-    cves: &[String],
+    scope: &Scope<'_>,
     org: i64,
     user: i64,
-    host_id: i64,
+    system: SystemRef,
     body: &DecisionBody,
 ) -> Result<Decision, ServerError> {
+    let advisory_id = scope.advisory_id;
     if !DECISIONS.contains(&body.decision.as_str()) {
         return Err(ServerError::Invalid(format!("decision must be one of {}", DECISIONS.join(", "))));
     }
@@ -333,17 +500,23 @@ pub async fn decide(
         }
         (_, _) => None,
     };
-    let owned = timelines(db, advisory_id, cves, Some(org)).await?.into_iter().any(|t| t.host_id == host_id);
+    let owned = timelines(db, scope, Some(org)).await?.into_iter().any(|t| t.system == system);
     if !owned {
-        return Err(ServerError::NotFound(format!("host {host_id} is not an affected system of this advisory")));
+        return Err(ServerError::NotFound(format!("{system:?} is not an affected system of this advisory")));
     }
+    let (host_id, product_id) = match system {
+        SystemRef::Host(h) => (Some(h), None),
+        SystemRef::Product(p) => (None, Some(p)),
+    };
     let id: i64 = sqlx::query(
-        "INSERT INTO advisory_decisions (advisory_id, org_id, host_id, decision, measure, justification, reason, \
-         expires_at, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO advisory_decisions (advisory_id, org_id, host_id, org_product_id, decision, measure, \
+         justification, reason, expires_at, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         RETURNING id",
     )
     .bind(advisory_id)
     .bind(org)
     .bind(host_id)
+    .bind(product_id)
     .bind(&body.decision)
     .bind(&measure)
     .bind(&justification)
@@ -354,19 +527,23 @@ pub async fn decide(
     .fetch_one(&db.pool)
     .await?
     .try_get(0)?;
-    history(db, advisory_id, org, host_id)
+    history(db, advisory_id, org, system)
         .await?
         .into_iter()
         .find(|d| d.id == id)
         .ok_or_else(|| ServerError::Internal("decision vanished".into()))
 }
 
-/// Every decision on a host of the organisation, oldest first.
-pub async fn history(db: &Db, advisory_id: i64, org: i64, host_id: i64) -> Result<Vec<Decision>, ServerError> {
-    let rows = sqlx::query(&format!("{DECISION_SQL} AND d.org_id = $2 AND d.host_id = $3 ORDER BY d.at, d.id"))
+/// Every decision on a system of the organisation, oldest first.
+pub async fn history(db: &Db, advisory_id: i64, org: i64, system: SystemRef) -> Result<Vec<Decision>, ServerError> {
+    let (column, id) = match system {
+        SystemRef::Host(h) => ("host_id", h),
+        SystemRef::Product(p) => ("org_product_id", p),
+    };
+    let rows = sqlx::query(&format!("{DECISION_SQL} AND d.org_id = $2 AND d.{column} = $3 ORDER BY d.at, d.id"))
         .bind(advisory_id)
         .bind(org)
-        .bind(host_id)
+        .bind(id)
         .fetch_all(&db.pool)
         .await?;
     rows.iter().map(decision_row).collect()
@@ -379,7 +556,8 @@ mod tests {
     fn d(decision: &str, at: i64, expires_at: Option<i64>) -> Decision {
         Decision {
             id: at,
-            host_id: 1,
+            host_id: Some(1),
+            org_product_id: None,
             decision: decision.into(),
             measure: None,
             justification: None,
@@ -392,7 +570,14 @@ mod tests {
 
     #[test]
     fn states_over_time() {
-        let mut t = Timeline { org_id: 1, host_id: 1, host: "h".into(), reports: vec![(100, 2)], decisions: vec![] };
+        let mut t = Timeline {
+            org_id: 1,
+            system: SystemRef::Host(1),
+            name: "h".into(),
+            registry_fix: None,
+            reports: vec![(100, 2)],
+            decisions: vec![],
+        };
         assert_eq!(t.state_at(50), State::Unknown);
         assert_eq!(t.state_at(100), State::Open);
         t.decisions.push(d("risk_accepted", 200, Some(300)));
@@ -402,7 +587,14 @@ mod tests {
         assert_eq!(t.state_at(400), State::Resolved, "a clean scan resolves, whatever was decided");
         t.decisions.push(d("patched", 500, None));
         assert_eq!(counts([&t], 450, 600), Counts { affected: 1, resolved: 1, open: 0, overdue: 0 });
-        let open = Timeline { org_id: 1, host_id: 2, host: "g".into(), reports: vec![(100, 1)], decisions: vec![] };
+        let open = Timeline {
+            org_id: 1,
+            system: SystemRef::Host(2),
+            name: "g".into(),
+            registry_fix: None,
+            reports: vec![(100, 1)],
+            decisions: vec![],
+        };
         assert_eq!(counts([&t, &open], 450, 600), Counts { affected: 2, resolved: 1, open: 1, overdue: 1 });
         assert_eq!(counts([&t, &open], 700, 600).overdue, 0);
         let refs = [&t, &open];
