@@ -65,7 +65,8 @@ impl Caller {
             _ => Err(ServerError::Unauthorized("send Authorization: Bearer <token>".into())),
         }
     }
-    fn viewer(&self) -> Result<Viewer, ServerError> {
+    /// The viewer for a read; upload-only tokens are refused (403).
+    pub fn viewer(&self) -> Result<Viewer, ServerError> {
         if let Some(p) = &self.0
             && p.scope != Scope::Full
         {

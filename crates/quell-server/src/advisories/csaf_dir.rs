@@ -104,7 +104,7 @@ async fn directory(state: &AppState, caller: &Caller, dir: &str) -> Result<Vec<V
     if dir != "white" && caller.0.is_none() {
         return Err(ServerError::Unauthorized(format!("the {dir} directory is for logged-in users")));
     }
-    let viewer = viewer_of(caller.0.as_ref());
+    let viewer = caller.viewer()?;
     Ok(store::list_visible(&state.db, &viewer, true).await?.into_iter().filter(|v| v.tlp.csaf_dir() == dir).collect())
 }
 
@@ -224,7 +224,7 @@ async fn import(State(state): State<AppState>, caller: Caller, body: Bytes) -> R
 /// Imported advisories the caller may see (their audience is nobody but the importer, so
 /// AMBER reaches coordinators and RED the importer alone).
 async fn list_external(State(state): State<AppState>, caller: Caller) -> Result<Response, ServerError> {
-    let viewer: Viewer = viewer_of(caller.0.as_ref());
+    let viewer: Viewer = caller.viewer()?;
     let rows = sqlx::query(
         "SELECT id, publisher, tracking_id, version, title, tlp_label, current_release_date, cves, imported_by \
          FROM external_advisories ORDER BY id DESC LIMIT $1",
