@@ -1045,3 +1045,65 @@ fn registered_products_are_recipients_and_systems() {
     assert_eq!(progress["counts"]["affected"], 2);
     assert_eq!(progress["counts"]["resolved"], 1);
 }
+
+#[test]
+fn two_servers_share_the_delivery_queue_and_send_each_once() {
+    let (url, hooks) = receiver(vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let location = fresh_location(dir.path());
+    let first = start_with(location.clone(), Limits::default(), fast_config(), dir);
+    let second = start_with(location, Limits::default(), fast_config(), tempfile::tempdir().unwrap());
+    let coord = coordinator(&first);
+    let a = org(&first, "a");
+    put(&first, &a.full, "/api/v1/webhook", &json!({"url": url}));
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let server = if i % 2 == 0 { &first } else { &second };
+        let (_, created) = post(server, &coord, "/api/v1/advisories", &draft(&format!("Shared {i}"), "GREEN", &[a.id], &[], false));
+        let id = created["id"].as_i64().unwrap();
+        assert_eq!(post(server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({})).0, 200);
+        ids.push(id);
+    }
+    wait_deliveries(&first, &coord, &ids, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(500));
+    let hooks = hooks.lock().unwrap().clone();
+    let mut seen: Vec<String> = hooks.iter().map(|h| h.headers["x-quell-advisory"].clone()).collect();
+    seen.sort();
+    let before = seen.len();
+    seen.dedup();
+    assert_eq!((before, seen.len()), (6, 6), "each delivery once: {seen:?}");
+}
+
+#[test]
+fn scopes_and_isolation_of_advisory_data() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let a = org(&server, "a");
+    let b = org(&server, "b");
+    let (_, created) = post(&server, &coord, "/api/v1/advisories", &draft("Green", "GREEN", &[a.id], &[], false));
+    let id = created["id"].as_i64().unwrap();
+    post(&server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({}));
+    // Upload-only tokens read nothing.
+    assert_eq!(get(&server, &a.upload, "/api/v1/advisories").0, 403);
+    assert_eq!(raw(&server, "/.well-known/csaf/green/index.txt", Some(&a.upload), None).0, 403);
+    assert_eq!(raw(&server, "/.well-known/csaf/green/index.txt", Some("qt_wrong"), None).0, 401);
+    // Contacts and webhooks are the caller's organisation's only.
+    post(&server, &a.full, "/api/v1/contacts", &json!({"name": "A duty", "phone": "1"}));
+    assert_eq!(get(&server, &b.full, "/api/v1/contacts").1, json!([]));
+    assert_eq!(get(&server, &a.full, "/api/v1/contacts").1[0]["name"], "A duty");
+    put(&server, &a.full, "/api/v1/webhook", &json!({"url": "http://127.0.0.1:9/a"}));
+    assert_eq!(get(&server, &b.full, "/api/v1/webhook").1["url"], Value::Null);
+    // Coordinator-only routes.
+    for path in ["recipients", "deliveries", "call-list"] {
+        assert_eq!(get(&server, &a.full, &format!("/api/v1/advisories/{id}/{path}")).0, 403, "{path}");
+    }
+    // A session cookie alone does not change anything through the JSON API (no CSRF token there).
+    let (_, _, cookie) = user(&server, "other@ncsc.example", Role::Coordinator, None);
+    let mut request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/api/v1/advisories/{id}/versions", server.base))
+        .header("Cookie", &cookie);
+    request = request.header("Content-Type", "application/json");
+    let response = agent().run(request.body(b"null".to_vec()).unwrap()).unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+}
