@@ -1059,7 +1059,8 @@ fn two_servers_share_the_delivery_queue_and_send_each_once() {
     let mut ids = Vec::new();
     for i in 0..6 {
         let server = if i % 2 == 0 { &first } else { &second };
-        let (_, created) = post(server, &coord, "/api/v1/advisories", &draft(&format!("Shared {i}"), "GREEN", &[a.id], &[], false));
+        let (_, created) =
+            post(server, &coord, "/api/v1/advisories", &draft(&format!("Shared {i}"), "GREEN", &[a.id], &[], false));
         let id = created["id"].as_i64().unwrap();
         assert_eq!(post(server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({})).0, 200);
         ids.push(id);
@@ -1106,4 +1107,129 @@ fn scopes_and_isolation_of_advisory_data() {
     request = request.header("Content-Type", "application/json");
     let response = agent().run(request.body(b"null".to_vec()).unwrap()).unwrap();
     assert_eq!(response.status().as_u16(), 401);
+}
+
+fn form(server: &Server, path: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+    let body: String = fields
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{path}", server.base))
+        .header("Cookie", cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded");
+    let browser = ureq::Agent::new_with_config(
+        ureq::config::Config::builder().http_status_as_error(false).max_redirects(0).build(),
+    );
+    let mut response = browser.run(request.body(body.into_bytes()).unwrap()).unwrap();
+    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap(), location)
+}
+
+#[test]
+fn pages_forms_need_csrf_and_escape() {
+    let server = start(Limits::default());
+    let _ = coordinator(&server);
+    let a = org(&server, "a");
+    let (_, coord_token, coord) = user(&server, "desk@ncsc.example", Role::Coordinator, None);
+    let (_, _, member) = user(&server, "reader@a.example", Role::Member, Some(a.id));
+    post(&server, &a.full, "/api/v1/contacts", &json!({"name": "Duty <b>officer</b>", "phone": "+31 70"}));
+    assert_eq!(upload(&server, &a.upload, &report("web1", &days_ago(1), 1, 0, "x")).0, 201);
+
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("title", "<script>alert(1)</script> Log4j"),
+        ("summary", "JNDI"),
+        ("cves", "cve-2021-44228"),
+        ("products", "Apache | Log4j | 2.14.1"),
+        ("fix_available", "1"),
+        ("tlp", "AMBER"),
+        ("match_inventory", "1"),
+    ];
+    for (name, value) in [
+        ("default_configuration", "yes"),
+        ("exploit_code", "working_exploit"),
+        ("details_public", "full"),
+        ("access", "internet"),
+        ("credentials", "none"),
+        ("complexity", "easy"),
+        ("user_interaction", "none"),
+        ("actively_exploited", "large_scale"),
+        ("exploitation_expected", "yes"),
+        ("solution", "less_than_two_months"),
+        ("denial_of_service", "infrastructure"),
+        ("code_execution", "root"),
+        ("remote_access", "root_shell"),
+        ("privilege_escalation", "yes"),
+        ("information_leak", "data"),
+    ] {
+        fields.push((Box::leak(format!("q_{name}").into_boxed_str()), value));
+    }
+    assert_eq!(form(&server, "/advisories/new", &coord, &fields).0, 403, "no CSRF token");
+    fields.push(("csrf", "csrf-token"));
+    assert_eq!(form(&server, "/advisories/new", &member, &fields).0, 403, "members do not write advisories");
+    let (status, _, location) = form(&server, "/advisories/new", &coord, &fields);
+    assert_eq!(status, 303);
+    let page = location.unwrap();
+    let id = page.rsplit('/').next().unwrap().to_string();
+    let (_, html) = raw(&server, &page, None, Some(&coord));
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>alert"), "escaped");
+    assert!(html.contains("HIGH/HIGH"));
+    assert_eq!(form(&server, &format!("/advisories/{id}/publish"), &coord, &[]).0, 403);
+    assert_eq!(form(&server, &format!("/advisories/{id}/publish"), &coord, &[("csrf", "csrf-token")]).0, 303);
+    let (_, html) = raw(&server, &page, None, Some(&coord));
+    assert!(html.contains("Call list") && html.contains("Duty &lt;b&gt;officer&lt;/b&gt;"), "{html}");
+    assert!(html.contains("id=\"deliveries\"") && html.contains("a (inventory)"));
+    let (_, list) = get(&server, &coord_token, &format!("/api/v1/advisories/{id}/call-list"));
+    let entry = list[0]["id"].to_string();
+    assert_eq!(
+        form(&server, &format!("/advisories/{id}/calls"), &coord, &[("entry", &entry), ("result", "reached")]).0,
+        403
+    );
+    let (status, _, _) = form(
+        &server,
+        &format!("/advisories/{id}/calls"),
+        &coord,
+        &[("csrf", "csrf-token"), ("entry", &entry), ("result", "reached"), ("note", "ok")],
+    );
+    assert_eq!(status, 303);
+    assert_eq!(
+        get(&server, &coord_token, &format!("/api/v1/advisories/{id}/call-list")).1[0]["calls"][0]["result"],
+        "reached"
+    );
+
+    // The organisation member records a decision through the page form.
+    let (_, html) = raw(&server, &page, None, Some(&member));
+    assert!(html.contains("web1") && html.contains("Your affected systems"));
+    let host =
+        get(&server, &a.full, &format!("/api/v1/advisories/{id}/systems")).1["systems"][0]["host_id"].to_string();
+    assert_eq!(
+        form(&server, &format!("/advisories/{id}/decide"), &member, &[("host_id", &host), ("decision", "patched")]).0,
+        403
+    );
+    let (status, _, _) = form(
+        &server,
+        &format!("/advisories/{id}/decide"),
+        &member,
+        &[("csrf", "csrf-token"), ("host_id", &host), ("decision", "patched")],
+    );
+    assert_eq!(status, 303);
+    assert_eq!(get(&server, &a.full, &format!("/api/v1/advisories/{id}/systems")).1["systems"][0]["state"], "resolved");
+    let (status, html, _) = form(
+        &server,
+        &format!("/advisories/{id}/decide"),
+        &member,
+        &[("csrf", "csrf-token"), ("host_id", &host), ("decision", "mitigated")],
+    );
+    assert_eq!(status, 400, "{html}");
+    // A new version from the page.
+    assert_eq!(form(&server, &format!("/advisories/{id}/new-version"), &coord, &[("csrf", "csrf-token")]).0, 303);
+    assert_eq!(get(&server, &coord_token, &format!("/api/v1/advisories/{id}")).1["version"], "1.01");
 }

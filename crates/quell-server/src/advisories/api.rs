@@ -393,21 +393,22 @@ struct CallBody {
     note: String,
 }
 
-const CALL_RESULTS: [&str; 5] = ["reached", "no_answer", "voicemail", "wrong_number", "call_back"];
+/// The results a call may have.
+pub const CALL_RESULTS: [&str; 5] = ["reached", "no_answer", "voicemail", "wrong_number", "call_back"];
 
-async fn record_call(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((id, entry)): Path<(String, i64)>,
-    Body(body): Body<CallBody>,
-) -> Result<Response, ServerError> {
-    let p = caller.require()?;
-    coordinator(&p)?;
-    let id = advisory_id(&state, &id).await?;
-    if !CALL_RESULTS.contains(&body.result.as_str()) {
+/// Records a call on a call list entry of the advisory; returns its time.
+pub async fn insert_call(
+    state: &AppState,
+    id: i64,
+    entry: i64,
+    caller: i64,
+    result: &str,
+    note: &str,
+) -> Result<i64, ServerError> {
+    if !CALL_RESULTS.contains(&result) {
         return Err(ServerError::Invalid(format!("result must be one of {}", CALL_RESULTS.join(", "))));
     }
-    check_note("note", &body.note, false)?;
+    check_note("note", note, false)?;
     let exists = sqlx::query("SELECT id FROM call_list WHERE id = $1 AND advisory_id = $2")
         .bind(entry)
         .bind(id)
@@ -419,12 +420,25 @@ async fn record_call(
     let at = now();
     sqlx::query("INSERT INTO calls (call_id, caller_id, at, result, note) VALUES ($1, $2, $3, $4, $5)")
         .bind(entry)
-        .bind(p.user_id)
+        .bind(caller)
         .bind(at)
-        .bind(&body.result)
-        .bind(body.note.trim())
+        .bind(result)
+        .bind(note.trim())
         .execute(&state.db.pool)
         .await?;
+    Ok(at)
+}
+
+async fn record_call(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, entry)): Path<(String, i64)>,
+    Body(body): Body<CallBody>,
+) -> Result<Response, ServerError> {
+    let p = caller.require()?;
+    coordinator(&p)?;
+    let id = advisory_id(&state, &id).await?;
+    let at = insert_call(&state, id, entry, p.user_id, &body.result, &body.note).await?;
     Ok((StatusCode::CREATED, Json(json!({ "caller": p.email, "at": at, "result": body.result }))).into_response())
 }
 

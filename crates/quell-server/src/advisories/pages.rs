@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/advisories/{id}", get(show))
         .route("/advisories/{id}/publish", post(publish))
         .route("/advisories/{id}/decide", post(decide))
+        .route("/advisories/{id}/calls", post(record_call))
+        .route("/advisories/{id}/new-version", post(new_version))
 }
 
 /// A session if there is one (the advisory pages also serve anonymous readers).
@@ -189,6 +191,7 @@ async fn show_inner(state: &AppState, session: &MaybeSession, id: &str) -> Resul
         }
         _ => None,
     };
+    let desk = if coordinator && has_published { Some(coordinator_desk(state, id).await?) } else { None };
     let title = format!("{} {} v{}", rating.tag, latest.identifier, latest.version);
     let body = html! {
         p { (tlp_badge(latest.tlp)) " " strong { (latest.title) } }
@@ -256,6 +259,30 @@ async fn show_inner(state: &AppState, session: &MaybeSession, id: &str) -> Resul
             @if let Some(groups) = p["groups"].as_array().filter(|g| !g.is_empty()) {
                 table { tr { th { "Target group" } th { "Affected" } th { "Resolved" } th { "Overdue" } }
                     @for g in groups { tr { td { (g["group"].as_str().unwrap_or_default()) } td { (g["counts"]["affected"]) } td { (g["counts"]["resolved"]) } td { (g["counts"]["overdue"]) } } } }
+            }
+        }
+        @if let Some(desk) = &desk {
+            h2 { "Recipients" }
+            p #recipients { @for (org, via) in &desk.recipients { (org) " (" (via) ") · " } @if desk.recipients.is_empty() { "None." } }
+            h2 { "Deliveries" }
+            table #deliveries { tr { th { "Channel" } th { "To" } th { "State" } th { "Attempts" } th { "Last error" } }
+                @for d in &desk.deliveries { tr { td { (d.channel) } td { (d.target) } td class=(if d.state == "failed" { "bad" } else { "" }) { (d.state) } td { (d.attempts) } td { (d.last_error.clone().unwrap_or_default()) } } } }
+            @if !desk.calls.is_empty() {
+                h2 { "Call list" }
+                table #call-list { tr { th { "Organisation" } th { "Contact" } th { "Phone" } th { "Calls" } th { "Record a call" } }
+                    @for c in &desk.calls {
+                        tr { td { (c.org) } td { (c.name) } td { (c.phone) } td { @for (who, at, result, note) in &c.calls { (result) " by " (who) " " (format_rfc3339(*at)) @if !note.is_empty() { ": " (note) } br; } }
+                            td { form method="post" action=(format!("/advisories/{id}/calls")) {
+                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="entry" value=(c.id);
+                                select name="result" { @for r in super::api::CALL_RESULTS { option value=(r) { (r) } } }
+                                input name="note" placeholder="note";
+                                button type="submit" { "Record" } } } }
+                    } }
+            }
+            form method="post" action=(format!("/advisories/{id}/new-version")) {
+                input type="hidden" name="csrf" value=(csrf);
+                @if latest.published() { button type="submit" { "Start version " (quell_advisory::Version(latest.version_index + 1).to_string()) " (API: PUT …/versions/VERSION to edit)" } }
             }
         }
         h2 { "Versions" }
@@ -571,6 +598,112 @@ async fn decide(
     .await;
     match result {
         Ok(id) => Redirect::to(&format!("/advisories/{id}")).into_response(),
+        Err(e) => fail(Some(&session), e),
+    }
+}
+
+struct CallRow {
+    id: i64,
+    org: String,
+    name: String,
+    phone: String,
+    calls: Vec<(String, i64, String, String)>,
+}
+
+/// What a coordinator sees besides the advisory: recipients, deliveries, the call list.
+struct Desk {
+    recipients: Vec<(String, String)>,
+    deliveries: Vec<super::delivery::LogEntry>,
+    calls: Vec<CallRow>,
+}
+
+async fn coordinator_desk(state: &AppState, id: i64) -> Result<Desk, ServerError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT o.name, au.via FROM advisory_audience au JOIN advisory_versions v ON v.id = au.version_id \
+         JOIN orgs o ON o.id = au.org_id WHERE v.advisory_id = $1 ORDER BY o.name",
+    )
+    .bind(id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let recipients = rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, ServerError>>()?;
+    let mut calls = Vec::new();
+    for r in sqlx::query(
+        "SELECT cl.id, o.name, c.name, c.phone FROM call_list cl JOIN org_contacts c ON c.id = cl.contact_id \
+         JOIN orgs o ON o.id = cl.org_id WHERE cl.advisory_id = $1 ORDER BY o.name, c.name",
+    )
+    .bind(id)
+    .fetch_all(&state.db.pool)
+    .await?
+    {
+        let entry: i64 = r.try_get(0)?;
+        let made = sqlx::query(
+            "SELECT u.email, k.at, k.result, k.note FROM calls k JOIN users u ON u.id = k.caller_id \
+             WHERE k.call_id = $1 ORDER BY k.at, k.id",
+        )
+        .bind(entry)
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|k| Ok((k.try_get(0)?, k.try_get(1)?, k.try_get(2)?, k.try_get(3)?)))
+        .collect::<Result<_, ServerError>>()?;
+        calls.push(CallRow { id: entry, org: r.try_get(1)?, name: r.try_get(2)?, phone: r.try_get(3)?, calls: made });
+    }
+    Ok(Desk { recipients, deliveries: super::delivery::log(&state.db, id).await?, calls })
+}
+
+async fn record_call(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<FormPairs>,
+) -> Response {
+    if !csrf_ok(&session, field(&form, "csrf")) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    if session.principal.role != Role::Coordinator {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators keep the call list.");
+    }
+    let result = async {
+        let id = advisory_id(&state, &id).await?;
+        let entry: i64 =
+            field(&form, "entry").parse().map_err(|_| ServerError::Invalid("no call list entry".into()))?;
+        super::api::insert_call(
+            &state,
+            id,
+            entry,
+            session.principal.user_id,
+            field(&form, "result"),
+            field(&form, "note"),
+        )
+        .await?;
+        Ok::<i64, ServerError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/advisories/{id}")).into_response(),
+        Err(e) => fail(Some(&session), e),
+    }
+}
+
+async fn new_version(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<FormPairs>,
+) -> Response {
+    if !csrf_ok(&session, field(&form, "csrf")) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    if session.principal.role != Role::Coordinator {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators write advisories.");
+    }
+    let result = async {
+        let id = advisory_id(&state, &id).await?;
+        store::new_version(&state.db, id, &session.principal, None).await
+    }
+    .await;
+    match result {
+        Ok(c) => Redirect::to(&format!("/advisories/{}", c.id)).into_response(),
         Err(e) => fail(Some(&session), e),
     }
 }
