@@ -645,6 +645,7 @@ fn target_groups_cycles_and_recipients() {
     let c = org(&server, "c");
     let scanned = org(&server, "scanned");
     assert_eq!(upload(&server, &scanned.upload, &report("web1", &days_ago(1), 1, 0, "x")).0, 201);
+    assert_eq!(upload(&server, &a.upload, &report("town-hall", &days_ago(1), 2, 0, "t")).0, 201);
 
     let (status, g1) =
         post(&server, &coord, "/api/v1/target-groups", &json!({"name": "Municipalities", "orgs": [a.id]}));
@@ -690,6 +691,17 @@ fn target_groups_cycles_and_recipients() {
     assert_eq!(get(&server, &c.full, &format!("/api/v1/advisories/{id}")).0, 404);
     assert_eq!(get(&server, &a.full, &format!("/api/v1/advisories/{id}")).0, 200);
     assert_eq!(get(&server, &scanned.full, &format!("/api/v1/advisories/{id}")).0, 200);
+
+    // Progress per target group counts the members' systems, through subgroups too.
+    let (_, progress) = get(&server, &coord, &format!("/api/v1/advisories/{id}/progress"));
+    let per_group: BTreeMap<String, i64> = progress["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["group"].as_str().unwrap().to_string(), g["counts"]["affected"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(per_group, BTreeMap::from([("Municipalities".into(), 1), ("Linking org".into(), 1)]));
+    assert_eq!(progress["counts"]["affected"], 2, "town-hall and web1");
 }
 
 #[test]
