@@ -1157,6 +1157,7 @@ fn pages_forms_need_csrf_and_escape() {
     assert_eq!(upload(&server, &a.upload, &report("web1", &days_ago(1), 1, 0, "x")).0, 201);
 
     let mut fields: Vec<(&str, &str)> = vec![
+        ("named", "reader@a.example"),
         ("title", "<script>alert(1)</script> Log4j"),
         ("summary", "JNDI"),
         ("cves", "cve-2021-44228"),
@@ -1194,6 +1195,16 @@ fn pages_forms_need_csrf_and_escape() {
     let (_, html) = raw(&server, &page, None, Some(&coord));
     assert!(html.contains("&lt;script&gt;") && !html.contains("<script>alert"), "escaped");
     assert!(html.contains("HIGH/HIGH"));
+    assert_eq!(
+        get(&server, &coord_token, &format!("/api/v1/advisories/{id}")).1["recipients"]["users"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let mut unknown = fields.clone();
+    unknown[0] = ("named", "nobody@nowhere.example");
+    assert_eq!(form(&server, "/advisories/new", &coord, &unknown).0, 400);
     assert_eq!(form(&server, &format!("/advisories/{id}/publish"), &coord, &[]).0, 403);
     assert_eq!(form(&server, &format!("/advisories/{id}/publish"), &coord, &[("csrf", "csrf-token")]).0, 303);
     let (_, html) = raw(&server, &page, None, Some(&coord));

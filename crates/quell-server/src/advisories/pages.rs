@@ -431,6 +431,7 @@ async fn new_form(State(state): State<AppState>, session: Session) -> Response {
             p { label { input type="checkbox" name="match_products" value="1" checked; " Organisations that registered an affected product" } }
             p { @for (id, name) in &orgs { label { input type="checkbox" name="org" value=(id); " " (name) } " " } }
             @if !groups.is_empty() { p { "Target groups: " @for g in &groups { label { input type="checkbox" name="group" value=(g.id); " " (g.name) } " " } } }
+            p { label { "Named individuals (e-mail addresses of accounts, comma separated; the only readers of TLP:RED)" br; input name="named" size="80"; } }
             button type="submit" { "Save draft" }
         }
     };
@@ -525,7 +526,13 @@ async fn create(State(state): State<AppState>, session: Session, Form(form): For
         return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators write advisories.");
     }
     let result = async {
-        let draft = draft_from_form(&form)?;
+        let mut draft = draft_from_form(&form)?;
+        for email in field(&form, "named").split([',', ' ', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
+            let user = crate::auth::user_id(&state.db, email)
+                .await
+                .map_err(|_| ServerError::Invalid(format!("no account {email:?} for a named individual")))?;
+            draft.recipients.users.push(user);
+        }
         store::create(&state.db, &state.advisories.prefix, &session.principal, &draft).await
     }
     .await;
