@@ -1205,8 +1205,22 @@ fn pages_forms_need_csrf_and_escape() {
     let mut unknown = fields.clone();
     unknown[0] = ("named", "nobody@nowhere.example");
     assert_eq!(form(&server, "/advisories/new", &coord, &unknown).0, 400);
+    // Editing the draft through the page: the form comes back filled in.
+    let (status, edit) = raw(&server, &format!("/advisories/{id}/edit"), None, Some(&coord));
+    assert_eq!(status, 200);
+    assert!(edit.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt; Log4j\""), "{edit}");
+    assert!(edit.contains("<option value=\"working_exploit\" selected>"), "answers kept");
+    assert!(edit.contains("value=\"reader@a.example\""), "named individuals kept");
+    assert_eq!(raw(&server, &format!("/advisories/{id}/edit"), None, Some(&member)).0, 403);
+    let mut edited = fields.clone();
+    edited[1] = ("title", "Log4j, edited");
+    assert_eq!(form(&server, &format!("/advisories/{id}/edit"), &coord, &edited[..edited.len() - 1]).0, 403, "CSRF");
+    assert_eq!(form(&server, &format!("/advisories/{id}/edit"), &coord, &edited).0, 303);
+    assert_eq!(get(&server, &coord_token, &format!("/api/v1/advisories/{id}")).1["title"], "Log4j, edited");
     assert_eq!(form(&server, &format!("/advisories/{id}/publish"), &coord, &[]).0, 403);
     assert_eq!(form(&server, &format!("/advisories/{id}/publish"), &coord, &[("csrf", "csrf-token")]).0, 303);
+    assert_eq!(raw(&server, &format!("/advisories/{id}/edit"), None, Some(&coord)).0, 409, "published");
+    assert_eq!(form(&server, &format!("/advisories/{id}/edit"), &coord, &edited).0, 409, "published");
     let (_, html) = raw(&server, &page, None, Some(&coord));
     assert!(html.contains("Call list") && html.contains("Duty &lt;b&gt;officer&lt;/b&gt;"), "{html}");
     assert!(html.contains("id=\"deliveries\"") && html.contains("a (inventory)"));

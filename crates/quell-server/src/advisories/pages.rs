@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/advisories/{id}/publish", post(publish))
         .route("/advisories/{id}/decide", post(decide))
         .route("/advisories/{id}/calls", post(record_call))
+        .route("/advisories/{id}/edit", get(edit_form).post(save_edit))
         .route("/advisories/{id}/new-version", post(new_version))
 }
 
@@ -200,6 +201,7 @@ async fn show_inner(state: &AppState, session: &MaybeSession, id: &str) -> Resul
             @if let Some(r) = &rating.damage_override_reason { br; "Damage overridden: " (r) } }
         p { "Status: " (latest.status) @if let Some(at) = latest.published_at { ", published " (format_rfc3339(at)) } }
         @if coordinator && !latest.published() {
+            p { a #edit href=(format!("/advisories/{id}/edit")) { "Edit draft " (latest.version) } }
             form method="post" action=(format!("/advisories/{id}/publish")) {
                 input type="hidden" name="csrf" value=(csrf);
                 button #publish type="submit" { "Publish version " (latest.version) }
@@ -402,40 +404,109 @@ async fn new_form(State(state): State<AppState>, session: Session) -> Response {
     if session.principal.role != Role::Coordinator {
         return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators write advisories.");
     }
-    let orgs: Vec<(i64, String)> =
-        match sqlx::query("SELECT id, name FROM orgs ORDER BY name").fetch_all(&state.db.pool).await {
-            Ok(rows) => rows.iter().filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?))).collect(),
-            Err(e) => return ServerError::from(e).into_response(),
-        };
-    let groups = groups::list(&state.db).await.unwrap_or_default();
-    let body = html! {
-        form #advisory-form method="post" action="/advisories/new" {
+    match draft_form(&state, &session, None).await {
+        Ok(body) => page(StatusCode::OK, layout("New advisory", Some(&session), body)),
+        Err(e) => fail(Some(&session), e),
+    }
+}
+
+async fn edit_form(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> Response {
+    if session.principal.role != Role::Coordinator {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators write advisories.");
+    }
+    let result = async {
+        let id = advisory_id(&state, &id).await?;
+        let all = store::versions(&state.db, id).await?;
+        let latest = all.last().ok_or_else(|| ServerError::NotFound(format!("advisory {id}")))?;
+        if latest.published() {
+            return Err(ServerError::Conflict(format!(
+                "version {} is published and cannot change: start a new version",
+                latest.version
+            )));
+        }
+        let draft = Draft { content: latest.content()?, recipients: latest.recipients()? };
+        let title = format!("Edit {} v{}", latest.identifier, latest.version);
+        Ok((title, draft_form(&state, &session, Some((id, &draft))).await?))
+    }
+    .await;
+    match result {
+        Ok((title, body)) => page(StatusCode::OK, layout(&title, Some(&session), body)),
+        Err(e) => fail(Some(&session), e),
+    }
+}
+
+/// The advisory form, empty or filled with a draft (then it saves to `/advisories/ID/edit`).
+async fn draft_form(
+    state: &AppState,
+    session: &Session,
+    existing: Option<(i64, &Draft)>,
+) -> Result<Markup, ServerError> {
+    let orgs: Vec<(i64, String)> = sqlx::query("SELECT id, name FROM orgs ORDER BY name")
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, ServerError>>()?;
+    let groups = groups::list(&state.db).await?;
+    let mut named = Vec::new();
+    if let Some((_, d)) = existing {
+        for user in &d.recipients.users {
+            if let Some(row) =
+                sqlx::query("SELECT email FROM users WHERE id = $1").bind(*user).fetch_optional(&state.db.pool).await?
+            {
+                named.push(row.try_get::<String, _>(0)?);
+            }
+        }
+    }
+    let c = existing.map(|(_, d)| &d.content);
+    let r = existing.map(|(_, d)| &d.recipients);
+    let answers = c.map(|c| serde_json::to_value(&c.rating).unwrap_or_default()).unwrap_or_default();
+    let answer_of = |name: &str| -> String {
+        answers["chance"][name].as_str().or_else(|| answers["damage"][name].as_str()).unwrap_or_default().to_string()
+    };
+    let over = |axis: &str| -> (String, String) {
+        let o = &answers[format!("{axis}_override")];
+        (o["level"].as_str().unwrap_or_default().to_string(), o["reason"].as_str().unwrap_or_default().to_string())
+    };
+    let (chance_level, chance_reason) = over("chance");
+    let (damage_level, damage_reason) = over("damage");
+    let products: String = c
+        .map(|c| c.products.iter().map(|p| format!("{} | {} | {}\n", p.supplier, p.product, p.versions)).collect())
+        .unwrap_or_default();
+    let action = match existing {
+        Some((id, _)) => format!("/advisories/{id}/edit"),
+        None => "/advisories/new".to_string(),
+    };
+    let levels = ["low", "medium", "high"];
+    Ok(html! {
+        form #advisory-form method="post" action=(action) {
             input type="hidden" name="csrf" value=(session.csrf);
-            p { label { "Title" br; input name="title" size="80" required; } }
-            p { label { "Summary" br; textarea name="summary" rows="4" cols="80" required {} } }
-            p { label { "CVEs (comma separated)" br; input name="cves" size="60"; } }
-            p { label { "Affected products, one a line: supplier | product | versions" br; textarea name="products" rows="3" cols="80" {} } }
-            p { label { "Consequences" br; textarea name="consequences" rows="2" cols="80" {} } }
-            p { label { "Solution" br; textarea name="solution" rows="2" cols="80" {} } }
-            p { label { input type="checkbox" name="fix_available" value="1" checked; " A fix is available" } }
-            p { label { "References (one URL a line)" br; textarea name="references" rows="2" cols="80" {} } }
-            p { label { "TLP " select name="tlp" { @for t in Tlp::ALL { option value=(t.as_str()) { (t.as_str()) } } } } }
+            p { label { "Title" br; input name="title" size="80" required value=(c.map_or("", |c| c.title.as_str())); } }
+            p { label { "Summary" br; textarea name="summary" rows="4" cols="80" required { (c.map_or("", |c| c.summary.as_str())) } } }
+            p { label { "CVEs (comma separated)" br; input name="cves" size="60" value=(c.map(|c| c.cves.join(", ")).unwrap_or_default()); } }
+            p { label { "Affected products, one a line: supplier | product | versions" br; textarea name="products" rows="3" cols="80" { (products) } } }
+            p { label { "Consequences" br; textarea name="consequences" rows="2" cols="80" { (c.map_or("", |c| c.consequences.as_str())) } } }
+            p { label { "Solution" br; textarea name="solution" rows="2" cols="80" { (c.map_or("", |c| c.solution.as_str())) } } }
+            p { label { input type="checkbox" name="fix_available" value="1" checked[c.is_none_or(|c| c.fix_available)]; " A fix is available" } }
+            p { label { "References (one URL a line)" br; textarea name="references" rows="2" cols="80" { (c.map(|c| c.references.join("\n")).unwrap_or_default()) } } }
+            p { label { "TLP " select name="tlp" { @for t in Tlp::ALL { option value=(t.as_str()) selected[c.is_some_and(|c| c.tlp == t)] { (t.as_str()) } } } } }
+            @if existing.is_some() { p { label { "What changed in this version" br; input name="revision_note" size="80" value=(c.map_or("", |c| c.revision_note.as_str())); } } }
             h2 { "Rating" }
-            table { @for (name, question, options) in QUESTIONS { tr { td { (question) } td { select name=(format!("q_{name}")) { @for (v, l) in *options { option value=(v) { (l) } } } } } } }
-            p { "Override chance " select name="chance_override" { option value="" { "—" } option value="low" { "low" } option value="medium" { "medium" } option value="high" { "high" } }
-                " reason " input name="chance_override_reason" size="40"; }
-            p { "Override damage " select name="damage_override" { option value="" { "—" } option value="low" { "low" } option value="medium" { "medium" } option value="high" { "high" } }
-                " reason " input name="damage_override_reason" size="40"; }
+            table { @for (name, question, options) in QUESTIONS { tr { td { (question) } td { select name=(format!("q_{name}")) {
+                @for (v, l) in *options { option value=(v) selected[answer_of(name) == *v] { (l) } } } } } } }
+            p { "Override chance " select name="chance_override" { option value="" { "—" } @for l in levels { option value=(l) selected[chance_level == l] { (l) } } }
+                " reason " input name="chance_override_reason" size="40" value=(chance_reason); }
+            p { "Override damage " select name="damage_override" { option value="" { "—" } @for l in levels { option value=(l) selected[damage_level == l] { (l) } } }
+                " reason " input name="damage_override_reason" size="40" value=(damage_reason); }
             h2 { "Recipients" }
-            p { label { input type="checkbox" name="match_inventory" value="1" checked; " Organisations whose scans show affected copies" } }
-            p { label { input type="checkbox" name="match_products" value="1" checked; " Organisations that registered an affected product" } }
-            p { @for (id, name) in &orgs { label { input type="checkbox" name="org" value=(id); " " (name) } " " } }
-            @if !groups.is_empty() { p { "Target groups: " @for g in &groups { label { input type="checkbox" name="group" value=(g.id); " " (g.name) } " " } } }
-            p { label { "Named individuals (e-mail addresses of accounts, comma separated; the only readers of TLP:RED)" br; input name="named" size="80"; } }
+            p { label { input type="checkbox" name="match_inventory" value="1" checked[r.is_none_or(|r| r.match_inventory)]; " Organisations whose scans show affected copies" } }
+            p { label { input type="checkbox" name="match_products" value="1" checked[r.is_none_or(|r| r.match_products)]; " Organisations that registered an affected product" } }
+            p { @for (id, name) in &orgs { label { input type="checkbox" name="org" value=(id) checked[r.is_some_and(|r| r.orgs.contains(id))]; " " (name) } " " } }
+            @if !groups.is_empty() { p { "Target groups: " @for g in &groups { label { input type="checkbox" name="group" value=(g.id) checked[r.is_some_and(|r| r.groups.contains(&g.id))]; " " (g.name) } " " } } }
+            p { label { "Named individuals (e-mail addresses of accounts, comma separated; the only readers of TLP:RED)" br; input name="named" size="80" value=(named.join(", ")); } }
             button type="submit" { "Save draft" }
         }
-    };
-    page(StatusCode::OK, layout("New advisory", Some(&session), body))
+    })
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -504,7 +575,7 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
         references: lines(field(form, "references")).map(str::to_string).collect(),
         rating,
         tlp: Tlp::parse(field(form, "tlp")).ok_or_else(|| ServerError::Invalid("choose a TLP marking".into()))?,
-        revision_note: String::new(),
+        revision_note: field(form, "revision_note").trim().to_string(),
     };
     Ok(Draft {
         content,
@@ -518,6 +589,45 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
     })
 }
 
+/// The draft of a form, named individuals resolved from their e-mail addresses.
+async fn draft_with_named(state: &AppState, form: &FormPairs) -> Result<Draft, ServerError> {
+    let mut draft = draft_from_form(form)?;
+    for email in field(form, "named").split([',', ' ', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
+        let user = crate::auth::user_id(&state.db, email)
+            .await
+            .map_err(|_| ServerError::Invalid(format!("no account {email:?} for a named individual")))?;
+        draft.recipients.users.push(user);
+    }
+    Ok(draft)
+}
+
+async fn save_edit(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<FormPairs>,
+) -> Response {
+    if !csrf_ok(&session, field(&form, "csrf")) {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
+    }
+    if session.principal.role != Role::Coordinator {
+        return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators write advisories.");
+    }
+    let result = async {
+        let id = advisory_id(&state, &id).await?;
+        let draft = draft_with_named(&state, &form).await?;
+        let all = store::versions(&state.db, id).await?;
+        let index = all.last().map_or(0, |v| v.version_index);
+        store::update_draft(&state.db, id, index, &draft).await?;
+        Ok::<i64, ServerError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/advisories/{id}")).into_response(),
+        Err(e) => fail(Some(&session), e),
+    }
+}
+
 async fn create(State(state): State<AppState>, session: Session, Form(form): Form<FormPairs>) -> Response {
     if !csrf_ok(&session, field(&form, "csrf")) {
         return error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token.");
@@ -526,13 +636,7 @@ async fn create(State(state): State<AppState>, session: Session, Form(form): For
         return error_page(Some(&session), StatusCode::FORBIDDEN, "Coordinators write advisories.");
     }
     let result = async {
-        let mut draft = draft_from_form(&form)?;
-        for email in field(&form, "named").split([',', ' ', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
-            let user = crate::auth::user_id(&state.db, email)
-                .await
-                .map_err(|_| ServerError::Invalid(format!("no account {email:?} for a named individual")))?;
-            draft.recipients.users.push(user);
-        }
+        let draft = draft_with_named(&state, &form).await?;
         store::create(&state.db, &state.advisories.prefix, &session.principal, &draft).await
     }
     .await;
