@@ -83,6 +83,7 @@ fn main() {
         db_connections: quell_server::limits::DEFAULT_DB_CONNECTIONS,
         limits: Limits::default(),
         secure_cookies: false,
+        advisories: Default::default(),
     };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |a| tx.send(a).unwrap())).unwrap().unwrap();

@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi))
         .merge(crate::pages::router())
         .merge(crate::indicators::router(&state.limits))
+        .merge(crate::advisories::router())
         .merge(crate::registry::router())
         .with_state(state)
 }

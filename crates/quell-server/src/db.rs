@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_indicators.sql"),
         include_str!("../migrations/postgres/0005_indicators.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_advisories.sql"),
+        include_str!("../migrations/postgres/0006_advisories.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

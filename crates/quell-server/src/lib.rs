@@ -24,6 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub mod admin;
+pub mod advisories;
 pub mod api;
 pub mod auth;
 pub mod db;
@@ -87,6 +88,8 @@ pub struct AppState {
     pub writer: ingest::Writer,
     /// See [`ServeConfig::secure_cookies`].
     pub secure_cookies: bool,
+    /// See [`ServeConfig::advisories`].
+    pub advisories: Arc<advisories::Config>,
 }
 
 /// How `quell serve` runs.
@@ -99,6 +102,8 @@ pub struct ServeConfig {
     /// Mark session cookies `Secure` (set when the server is reached over HTTPS, e.g. behind a
     /// TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Advisories: identifier prefix, public URL, SMTP relay, webhook retries, deadlines.
+    pub advisories: advisories::Config,
 }
 
 /// Opens the database (migrating it), binds and serves until SIGINT or SIGTERM, then finishes
@@ -116,7 +121,9 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         metrics: Arc::default(),
         writer,
         secure_cookies: config.secure_cookies,
+        advisories: Arc::new(config.advisories),
     };
+    advisories::delivery::start(state.clone());
     tracing::info!(%address, "quell serve listening");
     ready(address);
     axum::serve(listener, api::router(state).into_make_service_with_connect_info::<SocketAddr>())

@@ -68,6 +68,7 @@ mod tests {
         assert_eq!(doc["openapi"], "3.1.0");
         let mut documented: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
         let mut routed = API_PATHS.to_vec();
+        routed.extend(crate::advisories::API_PATHS);
         routed.extend_from_slice(REGISTRY_PATHS);
         documented.sort_unstable();
         routed.sort_unstable();

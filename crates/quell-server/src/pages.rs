@@ -156,6 +156,7 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ma
                             a href="/search" { "Search" }
                         }
                         a href="/indicators" { "Indicators" }
+                        a href="/advisories" { "Advisories" }
                         a href="/registry" { "Registry" }
                         a href="/tokens" { "Tokens" }
                         span.me {

@@ -57,7 +57,13 @@ GET /api/v1/hosts, /api/v1/hosts/ID, /api/v1/hosts/ID/reports,
 /api/v1/tokens, /api/v1/users; /healthz, /metrics, /api/openapi.json.
 Indicators (quell hunt --upload): POST/GET /api/v1/indicators,
 /api/v1/indicators/pool, /api/v1/indicators/feed?format=stix|misp|csv.
-Pages: /login, /, /hosts, /search, /indicators, /tokens.
+Registry (reads public): /api/v1/registry/entries (+ /ID, /ID/history),
+/api/v1/registry/export.csv|json|md, /export/full.json, /suppliers/NAME/csaf.json,
+/import, /proposals, /my-products, /notifications, /confirmations.
+Advisories: /api/v1/advisories (+ /ID, /ID/publish, /ID/csaf, /ID/systems,
+/ID/progress, /overdue, /import), /api/v1/target-groups, /api/v1/webhook,
+/api/v1/contacts, /advisories.atom, /.well-known/csaf/provider-metadata.json.
+Pages: /login, /, /hosts, /search, /indicators, /registry, /advisories, /tokens.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 could not start or failed.")]
 pub struct ServeArgs {
@@ -102,6 +108,94 @@ pub struct ServeArgs {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub advisories: AdvisoryArgs,
+}
+
+/// Advisory flags of `quell serve`.
+#[derive(Debug, Args)]
+pub struct AdvisoryArgs {
+    /// Prefix of advisory identifiers (PREFIX-YYYY-NNNN): upper-case letters and digits.
+    #[arg(long, default_value = quell_server::advisories::DEFAULT_PREFIX, value_name = "PREFIX")]
+    pub advisory_prefix: String,
+
+    /// Name of the publishing CERT (CSAF publisher, Atom author).
+    #[arg(long, default_value = "quell", value_name = "NAME")]
+    pub publisher_name: String,
+
+    /// URL the server is reached at, for links in the feed, CSAF documents, webhooks and e-mail
+    /// (default: http://<--listen>).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// SMTP relay for advisory e-mail (plain SMTP, e.g. the local MTA); no e-mail without it.
+    #[arg(long, value_name = "HOST")]
+    pub smtp_host: Option<String>,
+
+    /// Port of the SMTP relay.
+    #[arg(long, default_value_t = 25, value_name = "PORT")]
+    pub smtp_port: u16,
+
+    /// Sender address of advisory e-mail.
+    #[arg(long, default_value = "quell@localhost", value_name = "ADDRESS")]
+    pub smtp_from: String,
+
+    /// Seconds one webhook or SMTP attempt may take.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub delivery_timeout_secs: u64,
+
+    /// Seconds before the first retry of a failed delivery (doubling each time).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub delivery_retry_secs: u64,
+
+    /// Attempts before a delivery is given up.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub delivery_attempts: i64,
+
+    /// Days to take measures for a High/Medium or Medium/High advisory (High/High: 7).
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub deadline_high_days: i64,
+
+    /// Days for Medium/Medium, High/Low, Low/High.
+    #[arg(long, default_value_t = 90, value_name = "DAYS")]
+    pub deadline_medium_days: i64,
+
+    /// Days for the remaining ratings.
+    #[arg(long, default_value_t = 120, value_name = "DAYS")]
+    pub deadline_low_days: i64,
+}
+
+impl AdvisoryArgs {
+    fn config(&self, listen: SocketAddr) -> Result<quell_server::advisories::Config, String> {
+        use quell_server::advisories::{Config, DeadlineDays, Smtp};
+        quell_server::advisories::check_prefix(&self.advisory_prefix).map_err(|e| e.0)?;
+        for days in [self.deadline_high_days, self.deadline_medium_days, self.deadline_low_days] {
+            if days < 0 {
+                return Err("deadlines are zero days (due at publication) or more".into());
+            }
+        }
+        Ok(Config {
+            prefix: self.advisory_prefix.clone(),
+            publisher_name: self.publisher_name.clone(),
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{listen}")),
+            smtp: self.smtp_host.as_ref().map(|host| Smtp {
+                host: host.clone(),
+                port: self.smtp_port,
+                from: self.smtp_from.clone(),
+            }),
+            delivery_timeout: std::time::Duration::from_secs(self.delivery_timeout_secs.max(1)),
+            retry_base: std::time::Duration::from_secs(self.delivery_retry_secs.max(1)),
+            max_attempts: self.delivery_attempts.max(1),
+            deadlines: DeadlineDays {
+                critical: quell_server::advisories::HIGH_HIGH_DEADLINE_DAYS,
+                high: self.deadline_high_days,
+                medium: self.deadline_medium_days,
+                low: self.deadline_low_days,
+            },
+            ..Config::default()
+        })
+    }
 }
 
 /// Runs `quell serve`; returns the exit code.
@@ -115,6 +209,13 @@ pub fn run(args: ServeArgs) -> u8 {
         eprintln!("quell serve: cannot set up logging: {e}");
     }
     let location = args.db.location();
+    let advisories = match args.advisories.config(args.listen) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quell serve: {e}");
+            return 2;
+        }
+    };
     let config = ServeConfig {
         listen: args.listen,
         db: location.clone(),
@@ -127,6 +228,7 @@ pub fn run(args: ServeArgs) -> u8 {
             indicator_min_orgs: args.indicator_min_orgs,
         },
         secure_cookies: args.secure_cookies,
+        advisories,
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());

@@ -43,6 +43,16 @@ pub fn start(limits: Limits) -> Server {
 
 /// A server over an existing database (a second process sharing it).
 pub fn start_at(location: DbLocation, limits: Limits, dir: tempfile::TempDir) -> Server {
+    start_with(location, limits, quell_server::advisories::Config::default(), dir)
+}
+
+/// A server with the given advisory settings (SMTP relay, retries, …).
+pub fn start_with(
+    location: DbLocation,
+    limits: Limits,
+    advisories: quell_server::advisories::Config,
+    dir: tempfile::TempDir,
+) -> Server {
     let (tx, rx) = mpsc::channel::<SocketAddr>();
     let config = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -50,6 +60,7 @@ pub fn start_at(location: DbLocation, limits: Limits, dir: tempfile::TempDir) ->
         db_connections: 4,
         limits,
         secure_cookies: false,
+        advisories,
     };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |addr| tx.send(addr).unwrap())).unwrap().unwrap();

@@ -1,0 +1,331 @@
+//! A published advisory version as a CSAF 2.0 `csaf_security_advisory`, and CSAF file names.
+//!
+//! Mapping:
+//! - `tracking.id` is the advisory identifier; `tracking.version` and revision numbers use CSAF's
+//!   integer versioning (`1.00` → `1`, `1.01` → `2`, …), status `final`.
+//! - `distribution.tlp.label` is the CSAF 2.0 (TLP 1.0) label of [`Tlp::csaf_label`];
+//!   `distribution.text` carries the TLP 2.0 marking itself (`TLP:AMBER+STRICT`).
+//! - `aggregate_severity.text` is the two-axis label (`HIGH/HIGH`).
+//! - Products: a `vendor` → `product_name` → `product_version_range` branch per affected
+//!   product (the supplier's version text is a range, not one version), each with its own
+//!   product id `QUELL-PID-n`; every CVE lists them all as `known_affected`, with one
+//!   remediation (`vendor_fix` when a fix exists, else `none_available`) and an `impact` threat.
+
+use serde_json::{Value, json};
+
+use crate::model::AdvisoryContent;
+use crate::rating::Rating;
+
+/// One published version in the revision history.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    pub version: crate::Version,
+    /// RFC 3339 UTC.
+    pub date: String,
+    pub summary: String,
+}
+
+/// Who publishes.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    pub name: String,
+    /// A URL that identifies the publisher (`https://cert.example`).
+    pub namespace: String,
+}
+
+/// Everything the CSAF document of one version is made of.
+#[derive(Debug, Clone)]
+pub struct CsafInput<'a> {
+    pub tracking_id: &'a str,
+    pub content: &'a AdvisoryContent,
+    pub rating: &'a Rating,
+    /// Every published version up to and including this one, oldest first.
+    pub revisions: &'a [Revision],
+    pub publisher: &'a Publisher,
+    /// Where the document itself is served (a `self` reference), when known.
+    pub self_url: Option<&'a str>,
+    /// `quell x.y.z`, for `tracking.generator`.
+    pub generator_version: &'a str,
+}
+
+/// The CSAF file name of a tracking id: lower case, every character other than `+`, `-`,
+/// `a-z`, `0-9` replaced by `_`, then `.json` (CSAF 2.0 §5.1).
+pub fn file_name(tracking_id: &str) -> String {
+    let mut name: String = tracking_id
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '+' || c == '-' { c } else { '_' })
+        .collect();
+    name.push_str(".json");
+    name
+}
+
+/// A product name and its version-range leaves.
+type ProductBranch = (String, Vec<Value>);
+
+/// Renders the document. `revisions` must be non-empty (the caller publishes before rendering).
+pub fn render(input: &CsafInput<'_>) -> Value {
+    let c = input.content;
+    let r = input.rating;
+    let last = input.revisions.last();
+    let version = last.map_or_else(|| "1".to_string(), |rev| rev.version.csaf_number());
+    let current = last.map(|rev| rev.date.clone()).unwrap_or_default();
+    let initial = input.revisions.first().map(|rev| rev.date.clone()).unwrap_or_default();
+    let history: Vec<Value> = input
+        .revisions
+        .iter()
+        .map(|rev| {
+            let summary = if rev.summary.trim().is_empty() {
+                if rev.version == crate::Version::FIRST { "Initial release".to_string() } else { "Update".to_string() }
+            } else {
+                rev.summary.clone()
+            };
+            json!({ "date": rev.date, "number": rev.version.csaf_number(), "summary": summary })
+        })
+        .collect();
+
+    let mut notes = vec![json!({ "category": "summary", "title": "Summary", "text": c.summary })];
+    if !c.consequences.trim().is_empty() {
+        notes.push(json!({ "category": "details", "title": "Consequences", "text": c.consequences }));
+    }
+    let mut rating_text = format!(
+        "Chance: {} ({} points). Damage: {} (highest answer {}).",
+        r.chance.upper(),
+        r.chance_points,
+        r.damage.upper(),
+        r.damage_value
+    );
+    if let Some(reason) = &r.chance_override_reason {
+        rating_text.push_str(&format!(" Chance set to {} by the analyst: {reason}", r.chance.upper()));
+    }
+    if let Some(reason) = &r.damage_override_reason {
+        rating_text.push_str(&format!(" Damage set to {} by the analyst: {reason}", r.damage.upper()));
+    }
+    notes.push(json!({ "category": "other", "title": "Rating", "text": rating_text }));
+
+    let mut references = Vec::new();
+    if let Some(url) = input.self_url {
+        references.push(json!({ "category": "self", "summary": format!("{} (CSAF)", input.tracking_id), "url": url }));
+    }
+    for url in &c.references {
+        references.push(json!({ "category": "external", "summary": "Reference", "url": url }));
+    }
+
+    // vendor → product_name → product_version_range, in the order first seen.
+    let mut vendors: Vec<(String, Vec<ProductBranch>)> = Vec::new();
+    let mut product_ids = Vec::new();
+    for (i, p) in c.products.iter().enumerate() {
+        let id = format!("QUELL-PID-{}", i + 1);
+        product_ids.push(Value::String(id.clone()));
+        let leaf = json!({
+            "category": "product_version_range",
+            "name": p.versions.trim(),
+            "product": { "name": format!("{} {} {}", p.supplier.trim(), p.product.trim(), p.versions.trim()), "product_id": id },
+        });
+        let vi = match vendors.iter().position(|(v, _)| v == p.supplier.trim()) {
+            Some(vi) => vi,
+            None => {
+                vendors.push((p.supplier.trim().to_string(), Vec::new()));
+                vendors.len() - 1
+            }
+        };
+        let products = &mut vendors[vi].1;
+        match products.iter_mut().find(|(name, _)| name == p.product.trim()) {
+            Some((_, leaves)) => leaves.push(leaf),
+            None => products.push((p.product.trim().to_string(), vec![leaf])),
+        }
+    }
+    let branches: Vec<Value> = vendors
+        .into_iter()
+        .map(|(vendor, products)| {
+            let products: Vec<Value> = products
+                .into_iter()
+                .map(|(name, leaves)| json!({ "category": "product_name", "name": name, "branches": leaves }))
+                .collect();
+            json!({ "category": "vendor", "name": vendor, "branches": products })
+        })
+        .collect();
+
+    let remediation = if c.fix_available {
+        json!({
+            "category": "vendor_fix",
+            "details": if c.solution.trim().is_empty() { "Update to a fixed version." } else { c.solution.as_str() },
+            "product_ids": product_ids,
+        })
+    } else {
+        json!({
+            "category": "none_available",
+            "details": if c.solution.trim().is_empty() {
+                "No fix is available. Consider switching affected systems off until one is."
+            } else {
+                c.solution.as_str()
+            },
+            "product_ids": product_ids,
+        })
+    };
+    let threat = json!({
+        "category": "impact",
+        "details": format!("Damage: {}. {}", r.damage.upper(), c.consequences.trim()).trim().to_string(),
+    });
+    let vulnerability = |cve: Option<&str>| {
+        let mut v = json!({
+            "notes": [{ "category": "description", "title": "Summary", "text": c.summary }],
+            "product_status": { "known_affected": product_ids },
+            "remediations": [remediation],
+            "threats": [threat],
+        });
+        match cve {
+            Some(cve) => v["cve"] = json!(cve),
+            None => v["title"] = json!(c.title),
+        }
+        v
+    };
+    let vulnerabilities: Vec<Value> = if c.cves.is_empty() {
+        vec![vulnerability(None)]
+    } else {
+        c.cves.iter().map(|cve| vulnerability(Some(cve))).collect()
+    };
+
+    let mut document = json!({
+        "category": "csaf_security_advisory",
+        "csaf_version": "2.0",
+        "title": c.title,
+        "lang": "en",
+        "publisher": {
+            "category": "coordinator",
+            "name": input.publisher.name,
+            "namespace": input.publisher.namespace,
+        },
+        "distribution": {
+            "text": format!("TLP:{}", c.tlp.as_str()),
+            "tlp": { "label": c.tlp.csaf_label(), "url": "https://www.first.org/tlp/" },
+        },
+        "aggregate_severity": { "text": r.label },
+        "notes": notes,
+        "tracking": {
+            "id": input.tracking_id,
+            "status": "final",
+            "version": version,
+            "initial_release_date": initial,
+            "current_release_date": current,
+            "revision_history": history,
+            "generator": { "engine": { "name": "quell", "version": input.generator_version } },
+        },
+    });
+    if !references.is_empty() {
+        document["references"] = Value::Array(references);
+    }
+    json!({
+        "document": document,
+        "product_tree": { "branches": branches },
+        "vulnerabilities": vulnerabilities,
+    })
+}
+
+/// What an imported CSAF document says, read leniently but checked for the fields a stored
+/// external advisory needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub tracking_id: String,
+    pub version: String,
+    pub title: String,
+    pub publisher: String,
+    pub tlp_label: String,
+    pub current_release_date: String,
+    pub cves: Vec<String>,
+}
+
+/// Checks an imported document's shape: a CSAF 2.0 document of a known category with the
+/// required `document` fields, a product tree when it has vulnerabilities, and every
+/// product id it uses defined (mandatory test 6.1.1). Returns what it says.
+pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
+    let bad = |m: &str| crate::Invalid(format!("not a valid CSAF 2.0 document: {m}"));
+    let d = doc.get("document").ok_or_else(|| bad("no /document"))?;
+    let s = |v: Option<&Value>, what: &str| -> Result<String, crate::Invalid> {
+        v.and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| bad(&format!("{what} is missing")))
+    };
+    if s(d.get("csaf_version"), "/document/csaf_version")? != "2.0" {
+        return Err(bad("/document/csaf_version must be 2.0"));
+    }
+    let category = s(d.get("category"), "/document/category")?;
+    let tracking = d.get("tracking").ok_or_else(|| bad("/document/tracking is missing"))?;
+    let tracking_id = s(tracking.get("id"), "/document/tracking/id")?;
+    let version = s(tracking.get("version"), "/document/tracking/version")?;
+    let current = s(tracking.get("current_release_date"), "/document/tracking/current_release_date")?;
+    s(tracking.get("initial_release_date"), "/document/tracking/initial_release_date")?;
+    s(tracking.get("status"), "/document/tracking/status")?;
+    if tracking.get("revision_history").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+        return Err(bad("/document/tracking/revision_history is missing or empty"));
+    }
+    let title = s(d.get("title"), "/document/title")?;
+    let publisher = s(d.get("publisher").and_then(|p| p.get("name")), "/document/publisher/name")?;
+    s(d.get("publisher").and_then(|p| p.get("namespace")), "/document/publisher/namespace")?;
+    s(d.get("publisher").and_then(|p| p.get("category")), "/document/publisher/category")?;
+    let tlp_label = d
+        .get("distribution")
+        .and_then(|x| x.get("tlp"))
+        .and_then(|x| x.get("label"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let vulnerabilities = doc.get("vulnerabilities").and_then(Value::as_array).cloned().unwrap_or_default();
+    if category == "csaf_security_advisory" {
+        if vulnerabilities.is_empty() {
+            return Err(bad("a csaf_security_advisory needs /vulnerabilities"));
+        }
+        if doc.get("product_tree").is_none() {
+            return Err(bad("a csaf_security_advisory needs /product_tree"));
+        }
+    }
+    let mut defined = std::collections::HashSet::new();
+    if let Some(tree) = doc.get("product_tree") {
+        collect_product_ids(tree, &mut defined);
+    }
+    let mut cves = Vec::new();
+    for (i, v) in vulnerabilities.iter().enumerate() {
+        if let Some(cve) = v.get("cve").and_then(Value::as_str) {
+            if !crate::model::is_cve(cve) {
+                return Err(bad(&format!("/vulnerabilities/{i}/cve is not a CVE id")));
+            }
+            cves.push(cve.to_string());
+        }
+        if let Some(status) = v.get("product_status").and_then(Value::as_object) {
+            for ids in status.values().filter_map(Value::as_array) {
+                for id in ids.iter().filter_map(Value::as_str) {
+                    if !defined.contains(id) {
+                        return Err(bad(&format!("/vulnerabilities/{i}/product_status uses undefined product {id}")));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Imported { tracking_id, version, title, publisher, tlp_label, current_release_date: current, cves })
+}
+
+fn collect_product_ids(value: &Value, out: &mut std::collections::HashSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(id) = map.get("product_id").and_then(Value::as_str) {
+                out.insert(id.to_string());
+            }
+            map.values().for_each(|v| collect_product_ids(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_product_ids(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        assert_eq!(file_name("QUELL-2026-0001"), "quell-2026-0001.json");
+        assert_eq!(file_name("Example Company - 2019-YH3234"), "example_company_-_2019-yh3234.json");
+    }
+}

@@ -1,0 +1,147 @@
+//! What a coordinator writes: the content of one advisory version, and its checks.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Invalid;
+use crate::rating::{Answers, Rating};
+use crate::tlp::Tlp;
+
+/// Longest title.
+pub const MAX_TITLE_BYTES: usize = 300;
+/// Longest free text (summary, consequences, solution, revision note).
+pub const MAX_TEXT_BYTES: usize = 20_000;
+/// Most CVEs in one advisory.
+pub const MAX_CVES: usize = 100;
+/// Most affected products in one advisory.
+pub const MAX_PRODUCTS: usize = 1000;
+/// Most references in one advisory.
+pub const MAX_REFERENCES: usize = 100;
+/// Longest supplier, product, versions text or reference URL.
+pub const MAX_FIELD_BYTES: usize = 500;
+
+/// An affected product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub supplier: String,
+    pub product: String,
+    /// The affected versions, as the supplier states them (`2.0-beta9 to 2.14.1`).
+    pub versions: String,
+    /// The registry entry this product is, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_entry_id: Option<i64>,
+}
+
+/// The content of one advisory version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoryContent {
+    pub title: String,
+    pub summary: String,
+    #[serde(default)]
+    pub cves: Vec<String>,
+    #[serde(default)]
+    pub products: Vec<Product>,
+    #[serde(default)]
+    pub consequences: String,
+    #[serde(default)]
+    pub solution: String,
+    /// Whether a fix (an update) exists. When false, affected systems are advised to be
+    /// switched off temporarily where no other measure is possible.
+    #[serde(default = "yes")]
+    pub fix_available: bool,
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub rating: Answers,
+    pub tlp: Tlp,
+    /// What changed in this version (revision history); `Initial release` when empty on 1.00.
+    #[serde(default)]
+    pub revision_note: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn text(what: &str, value: &str, max: usize, required: bool) -> Result<(), Invalid> {
+    if required && value.trim().is_empty() {
+        return Err(Invalid(format!("{what} is required")));
+    }
+    if value.len() > max {
+        return Err(Invalid(format!("{what} is longer than {max} bytes")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(Invalid(format!("{what} contains control characters")));
+    }
+    Ok(())
+}
+
+/// Whether `cve` is `CVE-YYYY-NNNN…`.
+pub fn is_cve(cve: &str) -> bool {
+    let mut parts = cve.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("CVE"), Some(y), Some(n), None)
+            if y.len() == 4 && n.len() >= 4 && n.len() <= 19
+                && y.chars().chain(n.chars()).all(|c| c.is_ascii_digit())
+    )
+}
+
+impl AdvisoryContent {
+    /// Checks every field and computes the rating.
+    pub fn validate(&self) -> Result<Rating, Invalid> {
+        text("title", &self.title, MAX_TITLE_BYTES, true)?;
+        if self.title.contains('\n') {
+            return Err(Invalid("the title is one line".into()));
+        }
+        text("summary", &self.summary, MAX_TEXT_BYTES, true)?;
+        text("consequences", &self.consequences, MAX_TEXT_BYTES, false)?;
+        text("solution", &self.solution, MAX_TEXT_BYTES, false)?;
+        text("revision_note", &self.revision_note, MAX_TEXT_BYTES, false)?;
+        if self.cves.len() > MAX_CVES {
+            return Err(Invalid(format!("at most {MAX_CVES} CVEs")));
+        }
+        for (i, cve) in self.cves.iter().enumerate() {
+            if !is_cve(cve) {
+                return Err(Invalid(format!("cves[{i}] is not a CVE id like CVE-2021-44228: {cve:?}")));
+            }
+            if self.cves[..i].contains(cve) {
+                return Err(Invalid(format!("{cve} is listed twice")));
+            }
+        }
+        if self.products.len() > MAX_PRODUCTS {
+            return Err(Invalid(format!("at most {MAX_PRODUCTS} products")));
+        }
+        for (i, p) in self.products.iter().enumerate() {
+            text(&format!("products[{i}].supplier"), &p.supplier, MAX_FIELD_BYTES, true)?;
+            text(&format!("products[{i}].product"), &p.product, MAX_FIELD_BYTES, true)?;
+            text(&format!("products[{i}].versions"), &p.versions, MAX_FIELD_BYTES, true)?;
+        }
+        if self.references.len() > MAX_REFERENCES {
+            return Err(Invalid(format!("at most {MAX_REFERENCES} references")));
+        }
+        for (i, r) in self.references.iter().enumerate() {
+            text(&format!("references[{i}]"), r, MAX_FIELD_BYTES, true)?;
+            let ok = (r.starts_with("https://") || r.starts_with("http://"))
+                && !r.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+            if !ok {
+                return Err(Invalid(format!("references[{i}] is not an http(s) URL: {r:?}")));
+            }
+        }
+        self.rating.rate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cve_ids() {
+        assert!(is_cve("CVE-2021-44228"));
+        assert!(is_cve("CVE-2021-0001"));
+        assert!(!is_cve("CVE-2021-1"));
+        assert!(!is_cve("cve-2021-44228"));
+        assert!(!is_cve("CVE-2021-44228-1"));
+    }
+}

@@ -1,0 +1,172 @@
+//! TLP 2.0 markings and the one access rule ([`may_see`]) that every channel applies: pages,
+//! the API, the Atom feed, the CSAF directories, webhooks and e-mail.
+//!
+//! | marking | who may see a published advisory |
+//! |---|---|
+//! | CLEAR | anyone, anonymous included |
+//! | GREEN | any logged-in platform user; any organisation's endpoint |
+//! | AMBER | members of the recipient organisations, named individuals, coordinators |
+//! | AMBER+STRICT | members of the recipient organisations, named individuals, the author |
+//! | RED | named individuals and the author only; no organisation endpoint |
+//!
+//! The author (the coordinator who wrote the advisory) is the source of the information and
+//! always sees it. Drafts are not covered here: they are for coordinators only (the server
+//! checks that before it asks this function). Public channels ask with [`Viewer::Anonymous`], so
+//! only CLEAR ever appears there.
+
+use serde::{Deserialize, Serialize};
+
+/// A TLP 2.0 marking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Tlp {
+    #[serde(rename = "CLEAR")]
+    Clear,
+    #[serde(rename = "GREEN")]
+    Green,
+    #[serde(rename = "AMBER")]
+    Amber,
+    #[serde(rename = "AMBER+STRICT")]
+    AmberStrict,
+    #[serde(rename = "RED")]
+    Red,
+}
+
+impl Tlp {
+    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
+
+    /// `CLEAR`, `GREEN`, `AMBER`, `AMBER+STRICT`, `RED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tlp::Clear => "CLEAR",
+            Tlp::Green => "GREEN",
+            Tlp::Amber => "AMBER",
+            Tlp::AmberStrict => "AMBER+STRICT",
+            Tlp::Red => "RED",
+        }
+    }
+
+    /// Reads a marking; `TLP:` prefix and case are ignored, `WHITE` (TLP 1.0) is CLEAR.
+    pub fn parse(text: &str) -> Option<Tlp> {
+        let t = text.trim().to_ascii_uppercase();
+        let t = t.strip_prefix("TLP:").unwrap_or(&t);
+        match t {
+            "CLEAR" | "WHITE" => Some(Tlp::Clear),
+            "GREEN" => Some(Tlp::Green),
+            "AMBER" => Some(Tlp::Amber),
+            "AMBER+STRICT" => Some(Tlp::AmberStrict),
+            "RED" => Some(Tlp::Red),
+            _ => None,
+        }
+    }
+
+    /// The CSAF 2.0 `distribution.tlp.label` (CSAF 2.0 speaks TLP 1.0: CLEAR is WHITE and
+    /// AMBER+STRICT is AMBER, with the strict rule stated in `distribution.text`).
+    pub fn csaf_label(self) -> &'static str {
+        match self {
+            Tlp::Clear => "WHITE",
+            Tlp::Green => "GREEN",
+            Tlp::Amber | Tlp::AmberStrict => "AMBER",
+            Tlp::Red => "RED",
+        }
+    }
+
+    /// Lower-case CSAF directory name of the marking's documents (`white`, `green`, `amber`,
+    /// `red`).
+    pub fn csaf_dir(self) -> &'static str {
+        match self {
+            Tlp::Clear => "white",
+            Tlp::Green => "green",
+            Tlp::Amber | Tlp::AmberStrict => "amber",
+            Tlp::Red => "red",
+        }
+    }
+
+    /// Whether the marking is public.
+    pub fn is_public(self) -> bool {
+        self == Tlp::Clear
+    }
+}
+
+/// Who (or what channel) asks to see an advisory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// No login: public pages, the Atom feed, the public CSAF directory.
+    Anonymous,
+    /// A logged-in user (page session or API token), or the addressee of an e-mail.
+    User { user_id: i64, org_id: Option<i64>, coordinator: bool },
+    /// An organisation as a whole: its webhook endpoint.
+    Organisation { org_id: i64 },
+}
+
+/// Who an advisory version was addressed to, as resolved at publication.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience<'a> {
+    /// The coordinator who wrote it.
+    pub author: i64,
+    /// Recipient organisations (explicit, through target groups, by product match).
+    pub orgs: &'a [i64],
+    /// Named individuals (user ids).
+    pub named: &'a [i64],
+}
+
+/// The access rule (see the module docs).
+pub fn may_see(tlp: Tlp, viewer: &Viewer, audience: &Audience<'_>) -> bool {
+    match (tlp, *viewer) {
+        (Tlp::Clear, _) => true,
+        (_, Viewer::Anonymous) => false,
+        (Tlp::Green, _) => true,
+        (Tlp::Amber | Tlp::AmberStrict, Viewer::Organisation { org_id }) => audience.orgs.contains(&org_id),
+        (Tlp::Red, Viewer::Organisation { .. }) => false,
+        (_, Viewer::User { user_id, org_id, coordinator }) => {
+            let named = audience.named.contains(&user_id) || audience.author == user_id;
+            let member = org_id.is_some_and(|o| audience.orgs.contains(&o));
+            match tlp {
+                Tlp::Amber => named || member || coordinator,
+                Tlp::AmberStrict => named || member,
+                _ => named,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table() {
+        let audience = Audience { author: 1, orgs: &[10], named: &[5] };
+        let anonymous = Viewer::Anonymous;
+        let recipient = Viewer::User { user_id: 2, org_id: Some(10), coordinator: false };
+        let outsider = Viewer::User { user_id: 3, org_id: Some(11), coordinator: false };
+        let named = Viewer::User { user_id: 5, org_id: Some(11), coordinator: false };
+        let author = Viewer::User { user_id: 1, org_id: None, coordinator: true };
+        let other_coordinator = Viewer::User { user_id: 4, org_id: None, coordinator: true };
+        let endpoint = Viewer::Organisation { org_id: 10 };
+        let other_endpoint = Viewer::Organisation { org_id: 11 };
+        let viewers = [anonymous, recipient, outsider, named, author, other_coordinator, endpoint, other_endpoint];
+        let expect: [(Tlp, [bool; 8]); 5] = [
+            (Tlp::Clear, [true, true, true, true, true, true, true, true]),
+            (Tlp::Green, [false, true, true, true, true, true, true, true]),
+            (Tlp::Amber, [false, true, false, true, true, true, true, false]),
+            (Tlp::AmberStrict, [false, true, false, true, true, false, true, false]),
+            (Tlp::Red, [false, false, false, true, true, false, false, false]),
+        ];
+        for (tlp, row) in expect {
+            for (viewer, allowed) in viewers.iter().zip(row) {
+                assert_eq!(may_see(tlp, viewer, &audience), allowed, "{tlp:?} {viewer:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn names() {
+        for tlp in Tlp::ALL {
+            assert_eq!(Tlp::parse(tlp.as_str()), Some(tlp));
+            assert_eq!(serde_json::to_value(tlp).ok(), Some(serde_json::Value::String(tlp.as_str().into())));
+        }
+        assert_eq!(Tlp::parse("tlp:white"), Some(Tlp::Clear));
+        assert_eq!(Tlp::parse("amber strict"), None);
+        assert_eq!(Tlp::AmberStrict.csaf_label(), "AMBER");
+    }
+}
