@@ -58,8 +58,9 @@ GET /api/v1/hosts, /api/v1/hosts/ID, /api/v1/hosts/ID/reports,
 Indicators (quell hunt --upload): POST/GET /api/v1/indicators,
 /api/v1/indicators/pool, /api/v1/indicators/feed?format=stix|misp|csv.
 Registry (reads public): /api/v1/registry/entries (+ /ID, /ID/history),
-/api/v1/registry/export.csv|json|md, /export/full.json, /suppliers/NAME/csaf.json,
-/import, /proposals, /my-products, /notifications, /confirmations.
+/api/v1/registry/export.csv|json|md, /export/full.json,
+/suppliers/NAME/csaf.json, /import, /proposals, /my-products, /notifications,
+/confirmations.
 Advisories: /api/v1/advisories (+ /ID, /ID/publish, /ID/csaf, /ID/systems,
 /ID/progress, /overdue, /import), /api/v1/target-groups, /api/v1/webhook,
 /api/v1/contacts, /advisories.atom, /.well-known/csaf/provider-metadata.json.
