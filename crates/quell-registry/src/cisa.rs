@@ -108,6 +108,22 @@ fn item_lines(text: &str) -> Vec<u64> {
     lines
 }
 
+/// An item as compact JSON for problems (truncated by `Problems`), made only when a problem needs it.
+struct LazyRaw<'a> {
+    item: &'a Value,
+    text: std::cell::OnceCell<String>,
+}
+
+impl<'a> LazyRaw<'a> {
+    fn new(item: &'a Value) -> LazyRaw<'a> {
+        LazyRaw { item, text: std::cell::OnceCell::new() }
+    }
+
+    fn get(&self) -> &str {
+        self.text.get_or_init(|| serde_json::to_string(self.item).unwrap_or_default())
+    }
+}
+
 fn scalar_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
@@ -128,17 +144,15 @@ fn string_list(value: Option<&Value>) -> (bool, Vec<String>) {
 }
 
 fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Option<Entry> {
-    // One line in problems: the item as compact JSON (truncated by `Problems`).
-    let raw = serde_json::to_string(item).unwrap_or_default();
-    let raw = raw.as_str();
+    let raw = &LazyRaw::new(item);
     if !item.is_mapping() {
-        problems.push(line, ProblemKind::MalformedRow, "item is not a mapping: skipped".to_string(), raw);
+        problems.push(line, ProblemKind::MalformedRow, "item is not a mapping: skipped".to_string(), raw.get());
         return None;
     }
     let supplier = item.get("vendor").and_then(scalar_text).unwrap_or_default().trim().to_string();
     let product = item.get("product").and_then(scalar_text).unwrap_or_default().trim().to_string();
     if supplier.is_empty() {
-        problems.push(line, ProblemKind::MissingSupplier, "item without a vendor: skipped".to_string(), raw);
+        problems.push(line, ProblemKind::MissingSupplier, "item without a vendor: skipped".to_string(), raw.get());
         return None;
     }
     if product.is_empty() {
@@ -146,7 +160,7 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
             line,
             ProblemKind::MissingProduct,
             "item without a product: imported with an empty product".to_string(),
-            raw,
+            raw.get(),
         );
     }
     let mut entry = Entry::new(supplier, product);
@@ -173,7 +187,7 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
                         line,
                         ProblemKind::InvalidCve,
                         format!("{key_text:?} is not a CVE id: its status is skipped"),
-                        raw,
+                        raw.get(),
                     );
                     continue;
                 };
@@ -182,16 +196,19 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
                 }
             }
         }
-        Some(_) => {
-            problems.push(line, ProblemKind::MalformedRow, "`cves` is not a mapping: no statuses".to_string(), raw)
-        }
+        Some(_) => problems.push(
+            line,
+            ProblemKind::MalformedRow,
+            "`cves` is not a mapping: no statuses".to_string(),
+            raw.get(),
+        ),
     }
     if !odd_investigated.is_empty() {
         problems.push(
             line,
             ProblemKind::NonStandardStatus,
             format!("investigated is not a boolean: {}", odd_investigated.join("; ")),
-            raw,
+            raw.get(),
         );
     }
     if entry.statuses.is_empty() {
@@ -199,7 +216,7 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
             line,
             ProblemKind::NoStatus,
             "no status for any CVE (all Unknown): imported with no information".to_string(),
-            raw,
+            raw.get(),
         );
     }
     if entry.links.is_empty() {
@@ -207,7 +224,7 @@ fn read_item(item: &Value, file: &str, line: u64, problems: &mut Problems) -> Op
             line,
             ProblemKind::MissingLink,
             "no source link (vendor_links, references): imported, but it does not validate".to_string(),
-            raw,
+            raw.get(),
         );
     }
     Some(entry)
@@ -217,12 +234,12 @@ fn read_cve(
     cve: &str,
     record: &Value,
     line: u64,
-    raw: &str,
+    raw: &LazyRaw<'_>,
     problems: &mut Problems,
     odd_investigated: &mut Vec<String>,
 ) -> Option<VulnStatus> {
     if !record.is_mapping() {
-        problems.push(line, ProblemKind::MalformedRow, format!("{cve}: not a mapping: no information"), raw);
+        problems.push(line, ProblemKind::MalformedRow, format!("{cve}: not a mapping: no information"), raw.get());
         return None;
     }
     let investigated = match record.get("investigated") {
@@ -245,7 +262,7 @@ fn read_cve(
                 line,
                 ProblemKind::FixWithoutVersion,
                 format!("{cve}: Fixed without a fixed version: imported as workaround"),
-                raw,
+                raw.get(),
             );
             Status::Workaround
         } else {
@@ -265,7 +282,7 @@ fn read_cve(
             line,
             ProblemKind::Inconsistent,
             format!("{cve}: not investigated, yet versions are listed: read from the versions as {status}"),
-            raw,
+            raw.get(),
         );
     }
     Some(VulnStatus { status, affected_versions: affected, fixed_versions: fixed, unaffected_versions: unaffected })

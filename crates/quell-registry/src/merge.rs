@@ -30,7 +30,7 @@ fn precedence(status: Status) -> u8 {
 ///   (`fix` > `workaround` > `vulnerable` > `not_vulnerable` > `under_investigation`; see
 ///   `precedence`) and the other is recorded in [`Entry::conflicts`] with the lists it came from;
 /// - notes: the distinct non-empty notes, one per line; links: united; sources: all, in order;
-///   `last_updated`: the latest; conflicts already recorded are kept.
+///   `last_updated`: the latest; conflicts already recorded are kept, each once.
 pub fn merge(entries: Vec<Entry>) -> Vec<Entry> {
     let mut groups: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
     for entry in entries {
@@ -74,7 +74,10 @@ fn merge_into(merged: &mut Entry, entry: Entry) {
                     (current.clone(), incoming, other_lists.clone())
                 };
                 *current = kept.clone();
-                merged.conflicts.push(Conflict { cve, kept, other, other_lists: lists });
+                let conflict = Conflict { cve, kept, other, other_lists: lists };
+                if !merged.conflicts.contains(&conflict) {
+                    merged.conflicts.push(conflict);
+                }
             }
         }
     }
@@ -95,7 +98,11 @@ fn merge_into(merged: &mut Entry, entry: Entry) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-    merged.conflicts.extend(entry.conflicts);
+    for conflict in entry.conflicts {
+        if !merged.conflicts.contains(&conflict) {
+            merged.conflicts.push(conflict);
+        }
+    }
 }
 
 fn unite_versions(current: &mut VulnStatus, incoming: VulnStatus) {

@@ -84,6 +84,9 @@ pub(crate) struct Header {
 impl Header {
     /// Reads header cells; unknown columns are reported and ignored. `None` when Supplier or Product is missing.
     pub(crate) fn read(cells: &[String], problems: &mut Problems, line: u64, raw: &str) -> Option<Header> {
+        if !Header::looks_like_header(cells) {
+            return None;
+        }
         let mut columns = Vec::with_capacity(cells.len());
         for cell in cells {
             match column_of(cell) {
@@ -661,8 +664,8 @@ pub fn import_markdown(file: &str, bytes: &[u8]) -> ImportOutcome {
                 "missing cells read as empty".to_string()
             } else if notes_then_links {
                 let links = cells.pop().unwrap_or_default();
-                let notes = cells.split_off(expected - 2).join("|");
-                cells.push(notes);
+                cells.truncate(expected - 2);
+                cells.push(markdown_cell_text(&raw_cells[expected - 2..raw_cells.len() - 1].join("|")));
                 cells.push(links);
                 "the extra cells are read as part of the Notes (an unescaped |)".to_string()
             } else {
@@ -695,16 +698,30 @@ pub fn import_csv(file: &str, bytes: &[u8]) -> ImportOutcome {
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut header: Option<Header> = None;
     let mut record = csv::StringRecord::new();
+    let (mut counted_to, mut counted_lines) = (0usize, 0u64);
     loop {
-        let line = csv.position().line();
+        let before = csv.position().line();
         match csv.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(err) => {
+                let line = before;
                 reader.problems.push(line, ProblemKind::InvalidFile, format!("CSV: {err}; the rest is skipped"), "");
                 break;
             }
         }
+        // The physical line where the record starts: the csv crate counts records, and a quoted
+        // cell may span lines, so newlines are counted from the byte offset (incrementally).
+        let mut start = record.position().map_or(counted_to, |p| p.byte() as usize).min(text.len());
+        // The reader's position may sit before the previous record's `\n` (after its `\r`).
+        while start < text.len() && matches!(text.as_bytes()[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > counted_to {
+            counted_lines += text.as_bytes()[counted_to..start].iter().filter(|b| **b == b'\n').count() as u64;
+            counted_to = start;
+        }
+        let line = counted_lines + 1;
         let cells: Vec<String> = record.iter().map(str::to_string).collect();
         let raw = cells.join(",");
         if cells.iter().all(|c| c.trim().is_empty()) {

@@ -314,9 +314,15 @@ fn convert(args: ConvertArgs) -> Result<u8, String> {
             };
             let docs = to_csaf_vex_all(registry, &meta);
             for (supplier, doc) in &docs {
-                // File names follow the CSAF convention: the tracking id, lower case, `.json`.
+                // File names follow CSAF 2.0 section 5.1: the tracking id in lower case, every
+                // character other than `+`, `-`, a-z and 0-9 replaced by `_`, then `.json`.
                 let id = doc["document"]["tracking"]["id"].as_str().map(str::to_string);
-                let stem = id.unwrap_or_else(|| supplier_slug(supplier)).to_lowercase().replace(['/', '\\'], "_");
+                let stem: String = id
+                    .unwrap_or_else(|| supplier_slug(supplier))
+                    .to_lowercase()
+                    .chars()
+                    .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '+' || c == '-' { c } else { '_' })
+                    .collect();
                 let path = dir.join(format!("{stem}.json"));
                 let text = serde_json::to_string_pretty(doc).map_err(|e| e.to_string())?;
                 std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;

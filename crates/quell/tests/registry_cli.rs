@@ -212,3 +212,74 @@ fn import_posts_each_file_raw_with_its_format() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("HTTP 403"));
 }
+
+/// Starts `quell serve` on a free loopback port; returns the child and its base URL.
+fn serve(data_dir: &Path) -> (std::process::Child, String) {
+    let mut child = quell()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("quell serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let base = loop {
+        let line = lines.next().expect("quell serve exited before listening").expect("stderr line");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().expect("url").to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, base)
+}
+
+fn admin(data_dir: &Path, args: &[&str], stdin: &str) -> (i32, String) {
+    let mut child = quell()
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("quell admin");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password");
+    let out = child.wait_with_output().expect("admin");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn import_into_a_real_server_twice_changes_nothing_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, _) =
+        admin(&data, &["create-coordinator", "--email", "cert@example.org"], "correct horse battery staple\n");
+    assert_eq!(code, 0);
+    let (code, token) =
+        admin(&data, &["create-token", "--email", "cert@example.org", "--name", "import", "--scope", "full"], "");
+    assert_eq!(code, 0, "{token}");
+    let (mut server, base) = serve(&data);
+    let lists = [files("ncsc-nl", "software_list_q"), files("cisa", "cisagov_Q")].concat();
+    let first =
+        quell().args(["registry", "import", "--server", &base, "--token", &token]).args(&lists).output().unwrap();
+    let text = stdout(&first);
+    server_ok(&first, &text);
+    assert!(text.contains("software_list_q.md: "), "{text}");
+    assert!(text.contains(" created, 0 updated, 0 unchanged"), "{text}");
+    let second =
+        quell().args(["registry", "import", "--server", &base, "--token", &token]).args(&lists).output().unwrap();
+    let again = stdout(&second);
+    server_ok(&second, &again);
+    assert!(
+        again.lines().filter(|l| l.contains(" entries: ")).all(|l| l.contains(": 0 created, 0 updated")),
+        "{again}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// Exit 0 or 1 (problems reported by the server), never a failed upload.
+fn server_ok(output: &Output, text: &str) {
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{text}\n{}", String::from_utf8_lossy(&output.stderr));
+}
