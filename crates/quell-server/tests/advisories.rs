@@ -16,6 +16,7 @@ use quell_server::Limits;
 use quell_server::advisories::{Config, DeadlineDays, Smtp};
 use quell_server::auth::{self, Role, Scope};
 use serde_json::{Value, json};
+use sha2::Digest;
 
 fn log4shell_rating() -> Value {
     json!({
@@ -904,8 +905,21 @@ fn csaf_provider_and_import() {
     let (_, index) = raw(&server, "/.well-known/csaf/white/index.txt", None, None);
     let file = format!("{}/{}.json", year(), created["identifier"].as_str().unwrap().to_lowercase());
     assert_eq!(index.trim(), file);
-    let (_, doc) = raw(&server, &format!("/.well-known/csaf/white/{file}"), None, None);
-    let doc: Value = serde_json::from_str(&doc).unwrap();
+    let (_, doc_text) = raw(&server, &format!("/.well-known/csaf/white/{file}"), None, None);
+    // Hash files over exactly the served bytes, in the sha256sum format (CSAF requirement 18).
+    let name = file.rsplit('/').next().unwrap();
+    for (ext, expected) in [
+        ("sha256", quell_server::auth::hex(&sha2::Sha256::digest(doc_text.as_bytes()))),
+        ("sha512", quell_server::auth::hex(&sha2::Sha512::digest(doc_text.as_bytes()))),
+    ] {
+        let (status, line) = raw(&server, &format!("/.well-known/csaf/white/{file}.{ext}"), None, None);
+        assert_eq!(status, 200, "{ext}");
+        assert_eq!(line, format!("{expected}  {name}\n"));
+    }
+    let amber_file = format!("{}/{}.json", year(), amber["identifier"].as_str().unwrap().to_lowercase());
+    assert_eq!(raw(&server, &format!("/.well-known/csaf/amber/{amber_file}.sha256"), None, None).0, 401);
+    assert_eq!(raw(&server, &format!("/.well-known/csaf/white/{amber_file}.sha256"), None, None).0, 404);
+    let doc: Value = serde_json::from_str(&doc_text).unwrap();
     assert_eq!(doc["document"]["category"], "csaf_security_advisory");
     assert_eq!(doc["document"]["csaf_version"], "2.0");
     assert_eq!(doc["document"]["distribution"]["tlp"]["label"], "WHITE");

@@ -6,7 +6,9 @@
 //!   login (bearer token or session; 401 otherwise), and each caller's `index.txt` and
 //!   `changes.csv` list only the documents the access rule lets *that caller* see, so protected
 //!   documents never appear in a public listing. A document the caller may not see answers 404.
-//! - A directory holds the newest published version of each advisory.
+//! - A directory holds the newest published version of each advisory; each document also has
+//!   `.sha256` and `.sha512` hash files (CSAF requirement 18). Documents are not OpenPGP-signed
+//!   (requirement 19), so the metadata says `csaf_publisher`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,6 +19,7 @@ use axum::{Router, body::Bytes};
 use quell_advisory::csaf::{self, CsafInput, Publisher, Revision};
 use quell_advisory::{Tlp, Version, Viewer};
 use serde_json::{Value, json};
+use sha2::Digest;
 use sqlx::Row;
 
 use super::api::Caller;
@@ -145,11 +148,35 @@ async fn document_file(
     caller: Caller,
     Path((dir, year, file)): Path<(String, String, String)>,
 ) -> Result<Response, ServerError> {
-    let wanted = format!("{year}/{file}");
+    // `<file>.json.sha256` / `.sha512`: the hash files of CSAF 2.0 requirement 18, in the
+    // `sha256sum` format (`<hex>  <file name>`), over exactly the bytes served for the document.
+    let (document_name, hash) = match file.rsplit_once('.') {
+        Some((name, "sha256")) => (name.to_string(), Some(HashKind::Sha256)),
+        Some((name, "sha512")) => (name.to_string(), Some(HashKind::Sha512)),
+        _ => (file, None),
+    };
+    let wanted = format!("{year}/{document_name}");
     let found = directory(&state, &caller, &dir).await?.into_iter().find(|v| relative_path(v) == wanted);
     let Some(version) = found else { return Err(ServerError::NotFound(format!("{dir}/{wanted}"))) };
     let doc = document(&state, &version).await?;
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(doc)).into_response())
+    let bytes = serde_json::to_vec(&doc).map_err(|e| ServerError::Internal(format!("CSAF document: {e}")))?;
+    let Some(hash) = hash else {
+        return Ok(
+            ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], bytes).into_response()
+        );
+    };
+    let digest = match hash {
+        HashKind::Sha256 => crate::auth::hex(&sha2::Sha256::digest(&bytes)),
+        HashKind::Sha512 => crate::auth::hex(&sha2::Sha512::digest(&bytes)),
+    };
+    Ok(text(format!("{digest}  {document_name}\n"), "text/plain; charset=utf-8"))
+}
+
+/// Which hash file of a CSAF document was asked for.
+#[derive(Debug, Clone, Copy)]
+enum HashKind {
+    Sha256,
+    Sha512,
 }
 
 /// An imported advisory as listed.
