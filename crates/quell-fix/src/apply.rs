@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use quell_model::{Component, Cve, CveStatus, Finding, ScanRecord};
+use quell_model::{Cve, CveStatus, Finding, ScanRecord};
 use quell_scan::{ReportSink, ScanOptions};
 use sha2::{Digest, Sha256};
 
 use crate::FixError;
-use crate::plan::{self, Plan, PlannedCopy, removal_helps};
+use crate::plan::{self, Plan, PlannedCopy, needing_upgrade, removal_helps, upgrade_target};
 use crate::record::*;
 
 /// Default backup directory for root; see [`default_backup_dir`].
@@ -135,28 +135,22 @@ pub(crate) fn sha256_file(path: &Path) -> io::Result<String> {
 }
 
 fn needs_upgrade(f: &Finding) -> bool {
-    f.component == Component::Log4jCore
-        && f.cves
-            .iter()
-            .any(|c| matches!(c.id, Cve::Cve2021_45105 | Cve::Cve2021_44832) && c.status == CveStatus::Affected)
+    !needing_upgrade(&f.component, &f.cves).is_empty()
 }
 
 fn is_target(f: &Finding) -> bool {
-    f.component == Component::Log4jCore && removal_helps(&f.cves)
+    removal_helps(&f.component, &f.cves)
 }
 
 fn copy_of_finding(f: &Finding) -> CopyAction {
-    let statuses = |wanted: &[Cve]| -> Vec<Cve> {
-        wanted.iter().copied().filter(|c| f.status(*c) == Some(CveStatus::Affected)).collect()
-    };
-    let needs_upgrade = statuses(&[Cve::Cve2021_45105, Cve::Cve2021_44832]);
+    let needs_upgrade = needing_upgrade(&f.component, &f.cves);
     CopyAction {
         path: f.path.clone(),
         version: f.version.clone(),
         version_range: f.version_range.clone(),
         removed: Vec::new(),
         mitigates: Vec::new(),
-        upgrade_to: (!needs_upgrade.is_empty()).then(|| UPGRADE_TARGETS.to_string()),
+        upgrade_to: upgrade_target(&f.component, &needs_upgrade),
         needs_upgrade,
         verified: None,
     }
@@ -170,7 +164,7 @@ fn copy_of_plan(p: &PlannedCopy) -> CopyAction {
         removed: p.removed.clone(),
         mitigates: p.mitigates.clone(),
         needs_upgrade: p.needs_upgrade.clone(),
-        upgrade_to: (!p.needs_upgrade.is_empty()).then(|| UPGRADE_TARGETS.to_string()),
+        upgrade_to: upgrade_target(&p.component, &p.needs_upgrade),
         verified: None,
     }
 }

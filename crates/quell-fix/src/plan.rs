@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek, Write};
 
 use quell_model::{Component, Confidence, Cve, CveStatus};
-use quell_scan::classify::{self, ClassRole, EvidenceEntry, Interest};
+use quell_scan::classify::EvidenceEntry;
 
 use crate::zipfile::{self, Edit, ZipLayout};
 use crate::{FixError, MAX_DEPTH, MAX_EVIDENCE_BYTES, MAX_INFLATED_BYTES, MAX_NESTED_ARCHIVE_BYTES};
@@ -66,6 +66,7 @@ pub const SIGNATURE_EXTENSIONS: &[&str] = &["SF", "RSA", "DSA", "EC"];
 #[derive(Debug, Clone)]
 pub(crate) struct PlannedCopy {
     pub chain: Vec<String>,
+    pub component: Component,
     pub version: Option<String>,
     pub version_range: Option<String>,
     pub removed: Vec<String>,
@@ -117,23 +118,42 @@ fn is_signature_file(name: &str) -> Option<bool> {
 
 /// The copy root of a `JndiLookup` entry, as the classifier computes it: its directory, less a
 /// final `lookup/` segment.
-fn jndi_root(name: &str) -> &str {
-    let dir = match name.rfind('/') {
-        Some(i) => &name[..=i],
-        None => "",
-    };
-    if dir == "lookup/" {
-        ""
-    } else if let Some(root) = dir.strip_suffix("/lookup/") {
-        &dir[..root.len() + 1]
-    } else {
-        dir
-    }
+/// The CVEs that removing a component's removable classes neutralises, from its detection pack
+/// (for log4j-core: CVE-2021-44228 and CVE-2021-45046, by removing `JndiLookup`).
+pub(crate) fn removable_cves(component: &Component) -> Vec<Cve> {
+    let rules = quell_packs::active();
+    rules
+        .component(component.name())
+        .map(|info| info.removable.iter().flat_map(|(_, _, cves)| cves.iter().cloned()).collect())
+        .unwrap_or_default()
 }
 
-/// Whether the scanner would call this copy affected by a CVE that removing `JndiLookup` fixes.
-pub(crate) fn removal_helps(cves: &[quell_model::CveVerdict]) -> bool {
-    cves.iter().any(|c| matches!(c.id, Cve::Cve2021_44228 | Cve::Cve2021_45046) && c.status == CveStatus::Affected)
+/// Whether the scanner would call this copy affected by a CVE that removing its removable class
+/// fixes.
+pub(crate) fn removal_helps(component: &Component, cves: &[quell_model::CveVerdict]) -> bool {
+    let removable = removable_cves(component);
+    cves.iter().any(|c| removable.contains(&c.id) && c.status == CveStatus::Affected)
+}
+
+/// The affected CVEs of a copy that removing classes does not fix: only an upgrade does.
+pub(crate) fn needing_upgrade(component: &Component, cves: &[quell_model::CveVerdict]) -> Vec<Cve> {
+    let removable = removable_cves(component);
+    cves.iter()
+        .filter(|c| c.status == CveStatus::Affected && !removable.contains(&c.id))
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// What to upgrade a component to, from its pack (else the first affected CVE's remedy).
+pub(crate) fn upgrade_target(component: &Component, needs_upgrade: &[Cve]) -> Option<String> {
+    if needs_upgrade.is_empty() {
+        return None;
+    }
+    let rules = quell_packs::active();
+    rules
+        .component(component.name())
+        .and_then(|info| info.upgrade_to.clone())
+        .or_else(|| needs_upgrade.first().and_then(|cve| rules.vulnerability(cve)).map(|v| v.remedy.clone()))
 }
 
 struct Planner {
@@ -169,8 +189,9 @@ impl Planner {
         chain: &mut Vec<String>,
         depth: usize,
     ) -> Option<Node> {
+        let rules = quell_packs::active();
         let mut evidence = Vec::new();
-        let mut jndi_entries: Vec<(usize, String)> = Vec::new();
+        let mut class_entries: Vec<(usize, String)> = Vec::new();
         let mut signature_entries: Vec<(usize, String, bool)> = Vec::new();
         let mut children = Vec::new();
         for (index, entry) in layout.entries.iter().enumerate() {
@@ -181,9 +202,9 @@ impl Planner {
             if let Some(is_sf) = is_signature_file(&name) {
                 signature_entries.push((index, name.clone(), is_sf));
             }
-            if let Some(interest) = classify::interest(&name) {
-                if interest == Interest::Class(ClassRole::JndiLookup) {
-                    jndi_entries.push((index, name.clone()));
+            if let Some(interest) = rules.interest(&name) {
+                if matches!(interest, quell_scan::classify::Interest::Class { .. }) {
+                    class_entries.push((index, name.clone()));
                 }
                 let bytes = if interest.needs_bytes() {
                     match zipfile::read_entry(r, entry, MAX_EVIDENCE_BYTES) {
@@ -216,32 +237,34 @@ impl Planner {
             chain.pop();
         }
         let mut removals = Vec::new();
-        for copy in classify::classify(&evidence) {
-            if copy.component != Component::Log4jCore
-                || copy.confidence != Confidence::Confirmed
-                || !removal_helps(&copy.cves)
-            {
+        for copy in rules.classify(&evidence) {
+            if copy.confidence != Confidence::Confirmed || !removal_helps(&copy.component, &copy.cves) {
                 continue;
             }
-            let mine: Vec<&(usize, String)> = jndi_entries.iter().filter(|(_, n)| jndi_root(n) == copy.root).collect();
+            let component = copy.component.name();
+            let mine: Vec<&(usize, String)> = class_entries
+                .iter()
+                .filter(|(_, n)| rules.removable_root(n, component).as_deref() == Some(copy.root.as_str()))
+                .collect();
             if mine.is_empty() {
-                self.problem(chain, format!("affected copy at {:?} has no JndiLookup entry to remove", copy.root));
+                self.problem(chain, format!("affected copy at {:?} has no removable class entry to remove", copy.root));
                 continue;
             }
             removals.extend(mine.iter().map(|(i, _)| *i));
-            let affected = |cves: &[Cve]| -> Vec<Cve> {
-                cves.iter()
-                    .copied()
-                    .filter(|cve| copy.cves.iter().any(|v| v.id == *cve && v.status == CveStatus::Affected))
-                    .collect()
-            };
+            let removable = removable_cves(&copy.component);
             self.plan.copies.push(PlannedCopy {
                 chain: chain.clone(),
+                component: copy.component.clone(),
                 version: copy.version.clone(),
                 version_range: copy.version_range.clone(),
                 removed: mine.iter().map(|(_, n)| n.clone()).collect(),
-                mitigates: affected(&[Cve::Cve2021_44228, Cve::Cve2021_45046]),
-                needs_upgrade: affected(&[Cve::Cve2021_45105, Cve::Cve2021_44832]),
+                mitigates: copy
+                    .cves
+                    .iter()
+                    .filter(|v| v.status == CveStatus::Affected && removable.contains(&v.id))
+                    .map(|v| v.id.clone())
+                    .collect(),
+                needs_upgrade: needing_upgrade(&copy.component, &copy.cves),
             });
         }
         removals.sort_unstable();
@@ -325,6 +348,8 @@ mod tests {
 
     #[test]
     fn jndi_roots_match_the_classifier() {
+        let rules = quell_packs::builtin();
+        let jndi_root = |name: &str| rules.removable_root(name, "log4j-core").unwrap_or_else(|| "none".into());
         assert_eq!(
             jndi_root("org/apache/logging/log4j/core/lookup/JndiLookup.class"),
             "org/apache/logging/log4j/core/"
@@ -333,6 +358,8 @@ mod tests {
         assert_eq!(jndi_root("x/y/JndiLookup.esclazz"), "x/y/");
         assert_eq!(jndi_root("lookup/JndiLookup.class"), "");
         assert_eq!(jndi_root("JndiLookup.class"), "");
+        assert_eq!(jndi_root("a/lookup/Interpolator.class"), "none");
+        assert_eq!(rules.removable_root("org/apache/log4j/net/JMSAppender.class", "log4j"), None);
     }
 
     #[test]

@@ -25,6 +25,14 @@ pub enum Compression {
     Zstd,
 }
 
+/// Whether the bytes start a real gzip member header (RFC 1952 §2.3): the magic `1f 8b`, the
+/// compression method 8 (deflate, the only one defined) and no reserved flag bit set. Two magic
+/// bytes alone are not enough: one file in 65,536 of random data starts with them.
+pub fn is_gzip_header(head: &[u8]) -> bool {
+    const RESERVED_FLAGS: u8 = 0xe0;
+    head.len() >= 4 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 && head[3] & RESERVED_FLAGS == 0
+}
+
 /// Bytes needed at the start of a stream to recognise every [`Compression`].
 pub const SNIFF_LEN: usize = 6;
 
@@ -32,7 +40,7 @@ impl Compression {
     /// Recognises a compression format from the first bytes of a stream (at least
     /// [`SNIFF_LEN`] bytes for a reliable answer; fewer bytes give `None`).
     pub fn sniff(head: &[u8]) -> Compression {
-        if head.starts_with(&[0x1f, 0x8b]) {
+        if is_gzip_header(head) {
             Compression::Gzip
         } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
             Compression::Bzip2
@@ -160,6 +168,15 @@ mod tests {
             decompress(expected, &data[..]).expect("open").read_to_end(&mut out).expect("read");
             assert_eq!(out, text);
         }
+    }
+
+    #[test]
+    fn gzip_needs_method_8_and_sane_flags_not_just_the_magic() {
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8, 0, 0, 0]), Compression::Gzip);
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8, 0x1f, 0, 0]), Compression::Gzip, "FTEXT..FCOMMENT");
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 7, 0, 0, 0]), Compression::None, "reserved method");
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8, 0x20, 0, 0]), Compression::None, "reserved flag bit");
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b]), Compression::None, "magic alone");
     }
 
     #[test]

@@ -6,40 +6,44 @@
 //! and the main line.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::Version;
 
-/// A CVE that quell classifies copies for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Cve {
+/// A vulnerability identifier (`CVE-2021-44228`, `GHSA-...`) that a finding carries a verdict for.
+///
+/// A string, because detection packs bring new ones as data; the Log4j identifiers are constants
+/// under their historic names (`Cve::Cve2021_44228`). Serialised as the identifier itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cve(Cow<'static, str>);
+
+#[allow(non_upper_case_globals)]
+impl Cve {
     /// Log4Shell: JNDI lookup remote code execution (CVSS 10.0).
-    #[serde(rename = "CVE-2021-44228")]
-    Cve2021_44228,
+    pub const Cve2021_44228: Cve = Cve(Cow::Borrowed("CVE-2021-44228"));
     /// Thread Context lookup RCE in non-default patterns (CVSS 9.0).
-    #[serde(rename = "CVE-2021-45046")]
-    Cve2021_45046,
+    pub const Cve2021_45046: Cve = Cve(Cow::Borrowed("CVE-2021-45046"));
     /// Uncontrolled recursion in lookups: denial of service (CVSS 5.9).
-    #[serde(rename = "CVE-2021-45105")]
-    Cve2021_45105,
+    pub const Cve2021_45105: Cve = Cve(Cow::Borrowed("CVE-2021-45105"));
     /// JDBC appender with a JNDI data source from an attacker-controlled configuration (CVSS 6.6).
-    #[serde(rename = "CVE-2021-44832")]
-    Cve2021_44832,
+    pub const Cve2021_44832: Cve = Cve(Cow::Borrowed("CVE-2021-44832"));
     /// Log4j 1.x JMSAppender JNDI (CVSS 8.1).
-    #[serde(rename = "CVE-2021-4104")]
-    Cve2021_4104,
+    pub const Cve2021_4104: Cve = Cve(Cow::Borrowed("CVE-2021-4104"));
     /// Log4j 1.x SocketServer deserialisation (CVSS 9.8).
-    #[serde(rename = "CVE-2019-17571")]
-    Cve2019_17571,
+    pub const Cve2019_17571: Cve = Cve(Cow::Borrowed("CVE-2019-17571"));
     /// Log4j 1.x JMSSink deserialisation (CVSS 8.8).
-    #[serde(rename = "CVE-2022-23302")]
-    Cve2022_23302,
+    pub const Cve2022_23302: Cve = Cve(Cow::Borrowed("CVE-2022-23302"));
     /// Log4j 1.x JDBCAppender SQL injection (CVSS 9.8).
-    #[serde(rename = "CVE-2022-23305")]
-    Cve2022_23305,
+    pub const Cve2022_23305: Cve = Cve(Cow::Borrowed("CVE-2022-23305"));
     /// Log4j 1.x Chainsaw deserialisation (CVSS 9.8).
-    #[serde(rename = "CVE-2022-23307")]
-    Cve2022_23307,
+    pub const Cve2022_23307: Cve = Cve(Cow::Borrowed("CVE-2022-23307"));
+
+    /// An identifier from data (a detection pack, a report).
+    pub fn new(id: impl Into<String>) -> Self {
+        Cve(Cow::Owned(id.into()))
+    }
 }
 
 /// The four Log4j 2.x core CVEs, in the order reports list them.
@@ -56,43 +60,19 @@ pub fn first_affected_2x() -> Version {
 
 impl Cve {
     /// The identifier as written in advisories, e.g. `CVE-2021-44228`.
-    pub fn id(self) -> &'static str {
-        match self {
-            Cve::Cve2021_44228 => "CVE-2021-44228",
-            Cve::Cve2021_45046 => "CVE-2021-45046",
-            Cve::Cve2021_45105 => "CVE-2021-45105",
-            Cve::Cve2021_44832 => "CVE-2021-44832",
-            Cve::Cve2021_4104 => "CVE-2021-4104",
-            Cve::Cve2019_17571 => "CVE-2019-17571",
-            Cve::Cve2022_23302 => "CVE-2022-23302",
-            Cve::Cve2022_23305 => "CVE-2022-23305",
-            Cve::Cve2022_23307 => "CVE-2022-23307",
-        }
+    pub fn id(&self) -> &str {
+        &self.0
     }
 
-    /// The CVSS v3 base score published for the CVE.
-    pub fn cvss(self) -> f32 {
-        match self {
-            Cve::Cve2021_44228 => 10.0,
-            Cve::Cve2021_45046 => 9.0,
-            Cve::Cve2021_45105 => 5.9,
-            Cve::Cve2021_44832 => 6.6,
-            Cve::Cve2021_4104 => 8.1,
-            Cve::Cve2019_17571 => 9.8,
-            Cve::Cve2022_23302 => 8.8,
-            Cve::Cve2022_23305 => 9.8,
-            Cve::Cve2022_23307 => 9.8,
-        }
-    }
-
-    /// The fixed releases of a 2.x CVE: (2.3.x line, 2.12.x line, main line). `None` for 1.x CVEs,
-    /// which were never fixed in 1.x.
-    pub fn fixed_in(self) -> Option<[Version; 3]> {
-        let (a, b, c) = match self {
-            Cve::Cve2021_44228 => ((2, 3, 1), (2, 12, 2), (2, 15, 0)),
-            Cve::Cve2021_45046 => ((2, 3, 1), (2, 12, 2), (2, 16, 0)),
-            Cve::Cve2021_45105 => ((2, 3, 1), (2, 12, 3), (2, 17, 0)),
-            Cve::Cve2021_44832 => ((2, 3, 2), (2, 12, 4), (2, 17, 1)),
+    /// The fixed releases of a Log4j 2.x CVE: (2.3.x line, 2.12.x line, main line). `None` for
+    /// other identifiers. Kept for callers that reason about Log4j releases; the scanner decides
+    /// from the built-in detection pack instead.
+    pub fn fixed_in(&self) -> Option<[Version; 3]> {
+        let (a, b, c) = match self.id() {
+            "CVE-2021-44228" => ((2, 3, 1), (2, 12, 2), (2, 15, 0)),
+            "CVE-2021-45046" => ((2, 3, 1), (2, 12, 2), (2, 16, 0)),
+            "CVE-2021-45105" => ((2, 3, 1), (2, 12, 3), (2, 17, 0)),
+            "CVE-2021-44832" => ((2, 3, 2), (2, 12, 4), (2, 17, 1)),
             _ => return None,
         };
         let v = |(x, y, z)| Version::new(x, y, z);
@@ -101,7 +81,7 @@ impl Cve {
 
     /// Whether a log4j-core 2.x release of this version is affected by this CVE (ignoring any
     /// mitigation). Always false for 1.x CVEs, which are decided by class presence instead.
-    pub fn affects_log4j2(self, version: &Version) -> bool {
+    pub fn affects_log4j2(&self, version: &Version) -> bool {
         let Some([fix_2_3, fix_2_12, fix_main]) = self.fixed_in() else {
             return false;
         };

@@ -6,7 +6,8 @@
 //!
 //! Brief overview:
 //! - [`Version`] — a Log4j release number (`2.0-beta9`, `2.14.1`, `1.2.17`) with a total order.
-//! - [`Cve`] and [`CveStatus`] — the vulnerabilities quell classifies and a copy's verdict for each.
+//! - [`Cve`] and [`CveStatus`] — a vulnerability identifier and a copy's verdict for it.
+//! - [`MavenVersion`] and [`VersionRange`] — Maven's version order, pack ranges, OSV events.
 //! - [`Finding`] — one library copy found by the scanner, with its full path chain and evidence.
 //! - [`ScanRecord`] — a finding, an error or the final summary: one JSON line of a scan report.
 //!
@@ -18,9 +19,11 @@
 pub mod cve;
 pub mod hunt;
 pub mod indicators;
+pub mod maven;
 pub mod scan;
 pub mod version;
 
 pub use cve::{Cve, CveStatus, CveVerdict};
+pub use maven::{MavenVersion, VersionRange};
 pub use scan::{Component, Confidence, Finding, ScanError, ScanRecord, ScanSummary};
 pub use version::{ParseVersionError, Version};

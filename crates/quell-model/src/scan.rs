@@ -1,40 +1,41 @@
 //! Scan report records: one JSON object per line, tagged by `kind`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Cve, CveStatus, CveVerdict};
 
-/// Which library a finding is a copy of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Component {
-    /// Apache Log4j 2.x core (`org.apache.logging.log4j:log4j-core`).
-    #[serde(rename = "log4j-core")]
-    Log4jCore,
-    /// Apache Log4j 1.x (`log4j:log4j`), end of life.
-    #[serde(rename = "log4j")]
-    Log4j1,
-    /// reload4j (`ch.qos.reload4j:reload4j`), the maintained fork of 1.2.17 with the CVEs fixed.
-    #[serde(rename = "reload4j")]
-    Reload4j,
-}
+/// Which library a finding is a copy of: the component name of a detection pack (`log4j-core`,
+/// `commons-text`, ...). A string, because packs bring new components as data; the Log4j
+/// components are constants under their historic names. Serialised as the name itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Component(Cow<'static, str>);
 
+#[allow(non_upper_case_globals)]
 impl Component {
-    /// The name used in reports (`log4j-core`, `log4j`, `reload4j`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Component::Log4jCore => "log4j-core",
-            Component::Log4j1 => "log4j",
-            Component::Reload4j => "reload4j",
-        }
+    /// Apache Log4j 2.x core (`org.apache.logging.log4j:log4j-core`).
+    pub const Log4jCore: Component = Component(Cow::Borrowed("log4j-core"));
+    /// Apache Log4j 1.x (`log4j:log4j`), end of life.
+    pub const Log4j1: Component = Component(Cow::Borrowed("log4j"));
+    /// reload4j (`ch.qos.reload4j:reload4j`), the maintained fork of 1.2.17 with the CVEs fixed.
+    pub const Reload4j: Component = Component(Cow::Borrowed("reload4j"));
+
+    /// A component named by data (a detection pack, a report).
+    pub fn new(name: impl Into<String>) -> Self {
+        Component(Cow::Owned(name.into()))
     }
 
-    /// The Maven group of the component, for package URLs.
-    pub fn maven_group(self) -> &'static str {
-        match self {
-            Component::Log4jCore => "org.apache.logging.log4j",
-            Component::Log4j1 => "log4j",
-            Component::Reload4j => "ch.qos.reload4j",
-        }
+    /// The name used in reports (`log4j-core`, `log4j`, `reload4j`, `commons-text`).
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -76,8 +77,9 @@ impl Finding {
     }
 
     /// The verdict for one CVE, if the finding lists it.
-    pub fn status(&self, cve: Cve) -> Option<CveStatus> {
-        self.cves.iter().find(|c| c.id == cve).map(|c| c.status)
+    pub fn status(&self, cve: impl std::borrow::Borrow<Cve>) -> Option<CveStatus> {
+        let cve = cve.borrow();
+        self.cves.iter().find(|c| &c.id == cve).map(|c| c.status)
     }
 }
 

@@ -1,7 +1,7 @@
 //! CSV (RFC 4180, through the `csv` crate: fields holding commas, quotes or line breaks are
 //! quoted, quotes doubled; lines end in CRLF) for spreadsheets.
 //!
-//! - [`write_scan`]: one row per copy, columns [`SCAN_COLUMNS`] then one per CVE ([`ALL_CVES`]
+//! - [`write_scan`]: one row per copy, columns [`SCAN_COLUMNS`] then one per CVE ([`all_cves`]
 //!   order) holding that copy's verdict (`affected`, `mitigated`, `not_affected`, or empty when the
 //!   CVE does not concern the component), then the evidence.
 //! - [`HuntCsv`]: one row per attempt or trace ([`HUNT_COLUMNS`]), or, for `--summary`, one row per
@@ -16,7 +16,7 @@ use std::io::Write;
 
 use quell_model::hunt::{Attempt, IndicatorCount, Trace, Workable};
 
-use crate::cve_info::ALL_CVES;
+use crate::cve_info::all_cves;
 use crate::{ScanReport, chain, overall_status};
 
 pub use ::csv::Error;
@@ -28,8 +28,9 @@ pub const SCAN_COLUMNS: [&str; 8] =
 /// Writes the scan's findings, one row per copy, ordered by path chain.
 pub fn write_scan<W: Write>(report: &ScanReport<'_>, out: W) -> Result<(), Error> {
     let mut writer = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(out);
+    let all = all_cves();
     let mut header: Vec<String> = SCAN_COLUMNS.iter().map(|c| c.to_string()).collect();
-    header.extend(ALL_CVES.iter().map(|c| c.id().to_string()));
+    header.extend(all.iter().map(|c| c.id().to_string()));
     header.push("evidence".into());
     writer.write_record(&header)?;
     for (_, finding) in report.ordered() {
@@ -46,7 +47,7 @@ pub fn write_scan<W: Write>(report: &ScanReport<'_>, out: W) -> Result<(), Error
             overall_status(finding).to_string(),
             finding.mitigations.join("\n"),
         ];
-        row.extend(ALL_CVES.iter().map(|c| finding.status(*c).map(|s| s.to_string()).unwrap_or_default()));
+        row.extend(all.iter().map(|c| finding.status(c).map(|s| s.to_string()).unwrap_or_default()));
         row.push(finding.evidence.join("\n"));
         writer.write_record(&row)?;
     }
@@ -278,14 +279,14 @@ mod tests {
         write_scan(&ScanReport { meta: &meta, findings: &findings, summary: None }, &mut out).expect("csv");
         let rows = read(&out);
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].len(), SCAN_COLUMNS.len() + ALL_CVES.len() + 1);
+        assert_eq!(rows[0].len(), SCAN_COLUMNS.len() + all_cves().len() + 1);
         assert_eq!(rows[0][8], "CVE-2021-44228");
         assert_eq!(rows[1][0], "web,1");
         assert_eq!(rows[1][1], format!("{nasty}!/WEB-INF/lib/log4j-core-2.14.1.jar"));
         assert_eq!(rows[1][6], "affected");
         assert_eq!(rows[1][8], "affected");
         assert_eq!(rows[1][9], "", "a CVE the copy does not list is empty");
-        assert_eq!(rows[1][17], "class:x\npom.properties:2.14.1");
+        assert_eq!(rows[1][SCAN_COLUMNS.len() + all_cves().len()], "class:x\npom.properties:2.14.1");
         assert!(String::from_utf8_lossy(&out).contains("\"/srv/a \"\"b\"\", c\nd/app.war"));
         assert!(out.ends_with(b"\r\n"));
     }

@@ -20,11 +20,12 @@
 //! `affects[].ref` values are the `bom-ref`s of the BOM of the same files, which are derived from
 //! path chains and therefore the same from one run to the next.
 
-use quell_model::{Component, Confidence, Cve, CveStatus, Finding, Version};
+use quell_model::{Confidence, Cve, CveStatus, Finding};
 use serde_json::{Map, Value, json};
 
-use crate::cve_info::{self, ALL_CVES};
+use crate::cve_info;
 use crate::{ScanReport, chain, overall_status, purl};
+use quell_model::maven::{Event, MavenVersion};
 
 /// The CycloneDX specification version written.
 pub const SPEC_VERSION: &str = "1.6";
@@ -165,7 +166,9 @@ fn copy_component(reference: &str, finding: &Finding) -> Value {
     let mut component = Map::new();
     component.insert("type".into(), json!("library"));
     component.insert("bom-ref".into(), json!(reference));
-    component.insert("group".into(), json!(finding.component.maven_group()));
+    if let Some(group) = crate::maven_group(&finding.component) {
+        component.insert("group".into(), json!(group));
+    }
     component.insert("name".into(), json!(finding.component.name()));
     if let Some(version) = &finding.version {
         component.insert("version".into(), json!(version));
@@ -215,60 +218,74 @@ impl Outcome {
     }
 }
 
-fn outcome(cve: Cve, status: CveStatus, finding: &Finding) -> Outcome {
+fn outcome(cve: &Cve, status: CveStatus, finding: &Finding) -> Outcome {
     match status {
         CveStatus::Affected => Outcome::Exploitable,
         CveStatus::Mitigated => Outcome::Mitigated,
         CveStatus::NotAffected => {
-            if cve.fixed_in().is_none() {
-                // 1.x CVEs are never fixed in log4j 1.x: not affected means the class is absent.
-                // reload4j fixed them.
-                return if finding.component == Component::Reload4j {
-                    Outcome::Resolved
-                } else {
-                    Outcome::CodeNotPresent
-                };
+            let rules = quell_packs::active();
+            let Some((events, requires_class)) = rules.affects(finding.component.name(), cve) else {
+                return Outcome::Resolved;
+            };
+            if events.is_empty() {
+                // Never affected in this component (reload4j fixed Log4j 1.x's flaws).
+                return Outcome::Resolved;
             }
+            if requires_class.is_some() && !matches!(events.first(), Some(Event::Introduced(v)) if v.as_str() != "0") {
+                // Affected in every release when the class ships: not affected means it does not.
+                return Outcome::CodeNotPresent;
+            }
+            let first_introduced = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Introduced(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .min();
             let newest_possible = finding
                 .version
                 .as_deref()
                 .or_else(|| finding.version_range.as_deref().and_then(|r| r.split_once("..").map(|(_, hi)| hi)))
-                .and_then(|v| v.parse::<Version>().ok());
-            match newest_possible {
-                Some(v) if v < quell_model::cve::first_affected_2x() => Outcome::CodeNotPresent,
+                .filter(|v| !v.is_empty())
+                .map(MavenVersion::new);
+            match (newest_possible, first_introduced) {
+                (Some(v), Some(first)) if v < first => Outcome::CodeNotPresent,
+                _ if requires_class.is_some() => Outcome::CodeNotPresent,
                 _ => Outcome::Resolved,
             }
         }
     }
 }
 
-fn analysis(cve: Cve, outcome: Outcome) -> Value {
+fn analysis(cve: &Cve, outcome: Outcome, mitigation: Option<(String, String)>) -> Value {
+    let info = cve_info::info(cve);
     match outcome {
         Outcome::Exploitable => {
             let mut response = vec!["update"];
-            if matches!(cve, Cve::Cve2021_44228 | Cve::Cve2021_45046) {
+            if mitigation.is_some() {
                 response.push("workaround_available");
             }
             json!({
                 "state": "exploitable",
                 "response": response,
-                "detail": format!("The vulnerable code of {} ships in these copies. {}", cve.id(), cve_info::info(cve).remedy),
+                "detail": format!("The vulnerable code of {} ships in these copies. {}", cve.id(), info.remedy),
             })
         }
         Outcome::Mitigated => json!({
             "state": "not_affected",
             "justification": "code_not_present",
-            "detail": "The JndiLookup class was removed from these copies (Apache's mitigation). \
-                       CVE-2021-45105 and CVE-2021-44832 still need an upgrade.",
+            "detail": match mitigation {
+                Some((name, class)) => format!(
+                    "The {class} class was removed from these copies ({name}). Other vulnerabilities of the \
+                     same copies may still need an upgrade."
+                ),
+                None => "The vulnerable class was removed from these copies.".to_string(),
+            },
         }),
         Outcome::CodeNotPresent => json!({
             "state": "not_affected",
             "justification": "code_not_present",
-            "detail": if cve.fixed_in().is_some() {
-                "These copies are releases before 2.0-beta9, which have no JNDI lookup."
-            } else {
-                "The vulnerable class is not present in these copies."
-            },
+            "detail": "The vulnerable code is not present in these copies: the class is absent, or the release predates the flaw.",
         }),
         Outcome::Resolved => json!({
             "state": "resolved",
@@ -277,14 +294,27 @@ fn analysis(cve: Cve, outcome: Outcome) -> Value {
     }
 }
 
+/// The mitigation that neutralises `cve` in `component`: (mitigation name, removed class).
+fn mitigation_of(component: &str, cve: &Cve) -> Option<(String, String)> {
+    let rules = quell_packs::active();
+    let info = rules.component(component)?;
+    let (_, name, _) = info.removable.iter().find(|(_, _, cves)| cves.contains(cve))?;
+    rules.mitigation_classes(component).into_iter().find(|(n, _)| n == name)
+}
+
 fn vulnerabilities(ordered: &[(String, &Finding)]) -> Vec<Value> {
     let mut out = Vec::new();
-    for cve in ALL_CVES {
+    for cve in cve_info::all_cves() {
+        let cve = &cve;
         for wanted in OUTCOMES {
+            let mut mitigation = None;
             let affects: Vec<Value> = ordered
                 .iter()
                 .filter_map(|(reference, finding)| {
                     let status = finding.status(cve)?;
+                    if mitigation.is_none() {
+                        mitigation = mitigation_of(finding.component.name(), cve);
+                    }
                     (outcome(cve, status, finding) == wanted).then(|| affect(reference, finding, wanted))
                 })
                 .collect();
@@ -292,6 +322,7 @@ fn vulnerabilities(ordered: &[(String, &Finding)]) -> Vec<Value> {
                 continue;
             }
             let info = cve_info::info(cve);
+            let (advisory_title, advisory_url) = cve_info::advisory(cve);
             let nvd = json!({ "name": "NVD", "url": cve_info::nvd_url(cve) });
             out.push(json!({
                 "bom-ref": format!("{}:{}", cve.id(), wanted.slug()),
@@ -300,14 +331,14 @@ fn vulnerabilities(ordered: &[(String, &Finding)]) -> Vec<Value> {
                 "ratings": [{
                     "source": nvd,
                     "score": cve_info::score_number(cve),
-                    "severity": cve_info::severity(cve.cvss()),
+                    "severity": cve_info::severity(info.cvss),
                     "method": "CVSSv3",
                 }],
                 "cwes": info.cwes,
                 "description": format!("{}. {}", info.title, info.description),
                 "recommendation": info.remedy,
-                "advisories": [{ "title": "Apache Log4j security vulnerabilities", "url": cve_info::advisory_url(cve) }],
-                "analysis": analysis(cve, wanted),
+                "advisories": [{ "title": advisory_title, "url": advisory_url }],
+                "analysis": analysis(cve, wanted, mitigation),
                 "affects": affects,
             }));
         }
@@ -328,7 +359,7 @@ fn affect(reference: &str, finding: &Finding, outcome: Outcome) -> Value {
 mod tests {
     use super::*;
     use crate::ReportMeta;
-    use quell_model::CveVerdict;
+    use quell_model::{Component, CveVerdict};
 
     fn meta() -> ReportMeta {
         ReportMeta {
@@ -352,7 +383,7 @@ mod tests {
             cves: quell_model::cve::LOG4J2_CVES
                 .iter()
                 .zip(statuses)
-                .map(|(id, status)| CveVerdict { id: *id, status })
+                .map(|(id, status)| CveVerdict { id: id.clone(), status })
                 .collect(),
         }
     }

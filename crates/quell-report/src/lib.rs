@@ -96,11 +96,27 @@ pub fn overall_status(finding: &Finding) -> CveStatus {
 /// The Maven package URL of a copy: `pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1`, without
 /// `@version` when only a range is known.
 pub fn purl(finding: &Finding) -> String {
-    let base = format!("pkg:maven/{}/{}", finding.component.maven_group(), finding.component.name());
+    let base = package_url(&finding.component);
     match &finding.version {
         Some(v) => format!("{base}@{}", purl_escape(v)),
         None => base,
     }
+}
+
+/// The package URL of a component without version, from its detection pack; a component no
+/// active pack knows is written as a generic package.
+pub fn package_url(component: &quell_model::Component) -> String {
+    match quell_packs::active().component(component.name()) {
+        Some(info) => info.purl.clone(),
+        None => format!("pkg:generic/{}", purl_escape(component.name())),
+    }
+}
+
+/// The Maven group of a component (the namespace of its package URL), if it has one.
+pub fn maven_group(component: &quell_model::Component) -> Option<String> {
+    let purl = package_url(component);
+    let rest = purl.strip_prefix("pkg:maven/")?;
+    rest.rsplit_once('/').map(|(group, _)| group.to_string())
 }
 
 /// Percent-encodes what a purl version may not hold literally (RFC 3986 unreserved stay as is).

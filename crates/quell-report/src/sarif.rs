@@ -14,7 +14,7 @@
 use quell_model::{CveStatus, Finding};
 use serde_json::{Value, json};
 
-use crate::cve_info::{self, ALL_CVES};
+use crate::cve_info;
 use crate::{ScanReport, chain};
 
 /// The schema URI written in `$schema`: the OASIS errata 01 schema.
@@ -22,12 +22,13 @@ pub const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata0
 
 /// The SARIF log of a scan.
 pub fn log(report: &ScanReport<'_>) -> Value {
-    let rules: Vec<Value> = ALL_CVES.iter().map(|cve| rule(*cve)).collect();
+    let all = cve_info::all_cves();
+    let rules: Vec<Value> = all.iter().map(rule).collect();
     let mut results = Vec::new();
     for (reference, finding) in report.ordered() {
         for verdict in finding.cves.iter().filter(|c| c.status == CveStatus::Affected) {
-            let index = ALL_CVES.iter().position(|c| *c == verdict.id);
-            results.push(result(&reference, finding, verdict.id, index));
+            let index = all.iter().position(|c| *c == verdict.id);
+            results.push(result(&reference, finding, &verdict.id, index));
         }
     }
     let meta = report.meta;
@@ -58,12 +59,19 @@ pub fn log(report: &ScanReport<'_>) -> Value {
     })
 }
 
-fn rule(cve: quell_model::Cve) -> Value {
+fn rule(cve: &quell_model::Cve) -> Value {
     let info = cve_info::info(cve);
     let score = cve_info::score_text(cve);
-    let mut tags = vec!["security".to_string(), "vulnerability".to_string(), "log4j".to_string()];
+    let pack = quell_packs::active().vulnerability(cve).map_or_else(|| "quell".to_string(), |v| v.pack.clone());
+    let mut tags = vec!["security".to_string(), "vulnerability".to_string(), pack];
     tags.extend(info.cwes.iter().map(|c| format!("external/cwe/cwe-{c}")));
-    let level = if cve.cvss() >= 7.0 { "error" } else { "warning" };
+    let level = if info.cvss >= 7.0 { "error" } else { "warning" };
+    let (vendor, advisory_url) = cve_info::advisory(cve);
+    let preconditions = if info.preconditions.is_empty() {
+        String::new()
+    } else {
+        format!("\n\nExploitable when: {}.", info.preconditions.join("; "))
+    };
     json!({
         "id": cve.id(),
         "name": info.name,
@@ -71,11 +79,11 @@ fn rule(cve: quell_model::Cve) -> Value {
         "fullDescription": { "text": info.description },
         "helpUri": cve_info::nvd_url(cve),
         "help": {
-            "text": format!("{}\n\nCVSS {score} ({}).\n\nRemedy: {}", info.description, cve_info::severity(cve.cvss()), info.remedy),
+            "text": format!("{}{preconditions}\n\nCVSS {score} ({}).\n\nRemedy: {}", info.description, cve_info::severity(info.cvss), info.remedy),
             "markdown": format!(
-                "**{}** — {}\n\n{}\n\nCVSS **{score}** ({}).\n\n**Remedy:** {}\n\n[NVD]({}) · [Apache]({})",
-                cve.id(), info.title, info.description, cve_info::severity(cve.cvss()), info.remedy,
-                cve_info::nvd_url(cve), cve_info::advisory_url(cve)
+                "**{}** — {}\n\n{}{preconditions}\n\nCVSS **{score}** ({}).\n\n**Remedy:** {}\n\n[NVD]({}) · [{}]({})",
+                cve.id(), info.title, info.description, cve_info::severity(info.cvss), info.remedy,
+                cve_info::nvd_url(cve), vendor.replace(['[', ']'], ""), advisory_url
             ),
         },
         "defaultConfiguration": { "level": level },
@@ -88,7 +96,7 @@ fn rule(cve: quell_model::Cve) -> Value {
     })
 }
 
-fn result(reference: &str, finding: &Finding, cve: quell_model::Cve, index: Option<usize>) -> Value {
+fn result(reference: &str, finding: &Finding, cve: &quell_model::Cve, index: Option<usize>) -> Value {
     let info = cve_info::info(cve);
     let version = finding.version.clone().or_else(|| finding.version_range.clone()).unwrap_or_else(|| "?".into());
     let outer = finding.path.first().map(String::as_str).unwrap_or("");
@@ -108,7 +116,7 @@ fn result(reference: &str, finding: &Finding, cve: quell_model::Cve, index: Opti
     );
     let mut result = json!({
         "ruleId": cve.id(),
-        "level": if cve.cvss() >= 7.0 { "error" } else { "warning" },
+        "level": if info.cvss >= 7.0 { "error" } else { "warning" },
         "kind": "fail",
         "message": { "text": text },
         "locations": [{
@@ -196,7 +204,7 @@ mod tests {
         };
         let doc = log(&ScanReport { meta: &meta, findings: &findings, summary: None });
         let run = &doc["runs"][0];
-        assert_eq!(run["tool"]["driver"]["rules"].as_array().map(Vec::len), Some(9));
+        assert_eq!(run["tool"]["driver"]["rules"].as_array().map(Vec::len), Some(crate::cve_info::all_cves().len()));
         assert_eq!(run["tool"]["driver"]["rules"][0]["properties"]["security-severity"], "10.0");
         let results = run["results"].as_array().expect("results");
         assert_eq!(results.len(), 2);

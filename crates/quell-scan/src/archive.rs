@@ -3,7 +3,7 @@
 //!
 //! Invariants:
 //! - Only what classification needs is read: the central directory of a zip, the few evidence
-//!   entries named by [`crate::classify::interest`], and nested archives. Unrelated entries are
+//!   entries named by [`quell_packs::Rules::interest`], and nested archives. Unrelated entries are
 //!   never inflated (tar streams are read past, as the format requires).
 //! - Every byte inflated counts against one budget per top-level file, and nesting depth, entry
 //!   counts and wall-clock time are bounded ([`crate::Limits`]). Hitting a limit is an error record.
@@ -19,8 +19,9 @@ use std::time::Instant;
 
 use quell_io::{Compression, read_up_to};
 
-use crate::classify::{self, EvidenceEntry, Interest};
+use crate::classify::{EvidenceEntry, Interest};
 use crate::{Limits, Reporter};
+use quell_packs::Rules;
 
 /// Bytes read from the start of a file or entry to recognise its format.
 const HEAD_LEN: usize = 512;
@@ -325,6 +326,7 @@ impl<R: Read> Read for BudgetReader<'_, R> {
 /// The state of the scan of one top-level file.
 pub(crate) struct FileScan<'a> {
     limits: &'a Limits,
+    rules: &'a Rules,
     reporter: &'a Reporter<'a>,
     budget: Cell<u64>,
     budget_spent: Cell<bool>,
@@ -334,9 +336,10 @@ pub(crate) struct FileScan<'a> {
 type Flow = Result<(), Abort>;
 
 impl<'a> FileScan<'a> {
-    pub(crate) fn new(limits: &'a Limits, reporter: &'a Reporter<'a>) -> Self {
+    pub(crate) fn new(limits: &'a Limits, rules: &'a Rules, reporter: &'a Reporter<'a>) -> Self {
         FileScan {
             limits,
+            rules,
             reporter,
             budget: Cell::new(limits.max_inflated_bytes),
             budget_spent: Cell::new(false),
@@ -493,7 +496,7 @@ impl<'a> FileScan<'a> {
         if entries.is_empty() {
             return;
         }
-        for copy in classify::classify(entries) {
+        for copy in self.rules.classify(entries) {
             self.reporter.finding(chain.to_vec(), copy);
         }
     }
@@ -555,7 +558,7 @@ impl<'a> FileScan<'a> {
                         Ok(name) => std::borrow::Cow::Borrowed(name),
                         Err(_) => String::from_utf8_lossy(raw),
                     };
-                    let interest = classify::interest(&name);
+                    let interest = self.rules.interest(&name);
                     let hint = nested_hint(&name);
                     if interest.is_none() && hint == NestedHint::No {
                         continue;
@@ -741,7 +744,7 @@ impl<'a> FileScan<'a> {
             }
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let name = name.strip_prefix("./").unwrap_or(&name).to_string();
-            let interest = classify::interest(&name);
+            let interest = self.rules.interest(&name);
             let hint = nested_hint(&name);
             if let Some(interest) = interest {
                 let bytes = if interest.needs_bytes() {
@@ -773,8 +776,8 @@ impl<'a> FileScan<'a> {
 }
 
 /// Whether a file found on disk is evidence of an exploded copy, and whether its bytes are needed.
-pub(crate) fn exploded_interest(path: &str) -> Option<Interest> {
-    classify::interest(path)
+pub(crate) fn exploded_interest(rules: &Rules, path: &str) -> Option<Interest> {
+    rules.interest(path)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! # quell-scan — find and classify every Log4j copy in a file tree
+//! # quell-scan — find and classify every copy of a vulnerable Java library in a file tree
 //!
 //! Brief overview, in data-flow order:
 //! - [`walk`] — visits the given files and directories in parallel, at most once each, with the
@@ -6,8 +6,9 @@
 //!   skipped, excludes).
 //! - `archive` — opens each file and every archive nested in it (zip family, tar family,
 //!   compressed streams), within the [`Limits`], and collects the entries that matter.
-//! - [`classify`] — turns those entries into copies: version from class-file markers, refined by
-//!   metadata, and per-CVE verdicts.
+//! - [`classify`] — turns those entries into copies with the detection packs of `quell-packs`
+//!   ([`ScanOptions::rules`]): version from class-file markers and hashes, refined by metadata,
+//!   and per-CVE verdicts.
 //! - [`ReportSink`] — receives [`quell_model::ScanRecord`]s; output formats are sinks.
 //!
 //! ```no_run
@@ -27,7 +28,10 @@
 //! Invariants: the library never prints and never exits; every problem becomes a
 //! [`quell_model::ScanError`] record and the scan goes on.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use quell_packs::Rules;
 
 use quell_model::{Finding, ScanError, ScanRecord};
 
@@ -52,10 +56,18 @@ pub trait ReportSink: Sync {
 }
 
 /// Everything a scan needs besides the paths.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ScanOptions {
     pub limits: Limits,
     pub walk: WalkOptions,
+    /// The detection packs to classify with (the built-in packs by default).
+    pub rules: Arc<Rules>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions { limits: Limits::default(), walk: WalkOptions::default(), rules: quell_packs::active() }
+    }
 }
 
 /// Scans one file whose bytes are in memory, as if it were a file on disk called `name`: every
@@ -63,11 +75,22 @@ pub struct ScanOptions {
 /// the summary to `sink` and returns the summary. The entry point for fuzzing and for callers
 /// that already hold the bytes (an upload, a container layer).
 pub fn scan_bytes(name: &str, bytes: &[u8], limits: &Limits, sink: &dyn ReportSink) -> quell_model::ScanSummary {
+    scan_bytes_with(name, bytes, limits, &quell_packs::active(), sink)
+}
+
+/// [`scan_bytes`] with the given detection packs.
+pub fn scan_bytes_with(
+    name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    rules: &Rules,
+    sink: &dyn ReportSink,
+) -> quell_model::ScanSummary {
     let started = std::time::Instant::now();
     let reporter = Reporter::new(sink);
     reporter.files.fetch_add(1, Ordering::Relaxed);
     reporter.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    let scan = archive::FileScan::new(limits, &reporter);
+    let scan = archive::FileScan::new(limits, rules, &reporter);
     if let Some(abort) = scan.scan_top(std::io::Cursor::new(bytes), name) {
         reporter.error(vec![name.to_string()], abort.0);
     }

@@ -19,7 +19,7 @@ use ignore::{WalkBuilder, WalkState};
 use quell_model::{ScanRecord, ScanSummary};
 
 use crate::archive::{FileScan, exploded_interest};
-use crate::classify::{self, EvidenceEntry};
+use crate::classify::EvidenceEntry;
 use crate::{ReportSink, Reporter, ScanOptions};
 
 /// Directory names skipped unless `--no-default-excludes` is given.
@@ -212,7 +212,7 @@ pub fn scan(paths: &[PathBuf], options: &ScanOptions, sink: &dyn ReportSink) -> 
     }
 
     let exploded = exploded.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    for copy in classify::classify(&exploded) {
+    for copy in options.rules.classify(&exploded) {
         let root = copy.root.trim_end_matches('/').to_string();
         reporter.finding(vec![root], copy);
     }
@@ -265,7 +265,7 @@ fn visit_file(
     reporter.files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     reporter.bytes.fetch_add(metadata.len(), std::sync::atomic::Ordering::Relaxed);
 
-    if let Some(interest) = exploded_interest(&display) {
+    if let Some(interest) = exploded_interest(&options.rules, &display) {
         let bytes = if interest.needs_bytes() {
             use std::io::Read;
             let mut bytes = Vec::new();
@@ -286,7 +286,7 @@ fn visit_file(
     if metadata.len() < 22 {
         return; // smaller than the smallest zip or compressed archive
     }
-    let scan = FileScan::new(&options.limits, reporter);
+    let scan = FileScan::new(&options.limits, &options.rules, reporter);
     let file = match SeekBufReader::new(file) {
         Ok(file) => file,
         Err(e) => {

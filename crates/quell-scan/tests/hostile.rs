@@ -201,3 +201,19 @@ proptest! {
         prop_assert_eq!(summary.files, 1);
     }
 }
+
+#[test]
+fn random_bytes_after_a_gzip_magic_are_data_not_a_corrupt_gzip() {
+    // `1f 8b` followed by bytes that are no gzip member header: one file in 65,536 of random data
+    // starts like that. It is an unknown file, not an error.
+    let mut data = vec![0x1f, 0x8b, 0x41, 0xff];
+    data.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    let (_dir, outcome) = common::scan_bytes("blob.bin", &data);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.summary.archives, 0);
+    // A real gzip member whose deflate stream is broken is still reported.
+    let mut broken = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+    broken.extend_from_slice(&[0xff; 64]);
+    let (_dir, outcome) = common::scan_bytes("broken.gz", &broken);
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+}

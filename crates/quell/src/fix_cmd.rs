@@ -104,6 +104,9 @@ pub struct FixArgs {
     /// Skip paths matching this glob; repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+
+    #[command(flatten)]
+    pub packs: crate::rules_cmd::PackArgs,
 }
 
 struct Printer {
@@ -253,11 +256,19 @@ pub fn run(args: FixArgs) -> u8 {
         }
         return 2;
     }
+    let rules = match args.packs.load() {
+        Ok(rules) => rules,
+        Err(e) => {
+            eprintln!("quell fix: {e}");
+            return 2;
+        }
+    };
     let options = FixOptions {
         apply: args.apply,
         strip_signatures: args.strip_signatures,
         backup_dir,
         scan: ScanOptions {
+            rules,
             limits: Limits::default(),
             walk: WalkOptions {
                 one_file_system: args.one_file_system,
@@ -290,6 +301,7 @@ mod tests {
             quiet: true,
             one_file_system: false,
             exclude: Vec::new(),
+            packs: Default::default(),
         }
     }
 

@@ -13,16 +13,20 @@ mod hunt_cmd;
 mod output;
 mod registry_cmd;
 mod report_out;
+mod rules_build;
+mod rules_cmd;
 mod scan_cmd;
 mod serve_cmd;
 mod upload;
 
-/// Find, fix and hunt Log4Shell-class flaws: every embedded Log4j copy, however deeply nested,
-/// and every exploitation attempt in your logs.
+/// Find, fix and hunt Log4Shell-class flaws: every embedded copy of a vulnerable Java library
+/// (Log4j, Spring, Commons Text, Commons Collections, or any detection pack), however deeply
+/// nested, and every exploitation attempt in your logs.
 #[derive(Debug, Parser)]
 #[command(name = "quell", version, about, long_about = None, after_help = "\
 Examples:
-  quell scan /opt /srv                 find every Log4j copy under /opt and /srv
+  quell scan /opt /srv                 find every Log4j, Spring4Shell, Text4Shell... copy
+  quell scan --only commons-text /srv  one detection pack only (quell rules list)
   quell scan --format json app.ear     JSON lines, one finding per line
   quell hunt /var/log/nginx            look for exploitation attempts in logs
   quell fix /srv                       dry run: what removing JndiLookup would change
@@ -39,7 +43,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Find and classify every Log4j copy in files, directories and nested archives.
+    /// Find and classify every copy of a vulnerable library (Log4j and the other detection packs)
+    /// in files, directories and nested archives.
     Scan(scan_cmd::ScanArgs),
     /// Find Log4Shell exploitation attempts in log files.
     Hunt(hunt_cmd::HuntArgs),
@@ -51,6 +56,8 @@ enum Command {
     Admin(serve_cmd::AdminArgs),
     /// The product status registry's lists: check, convert (Markdown, CSV, JSON, CSAF VEX), import.
     Registry(registry_cmd::RegistryArgs),
+    /// Detection packs: list, check, test against labelled jars, build fingerprint tables.
+    Rules(rules_cmd::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(args),
         Command::Admin(args) => serve_cmd::run_admin(args),
         Command::Registry(args) => registry_cmd::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
     };
     ExitCode::from(code)
 }

@@ -22,6 +22,21 @@ pub fn style(colour: bool, ansi: AnsiColor, bold: bool) -> Style {
     if bold { style.bold() } else { style }
 }
 
+/// Writes text to stdout; returns the exit code of the attempt: 0 when written (or when the
+/// reader went away, as `| head` does: the output was not wanted any more), 2 on another error.
+pub fn print_stdout(text: &str) -> u8 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("quell: cannot write to stdout: {e}");
+            2
+        }
+    }
+}
+
 /// `1234567` → `1.2 MiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -59,6 +59,8 @@ Examples:
   quell scan --exclude '/home/*/.cache' --one-file-system /
   quell scan --threads 1 --max-depth 8 /mnt/share
   quell scan --nice --quiet / > report.txt   low CPU and I/O priority on a busy host
+  quell scan --only spring-beans,commons-text /srv   some detection packs only
+  quell scan --rules ./next-crisis.toml /srv  add a pack (quell rules --help)
 
 Output (--format json), one object per line:
   {\"kind\":\"finding\",\"path\":[\"/srv/app.ear\",\"lib/log4j-core-2.14.1.jar\"],\"component\":\"log4j-core\",
@@ -143,12 +145,16 @@ pub struct ScanArgs {
     pub max_time_per_file: u64,
 
     #[command(flatten)]
+    pub packs: crate::rules_cmd::PackArgs,
+
+    #[command(flatten)]
     pub upload: crate::upload::UploadArgs,
 }
 
 impl ScanArgs {
-    fn options(&self) -> ScanOptions {
+    fn options(&self, rules: std::sync::Arc<quell_scan::Rules>) -> ScanOptions {
         ScanOptions {
+            rules,
             limits: Limits {
                 max_depth: self.max_depth,
                 max_inflated_bytes: self.max_inflated_bytes,
@@ -379,6 +385,13 @@ pub fn run(args: ScanArgs) -> u8 {
         }
         return 2;
     }
+    let rules = match args.packs.load() {
+        Ok(rules) => rules,
+        Err(e) => {
+            eprintln!("quell scan: {e}");
+            return 2;
+        }
+    };
     if args.nice {
         // Before any worker thread exists: on Linux priority is per thread and inherited.
         if let Err(e) = lower_priority() {
@@ -406,7 +419,7 @@ pub fn run(args: ScanArgs) -> u8 {
         upload: args.upload.upload.is_some().then(crate::upload::Collector::default),
         host_name: args.upload.host_name.clone(),
     };
-    let summary = quell_scan::scan(&args.paths, &args.options(), &sink);
+    let summary = quell_scan::scan(&args.paths, &args.options(rules), &sink);
     if let Some(bar) = &sink.progress {
         bar.finish_and_clear();
     }

@@ -149,7 +149,7 @@ pub fn statuses(finding: &Finding) -> Vec<CveStatus> {
 }
 
 pub fn status(finding: &Finding, cve: Cve) -> CveStatus {
-    finding.status(cve).unwrap_or_else(|| panic!("{cve} missing in {finding:?}"))
+    finding.status(&cve).unwrap_or_else(|| panic!("{cve} missing in {finding:?}"))
 }
 
 pub fn only_core(outcome: &Outcome) -> &Finding {

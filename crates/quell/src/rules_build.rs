@@ -1,0 +1,214 @@
+//! `quell rules build`: a pack's fingerprint table from a folder of release jars.
+//!
+//! For each jar (one release each), every class entry the pack names is hashed (SHA-256 of its
+//! bytes). Classes with equal bytes in several releases share one `[[fingerprint]]` table listing
+//! all of them, so a match narrows the version to exactly the releases that ship those bytes.
+//! The releases read are written as `[[fingerprint_source]]`, which the classifier needs to stay
+//! sound: a release the table did not see might ship the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use quell_model::MavenVersion;
+use quell_packs::rules::{class_stem, parse_manifest, read_pom};
+use sha2::{Digest, Sha256};
+
+/// The markers around the generated part of a pack file.
+pub const BEGIN: &str = "# --- BEGIN quell rules build: generated, do not edit by hand ---";
+pub const END: &str = "# --- END quell rules build ---";
+
+/// Largest jar read (bytes): release jars of a library are a few megabytes.
+pub const MAX_RELEASE_JAR_BYTES: u64 = 512 << 20;
+/// Largest class entry hashed (bytes).
+pub const MAX_CLASS_BYTES: u64 = 8 << 20;
+
+/// The version of a release jar: its own pom.properties (exactly one), else the manifest's
+/// `Implementation-Version`/`Bundle-Version`, else the file name `artifact-VERSION.jar`.
+fn release_version(file: &Path, archive: &mut zip::ZipArchive<std::fs::File>) -> Option<String> {
+    let mut poms = Vec::new();
+    let mut manifest = None;
+    for i in 0..archive.len() {
+        let Ok(mut entry) = archive.by_index(i) else { continue };
+        let Ok(name) = entry.name().map(|n| n.to_string()) else { continue };
+        let wanted = (name.ends_with("/pom.properties") && name.starts_with("META-INF/maven/"))
+            || name == "META-INF/MANIFEST.MF";
+        if !wanted {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        if entry.by_ref().take(1 << 20).read_to_end(&mut bytes).is_err() {
+            continue;
+        }
+        if name == "META-INF/MANIFEST.MF" {
+            manifest = Some(bytes);
+        } else if let Some(pom) = read_pom(&name, &bytes) {
+            poms.push(pom.version);
+        }
+    }
+    if poms.len() == 1 {
+        return poms.pop();
+    }
+    if let Some(bytes) = manifest {
+        for section in parse_manifest(&bytes) {
+            for key in ["Implementation-Version", "Bundle-Version"] {
+                if let Some((_, v)) = section.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                    return Some(v.clone());
+                }
+            }
+        }
+    }
+    let stem = file.file_stem()?.to_str()?;
+    let at = stem.find(|c: char| c.is_ascii_digit())?;
+    Some(stem[at..].to_string())
+}
+
+/// Runs `quell rules build`; returns the exit code.
+pub fn run(pack_path: &Path, releases: &Path, write: bool) -> u8 {
+    let shown = pack_path.display().to_string();
+    let text = match std::fs::read_to_string(pack_path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("quell rules build: {shown}: {e}");
+            return 2;
+        }
+    };
+    let pack = match quell_packs::parse(&shown, &text) {
+        Ok(pack) => pack,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            return 1;
+        }
+    };
+    let rules = quell_packs::Rules::compile(&[(pack.clone(), shown.clone())]);
+    let mut jars: Vec<_> = match std::fs::read_dir(releases) {
+        Ok(dir) => {
+            dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "jar")).collect()
+        }
+        Err(e) => {
+            eprintln!("quell rules build: {}: {e}", releases.display());
+            return 2;
+        }
+    };
+    jars.sort();
+    // (component, class id, sha256) → versions; component → versions read.
+    let mut table: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for jar in &jars {
+        let too_big = std::fs::metadata(jar).map(|m| m.len() > MAX_RELEASE_JAR_BYTES).unwrap_or(true);
+        if too_big {
+            eprintln!(
+                "quell rules build: {}: skipped: unreadable or larger than {MAX_RELEASE_JAR_BYTES} bytes",
+                jar.display()
+            );
+            continue;
+        }
+        let opened = std::fs::File::open(jar)
+            .map_err(|e| e.to_string())
+            .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()));
+        let mut archive = match opened {
+            Ok(archive) => archive,
+            Err(e) => {
+                eprintln!("quell rules build: {}: skipped: not a jar: {e}", jar.display());
+                continue;
+            }
+        };
+        let Some(version) = release_version(jar, &mut archive) else {
+            eprintln!("quell rules build: {}: skipped: no version in pom.properties, manifest or name", jar.display());
+            continue;
+        };
+        let mut seen_components = Vec::new();
+        for i in 0..archive.len() {
+            let Ok(mut entry) = archive.by_index(i) else { continue };
+            let Ok(name) = entry.name().map(|n| n.to_string()) else { continue };
+            if class_stem(&name).is_none() {
+                continue;
+            }
+            let hits = rules.class_ids(&name);
+            if hits.is_empty() {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            if entry.by_ref().take(MAX_CLASS_BYTES + 1).read_to_end(&mut bytes).is_err()
+                || bytes.len() as u64 > MAX_CLASS_BYTES
+            {
+                eprintln!("quell rules build: {}!/{name}: unreadable, skipped", jar.display());
+                continue;
+            }
+            let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            for (component, class) in hits {
+                let versions = table.entry((component.clone(), class, hash.clone())).or_default();
+                if !versions.contains(&version) {
+                    versions.push(version.clone());
+                }
+                if !seen_components.contains(&component) {
+                    seen_components.push(component);
+                }
+            }
+        }
+        if seen_components.is_empty() {
+            eprintln!("quell rules build: {}: no class of the pack in it", jar.display());
+        }
+        for component in seen_components {
+            let list = sources.entry(component).or_default();
+            if !list.contains(&version) {
+                list.push(version.clone());
+            }
+        }
+        eprintln!("quell rules build: {} → {version}", jar.display());
+    }
+    if sources.is_empty() {
+        eprintln!("quell rules build: no release jar in {} holds a class of the pack", releases.display());
+        return 1;
+    }
+    let sort = |v: &mut Vec<String>| v.sort_by_key(|a| MavenVersion::new(a));
+    let mut block = format!("{BEGIN}\n");
+    for (component, versions) in &mut sources {
+        sort(versions);
+        let list: Vec<String> = versions.iter().map(|v| format!("{v:?}")).collect();
+        block.push_str(&format!(
+            "\n[[fingerprint_source]]\ncomponent = {component:?}\nreleases = [{}]\n",
+            list.join(", ")
+        ));
+    }
+    for ((component, class, hash), versions) in &mut table {
+        sort(versions);
+        let list: Vec<String> = versions.iter().map(|v| format!("{v:?}")).collect();
+        block.push_str(&format!(
+            "\n[[fingerprint]]\ncomponent = {component:?}\nclass = {class:?}\nsha256 = \"{hash}\"\nversions = [{}]\n",
+            list.join(", ")
+        ));
+    }
+    block.push_str(END);
+    block.push('\n');
+    if !write {
+        return crate::output::print_stdout(&block);
+    }
+    let without = match (text.find(BEGIN), text.find(END)) {
+        (Some(b), Some(e)) if e > b => format!("{}{}", &text[..b], text[e + END.len()..].trim_start_matches('\n')),
+        _ => text.clone(),
+    };
+    let new_text = format!("{}\n\n{block}", without.trim_end());
+    if let Err(errors) = quell_packs::parse(&shown, &new_text) {
+        for e in errors {
+            eprintln!("quell rules build: the result would not parse: {e}");
+        }
+        return 2;
+    }
+    // Write beside the pack and rename over it: a crash leaves the old pack whole.
+    let tmp = pack_path.with_extension("toml.tmp");
+    let result = std::fs::write(&tmp, &new_text).and_then(|_| std::fs::rename(&tmp, pack_path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        eprintln!("quell rules build: cannot write {shown}: {e}");
+        return 2;
+    }
+    eprintln!(
+        "quell rules build: {shown}: {} fingerprints from {} releases",
+        table.len(),
+        sources.values().map(Vec::len).sum::<usize>()
+    );
+    0
+}
