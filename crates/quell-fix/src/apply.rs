@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use quell_model::{Cve, CveStatus, Finding, ScanRecord};
+use quell_model::{CveStatus, Finding, ScanRecord};
 use quell_scan::{ReportSink, ScanOptions};
 use sha2::{Digest, Sha256};
 
@@ -455,11 +455,11 @@ fn verify(
             }
             continue;
         }
+        // Copies with a CVE that a removable class neutralises reading `mitigated`.
         let mitigated = |list: &[Finding]| {
             list.iter()
                 .filter(|f| {
-                    f.status(Cve::Cve2021_44228) == Some(CveStatus::Mitigated)
-                        || f.status(Cve::Cve2021_45046) == Some(CveStatus::Mitigated)
+                    plan::removable_cves(&f.component).iter().any(|cve| f.status(cve) == Some(CveStatus::Mitigated))
                 })
                 .count()
         };

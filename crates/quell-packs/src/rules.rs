@@ -182,6 +182,8 @@ struct Affects {
 
 #[derive(Debug, Clone)]
 struct CompiledComponent {
+    /// The pack it comes from.
+    pack: String,
     identity: Identity,
     variants: Vec<Identity>,
     classes: Vec<Class>,
@@ -315,19 +317,15 @@ impl Rules {
             }
         }
         let mut out = Rules::default();
-        for summary in &self.packs {
-            if names.contains(&summary.name) {
-                out.packs.push(summary.clone());
-                for (ci, component) in self.components.iter().enumerate() {
-                    if self.infos[ci].pack == summary.name {
-                        let new_index = out.components.len();
-                        out.components.push(component.clone());
-                        out.infos.push(self.infos[ci].clone());
-                        out.index_component(new_index);
-                    }
-                }
-                out.vulns.extend(self.vulns.iter().filter(|v| v.pack == summary.name).cloned());
+        for summary in self.packs.iter().filter(|p| names.contains(&p.name)) {
+            out.packs.push(summary.clone());
+            for component in self.components.iter().filter(|c| c.pack == summary.name) {
+                let new_index = out.components.len();
+                out.components.push(component.clone());
+                out.index_component(new_index);
             }
+            out.infos.extend(self.infos.iter().filter(|i| i.pack == summary.name).cloned());
+            out.vulns.extend(self.vulns.iter().filter(|v| v.pack == summary.name).cloned());
         }
         Ok(out)
     }
@@ -445,6 +443,7 @@ impl Rules {
                 })
                 .collect();
             let compiled = CompiledComponent {
+                pack: pack_name.clone(),
                 identity,
                 variants,
                 proofs: c
@@ -1106,4 +1105,58 @@ pub fn read_metadata(entries: &[EvidenceEntry]) -> Metadata {
         }
     }
     meta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keeps_the_named_packs_with_their_components_and_texts() {
+        let all = crate::builtin();
+        let spring = all.only(&["spring-beans".to_string()]).expect("known pack");
+        assert_eq!(spring.packs().len(), 1);
+        assert!(spring.component("spring-beans").is_some());
+        assert!(spring.component("log4j-core").is_none());
+        assert!(spring.interest("org/springframework/beans/CachedIntrospectionResults.class").is_some());
+        assert!(spring.interest("org/apache/logging/log4j/core/lookup/JndiLookup.class").is_none());
+        let log4j = all.only(&["log4j".to_string()]).expect("known pack");
+        assert!(log4j.component("reload4j").is_some(), "variants come along");
+        assert_eq!(log4j.vulnerabilities().len(), 9);
+        let err = all.only(&["nope".to_string()]).expect_err("unknown pack");
+        assert!(err.contains("known: log4j, commons-text, spring-beans, commons-collections"), "{err}");
+    }
+
+    #[test]
+    fn relocated_class_roots() {
+        let rules = crate::builtin();
+        let root = |name: &str, component: &str, id: &str| {
+            let ci = rules.components.iter().position(|c| c.identity.name.name() == component)?;
+            let ki = rules.components[ci].classes.iter().position(|k| k.id == id)?;
+            rules.match_root(class_stem(name)?, ci, ki)
+        };
+        assert_eq!(
+            root("org/apache/logging/log4j/core/lookup/JndiLookup.class", "log4j-core", "JndiLookup").as_deref(),
+            Some("org/apache/logging/log4j/core/")
+        );
+        assert_eq!(
+            root("clt/shaded/l/lookup/JndiLookup.class", "log4j-core", "JndiLookup").as_deref(),
+            Some("clt/shaded/l/")
+        );
+        assert_eq!(root("x/y/JndiLookup.esclazz", "log4j-core", "JndiLookup").as_deref(), Some("x/y/"));
+        assert_eq!(root("JndiLookup.class", "log4j-core", "JndiLookup").as_deref(), Some(""));
+        assert_eq!(
+            root("a$1/b2/org/apache/log4j/Category.class", "log4j", "Category").as_deref(),
+            Some("a$1/b2/org/apache/log4j/")
+        );
+        assert_eq!(
+            root("org/apache/log4j/chainsaw/Main.class", "log4j", "Chainsaw").as_deref(),
+            Some("org/apache/log4j/")
+        );
+        assert_eq!(root("com/foo/Category.class", "log4j", "Category"), None, "a Category outside a log4j package");
+        assert_eq!(
+            root("x/mycollections4/functors/InvokerTransformer.class", "commons-collections", "InvokerTransformer"),
+            None
+        );
+    }
 }
