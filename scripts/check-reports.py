@@ -100,7 +100,7 @@ class Checker:
 
     # -- CycloneDX ---------------------------------------------------------------------------------
 
-    def cyclonedx(self, path, findings, vex):
+    def cyclonedx(self, path, findings, vex, inventory=()):
         from cyclonedx.model.bom import Bom
         from cyclonedx.schema import SchemaVersion
         from cyclonedx.validation.json import JsonStrictValidator
@@ -137,10 +137,27 @@ class Checker:
         if vex:
             self.expect(where, "components in a VEX-only document", len(doc_components), 0)
         else:
-            self.expect(where, "library components read back vs findings", len(libraries), len(findings))
-            purls = sorted(str(c.purl) for c in libraries)
-            self.expect(where, "purls read back", purls, sorted(c["purl"] for c in doc_components if c["type"] == "library"))
+            self.expect(where, "library components read back vs findings + inventory archives",
+                        len(libraries), len(findings) + len(inventory))
+            archives = [c for c in doc_components
+                        if any(p.get("name") == "quell:inventory" for p in c.get("properties", []))]
+            self.expect(where, "inventory archives vs component records", len(archives), len(inventory))
+            by_path = {"!/".join(r["path"]): r for r in inventory}
+            for c in archives:
+                record = by_path.get(c["evidence"]["occurrences"][0]["location"])
+                if record is None:
+                    self.fail(where, f"{c['bom-ref']}: no component record at its location")
+                    continue
+                hashes = {h["alg"]: h["content"] for h in c.get("hashes", [])}
+                self.expect(where, f"{c['bom-ref']} hashes", hashes,
+                            {"SHA-1": record["hashes"]["sha1"], "SHA-256": record["hashes"]["sha256"]})
+                self.expect(where, f"{c['bom-ref']} purl", c.get("purl"), record.get("purl"))
+            purls = sorted(str(c.purl) for c in libraries if c.purl is not None)
+            self.expect(where, "purls read back", purls,
+                        sorted(c["purl"] for c in doc_components if c["type"] == "library" and "purl" in c))
             for c in libraries:
+                if c.purl is None and any(p.name == "quell:inventory" for p in c.properties):
+                    continue  # an archive named by its manifest or file name only
                 if c.purl is None or c.purl.type != "maven":
                     self.fail(where, f"component {c.bom_ref}: purl {c.purl!r} is not a Maven purl")
         self.expect(where, "vulnerabilities read back", len(bom.vulnerabilities), len(doc.get("vulnerabilities", [])))
@@ -269,9 +286,10 @@ def main(argv):
         if name.endswith(".indicators"):
             continue
         findings = [r for r in records if r["kind"] == "finding"]
+        inventory = [r for r in records if r["kind"] == "component"]
         bom = vex = None
         if (directory / f"{name}.cdx.json").exists():
-            bom = checker.cyclonedx(directory / f"{name}.cdx.json", findings, vex=False)
+            bom = checker.cyclonedx(directory / f"{name}.cdx.json", findings, vex=False, inventory=inventory)
         if (directory / f"{name}.vex.json").exists():
             vex = checker.cyclonedx(directory / f"{name}.vex.json", findings, vex=True)
         if bom is not None and vex is not None:

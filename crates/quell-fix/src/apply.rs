@@ -108,7 +108,7 @@ fn scan(paths: &[PathBuf], options: &ScanOptions) -> (Vec<Finding>, Vec<(Vec<Str
         match record {
             ScanRecord::Finding(f) => findings.push(f),
             ScanRecord::Error(e) => errors.push((e.path, e.message)),
-            ScanRecord::Summary(_) => {}
+            ScanRecord::Summary(_) | ScanRecord::Component(_) => {}
         }
     }
     findings.sort_by(|a, b| a.path.cmp(&b.path));

@@ -25,5 +25,7 @@ pub mod version;
 
 pub use cve::{Cve, CveStatus, CveVerdict};
 pub use maven::{MavenVersion, VersionRange};
-pub use scan::{Component, Confidence, Finding, ScanError, ScanRecord, ScanSummary};
+pub use scan::{
+    Component, Confidence, Finding, Hashes, InventoryComponent, InventoryConfidence, ScanError, ScanRecord, ScanSummary,
+};
 pub use version::{ParseVersionError, Version};

@@ -115,9 +115,54 @@ pub struct ScanSummary {
     /// The version of the tool that wrote the report (`quell 0.1.0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_version: Option<String>,
+    /// Inventory components reported (`--inventory`); absent otherwise.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub components: u64,
     /// When the scan finished, RFC 3339 in UTC (`2026-11-28T12:39:08Z`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+}
+
+/// How an inventory component's identity is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InventoryConfidence {
+    /// The jar's own pom.properties names it, and a detection pack recognised its classes as
+    /// that component and version.
+    Confirmed,
+    /// The jar's own metadata names it (exactly one pom.properties, else the manifest).
+    Declared,
+    /// Only the file name says what it is (`name-1.2.3.jar`).
+    Guessed,
+}
+
+/// Digests of an archive's own bytes (a nested jar's bytes as stored in its parent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hashes {
+    pub sha1: String,
+    pub sha256: String,
+}
+
+/// One Java archive (jar, war, ear, ... at any nesting depth) seen by `quell scan --inventory`:
+/// the full component list a server or Dependency-Track matches later advisories against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InventoryComponent {
+    /// The path chain to the archive itself: the file on disk, then each nested entry.
+    pub path: Vec<String>,
+    /// `pkg:maven/group/artifact@version`, from the archive's own pom.properties when it has
+    /// exactly one; `None` when only the manifest or the file name names it.
+    pub purl: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    pub hashes: Hashes,
+    pub confidence: InventoryConfidence,
+    /// Where the identity comes from: `pom.properties:<entry>`, `manifest:<key>`, `file-name`,
+    /// and `class:<entry>` when a detection pack confirmed it.
+    pub evidence: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One line of a scan report.
@@ -127,6 +172,8 @@ pub enum ScanRecord {
     Finding(Finding),
     Error(ScanError),
     Summary(ScanSummary),
+    /// A Java archive of the inventory (`quell scan --inventory` only).
+    Component(InventoryComponent),
 }
 
 #[cfg(test)]

@@ -34,9 +34,67 @@ pub const SPEC_VERSION: &str = "1.6";
 pub fn bom(report: &ScanReport<'_>) -> Value {
     let ordered = report.ordered();
     let mut doc = header(report);
-    doc.insert("components".into(), Value::Array(components(&ordered, 0)));
+    let mut all = components(&ordered, 0);
+    all.extend(inventory_components(report.inventory));
+    doc.insert("components".into(), Value::Array(all));
     doc.insert("vulnerabilities".into(), Value::Array(vulnerabilities(&ordered)));
     Value::Object(doc)
+}
+
+/// The archives of an inventory scan, ordered by path chain: one `library` component each, with
+/// its package URL (when its own pom.properties names it), SHA-1 and SHA-256 of its bytes, and
+/// where it was found. `bom-ref`s are `archive:<path chain>`, stable across runs.
+fn inventory_components(inventory: &[quell_model::InventoryComponent]) -> Vec<Value> {
+    let mut sorted: Vec<&quell_model::InventoryComponent> = inventory.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    sorted.dedup_by(|a, b| a.path == b.path);
+    sorted
+        .into_iter()
+        .map(|c| {
+            let confidence = match c.confidence {
+                quell_model::InventoryConfidence::Confirmed => 1.0,
+                quell_model::InventoryConfidence::Declared => 0.7,
+                quell_model::InventoryConfidence::Guessed => 0.3,
+            };
+            let mut component = Map::new();
+            component.insert("type".into(), json!("library"));
+            component.insert("bom-ref".into(), json!(format!("archive:{}", chain(&c.path))));
+            if let Some(group) = c.purl.as_deref().and_then(|p| p.strip_prefix("pkg:maven/")).and_then(|p| p.split_once('/')).map(|(g, _)| g) {
+                component.insert("group".into(), json!(group));
+            }
+            component.insert("name".into(), json!(c.name));
+            if let Some(version) = &c.version {
+                component.insert("version".into(), json!(version));
+            }
+            component.insert(
+                "hashes".into(),
+                json!([{ "alg": "SHA-1", "content": c.hashes.sha1 }, { "alg": "SHA-256", "content": c.hashes.sha256 }]),
+            );
+            let mut identity = json!({ "field": "name", "confidence": confidence, "concludedValue": c.name });
+            if let Some(purl) = &c.purl {
+                component.insert("purl".into(), json!(purl));
+                identity = json!({ "field": "purl", "confidence": confidence, "concludedValue": purl });
+            }
+            let methods: Vec<Value> = c
+                .evidence
+                .iter()
+                .map(|e| {
+                    let (technique, confidence) = technique(e);
+                    json!({ "technique": technique, "confidence": confidence, "value": e })
+                })
+                .collect();
+            identity["methods"] = Value::Array(methods);
+            component.insert(
+                "evidence".into(),
+                json!({ "identity": [identity], "occurrences": [{ "location": chain(&c.path) }] }),
+            );
+            component.insert(
+                "properties".into(),
+                json!([property("quell:inventory", "archive"), property("quell:confidence", serde_json::to_value(c.confidence).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())]),
+            );
+            Value::Object(component)
+        })
+        .collect()
 }
 
 /// The VEX-only document: the BOM's metadata and vulnerabilities, no components.
@@ -398,7 +456,7 @@ mod tests {
             core(&["/srv/agent.jar"], None, [A, A, A, A]),
         ];
         let meta = meta();
-        let doc = bom(&ScanReport { meta: &meta, findings: &findings, summary: None });
+        let doc = bom(&ScanReport { meta: &meta, findings: &findings, summary: None, inventory: &[] });
         let top = doc["components"].as_array().expect("components");
         assert_eq!(top.len(), 2, "{top:#?}");
         assert_eq!(top[0]["bom-ref"], "log4j-core@/srv/agent.jar");
@@ -430,7 +488,7 @@ mod tests {
             core(&["/old.jar"], Some("2.0-beta8"), [N, N, N, N]),
         ];
         let meta = meta();
-        let doc = vex(&ScanReport { meta: &meta, findings: &findings, summary: None });
+        let doc = vex(&ScanReport { meta: &meta, findings: &findings, summary: None, inventory: &[] });
         assert!(doc.get("components").is_none());
         let vulns = doc["vulnerabilities"].as_array().expect("vulnerabilities");
         let find = |r: &str| vulns.iter().find(|v| v["bom-ref"] == r).unwrap_or_else(|| panic!("{r}: {vulns:#?}"));
@@ -461,7 +519,7 @@ mod tests {
     #[test]
     fn empty_scan_is_a_valid_shape() {
         let meta = meta();
-        let doc = bom(&ScanReport { meta: &meta, findings: &[], summary: None });
+        let doc = bom(&ScanReport { meta: &meta, findings: &[], summary: None, inventory: &[] });
         assert_eq!(doc["components"], json!([]));
         assert_eq!(doc["vulnerabilities"], json!([]));
     }

@@ -54,6 +54,9 @@ pub struct ScanReport<'a> {
     pub meta: &'a ReportMeta,
     pub findings: &'a [Finding],
     pub summary: Option<&'a ScanSummary>,
+    /// The Java archives of `quell scan --inventory` (empty otherwise); CycloneDX lists them as
+    /// components with their package URLs and hashes.
+    pub inventory: &'a [quell_model::InventoryComponent],
 }
 
 impl ScanReport<'_> {
@@ -178,7 +181,7 @@ mod tests {
             serial_number: None,
             roots: vec![],
         };
-        let report = ScanReport { meta: &meta, findings: &findings, summary: None };
+        let report = ScanReport { meta: &meta, findings: &findings, summary: None, inventory: &[] };
         let refs: Vec<String> = report.ordered().into_iter().map(|(r, _)| r).collect();
         assert_eq!(
             refs,

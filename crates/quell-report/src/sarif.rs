@@ -202,7 +202,7 @@ mod tests {
             serial_number: None,
             roots: vec!["/srv".into()],
         };
-        let doc = log(&ScanReport { meta: &meta, findings: &findings, summary: None });
+        let doc = log(&ScanReport { meta: &meta, findings: &findings, summary: None, inventory: &[] });
         let run = &doc["runs"][0];
         assert_eq!(run["tool"]["driver"]["rules"].as_array().map(Vec::len), Some(crate::cve_info::all_cves().len()));
         assert_eq!(run["tool"]["driver"]["rules"][0]["properties"]["security-severity"], "10.0");

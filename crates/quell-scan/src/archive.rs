@@ -180,6 +180,9 @@ fn nested_hint(name: &str) -> NestedHint {
     }
 }
 
+/// Bytes read at a time when hashing an archive for the inventory.
+const HASH_BUFFER_BYTES: usize = 256 * 1024;
+
 /// Why the scan of a top-level file stopped early.
 #[derive(Debug)]
 pub(crate) struct Abort(pub String);
@@ -327,6 +330,8 @@ impl<R: Read> Read for BudgetReader<'_, R> {
 pub(crate) struct FileScan<'a> {
     limits: &'a Limits,
     rules: &'a Rules,
+    /// Report every Java archive as an inventory component (`--inventory`).
+    inventory: bool,
     reporter: &'a Reporter<'a>,
     budget: Cell<u64>,
     budget_spent: Cell<bool>,
@@ -336,10 +341,11 @@ pub(crate) struct FileScan<'a> {
 type Flow = Result<(), Abort>;
 
 impl<'a> FileScan<'a> {
-    pub(crate) fn new(limits: &'a Limits, rules: &'a Rules, reporter: &'a Reporter<'a>) -> Self {
+    pub(crate) fn new(limits: &'a Limits, rules: &'a Rules, inventory: bool, reporter: &'a Reporter<'a>) -> Self {
         FileScan {
             limits,
             rules,
+            inventory,
             reporter,
             budget: Cell::new(limits.max_inflated_bytes),
             budget_spent: Cell::new(false),
@@ -492,13 +498,36 @@ impl<'a> FileScan<'a> {
         Ok(((bytes.len() as u64) <= self.limits.max_evidence_bytes).then_some(bytes))
     }
 
-    fn emit(&self, chain: &[String], entries: &[EvidenceEntry]) {
+    /// Classifies a container's entries and reports its copies; returns them (for the inventory).
+    fn emit(&self, chain: &[String], entries: &[EvidenceEntry]) -> Vec<crate::classify::ClassifiedCopy> {
         if entries.is_empty() {
-            return;
+            return Vec::new();
         }
-        for copy in self.rules.classify(entries) {
-            self.reporter.finding(chain.to_vec(), copy);
+        let copies = self.rules.classify(entries);
+        for copy in &copies {
+            self.reporter.finding(chain.to_vec(), copy.clone());
         }
+        copies
+    }
+
+    /// The SHA-1 and SHA-256 of a whole archive, read from its start.
+    fn hash_archive<R: Read + Seek>(&self, source: &mut R) -> io::Result<quell_model::Hashes> {
+        use sha1::Digest as _;
+        source.seek(SeekFrom::Start(0))?;
+        let mut sha1 = sha1::Sha1::new();
+        let mut sha256 = sha2::Sha256::new();
+        let mut buf = vec![0u8; HASH_BUFFER_BYTES];
+        loop {
+            self.check().map_err(|abort| io::Error::other(abort.0))?;
+            let n = source.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            sha1.update(&buf[..n]);
+            sha256.update(&buf[..n]);
+        }
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        Ok(quell_model::Hashes { sha1: hex(&sha1.finalize()), sha256: hex(&sha256.finalize()) })
     }
 
     fn scan_zip<R: Read + Seek>(&self, mut source: R, chain: &mut Vec<String>, depth: usize, expected: bool) -> Flow {
@@ -545,6 +574,8 @@ impl<'a> FileScan<'a> {
             self.error(chain, "duplicate entry names in the central directory: only the last of each name was read");
         }
         let mut evidence = Vec::new();
+        let mut is_java =
+            self.inventory && chain.last().is_some_and(|name| crate::inventory::is_java_archive_name(name));
         for index in 0..zip.len() {
             self.check()?;
             // Names are judged borrowed; only the few entries that matter are copied out.
@@ -558,6 +589,9 @@ impl<'a> FileScan<'a> {
                         Ok(name) => std::borrow::Cow::Borrowed(name),
                         Err(_) => String::from_utf8_lossy(raw),
                     };
+                    if self.inventory && !is_java {
+                        is_java = crate::classify::class_stem(&name).is_some() || name == "META-INF/MANIFEST.MF";
+                    }
                     let interest = self.rules.interest(&name);
                     let hint = nested_hint(&name);
                     if interest.is_none() && hint == NestedHint::No {
@@ -620,7 +654,20 @@ impl<'a> FileScan<'a> {
             chain.pop();
             result?;
         }
-        self.emit(chain, &evidence);
+        let copies = self.emit(chain, &evidence);
+        if is_java {
+            let mut source = zip.into_inner();
+            match self.hash_archive(&mut source) {
+                Ok(hashes) => {
+                    let component = crate::inventory::component(chain.clone(), &evidence, &copies, hashes);
+                    self.reporter.component(component);
+                }
+                Err(e) => {
+                    self.check()?;
+                    self.error(chain, format!("cannot read the archive to hash it: {e}"));
+                }
+            }
+        }
         Ok(())
     }
 

@@ -37,6 +37,7 @@ use quell_model::{Finding, ScanError, ScanRecord};
 
 mod archive;
 pub mod classify;
+pub mod inventory;
 pub mod limits;
 mod seekbuf;
 pub mod walk;
@@ -62,11 +63,14 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
     /// The detection packs to classify with (the built-in packs by default).
     pub rules: Arc<Rules>,
+    /// Also report every Java archive (jar, war, ear, ... nested included) as a `component`
+    /// record with its identity and SHA-1/SHA-256: `quell scan --inventory`.
+    pub inventory: bool,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { limits: Limits::default(), walk: WalkOptions::default(), rules: quell_packs::active() }
+        ScanOptions { limits: Limits::default(), walk: WalkOptions::default(), rules: quell_packs::active(), inventory: false }
     }
 }
 
@@ -90,7 +94,7 @@ pub fn scan_bytes_with(
     let reporter = Reporter::new(sink);
     reporter.files.fetch_add(1, Ordering::Relaxed);
     reporter.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    let scan = archive::FileScan::new(limits, rules, &reporter);
+    let scan = archive::FileScan::new(limits, rules, false, &reporter);
     if let Some(abort) = scan.scan_top(std::io::Cursor::new(bytes), name) {
         reporter.error(vec![name.to_string()], abort.0);
     }
@@ -107,6 +111,7 @@ pub(crate) struct Reporter<'a> {
     archives: AtomicU64,
     findings: AtomicU64,
     affected: AtomicU64,
+    components: AtomicU64,
     errors: AtomicU64,
     inflated_bytes: AtomicU64,
     /// Bytes of nested archives currently held in memory, all threads together.
@@ -122,6 +127,7 @@ impl<'a> Reporter<'a> {
             archives: AtomicU64::new(0),
             findings: AtomicU64::new(0),
             affected: AtomicU64::new(0),
+            components: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             inflated_bytes: AtomicU64::new(0),
             memory_in_use: AtomicU64::new(0),
@@ -161,6 +167,11 @@ impl<'a> Reporter<'a> {
         self.sink.record(ScanRecord::Finding(finding));
     }
 
+    pub(crate) fn component(&self, component: quell_model::InventoryComponent) {
+        self.components.fetch_add(1, Ordering::Relaxed);
+        self.sink.record(ScanRecord::Component(component));
+    }
+
     pub(crate) fn summary(&self, elapsed_ms: u64) -> quell_model::ScanSummary {
         quell_model::ScanSummary {
             files: self.files.load(Ordering::Relaxed),
@@ -171,6 +182,7 @@ impl<'a> Reporter<'a> {
             errors: self.errors.load(Ordering::Relaxed),
             elapsed_ms,
             inflated_bytes: self.inflated_bytes.load(Ordering::Relaxed),
+            components: self.components.load(Ordering::Relaxed),
             ..Default::default()
         }
     }

@@ -286,7 +286,7 @@ fn visit_file(
     if metadata.len() < 22 {
         return; // smaller than the smallest zip or compressed archive
     }
-    let scan = FileScan::new(&options.limits, &options.rules, reporter);
+    let scan = FileScan::new(&options.limits, &options.rules, options.inventory, reporter);
     let file = match SeekBufReader::new(file) {
         Ok(file) => file,
         Err(e) => {

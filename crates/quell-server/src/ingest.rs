@@ -89,6 +89,9 @@ pub fn parse_report(body: &[u8], host_override: Option<&str>, limits: &Limits) -
             ScanRecord::Finding(finding) => findings.push(finding),
             ScanRecord::Error(error) => errors.push(error),
             ScanRecord::Summary(s) => summary = Some((number, s)),
+            // Inventory components (`quell scan --inventory`) are accepted and counted; storing
+            // them per host is the inventories issue's work.
+            ScanRecord::Component(_) => {}
         }
         records += 1;
         if records > limits.max_report_records {

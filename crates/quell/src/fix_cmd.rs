@@ -269,6 +269,7 @@ pub fn run(args: FixArgs) -> u8 {
         backup_dir,
         scan: ScanOptions {
             rules,
+            inventory: false,
             limits: Limits::default(),
             walk: WalkOptions {
                 one_file_system: args.one_file_system,

@@ -8,7 +8,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 
-use quell_model::{Finding, ScanSummary};
+use quell_model::{Finding, InventoryComponent, ScanSummary};
 use quell_report::{ReportMeta, ScanReport};
 
 /// A document format of `quell scan`.
@@ -53,9 +53,10 @@ pub fn render(
     document: Document,
     meta: &ReportMeta,
     findings: &[Finding],
+    inventory: &[InventoryComponent],
     summary: &ScanSummary,
 ) -> Result<String, String> {
-    let report = ScanReport { meta, findings, summary: Some(summary) };
+    let report = ScanReport { meta, findings, summary: Some(summary), inventory };
     let json = match document {
         Document::CycloneDx => quell_report::cyclonedx::bom(&report),
         Document::CycloneDxVex => quell_report::cyclonedx::vex(&report),

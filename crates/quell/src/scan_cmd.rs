@@ -9,7 +9,7 @@ use std::time::Duration;
 use anstyle::AnsiColor;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use quell_model::{CveStatus, Finding, ScanRecord, ScanSummary};
+use quell_model::{CveStatus, Finding, InventoryComponent, ScanRecord, ScanSummary};
 use quell_scan::{Limits, ReportSink, ScanOptions, WalkOptions, limits};
 
 use crate::output::{human_bytes, stderr_progress, stdout_colour, style};
@@ -59,6 +59,8 @@ Examples:
   quell scan --exclude '/home/*/.cache' --one-file-system /
   quell scan --threads 1 --max-depth 8 /mnt/share
   quell scan --nice --quiet / > report.txt   low CPU and I/O priority on a busy host
+  quell scan --inventory --format json /srv > inventory.jsonl   every jar, with purl and hashes
+  quell scan --inventory --format cyclonedx /srv > sbom.cdx.json   the full Java SBOM + VEX
   quell scan --only spring-beans,commons-text /srv   some detection packs only
   quell scan --rules ./next-crisis.toml /srv  add a pack (quell rules --help)
 
@@ -67,11 +69,19 @@ Output (--format json), one object per line:
    \"version\":\"2.14.1\",\"version_range\":null,\"confidence\":\"confirmed\",\"evidence\":[...],
    \"mitigations\":[],\"cves\":[{\"id\":\"CVE-2021-44228\",\"status\":\"affected\"},...]}
   {\"kind\":\"error\",\"path\":[\"/srv/broken.jar\"],\"message\":\"...\"}
-  {\"kind\":\"summary\",\"files\":1234,\"archives\":56,\"bytes\":789,\"findings\":3,\"affected\":2,\"errors\":1,\"elapsed_ms\":420,\"inflated_bytes\":5678}
+  {\"kind\":\"component\",\"path\":[\"/srv/app.war\",\"WEB-INF/lib/commons-text-1.9.jar\"],
+   \"purl\":\"pkg:maven/org.apache.commons/commons-text@1.9\",\"name\":\"commons-text\",\"version\":\"1.9\",
+   \"hashes\":{\"sha1\":\"...\",\"sha256\":\"...\"},\"confidence\":\"confirmed\",\"evidence\":[...]}   (--inventory)
+  {\"kind\":\"summary\",\"files\":1234,\"archives\":56,\"bytes\":789,\"findings\":3,\"affected\":2,\"errors\":1,
+   \"elapsed_ms\":420,\"inflated_bytes\":5678,\"host\":\"web1\",\"tool_version\":\"quell 0.1.0\",
+   \"finished_at\":\"2026-12-02T05:40:51Z\"}
 
-Verdicts per CVE: affected; mitigated (JndiLookup removed: CVE-2021-44228 and CVE-2021-45046
-only, the other two still need an upgrade to 2.17.1, 2.12.4 or 2.3.2); not_affected.
-Versions before 2.0-beta9 have no JNDI lookup and are not affected by the 2.x CVEs.
+Detection packs (quell rules list): log4j (2.x core, 1.x, reload4j), commons-text
+(Text4Shell), spring-beans (Spring4Shell), commons-collections (deserialisation gadgets).
+Verdicts per CVE: affected; mitigated (the pack's removable class is gone, e.g. JndiLookup:
+CVE-2021-44228 and CVE-2021-45046 only, the other two still need an upgrade to 2.17.1, 2.12.4 or
+2.3.2); not_affected. Versions before 2.0-beta9 have no JNDI lookup and are not affected by the
+2.x CVEs.
 
 Exit codes: 0 no affected copy, 1 at least one affected copy, 2 the scan could not run.")]
 pub struct ScanArgs {
@@ -144,6 +154,12 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = limits::DEFAULT_MAX_TIME_PER_FILE.as_secs(), value_name = "SECONDS")]
     pub max_time_per_file: u64,
 
+    /// Also report every Java archive (jars, wars, ears, nested ones included) as a `component`
+    /// record: identity from its own pom.properties, else its manifest, else its file name, with
+    /// SHA-1 and SHA-256 of its bytes. CycloneDX output lists them as components with purls.
+    #[arg(long)]
+    pub inventory: bool,
+
     #[command(flatten)]
     pub packs: crate::rules_cmd::PackArgs,
 
@@ -155,6 +171,7 @@ impl ScanArgs {
     fn options(&self, rules: std::sync::Arc<quell_scan::Rules>) -> ScanOptions {
         ScanOptions {
             rules,
+            inventory: self.inventory,
             limits: Limits {
                 max_depth: self.max_depth,
                 max_inflated_bytes: self.max_inflated_bytes,
@@ -187,6 +204,8 @@ struct CliSink {
     write_failed: std::sync::atomic::AtomicBool,
     /// The findings of a document format, rendered at the end.
     findings: Mutex<Vec<Finding>>,
+    /// The inventory components of a document format, rendered at the end.
+    inventory: Mutex<Vec<InventoryComponent>>,
     /// The report for `--upload`, collected as it is printed.
     upload: Option<crate::upload::Collector>,
     host_name: Option<String>,
@@ -254,6 +273,10 @@ impl CliSink {
                 self.findings.lock().unwrap_or_else(|p| p.into_inner()).push(finding);
                 return;
             }
+            ScanRecord::Component(component) => {
+                self.inventory.lock().unwrap_or_else(|p| p.into_inner()).push(component);
+                return;
+            }
             ScanRecord::Error(error) if !self.quiet => {
                 format!("error     {}: {}", error.path.join("!/"), error.message)
             }
@@ -298,6 +321,25 @@ impl CliSink {
     }
 }
 
+impl CliSink {
+    fn text_component(&self, component: &InventoryComponent) -> String {
+        let dim = style(self.colour, AnsiColor::BrightBlack, false);
+        let confidence = match component.confidence {
+            quell_model::InventoryConfidence::Confirmed => "confirmed",
+            quell_model::InventoryConfidence::Declared => "declared",
+            quell_model::InventoryConfidence::Guessed => "guessed",
+        };
+        format!(
+            "component {} {}  {}\n          {dim}{} · sha256 {}{dim:#}\n",
+            component.name,
+            component.version.as_deref().unwrap_or("?"),
+            component.path.join("!/"),
+            component.purl.as_deref().unwrap_or(confidence),
+            component.hashes.sha256,
+        )
+    }
+}
+
 impl ReportSink for CliSink {
     fn record(&self, mut record: ScanRecord) {
         crate::upload::stamp(&mut record, self.host_name.as_deref());
@@ -328,6 +370,7 @@ impl ReportSink for CliSink {
                     self.write(&line);
                 }
                 ScanRecord::Summary(summary) if !self.quiet => self.write(&text_summary(summary)),
+                ScanRecord::Component(component) => self.write(&self.text_component(component)),
                 _ => {}
             },
         }
@@ -416,6 +459,7 @@ pub fn run(args: ScanArgs) -> u8 {
         counts: ProgressCounts::default(),
         write_failed: std::sync::atomic::AtomicBool::new(false),
         findings: Mutex::new(Vec::new()),
+        inventory: Mutex::new(Vec::new()),
         upload: args.upload.upload.is_some().then(crate::upload::Collector::default),
         host_name: args.upload.host_name.clone(),
     };
@@ -425,10 +469,12 @@ pub fn run(args: ScanArgs) -> u8 {
     }
     if let Some(document) = args.format.document() {
         let findings = std::mem::take(&mut *sink.findings.lock().unwrap_or_else(|p| p.into_inner()));
+        let inventory = std::mem::take(&mut *sink.inventory.lock().unwrap_or_else(|p| p.into_inner()));
         match crate::report_out::render(
             document,
             &crate::report_out::meta(&args.paths, args.upload.host_name.as_deref()),
             &findings,
+            &inventory,
             &summary,
         ) {
             Ok(text) => sink.write(&text),

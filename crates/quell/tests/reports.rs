@@ -137,8 +137,13 @@ const SCAN_FORMATS: [(&str, &str); 5] =
 /// Runs `quell scan` in every format over `paths`, writing `out/NAME.EXT`; checks the exit code and
 /// that the JSON documents parse as one value each.
 fn scan_all_formats(out: &Path, name: &str, paths: &[PathBuf], code: i32) {
-    for (format, ext) in SCAN_FORMATS {
-        let output = quell().args(["scan", "--quiet", "--format", format]).args(paths).output().unwrap();
+    scan_formats(out, name, paths, code, &SCAN_FORMATS, &[]);
+}
+
+/// `scan_all_formats` for some formats, with extra flags (`--inventory`).
+fn scan_formats(out: &Path, name: &str, paths: &[PathBuf], code: i32, formats: &[(&str, &str)], flags: &[&str]) {
+    for &(format, ext) in formats {
+        let output = quell().args(["scan", "--quiet", "--format", format]).args(flags).args(paths).output().unwrap();
         assert_eq!(
             output.status.code(),
             Some(code),
@@ -224,6 +229,29 @@ fn documents_from_corpus_fixtures_and_empty_tree_pass_the_official_schemas_and_l
     scan_all_formats(&out, "corpus", &[corpus_dir()], 1);
     scan_all_formats(&out, "fixtures", std::slice::from_ref(&fixtures), 1);
     scan_all_formats(&out, "empty", &[empty], 0);
+    // The inventory: every archive of the fixtures as a component with purl and hashes.
+    scan_formats(&out, "inventory", std::slice::from_ref(&fixtures), 1, &SCAN_FORMATS[..2], &["--inventory"]);
+    let inventory: Vec<Value> = std::fs::read_to_string(out.join("inventory.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["kind"] == "component")
+        .collect();
+    for archive in ["app.ear", "lib/web.war", "vendor-agent.jar"] {
+        assert!(
+            inventory.iter().any(|c| c["path"].as_array().and_then(|p| p.last()).is_some_and(|l| l.as_str().unwrap_or_default().ends_with(archive))),
+            "{archive} in {inventory:?}"
+        );
+    }
+    let declared_only = inventory.iter().find(|c| c["path"][0].as_str().unwrap_or_default().ends_with("obfuscated.jar"));
+    assert_eq!(declared_only.map(|c| c["confidence"].clone()), Some("declared".into()), "classes not found: declared");
+    let core = inventory
+        .iter()
+        .find(|c| c["purl"] == "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1")
+        .expect("log4j-core 2.14.1 in the inventory");
+    assert_eq!(core["confidence"], "confirmed", "{core}");
+    assert_eq!(core["hashes"]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(core["hashes"]["sha1"].as_str().map(str::len), Some(40));
     hunt(&out, &tmp.path().join("logs"));
 
     // A scan that cannot run still exits 2 and prints no document.
@@ -306,5 +334,5 @@ fn documents_from_corpus_fixtures_and_empty_tree_pass_the_official_schemas_and_l
     let report = String::from_utf8_lossy(&checked.stdout);
     eprintln!("{report}{}", String::from_utf8_lossy(&checked.stderr));
     assert!(checked.status.success(), "check-reports.py failed:\n{report}");
-    assert!(report.contains("14 documents checked, 0 failures"), "{report}");
+    assert!(report.contains("15 documents checked, 0 failures"), "{report}");
 }

@@ -108,6 +108,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub errors: Vec<(Vec<String>, String)>,
     pub summary: ScanSummary,
+    /// Inventory components (`ScanOptions::inventory`), ordered by path chain.
+    pub components: Vec<quell_model::InventoryComponent>,
 }
 
 pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Outcome {
@@ -116,8 +118,10 @@ pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Outcome {
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut saw_summary = false;
+    let mut components = Vec::new();
     for record in sink.0.into_inner().expect("lock") {
         match record {
+            ScanRecord::Component(c) => components.push(c),
             ScanRecord::Finding(f) => findings.push(f),
             ScanRecord::Error(e) => errors.push((e.path, e.message)),
             ScanRecord::Summary(s) => {
@@ -128,7 +132,8 @@ pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Outcome {
     }
     assert!(saw_summary, "the summary record is always sent");
     findings.sort_by(|a, b| a.path.cmp(&b.path));
-    Outcome { findings, errors, summary }
+    components.sort_by(|a, b| a.path.cmp(&b.path));
+    Outcome { findings, errors, summary, components }
 }
 
 pub fn scan_one(path: &Path) -> Outcome {
