@@ -272,6 +272,12 @@ def main(argv):
     if not check_deps():
         return 3
     directory = Path(argv[1])
+    # The vulnerabilities of the detection packs the scans used (`quell rules list --format json`,
+    # one pack per line, in report order); the Log4j list when the directory has none.
+    rules = directory / "rules.json"
+    if rules.exists():
+        CVES[:] = [cve for line in rules.read_text(encoding="utf-8").splitlines() if line.strip()
+                   for cve in json.loads(line)["vulnerabilities"]]
     checker = Checker()
     for reference in sorted(directory.glob("*.jsonl")):
         name = reference.name[: -len(".jsonl")]

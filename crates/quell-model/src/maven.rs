@@ -83,10 +83,10 @@ impl Item {
             (Item::Str(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::Str(a), Some(Item::Str(b))) => qualifier_rank(a).cmp(&qualifier_rank(b)),
             (Item::Str(_), Some(Item::List(_))) => Ordering::Less,
-            (Item::List(l), None) => match l.first() {
-                None => Ordering::Equal,
-                Some(first) => first.cmp_opt(None),
-            },
+            // Every item against nothing, not just the first (MNG-6964).
+            (Item::List(l), None) => {
+                l.iter().map(|item| item.cmp_opt(None)).find(|o| *o != Ordering::Equal).unwrap_or(Ordering::Equal)
+            }
             (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::List(_), Some(Item::Str(_))) => Ordering::Greater,
             (Item::List(a), Some(Item::List(b))) => {
@@ -149,6 +149,10 @@ fn parse_items(text: &str) -> Vec<Item> {
             }
         } else if c.is_ascii_digit() {
             if !is_digit && i > start {
+                // 1.0.0.X1 < 1.0.0-X2: treat .X as -X for any string qualifier X.
+                if stack.last().is_some_and(|top| !top.is_empty()) {
+                    stack.push(Vec::new());
+                }
                 push(&mut stack, Item::string(&sub(start, i), true));
                 start = i;
                 stack.push(Vec::new());
@@ -165,6 +169,9 @@ fn parse_items(text: &str) -> Vec<Item> {
     }
     if chars.len() > start {
         let rest = sub(start, chars.len());
+        if !is_digit && stack.last().is_some_and(|top| !top.is_empty()) {
+            stack.push(Vec::new());
+        }
         push(&mut stack, if is_digit { Item::int(&rest) } else { Item::string(&rest, false) });
     }
     // Pop: normalise each list and attach it to its parent, innermost first.

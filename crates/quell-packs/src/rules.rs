@@ -192,6 +192,8 @@ struct CompiledComponent {
     fingerprints: HashMap<(usize, [u8; 32]), Vec<MavenVersion>>,
     /// The releases the fingerprint table was built from.
     fingerprinted: Vec<MavenVersion>,
+    /// The classes that have fingerprints.
+    fingerprinted_classes: Vec<usize>,
     mitigations: Vec<Mitigation>,
     /// Classes `quell fix` may remove.
     removable: Vec<usize>,
@@ -467,6 +469,12 @@ impl Rules {
                         }
                     })
                     .collect(),
+                fingerprinted_classes: {
+                    let mut classes: Vec<usize> = fingerprints.keys().map(|(ki, _)| *ki).collect();
+                    classes.sort_unstable();
+                    classes.dedup();
+                    classes
+                },
                 fingerprints,
                 fingerprinted: pack
                     .fingerprint_sources
@@ -771,10 +779,19 @@ impl Rules {
                 return None;
             }
         }
+        // A variant when its pom.properties, else its manifest title, is above the copy.
         let identity = component
             .variants
             .iter()
             .find(|v| poms_above().any(|p| v.pom.iter().any(|c| pom_matches(c, p))))
+            .or_else(|| {
+                component.variants.iter().find(|v| {
+                    meta.manifests.iter().any(|(meta_root, title, _)| {
+                        root.starts_with(meta_root.as_str())
+                            && v.manifest_titles.iter().any(|t| t.eq_ignore_ascii_case(title))
+                    })
+                })
+            })
             .unwrap_or(&component.identity);
 
         let mut notes = Vec::new();
@@ -804,7 +821,7 @@ impl Rules {
             }
             None => VersionSet::of(identity.unknown_range.clone()),
         };
-        if let Some(matched) = fingerprint_versions(component, found)
+        if let Some((matched, matched_classes)) = fingerprint_versions(component, found)
             && !component.releases.is_empty()
         {
             // The releases with these bytes, and the known releases the table did not see.
@@ -817,8 +834,8 @@ impl Rules {
             inside.sort();
             inside.dedup();
             if !inside.is_empty() {
-                for (ki, _) in found.iter().filter(|(ki, _)| component.fingerprints.keys().any(|(k, _)| k == *ki)) {
-                    notes.push(format!("fingerprint:{}", component.classes[*ki].id));
+                for ki in matched_classes {
+                    notes.push(format!("fingerprint:{}", component.classes[ki].id));
                 }
                 class_set.only = Some(inside);
             }
@@ -846,7 +863,12 @@ impl Rules {
             let mut status = verdict_over(&affects.events, &set, &component.releases);
             if let Some(ki) = affects.requires_class {
                 match found.get(&ki) {
-                    Some((name, _)) => notes.push(format!("class:{name}")),
+                    Some((name, _)) => {
+                        let note = format!("class:{name}");
+                        if !notes.contains(&note) {
+                            notes.push(note);
+                        }
+                    }
                     None => status = CveStatus::NotAffected,
                 }
             }
@@ -901,14 +923,15 @@ fn looks_like_version(text: &str) -> bool {
 fn fingerprint_versions(
     component: &CompiledComponent,
     found: &BTreeMap<usize, (&str, Option<&[u8]>)>,
-) -> Option<Vec<MavenVersion>> {
+) -> Option<(Vec<MavenVersion>, Vec<usize>)> {
     if component.fingerprints.is_empty() {
         return None;
     }
     let mut result: Option<Vec<MavenVersion>> = None;
+    let mut matched_classes = Vec::new();
     for (ki, (_, bytes)) in found {
         let Some(bytes) = bytes else { continue };
-        if !component.fingerprints.keys().any(|(k, _)| k == ki) {
+        if !component.fingerprinted_classes.contains(ki) {
             continue;
         }
         let hash: [u8; 32] = Sha256::digest(bytes).into();
@@ -916,21 +939,23 @@ fn fingerprint_versions(
             // Bytes no known release has (rebuilt, relocated): no conclusion from this class.
             continue;
         };
+        matched_classes.push(*ki);
         result = Some(match result {
             None => versions.clone(),
             Some(prev) => prev.into_iter().filter(|v| versions.contains(v)).collect(),
         });
     }
-    result.filter(|r| !r.is_empty())
+    result.filter(|r| !r.is_empty()).map(|r| (r, matched_classes))
 }
 
 /// The verdict over every release a set allows: the common verdict, or `Affected` when they
 /// disagree (a copy that may be affected is reported as affected). With no known release inside,
 /// the range's bounds are judged.
 fn verdict_over(events: &[Event], set: &VersionSet, releases: &[MavenVersion]) -> CveStatus {
-    let mut candidates: Vec<MavenVersion> = match set.exact() {
-        Some(exact) => vec![exact.clone()],
-        None => releases.iter().filter(|r| set.contains(r)).cloned().collect(),
+    let mut candidates: Vec<MavenVersion> = match (set.exact(), &set.only) {
+        (Some(exact), _) => vec![exact.clone()],
+        (None, Some(only)) => only.clone(),
+        (None, None) => releases.iter().filter(|r| set.contains(r)).cloned().collect(),
     };
     if candidates.is_empty() {
         candidates.extend(set.range.lo.clone());

@@ -276,7 +276,8 @@ mod tests {
             roots: vec![],
         };
         let mut out = Vec::new();
-        write_scan(&ScanReport { meta: &meta, findings: &findings, summary: None, inventory: &[] }, &mut out).expect("csv");
+        write_scan(&ScanReport { meta: &meta, findings: &findings, summary: None, inventory: &[] }, &mut out)
+            .expect("csv");
         let rows = read(&out);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].len(), SCAN_COLUMNS.len() + all_cves().len() + 1);

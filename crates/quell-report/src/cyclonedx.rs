@@ -59,7 +59,13 @@ fn inventory_components(inventory: &[quell_model::InventoryComponent]) -> Vec<Va
             let mut component = Map::new();
             component.insert("type".into(), json!("library"));
             component.insert("bom-ref".into(), json!(format!("archive:{}", chain(&c.path))));
-            if let Some(group) = c.purl.as_deref().and_then(|p| p.strip_prefix("pkg:maven/")).and_then(|p| p.split_once('/')).map(|(g, _)| g) {
+            if let Some(group) = c
+                .purl
+                .as_deref()
+                .and_then(|p| p.strip_prefix("pkg:maven/"))
+                .and_then(|p| p.split_once('/'))
+                .map(|(g, _)| g)
+            {
                 component.insert("group".into(), json!(group));
             }
             component.insert("name".into(), json!(c.name));
@@ -90,7 +96,16 @@ fn inventory_components(inventory: &[quell_model::InventoryComponent]) -> Vec<Va
             );
             component.insert(
                 "properties".into(),
-                json!([property("quell:inventory", "archive"), property("quell:confidence", serde_json::to_value(c.confidence).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())]),
+                json!([
+                    property("quell:inventory", "archive"),
+                    property(
+                        "quell:confidence",
+                        serde_json::to_value(c.confidence)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    )
+                ]),
             );
             Value::Object(component)
         })

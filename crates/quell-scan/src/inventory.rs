@@ -22,7 +22,8 @@ pub fn component(
         .collect();
     let file_name = path.last().map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or_default().to_string();
     if let [(entry, pom)] = own_poms.as_slice() {
-        let purl = quell_packs::rules::purl_with(&format!("pkg:maven/{}/{}", pom.group, pom.artifact), Some(&pom.version));
+        let purl =
+            quell_packs::rules::purl_with(&format!("pkg:maven/{}/{}", pom.group, pom.artifact), Some(&pom.version));
         let mut evidence = vec![format!("pom.properties:{entry}")];
         let confirming = copies
             .iter()
@@ -36,7 +37,11 @@ pub fn component(
             name: pom.artifact.clone(),
             version: Some(pom.version.clone()),
             hashes,
-            confidence: if confirming.is_some() { InventoryConfidence::Confirmed } else { InventoryConfidence::Declared },
+            confidence: if confirming.is_some() {
+                InventoryConfidence::Confirmed
+            } else {
+                InventoryConfidence::Declared
+            },
             evidence,
         };
     }
@@ -107,7 +112,10 @@ mod tests {
     #[test]
     fn names_and_versions_from_file_names() {
         assert_eq!(name_and_version("commons-text-1.9.jar"), ("commons-text".into(), Some("1.9".into())));
-        assert_eq!(name_and_version("spring-beans-5.3.18.RELEASE.jar"), ("spring-beans".into(), Some("5.3.18.RELEASE".into())));
+        assert_eq!(
+            name_and_version("spring-beans-5.3.18.RELEASE.jar"),
+            ("spring-beans".into(), Some("5.3.18.RELEASE".into()))
+        );
         assert_eq!(name_and_version("log4j-core-2.0-beta9.jar"), ("log4j-core".into(), Some("2.0-beta9".into())));
         assert_eq!(name_and_version("app.war"), ("app".into(), None));
         assert_eq!(name_and_version("x2-y.jar"), ("x2-y".into(), None));

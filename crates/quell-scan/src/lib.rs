@@ -70,7 +70,12 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { limits: Limits::default(), walk: WalkOptions::default(), rules: quell_packs::active(), inventory: false }
+        ScanOptions {
+            limits: Limits::default(),
+            walk: WalkOptions::default(),
+            rules: quell_packs::active(),
+            inventory: false,
+        }
     }
 }
 

@@ -63,6 +63,23 @@ fn release_version(file: &Path, archive: &mut zip::ZipArchive<std::fs::File>) ->
     Some(stem[at..].to_string())
 }
 
+/// A TOML basic string: `"` and `\` escaped, control characters as `\uXXXX`; everything else
+/// (UTF-8 included) as is.
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Runs `quell rules build`; returns the exit code.
 pub fn run(pack_path: &Path, releases: &Path, write: bool) -> u8 {
     let shown = pack_path.display().to_string();
@@ -175,9 +192,11 @@ pub fn run(pack_path: &Path, releases: &Path, write: bool) -> u8 {
     }
     for ((component, class, hash), versions) in &mut table {
         sort(versions);
-        let list: Vec<String> = versions.iter().map(|v| format!("{v:?}")).collect();
+        let list: Vec<String> = versions.iter().map(|v| toml_string(v)).collect();
         block.push_str(&format!(
-            "\n[[fingerprint]]\ncomponent = {component:?}\nclass = {class:?}\nsha256 = \"{hash}\"\nversions = [{}]\n",
+            "\n[[fingerprint]]\ncomponent = {}\nclass = {}\nsha256 = \"{hash}\"\nversions = [{}]\n",
+            toml_string(component),
+            toml_string(class),
             list.join(", ")
         ));
     }
@@ -211,4 +230,17 @@ pub fn run(pack_path: &Path, releases: &Path, write: bool) -> u8 {
         sources.values().map(Vec::len).sum::<usize>()
     );
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_escape_what_toml_requires() {
+        assert_eq!(toml_string("1.9"), "\"1.9\"");
+        assert_eq!(toml_string("a\"b\\c\u{1}é"), "\"a\\\"b\\\\c\\u0001é\"");
+        let parsed: toml::Value = toml::from_str(&format!("v = {}", toml_string("x\"y\\z\té"))).expect("valid TOML");
+        assert_eq!(parsed["v"].as_str(), Some("x\"y\\z\té"));
+    }
 }

@@ -373,9 +373,14 @@ fn test(pack_arg: &str, labels_path: &Path, base: Option<&Path>, quiet: bool) ->
         }
         for label in expected {
             let found = findings.iter().position(|f| {
+                // Versions compare in Maven order (`4.3.30` = `4.3.30.RELEASE`), ranges as text.
+                let same_version = f.version.as_deref().is_some_and(|v| {
+                    v == label.version
+                        || quell_model::MavenVersion::new(v) == quell_model::MavenVersion::new(&label.version)
+                });
                 f.component.name() == label.component
                     && (label.version == "*"
-                        || f.version.as_deref() == Some(label.version.as_str())
+                        || same_version
                         || f.version_range.as_deref() == Some(label.version.as_str()))
             });
             let Some(index) = found else {

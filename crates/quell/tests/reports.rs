@@ -226,6 +226,10 @@ fn documents_from_corpus_fixtures_and_empty_tree_pass_the_official_schemas_and_l
     std::fs::write(empty.join("README.txt"), "nothing here").unwrap();
     build_fixtures(&fixtures);
 
+    // The packs the scans use: the checker expects one SARIF rule and one CSV column per CVE.
+    let rules = quell().args(["rules", "list", "--format", "json"]).output().unwrap();
+    assert!(rules.status.success());
+    std::fs::write(out.join("rules.json"), &rules.stdout).unwrap();
     scan_all_formats(&out, "corpus", &[corpus_dir()], 1);
     scan_all_formats(&out, "fixtures", std::slice::from_ref(&fixtures), 1);
     scan_all_formats(&out, "empty", &[empty], 0);
@@ -239,11 +243,15 @@ fn documents_from_corpus_fixtures_and_empty_tree_pass_the_official_schemas_and_l
         .collect();
     for archive in ["app.ear", "lib/web.war", "vendor-agent.jar"] {
         assert!(
-            inventory.iter().any(|c| c["path"].as_array().and_then(|p| p.last()).is_some_and(|l| l.as_str().unwrap_or_default().ends_with(archive))),
+            inventory.iter().any(|c| c["path"]
+                .as_array()
+                .and_then(|p| p.last())
+                .is_some_and(|l| l.as_str().unwrap_or_default().ends_with(archive))),
             "{archive} in {inventory:?}"
         );
     }
-    let declared_only = inventory.iter().find(|c| c["path"][0].as_str().unwrap_or_default().ends_with("obfuscated.jar"));
+    let declared_only =
+        inventory.iter().find(|c| c["path"][0].as_str().unwrap_or_default().ends_with("obfuscated.jar"));
     assert_eq!(declared_only.map(|c| c["confidence"].clone()), Some("declared".into()), "classes not found: declared");
     let core = inventory
         .iter()

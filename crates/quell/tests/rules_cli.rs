@@ -397,3 +397,33 @@ fn rules_build_fingerprints_pin_exact_versions_when_every_release_is_covered() {
 fn quell_packs_text(file: &str) -> String {
     std::fs::read_to_string(workspace().join("crates/quell-packs/packs").join(file)).expect("pack file")
 }
+
+#[test]
+fn built_in_packs_match_their_json_schema() {
+    let python = std::env::var_os("QUELL_PYTHON").map(PathBuf::from).unwrap_or_else(|| "python3".into());
+    let script = workspace().join("scripts/check-pack-schema.py");
+    let deps = Command::new(&python).arg(&script).arg("--check-deps").output();
+    let ready = deps.as_ref().is_ok_and(|o| o.status.success());
+    assert!(
+        ready,
+        "the pack schema checker cannot run with {} (jsonschema missing): run scripts/test, which installs it \
+         into target/report-venv, or set QUELL_PYTHON",
+        python.display()
+    );
+    let packs = workspace().join("crates/quell-packs/packs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&packs)
+        .expect("packs")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4);
+    let out = run(Command::new(&python).arg(&script).arg(packs.join("schema.json")).args(&files));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // The schema refuses what `quell rules check` refuses: an unknown field.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, ACME_PACK.replace("title = \"ACME", "colour = \"red\"\ntitle = \"ACME")).expect("write");
+    let out = run(Command::new(&python).arg(&script).arg(packs.join("schema.json")).arg(&bad));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
