@@ -85,18 +85,18 @@ fn generated(count: usize) -> Vec<String> {
                 }
                 v.push_str(rng.pick(&numbers));
             }
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 let q = rng.pick(&qualifiers);
                 if !q.is_empty() {
                     v.push_str(rng.pick(&separators));
                     v.push_str(q);
-                    if rng.next() % 2 == 0 {
+                    if rng.next().is_multiple_of(2) {
                         v.push_str(rng.pick(&["", ".", "-"]));
                         v.push_str(rng.pick(&numbers));
                     }
                 }
             }
-            if rng.next() % 5 == 0 {
+            if rng.next().is_multiple_of(5) {
                 v.push_str(rng.pick(&["-SNAPSHOT", ".RELEASE", ".Final", "-1", ".0", "-0"]));
             }
             v
