@@ -4,7 +4,7 @@
 //! vector, and 12,000 generated obfuscations of random JNDI URLs, quell's JNDI names (single pass
 //! and converter rescan) and its error outcome must equal the JVM's.
 //!
-//! Needs `javac` and `java` (JDK 11+). Set `QUELL_HUNT_SKIP_ORACLE=1` to skip when no JDK exists.
+//! Needs `javac` and `java` (JDK 11+); without them the tests fail (the oracle is never skipped).
 
 #[path = "common/benign.rs"]
 mod benign;
@@ -42,19 +42,17 @@ fn dedup(names: Vec<String>) -> Vec<String> {
 }
 
 fn run_jvm(payloads: &[String]) -> Option<Vec<JvmAnswer>> {
-    if std::env::var_os("QUELL_HUNT_SKIP_ORACLE").is_some() {
-        eprintln!("QUELL_HUNT_SKIP_ORACLE set: JVM oracle skipped");
-        return None;
-    }
     let jars = corpus().join("jars");
     let cp_jars =
         format!("{}:{}", jars.join("log4j-core-2.14.1.jar").display(), jars.join("log4j-api-2.14.1.jar").display());
     let dir = tempfile::tempdir().expect("temp dir");
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/HuntOracle.java");
-    let status =
-        Command::new("javac").args(["-nowarn", "-cp", &cp_jars, "-d"]).arg(dir.path()).arg(&src).status().expect(
-            "javac must be installed (scripts/test installs default-jdk-headless); or set QUELL_HUNT_SKIP_ORACLE=1",
-        );
+    let status = Command::new("javac")
+        .args(["-nowarn", "-cp", &cp_jars, "-d"])
+        .arg(dir.path())
+        .arg(&src)
+        .status()
+        .expect("javac must be installed: the oracle is required (scripts/test installs default-jdk-headless)");
     assert!(status.success(), "javac failed");
     let cp = format!("{}:{cp_jars}", dir.path().display());
     let mut child = Command::new("java")
@@ -273,6 +271,7 @@ fn quell_agrees_with_the_jvm() {
 /// Prints the vectors whose `expected_jndi` (computed by a model) differs from the JVM on the
 /// payload as logged and on its transport-decoded form. Informational (`--nocapture`).
 #[test]
+#[ignore = "diagnostic, not a check: prints where the vectors' labels and the JVM disagree (cargo test -- --ignored)"]
 fn report_vector_disagreements() {
     let vs = vectors();
     let mut payloads = Vec::new();

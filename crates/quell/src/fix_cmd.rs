@@ -82,7 +82,7 @@ pub struct FixArgs {
     pub restore: bool,
 
     /// Where originals and the manifest are kept (see below for the default).
-    #[arg(long, value_name = "DIR", env = "QUELL_BACKUP_DIR")]
+    #[arg(long, value_name = "DIR", env = "QUELL_BACKUP_DIR", hide_env_values = true)]
     pub backup_dir: Option<PathBuf>,
 
     /// Remove the signature files of signed jars instead of refusing them.

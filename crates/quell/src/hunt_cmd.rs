@@ -69,7 +69,8 @@ Output (--format json), one object per line:
    \"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12}
 
 Exit codes: 0 nothing found, 1 attempts or traces found, 2 the hunt
-failed (nothing found, and a file could not be read or no file was given).")]
+failed (nothing found, and a file could not be read). With no PATH (or `-`) the hunt reads
+standard input.")]
 pub struct HuntArgs {
     /// Log files or directories to read (`-` or nothing: standard input).
     #[arg(value_name = "PATH")]

@@ -15,7 +15,7 @@ use quell_packs::{Pack, Rules};
 pub struct PackArgs {
     /// A detection pack (.toml) or a directory of them, added to the built-in packs; a pack with
     /// the name of a built-in pack replaces it. Repeatable.
-    #[arg(long = "rules", value_name = "PATH", env = "QUELL_RULES", value_delimiter = ':')]
+    #[arg(long = "rules", value_name = "PATH", env = "QUELL_RULES", value_delimiter = ':', hide_env_values = true)]
     pub rules: Vec<PathBuf>,
 
     /// Use only these packs, by name, comma-separated (see `quell rules list`).

@@ -45,6 +45,15 @@ impl ScanFormat {
     }
 }
 
+/// The order of text and JSON records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortOrder {
+    /// By path chain, printed when the scan is over: the same files give the same output.
+    Path,
+    /// As found, streamed while the scan runs (several threads: the order varies).
+    None,
+}
+
 /// Arguments of `quell scan`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -59,6 +68,7 @@ Examples:
   quell scan --exclude '/home/*/.cache' --one-file-system /
   quell scan --threads 1 --max-depth 8 /mnt/share
   quell scan --nice --quiet / > report.txt   low CPU and I/O priority on a busy host
+  quell scan --sort none --format json / | jq .   stream records as found (order varies)
   quell scan --inventory --format json /srv > inventory.jsonl   every jar, with purl and hashes
   quell scan --inventory --format cyclonedx /srv > sbom.cdx.json   the full Java SBOM + VEX
   quell scan --only spring-beans,commons-text /srv   some detection packs only
@@ -92,6 +102,11 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
     pub format: ScanFormat,
+
+    /// Order of text and JSON output: `path` (sorted by path chain when the scan is over, the
+    /// same every run) or `none` (streamed as found).
+    #[arg(long, value_enum, default_value_t = SortOrder::Path)]
+    pub sort: SortOrder,
 
     /// Print nothing but findings (no progress, no summary, no error lines in text mode).
     #[arg(long, short)]
@@ -209,6 +224,8 @@ struct CliSink {
     /// The report for `--upload`, collected as it is printed.
     upload: Option<crate::upload::Collector>,
     host_name: Option<String>,
+    /// Text and JSON records held for `--sort path`, printed by [`CliSink::flush_sorted`].
+    sorted: Option<Mutex<Vec<ScanRecord>>>,
 }
 
 /// What the progress display shows, counted as records arrive.
@@ -260,8 +277,38 @@ impl CliSink {
             Some(bar) => bar.suspend(|| write(&mut out).and_then(|_| out.flush())),
             None => write(&mut out),
         };
-        if result.is_err() {
-            self.write_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        match result {
+            Ok(()) => {}
+            // The reader is gone (`| head`): stop quietly with the status of the work done, as
+            // grep does.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                std::process::exit(i32::from(self.counts.affected.load(Ordering::Relaxed) > 0))
+            }
+            Err(_) => self.write_failed.store(true, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// Prints the records held for `--sort path`: by path chain (findings, errors and components
+    /// of one chain together, then by component and version), the summary last.
+    fn flush_sorted(&self) {
+        let Some(held) = &self.sorted else { return };
+        let mut records = std::mem::take(&mut *held.lock().unwrap_or_else(|p| p.into_inner()));
+        let key = |r: &ScanRecord| -> (Vec<String>, u8, String, String) {
+            match r {
+                ScanRecord::Finding(f) => {
+                    (f.path.clone(), 1, f.component.name().to_string(), f.version.clone().unwrap_or_default())
+                }
+                ScanRecord::Component(c) => (c.path.clone(), 0, c.name.clone(), String::new()),
+                ScanRecord::Error(e) => (e.path.clone(), 2, e.message.clone(), String::new()),
+                ScanRecord::Summary(_) => (Vec::new(), 3, String::new(), String::new()),
+            }
+        };
+        records.sort_by_cached_key(|r| {
+            let (path, kind, a, b) = key(r);
+            (matches!(r, ScanRecord::Summary(_)), path, kind, a, b)
+        });
+        for record in records {
+            self.print(record);
         }
     }
 
@@ -352,6 +399,30 @@ impl ReportSink for CliSink {
                 self.counts.affected.fetch_add(1, Ordering::Relaxed);
             }
         }
+        if let Some(held) = &self.sorted
+            && matches!(self.format, ScanFormat::Text | ScanFormat::Json)
+        {
+            held.lock().unwrap_or_else(|p| p.into_inner()).push(record);
+            return;
+        }
+        self.print(record);
+    }
+
+    fn file_scanned(&self, _path: &std::path::Path, bytes: u64) {
+        self.counts.files.fetch_add(1, Ordering::Relaxed);
+        self.counts.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if let Some(bar) = &self.progress {
+            bar.set_message(self.counts.line(bar.elapsed()));
+        }
+    }
+
+    fn archive_opened(&self) {
+        self.counts.archives.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl CliSink {
+    fn print(&self, record: ScanRecord) {
         match self.format {
             ScanFormat::Cyclonedx | ScanFormat::CyclonedxVex | ScanFormat::Sarif | ScanFormat::Csv => {
                 self.document_record(record)
@@ -374,18 +445,6 @@ impl ReportSink for CliSink {
                 _ => {}
             },
         }
-    }
-
-    fn file_scanned(&self, _path: &std::path::Path, bytes: u64) {
-        self.counts.files.fetch_add(1, Ordering::Relaxed);
-        self.counts.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if let Some(bar) = &self.progress {
-            bar.set_message(self.counts.line(bar.elapsed()));
-        }
-    }
-
-    fn archive_opened(&self) {
-        self.counts.archives.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -462,11 +521,13 @@ pub fn run(args: ScanArgs) -> u8 {
         inventory: Mutex::new(Vec::new()),
         upload: args.upload.upload.is_some().then(crate::upload::Collector::default),
         host_name: args.upload.host_name.clone(),
+        sorted: (args.sort == SortOrder::Path).then(|| Mutex::new(Vec::new())),
     };
     let summary = quell_scan::scan(&args.paths, &args.options(rules), &sink);
     if let Some(bar) = &sink.progress {
         bar.finish_and_clear();
     }
+    sink.flush_sorted();
     if let Some(document) = args.format.document() {
         let findings = std::mem::take(&mut *sink.findings.lock().unwrap_or_else(|p| p.into_inner()));
         let inventory = std::mem::take(&mut *sink.inventory.lock().unwrap_or_else(|p| p.into_inner()));

@@ -201,7 +201,13 @@ impl AdvisoryArgs {
 
 /// Runs `quell serve`; returns the exit code.
 pub fn run(args: ServeArgs) -> u8 {
-    let subscriber = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::INFO);
+    // Colour only on a terminal and never with NO_COLOR: a log file gets no escape sequences.
+    let colour = {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    };
+    let subscriber =
+        tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(colour).with_max_level(tracing::Level::INFO);
     let installed = match args.log_format {
         LogFormat::Text => subscriber.try_init(),
         LogFormat::Json => subscriber.json().try_init(),

@@ -155,3 +155,68 @@ fn help_teaches_with_examples() {
         assert!(scan.contains(needle), "scan --help lacks {needle}");
     }
 }
+
+#[test]
+fn output_is_the_same_every_run_and_a_closed_pipe_exits_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vulnerable = corpus("log4j-core-2.14.1.jar");
+    let fixed = corpus("log4j-core-2.17.1.jar");
+    // 400 wars: more output than a pipe holds, so `| head` really closes it mid-write.
+    for i in 0..400 {
+        let jar = if i % 2 == 0 { &vulnerable } else { &fixed };
+        let war = zip_with(&[("WEB-INF/lib/log4j-core.jar", jar)]);
+        std::fs::write(dir.path().join(format!("app-{i:03}.war")), war).expect("write");
+    }
+    std::fs::write(dir.path().join("broken.jar"), b"PK\x03\x04 not really").expect("write");
+    let run = |format: &str| {
+        let out = quell().args(["scan", "--format", format]).arg(dir.path()).output().expect("run");
+        assert_eq!(out.status.code(), Some(1));
+        // The summary's times differ between runs; everything before it must not.
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let cut = if format == "json" { text.find("{\"kind\":\"summary\"") } else { text.find("\nscanned ") };
+        text[..cut.expect("summary last")].to_string()
+    };
+    for format in ["json", "text"] {
+        let first = run(format);
+        assert!(first.matches("log4j-core").count() >= 400, "{first}");
+        for _ in 0..2 {
+            assert_eq!(run(format), first, "--format {format} differs between runs");
+        }
+    }
+    let first = run("json");
+    let paths: Vec<String> = json_lines(first.as_bytes())
+        .iter()
+        .map(|r| {
+            r["path"]
+                .as_array()
+                .expect("path")
+                .iter()
+                .map(|p| p.as_str().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("!/")
+        })
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted, "records are ordered by path chain");
+    // `--sort none` streams: the same records, in whatever order the threads found them.
+    let out = quell().args(["scan", "--format", "json", "--sort", "none"]).arg(dir.path()).output().expect("run");
+    assert_eq!(json_lines(&out.stdout).len(), json_lines(first.as_bytes()).len() + 1);
+    // A reader that goes away (`| head -1`): no error message, the status of the work done.
+    for format in ["json", "text"] {
+        let mut child = quell()
+            .args(["scan", "--format", format])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let mut first_bytes = [0u8; 16];
+        std::io::Read::read_exact(&mut stdout, &mut first_bytes).expect("some output");
+        drop(stdout);
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(1), "--format {format}: affected copies were found");
+        assert!(out.stderr.is_empty(), "--format {format}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

@@ -29,6 +29,8 @@ fn serve(data_dir: &Path) -> (Child, String) {
     let mut lines = BufReader::new(stderr).lines();
     let base = loop {
         let line = lines.next().expect("quell serve exited before listening").expect("stderr line");
+        // stderr is a pipe here, as in a log file: no colour escape sequences.
+        assert!(!line.contains('\u{1b}'), "ANSI escape in a log written to a pipe: {line:?}");
         if let Some(rest) = line.split("listening on ").nth(1) {
             break rest.split_whitespace().next().expect("url").to_string();
         }
