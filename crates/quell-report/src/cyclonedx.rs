@@ -81,15 +81,7 @@ fn inventory_components(inventory: &[quell_model::InventoryComponent]) -> Vec<Va
                 component.insert("purl".into(), json!(purl));
                 identity = json!({ "field": "purl", "confidence": confidence, "concludedValue": purl });
             }
-            let methods: Vec<Value> = c
-                .evidence
-                .iter()
-                .map(|e| {
-                    let (technique, confidence) = technique(e);
-                    json!({ "technique": technique, "confidence": confidence, "value": e })
-                })
-                .collect();
-            identity["methods"] = Value::Array(methods);
+            identity["methods"] = Value::Array(identity_methods(&c.evidence));
             component.insert(
                 "evidence".into(),
                 json!({ "identity": [identity], "occurrences": [{ "location": chain(&c.path) }] }),
@@ -211,15 +203,19 @@ fn technique(evidence: &str) -> (&'static str, f64) {
     }
 }
 
-fn copy_component(reference: &str, finding: &Finding) -> Value {
-    let methods: Vec<Value> = finding
-        .evidence
+/// CycloneDX identity `methods` from evidence notes: technique and confidence of each.
+fn identity_methods(evidence: &[String]) -> Vec<Value> {
+    evidence
         .iter()
         .map(|e| {
             let (technique, confidence) = technique(e);
             json!({ "technique": technique, "confidence": confidence, "value": e })
         })
-        .collect();
+        .collect()
+}
+
+fn copy_component(reference: &str, finding: &Finding) -> Value {
+    let methods = identity_methods(&finding.evidence);
     let confidence = match finding.confidence {
         Confidence::Confirmed => 1.0,
         Confidence::Declared => 0.6,

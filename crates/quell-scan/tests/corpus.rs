@@ -80,3 +80,27 @@ fn class_markers_alone_decide_the_version_where_they_can() {
         }
     }
 }
+
+/// `scripts/fetch-corpus` pins every corpus jar by URL and sha256: the pins must be the local
+/// corpus's bytes (and EXPECTED.tsv's hashes), so that a clone elsewhere tests the same jars.
+#[test]
+fn fetch_corpus_pins_the_bytes_of_the_local_corpus() {
+    use sha2::Digest;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pins = std::fs::read_to_string(root.join("../../scripts/corpus-jars.tsv")).expect("scripts/corpus-jars.tsv");
+    let expected = std::fs::read_to_string(root.join(CORPUS).join("EXPECTED.tsv")).expect("EXPECTED.tsv");
+    let copy = std::fs::read_to_string(root.join("../../scripts/corpus-expected.tsv")).expect("corpus-expected.tsv");
+    assert_eq!(copy, expected, "scripts/corpus-expected.tsv is the corpus's EXPECTED.tsv");
+    let mut pinned = 0;
+    for line in pins.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (file, url, sha256) = (cols[0], cols[1], cols[2]);
+        assert!(url.starts_with("https://repo1.maven.org/maven2/") && url.ends_with(&format!("/{file}")), "{url}");
+        let bytes = std::fs::read(root.join(CORPUS).join(file)).expect("corpus jar");
+        let hex: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, sha256, "{file}");
+        assert!(expected.lines().any(|l| l.starts_with(&format!("{file}\t")) && l.ends_with(sha256)), "{file}");
+        pinned += 1;
+    }
+    assert_eq!(pinned, 25);
+}

@@ -322,9 +322,22 @@ impl Printer {
     fn text_indicator(&self, i: &IndicatorCount) -> String {
         let class = i.callback_class.map(|c| format!(" ({c:?})").to_lowercase()).unwrap_or_default();
         format!(
-            "{:<13} {:>7}  {}{class}  first {}:{} last {}:{}",
-            i.indicator, i.count, i.value, i.first_seen.file, i.first_seen.line, i.last_seen.file, i.last_seen.line
+            "{:<13} {:>7}  {}{class}  first {} last {}",
+            i.indicator,
+            i.count,
+            i.value,
+            sighting_text(&i.first_seen),
+            sighting_text(&i.last_seen)
         )
+    }
+}
+
+/// When an indicator was seen: the log line's time, with where it is (`2021-12-11T10:00:00Z
+/// (access.log:12)`); the place alone when the line had no readable time.
+fn sighting_text(s: &quell_model::hunt::Sighting) -> String {
+    match &s.time {
+        Some(time) => format!("{time} ({}:{})", s.file, s.line),
+        None => format!("{}:{} (no time in the line)", s.file, s.line),
     }
 }
 
@@ -468,5 +481,21 @@ pub fn run(args: HuntArgs) -> u8 {
         2
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_lines_show_when_an_indicator_was_seen() {
+        let at = |time: Option<&str>| quell_model::hunt::Sighting {
+            file: "access.log".into(),
+            line: 12,
+            time: time.map(str::to_string),
+        };
+        assert_eq!(sighting_text(&at(Some("2021-12-11T10:00:00Z"))), "2021-12-11T10:00:00Z (access.log:12)");
+        assert_eq!(sighting_text(&at(None)), "access.log:12 (no time in the line)");
     }
 }

@@ -17,9 +17,9 @@ use quell_registry::{
 #[command(after_help = "\
 Examples:
   quell registry check software/software_list_*.md       problems of the Dutch list, with file:line
-  quell registry check --format json cisa/*.yml > check.json
+  quell registry check --format json cisa/cisagov_*.yml > check.json
   quell registry check ncsc-nl/software_list_*.md cisa/cisagov_*.yml   both lists, merged
-  quell registry convert ncsc-nl/*.md cisa/*.yml --to markdown --out registry.md
+  quell registry convert ncsc-nl/software_list_*.md cisa/cisagov_*.yml --to markdown --out registry.md
   quell registry convert list.csv --to json --out list.json
   quell registry convert ncsc-nl/software_list_*.md --to csaf --out vex/   one CSAF VEX per supplier
   quell registry import ncsc-nl/software_list_*.md --server https://quell.example.org --token T

@@ -240,7 +240,10 @@ fn coordinator_publishes_and_an_organisation_decides() {
     assert!(published.contains("Progress"), "{published}");
     cdp.screenshot(&artifacts.join("advisory-coordinator.png"));
 
-    // The organisation sees it, with its host overdue and the advice to switch it off.
+    // The organisation sees it, with its host overdue and the advice to switch it off. A
+    // zero-day deadline is the publication second itself, and "overdue" means past it: let that
+    // second pass (on a fast machine the page otherwise loads within it and nothing is overdue).
+    std::thread::sleep(Duration::from_millis(1100));
     cdp.login(&base, "it@alpha.example");
     let list = cdp.open(&format!("{base}/advisories"), &identifier);
     assert!(list.contains("Overdue") && list.contains("web-01"), "{list}");
