@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod fix_cmd;
+mod generate_cmd;
 mod hunt_cmd;
 mod output;
 mod registry_cmd;
@@ -16,14 +17,26 @@ mod report_out;
 mod rules_build;
 mod rules_cmd;
 mod scan_cmd;
+#[cfg(feature = "server")]
 mod serve_cmd;
 mod upload;
+
+/// `quell 0.1.0 (commit 1a2b3c4d5e6f, built 2026-12-02)`: the release, the git commit it was
+/// built from and the build date (`SOURCE_DATE_EPOCH` when set), from `build.rs`.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("QUELL_GIT_COMMIT"),
+    ", built ",
+    env!("QUELL_BUILD_DATE"),
+    ")"
+);
 
 /// Find, fix and hunt Log4Shell-class flaws: every embedded copy of a vulnerable Java library
 /// (Log4j, Spring, Commons Text, Commons Collections, or any detection pack), however deeply
 /// nested, and every exploitation attempt in your logs.
 #[derive(Debug, Parser)]
-#[command(name = "quell", version, about, long_about = None, after_help = "\
+#[command(name = "quell", version = LONG_VERSION, about, long_about = None, after_help = "\
 Examples:
   quell scan /opt /srv                 find every Log4j, Spring4Shell, Text4Shell... copy
   quell scan --only commons-text /srv  one detection pack only (quell rules list)
@@ -36,7 +49,7 @@ Examples:
   quell registry check list/*.md       problems and status counts of software lists
 
 Exit codes: 0 nothing found, 1 findings (affected copies / attempts), 2 the command failed.")]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -51,13 +64,18 @@ enum Command {
     /// Remove JndiLookup from affected Log4j copies, safely, with backups and restore.
     Fix(fix_cmd::FixArgs),
     /// Run the coordination server: organisations upload scans, see their inventory.
+    #[cfg(feature = "server")]
     Serve(serve_cmd::ServeArgs),
     /// Manage the server's accounts, organisations and API tokens.
+    #[cfg(feature = "server")]
     Admin(serve_cmd::AdminArgs),
     /// The product status registry's lists: check, convert (Markdown, CSV, JSON, CSAF VEX), import.
     Registry(registry_cmd::RegistryArgs),
     /// Detection packs: list, check, test against labelled jars, build fingerprint tables.
     Rules(rules_cmd::RulesArgs),
+    /// Man pages and shell completions (for packages).
+    #[command(hide = true)]
+    Generate(generate_cmd::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,10 +84,13 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan_cmd::run(args),
         Command::Hunt(args) => hunt_cmd::run(args),
         Command::Fix(args) => fix_cmd::run(args),
+        #[cfg(feature = "server")]
         Command::Serve(args) => serve_cmd::run(args),
+        #[cfg(feature = "server")]
         Command::Admin(args) => serve_cmd::run_admin(args),
         Command::Registry(args) => registry_cmd::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Generate(args) => generate_cmd::run(args),
     };
     ExitCode::from(code)
 }

@@ -487,6 +487,12 @@ pub fn run(args: ScanArgs) -> u8 {
         }
         return 2;
     }
+    if args.upload.upload.is_some()
+        && let Err(e) = args.upload.token()
+    {
+        eprintln!("quell scan: {e}");
+        return 2;
+    }
     let rules = match args.packs.load() {
         Ok(rules) => rules,
         Err(e) => {

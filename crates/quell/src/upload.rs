@@ -24,12 +24,17 @@ pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct UploadArgs {
     /// Send the report (JSON lines, gzip) to a quell server: its base URL
     /// (`https://quell.example.org`) or the full `/api/v1/reports` URL.
-    #[arg(long, value_name = "URL", requires = "token")]
+    #[arg(long, value_name = "URL")]
     pub upload: Option<String>,
 
     /// The API token for --upload (an upload-only token is enough).
-    #[arg(long, env = "QUELL_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(long, env = "QUELL_TOKEN", value_name = "TOKEN", hide_env_values = true, conflicts_with = "token_file")]
     pub token: Option<String>,
+
+    /// Read the token from this file instead (first line; e.g. a systemd credential,
+    /// `--token-file ${CREDENTIALS_DIRECTORY}/token`): it never appears in a command line.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
 
     /// The host name the report's summary names (default: this machine's host name).
     #[arg(long, value_name = "NAME")]
@@ -104,10 +109,30 @@ pub fn endpoint_for(url: &str, route: &str) -> String {
 
 /// Sends the collected report; returns the server's answer (`{"id":..,...}`) or why it failed.
 pub fn send(args: &UploadArgs, collector: &Collector) -> Result<String, String> {
-    let (Some(url), Some(token)) = (&args.upload, &args.token) else {
-        return Err("--upload needs --token (or QUELL_TOKEN)".into());
+    let Some(url) = &args.upload else {
+        return Err("nothing to upload to: no --upload URL".into());
     };
-    post_gzip(&endpoint(url), token, "application/x-ndjson", &collector.take())
+    let token = args.token()?;
+    post_gzip(&endpoint(url), &token, "application/x-ndjson", &collector.take())
+}
+
+impl UploadArgs {
+    /// The token: `--token`/`QUELL_TOKEN`, else the first line of `--token-file`.
+    pub fn token(&self) -> Result<String, String> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        let Some(file) = &self.token_file else {
+            return Err("--upload needs --token, QUELL_TOKEN or --token-file".into());
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| format!("--token-file {}: {e}", file.display()))?;
+        text.lines()
+            .next()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| format!("--token-file {}: empty", file.display()))
+    }
 }
 
 /// POSTs `body` gzip-compressed with a bearer token, retrying connection errors, 5xx and 429

@@ -3,6 +3,7 @@
 //! decision on an affected host, and the overdue list and the progress chart change.
 //! Screenshots go to `target/tmp/browser/advisory-*.png`. Skipped when Chromium is missing,
 //! unless `QUELL_REQUIRE_BROWSER` is set (scripts/test sets it).
+#![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};

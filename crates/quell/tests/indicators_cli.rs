@@ -2,6 +2,7 @@
 //! their logs and upload; the pool appears once the third has; raw lines travel only with
 //! `--upload-lines`; and headless Chromium shows the `/indicators` page to a coordinator and to
 //! an organisation user (screenshots in `target/tmp/browser/`).
+#![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};

@@ -2,6 +2,7 @@
 //! entry; a coordinator logs in, edits the entry through the form (base revision, CSRF) and sees
 //! the new revision in its history. Screenshots go to `target/tmp/browser/registry-*.png`.
 //! Skipped when Chromium is missing, unless `QUELL_REQUIRE_BROWSER` is set (scripts/test sets it).
+#![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};

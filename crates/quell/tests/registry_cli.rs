@@ -1,4 +1,5 @@
 //! `quell registry check | convert | import` as a user runs them, on the full Dutch and US lists.
+#![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -220,3 +220,17 @@ fn output_is_the_same_every_run_and_a_closed_pipe_exits_quietly() {
         assert!(out.stderr.is_empty(), "--format {format}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn version_names_the_release_the_commit_and_the_build_date() {
+    let out = quell().arg("--version").output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let rest =
+        text.strip_prefix(&format!("quell {} (commit ", env!("CARGO_PKG_VERSION"))).unwrap_or_else(|| panic!("{text}"));
+    let (commit, date) =
+        rest.strip_suffix(')').and_then(|r| r.split_once(", built ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())), "{text}");
+    let parts: Vec<&str> = date.split('-').collect();
+    assert!(parts.len() == 3 && parts[0].len() == 4 && parts.iter().all(|p| p.parse::<u32>().is_ok()), "{text}");
+}

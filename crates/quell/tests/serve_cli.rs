@@ -1,5 +1,6 @@
 //! `quell serve`, `quell admin` and `quell scan --upload` as a user runs them, and the durability
 //! test: `kill -9` of the server during a burst of uploads loses no acknowledged report.
+#![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
