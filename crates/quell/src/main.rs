@@ -4,10 +4,12 @@
 //! does the work, and turns the library's typed results into output and an exit code
 //! (0 nothing found, 1 findings, 2 failure).
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+mod config;
 mod fix_cmd;
 mod generate_cmd;
 mod hunt_cmd;
@@ -50,8 +52,45 @@ Examples:
 
 Exit codes: 0 nothing found, 1 findings (affected copies / attempts), 2 the command failed.")]
 pub(crate) struct Cli {
+    /// Configuration file: a table per subcommand, keys are its long flags (default
+    /// /etc/quell/quell.toml when it exists; flags and QUELL_* variables override it).
+    #[arg(long, global = true, value_name = "FILE", env = "QUELL_CONFIG", hide_env_values = true)]
+    #[allow(dead_code)] // read from the raw arguments by `config::config_path`, before clap parses
+    config: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  quell config check                         the file in use, every setting and where it comes from
+  quell --config ./quell.toml config check   another file
+
+A file (/etc/quell/quell.toml, or --config FILE, or QUELL_CONFIG) has a table per subcommand
+whose keys are that subcommand's long flags, with the same values:
+
+  [scan]
+  upload = \"https://quell.example.org\"
+  token-file = \"/etc/quell/token\"
+  exclude = [\"/home/*/.cache\", \"/var/lib/docker\"]
+  paths = [\"/\"]
+
+  [serve]
+  listen = \"127.0.0.1:8080\"
+
+Flags override the file, QUELL_* variables (QUELL_TOKEN, QUELL_RULES, ...) come in between.
+Unknown tables and keys are errors with their line. Exit codes: 0 ok, 1 the file has problems.")]
+struct ConfigArgs {
+    #[command(subcommand)]
+    command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration file and print the effective settings with their sources.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,14 +112,42 @@ enum Command {
     Registry(registry_cmd::RegistryArgs),
     /// Detection packs: list, check, test against labelled jars, build fingerprint tables.
     Rules(rules_cmd::RulesArgs),
+    /// The configuration file: check it and see the effective settings.
+    Config(ConfigArgs),
     /// Man pages and shell completions (for packages).
     #[command(hide = true)]
     Generate(generate_cmd::GenerateArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let mut command = Cli::command();
+    let checking = args.iter().any(|a| a == "config") && args.iter().any(|a| a == "check");
+    let config = match config::config_path(&args) {
+        None => None,
+        Some(path) => match config::read(&path, &command) {
+            Ok(config) => Some(config),
+            Err(errors) => {
+                for e in errors {
+                    if checking {
+                        println!("{e}");
+                    } else {
+                        eprintln!("quell: {e}");
+                    }
+                }
+                return ExitCode::from(if checking { 1 } else { 2 });
+            }
+        },
+    };
+    if let Some(config) = &config {
+        command = config::apply(command, config);
+    }
+    let matches = command.clone().get_matches_from(&args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let code = match cli.command {
+        Command::Config(ConfigArgs { command: ConfigCommand::Check }) => {
+            output::print_stdout(&config::describe(config.as_ref(), &command))
+        }
         Command::Scan(args) => scan_cmd::run(args),
         Command::Hunt(args) => hunt_cmd::run(args),
         Command::Fix(args) => fix_cmd::run(args),
