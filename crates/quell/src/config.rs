@@ -49,7 +49,13 @@ pub struct Setting {
 pub struct Config {
     pub file: PathBuf,
     pub settings: Vec<Setting>,
+    /// Tables of subcommands this build does not have (`[serve]` in the agent): kept out, said.
+    pub skipped: Vec<(String, usize)>,
 }
+
+/// Subcommands of the full build only: their tables are skipped, not refused, by the agent, so
+/// one file serves both packages.
+pub const SERVER_ONLY_TABLES: [&str; 2] = ["serve", "admin"];
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
@@ -104,8 +110,14 @@ pub fn read(file: &Path, cmd: &Command) -> Result<Config, Vec<String>> {
     })?;
     let mut errors = Vec::new();
     let mut settings = Vec::new();
+    let mut skipped = Vec::new();
     for (section, keys) in &tables {
         let section_line = line_of(&text, section.span().start);
+        if cmd.find_subcommand(section.get_ref()).is_none() && SERVER_ONLY_TABLES.contains(&section.get_ref().as_str())
+        {
+            skipped.push((section.get_ref().clone(), section_line));
+            continue;
+        }
         let Some(sub) = cmd.find_subcommand(section.get_ref()).filter(|s| !s.is_hide_set()) else {
             let known: Vec<&str> = cmd
                 .get_subcommands()
@@ -156,7 +168,7 @@ pub fn read(file: &Path, cmd: &Command) -> Result<Config, Vec<String>> {
             });
         }
     }
-    if errors.is_empty() { Ok(Config { file: file.to_path_buf(), settings }) } else { Err(errors) }
+    if errors.is_empty() { Ok(Config { file: file.to_path_buf(), settings, skipped }) } else { Err(errors) }
 }
 
 /// Makes the file's values the defaults of their flags.
@@ -180,6 +192,12 @@ pub fn describe(config: Option<&Config>, cmd: &Command) -> String {
     match config {
         Some(config) => {
             out.push_str(&format!("configuration file: {}\n", config.file.display()));
+            for (table, line) in &config.skipped {
+                out.push_str(&format!(
+                    "  [{table}] skipped: this build has no `quell {table}` (the agent)    ({}:{line})\n",
+                    config.file.display()
+                ));
+            }
             for s in &config.settings {
                 out.push_str(&format!(
                     "  {}.{} = {}    ({}:{})\n",
