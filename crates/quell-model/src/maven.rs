@@ -120,8 +120,13 @@ fn normalize(list: &mut Vec<Item>) {
 
 /// Parses like `ComparableVersion.parseVersion`: a stack of lists, a new list after each `-` and
 /// at each digit/letter transition.
+/// Characters of a version that are parsed; the rest is ignored for ordering (still displayed).
+/// Real versions are a few dozen characters; the cap keeps the nested item lists (one level per
+/// `-` or digit/letter change) shallow whatever a scanned file's metadata says.
+pub const MAX_VERSION_CHARS: usize = 128;
+
 fn parse_items(text: &str) -> Vec<Item> {
-    let version = text.to_lowercase();
+    let version: String = text.to_lowercase().chars().take(MAX_VERSION_CHARS).collect();
     let chars: Vec<char> = version.chars().collect();
     // stack[k] is the list being filled at depth k; a finished list is attached to its parent.
     let mut stack: Vec<Vec<Item>> = vec![Vec::new()];
@@ -434,6 +439,16 @@ mod tests {
         assert_eq!(v("1.0.Final"), v("1.0"));
         assert_eq!(v("1-cr1"), v("1-rc1"));
         assert_eq!(v("1a1"), v("1-alpha-1"));
+    }
+
+    #[test]
+    fn hostile_versions_are_bounded() {
+        let long = format!("1{}", "-1".repeat(1_000_000));
+        let a = MavenVersion::new(&long);
+        let b = MavenVersion::new(&long);
+        assert_eq!(a, b);
+        assert!(a > MavenVersion::new("1"));
+        assert_eq!(a.as_str().len(), long.len(), "shown as written");
     }
 
     #[test]

@@ -807,20 +807,32 @@ impl Rules {
                 return None;
             }
         }
-        // A variant when its pom.properties, else its manifest title, is above the copy.
-        let identity = component
-            .variants
-            .iter()
-            .find(|v| poms_above().any(|p| v.pom.iter().any(|c| pom_matches(c, p))))
-            .or_else(|| {
-                component.variants.iter().find(|v| {
-                    meta.manifests.iter().any(|(meta_root, title, _)| {
-                        root.starts_with(meta_root.as_str())
-                            && v.manifest_titles.iter().any(|t| t.eq_ignore_ascii_case(title))
-                    })
+        // The identity of the deepest pom.properties above the copy that names the component or
+        // a variant; without one, a variant whose manifest title is above it.
+        let deepest = poms_above()
+            .filter_map(|p| {
+                let is = |identity: &Identity| identity.pom.iter().any(|c| pom_matches(c, p));
+                if is(&component.identity) {
+                    Some((p.root.len(), None))
+                } else {
+                    component.variants.iter().position(is).map(|i| (p.root.len(), Some(i)))
+                }
+            })
+            .max_by_key(|(depth, _)| *depth);
+        let identity = match deepest {
+            Some((_, Some(variant))) => Some(&component.variants[variant]),
+            Some((_, None)) => Some(&component.identity),
+            None => None,
+        }
+        .or_else(|| {
+            component.variants.iter().find(|v| {
+                meta.manifests.iter().any(|(meta_root, title, _)| {
+                    root.starts_with(meta_root.as_str())
+                        && v.manifest_titles.iter().any(|t| t.eq_ignore_ascii_case(title))
                 })
             })
-            .unwrap_or(&component.identity);
+        })
+        .unwrap_or(&component.identity);
 
         let mut notes = Vec::new();
         let mut listed: Vec<usize> = Vec::new();
@@ -849,9 +861,16 @@ impl Rules {
             }
             None => VersionSet::of(identity.unknown_range.clone()),
         };
-        if let Some((matched, matched_classes)) = fingerprint_versions(component, found)
-            && !component.releases.is_empty()
-        {
+        // Narrow only a range that ends within the known releases: beyond the newest release the
+        // pack knows, a later release may ship the same bytes.
+        let bounded = match (&class_set.range.hi, component.releases.iter().max()) {
+            (
+                Some(quell_model::maven::Upper::Inclusive(hi) | quell_model::maven::Upper::Exclusive(hi)),
+                Some(newest),
+            ) => hi <= newest,
+            _ => false,
+        };
+        if bounded && let Some((matched, matched_classes)) = fingerprint_versions(component, found) {
             // The releases with these bytes, and the known releases the table did not see.
             let mut inside: Vec<MavenVersion> = matched
                 .iter()
@@ -870,11 +889,13 @@ impl Rules {
         }
         let mut set = class_set.clone();
         if let Some((source, text)) = metadata_version(meta, root, identity) {
-            notes.push(format!("{source}:{text}"));
-            let version = MavenVersion::new(&text);
-            if looks_like_version(&text) && class_set.contains(&version) {
+            let shown: String = text.chars().take(MAX_METADATA_VERSION_CHARS).collect();
+            notes.push(format!("{source}:{shown}"));
+            let version = looks_like_version(&text).then(|| MavenVersion::new(&text));
+            if let Some(version) = version.filter(|v| class_set.contains(v)) {
                 set = VersionSet::of(VersionRange::exact(version));
             } else {
+                let text = shown;
                 notes.push(format!("conflict:{source} says {text}, classes say {}", class_set.label()));
             }
         }
@@ -942,8 +963,13 @@ pub fn purl_with(base: &str, version: Option<&str>) -> String {
 }
 
 /// A metadata version worth pinning: starts with a digit (not `${project.version}`).
+/// Longest metadata version taken for a version (longer ones are reported, never pinned).
+pub const MAX_METADATA_VERSION_CHARS: usize = 64;
+
 fn looks_like_version(text: &str) -> bool {
-    text.chars().next().is_some_and(|c| c.is_ascii_digit()) && !text.chars().any(char::is_whitespace)
+    text.len() <= MAX_METADATA_VERSION_CHARS
+        && text.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && !text.chars().any(char::is_whitespace)
 }
 
 /// The versions the fingerprinted classes of a copy allow, intersected over every class whose
@@ -986,9 +1012,17 @@ fn verdict_over(events: &[Event], set: &VersionSet, releases: &[MavenVersion]) -
         (None, None) => releases.iter().filter(|r| set.contains(r)).cloned().collect(),
     };
     if candidates.is_empty() {
+        // No known release inside: judge the bounds and every event version inside the set, so
+        // a flaw introduced (or fixed) within the range is never missed.
         candidates.extend(set.range.lo.clone());
         if let Some(quell_model::maven::Upper::Inclusive(hi)) = &set.range.hi {
             candidates.push(hi.clone());
+        }
+        for event in events {
+            let (Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v)) = event;
+            if v.as_str() != "0" && set.contains(v) {
+                candidates.push(v.clone());
+            }
         }
     }
     let mut statuses = candidates.iter().map(|c| affected_by_events(events, c));
@@ -1006,7 +1040,8 @@ fn verdict_over(events: &[Event], set: &VersionSet, releases: &[MavenVersion]) -
 }
 
 fn declared_copy(component: &CompiledComponent, pom: &Pom) -> ClassifiedCopy {
-    let evidence = vec![format!("pom.properties:{}", pom.version), "classes:not-found".to_string()];
+    let shown: String = pom.version.chars().take(MAX_METADATA_VERSION_CHARS).collect();
+    let evidence = vec![format!("pom.properties:{shown}"), "classes:not-found".to_string()];
     let set = if looks_like_version(&pom.version) {
         VersionSet::of(VersionRange::exact(MavenVersion::new(&pom.version)))
     } else {
@@ -1178,6 +1213,88 @@ mod tests {
         assert_eq!(log4j.vulnerabilities().len(), 9);
         let err = all.only(&["nope".to_string()]).expect_err("unknown pack");
         assert!(err.contains("known: log4j, commons-text, spring-beans, commons-collections"), "{err}");
+    }
+
+    fn pack(text: &str) -> Rules {
+        let pack = crate::parse("test.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
+        Rules::compile(&[(pack, "test".into())])
+    }
+
+    const WIDGET: &str = r#"
+schema = 1
+name = "w"
+title = "t"
+[[component]]
+name = "widget"
+purl = "pkg:maven/x/widget"
+root = "x/widget/"
+pom = ["x:widget"]
+unknown_range = "1.0.."
+[[component.class]]
+id = "Core"
+path = "Core"
+match = "widget/Core"
+[[component.proof]]
+when = ["Core"]
+[[component.variant]]
+name = "widget-fork"
+purl = "pkg:maven/y/widget-fork"
+pom = ["y:widget-fork"]
+unknown_range = "9.0.."
+[[vulnerability]]
+id = "CVE-2030-1"
+name = "N"
+title = "t"
+description = "d"
+remedy = "r"
+cvss = 5.0
+[[vulnerability.affects]]
+component = "widget"
+events = [{ introduced = "1.5" }, { fixed = "1.10.0" }]
+[[vulnerability.affects]]
+component = "widget-fork"
+"#;
+
+    fn entry(name: &str, bytes: &[u8]) -> EvidenceEntry {
+        EvidenceEntry { name: name.into(), bytes: Some(bytes.to_vec()) }
+    }
+
+    #[test]
+    fn a_range_without_known_releases_is_judged_at_its_events_too() {
+        // `1.0..` with no release list: the flaw introduced at 1.5 lies inside, so affected.
+        let rules = pack(WIDGET);
+        let copies = rules.classify(&[entry("x/widget/Core.class", b"\xca\xfe\xba\xbe")]);
+        assert_eq!(copies.len(), 1);
+        assert_eq!(copies[0].version_range.as_deref(), Some("1.0.."));
+        assert_eq!(copies[0].cves[0].status, CveStatus::Affected);
+    }
+
+    #[test]
+    fn the_deepest_pom_decides_between_a_component_and_its_variant() {
+        let rules = pack(WIDGET);
+        let copies = rules.classify(&[
+            entry("x/widget/Core.class", b""),
+            entry("META-INF/maven/x/widget/pom.properties", b"version=1.2\n"),
+            entry("lib/x/widget/Core.class", b""),
+            entry("lib/META-INF/maven/y/widget-fork/pom.properties", b"version=9.1\n"),
+        ]);
+        let names: Vec<(&str, Option<&str>)> =
+            copies.iter().map(|c| (c.component.name(), c.version.as_deref())).collect();
+        // Ordered by copy root: `lib/x/widget/` first.
+        assert_eq!(names, [("widget-fork", Some("9.1")), ("widget", Some("1.2"))]);
+        assert_eq!(copies[0].cves[0].status, CveStatus::NotAffected);
+    }
+
+    #[test]
+    fn hostile_metadata_versions_are_reported_never_parsed() {
+        let rules = pack(WIDGET);
+        let long = format!("version=1{}\n", "-1".repeat(1_000_000));
+        let copies = rules.classify(&[
+            entry("x/widget/Core.class", b""),
+            entry("META-INF/maven/x/widget/pom.properties", long.as_bytes()),
+        ]);
+        assert_eq!(copies[0].version, None);
+        assert!(copies[0].evidence.iter().all(|e| e.len() < 200), "{:?}", copies[0].evidence);
     }
 
     #[test]

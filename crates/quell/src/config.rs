@@ -42,6 +42,8 @@ pub struct Setting {
     /// The values as the flag would take them (an array gives several).
     pub values: Vec<String>,
     pub line: usize,
+    /// A secret (a token): never printed.
+    pub secret: bool,
 }
 
 /// A configuration file, read and validated against the command line.
@@ -52,6 +54,10 @@ pub struct Config {
     /// Tables of subcommands this build does not have (`[serve]` in the agent): kept out, said.
     pub skipped: Vec<(String, usize)>,
 }
+
+/// Flags a file may not set: they change what a command does to the user's files, so they must
+/// be typed each time (`quell fix` is a dry run unless `--apply` is on its command line).
+pub const COMMAND_LINE_ONLY: [(&str, &str); 3] = [("fix", "apply"), ("fix", "strip-signatures"), ("fix", "restore")];
 
 /// Subcommands of the full build only: their tables are skipped, not refused, by the agent, so
 /// one file serves both packages.
@@ -93,6 +99,17 @@ fn scalar(value: &toml::Value) -> Option<String> {
     }
 }
 
+/// Reads a text file of at most `max` bytes (also when its size lies, as `/dev/zero`'s does).
+pub fn read_capped(file: &Path, max: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(file)?.take(max + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > max {
+        return Err(std::io::Error::other(format!("more than the {max} bytes such a file may have")));
+    }
+    Ok(text)
+}
+
 /// Reads a configuration file and checks every table and key against the subcommands and flags
 /// of `cmd`. Errors are `FILE:LINE: what is wrong`, all of them.
 pub fn read(file: &Path, cmd: &Command) -> Result<Config, Vec<String>> {
@@ -101,7 +118,7 @@ pub fn read(file: &Path, cmd: &Command) -> Result<Config, Vec<String>> {
     if size > MAX_CONFIG_BYTES {
         return Err(vec![format!("{shown}: {size} bytes, more than the {MAX_CONFIG_BYTES} a configuration may have")]);
     }
-    let text = std::fs::read_to_string(file).map_err(|e| vec![format!("{shown}: {e}")])?;
+    let text = read_capped(file, MAX_CONFIG_BYTES).map_err(|e| vec![format!("{shown}: {e}")])?;
     type Tables =
         BTreeMap<toml::Spanned<String>, toml::Spanned<BTreeMap<toml::Spanned<String>, toml::Spanned<toml::Value>>>>;
     let tables: Tables = toml::from_str(&text).map_err(|e| {
@@ -136,6 +153,14 @@ pub fn read(file: &Path, cmd: &Command) -> Result<Config, Vec<String>> {
             let arg = sub.get_arguments().find(|a| {
                 a.get_long() == Some(key.get_ref().as_str()) || (a.is_positional() && a.get_id() == key.get_ref())
             });
+            if COMMAND_LINE_ONLY.contains(&(section.get_ref().as_str(), key.get_ref().as_str())) {
+                errors.push(format!(
+                    "{shown}:{line}: `{}` cannot be set in a configuration file: it changes files, so it is \
+                     given on the command line each time",
+                    key.get_ref()
+                ));
+                continue;
+            }
             let Some(arg) = arg.filter(|a| !matches!(a.get_id().as_str(), "help" | "version" | "config")) else {
                 errors.push(format!(
                     "{shown}:{line}: unknown key `{}` in [{}] (keys are the long flags of `quell {} --help`)",
@@ -165,6 +190,7 @@ pub fn read(file: &Path, cmd: &Command) -> Result<Config, Vec<String>> {
                 id: arg.get_id().to_string(),
                 values,
                 line,
+                secret: arg.is_hide_env_values_set() && arg.get_long() == Some("token"),
             });
         }
     }
@@ -203,7 +229,7 @@ pub fn describe(config: Option<&Config>, cmd: &Command) -> String {
                     "  {}.{} = {}    ({}:{})\n",
                     s.section,
                     s.key,
-                    s.values.join(", "),
+                    if s.secret { "(set, hidden)".to_string() } else { s.values.join(", ") },
                     config.file.display(),
                     s.line
                 ));

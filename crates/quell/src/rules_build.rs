@@ -58,9 +58,8 @@ fn release_version(file: &Path, archive: &mut zip::ZipArchive<std::fs::File>) ->
             }
         }
     }
-    let stem = file.file_stem()?.to_str()?;
-    let at = stem.find(|c: char| c.is_ascii_digit())?;
-    Some(stem[at..].to_string())
+    let name = file.file_name()?.to_str()?;
+    quell_scan::inventory::name_and_version(name).1
 }
 
 /// A TOML basic string: `"` and `\` escaped, control characters as `\uXXXX`; everything else

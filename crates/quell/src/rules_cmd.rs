@@ -73,7 +73,8 @@ fn read_pack_file(file: &Path) -> Result<Pack, Vec<String>> {
     if meta.len() > quell_packs::format::MAX_PACK_BYTES as u64 {
         return Err(vec![format!("{shown}: {} bytes, more than a pack may have", meta.len())]);
     }
-    let text = std::fs::read_to_string(file).map_err(|e| vec![format!("{shown}: {e}")])?;
+    let text = crate::config::read_capped(file, quell_packs::format::MAX_PACK_BYTES as u64)
+        .map_err(|e| vec![format!("{shown}: {e}")])?;
     quell_packs::parse(&shown, &text).map_err(|errors| errors.iter().map(|e| e.to_string()).collect())
 }
 

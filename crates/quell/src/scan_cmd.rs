@@ -217,6 +217,8 @@ struct CliSink {
     progress: Option<ProgressBar>,
     counts: ProgressCounts,
     write_failed: std::sync::atomic::AtomicBool,
+    /// Standard output's reader went away: nothing more is printed, the exit is quiet.
+    pipe_closed: std::sync::atomic::AtomicBool,
     /// The findings of a document format, rendered at the end.
     findings: Mutex<Vec<Finding>>,
     /// The inventory components of a document format, rendered at the end.
@@ -271,6 +273,9 @@ fn thousands(n: u64) -> String {
 
 impl CliSink {
     fn write(&self, text: &str) {
+        if self.pipe_closed.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let write = |out: &mut BufWriter<std::io::Stdout>| out.write_all(text.as_bytes());
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let result = match &self.progress {
@@ -279,10 +284,10 @@ impl CliSink {
         };
         match result {
             Ok(()) => {}
-            // The reader is gone (`| head`): stop quietly with the status of the work done, as
-            // grep does.
+            // The reader is gone (`| head`): print nothing more and end quietly with the status
+            // of the work done, as grep does — after the scan and any upload have finished.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                std::process::exit(i32::from(self.counts.affected.load(Ordering::Relaxed) > 0))
+                self.pipe_closed.store(true, std::sync::atomic::Ordering::Relaxed)
             }
             Err(_) => self.write_failed.store(true, std::sync::atomic::Ordering::Relaxed),
         }
@@ -523,6 +528,7 @@ pub fn run(args: ScanArgs) -> u8 {
         progress,
         counts: ProgressCounts::default(),
         write_failed: std::sync::atomic::AtomicBool::new(false),
+        pipe_closed: std::sync::atomic::AtomicBool::new(false),
         findings: Mutex::new(Vec::new()),
         inventory: Mutex::new(Vec::new()),
         upload: args.upload.upload.is_some().then(crate::upload::Collector::default),
@@ -551,8 +557,10 @@ pub fn run(args: ScanArgs) -> u8 {
             }
         }
     }
-    let flushed = sink.out.lock().map(|mut out| out.flush().is_ok()).unwrap_or(false);
-    if !flushed || sink.write_failed.load(std::sync::atomic::Ordering::Relaxed) {
+    let flush = sink.out.lock().map(|mut out| out.flush()).unwrap_or_else(|p| p.into_inner().flush());
+    let pipe_closed = sink.pipe_closed.load(std::sync::atomic::Ordering::Relaxed)
+        || flush.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+    if !pipe_closed && (flush.is_err() || sink.write_failed.load(std::sync::atomic::Ordering::Relaxed)) {
         eprintln!("quell scan: could not write the report to stdout");
         return 2;
     }

@@ -108,3 +108,19 @@ fn the_shipped_example_configuration_is_valid() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("scan.inventory = true"));
 }
+
+#[test]
+fn a_file_cannot_turn_a_dry_run_into_changes_and_never_shows_a_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("quell.toml");
+    std::fs::write(&config, "[fix]\napply = true\n").expect("write");
+    let out = quell().arg("--config").arg(&config).args(["config", "check"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(":2: `apply` cannot be set in a configuration file"));
+    std::fs::write(&config, "[scan]\ntoken = \"qt_from_file\"\n").expect("write");
+    let out = quell().arg("--config").arg(&config).args(["config", "check"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("scan.token = (set, hidden)"), "{text}");
+    assert!(!text.contains("qt_from_file"), "{text}");
+}

@@ -116,6 +116,13 @@ fn built_in_packs_find_shaded_stripped_nested_and_renamed_copies() {
     write("ct19-dollar.jar", shade(&jar("commons-text-1.9.jar"), text, "a$1/b2/"));
     write("ct110-shaded.jar", shade(&jar("commons-text-1.10.0.jar"), text, "x/y/"));
     write("ct16-shaded.jar", shade(&jar("commons-text-1.6.jar"), text, "vendor/"));
+    // ScriptStringLookup deleted (no mitigation: dns and url stay on): still 1.9, still affected.
+    write(
+        "ct19-no-script.jar",
+        rewrite(&jar("commons-text-1.9.jar"), |n| {
+            (!n.ends_with("lookup/ScriptStringLookup.class")).then(|| n.to_string())
+        }),
+    );
     // Agent extension: classes renamed .esclazz.
     write(
         "ct19-agent.jar",
@@ -152,6 +159,7 @@ fn built_in_packs_find_shaded_stripped_nested_and_renamed_copies() {
                 "ct19-agent.jar\tcommons-text\t1.5..1.9\tCVE-2022-42889=affected",
                 "ct110-shaded.jar\tcommons-text\t1.10.0..\tCVE-2022-42889=not_affected",
                 "ct16-shaded.jar\tcommons-text\t1.5..1.9\tCVE-2022-42889=affected",
+                "ct19-no-script.jar\tcommons-text\t1.9\tCVE-2022-42889=affected",
                 "app.ear\tcommons-text\t1.9\tCVE-2022-42889=affected",
                 "ct-lying-pom.jar\tcommons-text\t1.10.0..\tCVE-2022-42889=not_affected",
             ]),
