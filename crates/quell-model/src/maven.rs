@@ -89,21 +89,24 @@ impl Item {
             }
             (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::List(_), Some(Item::Str(_))) => Ordering::Greater,
-            (Item::List(a), Some(Item::List(b))) => {
-                for i in 0..a.len().max(b.len()) {
-                    let result = match (a.get(i), b.get(i)) {
-                        (None, None) => Ordering::Equal,
-                        (None, Some(right)) => right.cmp_opt(None).reverse(),
-                        (Some(left), right) => left.cmp_opt(right),
-                    };
-                    if result != Ordering::Equal {
-                        return result;
-                    }
-                }
-                Ordering::Equal
-            }
+            (Item::List(a), Some(Item::List(b))) => cmp_lists(a, b),
         }
     }
+}
+
+/// `ListItem.compareTo(ListItem)`: item by item, a missing item compared as nothing.
+fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
+    for i in 0..a.len().max(b.len()) {
+        let result = match (a.get(i), b.get(i)) {
+            (None, None) => Ordering::Equal,
+            (None, Some(right)) => right.cmp_opt(None).reverse(),
+            (Some(left), right) => left.cmp_opt(right),
+        };
+        if result != Ordering::Equal {
+            return result;
+        }
+    }
+    Ordering::Equal
 }
 
 fn normalize(list: &mut Vec<Item>) {
@@ -227,7 +230,7 @@ impl FromStr for MavenVersion {
 
 impl Ord for MavenVersion {
     fn cmp(&self, other: &Self) -> Ordering {
-        Item::List(self.items.clone()).cmp_opt(Some(&Item::List(other.items.clone())))
+        cmp_lists(&self.items, &other.items)
     }
 }
 impl PartialOrd for MavenVersion {
