@@ -378,12 +378,8 @@ fn upload(
         );
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let body = sightings.finish(
-        i64::try_from(now).unwrap_or(i64::MAX),
-        &host,
-        &format!("quell {}", env!("CARGO_PKG_VERSION")),
-        tlp,
-    );
+    let body =
+        sightings.finish(i64::try_from(now).unwrap_or(i64::MAX), &host, &format!("quell {}", crate::LONG_VERSION), tlp);
     let json = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
     crate::upload::post_gzip(&crate::upload::endpoint_for(url, "/api/v1/indicators"), token, "application/json", &json)
 }

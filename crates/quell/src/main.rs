@@ -25,7 +25,7 @@ mod upload;
 
 /// `quell 0.1.0 (commit 1a2b3c4d5e6f, built 2026-12-02)`: the release, the git commit it was
 /// built from and the build date (`SOURCE_DATE_EPOCH` when set), from `build.rs`.
-const LONG_VERSION: &str = concat!(
+pub(crate) const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
     env!("QUELL_GIT_COMMIT"),

@@ -83,7 +83,8 @@ Output (--format json), one object per line:
    \"purl\":\"pkg:maven/org.apache.commons/commons-text@1.9\",\"name\":\"commons-text\",\"version\":\"1.9\",
    \"hashes\":{\"sha1\":\"...\",\"sha256\":\"...\"},\"confidence\":\"confirmed\",\"evidence\":[...]}   (--inventory)
   {\"kind\":\"summary\",\"files\":1234,\"archives\":56,\"bytes\":789,\"findings\":3,\"affected\":2,\"errors\":1,
-   \"elapsed_ms\":420,\"inflated_bytes\":5678,\"host\":\"web1\",\"tool_version\":\"quell 0.1.0\",
+   \"elapsed_ms\":420,\"inflated_bytes\":5678,\"host\":\"web1\",
+   \"tool_version\":\"quell 0.1.0 (commit 1a2b3c4d5e6f, built 2026-12-02)\",
    \"finished_at\":\"2026-12-02T05:40:51Z\"}
 
 Detection packs (quell rules list): log4j (2.x core, 1.x, reload4j), commons-text

@@ -61,7 +61,7 @@ pub fn stamp(record: &mut ScanRecord, host_override: Option<&str>) {
             summary.host = host_override.map(str::to_string).or_else(host_name);
         }
         if summary.tool_version.is_none() {
-            summary.tool_version = Some(format!("quell {}", env!("CARGO_PKG_VERSION")));
+            summary.tool_version = Some(format!("quell {}", crate::LONG_VERSION));
         }
         if summary.finished_at.is_none() {
             summary.finished_at = Some(rfc3339_now());
