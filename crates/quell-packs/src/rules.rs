@@ -604,17 +604,11 @@ impl Rules {
     /// The (component, class id) pairs a class entry is, for `quell rules build`.
     pub fn class_ids(&self, name: &str) -> Vec<(String, String)> {
         let Some(stem) = class_stem(name) else { return Vec::new() };
-        let base = stem.rsplit('/').next().unwrap_or(stem);
-        let mut out = Vec::new();
-        for &(ci, ki) in self.by_base.get(base).into_iter().flatten() {
-            if self.match_root(stem, ci, ki).is_some() {
-                out.push((
-                    self.components[ci].identity.name.name().to_string(),
-                    self.components[ci].classes[ki].id.clone(),
-                ));
-            }
-        }
-        out
+        self.class_matches(stem)
+            .map(|(ci, ki, _)| {
+                (self.components[ci].identity.name.name().to_string(), self.components[ci].classes[ki].id.clone())
+            })
+            .collect()
     }
 
     /// How a vulnerability applies to a component (or variant): its OSV events (empty: never
@@ -647,7 +641,7 @@ impl Rules {
             }
             for &ki in &c.removable {
                 if let Some(root) = self.match_root(stem, ci, ki) {
-                    return Some(root);
+                    return Some(root.to_string());
                 }
             }
         }
@@ -658,27 +652,11 @@ impl Rules {
     /// every entry of every archive.
     pub fn interest(&self, name: &str) -> Option<Interest> {
         if let Some(stem) = class_stem(name) {
-            let mut segments = stem.rsplit('/');
-            let base = segments.next()?;
-            let mut found: Option<bool> = None;
-            if let Some(candidates) = self.by_base.get(base) {
-                for &(ci, ki) in candidates {
-                    if self.match_root(stem, ci, ki).is_some() {
-                        let needs = self.components[ci].classes[ki].needs_bytes;
-                        found = Some(found.unwrap_or(false) || needs);
-                    }
-                }
-            }
-            if !self.by_parent.is_empty()
-                && let Some(parent) = segments.next()
-                && let Some(candidates) = self.by_parent.get(parent)
-            {
-                for &(ci, ki) in candidates {
-                    let needs = self.components[ci].classes[ki].needs_bytes;
-                    found = Some(found.unwrap_or(false) || needs);
-                }
-            }
-            return found.map(|needs_bytes| Interest::Class { needs_bytes });
+            return self
+                .class_matches(stem)
+                .map(|(ci, ki, _)| self.components[ci].classes[ki].needs_bytes)
+                .reduce(|a, b| a || b)
+                .map(|needs_bytes| Interest::Class { needs_bytes });
         }
         if name.ends_with("/pom.properties") && name.contains("META-INF/maven/") {
             return Some(Interest::PomProperties);
@@ -691,7 +669,7 @@ impl Rules {
 
     /// The copy root of a class entry (its stem, without extension) for class `ki` of component
     /// `ci`, or `None` when the entry is not that class.
-    fn match_root(&self, stem: &str, ci: usize, ki: usize) -> Option<String> {
+    fn match_root<'s>(&self, stem: &'s str, ci: usize, ki: usize) -> Option<&'s str> {
         let class = &self.components[ci].classes[ki];
         let ends_with_segments = |suffix: &str| -> Option<usize> {
             if suffix.ends_with("/*") {
@@ -708,7 +686,7 @@ impl Rules {
         if let Some(start) = ends_with_segments(&class.suffix) {
             // The root is what lies above `path` (which `suffix` ends with).
             let path_start = start + (class.suffix.len() - class.path.len());
-            return Some(stem[..path_start].to_string());
+            return Some(&stem[..path_start]);
         }
         if class.anywhere {
             let base = class.path.rsplit('/').next().unwrap_or(&class.path);
@@ -716,9 +694,21 @@ impl Rules {
             if !(own_dir.is_empty() || own_dir.ends_with('/')) {
                 return None;
             }
-            return Some(own_dir.to_string());
+            return Some(own_dir);
         }
         None
+    }
+
+    /// Every (component, class, copy root) a class entry's stem is: the candidates by class name
+    /// and by package (`pkg/*` classes), kept where the path matches. The one lookup behind
+    /// `interest`, `classify` and `class_ids`.
+    fn class_matches<'s>(&'s self, stem: &'s str) -> impl Iterator<Item = (usize, usize, &'s str)> + 's {
+        let mut segments = stem.rsplit('/');
+        let base = segments.next().unwrap_or("");
+        let parent = segments.next().filter(|_| !self.by_parent.is_empty());
+        let by_base = self.by_base.get(base).into_iter().flatten();
+        let by_parent = parent.and_then(|p| self.by_parent.get(p)).into_iter().flatten();
+        by_base.chain(by_parent).filter_map(move |&(ci, ki)| self.match_root(stem, ci, ki).map(|root| (ci, ki, root)))
     }
 
     /// Classifies the interesting entries of one container into library copies.
@@ -734,21 +724,13 @@ impl Rules {
             let Some(stem) = class_stem(&entry.name) else { continue };
             let bytes = entry.bytes.as_deref();
             let readable = bytes.is_some_and(|b| b.starts_with(&CAFEBABE));
-            let mut segments = stem.rsplit('/');
-            let base = segments.next().unwrap_or("");
-            let parent = segments.next();
-            let by_base = self.by_base.get(base).into_iter().flatten();
-            let by_parent = parent.and_then(|p| self.by_parent.get(p)).into_iter().flatten();
-            for &(ci, ki) in by_base.chain(by_parent) {
-                let class = &self.components[ci].classes[ki];
-                if class.needs_bytes && !readable {
+            for (ci, ki, root) in self.class_matches(stem) {
+                if self.components[ci].classes[ki].needs_bytes && !readable {
                     // Named like evidence but not a readable class file: not evidence.
                     continue;
                 }
-                if let Some(root) = self.match_root(stem, ci, ki) {
-                    let found = groups.entry((ci, root)).or_default();
-                    found.entry(ki).or_insert((entry.name.as_str(), bytes));
-                }
+                let found = groups.entry((ci, root.to_string())).or_default();
+                found.entry(ki).or_insert((entry.name.as_str(), bytes));
             }
         }
         let mut copies = Vec::new();
@@ -1343,7 +1325,7 @@ component = "widget-fork"
         let root = |name: &str, component: &str, id: &str| {
             let ci = rules.components.iter().position(|c| c.identity.name.name() == component)?;
             let ki = rules.components[ci].classes.iter().position(|k| k.id == id)?;
-            rules.match_root(class_stem(name)?, ci, ki)
+            rules.match_root(class_stem(name)?, ci, ki).map(str::to_string)
         };
         assert_eq!(
             root("org/apache/logging/log4j/core/lookup/JndiLookup.class", "log4j-core", "JndiLookup").as_deref(),

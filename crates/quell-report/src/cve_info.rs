@@ -5,6 +5,7 @@
 //! Facts only as published by the vendors and NVD; the wording is the packs'.
 
 use quell_model::Cve;
+use quell_packs::VulnInfo;
 
 /// Every vulnerability of the active packs, in the order reports list them (pack order: Log4j
 /// 2.x first, then 1.x, then the other packs).
@@ -12,56 +13,25 @@ pub fn all_cves() -> Vec<Cve> {
     quell_packs::active().vulnerabilities().iter().map(|v| v.id.clone()).collect()
 }
 
-/// The texts of one vulnerability.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CveInfo {
-    /// A short name in PascalCase, for SARIF `rule.name` (`Log4ShellJndiLookupRce`).
-    pub name: String,
-    /// One line.
-    pub title: String,
-    /// A paragraph: what the flaw is and when it can be exploited.
-    pub description: String,
-    /// What to do about it.
-    pub remedy: String,
-    /// CWE numbers, as NVD lists them.
-    pub cwes: Vec<u32>,
-    /// CVSS v3 base score.
-    pub cvss: f32,
-    /// Conditions outside the jar that exploitation needs.
-    pub preconditions: Vec<String>,
-    /// The vendor's advisory: title and URL.
-    pub advisory: Option<(String, String)>,
-}
-
-/// The texts of a vulnerability; an identifier no active pack describes (a report read back with
-/// other packs) gets neutral texts and no score.
-pub fn info(cve: &Cve) -> CveInfo {
-    let rules = quell_packs::active();
-    match rules.vulnerability(cve) {
-        Some(v) => CveInfo {
-            name: v.name.clone(),
-            title: v.title.clone(),
-            description: v.description.clone(),
-            remedy: v.remedy.clone(),
-            cwes: v.cwes.clone(),
-            cvss: v.cvss,
-            preconditions: v.preconditions.clone(),
-            advisory: v
-                .advisory_url
-                .clone()
-                .map(|url| (v.advisory_title.clone().unwrap_or_else(|| format!("{} advisory", v.id)), url)),
-        },
-        None => CveInfo {
-            name: cve.id().chars().filter(char::is_ascii_alphanumeric).collect(),
-            title: cve.id().to_string(),
-            description: format!("{} (no detection pack in use describes it).", cve.id()),
-            remedy: "See the vendor's advisory.".to_string(),
-            cwes: Vec::new(),
-            cvss: 0.0,
-            preconditions: Vec::new(),
-            advisory: None,
-        },
-    }
+/// What a pack says about a vulnerability (texts, CVSS, CWEs, preconditions, advisory); an
+/// identifier no active pack describes (a report read back with other packs) gets neutral texts
+/// and no score.
+pub fn info(cve: &Cve) -> VulnInfo {
+    quell_packs::active().vulnerability(cve).cloned().unwrap_or_else(|| VulnInfo {
+        id: cve.clone(),
+        aliases: Vec::new(),
+        name: cve.id().chars().filter(char::is_ascii_alphanumeric).collect(),
+        title: cve.id().to_string(),
+        description: format!("{} (no detection pack in use describes it).", cve.id()),
+        remedy: "See the vendor's advisory.".to_string(),
+        cvss: 0.0,
+        cvss_vector: None,
+        cwes: Vec::new(),
+        preconditions: Vec::new(),
+        advisory_url: None,
+        advisory_title: None,
+        pack: String::new(),
+    })
 }
 
 /// The CVSS v3 severity band of a score: `critical` (9.0–10.0), `high` (7.0–8.9), `medium`
@@ -102,7 +72,11 @@ pub fn nvd_url(cve: &Cve) -> String {
 
 /// The vendor's advisory (title, URL); the NVD page when the pack names none.
 pub fn advisory(cve: &Cve) -> (String, String) {
-    info(cve).advisory.unwrap_or_else(|| (cve.id().to_string(), nvd_url(cve)))
+    let info = info(cve);
+    match info.advisory_url {
+        Some(url) => (info.advisory_title.unwrap_or_else(|| format!("{} advisory", cve.id())), url),
+        None => (cve.id().to_string(), nvd_url(cve)),
+    }
 }
 
 /// The vendor's advisory page.

@@ -62,7 +62,7 @@ pub fn log(report: &ScanReport<'_>) -> Value {
 fn rule(cve: &quell_model::Cve) -> Value {
     let info = cve_info::info(cve);
     let score = cve_info::score_text(cve);
-    let pack = quell_packs::active().vulnerability(cve).map_or_else(|| "quell".to_string(), |v| v.pack.clone());
+    let pack = if info.pack.is_empty() { "quell".to_string() } else { info.pack.clone() };
     let mut tags = vec!["security".to_string(), "vulnerability".to_string(), pack];
     tags.extend(info.cwes.iter().map(|c| format!("external/cwe/cwe-{c}")));
     let level = if info.cvss >= 7.0 { "error" } else { "warning" };

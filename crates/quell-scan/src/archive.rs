@@ -498,12 +498,19 @@ impl<'a> FileScan<'a> {
         Ok(((bytes.len() as u64) <= self.limits.max_evidence_bytes).then_some(bytes))
     }
 
-    /// Classifies a container's entries and reports its copies; returns them (for the inventory).
+    /// Classifies a container's entries and reports its copies; returns them when the inventory
+    /// needs them (empty otherwise: no copy is cloned on a findings-only scan).
     fn emit(&self, chain: &[String], entries: &[EvidenceEntry]) -> Vec<crate::classify::ClassifiedCopy> {
         if entries.is_empty() {
             return Vec::new();
         }
         let copies = self.rules.classify(entries);
+        if !self.inventory {
+            for copy in copies {
+                self.reporter.finding(chain.to_vec(), copy);
+            }
+            return Vec::new();
+        }
         for copy in &copies {
             self.reporter.finding(chain.to_vec(), copy.clone());
         }
