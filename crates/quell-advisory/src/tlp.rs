@@ -14,78 +14,8 @@
 //! checks that before it asks this function). Public channels ask with [`Viewer::Anonymous`], so
 //! only CLEAR ever appears there.
 
-use serde::{Deserialize, Serialize};
-
-/// A TLP 2.0 marking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Tlp {
-    #[serde(rename = "CLEAR")]
-    Clear,
-    #[serde(rename = "GREEN")]
-    Green,
-    #[serde(rename = "AMBER")]
-    Amber,
-    #[serde(rename = "AMBER+STRICT")]
-    AmberStrict,
-    #[serde(rename = "RED")]
-    Red,
-}
-
-impl Tlp {
-    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
-
-    /// `CLEAR`, `GREEN`, `AMBER`, `AMBER+STRICT`, `RED`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tlp::Clear => "CLEAR",
-            Tlp::Green => "GREEN",
-            Tlp::Amber => "AMBER",
-            Tlp::AmberStrict => "AMBER+STRICT",
-            Tlp::Red => "RED",
-        }
-    }
-
-    /// Reads a marking; `TLP:` prefix and case are ignored, `WHITE` (TLP 1.0) is CLEAR.
-    pub fn parse(text: &str) -> Option<Tlp> {
-        let t = text.trim().to_ascii_uppercase();
-        let t = t.strip_prefix("TLP:").unwrap_or(&t);
-        match t {
-            "CLEAR" | "WHITE" => Some(Tlp::Clear),
-            "GREEN" => Some(Tlp::Green),
-            "AMBER" => Some(Tlp::Amber),
-            "AMBER+STRICT" => Some(Tlp::AmberStrict),
-            "RED" => Some(Tlp::Red),
-            _ => None,
-        }
-    }
-
-    /// The CSAF 2.0 `distribution.tlp.label` (CSAF 2.0 speaks TLP 1.0: CLEAR is WHITE and
-    /// AMBER+STRICT is AMBER, with the strict rule stated in `distribution.text`).
-    pub fn csaf_label(self) -> &'static str {
-        match self {
-            Tlp::Clear => "WHITE",
-            Tlp::Green => "GREEN",
-            Tlp::Amber | Tlp::AmberStrict => "AMBER",
-            Tlp::Red => "RED",
-        }
-    }
-
-    /// Lower-case CSAF directory name of the marking's documents (`white`, `green`, `amber`,
-    /// `red`).
-    pub fn csaf_dir(self) -> &'static str {
-        match self {
-            Tlp::Clear => "white",
-            Tlp::Green => "green",
-            Tlp::Amber | Tlp::AmberStrict => "amber",
-            Tlp::Red => "red",
-        }
-    }
-
-    /// Whether the marking is public.
-    pub fn is_public(self) -> bool {
-        self == Tlp::Clear
-    }
-}
+/// The one marking type, shared with hunt indicators (see `quell_model::tlp`).
+pub use quell_model::tlp::Tlp;
 
 /// Who (or what channel) asks to see an advisory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

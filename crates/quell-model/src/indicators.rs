@@ -14,100 +14,13 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 /// The value of [`IndicatorUpload::format`].
 pub const UPLOAD_FORMAT: &str = "quell-indicators/1";
 
-/// A Traffic Light Protocol 2.0 marking, from the least to the most restrictive (the derived
-/// order is that order, so `max` is "the most restrictive").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
-pub enum Tlp {
-    /// Public.
-    #[serde(rename = "CLEAR")]
-    Clear,
-    /// The community, not public.
-    #[serde(rename = "GREEN")]
-    Green,
-    /// The recipient organisation and its clients, need to know.
-    #[default]
-    #[serde(rename = "AMBER")]
-    Amber,
-    /// The recipient organisation only.
-    #[serde(rename = "AMBER+STRICT")]
-    AmberStrict,
-    /// Named recipients only.
-    #[serde(rename = "RED")]
-    Red,
-}
-
-impl Tlp {
-    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
-
-    /// `CLEAR`, `GREEN`, `AMBER`, `AMBER+STRICT`, `RED`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tlp::Clear => "CLEAR",
-            Tlp::Green => "GREEN",
-            Tlp::Amber => "AMBER",
-            Tlp::AmberStrict => "AMBER+STRICT",
-            Tlp::Red => "RED",
-        }
-    }
-
-    /// 0 (CLEAR) to 4 (RED): how the marking is stored.
-    pub fn rank(self) -> i64 {
-        match self {
-            Tlp::Clear => 0,
-            Tlp::Green => 1,
-            Tlp::Amber => 2,
-            Tlp::AmberStrict => 3,
-            Tlp::Red => 4,
-        }
-    }
-
-    pub fn from_rank(rank: i64) -> Option<Tlp> {
-        Tlp::ALL.into_iter().find(|t| t.rank() == rank)
-    }
-
-    /// Whether information under this marking may leave the organisation that holds it
-    /// (AMBER+STRICT and RED may not).
-    pub fn leaves_org(self) -> bool {
-        self <= Tlp::Amber
-    }
-}
-
-impl fmt::Display for Tlp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error of [`Tlp::from_str`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown TLP marking {0:?} (CLEAR, GREEN, AMBER, AMBER+STRICT or RED)")]
-pub struct ParseTlpError(pub String);
-
-impl FromStr for Tlp {
-    type Err = ParseTlpError;
-
-    /// Case-insensitive, with or without the `TLP:` prefix; `WHITE` (TLP 1.0) is `CLEAR`.
-    fn from_str(s: &str) -> Result<Tlp, ParseTlpError> {
-        let upper = s.trim().to_ascii_uppercase();
-        let name = upper.strip_prefix("TLP:").unwrap_or(&upper);
-        match name {
-            "CLEAR" | "WHITE" => Ok(Tlp::Clear),
-            "GREEN" => Ok(Tlp::Green),
-            "AMBER" => Ok(Tlp::Amber),
-            "AMBER+STRICT" => Ok(Tlp::AmberStrict),
-            "RED" => Ok(Tlp::Red),
-            _ => Err(ParseTlpError(s.to_owned())),
-        }
-    }
-}
+pub use crate::tlp::{ParseTlpError, Tlp};
 
 /// What an indicator is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -204,95 +117,7 @@ pub struct IndicatorUpload {
     pub lines: Vec<RawLine>,
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` to Unix seconds (the fraction dropped);
-/// `None` for anything else. Written by hand: the few lines spare a date crate.
-pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        let part = text.get(from..to)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &fraction[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let ob = rest.as_bytes();
-            if ob.len() != 6 || !matches!(ob[0], b'+' | b'-') || ob[3] != b':' {
-                return None;
-            }
-            let h: i64 = rest.get(1..3)?.parse().ok()?;
-            let m: i64 = rest.get(4..6)?.parse().ok()?;
-            if h > 23 || m > 59 {
-                return None;
-            }
-            let sign = if ob[0] == b'-' { -1 } else { 1 };
-            sign * (h * 3600 + m * 60)
-        }
-    };
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
-/// The date of a day number: `YYYY-MM-DD`.
-pub fn day_string(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// `2026-11-28T12:39:08Z` for Unix seconds.
-pub fn format_rfc3339(unix: i64) -> String {
-    let secs = unix.rem_euclid(86_400);
-    format!("{}T{:02}:{:02}:{:02}Z", day_string(unix.div_euclid(86_400)), secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-/// Parses `YYYY-MM-DD` to days since 1970-01-01.
-pub fn parse_day(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        let part = text.get(from..to)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day))
-}
+pub use crate::time::{day_string, format_rfc3339, parse_day, parse_rfc3339};
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,8 @@ pub mod hunt;
 pub mod indicators;
 pub mod maven;
 pub mod scan;
+pub mod time;
+pub mod tlp;
 pub mod version;
 
 pub use cve::{Cve, CveStatus, CveVerdict};

@@ -2,31 +2,10 @@
 //! source of our own: RFC 3339 timestamps from Unix seconds, and version-4 UUID URNs from bits the
 //! caller supplies.
 
-/// `1639094400` → `2021-12-10T00:00:00Z` (proleptic Gregorian, UTC).
+/// `1639094400` → `2021-12-10T00:00:00Z` (proleptic Gregorian, UTC): `quell_model::time`'s
+/// formatter for the unsigned seconds a report carries.
 pub fn rfc3339_utc(unix_secs: u64) -> String {
-    let days = unix_secs / 86_400;
-    let secs_of_day = unix_secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs_of_day / 3600,
-        (secs_of_day % 3600) / 60,
-        secs_of_day % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days` for days since 1970-01-01 (non-negative).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    quell_model::time::format_rfc3339(i64::try_from(unix_secs).unwrap_or(i64::MAX))
 }
 
 /// A `urn:uuid:` version-4 (random) UUID from 128 bits the caller drew; the version and variant bits

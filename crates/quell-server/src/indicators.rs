@@ -41,7 +41,6 @@ use sqlx::Row;
 
 use crate::api::{full, org_of};
 use crate::auth::{Principal, Role, hex};
-use crate::db::Db;
 use crate::limits::{
     EARLIEST_INDICATOR_TIME, IDS_PER_QUERY, MAX_DAYS_PER_INDICATOR, MAX_HOST_NAME_BYTES, MAX_INDICATOR_CLOCK_SKEW_SECS,
     MAX_INDICATOR_VALUE_BYTES, MAX_INDICATORS_PER_UPLOAD, MAX_LINES_PER_UPLOAD, MAX_NAME_BYTES, MAX_PAGE_ROWS,
@@ -49,6 +48,7 @@ use crate::limits::{
 };
 use crate::time::format_rfc3339;
 use crate::{AppState, Limits, ServerError, ingest, now};
+use quell_store::Db;
 
 pub use export::{ExportFormat, ExportRow};
 

@@ -20,12 +20,12 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::auth::hex;
-use crate::db::Db;
 use crate::limits::{
     FINDINGS_PER_INSERT, GROUP_COMMIT_MAX_FINDINGS, GROUP_COMMIT_MAX_REPORTS, Limits, MAX_HOST_NAME_BYTES,
     WRITE_QUEUE_REPORTS,
 };
 use crate::{ServerError, now, time};
+use quell_store::Db;
 
 /// A report that passed validation, ready to store.
 #[derive(Debug)]

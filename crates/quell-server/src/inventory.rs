@@ -12,9 +12,9 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::db::Db;
 use crate::limits::{MAX_PAGE_ROWS, MAX_TREND_DAYS};
 use crate::{ServerError, now, time};
+use quell_store::Db;
 
 /// One host and the counts of its latest report.
 #[derive(Debug, Clone, Serialize)]

@@ -26,8 +26,9 @@ use std::sync::Arc;
 pub mod admin;
 pub mod advisories;
 pub mod api;
-pub mod auth;
-pub mod db;
+pub mod error;
+pub mod extract;
+pub mod html;
 pub mod indicators;
 pub mod ingest;
 pub mod inventory;
@@ -36,10 +37,14 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod registry;
-pub mod time;
+pub mod router;
 
-pub use db::{Db, DbLocation};
 pub use limits::Limits;
+/// The one clock and calendar module (`quell_model::time`).
+pub use quell_model::time::{self, now};
+/// Accounts, tokens, sessions and who a request acts as live in the store.
+pub use quell_store::accounts as auth;
+pub use quell_store::{Db, DbLocation, StoreError};
 
 /// Everything that can go wrong, each with its HTTP status (see [`api`]).
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +75,18 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
-/// The current time in Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+impl From<StoreError> for ServerError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Config(m) => ServerError::Config(m),
+            StoreError::Db(e) => ServerError::Db(e),
+            StoreError::Invalid(m) => ServerError::Invalid(m),
+            StoreError::NotFound(m) => ServerError::NotFound(m),
+            StoreError::Conflict(m) => ServerError::Conflict(m),
+            StoreError::Forbidden(m) => ServerError::Forbidden(m),
+            StoreError::Internal(m) => ServerError::Internal(m),
+        }
+    }
 }
 
 /// What every request handler shares. Cheap to clone.
@@ -126,7 +137,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
     advisories::delivery::start(state.clone());
     tracing::info!(%address, "quell serve listening");
     ready(address);
-    axum::serve(listener, api::router(state).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, router::router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("quell serve stopped");

@@ -1,6 +1,9 @@
 //! Every limit of the server: a named constant (the default) and a field of [`Limits`] that
 //! `quell serve` sets from a flag.
 
+/// The limits the store enforces itself (names, passwords, SQLite lock waits).
+pub use quell_store::limits::{MAX_NAME_BYTES, MIN_PASSWORD_CHARS, SQLITE_BUSY_TIMEOUT};
+
 use std::time::Duration;
 
 /// Largest request body accepted by `POST /api/v1/reports`, as sent (compressed or not).
@@ -19,12 +22,6 @@ pub const DEFAULT_MAX_REPORT_RECORDS: usize = 1_000_000;
 
 /// Longest host name accepted (the DNS limit).
 pub const MAX_HOST_NAME_BYTES: usize = 253;
-
-/// Longest e-mail, organisation, token name.
-pub const MAX_NAME_BYTES: usize = 200;
-
-/// Shortest password accepted for an account.
-pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// Rows inserted by one multi-row `INSERT` when storing findings (keeps the statement under
 /// SQLite's and PostgreSQL's parameter limits: 9 parameters a row).
@@ -47,9 +44,6 @@ pub const MAX_TREND_DAYS: i64 = 366;
 
 /// Database connections per server process. Flag: `--db-connections`.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 8;
-
-/// How long a request waits for a locked SQLite database before failing.
-pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Limits of one server process.
 #[derive(Debug, Clone)]

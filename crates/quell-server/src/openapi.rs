@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document served at `/api/openapi.json`, kept as a file (`openapi.json`).
-//! A test checks that it names every API route of [`crate::api::router`] and nothing else.
+//! A test checks that it names every API route of [`crate::router::router`] and nothing else.
 
 /// The document, as served.
 pub const DOCUMENT: &str = include_str!("openapi.json");
@@ -73,9 +73,9 @@ mod tests {
         documented.sort_unstable();
         routed.sort_unstable();
         assert_eq!(documented, routed);
-        let source = concat!(include_str!("api.rs"), include_str!("indicators.rs"));
+        let source = concat!(include_str!("router.rs"), include_str!("indicators.rs"));
         for path in API_PATHS {
-            assert!(source.contains(&format!("\"{path}\"")), "{path} is not routed in api.rs");
+            assert!(source.contains(&format!("\"{path}\"")), "{path} is not routed in router.rs");
         }
         let registry = include_str!("registry.rs");
         for path in REGISTRY_PATHS {

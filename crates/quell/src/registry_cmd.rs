@@ -309,7 +309,7 @@ fn convert(args: ConvertArgs) -> Result<u8, String> {
                 publisher_namespace: args.publisher_namespace,
                 publisher_category: "coordinator".to_string(),
                 id_prefix: args.id_prefix,
-                date: args.date.unwrap_or_else(now_rfc3339),
+                date: args.date.unwrap_or_else(quell_model::time::now_rfc3339),
                 generator_version: env!("CARGO_PKG_VERSION").to_string(),
             };
             let docs = to_csaf_vex_all(registry, &meta);
@@ -338,11 +338,6 @@ fn convert(args: ConvertArgs) -> Result<u8, String> {
         );
     }
     Ok(0)
-}
-
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    quell_report::time::rfc3339_utc(secs)
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept). By hand: one small function,

@@ -35,14 +35,13 @@ fn random_bits() -> u128 {
 /// The context of a report made now, on this host (or the `--host-name` given), of a scan of
 /// `paths`. The host is the one the JSON summary names.
 pub fn meta(paths: &[PathBuf], host_override: Option<&str>) -> ReportMeta {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     ReportMeta {
         host: host_override
             .map(str::to_string)
             .or_else(crate::upload::host_name)
             .unwrap_or_else(|| "localhost".to_string()),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        timestamp: quell_report::time::rfc3339_utc(now),
+        timestamp: quell_model::time::now_rfc3339(),
         serial_number: Some(quell_report::time::uuid_v4(random_bits())),
         roots: paths.iter().map(|p| p.display().to_string()).collect(),
     }

@@ -64,15 +64,9 @@ pub fn stamp(record: &mut ScanRecord, host_override: Option<&str>) {
             summary.tool_version = Some(format!("quell {}", crate::LONG_VERSION));
         }
         if summary.finished_at.is_none() {
-            summary.finished_at = Some(rfc3339_now());
+            summary.finished_at = Some(quell_model::time::now_rfc3339());
         }
     }
-}
-
-/// The current time as `2026-11-28T12:39:08Z`.
-fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    quell_report::time::rfc3339_utc(secs)
 }
 
 /// The report's JSON lines, collected while the scan runs.

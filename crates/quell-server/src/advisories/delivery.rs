@@ -50,13 +50,8 @@ pub fn start(state: AppState) {
     });
 }
 
-/// The current time in Unix milliseconds (delivery schedules are finer than seconds).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+/// Delivery schedules are finer than seconds.
+pub use quell_model::time::now_ms;
 
 async fn tick(state: &AppState) -> Result<(), ServerError> {
     let at = now_ms();

@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use super::store::Recipients;
 use super::{check_note, placeholders};
-use crate::db::Db;
 use crate::{ServerError, now};
+use quell_store::Db;
 
 /// A group as shown.
 #[derive(Debug, Clone, Serialize)]

@@ -11,8 +11,8 @@ use sqlx::any::AnyRow;
 
 use super::{MAX_LISTED_VERSIONS, MAX_RECIPIENTS, StoredAudience, can_view, groups, placeholders, year_of};
 use crate::auth::Principal;
-use crate::db::Db;
 use crate::{ServerError, now};
+use quell_store::Db;
 
 /// Who a version is addressed to, as the coordinator chose it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{MAX_PROGRESS_DAYS, check_note, placeholders};
-use crate::db::Db;
 use crate::{ServerError, now};
+use quell_store::Db;
 
 /// The decisions one may record.
 pub const DECISIONS: [&str; 5] = ["patched", "mitigated", "switched_off", "not_affected", "risk_accepted"];

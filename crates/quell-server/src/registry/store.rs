@@ -19,8 +19,8 @@ use sqlx::{AnyConnection, Row};
 
 use super::limits::MAX_HISTORY_ROWS;
 use crate::auth::Principal;
-use crate::db::{Backend, Db};
 use crate::{ServerError, now, time};
+use quell_store::{Backend, Db};
 
 /// Why an entry changed (the `kind` of its history row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

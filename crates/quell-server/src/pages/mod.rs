@@ -15,18 +15,14 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, html};
 use serde::Deserialize;
-use sqlx::Row;
 
-use crate::api::token_filter;
-use crate::auth::{self, Principal, Role, Scope};
+use crate::auth::{self, Scope};
 use crate::inventory::{self, SearchQuery, TrendDay};
 use crate::limits::{
     DASHBOARD_TREND_DAYS, LOGIN_WINDOW, MAX_LOGIN_FAILURES_PER_ADDRESS, MAX_LOGIN_FAILURES_PER_EMAIL, PAGE_ROWS,
@@ -35,149 +31,11 @@ use crate::limits::{
 use crate::metrics::Metrics;
 use crate::{AppState, ServerError, now};
 
-const SESSION_COOKIE: &str = "quell_session";
-const LOGIN_COOKIE: &str = "quell_login";
+pub use crate::extract::Session;
+use crate::extract::{CsrfForm, LOGIN_COOKIE, PageOrgUser, SESSION_COOKIE, cookie};
+pub(crate) use crate::html::{error_page, layout, page, urlencode};
 
-/// The page routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(dashboard))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/hosts", get(hosts))
-        .route("/hosts/{id}", get(host))
-        .route("/search", get(search))
-        .route("/tokens", get(tokens).post(create_token))
-        .route("/tokens/{id}/revoke", post(revoke_token))
-}
-
-/// A logged-in browser: the user and the session's CSRF token.
-pub struct Session {
-    pub principal: Principal,
-    pub csrf: String,
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-impl FromRequestParts<AppState> for Session {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Metrics::add(&state.metrics.requests, 1);
-        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(Redirect::to("/login").into_response());
-        };
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.role, u.org_id, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id_hash = $1 AND s.expires_at > $2",
-        )
-        .bind(auth::secret_hash(secret))
-        .bind(now())
-        .fetch_optional(&state.db.pool)
-        .await
-        .map_err(|e| ServerError::from(e).into_response())?;
-        let Some(row) = row else { return Err(Redirect::to("/login").into_response()) };
-        let read = || -> Result<Session, ServerError> {
-            let role: String = row.try_get(2)?;
-            Ok(Session {
-                principal: Principal {
-                    user_id: row.try_get(0)?,
-                    email: row.try_get(1)?,
-                    role: Role::parse(&role).ok_or_else(|| ServerError::Internal(format!("bad role {role:?}")))?,
-                    org_id: row.try_get(3)?,
-                    scope: Scope::Full,
-                    token_id: None,
-                },
-                csrf: row.try_get(4)?,
-            })
-        };
-        read().map_err(IntoResponse::into_response)
-    }
-}
-
-/// An HTML response with the page security headers.
-pub(crate) fn page(status: StatusCode, markup: Markup) -> Response {
-    let mut response = (status, markup.into_string()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-const STYLE: &str = "
-body{font-family:system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
-header{background:#1b2a3a;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:center}
-header a{color:#fff;text-decoration:none}header .me{margin-left:auto;font-size:.85rem}
-main{max-width:72rem;margin:0 auto;padding:1rem}
-.cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{background:#fff;border-radius:6px;padding:.8rem 1rem;min-width:8rem;box-shadow:0 1px 2px #0002}
-.card b{display:block;font-size:1.6rem}.bad{color:#b3261e}.ok{color:#1e7b34}.warn{color:#8a5a00}
-table{border-collapse:collapse;width:100%;background:#fff;margin:.5rem 0 1.2rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e3e5e8;vertical-align:top}
-td.path{word-break:break-all;font-family:ui-monospace,monospace;font-size:.85rem}
-form.inline{display:inline}input,select,button{font:inherit;padding:.3rem .5rem}
-.login{max-width:22rem;margin:3rem auto;background:#fff;padding:1.5rem;border-radius:6px}.login input{width:100%;box-sizing:border-box;margin:.2rem 0 .8rem}
-.notice{background:#fff8d6;padding:.6rem;border-radius:4px;word-break:break-all}
-svg{background:#fff;border-radius:6px;max-width:100%;height:auto}
-@media (max-width:40rem){main{padding:.5rem}table{display:block;overflow-x:auto}th,td{padding:.3rem}}
-";
-
-pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · quell" }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                header {
-                    strong { a href="/" { "quell" } }
-                    @if let Some(session) = session {
-                        @if session.principal.role != Role::Coordinator {
-                            a href="/hosts" { "Hosts" }
-                            a href="/search" { "Search" }
-                        }
-                        a href="/indicators" { "Indicators" }
-                        a href="/advisories" { "Advisories" }
-                        a href="/registry" { "Registry" }
-                        a href="/tokens" { "Tokens" }
-                        span.me {
-                            (session.principal.email) " (" (session.principal.role.as_str()) ") "
-                            form.inline method="post" action="/logout" {
-                                input type="hidden" name="csrf" value=(session.csrf);
-                                button type="submit" { "Log out" }
-                            }
-                        }
-                    }
-                }
-                main { h1 { (title) } (body) }
-            }
-        }
-    }
-}
-
-pub(crate) fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response {
-    page(status, layout(status.canonical_reason().unwrap_or("Error"), session, html! { p { (message) } }))
-}
-
+/// An error as a page, with the session's navigation.
 pub(crate) fn page_error(session: &Session, error: ServerError) -> Response {
     match error {
         ServerError::NotFound(_) => error_page(Some(session), StatusCode::NOT_FOUND, "Not found."),
@@ -187,17 +45,10 @@ pub(crate) fn page_error(session: &Session, error: ServerError) -> Response {
     }
 }
 
-fn org_of(session: &Session) -> Result<i64, ServerError> {
-    session
-        .principal
-        .org_id
-        .ok_or_else(|| ServerError::Forbidden("Coordinators see counts per organisation, on the dashboard.".into()))
-}
-
 // ---- login ----
 
 #[derive(Debug, Deserialize)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     email: String,
     password: String,
     csrf: String,
@@ -228,21 +79,15 @@ fn login_page(status: StatusCode, message: Option<&str>) -> Response {
     response
 }
 
-async fn login_form() -> Response {
+pub(crate) async fn login_form() -> Response {
     login_page(StatusCode::OK, None)
 }
 
-async fn failures(state: &AppState, key: &str) -> Result<i64, ServerError> {
-    let since = now() - LOGIN_WINDOW.as_secs() as i64;
-    Ok(sqlx::query("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $2")
-        .bind(key)
-        .bind(since)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get(0)?)
+pub(crate) async fn failures(state: &AppState, key: &str) -> Result<i64, ServerError> {
+    Ok(auth::login_failures(&state.db, key, now() - LOGIN_WINDOW.as_secs() as i64).await?)
 }
 
-async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -264,33 +109,15 @@ async fn login(
     }
     let Some(user_id) = auth::check_login(&state.db, &email, &form.password).await? else {
         Metrics::add(&state.metrics.logins_failed, 1);
-        let at = now();
-        sqlx::query("DELETE FROM login_failures WHERE at < $1")
-            .bind(at - LOGIN_WINDOW.as_secs() as i64)
-            .execute(&state.db.pool)
-            .await?;
-        for key in [&email, &address] {
-            sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
-                .bind(key)
-                .bind(at)
-                .execute(&state.db.pool)
-                .await?;
-        }
+        let forget_before = now() - LOGIN_WINDOW.as_secs() as i64;
+        auth::record_login_failure(&state.db, &[&email, &address], forget_before).await?;
         tracing::warn!(%email, address = %peer.ip(), "failed login");
         return Ok(login_page(StatusCode::UNAUTHORIZED, Some("Wrong e-mail or password.")));
     };
-    sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(&email).execute(&state.db.pool).await?;
-    let secret = auth::new_secret("qs_")?;
+    auth::clear_login_failures(&state.db, &email).await?;
     let csrf = auth::new_secret("")?;
     let lifetime = SESSION_LIFETIME.as_secs() as i64;
-    sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(auth::secret_hash(&secret))
-        .bind(user_id)
-        .bind(csrf)
-        .bind(now())
-        .bind(now() + lifetime)
-        .execute(&state.db.pool)
-        .await?;
+    let secret = auth::create_session(&state.db, user_id, &csrf, lifetime).await?;
     let mut response = Redirect::to("/").into_response();
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={lifetime}{secure}");
@@ -300,29 +127,21 @@ async fn login(
     Ok(response)
 }
 
+/// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
+pub(crate) struct Empty {}
 
 pub(crate) fn csrf_ok(session: &Session, given: &str) -> bool {
-    !given.is_empty() && given == session.csrf
+    session.csrf_ok(given)
 }
 
-async fn logout(
+pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    session: Session,
-    Form(form): Form<CsrfForm>,
+    CsrfForm { .. }: CsrfForm<Empty>,
 ) -> Result<Response, ServerError> {
-    if !csrf_ok(&session, &form.csrf) {
-        return Ok(error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token."));
-    }
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(auth::secret_hash(secret))
-            .execute(&state.db.pool)
-            .await?;
+        auth::delete_session(&state.db, secret).await?;
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
@@ -362,7 +181,7 @@ pub fn trend_svg(days: &[TrendDay]) -> Markup {
     }
 }
 
-async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Response, ServerError> {
+pub(crate) async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Response, ServerError> {
     let Some(org) = session.principal.org_id else {
         let orgs = inventory::org_counts(&state.db).await?;
         let body = html! {
@@ -414,36 +233,19 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Re
     Ok(page(StatusCode::OK, layout("Dashboard", Some(&session), body)))
 }
 
-/// Percent-encoding for query values.
-pub(crate) fn urlencode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 // ---- hosts, search ----
 
 #[derive(Debug, Deserialize)]
-struct HostQuery {
+pub(crate) struct HostQuery {
     q: Option<String>,
 }
 
-async fn hosts(State(state): State<AppState>, session: Session, Query(query): Query<HostQuery>) -> Response {
-    let result = async {
-        let org = org_of(&session)?;
-        inventory::hosts(&state.db, org, query.q.as_deref(), PAGE_ROWS, 0).await
-    }
-    .await;
-    let hosts = match result {
-        Ok(hosts) => hosts,
-        Err(e) => return page_error(&session, e),
-    };
+pub(crate) async fn hosts(
+    State(state): State<AppState>,
+    PageOrgUser { session, org_id }: PageOrgUser,
+    Query(query): Query<HostQuery>,
+) -> Result<Response, ServerError> {
+    let hosts = inventory::hosts(&state.db, org_id, query.q.as_deref(), PAGE_ROWS, 0).await?;
     let body = html! {
         form method="get" action="/hosts" {
             input type="search" name="q" placeholder="host name contains" value=(query.q.as_deref().unwrap_or(""));
@@ -460,7 +262,7 @@ async fn hosts(State(state): State<AppState>, session: Session, Query(query): Qu
         }
         @if hosts.is_empty() { p { "No hosts yet: run " code { "quell scan --upload URL --token TOKEN /" } " on one." } }
     };
-    page(StatusCode::OK, layout("Hosts", Some(&session), body))
+    Ok(page(StatusCode::OK, layout("Hosts", Some(&session), body)))
 }
 
 fn status_of(finding: &serde_json::Value) -> (&'static str, &'static str) {
@@ -475,18 +277,13 @@ fn status_of(finding: &serde_json::Value) -> (&'static str, &'static str) {
     }
 }
 
-async fn host(State(state): State<AppState>, session: Session, Path(id): Path<i64>) -> Response {
-    let result = async {
-        let org = org_of(&session)?;
-        let detail = inventory::host(&state.db, org, id).await?;
-        let history = inventory::host_reports(&state.db, org, id, PAGE_ROWS, 0).await?;
-        Ok::<_, ServerError>((detail, history))
-    }
-    .await;
-    let (detail, history) = match result {
-        Ok(x) => x,
-        Err(e) => return page_error(&session, e),
-    };
+pub(crate) async fn host(
+    State(state): State<AppState>,
+    PageOrgUser { session, org_id }: PageOrgUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    let detail = inventory::host(&state.db, org_id, id).await?;
+    let history = inventory::host_reports(&state.db, org_id, id, PAGE_ROWS, 0).await?;
     let body = html! {
         div.cards {
             div.card { b { (detail.host.copies) } "copies" }
@@ -524,23 +321,20 @@ async fn host(State(state): State<AppState>, session: Session, Path(id): Path<i6
             }
         }
     };
-    page(StatusCode::OK, layout(&detail.host.name, Some(&session), body))
+    Ok(page(StatusCode::OK, layout(&detail.host.name, Some(&session), body)))
 }
 
-async fn search(State(state): State<AppState>, session: Session, Query(query): Query<SearchQuery>) -> Response {
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    PageOrgUser { session, org_id }: PageOrgUser,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, ServerError> {
     let searching =
         [&query.component, &query.version, &query.q].iter().any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
-    let result = async {
-        let org = org_of(&session)?;
-        if !searching {
-            return Ok(Vec::new());
-        }
-        inventory::search(&state.db, org, &SearchQuery { limit: Some(PAGE_ROWS), ..query.clone() }).await
-    }
-    .await;
-    let found = match result {
-        Ok(found) => found,
-        Err(e) => return page_error(&session, e),
+    let found = if searching {
+        inventory::search(&state.db, org_id, &SearchQuery { limit: Some(PAGE_ROWS), ..query.clone() }).await?
+    } else {
+        Vec::new()
     };
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let body = html! {
@@ -570,55 +364,36 @@ async fn search(State(state): State<AppState>, session: Session, Query(query): Q
             }
         }
     };
-    page(StatusCode::OK, layout("Search", Some(&session), body))
+    Ok(page(StatusCode::OK, layout("Search", Some(&session), body)))
 }
 
 // ---- tokens ----
 
 #[derive(Debug, Deserialize)]
-struct TokenForm {
-    csrf: String,
+pub(crate) struct TokenForm {
     name: String,
     scope: String,
 }
 
-async fn tokens_page(
+pub(crate) async fn tokens_page(
     state: &AppState,
     session: &Session,
     created: Option<auth::NewToken>,
 ) -> Result<Response, ServerError> {
-    let (filter, value) = token_filter(&session.principal);
-    let rows = sqlx::query(&format!(
-        "SELECT t.id, t.name, t.scope, u.email, t.created_at, t.revoked_at FROM tokens t JOIN users u ON u.id = t.user_id \
-         WHERE {filter} ORDER BY t.id"
-    ))
-    .bind(value)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let mut list = Vec::new();
-    for row in &rows {
-        let revoked: Option<i64> = row.try_get(5)?;
-        list.push((
-            row.try_get::<i64, _>(0)?,
-            row.try_get::<String, _>(1)?,
-            row.try_get::<String, _>(2)?,
-            row.try_get::<String, _>(3)?,
-            crate::time::format_rfc3339(row.try_get(4)?),
-            revoked.is_some(),
-        ));
-    }
+    let list = auth::list_tokens(&state.db, session.principal.token_owner()).await?;
     let body = html! {
         @if let Some(t) = &created {
             p.notice { "New " (t.scope.as_str()) " token " strong { (t.name) } ", shown only now: " br; code #new-token { (t.token) } }
         }
         table {
             tr { th { "Id" } th { "Name" } th { "Scope" } th { "User" } th { "Created" } th { "" } }
-            @for (id, name, scope, email, created, revoked) in &list {
+            @for token in &list {
                 tr {
-                    td { (id) } td { (name) } td { (scope) } td { (email) } td { (created) }
+                    td { (token.id) } td { (token.name) } td { (token.scope) } td { (token.email) }
+                    td { (crate::time::format_rfc3339(token.created_at)) }
                     td {
-                        @if *revoked { "revoked" } @else {
-                            form.inline method="post" action=(format!("/tokens/{id}/revoke")) {
+                        @if token.revoked_at.is_some() { "revoked" } @else {
+                            form.inline method="post" action=(format!("/tokens/{}/revoke", token.id)) {
                                 input type="hidden" name="csrf" value=(session.csrf);
                                 button type="submit" { "Revoke" }
                             }
@@ -638,48 +413,26 @@ async fn tokens_page(
     Ok(page(StatusCode::OK, layout("API tokens", Some(session), body)))
 }
 
-async fn tokens(State(state): State<AppState>, session: Session) -> Result<Response, ServerError> {
+pub(crate) async fn tokens(State(state): State<AppState>, session: Session) -> Result<Response, ServerError> {
     tokens_page(&state, &session, None).await
 }
 
-async fn create_token(
+pub(crate) async fn create_token(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<TokenForm>,
+    CsrfForm { session, form }: CsrfForm<TokenForm>,
 ) -> Result<Response, ServerError> {
-    if !csrf_ok(&session, &form.csrf) {
-        return Ok(error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token."));
-    }
-    let Some(scope) = Scope::parse(&form.scope) else {
-        return Ok(error_page(Some(&session), StatusCode::BAD_REQUEST, "Unknown scope."));
-    };
-    let created = match auth::create_token(&state.db, session.principal.user_id, form.name.trim(), scope).await {
-        Ok(t) => t,
-        Err(e) => return Ok(page_error(&session, e)),
-    };
+    let scope = Scope::parse(&form.scope).ok_or_else(|| ServerError::Invalid("Unknown scope.".into()))?;
+    let created = auth::create_token(&state.db, session.principal.user_id, form.name.trim(), scope).await?;
     tokens_page(&state, &session, Some(created)).await
 }
 
-async fn revoke_token(
+pub(crate) async fn revoke_token(
     State(state): State<AppState>,
-    session: Session,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    CsrfForm { session, .. }: CsrfForm<Empty>,
 ) -> Result<Response, ServerError> {
-    if !csrf_ok(&session, &form.csrf) {
-        return Ok(error_page(Some(&session), StatusCode::FORBIDDEN, "Missing or wrong form token."));
-    }
-    let (filter, value) = token_filter(&session.principal);
-    let result = sqlx::query(&format!(
-        "UPDATE tokens SET revoked_at = $2 WHERE id = $3 AND revoked_at IS NULL AND user_id IN (SELECT u.id FROM users u WHERE {filter})"
-    ))
-    .bind(value)
-    .bind(now())
-    .bind(id)
-    .execute(&state.db.pool)
-    .await?;
-    if result.rows_affected() == 0 {
-        return Ok(error_page(Some(&session), StatusCode::NOT_FOUND, "Not found."));
+    if !auth::revoke_owned_token(&state.db, session.principal.token_owner(), id).await? {
+        return Err(ServerError::NotFound(format!("token {id}")));
     }
     Ok(Redirect::to("/tokens").into_response())
 }

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 
-use crate::ServerError;
+use crate::StoreError;
 use crate::limits::SQLITE_BUSY_TIMEOUT;
 
 /// Which engine a pool talks to.
@@ -98,20 +98,20 @@ impl DbLocation {
 
 impl Db {
     /// Opens (creating the SQLite file and its directory when needed) and migrates.
-    pub async fn open(location: &DbLocation, connections: u32) -> Result<Db, ServerError> {
+    pub async fn open(location: &DbLocation, connections: u32) -> Result<Db, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = match location {
             DbLocation::Postgres(url) => (url.clone(), Backend::Postgres),
             DbLocation::SqliteFile(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
-                        .map_err(|e| ServerError::Config(format!("cannot create {}: {e}", dir.display())))?;
+                        .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
                 }
                 (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite)
             }
         };
         let options = AnyConnectOptions::from_str(&url)
-            .map_err(|e| ServerError::Config(format!("bad database location: {e}")))?
+            .map_err(|e| StoreError::Config(format!("bad database location: {e}")))?
             .disable_statement_logging();
         let busy_ms = SQLITE_BUSY_TIMEOUT.as_millis();
         let pool = AnyPoolOptions::new()
@@ -138,7 +138,13 @@ impl Db {
         Ok(db)
     }
 
-    async fn migrate(&self) -> Result<(), ServerError> {
+    /// Whether the database answers (the health check).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
             // Several servers may start together: one migrates, the others wait here.
@@ -152,7 +158,7 @@ impl Db {
             .fetch_all(&mut *tx)
             .await?
             .iter()
-            .map(|row| row.try_get::<i64, _>(0))
+            .map(|row| row.try_get::<i64, _>("version"))
             .collect::<Result<_, _>>()?;
         for (version, sqlite, postgres) in MIGRATIONS {
             if applied.contains(version) {
@@ -162,7 +168,7 @@ impl Db {
             sqlx::raw_sql(text).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO quell_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
-                .bind(crate::now())
+                .bind(quell_model::time::now())
                 .execute(&mut *tx)
                 .await?;
         }

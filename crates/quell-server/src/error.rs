@@ -1,0 +1,72 @@
+//! The one error type of the server and how it is sent: JSON (`{"error": "<code>", "message":
+//! "...", "line": N}`) for the API; the pages' middleware ([`crate::html::html_errors`]) turns
+//! the same response into an HTML page, using the [`ErrorMessage`] it carries.
+//!
+//! Invariants: an internal error's details go to the log, never to the client.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::ServerError;
+
+/// What an error response says, kept in its extensions for the pages' HTML rendering.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage {
+    pub status: StatusCode,
+    /// The human sentence for a page (no internal details).
+    pub message: String,
+}
+
+fn page_message(error: &ServerError, status: StatusCode) -> String {
+    match error {
+        _ if status == StatusCode::INTERNAL_SERVER_ERROR => "Internal error (see the server log).".into(),
+        ServerError::NotFound(_) => "Not found.".into(),
+        ServerError::Unauthorized(_) => "Please log in.".into(),
+        ServerError::BadLine(line, m) => format!("line {line}: {m}"),
+        ServerError::Invalid(m)
+        | ServerError::TooLarge(m)
+        | ServerError::Forbidden(m)
+        | ServerError::Conflict(m)
+        | ServerError::TooMany(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ServerError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            ServerError::BadLine(..) => (StatusCode::BAD_REQUEST, "invalid_record"),
+            ServerError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ServerError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServerError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ServerError::Config(_) | ServerError::Db(_) | ServerError::Internal(_) | ServerError::Io(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "request failed");
+            "internal error (see the server log)".to_string()
+        } else {
+            match &self {
+                ServerError::BadLine(_, m) => m.clone(),
+                other => other.to_string(),
+            }
+        };
+        let mut body = json!({ "error": code, "message": message });
+        if let ServerError::BadLine(line, _) = &self {
+            body["line"] = json!(line);
+        }
+        let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(ErrorMessage { status, message: page_message(&self, status) });
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

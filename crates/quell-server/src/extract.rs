@@ -1,0 +1,322 @@
+//! Who a request acts as, as extractor types in the handler's signature. No handler checks a
+//! token, a session, a role or a CSRF token by hand: it names what it needs, and a request that
+//! lacks it never reaches the handler.
+//!
+//! | extractor | from | refuses |
+//! |---|---|---|
+//! | [`Principal`] | `Authorization: Bearer` (any scope) | 401 without a live token |
+//! | [`ApiUser`] | a bearer token of scope `full` | 401; 403 for upload-only tokens |
+//! | [`ApiCoordinator`] | as `ApiUser`, role coordinator | 403 for everyone else |
+//! | [`ApiOrgUser`] | as `ApiUser`, with an organisation | 403 for coordinators |
+//! | [`Caller`] | a bearer token, else a session cookie, else nobody | 401 for a bad token |
+//! | [`Session`] | the session cookie | a redirect to `/login` |
+//! | [`MaybeSession`] | the session cookie, if any | nothing |
+//! | [`PageCoordinator`] / [`PageOrgUser`] | as `Session`, with the role | 403 page |
+//! | [`CsrfForm<T>`] | a session and a form whose `csrf` field is the session's | 403 page |
+//! | [`JsonBody<T>`] | a JSON body | 400 with the JSON error |
+//!
+//! Invariants:
+//! - The organisation a handler reads or writes comes from here (the principal), never from the
+//!   request's path, query or body.
+//! - A session is looked up once per request: the first extractor stores it in the request's
+//!   extensions and the others read it from there.
+
+use std::convert::Infallible;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use quell_advisory::Viewer;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::auth::{self, Principal, Role, Scope};
+use crate::metrics::Metrics;
+use crate::{AppState, ServerError};
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "quell_session";
+/// The name of the login form's double-submit cookie.
+pub const LOGIN_COOKIE: &str = "quell_login";
+
+/// A cookie's value.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+// ---- the JSON API ----
+
+/// A request's caller, from `Authorization: Bearer <token>`, of any scope (upload routes).
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Metrics::add(&state.metrics.requests, 1);
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
+            return Err(ServerError::Unauthorized("send Authorization: Bearer <token>".into()));
+        };
+        auth::principal_for_token(&state.db, token)
+            .await?
+            .ok_or_else(|| ServerError::Unauthorized("unknown or revoked token".into()))
+    }
+}
+
+fn full_scope(principal: Principal) -> Result<Principal, ServerError> {
+    if principal.scope != Scope::Full {
+        return Err(ServerError::Forbidden("this token may only upload reports".into()));
+    }
+    Ok(principal)
+}
+
+fn coordinator(principal: Principal) -> Result<Principal, ServerError> {
+    if principal.role != Role::Coordinator {
+        return Err(ServerError::Forbidden("coordinators only".into()));
+    }
+    Ok(principal)
+}
+
+fn org_user(principal: &Principal) -> Result<i64, ServerError> {
+    principal.org_id.ok_or_else(|| {
+        ServerError::Forbidden(
+            "this is an organisation's own data: coordinators see counts per organisation, not its hosts".into(),
+        )
+    })
+}
+
+/// A bearer token of scope `full`.
+pub struct ApiUser(pub Principal);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        full_scope(Principal::from_request_parts(parts, state).await?).map(ApiUser)
+    }
+}
+
+/// A coordinator's bearer token of scope `full`.
+pub struct ApiCoordinator(pub Principal);
+
+impl FromRequestParts<AppState> for ApiCoordinator {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiUser(principal) = ApiUser::from_request_parts(parts, state).await?;
+        coordinator(principal).map(ApiCoordinator)
+    }
+}
+
+/// An organisation user's bearer token of scope `full`, with the organisation.
+pub struct ApiOrgUser {
+    pub principal: Principal,
+    pub org_id: i64,
+}
+
+impl FromRequestParts<AppState> for ApiOrgUser {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiUser(principal) = ApiUser::from_request_parts(parts, state).await?;
+        let org_id = org_user(&principal)?;
+        Ok(ApiOrgUser { principal, org_id })
+    }
+}
+
+/// The caller of a route that also serves anonymous readers: a bearer token (an invalid one is
+/// 401), else a browser session (read-only use), else nobody.
+pub struct Caller {
+    pub principal: Option<Principal>,
+    /// Whether the principal came from a session cookie (which may read, never change: the
+    /// JSON API has no CSRF token).
+    pub by_session: bool,
+}
+
+impl Caller {
+    /// The principal for a change: a full-scope bearer token.
+    pub fn require(&self) -> Result<Principal, ServerError> {
+        match &self.principal {
+            Some(p) if !self.by_session => full_scope(p.clone()),
+            _ => Err(ServerError::Unauthorized("send Authorization: Bearer <token>".into())),
+        }
+    }
+
+    /// The viewer for a read; upload-only tokens are refused (403).
+    pub fn viewer(&self) -> Result<Viewer, ServerError> {
+        if let Some(p) = &self.principal
+            && p.scope != Scope::Full
+        {
+            return Err(ServerError::Forbidden("this token may only upload reports".into()));
+        }
+        Ok(viewer_of(self.principal.as_ref()))
+    }
+}
+
+/// The advisory viewer a principal is (`None`: anonymous).
+pub fn viewer_of(principal: Option<&Principal>) -> Viewer {
+    match principal {
+        None => Viewer::Anonymous,
+        Some(p) => Viewer::User { user_id: p.user_id, org_id: p.org_id, coordinator: p.role == Role::Coordinator },
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            let principal = Principal::from_request_parts(parts, state).await?;
+            return Ok(Caller { principal: Some(principal), by_session: false });
+        }
+        let MaybeSession(session) = MaybeSession::from_request_parts(parts, state).await.unwrap_or(MaybeSession(None));
+        let by_session = session.is_some();
+        Ok(Caller { principal: session.map(|s| s.principal), by_session })
+    }
+}
+
+/// A JSON request body; a bad one is a 400 with the usual JSON error (axum's own `Json`
+/// rejection is plain text). The size limit is the route's `DefaultBodyLimit`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ServerError::TooLarge(format!("the body is too large: {e}"))
+            } else {
+                ServerError::Invalid(format!("cannot read the body: {e}"))
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ServerError::Invalid(format!("bad JSON body: {e}")))
+    }
+}
+
+// ---- the pages ----
+
+/// A logged-in browser: the user and the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub principal: Principal,
+    pub csrf: String,
+}
+
+impl Session {
+    /// The session of a request's cookie, looked up once per request (cached in `parts`).
+    async fn lookup(parts: &mut Parts, state: &AppState) -> Result<Option<Session>, ServerError> {
+        if let Some(cached) = parts.extensions.get::<Option<Session>>() {
+            return Ok(cached.clone());
+        }
+        Metrics::add(&state.metrics.requests, 1);
+        let session = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(secret) => auth::session(&state.db, secret)
+                .await?
+                .map(|record| Session { principal: record.principal, csrf: record.csrf }),
+            None => None,
+        };
+        parts.extensions.insert(session.clone());
+        Ok(session)
+    }
+
+    /// Whether a form's token is this session's.
+    pub fn csrf_ok(&self, given: &str) -> bool {
+        !given.is_empty() && given == self.csrf
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Session::lookup(parts, state).await {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// A session when there is one (public pages also serve visitors without login).
+pub struct MaybeSession(pub Option<Session>);
+
+impl FromRequestParts<AppState> for MaybeSession {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(MaybeSession(Session::lookup(parts, state).await.ok().flatten()))
+    }
+}
+
+/// A coordinator's session.
+pub struct PageCoordinator(pub Session);
+
+impl FromRequestParts<AppState> for PageCoordinator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        if session.principal.role != Role::Coordinator {
+            return Err(ServerError::Forbidden("This page is for coordinators.".into()).into_response());
+        }
+        Ok(PageCoordinator(session))
+    }
+}
+
+/// An organisation user's session, with the organisation.
+pub struct PageOrgUser {
+    pub session: Session,
+    pub org_id: i64,
+}
+
+impl FromRequestParts<AppState> for PageOrgUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        let Some(org_id) = session.principal.org_id else {
+            return Err(ServerError::Forbidden("Coordinators see counts per organisation, on the dashboard.".into())
+                .into_response());
+        };
+        Ok(PageOrgUser { session, org_id })
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form posted from one of our pages: the session, and the form, whose `csrf` field matched
+/// the session's token (403 otherwise). `T` may ignore the `csrf` field.
+pub struct CsrfForm<T> {
+    pub session: Session,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: String::new() });
+        if !session.csrf_ok(&token.csrf) {
+            return Err(ServerError::Forbidden("Missing or wrong form token.".into()).into_response());
+        }
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| ServerError::Invalid(format!("The form is incomplete: {e}")).into_response())?;
+        Ok(CsrfForm { session, form })
+    }
+}
