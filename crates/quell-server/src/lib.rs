@@ -31,7 +31,7 @@ pub mod extract;
 pub mod html;
 pub mod indicators;
 pub mod ingest;
-pub mod inventory;
+pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -44,6 +44,8 @@ pub use limits::Limits;
 pub use quell_model::time::{self, now};
 /// Accounts, tokens, sessions and who a request acts as live in the store.
 pub use quell_store::accounts as auth;
+/// The read side of reports (hosts, copies, versions, CVE counts, search, trend) lives in the store.
+pub use quell_store::inventory;
 pub use quell_store::{Db, DbLocation, StoreError};
 
 /// Everything that can go wrong, each with its HTTP status (see [`api`]).

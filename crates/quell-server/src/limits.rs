@@ -1,8 +1,10 @@
 //! Every limit of the server: a named constant (the default) and a field of [`Limits`] that
 //! `quell serve` sets from a flag.
 
-/// The limits the store enforces itself (names, passwords, SQLite lock waits).
-pub use quell_store::limits::{MAX_NAME_BYTES, MIN_PASSWORD_CHARS, SQLITE_BUSY_TIMEOUT};
+/// The limits the store enforces itself (names, passwords, page sizes, SQLite lock waits).
+pub use quell_store::limits::{
+    FINDINGS_PER_INSERT, MAX_NAME_BYTES, MAX_PAGE_ROWS, MAX_TREND_DAYS, MIN_PASSWORD_CHARS, SQLITE_BUSY_TIMEOUT,
+};
 
 use std::time::Duration;
 
@@ -23,10 +25,6 @@ pub const DEFAULT_MAX_REPORT_RECORDS: usize = 1_000_000;
 /// Longest host name accepted (the DNS limit).
 pub const MAX_HOST_NAME_BYTES: usize = 253;
 
-/// Rows inserted by one multi-row `INSERT` when storing findings (keeps the statement under
-/// SQLite's and PostgreSQL's parameter limits: 9 parameters a row).
-pub const FINDINGS_PER_INSERT: usize = 500;
-
 /// Most reports stored by one group commit (one transaction, one fsync).
 pub const GROUP_COMMIT_MAX_REPORTS: usize = 64;
 
@@ -35,12 +33,6 @@ pub const GROUP_COMMIT_MAX_FINDINGS: usize = 20_000;
 
 /// Uploads waiting for the writer before further uploads wait to be queued (back-pressure).
 pub const WRITE_QUEUE_REPORTS: usize = 256;
-
-/// Most rows any list endpoint returns in one page (`?limit=` is capped at this).
-pub const MAX_PAGE_ROWS: i64 = 1000;
-
-/// Days a trend covers at most (`?days=` is capped at this).
-pub const MAX_TREND_DAYS: i64 = 366;
 
 /// Database connections per server process. Flag: `--db-connections`.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 8;

@@ -14,7 +14,9 @@
 
 pub mod accounts;
 pub mod db;
+pub mod inventory;
 pub mod limits;
+pub mod reports;
 
 pub use db::{Backend, Db, DbLocation};
 /// The SQL toolkit, for the rare caller that must name its types (tests, benchmarks).

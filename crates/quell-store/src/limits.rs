@@ -11,3 +11,13 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// How long a request waits for a locked SQLite database before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Most rows any list endpoint returns in one page (`?limit=` is capped at this).
+pub const MAX_PAGE_ROWS: i64 = 1000;
+
+/// Days a trend covers at most (`?days=` is capped at this).
+pub const MAX_TREND_DAYS: i64 = 366;
+
+/// Rows inserted by one multi-row `INSERT` when storing findings (keeps the statement under
+/// SQLite's and PostgreSQL's parameter limits: 9 parameters a row).
+pub const FINDINGS_PER_INSERT: usize = 500;

@@ -12,9 +12,10 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use quell_model::time::{self, now};
+
 use crate::limits::{MAX_PAGE_ROWS, MAX_TREND_DAYS};
-use crate::{ServerError, now, time};
-use quell_store::Db;
+use crate::{Db, StoreError};
 
 /// One host and the counts of its latest report.
 #[derive(Debug, Clone, Serialize)]
@@ -140,16 +141,16 @@ pub fn page_limit(limit: Option<i64>) -> i64 {
     limit.unwrap_or(MAX_PAGE_ROWS).clamp(1, MAX_PAGE_ROWS)
 }
 
-fn host_row(row: &AnyRow) -> Result<HostRow, ServerError> {
+fn host_row(row: &AnyRow) -> Result<HostRow, StoreError> {
     Ok(HostRow {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        first_seen: time::format_rfc3339(row.try_get(2)?),
-        last_seen: time::format_rfc3339(row.try_get(3)?),
-        latest_report_id: row.try_get(4)?,
-        copies: row.try_get::<Option<i64>, _>(5)?.unwrap_or(0),
-        affected: row.try_get::<Option<i64>, _>(6)?.unwrap_or(0),
-        errors: row.try_get::<Option<i64>, _>(7)?.unwrap_or(0),
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        first_seen: time::format_rfc3339(row.try_get("first_seen")?),
+        last_seen: time::format_rfc3339(row.try_get("last_seen")?),
+        latest_report_id: row.try_get("latest_report_id")?,
+        copies: row.try_get::<Option<i64>, _>("findings")?.unwrap_or(0),
+        affected: row.try_get::<Option<i64>, _>("affected")?.unwrap_or(0),
+        errors: row.try_get::<Option<i64>, _>("errors")?.unwrap_or(0),
     })
 }
 
@@ -164,7 +165,7 @@ pub async fn hosts(
     filter: Option<&str>,
     limit: i64,
     offset: i64,
-) -> Result<Vec<HostRow>, ServerError> {
+) -> Result<Vec<HostRow>, StoreError> {
     let pattern = like_pattern(filter.unwrap_or(""));
     let rows = sqlx::query(&format!(
         "SELECT {HOST_COLUMNS} WHERE h.org_id = $1 AND LOWER(h.name) LIKE LOWER($2) ESCAPE '\\' ORDER BY h.name LIMIT $3 OFFSET $4"
@@ -192,20 +193,20 @@ fn like_pattern(text: &str) -> String {
 }
 
 /// One host of the organisation with its latest picture; `NotFound` for another organisation's.
-pub async fn host(db: &Db, org: i64, host_id: i64) -> Result<HostDetail, ServerError> {
+pub async fn host(db: &Db, org: i64, host_id: i64) -> Result<HostDetail, StoreError> {
     let row = sqlx::query(&format!("SELECT {HOST_COLUMNS} WHERE h.org_id = $1 AND h.id = $2"))
         .bind(org)
         .bind(host_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| ServerError::NotFound(format!("host {host_id}")))?;
+        .ok_or_else(|| StoreError::NotFound(format!("host {host_id}")))?;
     let host = host_row(&row)?;
-    let reports: i64 = sqlx::query("SELECT COUNT(*) FROM reports WHERE org_id = $1 AND host_id = $2")
+    let reports: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE org_id = $1 AND host_id = $2")
         .bind(org)
         .bind(host_id)
         .fetch_one(&db.pool)
         .await?
-        .try_get(0)?;
+        .try_get("n")?;
     let latest = match host.latest_report_id {
         Some(id) => Some(report(db, org, id).await?),
         None => None,
@@ -213,23 +214,23 @@ pub async fn host(db: &Db, org: i64, host_id: i64) -> Result<HostDetail, ServerE
     Ok(HostDetail { host, reports, latest })
 }
 
-const REPORT_COLUMNS: &str = "r.id, r.host_id, h.name, r.scanned_at, r.received_at, r.tool_version, r.files, r.archives, \
+const REPORT_COLUMNS: &str = "r.id, r.host_id, h.name AS host, r.scanned_at, r.received_at, r.tool_version, r.files, r.archives, \
      r.bytes, r.findings, r.affected, r.errors FROM reports r JOIN hosts h ON h.id = r.host_id AND h.org_id = r.org_id";
 
-fn report_row(row: &AnyRow) -> Result<ReportRow, ServerError> {
+fn report_row(row: &AnyRow) -> Result<ReportRow, StoreError> {
     Ok(ReportRow {
-        id: row.try_get(0)?,
-        host_id: row.try_get(1)?,
-        host: row.try_get(2)?,
-        scanned_at: time::format_rfc3339(row.try_get(3)?),
-        received_at: time::format_rfc3339(row.try_get(4)?),
-        tool_version: row.try_get(5)?,
-        files: row.try_get(6)?,
-        archives: row.try_get(7)?,
-        bytes: row.try_get(8)?,
-        copies: row.try_get(9)?,
-        affected: row.try_get(10)?,
-        errors: row.try_get(11)?,
+        id: row.try_get("id")?,
+        host_id: row.try_get("host_id")?,
+        host: row.try_get("host")?,
+        scanned_at: time::format_rfc3339(row.try_get("scanned_at")?),
+        received_at: time::format_rfc3339(row.try_get("received_at")?),
+        tool_version: row.try_get("tool_version")?,
+        files: row.try_get("files")?,
+        archives: row.try_get("archives")?,
+        bytes: row.try_get("bytes")?,
+        copies: row.try_get("findings")?,
+        affected: row.try_get("affected")?,
+        errors: row.try_get("errors")?,
     })
 }
 
@@ -240,14 +241,14 @@ pub async fn host_reports(
     host_id: i64,
     limit: i64,
     offset: i64,
-) -> Result<Vec<ReportRow>, ServerError> {
+) -> Result<Vec<ReportRow>, StoreError> {
     let exists = sqlx::query("SELECT id FROM hosts WHERE org_id = $1 AND id = $2")
         .bind(org)
         .bind(host_id)
         .fetch_optional(&db.pool)
         .await?;
     if exists.is_none() {
-        return Err(ServerError::NotFound(format!("host {host_id}")));
+        return Err(StoreError::NotFound(format!("host {host_id}")));
     }
     let rows = sqlx::query(&format!(
         "SELECT {REPORT_COLUMNS} WHERE r.org_id = $1 AND r.host_id = $2 ORDER BY r.scanned_at DESC, r.id DESC LIMIT $3 OFFSET $4"
@@ -262,13 +263,13 @@ pub async fn host_reports(
 }
 
 /// One report with its findings and errors; `NotFound` for another organisation's.
-pub async fn report(db: &Db, org: i64, report_id: i64) -> Result<ReportDetail, ServerError> {
+pub async fn report(db: &Db, org: i64, report_id: i64) -> Result<ReportDetail, StoreError> {
     let row = sqlx::query(&format!("SELECT {REPORT_COLUMNS} WHERE r.org_id = $1 AND r.id = $2"))
         .bind(org)
         .bind(report_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| ServerError::NotFound(format!("report {report_id}")))?;
+        .ok_or_else(|| StoreError::NotFound(format!("report {report_id}")))?;
     let report = report_row(&row)?;
     let findings = sqlx::query("SELECT record FROM findings WHERE org_id = $1 AND report_id = $2 ORDER BY id")
         .bind(org)
@@ -277,10 +278,10 @@ pub async fn report(db: &Db, org: i64, report_id: i64) -> Result<ReportDetail, S
         .await?
         .iter()
         .map(|row| {
-            let text: String = row.try_get(0)?;
-            serde_json::from_str(&text).map_err(|e| ServerError::Internal(format!("stored finding: {e}")))
+            let text: String = row.try_get("record")?;
+            serde_json::from_str(&text).map_err(|e| StoreError::Internal(format!("stored finding: {e}")))
         })
-        .collect::<Result<Vec<Value>, ServerError>>()?;
+        .collect::<Result<Vec<Value>, StoreError>>()?;
     let errors = sqlx::query(
         "SELECT e.path, e.message FROM report_errors e JOIN reports r ON r.id = e.report_id \
          WHERE r.org_id = $1 AND e.report_id = $2 ORDER BY e.id",
@@ -290,28 +291,29 @@ pub async fn report(db: &Db, org: i64, report_id: i64) -> Result<ReportDetail, S
     .fetch_all(&db.pool)
     .await?
     .iter()
-    .map(|row| Ok(ErrorRow { path: row.try_get(0)?, message: row.try_get(1)? }))
-    .collect::<Result<Vec<_>, ServerError>>()?;
+    .map(|row| Ok(ErrorRow { path: row.try_get("path")?, message: row.try_get("message")? }))
+    .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(ReportDetail { report, findings, errors })
 }
 
-async fn count(db: &Db, sql: &str, org: i64) -> Result<i64, ServerError> {
+/// The one value (`AS n`) of a counting query over one organisation.
+async fn count(db: &Db, sql: &str, org: i64) -> Result<i64, StoreError> {
     let row = sqlx::query(sql).bind(org).fetch_one(&db.pool).await?;
-    Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
+    Ok(row.try_get::<Option<i64>, _>("n")?.unwrap_or(0))
 }
 
 /// The organisation's current picture: counts, versions and CVE statuses over the latest report
 /// of every host.
-pub async fn inventory(db: &Db, org: i64) -> Result<Inventory, ServerError> {
+pub async fn inventory(db: &Db, org: i64) -> Result<Inventory, StoreError> {
     let latest = "FROM hosts h JOIN reports r ON r.id = h.latest_report_id AND r.org_id = h.org_id WHERE h.org_id = $1";
-    let hosts = count(db, "SELECT COUNT(*) FROM hosts WHERE org_id = $1", org).await?;
-    let reports = count(db, "SELECT COUNT(*) FROM reports WHERE org_id = $1", org).await?;
-    let copies = count(db, &format!("SELECT CAST(SUM(r.findings) AS BIGINT) {latest}"), org).await?;
-    let affected_copies = count(db, &format!("SELECT CAST(SUM(r.affected) AS BIGINT) {latest}"), org).await?;
-    let affected_hosts = count(db, &format!("SELECT COUNT(*) {latest} AND r.affected > 0"), org).await?;
+    let hosts = count(db, "SELECT COUNT(*) AS n FROM hosts WHERE org_id = $1", org).await?;
+    let reports = count(db, "SELECT COUNT(*) AS n FROM reports WHERE org_id = $1", org).await?;
+    let copies = count(db, &format!("SELECT CAST(SUM(r.findings) AS BIGINT) AS n {latest}"), org).await?;
+    let affected_copies = count(db, &format!("SELECT CAST(SUM(r.affected) AS BIGINT) AS n {latest}"), org).await?;
+    let affected_hosts = count(db, &format!("SELECT COUNT(*) AS n {latest} AND r.affected > 0"), org).await?;
     let versions = sqlx::query(
-        "SELECT f.component, COALESCE(f.version, f.version_range, '?'), COUNT(*), CAST(SUM(f.affected) AS BIGINT), \
-         COUNT(DISTINCT h.id) FROM hosts h JOIN findings f ON f.report_id = h.latest_report_id AND f.org_id = h.org_id \
+        "SELECT f.component, COALESCE(f.version, f.version_range, '?') AS version, COUNT(*) AS copies, \
+         CAST(SUM(f.affected) AS BIGINT) AS affected, COUNT(DISTINCT h.id) AS hosts FROM hosts h JOIN findings f ON f.report_id = h.latest_report_id AND f.org_id = h.org_id \
          WHERE h.org_id = $1 GROUP BY f.component, COALESCE(f.version, f.version_range, '?') \
          ORDER BY f.component, COALESCE(f.version, f.version_range, '?')",
     )
@@ -321,16 +323,16 @@ pub async fn inventory(db: &Db, org: i64) -> Result<Inventory, ServerError> {
     .iter()
     .map(|row| {
         Ok(VersionCount {
-            component: row.try_get(0)?,
-            version: row.try_get(1)?,
-            copies: row.try_get(2)?,
-            affected: row.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
-            hosts: row.try_get(4)?,
+            component: row.try_get("component")?,
+            version: row.try_get("version")?,
+            copies: row.try_get("copies")?,
+            affected: row.try_get::<Option<i64>, _>("affected")?.unwrap_or(0),
+            hosts: row.try_get("hosts")?,
         })
     })
-    .collect::<Result<Vec<_>, ServerError>>()?;
+    .collect::<Result<Vec<_>, StoreError>>()?;
     let cves = sqlx::query(
-        "SELECT c.cve, c.status, CAST(SUM(c.count) AS BIGINT) FROM hosts h \
+        "SELECT c.cve, c.status, CAST(SUM(c.count) AS BIGINT) AS copies FROM hosts h \
          JOIN reports r ON r.id = h.latest_report_id AND r.org_id = h.org_id \
          JOIN report_cve_counts c ON c.report_id = r.id WHERE h.org_id = $1 GROUP BY c.cve, c.status ORDER BY c.cve, c.status",
     )
@@ -338,8 +340,8 @@ pub async fn inventory(db: &Db, org: i64) -> Result<Inventory, ServerError> {
     .fetch_all(&db.pool)
     .await?
     .iter()
-    .map(|row| Ok(CveCount { cve: row.try_get(0)?, status: row.try_get(1)?, copies: row.try_get(2)? }))
-    .collect::<Result<Vec<_>, ServerError>>()?;
+    .map(|row| Ok(CveCount { cve: row.try_get("cve")?, status: row.try_get("status")?, copies: row.try_get("copies")? }))
+    .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Inventory { hosts, reports, copies, affected_copies, affected_hosts, versions, cves })
 }
 
@@ -354,10 +356,10 @@ pub struct SearchQuery {
 }
 
 /// "Where is component X version Y": copies in the latest picture of every host.
-pub async fn search(db: &Db, org: i64, query: &SearchQuery) -> Result<Vec<Location>, ServerError> {
+pub async fn search(db: &Db, org: i64, query: &SearchQuery) -> Result<Vec<Location>, StoreError> {
     let empty = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let rows = sqlx::query(
-        "SELECT h.id, h.name, f.report_id, f.path, f.component, f.version, f.version_range, f.affected \
+        "SELECT h.id AS host_id, h.name AS host, f.report_id, f.path, f.component, f.version, f.version_range, f.affected \
          FROM hosts h JOIN findings f ON f.report_id = h.latest_report_id AND f.org_id = h.org_id \
          WHERE h.org_id = $1 AND ($2 IS NULL OR f.component = $2) \
          AND ($3 IS NULL OR f.version = $3 OR f.version_range = $3) \
@@ -374,14 +376,14 @@ pub async fn search(db: &Db, org: i64, query: &SearchQuery) -> Result<Vec<Locati
     rows.iter()
         .map(|row| {
             Ok(Location {
-                host_id: row.try_get(0)?,
-                host: row.try_get(1)?,
-                report_id: row.try_get(2)?,
-                path: row.try_get(3)?,
-                component: row.try_get(4)?,
-                version: row.try_get(5)?,
-                version_range: row.try_get(6)?,
-                affected: row.try_get::<i64, _>(7)? != 0,
+                host_id: row.try_get("host_id")?,
+                host: row.try_get("host")?,
+                report_id: row.try_get("report_id")?,
+                path: row.try_get("path")?,
+                component: row.try_get("component")?,
+                version: row.try_get("version")?,
+                version_range: row.try_get("version_range")?,
+                affected: row.try_get::<i64, _>("affected")? != 0,
             })
         })
         .collect()
@@ -389,7 +391,7 @@ pub async fn search(db: &Db, org: i64, query: &SearchQuery) -> Result<Vec<Locati
 
 /// Affected copies per day over the last `days` days (UTC, today included): for each day, the
 /// sum over hosts of the host's newest report scanned by the end of that day.
-pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, ServerError> {
+pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, StoreError> {
     let days = days.clamp(1, MAX_TREND_DAYS);
     let today = now().div_euclid(86_400);
     let first = today - days + 1;
@@ -400,9 +402,9 @@ pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, Server
     let baseline = sqlx::query(
         "SELECT h.id, \
          (SELECT r.findings FROM reports r WHERE r.host_id = h.id AND r.org_id = h.org_id AND r.scanned_at < $2 \
-          ORDER BY r.scanned_at DESC, r.id DESC LIMIT 1), \
+          ORDER BY r.scanned_at DESC, r.id DESC LIMIT 1) AS findings, \
          (SELECT r.affected FROM reports r WHERE r.host_id = h.id AND r.org_id = h.org_id AND r.scanned_at < $2 \
-          ORDER BY r.scanned_at DESC, r.id DESC LIMIT 1) \
+          ORDER BY r.scanned_at DESC, r.id DESC LIMIT 1) AS affected \
          FROM hosts h WHERE h.org_id = $1",
     )
     .bind(org)
@@ -421,8 +423,10 @@ pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, Server
     let mut latest: std::collections::HashMap<i64, (i64, i64)> = std::collections::HashMap::new();
     let (mut copies, mut affected) = (0i64, 0i64);
     for row in &baseline {
-        if let (Some(c), Some(a)) = (row.try_get::<Option<i64>, _>(1)?, row.try_get::<Option<i64>, _>(2)?) {
-            latest.insert(row.try_get(0)?, (c, a));
+        if let (Some(c), Some(a)) =
+            (row.try_get::<Option<i64>, _>("findings")?, row.try_get::<Option<i64>, _>("affected")?)
+        {
+            latest.insert(row.try_get("id")?, (c, a));
             copies += c;
             affected += a;
         }
@@ -432,12 +436,12 @@ pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, Server
     for day in first..=today {
         let day_end = (day + 1) * 86_400;
         while let Some(row) = rows.peek() {
-            let scanned: i64 = row.try_get(1)?;
+            let scanned: i64 = row.try_get("scanned_at")?;
             if scanned >= day_end {
                 break;
             }
-            let host: i64 = row.try_get(0)?;
-            let (c, a): (i64, i64) = (row.try_get(2)?, row.try_get(3)?);
+            let host: i64 = row.try_get("host_id")?;
+            let (c, a): (i64, i64) = (row.try_get("findings")?, row.try_get("affected")?);
             if let Some((old_c, old_a)) = latest.insert(host, (c, a)) {
                 copies -= old_c;
                 affected -= old_a;
@@ -457,15 +461,15 @@ pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, Server
 }
 
 /// Counts per organisation, for coordinators: never host names or paths.
-pub async fn org_counts(db: &Db) -> Result<Vec<OrgCounts>, ServerError> {
+pub async fn org_counts(db: &Db) -> Result<Vec<OrgCounts>, StoreError> {
     let rows = sqlx::query(
         "SELECT o.id, o.name, \
-         (SELECT COUNT(*) FROM hosts h WHERE h.org_id = o.id), \
-         (SELECT COUNT(*) FROM reports r WHERE r.org_id = o.id), \
-         (SELECT CAST(SUM(r.findings) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id), \
-         (SELECT CAST(SUM(r.affected) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id), \
-         (SELECT COUNT(*) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id AND r.affected > 0), \
-         (SELECT MAX(r.received_at) FROM reports r WHERE r.org_id = o.id), \
+         (SELECT COUNT(*) FROM hosts h WHERE h.org_id = o.id) AS hosts, \
+         (SELECT COUNT(*) FROM reports r WHERE r.org_id = o.id) AS reports, \
+         (SELECT CAST(SUM(r.findings) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id) AS copies, \
+         (SELECT CAST(SUM(r.affected) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id) AS affected_copies, \
+         (SELECT COUNT(*) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id AND r.affected > 0) AS affected_hosts, \
+         (SELECT MAX(r.received_at) FROM reports r WHERE r.org_id = o.id) AS last_report, \
          o.shares_details \
          FROM orgs o ORDER BY o.name",
     )
@@ -474,15 +478,15 @@ pub async fn org_counts(db: &Db) -> Result<Vec<OrgCounts>, ServerError> {
     rows.iter()
         .map(|row| {
             Ok(OrgCounts {
-                id: row.try_get(0)?,
-                name: row.try_get(1)?,
-                hosts: row.try_get(2)?,
-                reports: row.try_get(3)?,
-                copies: row.try_get::<Option<i64>, _>(4)?.unwrap_or(0),
-                affected_copies: row.try_get::<Option<i64>, _>(5)?.unwrap_or(0),
-                affected_hosts: row.try_get(6)?,
-                last_report: row.try_get::<Option<i64>, _>(7)?.map(time::format_rfc3339),
-                shares_details: row.try_get::<i64, _>(8)? != 0,
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                hosts: row.try_get("hosts")?,
+                reports: row.try_get("reports")?,
+                copies: row.try_get::<Option<i64>, _>("copies")?.unwrap_or(0),
+                affected_copies: row.try_get::<Option<i64>, _>("affected_copies")?.unwrap_or(0),
+                affected_hosts: row.try_get("affected_hosts")?,
+                last_report: row.try_get::<Option<i64>, _>("last_report")?.map(time::format_rfc3339),
+                shares_details: row.try_get::<i64, _>("shares_details")? != 0,
             })
         })
         .collect()
