@@ -1,0 +1,208 @@
+//! Accounts, organisations, tokens and sharing; the coordinators' counts per organisation.
+//!
+//! Invariant: coordinators see an organisation's host names only when it shares them
+//! (`orgs.shares_details`), and never paths.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::reports::Page;
+use crate::auth::{self, Principal, Role, Scope};
+use crate::extract::{ApiCoordinator, ApiOrgUser, ApiUser, JsonBody};
+use crate::inventory::{self, page_limit};
+use crate::{AppState, ServerError};
+
+pub(crate) async fn me(principal: Principal) -> Result<Response, ServerError> {
+    Ok(Json(json!({
+        "user_id": principal.user_id,
+        "email": principal.email,
+        "role": principal.role,
+        "org_id": principal.org_id,
+        "scope": principal.scope,
+    }))
+    .into_response())
+}
+
+pub(crate) async fn list_orgs(State(state): State<AppState>, _: ApiCoordinator) -> Result<Response, ServerError> {
+    Ok(Json(inventory::org_counts(&state.db).await?).into_response())
+}
+
+/// Whether an organisation lets coordinators see its host names; `NotFound` for no such org.
+pub(crate) async fn shares_details(state: &AppState, org: i64) -> Result<bool, ServerError> {
+    auth::shares_details(&state.db, org).await?.ok_or_else(|| ServerError::NotFound(format!("organisation {org}")))
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub(crate) struct Sharing {
+    shares_details: bool,
+}
+
+pub(crate) async fn get_sharing(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+) -> Result<Response, ServerError> {
+    Ok(Json(Sharing { shares_details: shares_details(&state, org).await? }).into_response())
+}
+
+/// An organisation admin lets coordinators see the organisation's host names (or stops).
+pub(crate) async fn put_sharing(
+    State(state): State<AppState>,
+    ApiOrgUser { principal, org_id: org }: ApiOrgUser,
+    JsonBody(body): JsonBody<Sharing>,
+) -> Result<Response, ServerError> {
+    if principal.role != Role::Admin {
+        return Err(ServerError::Forbidden("only organisation admins decide what is shared".into()));
+    }
+    auth::set_shares_details(&state.db, org, body.shares_details).await?;
+    tracing::info!(org, shares_details = body.shares_details, "sharing changed");
+    Ok(Json(body).into_response())
+}
+
+/// Coordinators: one organisation's counts (hosts, copies, versions, CVE statuses): no names.
+pub(crate) async fn org_inventory(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    shares_details(&state, id).await?;
+    Ok(Json(inventory::inventory(&state.db, id).await?).into_response())
+}
+
+/// Coordinators: one organisation's hosts, only when that organisation shares them.
+pub(crate) async fn org_hosts(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+    Path(id): Path<i64>,
+    Query(page): Query<Page>,
+) -> Result<Response, ServerError> {
+    if !shares_details(&state, id).await? {
+        return Err(ServerError::Forbidden("this organisation does not share its host names".into()));
+    }
+    let hosts =
+        inventory::hosts(&state.db, id, page.q.as_deref(), page_limit(page.limit), page.offset.unwrap_or(0)).await?;
+    Ok(Json(hosts).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewOrg {
+    name: String,
+}
+
+pub(crate) async fn create_org(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+    JsonBody(body): JsonBody<NewOrg>,
+) -> Result<Response, ServerError> {
+    let id = auth::create_org(&state.db, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "name": body.name }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewUser {
+    email: String,
+    password: String,
+    role: String,
+    /// Coordinators name the organisation; an organisation admin's users always go to their own.
+    org_id: Option<i64>,
+}
+
+/// Creates an account: an organisation admin adds admins and members to their own organisation;
+/// a coordinator adds them to any organisation, or adds coordinators. Members may not.
+pub(crate) async fn create_user(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    JsonBody(body): JsonBody<NewUser>,
+) -> Result<Response, ServerError> {
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| ServerError::Invalid("role must be coordinator, admin or member".into()))?;
+    let org = match (principal.role, role) {
+        (Role::Admin, Role::Admin | Role::Member) => principal.org_id,
+        (Role::Coordinator, Role::Coordinator) => None,
+        (Role::Coordinator, _) => {
+            let org = body.org_id.ok_or_else(|| ServerError::Invalid("org_id is required".into()))?;
+            if !auth::org_exists(&state.db, org).await? {
+                return Err(ServerError::NotFound(format!("organisation {org}")));
+            }
+            Some(org)
+        }
+        _ => return Err(ServerError::Forbidden("only organisation admins and coordinators add users".into())),
+    };
+    let id = auth::create_user(&state.db, &body.email, &body.password, role, org).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "email": body.email.to_lowercase(), "role": role, "org_id": org })),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UsersQuery {
+    org_id: Option<i64>,
+}
+
+/// Lists accounts: an organisation admin, their organisation's; a coordinator, one organisation's
+/// (`?org_id=`) or, without it, the coordinators. Members may not.
+pub(crate) async fn list_users(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Query(query): Query<UsersQuery>,
+) -> Result<Response, ServerError> {
+    let org = match (principal.role, principal.org_id, query.org_id) {
+        (Role::Admin, Some(org), _) | (Role::Coordinator, _, Some(org)) => Some(org),
+        (Role::Coordinator, _, None) => None,
+        _ => return Err(ServerError::Forbidden("only organisation admins and coordinators list users".into())),
+    };
+    let users = auth::list_users(&state.db, org).await?;
+    Ok(Json(users).into_response())
+}
+
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+) -> Result<Response, ServerError> {
+    let tokens: Vec<_> = auth::list_tokens(&state.db, principal.token_owner())
+        .await?
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "name": t.name,
+                "scope": t.scope,
+                "user": t.email,
+                "created_at": crate::time::format_rfc3339(t.created_at),
+                "revoked_at": t.revoked_at.map(crate::time::format_rfc3339),
+            })
+        })
+        .collect();
+    Ok(Json(tokens).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewTokenBody {
+    name: String,
+    scope: Scope,
+}
+
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    JsonBody(body): JsonBody<NewTokenBody>,
+) -> Result<Response, ServerError> {
+    let token = auth::create_token(&state.db, principal.user_id, &body.name, body.scope).await?;
+    Ok((StatusCode::CREATED, Json(token)).into_response())
+}
+
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    if !auth::revoke_owned_token(&state.db, principal.token_owner(), id).await? {
+        return Err(ServerError::NotFound(format!("token {id}")));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,156 @@
+//! Reports and the inventory read from them: `POST /api/v1/reports` (any token of the
+//! organisation, upload-only included) and the organisation's hosts, reports, inventory, search
+//! and trend (full-scope tokens of organisation users only).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::auth::Principal;
+use crate::extract::ApiOrgUser;
+use crate::inventory::{self, SearchQuery, page_limit};
+use crate::metrics::Metrics;
+use crate::{AppState, ServerError, ingest};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UploadQuery {
+    host: Option<String>,
+}
+
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let result = upload_inner(&state, &principal, query, &headers, body).await;
+    if let Err(e) = &result
+        && !matches!(e, ServerError::Db(_) | ServerError::Internal(_) | ServerError::Io(_))
+    {
+        Metrics::add(&state.metrics.reports_rejected, 1);
+    }
+    result
+}
+
+pub(crate) async fn upload_inner(
+    state: &AppState,
+    principal: &Principal,
+    query: UploadQuery,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let org = principal.org_id.ok_or_else(|| {
+        ServerError::Forbidden("a coordinator belongs to no organisation: upload with an organisation's token".into())
+    })?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServerError::TooLarge(format!("the report is larger than {} bytes", state.limits.max_report_bytes))
+        } else {
+            ServerError::Invalid(format!("cannot read the body: {e}"))
+        }
+    })?;
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    let gzip = match encoding.trim().to_ascii_lowercase().as_str() {
+        "gzip" | "x-gzip" => true,
+        "identity" | "" => false,
+        other => return Err(ServerError::Invalid(format!("Content-Encoding {other:?} is not supported (use gzip)"))),
+    };
+    let limits = state.limits.clone();
+    let host = query.host;
+    // Decoding and parsing are CPU work: off the async threads.
+    let report = tokio::task::spawn_blocking(move || {
+        let decoded = ingest::decode_body(&body, gzip, &limits)?;
+        ingest::parse_report(&decoded, host.as_deref(), &limits)
+    })
+    .await
+    .map_err(|e| ServerError::Internal(e.to_string()))??;
+    let token_id = principal.token_id.unwrap_or(0);
+    let host = report.host.clone();
+    let stored = state.writer.store(org, token_id, report).await?;
+    let status = if stored.duplicate {
+        Metrics::add(&state.metrics.reports_duplicate, 1);
+        StatusCode::OK
+    } else {
+        Metrics::add(&state.metrics.reports_stored, 1);
+        Metrics::add(&state.metrics.findings_stored, stored.findings);
+        tracing::info!(org, report = stored.id, %host, findings = stored.findings, "report stored");
+        StatusCode::CREATED
+    };
+    Ok((status, Json(stored)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Page {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub q: Option<String>,
+}
+
+pub(crate) async fn list_hosts(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    Query(page): Query<Page>,
+) -> Result<Response, ServerError> {
+    let hosts =
+        inventory::hosts(&state.db, org, page.q.as_deref(), page_limit(page.limit), page.offset.unwrap_or(0)).await?;
+    Ok(Json(hosts).into_response())
+}
+
+pub(crate) async fn get_host(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    Ok(Json(inventory::host(&state.db, org, id).await?).into_response())
+}
+
+pub(crate) async fn host_reports(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    Path(id): Path<i64>,
+    Query(page): Query<Page>,
+) -> Result<Response, ServerError> {
+    let reports = inventory::host_reports(&state.db, org, id, page_limit(page.limit), page.offset.unwrap_or(0)).await?;
+    Ok(Json(reports).into_response())
+}
+
+pub(crate) async fn get_report(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    Ok(Json(inventory::report(&state.db, org, id).await?).into_response())
+}
+
+pub(crate) async fn get_inventory(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+) -> Result<Response, ServerError> {
+    Ok(Json(inventory::inventory(&state.db, org).await?).into_response())
+}
+
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, ServerError> {
+    Ok(Json(inventory::search(&state.db, org, &query).await?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TrendQuery {
+    days: Option<i64>,
+}
+
+pub(crate) async fn trend(
+    State(state): State<AppState>,
+    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    Query(q): Query<TrendQuery>,
+) -> Result<Response, ServerError> {
+    Ok(Json(inventory::trend(&state.db, org, q.days.unwrap_or(30)).await?).into_response())
+}
