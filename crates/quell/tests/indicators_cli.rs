@@ -5,87 +5,35 @@
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
-const PASSWORD: &str = "correct horse battery staple";
 const ORGS: [&str; 3] = ["alpha", "bravo", "charlie"];
-
-fn quell() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_quell"))
-}
-
-/// Starts `quell serve` on a free loopback port; returns the child and its base URL.
-fn serve(data_dir: &Path) -> (Child, String) {
-    let mut child = quell()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("quell serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let base = loop {
-        let line = lines.next().expect("quell serve exited before listening").expect("stderr line");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().expect("url").to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
-
-fn admin(data_dir: &Path, args: &[&str], stdin: &str) -> String {
-    let mut child = quell()
-        .arg("admin")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("quell admin");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password");
-    let out = child.wait_with_output().expect("admin");
-    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// Per organisation an admin (`it@NAME.example`) with an upload token and a full token; a
 /// coordinator `cert@ncsc.example`. Returns (upload, full) tokens.
 fn setup(data: &Path) -> Vec<(String, String)> {
-    admin(data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
+    admin_ok(data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
     ORGS.iter()
         .map(|name| {
             let email = format!("it@{name}.example");
-            admin(data, &["create-org", "--name", name], "");
-            admin(
+            admin_ok(data, &["create-org", "--name", name], "");
+            admin_ok(
                 data,
                 &["create-user", "--org", name, "--email", &email, "--role", "admin"],
                 &format!("{PASSWORD}\n"),
             );
-            let upload = admin(data, &["create-token", "--email", &email, "--name", "hunt", "--scope", "upload"], "");
-            let full = admin(data, &["create-token", "--email", &email, "--name", "read", "--scope", "full"], "");
+            let upload =
+                admin_ok(data, &["create-token", "--email", &email, "--name", "hunt", "--scope", "upload"], "");
+            let full = admin_ok(data, &["create-token", "--email", &email, "--name", "read", "--scope", "full"], "");
             (upload, full)
         })
         .collect()
-}
-
-fn get(base: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
-    let agent = ureq::Agent::new_with_config(
-        ureq::config::Config::builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    );
-    let mut response =
-        agent.get(&format!("{base}{path}")).header("Authorization", &format!("Bearer {token}")).call().expect("GET");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
 /// An access log with two attempts at the shared callback host and one at an organisation's own.
@@ -117,7 +65,7 @@ fn hunt_upload(base: &str, token: &str, logs: &Path, host: &str, extra: &[&str])
 fn three_uploads(dir: &Path) -> (Child, String, Vec<(String, String)>) {
     let data = dir.join("data");
     let tokens = setup(&data);
-    let (server, base) = serve(&data);
+    let (server, base) = serve(&data, &[]);
     for (i, (name, (upload, full))) in ORGS.iter().zip(&tokens).enumerate() {
         let log_dir = dir.join(format!("logs-{name}"));
         logs(&log_dir, &format!("own-{name}.example"));
@@ -200,139 +148,23 @@ fn hunt_uploads_indicators_and_the_pool_forms_at_three_organisations() {
     server.wait().unwrap();
 }
 
-/// A minimal Chrome DevTools Protocol client over the browser's WebSocket (as in serve_cli.rs).
-struct Cdp {
-    socket: tungstenite::WebSocket<std::net::TcpStream>,
-    next_id: u64,
-    session: Option<String>,
-}
-
-impl Cdp {
-    fn connect(url: &str) -> Cdp {
-        let address = url.trim_start_matches("ws://").split('/').next().unwrap().to_string();
-        let stream = std::net::TcpStream::connect(&address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let (socket, _) = tungstenite::client(url, stream).unwrap();
-        Cdp { socket, next_id: 0, session: None }
-    }
-
-    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        let reply = self.try_call(method, params);
-        assert!(reply.get("error").is_none(), "{method}: {reply}");
-        reply["result"].clone()
-    }
-
-    /// The whole reply, errors included (an evaluation can race a navigation).
-    fn try_call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        self.next_id += 1;
-        let mut message = serde_json::json!({ "id": self.next_id, "method": method, "params": params });
-        if let Some(session) = &self.session {
-            message["sessionId"] = serde_json::json!(session);
-        }
-        self.socket.send(tungstenite::Message::text(message.to_string())).unwrap();
-        loop {
-            let reply = self.socket.read().unwrap();
-            let Ok(text) = reply.to_text() else { continue };
-            let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-            if value["id"].as_u64() == Some(self.next_id) {
-                return value;
-            }
-        }
-    }
-
-    /// The value of `expression`; null when the page navigated away meanwhile.
-    fn eval(&mut self, expression: &str) -> serde_json::Value {
-        let reply =
-            self.try_call("Runtime.evaluate", serde_json::json!({ "expression": expression, "returnByValue": true }));
-        reply["result"]["result"]["value"].clone()
-    }
-
-    fn wait_until(&mut self, what: &str, expression: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.eval(expression) != serde_json::json!(true) {
-            assert!(Instant::now() < deadline, "{what}: {}", self.text());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn text(&mut self) -> String {
-        self.eval("document.body ? document.body.innerText : ''").as_str().unwrap_or_default().to_string()
-    }
-
-    fn screenshot(&mut self, path: &Path) {
-        use base64::Engine;
-        let shot =
-            self.call("Page.captureScreenshot", serde_json::json!({ "format": "png", "captureBeyondViewport": true }));
-        let png = base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap()).unwrap();
-        std::fs::write(path, png).unwrap();
-    }
-
-    /// Logs in through the form and opens `/indicators`.
-    fn indicators_as(&mut self, base: &str, email: &str) -> String {
-        self.call("Network.clearBrowserCookies", serde_json::json!({}));
-        self.call("Page.navigate", serde_json::json!({ "url": format!("{base}/login") }));
-        self.wait_until("login page", "document.readyState === 'complete' && !!document.querySelector('#email')");
-        self.eval(&format!(
-            "document.querySelector('#email').value = {}; document.querySelector('#password').value = {}; \
-             document.querySelector('form.login button').click(); true",
-            serde_json::json!(email),
-            serde_json::json!(PASSWORD)
-        ));
-        self.wait_until("dashboard after login", "location.pathname === '/' && document.readyState === 'complete'");
-        self.eval("document.querySelector('a[href=\"/indicators\"]').click(); true");
-        self.wait_until(
-            "indicators page",
-            "location.pathname === '/indicators' && document.readyState === 'complete' && !!document.querySelector('#pool')",
-        );
-        self.text()
-    }
-}
-
 /// Skipped when Chromium is missing, unless `QUELL_REQUIRE_BROWSER` is set (scripts/test sets it).
 #[test]
 fn browser_shows_the_indicators_page_to_a_coordinator_and_an_organisation_user() {
-    let chromium = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()));
-    let Some(chromium) = chromium else {
-        assert!(std::env::var_os("QUELL_REQUIRE_BROWSER").is_none(), "QUELL_REQUIRE_BROWSER is set but no Chromium");
-        eprintln!("skipped: no chromium on PATH");
-        return;
-    };
+    let Some(chromium) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let (mut server, base, _) = three_uploads(dir.path());
 
     let profile = dir.path().join("chromium");
-    let mut browser = Command::new(chromium)
-        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("about:blank")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(browser.stderr.take().unwrap()).lines();
-    let ws = loop {
-        let line = lines.next().expect("chromium exited").unwrap();
-        if let Some(url) = line.split("DevTools listening on ").nth(1) {
-            break url.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let mut cdp = Cdp::connect(&ws);
-    let target = cdp.call("Target.createTarget", serde_json::json!({ "url": "about:blank" }));
-    let attached =
-        cdp.call("Target.attachToTarget", serde_json::json!({ "targetId": target["targetId"], "flatten": true }));
-    cdp.session = attached["sessionId"].as_str().map(str::to_string);
+    let (mut browser, mut cdp) = browser(chromium, &profile);
     cdp.call(
         "Emulation.setDeviceMetricsOverride",
         serde_json::json!({ "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
     );
-    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&artifacts).unwrap();
+    let artifacts = artifacts();
 
     // An organisation user: own sightings (with its own callback host) and the pool.
-    let text = cdp.indicators_as(&base, "it@alpha.example");
+    let text = indicators_as(&mut cdp, &base, "it@alpha.example");
     assert!(text.contains("Your organisation's sightings"), "{text}");
     assert!(text.contains("own-alpha.example") && !text.contains("own-bravo.example"), "{text}");
     assert!(text.contains("Pooled indicators") && text.contains("198.51.100.7"), "{text}");
@@ -349,7 +181,7 @@ fn browser_shows_the_indicators_page_to_a_coordinator_and_an_organisation_user()
     assert!(pool_text.contains("203.0.113.9") && !pool_text.contains("ldap://"), "{pool_text}");
 
     // The coordinator: the pool only, no organisation's own sightings.
-    let text = cdp.indicators_as(&base, "cert@ncsc.example");
+    let text = indicators_as(&mut cdp, &base, "cert@ncsc.example");
     assert!(text.contains("Pooled indicators") && text.contains("198.51.100.7"), "{text}");
     assert!(!text.contains("Your organisation's sightings") && !text.contains("own-alpha.example"), "{text}");
     assert!(!text.contains("web-alpha"), "{text}");
@@ -359,4 +191,15 @@ fn browser_shows_the_indicators_page_to_a_coordinator_and_an_organisation_user()
     browser.wait().unwrap();
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// Logs in through the form and opens `/indicators` from the navigation.
+fn indicators_as(cdp: &mut Cdp, base: &str, email: &str) -> String {
+    cdp.login(base, email);
+    cdp.eval("document.querySelector('a[href=\"/indicators\"]').click(); true");
+    cdp.wait_until(
+        "indicators page",
+        "location.pathname === '/indicators' && document.readyState === 'complete' && !!document.querySelector('#pool')",
+    );
+    cdp.text()
 }

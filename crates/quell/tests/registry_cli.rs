@@ -2,16 +2,16 @@
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const CORPUS: &str = "../../../shared/corpus/registry";
-
-fn quell() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_quell"))
-}
 
 fn files(dir: &str, prefix: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS).join(dir);
@@ -214,42 +214,6 @@ fn import_posts_each_file_raw_with_its_format() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("HTTP 403"));
 }
 
-/// Starts `quell serve` on a free loopback port; returns the child and its base URL.
-fn serve(data_dir: &Path) -> (std::process::Child, String) {
-    let mut child = quell()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("quell serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let base = loop {
-        let line = lines.next().expect("quell serve exited before listening").expect("stderr line");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().expect("url").to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
-
-fn admin(data_dir: &Path, args: &[&str], stdin: &str) -> (i32, String) {
-    let mut child = quell()
-        .arg("admin")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("quell admin");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password");
-    let out = child.wait_with_output().expect("admin");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 #[test]
 fn import_into_a_real_server_twice_changes_nothing_the_second_time() {
     let dir = tempfile::tempdir().unwrap();
@@ -260,7 +224,7 @@ fn import_into_a_real_server_twice_changes_nothing_the_second_time() {
     let (code, token) =
         admin(&data, &["create-token", "--email", "cert@example.org", "--name", "import", "--scope", "full"], "");
     assert_eq!(code, 0, "{token}");
-    let (mut server, base) = serve(&data);
+    let (mut server, base) = serve(&data, &[]);
     let lists = [files("ncsc-nl", "software_list_q"), files("cisa", "cisagov_Q")].concat();
     let first =
         quell().args(["registry", "import", "--server", &base, "--token", &token]).args(&lists).output().unwrap();

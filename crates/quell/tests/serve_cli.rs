@@ -3,59 +3,17 @@
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const CORPUS: &str = "../../../shared/corpus/jars";
-const PASSWORD: &str = "correct horse battery staple";
-
-fn quell() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_quell"))
-}
-
-/// Starts `quell serve` on a free loopback port; returns the child and its base URL.
-fn serve(data_dir: &Path) -> (Child, String) {
-    let mut child = quell()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("quell serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let base = loop {
-        let line = lines.next().expect("quell serve exited before listening").expect("stderr line");
-        // stderr is a pipe here, as in a log file: no colour escape sequences.
-        assert!(!line.contains('\u{1b}'), "ANSI escape in a log written to a pipe: {line:?}");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().expect("url").to_string();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
-}
-
-fn admin(data_dir: &Path, args: &[&str], stdin: &str) -> (i32, String) {
-    let mut child = quell()
-        .arg("admin")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("quell admin");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("password");
-    let out = child.wait_with_output().expect("admin");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
 
 /// An organisation with an admin and a full-scope token.
 fn setup(data_dir: &Path) -> String {
@@ -77,29 +35,12 @@ fn setup(data_dir: &Path) -> String {
     token
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::config::Config::builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    )
-}
-
-fn get(base: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
-    let mut response =
-        agent().get(&format!("{base}{path}")).header("Authorization", &format!("Bearer {token}")).call().expect("GET");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-}
-
 #[test]
 fn scan_uploads_to_serve_and_the_host_appears() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token = setup(&data);
-    let (mut server, base) = serve(&data);
+    let (mut server, base) = serve(&data, &[]);
 
     let scanned = dir.path().join("tree");
     std::fs::create_dir(&scanned).unwrap();
@@ -155,7 +96,7 @@ fn kill_9_during_an_upload_burst_loses_no_acknowledged_report() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token = setup(&data);
-    let (mut server, base) = serve(&data);
+    let (mut server, base) = serve(&data, &[]);
 
     let acknowledged: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -192,7 +133,7 @@ fn kill_9_during_an_upload_burst_loses_no_acknowledged_report() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() >= 10, "the burst stored only {} reports", acknowledged.len());
 
-    let (mut server, base) = serve(&data);
+    let (mut server, base) = serve(&data, &[]);
     for (id, body) in &acknowledged {
         let (status, report) = get(&base, &token, &format!("/api/v1/reports/{id}"));
         assert_eq!(status, 200, "acknowledged report {id} lost");
@@ -229,89 +170,16 @@ fn serve_and_admin_exit_codes_and_help() {
     }
 }
 
-/// A minimal Chrome DevTools Protocol client over the browser's WebSocket.
-struct Cdp {
-    socket: tungstenite::WebSocket<std::net::TcpStream>,
-    next_id: u64,
-    session: Option<String>,
-}
-
-impl Cdp {
-    fn connect(url: &str) -> Cdp {
-        let address = url.trim_start_matches("ws://").split('/').next().unwrap().to_string();
-        let stream = std::net::TcpStream::connect(&address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let (socket, _) = tungstenite::client(url, stream).unwrap();
-        Cdp { socket, next_id: 0, session: None }
-    }
-
-    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        self.next_id += 1;
-        let mut message = serde_json::json!({ "id": self.next_id, "method": method, "params": params });
-        if let Some(session) = &self.session {
-            message["sessionId"] = serde_json::json!(session);
-        }
-        self.socket.send(tungstenite::Message::text(message.to_string())).unwrap();
-        loop {
-            let reply = self.socket.read().unwrap();
-            let Ok(text) = reply.to_text() else { continue };
-            let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-            if value["id"].as_u64() == Some(self.next_id) {
-                assert!(value.get("error").is_none(), "{method}: {value}");
-                return value["result"].clone();
-            }
-        }
-    }
-
-    fn eval(&mut self, expression: &str) -> serde_json::Value {
-        self.call("Runtime.evaluate", serde_json::json!({ "expression": expression, "returnByValue": true }))["result"]
-            ["value"]
-            .clone()
-    }
-
-    /// Waits until the page at `path_prefix` has loaded.
-    fn wait_for(&mut self, path_prefix: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let check = format!(
-            "document.readyState === 'complete' && location.pathname.startsWith({})",
-            serde_json::json!(path_prefix)
-        );
-        while self.eval(&check) != serde_json::json!(true) {
-            assert!(Instant::now() < deadline, "page {path_prefix} did not load");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn text(&mut self) -> String {
-        self.eval("document.body.innerText").as_str().unwrap_or_default().to_string()
-    }
-
-    fn screenshot(&mut self, path: &Path) {
-        use base64::Engine;
-        let shot =
-            self.call("Page.captureScreenshot", serde_json::json!({ "format": "png", "captureBeyondViewport": true }));
-        let png = base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap()).unwrap();
-        std::fs::write(path, png).unwrap();
-    }
-}
-
 /// The real pages in headless Chromium: log in, the host uploaded by `quell scan --upload`
 /// appears with its findings; screenshots go to `target/tmp/browser/` as artifacts.
 /// Skipped when Chromium is missing, unless `QUELL_REQUIRE_BROWSER` is set (scripts/test sets it).
 #[test]
 fn browser_logs_in_and_sees_the_uploaded_host() {
-    let chromium = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()));
-    let Some(chromium) = chromium else {
-        assert!(std::env::var_os("QUELL_REQUIRE_BROWSER").is_none(), "QUELL_REQUIRE_BROWSER is set but no Chromium");
-        eprintln!("skipped: no chromium on PATH");
-        return;
-    };
+    let Some(chromium) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token = setup(&data);
-    let (mut server, base) = serve(&data);
+    let (mut server, base) = serve(&data, &[]);
 
     let scanned = dir.path().join("tree");
     std::fs::create_dir(&scanned).unwrap();
@@ -325,30 +193,8 @@ fn browser_logs_in_and_sees_the_uploaded_host() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
 
     let profile = dir.path().join("chromium");
-    let mut browser = Command::new(chromium)
-        .args(["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("about:blank")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(browser.stderr.take().unwrap()).lines();
-    let ws = loop {
-        let line = lines.next().expect("chromium exited").unwrap();
-        if let Some(url) = line.split("DevTools listening on ").nth(1) {
-            break url.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-
-    let mut cdp = Cdp::connect(&ws);
-    let target = cdp.call("Target.createTarget", serde_json::json!({ "url": "about:blank" }));
-    let attached =
-        cdp.call("Target.attachToTarget", serde_json::json!({ "targetId": target["targetId"], "flatten": true }));
-    cdp.session = attached["sessionId"].as_str().map(str::to_string);
-    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&artifacts).unwrap();
+    let (mut browser, mut cdp) = browser(chromium, &profile);
+    let artifacts = artifacts();
     let viewport = |cdp: &mut Cdp, width: u32, height: u32, mobile: bool| {
         cdp.call(
             "Emulation.setDeviceMetricsOverride",
@@ -403,7 +249,7 @@ fn browser_logs_in_and_sees_the_uploaded_host() {
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, base) = serve(&dir.path().join("data"));
+    let (mut server, base) = serve(&dir.path().join("data"), &[]);
     assert_eq!(get(&base, "", "/healthz").0, 200);
     let status = Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap();
     assert!(status.success());
