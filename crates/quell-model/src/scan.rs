@@ -176,9 +176,33 @@ pub enum ScanRecord {
     Component(InventoryComponent),
 }
 
+/// The release in a report's `tool_version` (`quell 0.1.0 (commit …, built …)` or `0.1.0`), for
+/// comparing agents with the oldest supported release; `None` for text that names no release.
+pub fn tool_release(tool_version: &str) -> Option<crate::maven::MavenVersion> {
+    let text = tool_version.trim();
+    let text = text.strip_prefix("quell ").unwrap_or(text);
+    let release = text.split_whitespace().next()?;
+    let plausible = release.len() <= crate::maven::MAX_VERSION_CHARS
+        && release.starts_with(|c: char| c.is_ascii_digit())
+        && release.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'));
+    plausible.then(|| crate::maven::MavenVersion::new(release))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tool_releases() {
+        let release = |t: &str| tool_release(t).map(|v| v.as_str().to_string());
+        assert_eq!(release("quell 0.1.0 (commit 1a2b3c4d5e6f, built 2026-12-02)").as_deref(), Some("0.1.0"));
+        assert_eq!(release("0.2.0-rc1").as_deref(), Some("0.2.0-rc1"));
+        assert_eq!(release("quell"), None);
+        assert_eq!(release("other tool 1.0"), None);
+        assert_eq!(release(""), None);
+        let old = tool_release("quell 0.0.9").expect("release");
+        assert!(old < crate::maven::MavenVersion::new("0.1.0"));
+    }
 
     #[test]
     fn finding_serialises_with_the_contract_field_names() {

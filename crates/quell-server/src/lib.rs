@@ -2,10 +2,19 @@
 //! each sees its own inventory (hosts, copies, versions, CVE status counts, where a version is,
 //! the trend); a coordinator sees counts per organisation and nothing more.
 //!
-//! Parts, in request order: [`api`] (the HTTP routes, JSON errors, who the caller is) and
-//! [`pages`] (the server-rendered web pages, sessions, CSRF, login rate limits) →
-//! [`auth`] (accounts, tokens, roles) → [`ingest`] (decoding, validating and storing a report)
-//! and [`inventory`] (the read side) → [`db`] (one pool over SQLite or PostgreSQL, migrations).
+//! Parts, in request order:
+//! 1. [`router`]: the one route table, grouped by resource; page routes are wrapped in
+//!    [`html::html_errors`].
+//! 2. [`extract`]: who the caller is, as extractor types in the handler's signature (bearer
+//!    tokens and their scope, sessions, roles, CSRF-checked forms, JSON bodies).
+//! 3. Handlers: [`api`] (JSON) and [`pages`] (maud HTML in the frame of [`html`]); each calls
+//!    one store function (`quell_store`, re-exported as [`auth`] and [`inventory`] where the
+//!    older paths are used) or a service module ([`ingest`]: decoding and validating a report;
+//!    [`registry`], [`indicators`], [`advisories`]), then renders.
+//! 4. [`error`]: the one error type, sent as JSON, or as an HTML page on page routes.
+//! 5. [`jobs`]: background work — the ingest writer's group commit, advisory delivery.
+//!
+//! [`admin`] is `quell admin` (accounts from the command line); [`limits`] holds every limit.
 //!
 //! Invariants:
 //! - The server keeps no state beyond the database (per-process metrics counters aside), so
@@ -25,6 +34,7 @@ use std::sync::Arc;
 
 pub mod admin;
 pub mod advisories;
+pub mod agents;
 pub mod api;
 pub mod error;
 pub mod extract;

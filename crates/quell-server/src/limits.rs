@@ -37,6 +37,10 @@ pub const WRITE_QUEUE_REPORTS: usize = 256;
 /// Database connections per server process. Flag: `--db-connections`.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 8;
 
+/// The oldest `quell` release whose agents are still supported: hosts whose latest report came
+/// from an older one are shown as running an outdated agent. Flag: `--oldest-agent-version`.
+pub const DEFAULT_OLDEST_AGENT_VERSION: &str = "0.1.0";
+
 /// Limits of one server process.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -46,6 +50,8 @@ pub struct Limits {
     pub max_report_records: usize,
     /// See [`DEFAULT_INDICATOR_MIN_ORGS`].
     pub indicator_min_orgs: i64,
+    /// See [`DEFAULT_OLDEST_AGENT_VERSION`].
+    pub oldest_agent_version: quell_model::maven::MavenVersion,
 }
 
 impl Default for Limits {
@@ -56,6 +62,7 @@ impl Default for Limits {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_report_records: DEFAULT_MAX_REPORT_RECORDS,
             indicator_min_orgs: DEFAULT_INDICATOR_MIN_ORGS,
+            oldest_agent_version: quell_model::maven::MavenVersion::new(DEFAULT_OLDEST_AGENT_VERSION),
         }
     }
 }

@@ -205,3 +205,44 @@ fn pages_are_isolated_per_organisation() {
     assert_eq!(fetch(&server, "GET", "/hosts", &cookie, None).status, 403);
     assert_eq!(fetch(&server, "GET", &format!("/hosts/{b_host}"), &cookie, None).status, 403);
 }
+
+/// Hosts whose latest report came from an agent older than `--oldest-agent-version` are shown as
+/// outdated: on the dashboard, in the host list, on the host's page and in the API.
+#[test]
+fn outdated_agents_are_shown() {
+    let limits = Limits { oldest_agent_version: quell_model::maven::MavenVersion::new("0.2.0"), ..Limits::default() };
+    let server = start(limits);
+    let a = org(&server, "alpha");
+    let old = report("old-agent", &days_ago(0), 1, 0, "o")
+        .replace("\"quell 0.1.0\"", "\"quell 0.1.0 (commit 1a2b, built 2026-12-01)\"");
+    let new = report("new-agent", &days_ago(0), 1, 0, "n").replace("\"quell 0.1.0\"", "\"quell 0.2.1\"");
+    assert_eq!(upload(&server, &a.upload, &old).0, 201);
+    assert_eq!(upload(&server, &a.upload, &new).0, 201);
+
+    let (status, hosts) = get(&server, &a.full, "/api/v1/hosts");
+    assert_eq!(status, 200);
+    let outdated: Vec<(&str, bool)> = hosts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["name"].as_str().unwrap(), h["agent_outdated"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(outdated, [("new-agent", false), ("old-agent", true)]);
+    let (_, inventory) = get(&server, &a.full, "/api/v1/inventory");
+    let agents = inventory["agents"].as_array().unwrap();
+    assert_eq!(agents.len(), 2, "{inventory}");
+    assert!(agents.iter().any(|x| x["tool_version"] == "quell 0.2.1" && x["outdated"] == false && x["hosts"] == 1));
+    assert!(agents.iter().any(|x| x["outdated"] == true && x["hosts"] == 1));
+
+    let cookie = session(&server, &a.admin_email);
+    let dashboard = fetch(&server, "GET", "/", &cookie, None);
+    assert!(
+        dashboard.body.contains("<div class=\"card\" id=\"outdated-agents\"><b class=\"warn\">1</b>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(dashboard.body.contains("outdated: update the agent"));
+    let list = fetch(&server, "GET", "/hosts", &cookie, None);
+    assert!(list.body.contains("quell 0.1.0 (commit 1a2b, built 2026-12-01) (outdated)"), "{}", list.body);
+    assert!(!list.body.contains("quell 0.2.1 (outdated)"));
+}

@@ -28,6 +28,11 @@ pub struct HostRow {
     pub copies: i64,
     pub affected: i64,
     pub errors: i64,
+    /// The `tool_version` of the latest report: the agent the host runs.
+    pub tool_version: Option<String>,
+    /// Whether that agent is older than the oldest supported release. The store reads `false`;
+    /// the server decides it against its setting (`quell_server::agents`).
+    pub agent_outdated: bool,
 }
 
 /// One stored report, without its findings.
@@ -97,6 +102,18 @@ pub struct Inventory {
     pub affected_hosts: i64,
     pub versions: Vec<VersionCount>,
     pub cves: Vec<CveCount>,
+    /// The agents the hosts run (the `tool_version` of each host's latest report), by version.
+    pub agents: Vec<AgentCount>,
+}
+
+/// Hosts whose latest report came from one agent version.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentCount {
+    /// `None`: reports that did not say.
+    pub tool_version: Option<String>,
+    pub hosts: i64,
+    /// Older than the oldest supported release (decided by the server; `false` as read).
+    pub outdated: bool,
 }
 
 /// Where a copy is.
@@ -151,10 +168,13 @@ fn host_row(row: &AnyRow) -> Result<HostRow, StoreError> {
         copies: row.try_get::<Option<i64>, _>("findings")?.unwrap_or(0),
         affected: row.try_get::<Option<i64>, _>("affected")?.unwrap_or(0),
         errors: row.try_get::<Option<i64>, _>("errors")?.unwrap_or(0),
+        tool_version: row.try_get("tool_version")?,
+        agent_outdated: false,
     })
 }
 
-const HOST_COLUMNS: &str = "h.id, h.name, h.first_seen, h.last_seen, h.latest_report_id, r.findings, r.affected, r.errors \
+const HOST_COLUMNS: &str = "h.id, h.name, h.first_seen, h.last_seen, h.latest_report_id, r.findings, r.affected, r.errors, \
+     r.tool_version \
      FROM hosts h LEFT JOIN reports r ON r.id = h.latest_report_id AND r.org_id = h.org_id";
 
 /// The organisation's hosts by name, with the counts of their latest reports. `filter` keeps
@@ -342,7 +362,20 @@ pub async fn inventory(db: &Db, org: i64) -> Result<Inventory, StoreError> {
     .iter()
     .map(|row| Ok(CveCount { cve: row.try_get("cve")?, status: row.try_get("status")?, copies: row.try_get("copies")? }))
     .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Inventory { hosts, reports, copies, affected_copies, affected_hosts, versions, cves })
+    let agents = sqlx::query(
+        "SELECT r.tool_version, COUNT(*) AS hosts FROM hosts h \
+         JOIN reports r ON r.id = h.latest_report_id AND r.org_id = h.org_id WHERE h.org_id = $1 \
+         GROUP BY r.tool_version ORDER BY r.tool_version",
+    )
+    .bind(org)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(AgentCount { tool_version: row.try_get("tool_version")?, hosts: row.try_get("hosts")?, outdated: false })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Inventory { hosts, reports, copies, affected_copies, affected_hosts, versions, cves, agents })
 }
 
 /// What to look for: any of component (exact), version (exact version or range text), and text

@@ -101,6 +101,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(1..))]
     pub indicator_min_orgs: i64,
 
+    /// The oldest supported agent release: hosts whose latest report came from an older
+    /// `quell` are shown as running an outdated agent (dashboard, host list, API).
+    #[arg(long, default_value = limits::DEFAULT_OLDEST_AGENT_VERSION, value_name = "VERSION",
+          value_parser = parse_release)]
+    pub oldest_agent_version: quell_model::maven::MavenVersion,
+
     /// Mark session cookies Secure: for browsers reaching the server over HTTPS (quell serve speaks
     /// HTTP; put a TLS-terminating proxy in front of it for anything but loopback).
     #[arg(long)]
@@ -233,6 +239,7 @@ pub fn run(args: ServeArgs) -> u8 {
             max_line_bytes: args.max_line_bytes,
             max_report_records: args.max_report_records,
             indicator_min_orgs: args.indicator_min_orgs,
+            oldest_agent_version: args.oldest_agent_version.clone(),
         },
         secure_cookies: args.secure_cookies,
         advisories,
@@ -401,4 +408,9 @@ pub fn run_admin(args: AdminArgs) -> u8 {
 fn fail(message: &str) -> u8 {
     eprintln!("quell admin: {message}");
     2
+}
+
+/// A release number for `--oldest-agent-version` (`0.2.0`, `1.0.0-rc1`).
+fn parse_release(text: &str) -> Result<quell_model::maven::MavenVersion, String> {
+    quell_model::scan::tool_release(text).ok_or_else(|| format!("not a release number: {text:?} (e.g. 0.2.0)"))
 }

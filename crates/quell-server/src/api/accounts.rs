@@ -14,7 +14,7 @@ use crate::api::reports::Page;
 use crate::auth::{self, Principal, Role, Scope};
 use crate::extract::{ApiCoordinator, ApiOrgUser, ApiUser, JsonBody};
 use crate::inventory::{self, page_limit};
-use crate::{AppState, ServerError};
+use crate::{AppState, ServerError, agents};
 
 pub(crate) async fn me(principal: Principal) -> Result<Response, ServerError> {
     Ok(Json(json!({
@@ -69,7 +69,9 @@ pub(crate) async fn org_inventory(
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
     shares_details(&state, id).await?;
-    Ok(Json(inventory::inventory(&state.db, id).await?).into_response())
+    let mut inventory = inventory::inventory(&state.db, id).await?;
+    agents::mark_inventory(&mut inventory, &state.limits.oldest_agent_version);
+    Ok(Json(inventory).into_response())
 }
 
 /// Coordinators: one organisation's hosts, only when that organisation shares them.
@@ -82,8 +84,9 @@ pub(crate) async fn org_hosts(
     if !shares_details(&state, id).await? {
         return Err(ServerError::Forbidden("this organisation does not share its host names".into()));
     }
-    let hosts =
+    let mut hosts =
         inventory::hosts(&state.db, id, page.q.as_deref(), page_limit(page.limit), page.offset.unwrap_or(0)).await?;
+    agents::mark_hosts(&mut hosts, &state.limits.oldest_agent_version);
     Ok(Json(hosts).into_response())
 }
 

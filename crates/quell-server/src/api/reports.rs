@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::extract::ApiOrgUser;
 use crate::inventory::{self, SearchQuery, page_limit};
 use crate::metrics::Metrics;
-use crate::{AppState, ServerError, ingest};
+use crate::{AppState, ServerError, agents, ingest};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct UploadQuery {
@@ -96,8 +96,9 @@ pub(crate) async fn list_hosts(
     ApiOrgUser { org_id: org, .. }: ApiOrgUser,
     Query(page): Query<Page>,
 ) -> Result<Response, ServerError> {
-    let hosts =
+    let mut hosts =
         inventory::hosts(&state.db, org, page.q.as_deref(), page_limit(page.limit), page.offset.unwrap_or(0)).await?;
+    agents::mark_hosts(&mut hosts, &state.limits.oldest_agent_version);
     Ok(Json(hosts).into_response())
 }
 
@@ -106,7 +107,9 @@ pub(crate) async fn get_host(
     ApiOrgUser { org_id: org, .. }: ApiOrgUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
-    Ok(Json(inventory::host(&state.db, org, id).await?).into_response())
+    let mut detail = inventory::host(&state.db, org, id).await?;
+    agents::mark_hosts(std::slice::from_mut(&mut detail.host), &state.limits.oldest_agent_version);
+    Ok(Json(detail).into_response())
 }
 
 pub(crate) async fn host_reports(
@@ -131,7 +134,9 @@ pub(crate) async fn get_inventory(
     State(state): State<AppState>,
     ApiOrgUser { org_id: org, .. }: ApiOrgUser,
 ) -> Result<Response, ServerError> {
-    Ok(Json(inventory::inventory(&state.db, org).await?).into_response())
+    let mut inventory = inventory::inventory(&state.db, org).await?;
+    agents::mark_inventory(&mut inventory, &state.limits.oldest_agent_version);
+    Ok(Json(inventory).into_response())
 }
 
 pub(crate) async fn search(

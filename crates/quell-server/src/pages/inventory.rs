@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use crate::extract::{PageOrgUser, Session};
 use crate::html::{layout, page, urlencode};
-use crate::inventory::{self, SearchQuery, TrendDay};
+use crate::inventory::{self, Inventory, OrgCounts, SearchQuery, TrendDay};
 use crate::limits::{DASHBOARD_TREND_DAYS, PAGE_ROWS};
-use crate::{AppState, ServerError};
+use crate::{AppState, ServerError, agents};
 
 // ---- dashboard ----
 
@@ -49,33 +49,45 @@ pub fn trend_svg(days: &[TrendDay]) -> Markup {
 pub(crate) async fn dashboard(State(state): State<AppState>, session: Session) -> Result<Response, ServerError> {
     let Some(org) = session.principal.org_id else {
         let orgs = inventory::org_counts(&state.db).await?;
-        let body = html! {
-            p { "Counts per organisation (their hosts and paths stay with them)." }
-            table {
-                tr { th { "Organisation" } th { "Hosts" } th { "Affected hosts" } th { "Copies" } th { "Affected copies" } th { "Last report" } }
-                @for o in &orgs {
-                    tr {
-                        td { (o.name) } td { (o.hosts) } td.bad[o.affected_hosts > 0] { (o.affected_hosts) }
-                        td { (o.copies) } td.bad[o.affected_copies > 0] { (o.affected_copies) }
-                        td { (o.last_report.as_deref().unwrap_or("never")) }
-                    }
+        return Ok(page(StatusCode::OK, layout("All organisations", Some(&session), coordinator_dashboard(&orgs))));
+    };
+    let mut inv = inventory::inventory(&state.db, org).await?;
+    let outdated = agents::mark_inventory(&mut inv, &state.limits.oldest_agent_version);
+    let trend = inventory::trend(&state.db, org, DASHBOARD_TREND_DAYS).await?;
+    let oldest = state.limits.oldest_agent_version.as_str();
+    Ok(page(StatusCode::OK, layout("Dashboard", Some(&session), org_dashboard(&inv, &trend, outdated, oldest))))
+}
+
+/// Counts per organisation: never their hosts or paths.
+fn coordinator_dashboard(orgs: &[OrgCounts]) -> Markup {
+    html! {
+        p { "Counts per organisation (their hosts and paths stay with them)." }
+        table {
+            tr { th { "Organisation" } th { "Hosts" } th { "Affected hosts" } th { "Copies" } th { "Affected copies" } th { "Last report" } }
+            @for o in orgs {
+                tr {
+                    td { (o.name) } td { (o.hosts) } td.bad[o.affected_hosts > 0] { (o.affected_hosts) }
+                    td { (o.copies) } td.bad[o.affected_copies > 0] { (o.affected_copies) }
+                    td { (o.last_report.as_deref().unwrap_or("never")) }
                 }
             }
-        };
-        return Ok(page(StatusCode::OK, layout("All organisations", Some(&session), body)));
-    };
-    let inv = inventory::inventory(&state.db, org).await?;
-    let trend = inventory::trend(&state.db, org, DASHBOARD_TREND_DAYS).await?;
-    let body = html! {
+        }
+    }
+}
+
+/// An organisation's picture: counts, trend, versions, CVE statuses, the agents its hosts run.
+fn org_dashboard(inv: &Inventory, trend: &[TrendDay], outdated_hosts: i64, oldest: &str) -> Markup {
+    html! {
         div.cards {
             div.card { b { (inv.hosts) } "hosts" }
             div.card { b.bad[inv.affected_hosts > 0] { (inv.affected_hosts) } "affected hosts" }
             div.card { b { (inv.copies) } "Log4j copies" }
             div.card { b.bad[inv.affected_copies > 0] { (inv.affected_copies) } "affected copies" }
             div.card { b { (inv.reports) } "reports" }
+            div.card #outdated-agents { b.warn[outdated_hosts > 0] { (outdated_hosts) } "outdated agents" }
         }
         h2 { "Affected copies, last " (DASHBOARD_TREND_DAYS) " days" }
-        (trend_svg(&trend))
+        (trend_svg(trend))
         h2 { "Versions" }
         table {
             tr { th { "Component" } th { "Version" } th { "Copies" } th { "Affected" } th { "Hosts" } }
@@ -94,8 +106,18 @@ pub(crate) async fn dashboard(State(state): State<AppState>, session: Session) -
                 tr { td { (c.cve) } td.bad[c.status == "affected"] { (c.status) } td { (c.copies) } }
             }
         }
-    };
-    Ok(page(StatusCode::OK, layout("Dashboard", Some(&session), body)))
+        h2 { "Agents" }
+        p { "Hosts by the quell release of their latest report; releases older than " (oldest) " are no longer supported." }
+        table #agents {
+            tr { th { "Agent" } th { "Hosts" } th { "" } }
+            @for a in &inv.agents {
+                tr {
+                    td { (a.tool_version.as_deref().unwrap_or("unknown")) } td { (a.hosts) }
+                    td.warn { @if a.outdated { "outdated: update the agent" } }
+                }
+            }
+        }
+    }
 }
 
 // ---- hosts, search ----
@@ -110,18 +132,22 @@ pub(crate) async fn hosts(
     PageOrgUser { session, org_id }: PageOrgUser,
     Query(query): Query<HostQuery>,
 ) -> Result<Response, ServerError> {
-    let hosts = inventory::hosts(&state.db, org_id, query.q.as_deref(), PAGE_ROWS, 0).await?;
+    let mut hosts = inventory::hosts(&state.db, org_id, query.q.as_deref(), PAGE_ROWS, 0).await?;
+    agents::mark_hosts(&mut hosts, &state.limits.oldest_agent_version);
     let body = html! {
         form method="get" action="/hosts" {
             input type="search" name="q" placeholder="host name contains" value=(query.q.as_deref().unwrap_or(""));
             " " button type="submit" { "Filter" }
         }
         table {
-            tr { th { "Host" } th { "Copies" } th { "Affected" } th { "Errors" } th { "Last seen" } }
+            tr { th { "Host" } th { "Copies" } th { "Affected" } th { "Errors" } th { "Last seen" } th { "Agent" } }
             @for h in &hosts {
                 tr {
                     td { a href=(format!("/hosts/{}", h.id)) { (h.name) } }
                     td { (h.copies) } td.bad[h.affected > 0] { (h.affected) } td { (h.errors) } td { (h.last_seen) }
+                    td.warn[h.agent_outdated] {
+                        (h.tool_version.as_deref().unwrap_or("unknown")) @if h.agent_outdated { " (outdated)" }
+                    }
                 }
             }
         }
@@ -147,13 +173,17 @@ pub(crate) async fn host(
     PageOrgUser { session, org_id }: PageOrgUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
-    let detail = inventory::host(&state.db, org_id, id).await?;
+    let mut detail = inventory::host(&state.db, org_id, id).await?;
+    agents::mark_hosts(std::slice::from_mut(&mut detail.host), &state.limits.oldest_agent_version);
     let history = inventory::host_reports(&state.db, org_id, id, PAGE_ROWS, 0).await?;
     let body = html! {
         div.cards {
             div.card { b { (detail.host.copies) } "copies" }
             div.card { b.bad[detail.host.affected > 0] { (detail.host.affected) } "affected" }
             div.card { b { (detail.reports) } "reports" }
+        }
+        @if detail.host.agent_outdated {
+            p.notice.warn { "This host runs an outdated agent (" (detail.host.tool_version.as_deref().unwrap_or("")) "): update it." }
         }
         @if let Some(latest) = &detail.latest {
             h2 { "Latest scan: " (latest.report.scanned_at) }
