@@ -11,7 +11,7 @@
 //! - Bounded: the body, its gzip-decoded size, each line and the record count have limits
 //!   ([`crate::limits`]); a violation is a 4xx with the line number where it applies.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 use quell_model::{ScanRecord, ScanSummary};
 use sha2::{Digest, Sha256};
@@ -44,22 +44,70 @@ pub fn decode_body(body: &[u8], gzip: bool, limits: &Limits) -> Result<Vec<u8>, 
 /// Validates a decoded report. `host_override` is the `?host=` parameter, used when the summary
 /// carries no host (reports of older tools) and checked against it when it does.
 pub fn parse_report(body: &[u8], host_override: Option<&str>, limits: &Limits) -> Result<ParsedReport, ServerError> {
-    let sha256 = hex(&Sha256::digest(body));
+    parse_stream(body, host_override, limits)
+}
+
+/// Decodes (gzip when `gzip` is set) and validates an upload as one stream: no more than one
+/// line (at most `max_line_bytes`) of decoded text is held at a time, so a compressed bomb costs
+/// one line of memory, not its inflated size, and fails at the first over-long line or at the
+/// inflated-size limit.
+pub fn parse_upload(
+    body: &[u8],
+    gzip: bool,
+    host_override: Option<&str>,
+    limits: &Limits,
+) -> Result<ParsedReport, ServerError> {
+    if gzip {
+        parse_stream(BufReader::new(flate2::read::MultiGzDecoder::new(body)), host_override, limits)
+    } else {
+        parse_stream(body, host_override, limits)
+    }
+}
+
+/// Reads one line (with its `\n`) into `line`, at most `max + 2` bytes; `Ok(false)` at the end.
+fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> Result<bool, ServerError> {
+    line.clear();
+    let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(2);
+    let read = reader
+        .take(cap)
+        .read_until(b'\n', line)
+        .map_err(|e| ServerError::Invalid(format!("the body is not valid gzip: {e}")))?;
+    Ok(read > 0)
+}
+
+fn parse_stream(
+    mut reader: impl BufRead,
+    host_override: Option<&str>,
+    limits: &Limits,
+) -> Result<ParsedReport, ServerError> {
+    let mut hash = Sha256::new();
+    let mut inflated: u64 = 0;
+    let mut line = Vec::new();
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut summary: Option<(usize, ScanSummary)> = None;
     let mut records = 0usize;
-    for (index, line) in body.split(|&b| b == b'\n').enumerate() {
-        let number = index + 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    let mut number = 0usize;
+    while read_line(&mut reader, &mut line, limits.max_line_bytes)? {
+        number += 1;
+        inflated += line.len() as u64;
+        if inflated > limits.max_report_inflated_bytes {
+            return Err(ServerError::TooLarge(format!(
+                "the report inflates to more than {} bytes",
+                limits.max_report_inflated_bytes
+            )));
         }
-        if line.len() > limits.max_line_bytes {
+        hash.update(&line);
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.len() > limits.max_line_bytes {
             return Err(ServerError::BadLine(
                 number,
                 format!("the line is longer than {} bytes", limits.max_line_bytes),
             ));
+        }
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
         }
         if let Some((at, _)) = &summary {
             return Err(ServerError::BadLine(
@@ -67,7 +115,7 @@ pub fn parse_report(body: &[u8], host_override: Option<&str>, limits: &Limits) -
                 format!("a record follows the summary (line {at}); the summary must be last"),
             ));
         }
-        let record: ScanRecord = serde_json::from_slice(line)
+        let record: ScanRecord = serde_json::from_slice(text)
             .map_err(|e| ServerError::BadLine(number, format!("not a scan record: {e}")))?;
         match record {
             ScanRecord::Finding(finding) => findings.push(finding),
@@ -85,6 +133,7 @@ pub fn parse_report(body: &[u8], host_override: Option<&str>, limits: &Limits) -
             )));
         }
     }
+    let sha256 = hex(&hash.finalize());
     let Some((summary_line, summary)) = summary else {
         return Err(ServerError::Invalid("the report has no summary record (the last line of a scan report)".into()));
     };

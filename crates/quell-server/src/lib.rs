@@ -113,6 +113,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// See [`ServeConfig::advisories`].
     pub advisories: Arc<advisories::Config>,
+    /// Uploads being decoded at once (see [`limits::MAX_CONCURRENT_DECODES`]).
+    pub decoding: Arc<tokio::sync::Semaphore>,
 }
 
 /// How `quell serve` runs.
@@ -145,6 +147,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         writer,
         secure_cookies: config.secure_cookies,
         advisories: Arc::new(config.advisories),
+        decoding: Arc::new(tokio::sync::Semaphore::new(limits::MAX_CONCURRENT_DECODES)),
     };
     advisories::delivery::start(state.clone());
     tracing::info!(%address, "quell serve listening");

@@ -41,6 +41,11 @@ pub const DEFAULT_DB_CONNECTIONS: u32 = 8;
 /// from an older one are shown as running an outdated agent. Flag: `--oldest-agent-version`.
 pub const DEFAULT_OLDEST_AGENT_VERSION: &str = "0.1.0";
 
+/// Uploads (reports, indicators) decoded and validated at once per server process; more wait
+/// their turn. Together with the per-line bound of the streaming decoder this caps the memory
+/// that compressed bombs can take: about this many times `--max-line-bytes`.
+pub const MAX_CONCURRENT_DECODES: usize = 4;
+
 /// Limits of one server process.
 #[derive(Debug, Clone)]
 pub struct Limits {

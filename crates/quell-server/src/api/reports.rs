@@ -62,10 +62,11 @@ pub(crate) async fn upload_inner(
     };
     let limits = state.limits.clone();
     let host = query.host;
-    // Decoding and parsing are CPU work: off the async threads.
+    // Decoding and parsing are CPU work: off the async threads, a bounded number at once.
+    let permit = state.decoding.clone().acquire_owned().await.map_err(|e| ServerError::Internal(e.to_string()))?;
     let report = tokio::task::spawn_blocking(move || {
-        let decoded = ingest::decode_body(&body, gzip, &limits)?;
-        ingest::parse_report(&decoded, host.as_deref(), &limits)
+        let _permit = permit;
+        ingest::parse_upload(&body, gzip, host.as_deref(), &limits)
     })
     .await
     .map_err(|e| ServerError::Internal(e.to_string()))??;
