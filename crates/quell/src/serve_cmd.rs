@@ -215,7 +215,9 @@ pub fn run(args: ServeArgs) -> u8 {
     let subscriber =
         tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(colour).with_max_level(tracing::Level::INFO);
     let installed = match args.log_format {
-        LogFormat::Text => subscriber.try_init(),
+        // Every field and message is written with its control characters escaped, so a value
+        // from a request (an e-mail with a newline) cannot forge a log line. JSON escapes them.
+        LogFormat::Text => subscriber.fmt_fields(escaped_fields()).try_init(),
         LogFormat::Json => subscriber.json().try_init(),
     };
     if let Err(e) = installed {
@@ -413,4 +415,45 @@ fn fail(message: &str) -> u8 {
 /// A release number for `--oldest-agent-version` (`0.2.0`, `1.0.0-rc1`).
 fn parse_release(text: &str) -> Result<quell_model::maven::MavenVersion, String> {
     quell_model::scan::tool_release(text).ok_or_else(|| format!("not a release number: {text:?} (e.g. 0.2.0)"))
+}
+
+/// The text log's field formatter: `name=value` pairs (the message bare), control characters
+/// escaped as in Rust string literals.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let raw = format!("{value:?}");
+        let text = escape_controls(&raw);
+        if field.name() == "message" { write!(writer, "{text}") } else { write!(writer, "{field}={text}") }
+    })
+    .delimited(" ")
+}
+
+/// `text` with every control character written as an escape (`\n`, `\r`, `\t`, `\u{1b}`).
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("plain"), "plain");
+        assert_eq!(escape_controls("a\nb\r\tc\u{1b}[31m"), "a\\nb\\r\\tc\\u{1b}[31m");
+    }
 }

@@ -312,3 +312,39 @@ fn sixteen_concurrent_gzip_bombs_cost_little_memory() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// A login with a newline in the e-mail address cannot forge a line in the server's log: every
+/// logged value has its control characters escaped.
+#[test]
+fn a_newline_in_a_logged_value_cannot_forge_a_log_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data);
+    let (mut server, base, log) = serve_logged(&data, &[]);
+    let mut form = agent().get(&format!("{base}/login")).call().unwrap();
+    let cookie = form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = form.body_mut().read_to_string().unwrap();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let forged = "x@evil.example\n2026-12-02T00:00:00.000000Z  INFO quell_server: FORGED admin logged in";
+    let body = format!(
+        "email={}&password=wrong&csrf={csrf}",
+        forged.replace('\n', "%0A").replace(' ', "+").replace(':', "%3A")
+    );
+    let status = agent()
+        .post(&format!("{base}/login"))
+        .header("Cookie", &cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(body.as_bytes())
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 401);
+    std::thread::sleep(Duration::from_millis(300));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let lines = log.lock().unwrap().clone();
+    let failed: Vec<&String> = lines.iter().filter(|l| l.contains("failed login")).collect();
+    assert_eq!(failed.len(), 1, "{lines:#?}");
+    assert!(failed[0].contains("\\n2026-12-02"), "the newline is escaped: {}", failed[0]);
+    assert!(!lines.iter().any(|l| l.starts_with("2026-12-02T00:00:00.000000Z")), "a forged line: {lines:#?}");
+}

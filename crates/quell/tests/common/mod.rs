@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -28,6 +29,12 @@ pub fn corpus_jar(name: &str) -> PathBuf {
 /// Starts `quell serve` on a free loopback port with `extra` flags; returns the child and its
 /// base URL. Its log goes to a pipe, as to a log file: it must carry no colour escapes.
 pub fn serve(data_dir: &Path, extra: &[&str]) -> (Child, String) {
+    let (child, base, _log) = serve_logged(data_dir, extra);
+    (child, base)
+}
+
+/// As [`serve`], and the server's log lines (stderr), collected as they come.
+pub fn serve_logged(data_dir: &Path, extra: &[&str]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
     let mut child = quell()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -37,16 +44,23 @@ pub fn serve(data_dir: &Path, extra: &[&str]) -> (Child, String) {
         .spawn()
         .expect("quell serve");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let log = Arc::new(Mutex::new(Vec::new()));
     let base = loop {
         let line = lines.next().expect("quell serve exited before listening").expect("stderr line");
         assert!(!line.contains('\u{1b}'), "ANSI escape in a log written to a pipe: {line:?}");
+        log.lock().unwrap().push(line.clone());
         if let Some(rest) = line.split("listening on ").nth(1) {
             break rest.split_whitespace().next().expect("url").to_string();
         }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
+    let sink = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, base, log)
 }
 
 /// `quell admin --data-dir DIR ARGS` with `stdin` (a password); its exit code and trimmed stdout.
