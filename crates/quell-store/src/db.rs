@@ -80,6 +80,28 @@ impl DbLocation {
         }
     }
 
+    /// Refuses a SQLite file in a directory that every local user may read (the database holds
+    /// every organisation's hosts, AMBER and RED advisories and webhook secrets). PostgreSQL
+    /// and directories that do not exist yet (they are created 0700) pass.
+    pub fn refuse_readable_dir(&self) -> Result<(), StoreError> {
+        #[cfg(unix)]
+        if let DbLocation::SqliteFile(path) = self {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            if let Ok(meta) = std::fs::metadata(dir) {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o004 != 0 {
+                    return Err(StoreError::Config(format!(
+                        "the data directory {} is readable by every local user (mode {mode:03o}): \
+                         `chmod 700` it, or start with --allow-readable-data-dir",
+                        dir.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// For messages: the file, or the PostgreSQL URL without its password.
     pub fn describe(&self) -> String {
         match self {
@@ -96,6 +118,34 @@ impl DbLocation {
     }
 }
 
+/// Creates a directory (and its parents) readable by its owner only (0700).
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))
+}
+
+/// Creates the database file readable and writable by its owner only (0600), or takes group and
+/// other permissions away from an existing one. SQLite creates its `-wal` and `-shm` files with
+/// the permissions of the database file, so they follow.
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    let error = |e: std::io::Error| StoreError::Config(format!("cannot secure {}: {e}", path.display()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(error)?;
+        let mode = std::fs::metadata(path).map_err(error)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700)).map_err(error)?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(error)?;
+    Ok(())
+}
+
 impl Db {
     /// Opens (creating the SQLite file and its directory when needed) and migrates.
     pub async fn open(location: &DbLocation, connections: u32) -> Result<Db, StoreError> {
@@ -104,9 +154,9 @@ impl Db {
             DbLocation::Postgres(url) => (url.clone(), Backend::Postgres),
             DbLocation::SqliteFile(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+                    private_dir(dir)?;
                 }
+                private_file(path)?;
                 (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite)
             }
         };

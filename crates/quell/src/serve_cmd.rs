@@ -107,6 +107,11 @@ pub struct ServeArgs {
           value_parser = parse_release)]
     pub oldest_agent_version: quell_model::maven::MavenVersion,
 
+    /// Start even when the data directory is readable by every local user (the database holds
+    /// every organisation's data; the directory is created 0700 and the files 0600).
+    #[arg(long)]
+    pub allow_readable_data_dir: bool,
+
     /// Mark session cookies Secure: for browsers reaching the server over HTTPS (quell serve speaks
     /// HTTP; put a TLS-terminating proxy in front of it for anything but loopback).
     #[arg(long)]
@@ -224,6 +229,12 @@ pub fn run(args: ServeArgs) -> u8 {
         eprintln!("quell serve: cannot set up logging: {e}");
     }
     let location = args.db.location();
+    if !args.allow_readable_data_dir
+        && let Err(e) = location.refuse_readable_dir()
+    {
+        eprintln!("quell serve: {e}");
+        return 2;
+    }
     let advisories = match args.advisories.config(args.listen) {
         Ok(c) => c,
         Err(e) => {

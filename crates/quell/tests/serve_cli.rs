@@ -348,3 +348,39 @@ fn a_newline_in_a_logged_value_cannot_forge_a_log_line() {
     assert!(failed[0].contains("\\n2026-12-02"), "the newline is escaped: {}", failed[0]);
     assert!(!lines.iter().any(|l| l.starts_with("2026-12-02T00:00:00.000000Z")), "a forged line: {lines:#?}");
 }
+
+/// The data directory is created 0700 and the database and its WAL 0600; a data directory that
+/// every local user can read is refused unless `--allow-readable-data-dir` is given.
+#[test]
+fn data_files_are_private_and_a_readable_data_dir_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = setup(&data);
+    let (mut server, base) = serve(&data, &[]);
+    let (status, _) = agent()
+        .post(&format!("{base}/api/v1/reports"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(burst_report(0, 0).as_bytes())
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 201);
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("quell.db")), 0o600);
+    assert_eq!(mode(&data.join("quell.db-wal")), 0o600);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = quell().args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("readable by every local user") && stderr.contains("--allow-readable-data-dir"),
+        "{stderr}"
+    );
+    let (mut server, _) = serve(&data, &["--allow-readable-data-dir"]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
