@@ -84,6 +84,7 @@ fn main() {
         limits: Limits::default(),
         secure_cookies: false,
         advisories: Default::default(),
+        trusted_proxies: Vec::new(),
     };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |a| tx.send(a).unwrap())).unwrap().unwrap();

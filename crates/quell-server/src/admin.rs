@@ -12,14 +12,20 @@ pub enum AdminAction {
     CreateUser { org: String, email: String, role: Role, password: String },
     CreateToken { email: String, name: String, scope: Scope },
     RevokeToken { id: i64 },
+    Unlock { email: String },
 }
 
 /// What an action produced, for the command line to print.
 #[derive(Debug, Clone)]
 pub enum AdminOutcome {
-    Created { what: &'static str, id: i64 },
+    Created {
+        what: &'static str,
+        id: i64,
+    },
     Token(NewToken),
     Revoked(bool),
+    /// How many failed logins were forgotten.
+    Unlocked(u64),
 }
 
 /// Opens the database (migrating it) and carries out one action.
@@ -43,6 +49,10 @@ pub async fn run(location: &DbLocation, action: AdminAction) -> Result<AdminOutc
             AdminOutcome::Token(auth::create_token(&db, user, &name, scope).await?)
         }
         AdminAction::RevokeToken { id } => AdminOutcome::Revoked(auth::revoke_token(&db, id, None).await?),
+        AdminAction::Unlock { email } => {
+            auth::user_id(&db, &email).await?;
+            AdminOutcome::Unlocked(auth::clear_login_failures(&db, &email.trim().to_lowercase()).await?)
+        }
     };
     db.pool.close().await;
     Ok(outcome)

@@ -14,6 +14,7 @@
 //! | [`PageCoordinator`] / [`PageOrgUser`] | as `Session`, with the role | 403 page |
 //! | [`CsrfForm<T>`] | a session and a form whose `csrf` field is the session's | 403 page |
 //! | [`JsonBody<T>`] | a JSON body | 400 with the JSON error |
+//! | [`ClientAddress`] | the peer, or behind a `--trusted-proxy` the forwarded client | nothing |
 //!
 //! Invariants:
 //! - The organisation a handler reads or writes comes from here (the principal), never from the
@@ -201,6 +202,69 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+// ---- the client ----
+
+/// The address of the client a request comes from: the TCP peer, unless the peer is one of the
+/// `--trusted-proxy` networks; then the nearest address in `Forwarded: for=` (RFC 7239) or else
+/// `X-Forwarded-For` that is not itself a trusted proxy. Headers from untrusted peers are
+/// ignored, so a client cannot choose its own address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        Ok(ClientAddress(client_address(peer, &parts.headers, &state.trusted_proxies)))
+    }
+}
+
+/// See [`ClientAddress`].
+pub fn client_address(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = if headers.contains_key(header::FORWARDED) {
+        headers
+            .get_all(header::FORWARDED)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .flat_map(|element| element.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .filter(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
+            .filter_map(|(_, value)| forwarded_ip(value))
+            .collect()
+    } else {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(forwarded_ip)
+            .collect()
+    };
+    // Nearest first: the last address was added by our own proxy.
+    forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first()).copied().unwrap_or(peer)
+}
+
+/// An address of a forwarding header: `192.0.2.7`, `"[2001:db8::1]:4711"`, `192.0.2.7:80`.
+fn forwarded_ip(value: &str) -> Option<std::net::IpAddr> {
+    let value = value.trim().trim_matches('"');
+    if let Ok(ip) = value.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = value.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    value.rsplit_once(':').and_then(|(host, _port)| host.parse().ok())
+}
+
 // ---- the pages ----
 
 /// A logged-in browser: the user and the session's CSRF token.
@@ -318,5 +382,28 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| ServerError::Invalid(format!("The form is incomplete: {e}")).into_response())?;
         Ok(CsrfForm { session, form })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxy: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let ip = |s: &str| -> std::net::IpAddr { s.parse().unwrap() };
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "198.51.100.9, 203.0.113.7, 10.0.0.2".parse().unwrap());
+        assert_eq!(client_address(ip("10.0.0.1"), &headers, &proxy), ip("203.0.113.7"));
+        assert_eq!(client_address(ip("192.0.2.1"), &headers, &proxy), ip("192.0.2.1"), "untrusted peer");
+        assert_eq!(client_address(ip("10.0.0.1"), &headers, &[]), ip("10.0.0.1"), "no trusted proxies");
+        let mut headers = HeaderMap::new();
+        headers.insert(header::FORWARDED, "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.3".parse().unwrap());
+        assert_eq!(client_address(ip("::1"), &headers, &proxy), ip("2001:db8::7"));
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_address(ip("10.0.0.1"), &headers, &proxy), ip("10.0.0.1"));
     }
 }

@@ -49,6 +49,7 @@ pub mod pages;
 pub mod registry;
 pub mod router;
 
+pub use ipnet::IpNet;
 pub use limits::Limits;
 /// The one clock and calendar module (`quell_model::time`).
 pub use quell_model::time::{self, now};
@@ -113,6 +114,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// See [`ServeConfig::advisories`].
     pub advisories: Arc<advisories::Config>,
+    /// See [`ServeConfig::trusted_proxies`].
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Uploads being decoded at once (see [`limits::MAX_CONCURRENT_DECODES`]).
     pub decoding: Arc<tokio::sync::Semaphore>,
 }
@@ -129,6 +132,9 @@ pub struct ServeConfig {
     pub secure_cookies: bool,
     /// Advisories: identifier prefix, public URL, SMTP relay, webhook retries, deadlines.
     pub advisories: advisories::Config,
+    /// Reverse proxies (addresses or networks) whose `Forwarded`/`X-Forwarded-For` name the
+    /// client (login limits count per client). Empty: every peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Opens the database (migrating it), binds and serves until SIGINT or SIGTERM, then finishes
@@ -148,6 +154,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         secure_cookies: config.secure_cookies,
         advisories: Arc::new(config.advisories),
         decoding: Arc::new(tokio::sync::Semaphore::new(limits::MAX_CONCURRENT_DECODES)),
+        trusted_proxies: Arc::new(config.trusted_proxies),
     };
     advisories::delivery::start(state.clone());
     tracing::info!(%address, "quell serve listening");

@@ -82,6 +82,11 @@ pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// refused (429) without checking the password.
 pub const MAX_LOGIN_FAILURES_PER_EMAIL: i64 = 5;
 
+/// The longest an account's further logins are delayed after more than
+/// [`MAX_LOGIN_FAILURES_PER_EMAIL`] failures from anywhere (the delay doubles from 1 s). An
+/// attacker can slow an account's owner down by this much, never lock them out.
+pub const LOGIN_BACKOFF_MAX: Duration = Duration::from_secs(60);
+
 /// Failed logins from one client address within [`LOGIN_WINDOW`] before it is refused (429).
 pub const MAX_LOGIN_FAILURES_PER_ADDRESS: i64 = 50;
 

@@ -246,3 +246,74 @@ fn outdated_agents_are_shown() {
     assert!(list.body.contains("quell 0.1.0 (commit 1a2b, built 2026-12-01) (outdated)"), "{}", list.body);
     assert!(!list.body.contains("quell 0.2.1 (outdated)"));
 }
+
+/// Behind a trusted reverse proxy, login limits count per real client (`X-Forwarded-For`): one
+/// attacker's failures neither block other clients nor lock the account's owner out for longer
+/// than the back-off; headers from untrusted peers are ignored; `quell admin unlock` forgets the
+/// failures at once.
+#[test]
+fn login_limits_count_per_client_behind_a_trusted_proxy() {
+    let server = start_behind_proxy(Limits::default(), &["127.0.0.1/32"]);
+    let a = org(&server, "alpha");
+    let login_from = |client: &str, email: &str, password: &str| -> u16 {
+        let form = fetch(&server, "GET", "/login", "", None);
+        let token = csrf(&form.body);
+        let url = format!("{}/login", server.base);
+        let body = format!("email={}&password={}&csrf={token}", encode(email), encode(password));
+        let response = browser()
+            .post(&url)
+            .header("Cookie", &form.cookies.join("; "))
+            .header("X-Forwarded-For", &format!("{client}, 127.0.0.1"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body.as_bytes())
+            .unwrap();
+        response.status().as_u16()
+    };
+    // An attacker at 203.0.113.7 tries five wrong passwords: that address is refused for the account.
+    for _ in 0..5 {
+        assert_eq!(login_from("203.0.113.7", &a.admin_email, "wrong password!"), 401);
+    }
+    assert_eq!(login_from("203.0.113.7", &a.admin_email, PASSWORD), 429);
+    // The owner, elsewhere, waits out a short back-off at most, then logs in.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(login_from("198.51.100.9", &a.admin_email, PASSWORD), 303);
+    // Fifty failures from one address (over many accounts) block that address only.
+    for i in 0..50 {
+        assert_eq!(login_from("203.0.113.8", &format!("nobody{i}@x.example"), "wrong password!"), 401);
+    }
+    assert_eq!(login_from("203.0.113.8", &format!("member@{}.example", a.name), PASSWORD), 429);
+    assert_eq!(login_from("198.51.100.10", &format!("member@{}.example", a.name), PASSWORD), 303);
+    // `quell admin unlock` forgets the account's failures: the attacker's address may try again.
+    let outcome = quell_server::block_on(quell_server::admin::run(
+        &server.location,
+        quell_server::admin::AdminAction::Unlock { email: a.admin_email.clone() },
+    ))
+    .unwrap()
+    .unwrap();
+    assert!(matches!(outcome, quell_server::admin::AdminOutcome::Unlocked(n) if n >= 5), "{outcome:?}");
+    assert_eq!(login_from("203.0.113.7", &a.admin_email, PASSWORD), 303);
+}
+
+/// Without trusted proxies a forwarding header is the client's own claim and is ignored: the
+/// limit counts the peer.
+#[test]
+fn forwarding_headers_of_untrusted_peers_are_ignored() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    for i in 0..5 {
+        let form = fetch(&server, "GET", "/login", "", None);
+        let token = csrf(&form.body);
+        let body = format!("email={}&password=wrong+password&csrf={token}", encode(&a.admin_email));
+        let status = browser()
+            .post(&format!("{}/login", server.base))
+            .header("Cookie", &form.cookies.join("; "))
+            .header("X-Forwarded-For", &format!("192.0.2.{i}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body.as_bytes())
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, 401);
+    }
+    assert_eq!(login(&server, &a.admin_email, PASSWORD).status, 429);
+}

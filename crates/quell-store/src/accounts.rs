@@ -508,10 +508,39 @@ pub async fn record_login_failure(db: &Db, keys: &[&str], forget_before: i64) ->
     Ok(())
 }
 
-/// Forgets the failed logins of an e-mail (after a successful login).
-pub async fn clear_login_failures(db: &Db, email: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(email).execute(&db.pool).await?;
+/// Failed logins recorded under `key` since `since`, and the time of the latest.
+pub async fn login_failures_and_last(db: &Db, key: &str, since: i64) -> Result<(i64, Option<i64>), StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE email = $1 AND at > $2")
+        .bind(key)
+        .bind(since)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((row.try_get("n")?, row.try_get("last")?))
+}
+
+/// The key under which failures of one account from one client address are counted.
+pub fn login_pair_key(email: &str, address: &str) -> String {
+    format!("pair:{email}|{address}")
+}
+
+/// Forgets the failed logins recorded under these keys (after a successful login: the account's
+/// back-off and the successful client's own count; another client's count stays).
+pub async fn forget_login_failures(db: &Db, keys: &[&str]) -> Result<(), StoreError> {
+    for key in keys {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(key).execute(&db.pool).await?;
+    }
     Ok(())
+}
+
+/// Forgets the failed logins of an e-mail, from every address (`quell admin unlock`). Returns how many were forgotten.
+pub async fn clear_login_failures(db: &Db, email: &str) -> Result<u64, StoreError> {
+    let pairs = format!("{}%", login_pair_key(email, "").replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let result = sqlx::query("DELETE FROM login_failures WHERE email = $1 OR email LIKE $2 ESCAPE '\\'")
+        .bind(email)
+        .bind(pairs)
+        .execute(&db.pool)
+        .await?;
+    Ok(result.rows_affected())
 }
 
 /// An argon2id hash of a random password, checked against for unknown users.

@@ -107,6 +107,12 @@ pub struct ServeArgs {
           value_parser = parse_release)]
     pub oldest_agent_version: quell_model::maven::MavenVersion,
 
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8; repeatable) whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client: login limits then count per real client.
+    /// Headers from any other peer are ignored.
+    #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK", value_parser = parse_network)]
+    pub trusted_proxies: Vec<quell_server::IpNet>,
+
     /// Start even when the data directory is readable by every local user (the database holds
     /// every organisation's data; the directory is created 0700 and the files 0600).
     #[arg(long)]
@@ -256,6 +262,7 @@ pub fn run(args: ServeArgs) -> u8 {
         },
         secure_cookies: args.secure_cookies,
         advisories,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());
@@ -279,6 +286,7 @@ Examples:
       --email it@example.nl --role admin
   quell admin create-token --email it@example.nl --name agents --scope upload
   quell admin revoke-token --id 7
+  quell admin unlock --email it@example.nl     (after failed logins)
   echo \"$PASSWORD\" | quell admin --db postgres://... \\
       create-coordinator --email cert@example.org
 
@@ -342,6 +350,12 @@ pub enum AdminCommand {
         #[arg(long)]
         id: i64,
     },
+    /// Forget an account's failed logins (every client address), so its owner can log in
+    /// again at once.
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Reads a password: one line of stdin; on a terminal, prompted and not echoed.
@@ -397,6 +411,7 @@ pub fn run_admin(args: AdminArgs) -> u8 {
             scope: if scope == TokenScope::Full { Scope::Full } else { Scope::Upload },
         },
         AdminCommand::RevokeToken { id } => AdminAction::RevokeToken { id },
+        AdminCommand::Unlock { email } => AdminAction::Unlock { email },
     };
     let location = args.db.location();
     match quell_server::block_on(quell_server::admin::run(&location, action)) {
@@ -414,6 +429,10 @@ pub fn run_admin(args: AdminArgs) -> u8 {
             0
         }
         Ok(Ok(AdminOutcome::Revoked(false))) => fail("no live token with that id"),
+        Ok(Ok(AdminOutcome::Unlocked(forgotten))) => {
+            println!("unlocked ({forgotten} failed logins forgotten)");
+            0
+        }
         Ok(Err(e)) | Err(e) => fail(&e.to_string()),
     }
 }
@@ -421,6 +440,13 @@ pub fn run_admin(args: AdminArgs) -> u8 {
 fn fail(message: &str) -> u8 {
     eprintln!("quell admin: {message}");
     2
+}
+
+/// `10.0.0.0/8`, `2001:db8::/32` or one address (`192.0.2.10`: a /32).
+fn parse_network(text: &str) -> Result<quell_server::IpNet, String> {
+    text.parse::<quell_server::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(quell_server::IpNet::from))
+        .map_err(|_| format!("not an address or network: {text:?} (e.g. 10.0.0.1 or 10.0.0.0/8)"))
 }
 
 /// A release number for `--oldest-agent-version` (`0.2.0`, `1.0.0-rc1`).

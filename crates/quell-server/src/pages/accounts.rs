@@ -7,19 +7,19 @@
 //!   e-mail and per client address; beyond the limits the login is refused with 429 before the
 //!   password is checked.
 
-use std::net::SocketAddr;
-
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
 use crate::auth::{self, Scope};
-use crate::extract::{CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Session, cookie};
+use crate::extract::{ClientAddress, CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Session, cookie};
 use crate::html::{layout, page};
-use crate::limits::{LOGIN_WINDOW, MAX_LOGIN_FAILURES_PER_ADDRESS, MAX_LOGIN_FAILURES_PER_EMAIL, SESSION_LIFETIME};
+use crate::limits::{
+    LOGIN_BACKOFF_MAX, LOGIN_WINDOW, MAX_LOGIN_FAILURES_PER_ADDRESS, MAX_LOGIN_FAILURES_PER_EMAIL, SESSION_LIFETIME,
+};
 use crate::metrics::Metrics;
 use crate::{AppState, ServerError, now};
 
@@ -61,13 +61,41 @@ pub(crate) async fn login_form() -> Response {
     login_page(StatusCode::OK, None)
 }
 
-pub(crate) async fn failures(state: &AppState, key: &str) -> Result<i64, ServerError> {
-    Ok(auth::login_failures(&state.db, key, now() - LOGIN_WINDOW.as_secs() as i64).await?)
+/// Why a login is refused before its password is checked, if it is.
+async fn login_refusal(state: &AppState, email: &str, client: &str) -> Result<Option<String>, ServerError> {
+    let since = now() - LOGIN_WINDOW.as_secs() as i64;
+    let pair = auth::login_pair_key(email, client);
+    if auth::login_failures(&state.db, &pair, since).await? >= MAX_LOGIN_FAILURES_PER_EMAIL
+        || auth::login_failures(&state.db, &format!("address:{client}"), since).await? >= MAX_LOGIN_FAILURES_PER_ADDRESS
+    {
+        return Ok(Some("Too many failed logins; wait a quarter of an hour and try again.".into()));
+    }
+    // From everywhere together, an account's failures beyond the limit slow further attempts
+    // down (doubling, at most LOGIN_BACKOFF_MAX) instead of locking it: nobody can keep its
+    // owner out for longer than that.
+    let (count, last) = auth::login_failures_and_last(&state.db, email, since).await?;
+    if let Some(wait) = login_backoff(count)
+        && let Some(last) = last
+    {
+        let remaining = last + wait - now();
+        if remaining > 0 {
+            return Ok(Some(format!("Too many failed logins for this account; try again in {remaining} s.")));
+        }
+    }
+    Ok(None)
+}
+
+/// The wait after `failures` failed logins of one account: none up to the per-account limit,
+/// then 1, 2, 4, … seconds, at most [`LOGIN_BACKOFF_MAX`].
+fn login_backoff(failures: i64) -> Option<i64> {
+    let beyond = failures - MAX_LOGIN_FAILURES_PER_EMAIL;
+    // 2^30 s is far beyond any cap: shifting no further keeps it exact and positive.
+    (beyond >= 0).then(|| (1i64 << beyond.min(30)).min(LOGIN_BACKOFF_MAX.as_secs() as i64))
 }
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ServerError> {
@@ -75,24 +103,21 @@ pub(crate) async fn login(
         return Ok(login_page(StatusCode::FORBIDDEN, Some("The form expired; please try again.")));
     }
     let email = form.email.trim().to_lowercase();
-    let address = format!("address:{}", peer.ip());
-    if failures(&state, &email).await? >= MAX_LOGIN_FAILURES_PER_EMAIL
-        || failures(&state, &address).await? >= MAX_LOGIN_FAILURES_PER_ADDRESS
-    {
+    let client = client.to_string();
+    if let Some(reason) = login_refusal(&state, &email, &client).await? {
         Metrics::add(&state.metrics.logins_failed, 1);
-        return Ok(login_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            Some("Too many failed logins; wait a quarter of an hour and try again."),
-        ));
+        return Ok(login_page(StatusCode::TOO_MANY_REQUESTS, Some(&reason)));
     }
     let Some(user_id) = auth::check_login(&state.db, &email, &form.password).await? else {
         Metrics::add(&state.metrics.logins_failed, 1);
         let forget_before = now() - LOGIN_WINDOW.as_secs() as i64;
-        auth::record_login_failure(&state.db, &[&email, &address], forget_before).await?;
-        tracing::warn!(%email, address = %peer.ip(), "failed login");
+        let keys = [email.clone(), format!("address:{client}"), auth::login_pair_key(&email, &client)];
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        auth::record_login_failure(&state.db, &keys, forget_before).await?;
+        tracing::warn!(%email, address = %client, "failed login");
         return Ok(login_page(StatusCode::UNAUTHORIZED, Some("Wrong e-mail or password.")));
     };
-    auth::clear_login_failures(&state.db, &email).await?;
+    auth::forget_login_failures(&state.db, &[&email, &auth::login_pair_key(&email, &client)]).await?;
     let csrf = auth::new_secret("")?;
     let lifetime = SESSION_LIFETIME.as_secs() as i64;
     let secret = auth::create_session(&state.db, user_id, &csrf, lifetime).await?;
@@ -193,4 +218,19 @@ pub(crate) async fn revoke_token(
         return Err(ServerError::NotFound(format!("token {id}")));
     }
     Ok(Redirect::to("/tokens").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_backoff;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(login_backoff(0), None);
+        assert_eq!(login_backoff(4), None);
+        assert_eq!(login_backoff(5), Some(1));
+        assert_eq!(login_backoff(7), Some(4));
+        assert_eq!(login_backoff(20), Some(60));
+        assert_eq!(login_backoff(i64::MAX), Some(60));
+    }
 }

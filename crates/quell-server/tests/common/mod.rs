@@ -53,15 +53,38 @@ pub fn start_with(
     advisories: quell_server::advisories::Config,
     dir: tempfile::TempDir,
 ) -> Server {
-    let (tx, rx) = mpsc::channel::<SocketAddr>();
     let config = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        db: location.clone(),
+        db: location,
         db_connections: 4,
         limits,
         secure_cookies: false,
         advisories,
+        trusted_proxies: Vec::new(),
     };
+    start_config(config, dir)
+}
+
+/// A server behind reverse proxies on these networks (`--trusted-proxy`).
+pub fn start_behind_proxy(limits: Limits, proxies: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let location = fresh_location(dir.path());
+    let config = ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: location,
+        db_connections: 4,
+        limits,
+        secure_cookies: false,
+        advisories: quell_server::advisories::Config::default(),
+        trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
+    };
+    start_config(config, dir)
+}
+
+/// A server with exactly this configuration.
+pub fn start_config(config: ServeConfig, dir: tempfile::TempDir) -> Server {
+    let (tx, rx) = mpsc::channel::<SocketAddr>();
+    let location = config.db.clone();
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |addr| tx.send(addr).unwrap())).unwrap().unwrap();
     });
