@@ -218,7 +218,12 @@ pub fn series<'a>(timelines: &'a [&'a Timeline], published: i64, at: i64) -> Vec
     let first = first.max(last - MAX_PROGRESS_DAYS + 1);
     let point = |t: i64| {
         let c = counts(timelines.iter().copied(), i64::MAX, t);
-        Day { at: t, day: quell_model::time::day_string(t.div_euclid(86_400)), affected: c.affected, resolved: c.resolved }
+        Day {
+            at: t,
+            day: quell_model::time::day_string(t.div_euclid(86_400)),
+            affected: c.affected,
+            resolved: c.resolved,
+        }
     };
     let mut out = vec![point(published.min(at))];
     out.extend((first..=last).map(|day| point(((day + 1) * 86_400 - 1).min(at))));

@@ -32,6 +32,7 @@ pub mod html;
 pub mod indicators;
 pub mod ingest;
 pub mod inventory;
+pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -134,7 +135,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         secure_cookies: config.secure_cookies,
         advisories: Arc::new(config.advisories),
     };
-    advisories::delivery::start(state.clone());
+    jobs::delivery::start(state.clone());
     tracing::info!(%address, "quell serve listening");
     ready(address);
     axum::serve(listener, router::router(state).into_make_service_with_connect_info::<SocketAddr>())

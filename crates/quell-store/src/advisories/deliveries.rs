@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use crate::db::Db;
 use crate::Result;
+use crate::db::Db;
 
 /// Claims up to `batch` due deliveries for this process until `lease_until_ms`; returns the ids
 /// this process claimed (a delivery another process claimed meanwhile is not among them).

@@ -84,8 +84,7 @@ impl VersionRow {
         serde_json::from_str(&self.content_json).map_err(|e| StoreError::Internal(format!("stored content: {e}")))
     }
     pub fn recipients(&self) -> Result<Recipients> {
-        serde_json::from_str(&self.recipients_json)
-            .map_err(|e| StoreError::Internal(format!("stored recipients: {e}")))
+        serde_json::from_str(&self.recipients_json).map_err(|e| StoreError::Internal(format!("stored recipients: {e}")))
     }
     pub fn rating(&self) -> Result<Rating> {
         self.content()?.rating.rate().map_err(|e| StoreError::Internal(e.0))
@@ -347,9 +346,8 @@ pub async fn list_visible(db: &Db, viewer: &Viewer, published_only: bool) -> Res
     .await?;
     let all = rows(records)?;
     let mut audiences: BTreeMap<i64, StoredAudience> = BTreeMap::new();
-    let orgs: Vec<AudienceEntry> = sqlx::query_as("SELECT version_id, org_id AS member FROM advisory_audience")
-        .fetch_all(&db.pool)
-        .await?;
+    let orgs: Vec<AudienceEntry> =
+        sqlx::query_as("SELECT version_id, org_id AS member FROM advisory_audience").fetch_all(&db.pool).await?;
     for e in orgs {
         audiences.entry(e.version_id).or_default().orgs.push(e.member);
     }
@@ -832,10 +830,8 @@ pub async fn org_names(db: &Db) -> Result<Vec<OrgName>> {
 pub async fn user_emails(db: &Db, users: &[i64]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for user in users {
-        let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-            .bind(*user)
-            .fetch_optional(&db.pool)
-            .await?;
+        let email: Option<String> =
+            sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(*user).fetch_optional(&db.pool).await?;
         out.extend(email);
     }
     Ok(out)

@@ -22,7 +22,6 @@ use crate::db::Db;
 use crate::{Result, StoreError};
 use quell_model::time::now;
 
-
 /// A decision as sent.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,11 +71,7 @@ pub struct Scope<'a> {
     pub published: i64,
 }
 
-async fn host_timelines(
-    db: &Db,
-    cves: &[String],
-    org: Option<i64>,
-) -> Result<BTreeMap<SystemRef, Timeline>> {
+async fn host_timelines(db: &Db, cves: &[String], org: Option<i64>) -> Result<BTreeMap<SystemRef, Timeline>> {
     if cves.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -337,4 +332,3 @@ pub async fn history(db: &Db, advisory_id: i64, org: i64, system: SystemRef) -> 
         .await?;
     rows.iter().map(decision_row).collect()
 }
-
