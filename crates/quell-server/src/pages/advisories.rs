@@ -564,51 +564,8 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
-    let over = |level: &str, reason: &str| -> Result<Option<Override>, ServerError> {
-        match field(form, level) {
-            "" => Ok(None),
-            l => Ok(Some(Override {
-                level: Level::parse(l).ok_or_else(|| ServerError::Invalid("bad override level".into()))?,
-                reason: field(form, reason).to_string(),
-            })),
-        }
-    };
-    let rating = Answers {
-        chance: ChanceAnswers {
-            default_configuration: answer(form, "default_configuration")?,
-            exploit_code: answer(form, "exploit_code")?,
-            details_public: answer(form, "details_public")?,
-            access: answer(form, "access")?,
-            credentials: answer(form, "credentials")?,
-            complexity: answer(form, "complexity")?,
-            user_interaction: answer(form, "user_interaction")?,
-            actively_exploited: answer(form, "actively_exploited")?,
-            exploitation_expected: answer(form, "exploitation_expected")?,
-            solution: answer(form, "solution")?,
-        },
-        damage: Damage {
-            denial_of_service: answer(form, "denial_of_service")?,
-            code_execution: answer(form, "code_execution")?,
-            remote_access: answer(form, "remote_access")?,
-            privilege_escalation: answer(form, "privilege_escalation")?,
-            information_leak: answer(form, "information_leak")?,
-        },
-        chance_override: over("chance_override", "chance_override_reason")?,
-        damage_override: over("damage_override", "damage_override_reason")?,
-    };
-    let mut products = Vec::new();
-    for line in lines(field(form, "products")) {
-        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
-        let [supplier, product, versions] = parts[..] else {
-            return Err(ServerError::Invalid(format!("a product line is supplier | product | versions: {line:?}")));
-        };
-        products.push(Product {
-            supplier: supplier.into(),
-            product: product.into(),
-            versions: versions.into(),
-            registry_entry_id: None,
-        });
-    }
+    let rating = answers_from_form(form)?;
+    let products = products_from_form(form)?;
     let content = AdvisoryContent {
         title: field(form, "title").trim().to_string(),
         summary: field(form, "summary").trim().to_string(),
@@ -637,6 +594,60 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
             match_products: field(form, "match_products") == "1",
         },
     })
+}
+
+/// The questionnaire's answers and overrides of the form.
+fn answers_from_form(form: &FormPairs) -> Result<Answers, ServerError> {
+    let over = |level: &str, reason: &str| -> Result<Option<Override>, ServerError> {
+        match field(form, level) {
+            "" => Ok(None),
+            l => Ok(Some(Override {
+                level: Level::parse(l).ok_or_else(|| ServerError::Invalid("bad override level".into()))?,
+                reason: field(form, reason).to_string(),
+            })),
+        }
+    };
+    Ok(Answers {
+        chance: ChanceAnswers {
+            default_configuration: answer(form, "default_configuration")?,
+            exploit_code: answer(form, "exploit_code")?,
+            details_public: answer(form, "details_public")?,
+            access: answer(form, "access")?,
+            credentials: answer(form, "credentials")?,
+            complexity: answer(form, "complexity")?,
+            user_interaction: answer(form, "user_interaction")?,
+            actively_exploited: answer(form, "actively_exploited")?,
+            exploitation_expected: answer(form, "exploitation_expected")?,
+            solution: answer(form, "solution")?,
+        },
+        damage: Damage {
+            denial_of_service: answer(form, "denial_of_service")?,
+            code_execution: answer(form, "code_execution")?,
+            remote_access: answer(form, "remote_access")?,
+            privilege_escalation: answer(form, "privilege_escalation")?,
+            information_leak: answer(form, "information_leak")?,
+        },
+        chance_override: over("chance_override", "chance_override_reason")?,
+        damage_override: over("damage_override", "damage_override_reason")?,
+    })
+}
+
+/// The affected products of the form: one a line, `supplier | product | versions`.
+fn products_from_form(form: &FormPairs) -> Result<Vec<Product>, ServerError> {
+    let mut products = Vec::new();
+    for line in lines(field(form, "products")) {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [supplier, product, versions] = parts[..] else {
+            return Err(ServerError::Invalid(format!("a product line is supplier | product | versions: {line:?}")));
+        };
+        products.push(Product {
+            supplier: supplier.into(),
+            product: product.into(),
+            versions: versions.into(),
+            registry_entry_id: None,
+        });
+    }
+    Ok(products)
 }
 
 /// The draft of a form, named individuals resolved from their e-mail addresses.

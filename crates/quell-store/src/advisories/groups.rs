@@ -101,33 +101,7 @@ pub async fn members(db: &Db, id: i64) -> Result<BTreeSet<i64>> {
 /// Creates a group (`id` None) or replaces its name and members. Refuses unknown organisations
 /// and groups, and a subgroup that would make a cycle.
 pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group> {
-    check_note("the group name", &body.name, true)?;
-    if body.orgs.len() + body.groups.len() > MAX_RECIPIENTS {
-        return Err(StoreError::Invalid(format!("at most {} members", MAX_RECIPIENTS)));
-    }
-    let g = graph(db).await?;
-    if let Some(id) = id
-        && !g.names.contains_key(&id)
-    {
-        return Err(StoreError::NotFound(format!("target group {id}")));
-    }
-    for child in &body.groups {
-        if !g.names.contains_key(child) {
-            return Err(StoreError::Invalid(format!("no target group {child}")));
-        }
-        if let Some(id) = id
-            && g.reachable(*child).contains(&id)
-        {
-            return Err(StoreError::Invalid(format!(
-                "group {child} contains this group (directly or through others): that would be a cycle"
-            )));
-        }
-    }
-    for org in &body.orgs {
-        if sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(*org).fetch_optional(&db.pool).await?.is_none() {
-            return Err(StoreError::Invalid(format!("no organisation {org}")));
-        }
-    }
+    check_group(db, id, body).await?;
     let mut tx = db.pool.begin().await?;
     let id = match id {
         None => sqlx::query(
@@ -174,6 +148,39 @@ pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group> {
     }
     tx.commit().await?;
     get(db, id).await
+}
+
+/// Refuses a bad name, too many members, an unknown group or organisation, and a subgroup that
+/// would make a cycle.
+async fn check_group(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<()> {
+    check_note("the group name", &body.name, true)?;
+    if body.orgs.len() + body.groups.len() > MAX_RECIPIENTS {
+        return Err(StoreError::Invalid(format!("at most {} members", MAX_RECIPIENTS)));
+    }
+    let g = graph(db).await?;
+    if let Some(id) = id
+        && !g.names.contains_key(&id)
+    {
+        return Err(StoreError::NotFound(format!("target group {id}")));
+    }
+    for child in &body.groups {
+        if !g.names.contains_key(child) {
+            return Err(StoreError::Invalid(format!("no target group {child}")));
+        }
+        if let Some(id) = id
+            && g.reachable(*child).contains(&id)
+        {
+            return Err(StoreError::Invalid(format!(
+                "group {child} contains this group (directly or through others): that would be a cycle"
+            )));
+        }
+    }
+    for org in &body.orgs {
+        if sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(*org).fetch_optional(&db.pool).await?.is_none() {
+            return Err(StoreError::Invalid(format!("no organisation {org}")));
+        }
+    }
+    Ok(())
 }
 
 /// Organisations whose scanned inventory (hosts' latest reports) has copies affected by any of

@@ -170,32 +170,41 @@ pub async fn registered_products(
     }
     let mut out = Vec::new();
     for row in q.fetch_all(&db.pool).await? {
-        let supplier: String = row.try_get("supplier")?;
-        let product: String = row.try_get("product")?;
-        let version: Option<String> = row.try_get("version")?;
-        let entry: Option<i64> = row.try_get("entry_id")?;
-        let registry_fix = match entry {
-            Some(entry) if !cves.is_empty() => {
-                let sql = format!(
-                    "SELECT status FROM registry_statuses WHERE entry_id = $1 AND cve IN ({})",
-                    placeholders(2, cves.len())
-                );
-                let mut q = sqlx::query_scalar(&sql).bind(entry);
-                for cve in cves {
-                    q = q.bind(cve);
-                }
-                let statuses: Vec<String> = q.fetch_all(&db.pool).await?;
-                if statuses.is_empty() { None } else { Some(statuses.iter().any(|s| s == "fix")) }
-            }
-            _ => None,
-        };
-        let name = match version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            Some(v) => format!("{supplier} {product} {v}"),
-            None => format!("{supplier} {product}"),
-        };
-        out.push(RegisteredProduct { id: row.try_get("id")?, org_id: row.try_get("org_id")?, name, registry_fix });
+        out.push(registered_product(db, &row, cves).await?);
     }
     Ok(out)
+}
+
+/// A registered product of a row of `org_products`, with its name and the registry's fix status.
+async fn registered_product(db: &Db, row: &sqlx::any::AnyRow, cves: &[String]) -> Result<RegisteredProduct> {
+    let supplier: String = row.try_get("supplier")?;
+    let product: String = row.try_get("product")?;
+    let version: Option<String> = row.try_get("version")?;
+    let entry: Option<i64> = row.try_get("entry_id")?;
+    let registry_fix = match entry {
+        Some(entry) if !cves.is_empty() => registry_fix(db, entry, cves).await?,
+        _ => None,
+    };
+    let name = match version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => format!("{supplier} {product} {v}"),
+        None => format!("{supplier} {product}"),
+    };
+    Ok(RegisteredProduct { id: row.try_get("id")?, org_id: row.try_get("org_id")?, name, registry_fix })
+}
+
+/// Whether the registry knows a fix for a registry entry and any of `cves` (`None`: it has no
+/// status for them).
+async fn registry_fix(db: &Db, entry: i64, cves: &[String]) -> Result<Option<bool>> {
+    let sql = format!(
+        "SELECT status FROM registry_statuses WHERE entry_id = $1 AND cve IN ({})",
+        placeholders(2, cves.len())
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(entry);
+    for cve in cves {
+        q = q.bind(cve);
+    }
+    let statuses: Vec<String> = q.fetch_all(&db.pool).await?;
+    Ok(if statuses.is_empty() { None } else { Some(statuses.iter().any(|s| s == "fix")) })
 }
 
 async fn attach_decisions(
@@ -255,35 +264,8 @@ pub async fn decide(
     body: &DecisionBody,
 ) -> Result<Decision> {
     let advisory_id = scope.advisory_id;
-    if !DECISIONS.contains(&body.decision.as_str()) {
-        return Err(StoreError::Invalid(format!("decision must be one of {}", DECISIONS.join(", "))));
-    }
-    let text = |what: &str, v: &Option<String>, required: bool| -> Result<Option<String>> {
-        let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if required && v.is_none() {
-            return Err(StoreError::Invalid(format!("a {} decision needs {what}", body.decision)));
-        }
-        if let Some(v) = v {
-            check_note(what, v, false)?;
-        }
-        Ok(v.map(str::to_string))
-    };
-    let measure = text("measure", &body.measure, body.decision == "mitigated")?;
-    let reason = text("reason", &body.reason, body.decision == "risk_accepted")?;
-    let justification = text("justification", &body.justification, body.decision == "not_affected")?;
-    if let Some(j) = &justification
-        && !JUSTIFICATIONS.contains(&j.as_str())
-    {
-        return Err(StoreError::Invalid(format!("justification must be one of {}", JUSTIFICATIONS.join(", "))));
-    }
     let at = now();
-    let expires_at = match (body.decision.as_str(), body.expires_at) {
-        ("risk_accepted", Some(e)) if e > at => Some(e),
-        ("risk_accepted", _) => {
-            return Err(StoreError::Invalid("a risk_accepted decision needs expires_at in the future".into()));
-        }
-        (_, _) => None,
-    };
+    let Checked { measure, justification, reason, expires_at } = check_decision(body, at)?;
     let owned = timelines(db, scope, Some(org)).await?.into_iter().any(|t| t.system == system);
     if !owned {
         return Err(StoreError::NotFound(format!("{system:?} is not an affected system of this advisory")));
@@ -316,6 +298,48 @@ pub async fn decide(
         .into_iter()
         .find(|d| d.id == id)
         .ok_or_else(|| StoreError::Internal("decision vanished".into()))
+}
+
+/// The fields of a decision that its kind needs, trimmed.
+struct Checked {
+    measure: Option<String>,
+    justification: Option<String>,
+    reason: Option<String>,
+    expires_at: Option<i64>,
+}
+
+/// Checks a decision: a known kind, the fields it needs (a measure for `mitigated`, a
+/// justification for `not_affected`, a reason and a future expiry for `risk_accepted`).
+fn check_decision(body: &DecisionBody, at: i64) -> Result<Checked> {
+    if !DECISIONS.contains(&body.decision.as_str()) {
+        return Err(StoreError::Invalid(format!("decision must be one of {}", DECISIONS.join(", "))));
+    }
+    let text = |what: &str, v: &Option<String>, required: bool| -> Result<Option<String>> {
+        let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if required && v.is_none() {
+            return Err(StoreError::Invalid(format!("a {} decision needs {what}", body.decision)));
+        }
+        if let Some(v) = v {
+            check_note(what, v, false)?;
+        }
+        Ok(v.map(str::to_string))
+    };
+    let measure = text("measure", &body.measure, body.decision == "mitigated")?;
+    let reason = text("reason", &body.reason, body.decision == "risk_accepted")?;
+    let justification = text("justification", &body.justification, body.decision == "not_affected")?;
+    if let Some(j) = &justification
+        && !JUSTIFICATIONS.contains(&j.as_str())
+    {
+        return Err(StoreError::Invalid(format!("justification must be one of {}", JUSTIFICATIONS.join(", "))));
+    }
+    let expires_at = match (body.decision.as_str(), body.expires_at) {
+        ("risk_accepted", Some(e)) if e > at => Some(e),
+        ("risk_accepted", _) => {
+            return Err(StoreError::Invalid("a risk_accepted decision needs expires_at in the future".into()));
+        }
+        (_, _) => None,
+    };
+    Ok(Checked { measure, justification, reason, expires_at })
 }
 
 /// Every decision on a system of the organisation, oldest first.
