@@ -215,7 +215,8 @@ pub enum Urgency {
     Normal,
 }
 
-/// Deadline class derived from the two axes (see the module docs).
+/// Deadline class derived from the two axes (see the module docs). Its names (`low`, `medium`,
+/// `high`, `critical`) are what the JSON, the CSV and the database carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -234,7 +235,21 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+
+    /// The class of its name (`None` for anything else).
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
 }
+
+/// The deadline class by its other name: [`Severity`].
+pub type DeadlineClass = Severity;
 
 /// The computed rating of an advisory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -480,6 +495,15 @@ mod tests {
         assert_eq!(rating.urgency, Urgency::Normal);
         assert_eq!(rating.severity, Severity::High);
         assert_eq!(rating.damage_override_reason.as_deref(), Some("only in a lab build"));
+    }
+
+    #[test]
+    fn severity_names_round_trip() {
+        for s in [Severity::Low, Severity::Medium, Severity::High, Severity::Critical] {
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(Severity::parse("urgent"), None);
     }
 
     #[test]

@@ -59,6 +59,20 @@ pub fn may_see(tlp: Tlp, viewer: &Viewer, audience: &Audience<'_>) -> bool {
     }
 }
 
+/// Whether a viewer is a coordinator (may see and edit drafts).
+pub fn is_coordinator(viewer: &Viewer) -> bool {
+    matches!(viewer, Viewer::User { coordinator: true, .. })
+}
+
+/// THE access decision for one version and one viewer: drafts for coordinators; published
+/// versions by [`may_see`] over the audience stored at publication.
+pub fn can_view(published: bool, tlp: Tlp, audience: &Audience<'_>, viewer: &Viewer) -> bool {
+    if !published {
+        return is_coordinator(viewer);
+    }
+    may_see(tlp, viewer, audience)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,47 +1,40 @@
 //! Advisories: writing, versioning and publishing them, who may see them (TLP 2.0), target
 //! groups, delivery (signed webhooks, e-mail, Atom), the CSAF provider, deadlines, decisions and
-//! progress. The pure parts (rating, TLP rule, identifiers, CSAF and Atom rendering) are the
-//! `quell-advisory` crate.
-//!
-//! Parts: [`store`] (advisories, versions, publication, recipients), [`groups`] (target groups),
-//! [`delivery`] (webhook and e-mail worker), [`csaf_dir`] (provider metadata, directories,
-//! import), [`systems`] (affected systems, deadlines, decisions, progress), [`api`] (JSON routes)
-//! and [`pages`] (HTML).
+//! progress. This module is the service glue between the store and the handlers: the
+//! configuration ([`Config`], deadlines per class), the context that deadlines and progress are
+//! computed from ([`context`]), progress and overdue summaries, and the CSAF document of a
+//! version. The pure parts (rating and deadline classes, the TLP rule, identifiers, systems over
+//! time, CSAF and Atom rendering) are the `quell-advisory` crate; the SQL is
+//! `quell_store::advisories`; the routes are `api::advisories` (JSON API, Atom feed),
+//! `api::csaf` (CSAF provider directory, imports), `pages::advisories` (HTML) and
+//! `jobs::delivery` (the webhook and e-mail worker).
 //!
 //! Invariants:
 //! - One access rule: every channel (pages, API, Atom feed, CSAF directories, webhooks, e-mail)
-//!   decides through [`can_view`], which applies [`quell_advisory::may_see`] to the audience
-//!   stored at publication. Drafts are for coordinators only. Public channels ask as
-//!   [`Viewer::Anonymous`], so only TLP:CLEAR appears there.
-//! - A published version is immutable: updates are conditional on `status = 'draft'` (409
-//!   otherwise), and database triggers refuse any change to a published row. A change is a new
-//!   version (a new row).
-//! - Identifiers are numbered per year by an upsert of `advisory_counters` inside the creating
-//!   transaction, so concurrent creations (even from several processes) never share a number.
-//! - Decisions are append-only (triggers refuse UPDATE and DELETE); the latest one counts.
+//!   decides through [`quell_advisory::can_view`], which applies [`quell_advisory::may_see`] to
+//!   the audience stored at publication. Drafts are for coordinators only. Public channels ask
+//!   as [`Viewer::Anonymous`], so only TLP:CLEAR appears there.
+//! - A published version is immutable, identifiers are numbered per year in the creating
+//!   transaction, decisions are append-only (see `quell_store::advisories`).
 //! - Organisation data (hosts, decisions, contacts, webhooks) is read and written only with the
 //!   organisation of the caller's principal; coordinators get counts per organisation and per
 //!   target group, never host names.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::Router;
-use sqlx::Row;
-
-use crate::auth::{Principal, Role};
-use crate::{AppState, ServerError};
+use quell_advisory::csaf::{self, CsafInput, Publisher, Revision};
 pub use quell_advisory::ident::check_prefix;
-use quell_advisory::{Audience, Tlp, Viewer};
+use quell_advisory::progress::{self, Timeline};
+use quell_advisory::{DeadlineClass, Product, Version, Viewer};
+use quell_store::advisories::store::{self, VersionRow};
+use quell_store::advisories::{groups, systems, year_of};
+use serde_json::{Value, json};
 
-pub mod api;
-pub mod csaf_dir;
-pub mod delivery;
-pub mod groups;
-pub mod pages;
-pub mod store;
-pub mod systems;
+use crate::time::format_rfc3339;
+use crate::{AppState, ServerError, now};
 
-/// The paths this module routes, as `openapi.json` names them (the OpenAPI test compares).
+/// The paths of advisories in the route table, as `openapi.json` names them (the OpenAPI test compares).
 pub const API_PATHS: &[&str] = &[
     "/api/v1/advisories",
     "/api/v1/advisories/overdue",
@@ -73,18 +66,14 @@ pub const API_PATHS: &[&str] = &[
 
 /// Default identifier prefix (`QUELL-2026-0001`). Flag: `--advisory-prefix`.
 pub const DEFAULT_PREFIX: &str = "QUELL";
-/// Most advisory versions read for one listing (the newest first).
-pub const MAX_LISTED_VERSIONS: i64 = 20_000;
-/// Most explicit recipients (organisations, groups, named users) of one advisory.
-pub const MAX_RECIPIENTS: usize = 10_000;
-/// Longest text of a decision's measure, reason or note, a contact field, a group name.
-pub const MAX_NOTE_BYTES: usize = 2000;
+/// The store's limits of advisories (most versions listed, recipients, note length).
+pub use quell_store::advisories::{MAX_LISTED_VERSIONS, MAX_NOTE_BYTES, MAX_RECIPIENTS};
 /// Largest imported CSAF document.
 pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
 /// Most entries in the Atom feed.
 pub const FEED_ENTRIES: i64 = 100;
 /// Days a progress series covers at most.
-pub const MAX_PROGRESS_DAYS: i64 = 366;
+pub use quell_advisory::progress::MAX_PROGRESS_DAYS;
 /// Deadline of a High/High advisory: the government baseline's one week.
 pub const HIGH_HIGH_DEADLINE_DAYS: i64 = 7;
 
@@ -105,12 +94,13 @@ impl Default for DeadlineDays {
 }
 
 impl DeadlineDays {
-    pub fn days(&self, severity: &str) -> i64 {
-        match severity {
-            "critical" => self.critical,
-            "high" => self.high,
-            "medium" => self.medium,
-            _ => self.low,
+    /// The days of a deadline class.
+    pub fn days(&self, class: DeadlineClass) -> i64 {
+        match class {
+            DeadlineClass::Critical => self.critical,
+            DeadlineClass::High => self.high,
+            DeadlineClass::Medium => self.medium,
+            DeadlineClass::Low => self.low,
         }
     }
 }
@@ -168,81 +158,214 @@ impl Default for Config {
     }
 }
 
-/// All advisory routes (API, feed, CSAF, pages).
-pub fn router() -> Router<AppState> {
-    api::router().merge(csaf_dir::router()).merge(pages::router())
-}
-
-/// The viewer a principal is (`None`: anonymous).
-pub fn viewer_of(principal: Option<&Principal>) -> Viewer {
-    match principal {
-        None => Viewer::Anonymous,
-        Some(p) => Viewer::User { user_id: p.user_id, org_id: p.org_id, coordinator: p.role == Role::Coordinator },
+/// An advisory id from the URL: a number or an identifier.
+pub async fn advisory_id(state: &AppState, text: &str) -> Result<i64, ServerError> {
+    match text.parse::<i64>() {
+        Ok(id) => Ok(id),
+        Err(_) => Ok(store::id_of(&state.db, text).await?),
     }
 }
 
-/// Whether a viewer is a coordinator (may see and edit drafts).
-pub fn is_coordinator(viewer: &Viewer) -> bool {
-    matches!(viewer, Viewer::User { coordinator: true, .. })
+/// What systems, deadlines and progress are computed from: the newest published version the
+/// viewer may see.
+pub struct Context {
+    pub id: i64,
+    pub version: VersionRow,
+    pub cves: Vec<String>,
+    pub products: Vec<Product>,
+    pub fix_available: bool,
+    pub published: i64,
+    pub deadline: i64,
 }
 
-/// The audience of a published version as stored at publication.
-#[derive(Debug, Clone, Default)]
-pub struct StoredAudience {
-    pub orgs: Vec<i64>,
-    pub named: Vec<i64>,
+impl Context {
+    pub fn scope(&self) -> systems::Scope<'_> {
+        systems::Scope { advisory_id: self.id, cves: &self.cves, products: &self.products, published: self.published }
+    }
 }
 
-/// Reads a version's audience.
-pub async fn audience(db: &crate::Db, version_id: i64) -> Result<StoredAudience, ServerError> {
-    let orgs = sqlx::query("SELECT org_id FROM advisory_audience WHERE version_id = $1")
-        .bind(version_id)
-        .fetch_all(&db.pool)
-        .await?
+/// The context of an advisory for a viewer (404 when the viewer sees no published version).
+/// Deadline: first publication + the days of the newest published version's deadline class.
+pub async fn context(state: &AppState, id: i64, viewer: &Viewer) -> Result<Context, ServerError> {
+    let all = store::visible_versions(&state.db, id, viewer).await?;
+    let version = all
+        .into_iter()
+        .rev()
+        .find(VersionRow::published)
+        .ok_or_else(|| ServerError::NotFound(format!("advisory {id} has no published version")))?;
+    let content = version.content()?;
+    let published = store::first_published(&state.db, id).await?.unwrap_or_else(now);
+    let deadline = published + state.advisories.deadlines.days(version.severity) * 86_400;
+    Ok(Context {
+        id,
+        version,
+        cves: content.cves,
+        products: content.products,
+        fix_available: content.fix_available,
+        published,
+        deadline,
+    })
+}
+
+/// Progress of one advisory: for an organisation user their own systems; for a coordinator
+/// counts in total, per organisation and per target group.
+pub async fn progress_json(state: &AppState, id: i64, viewer: &Viewer) -> Result<Value, ServerError> {
+    let ctx = context(state, id, viewer).await?;
+    let org = match viewer {
+        Viewer::User { org_id: Some(org), .. } => Some(*org),
+        Viewer::User { coordinator: true, .. } => None,
+        _ => return Err(ServerError::Unauthorized("log in to see progress".into())),
+    };
+    let at = now();
+    let t = systems::timelines(&state.db, &ctx.scope(), org).await?;
+    let refs: Vec<&Timeline> = t.iter().collect();
+    let mut out = json!({
+        "advisory": ctx.version.identifier,
+        "deadline": ctx.deadline,
+        "counts": progress::counts(t.iter(), ctx.deadline, at),
+        "series": progress::series(&refs, ctx.published, at),
+    });
+    if org.is_none() {
+        let names: BTreeMap<i64, String> =
+            store::org_names(&state.db).await?.into_iter().map(|o| (o.id, o.name)).collect();
+        let per_org: Vec<_> = orgs_of(&t)
+            .iter()
+            .map(|o| {
+                json!({
+                    "org_id": o,
+                    "org": names.get(o),
+                    "counts": progress::counts(t.iter().filter(|x| x.org_id == *o), ctx.deadline, at),
+                })
+            })
+            .collect();
+        let mut per_group = Vec::new();
+        for g in groups::list(&state.db).await? {
+            let c = progress::counts(t.iter().filter(|x| g.members.contains(&x.org_id)), ctx.deadline, at);
+            per_group.push(json!({ "group_id": g.id, "group": g.name, "counts": c }));
+        }
+        out["orgs"] = per_org.into();
+        out["groups"] = per_group.into();
+    }
+    Ok(out)
+}
+
+/// The organisations of timelines, each once (timelines come ordered by system).
+fn orgs_of(t: &[Timeline]) -> Vec<i64> {
+    let mut orgs: Vec<i64> = t.iter().map(|x| x.org_id).collect();
+    orgs.dedup();
+    orgs
+}
+
+/// Overdue systems: an organisation's own list, or counts per organisation for coordinators
+/// (401 for anonymous viewers).
+pub async fn overdue_json(state: &AppState, viewer: &Viewer) -> Result<Value, ServerError> {
+    if *viewer == Viewer::Anonymous {
+        return Err(ServerError::Unauthorized("log in".into()));
+    }
+    let at = now();
+    let mut out = Vec::new();
+    for v in store::list_visible(&state.db, viewer, true).await? {
+        let ctx = context(state, v.advisory_id, viewer).await?;
+        if at <= ctx.deadline {
+            continue;
+        }
+        match viewer {
+            Viewer::User { org_id: Some(org), .. } => out.extend(overdue_systems(state, &ctx, *org, at).await?),
+            _ => out.extend(overdue_counts(state, &ctx, at).await?),
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+/// An organisation's overdue systems of one advisory.
+async fn overdue_systems(state: &AppState, ctx: &Context, org: i64, at: i64) -> Result<Vec<Value>, ServerError> {
+    let v = &ctx.version;
+    let t = systems::timelines(&state.db, &ctx.scope(), Some(org)).await?;
+    Ok(progress::systems(&t, ctx.deadline, ctx.fix_available, at)
+        .into_iter()
+        .filter(|s| s.overdue)
+        .map(|s| {
+            json!({
+                "advisory_id": v.advisory_id,
+                "identifier": v.identifier,
+                "title": v.title,
+                "tag": v.tag(),
+                "deadline": ctx.deadline,
+                "kind": s.kind,
+                "host_id": s.host_id,
+                "product_id": s.product_id,
+                "host": s.host,
+                "name": s.name,
+                "suggest_switch_off": s.suggest_switch_off,
+            })
+        })
+        .collect())
+}
+
+/// The overdue counts of one advisory, per organisation (for coordinators).
+async fn overdue_counts(state: &AppState, ctx: &Context, at: i64) -> Result<Option<Value>, ServerError> {
+    let v = &ctx.version;
+    let t = systems::timelines(&state.db, &ctx.scope(), None).await?;
+    let per_org: Vec<_> = orgs_of(&t)
         .iter()
-        .map(|r| r.try_get::<i64, _>(0))
-        .collect::<Result<_, _>>()?;
-    let named = sqlx::query("SELECT user_id FROM advisory_named WHERE version_id = $1")
-        .bind(version_id)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>(0))
-        .collect::<Result<_, _>>()?;
-    Ok(StoredAudience { orgs, named })
+        .map(|o| (o, progress::counts(t.iter().filter(|x| x.org_id == *o), ctx.deadline, at)))
+        .filter(|(_, c)| c.overdue > 0)
+        .map(|(o, c)| json!({ "org_id": o, "overdue": c.overdue, "open": c.open }))
+        .collect();
+    let total = progress::counts(t.iter(), ctx.deadline, at);
+    Ok((total.overdue > 0).then(|| {
+        json!({
+            "advisory_id": v.advisory_id,
+            "identifier": v.identifier,
+            "title": v.title,
+            "tag": v.tag(),
+            "deadline": ctx.deadline,
+            "overdue": total.overdue,
+            "orgs": per_org,
+        })
+    }))
 }
 
-/// THE access decision for one version and one viewer: drafts for coordinators; published
-/// versions by [`quell_advisory::may_see`] over the stored audience.
-pub fn can_view(published: bool, tlp: Tlp, author: i64, audience: &StoredAudience, viewer: &Viewer) -> bool {
-    if !published {
-        return is_coordinator(viewer);
-    }
-    quell_advisory::may_see(tlp, viewer, &Audience { author, orgs: &audience.orgs, named: &audience.named })
+/// The public URL without a trailing slash.
+pub fn base(config: &Config) -> String {
+    config.public_url.trim_end_matches('/').to_string()
 }
 
-/// Checks free text of a note-like field.
-pub(crate) fn check_note(what: &str, value: &str, required: bool) -> Result<(), ServerError> {
-    if required && value.trim().is_empty() {
-        return Err(ServerError::Invalid(format!("{what} is required")));
+/// The CSAF document of a published version (revision history: every published version up to it).
+pub async fn csaf_document(state: &AppState, version: &VersionRow) -> Result<Value, ServerError> {
+    let all = store::versions(&state.db, version.advisory_id).await?;
+    let mut revisions = Vec::new();
+    for v in all.iter().filter(|v| v.published() && v.version_index <= version.version_index) {
+        revisions.push(Revision {
+            version: Version(v.version_index),
+            date: format_rfc3339(v.published_at.unwrap_or(v.updated_at)),
+            summary: v.content()?.revision_note,
+        });
     }
-    if value.len() > MAX_NOTE_BYTES {
-        return Err(ServerError::Invalid(format!("{what} is longer than {MAX_NOTE_BYTES} bytes")));
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(ServerError::Invalid(format!("{what} contains control characters")));
-    }
-    Ok(())
+    let content = version.content()?;
+    let rating = version.rating()?;
+    let publisher = Publisher { name: state.advisories.publisher_name.clone(), namespace: base(&state.advisories) };
+    let self_url = csaf_url(&state.advisories, version);
+    Ok(csaf::render(&CsafInput {
+        tracking_id: &version.identifier,
+        content: &content,
+        rating: &rating,
+        revisions: &revisions,
+        publisher: &publisher,
+        self_url: Some(&self_url),
+        generator_version: env!("CARGO_PKG_VERSION"),
+    }))
 }
 
-/// The year of a Unix time.
-pub(crate) fn year_of(unix: i64) -> i64 {
-    crate::time::civil_from_days(unix.div_euclid(86_400)).0
+/// A version's path in its CSAF directory: `<year>/<file>.json`.
+pub fn csaf_relative_path(version: &VersionRow) -> String {
+    let year = year_of(version.published_at.unwrap_or(version.created_at));
+    format!("{year}/{}", csaf::file_name(&version.identifier))
 }
 
-/// Builds `$n, $n+1, …` placeholders for an `IN (…)` list starting at `$first`.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// A version's URL in the CSAF provider directory of its TLP.
+pub fn csaf_url(config: &Config, version: &VersionRow) -> String {
+    format!("{}/.well-known/csaf/{}/{}", base(config), version.tlp.csaf_dir(), csaf_relative_path(version))
 }
 
 #[cfg(test)]
@@ -250,8 +373,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_documented_path_is_routed_here() {
-        let source = [include_str!("advisories/api.rs"), include_str!("advisories/csaf_dir.rs")].concat();
+    fn every_documented_path_is_routed() {
+        let source = include_str!("router.rs");
         for path in API_PATHS {
             assert!(source.contains(&format!("\"{path}\"")), "{path} is not routed");
         }
@@ -260,7 +383,7 @@ mod tests {
     #[test]
     fn deadline_classes() {
         let d = DeadlineDays::default();
-        assert_eq!((d.days("critical"), d.days("high"), d.days("medium"), d.days("low")), (7, 30, 90, 120));
-        assert_eq!(placeholders(3, 2), "$3, $4");
+        let days = |c: &str| d.days(DeadlineClass::parse(c).expect("a class"));
+        assert_eq!((days("critical"), days("high"), days("medium"), days("low")), (7, 30, 90, 120));
     }
 }

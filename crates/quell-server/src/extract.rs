@@ -14,6 +14,8 @@
 //! | [`PageCoordinator`] / [`PageOrgUser`] | as `Session`, with the role | 403 page |
 //! | [`CsrfForm<T>`] | a session and a form whose `csrf` field is the session's | 403 page |
 //! | [`JsonBody<T>`] | a JSON body | 400 with the JSON error |
+//! | [`ApiOrgAdmin`] | as `ApiOrgUser`, role admin | 403 for members and coordinators |
+//! | [`OrgReader`] | a full-scope token or a session, with an organisation | 401; 403 |
 //! | [`ClientAddress`] | the peer, or behind a `--trusted-proxy` the forwarded client | nothing |
 //!
 //! Invariants:
@@ -382,6 +384,45 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| ServerError::Invalid(format!("The form is incomplete: {e}")).into_response())?;
         Ok(CsrfForm { session, form })
+    }
+}
+
+/// An organisation admin's bearer token of scope `full`, with the organisation (403 for members
+/// and coordinators).
+pub struct ApiOrgAdmin {
+    pub principal: Principal,
+    pub org_id: i64,
+}
+
+impl FromRequestParts<AppState> for ApiOrgAdmin {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiOrgUser { principal, org_id } = ApiOrgUser::from_request_parts(parts, state).await?;
+        if principal.role != Role::Admin {
+            return Err(ServerError::Forbidden("organisation admins only".into()));
+        }
+        Ok(ApiOrgAdmin { principal, org_id })
+    }
+}
+
+/// An organisation user reading its own data through the JSON API: a full-scope bearer token or
+/// a browser session (reads only), with the organisation. 401 without either; 403 for
+/// upload-only tokens and for coordinators (who see counts).
+pub struct OrgReader {
+    pub principal: Principal,
+    pub org_id: i64,
+}
+
+impl FromRequestParts<AppState> for OrgReader {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.viewer()?;
+        let principal = caller.principal.ok_or_else(|| ServerError::Unauthorized("log in".into()))?;
+        let org_id = org_user(&principal)?;
+        Ok(OrgReader { principal, org_id })
     }
 }
 

@@ -156,7 +156,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         decoding: Arc::new(tokio::sync::Semaphore::new(limits::MAX_CONCURRENT_DECODES)),
         trusted_proxies: Arc::new(config.trusted_proxies),
     };
-    advisories::delivery::start(state.clone());
+    jobs::delivery::start(state.clone());
     tracing::info!(%address, "quell serve listening");
     ready(address);
     axum::serve(listener, router::router(state).into_make_service_with_connect_info::<SocketAddr>())

@@ -10,6 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post};
 
+use crate::api::{advisories, csaf};
 use crate::html::html_errors;
 use crate::{AppState, api, pages};
 
@@ -46,8 +47,40 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/sharing", get(api::accounts::get_sharing).put(api::accounts::put_sharing))
         // indicators (hunt uploads, the pool, exports)
         .merge(crate::indicators::router(&state.limits))
-        // advisories (API, Atom, CSAF provider, pages)
-        .merge(crate::advisories::router())
+        // advisories: the JSON API, target groups, webhooks, contacts, call lists
+        .route("/api/v1/advisories", get(advisories::list).post(advisories::create))
+        .route("/api/v1/advisories/overdue", get(advisories::overdue))
+        .route("/api/v1/advisories/import", post(csaf::import))
+        .route("/api/v1/advisories/external", get(csaf::list_external))
+        .route("/api/v1/advisories/{id}", get(advisories::show))
+        .route("/api/v1/advisories/{id}/versions", post(advisories::new_version))
+        .route("/api/v1/advisories/{id}/versions/{version}", get(advisories::show_version).put(advisories::edit))
+        .route("/api/v1/advisories/{id}/publish", post(advisories::publish))
+        .route("/api/v1/advisories/{id}/csaf", get(advisories::csaf))
+        .route("/api/v1/advisories/{id}/recipients", get(advisories::recipients))
+        .route("/api/v1/advisories/{id}/deliveries", get(advisories::deliveries))
+        .route("/api/v1/advisories/{id}/call-list", get(advisories::call_list))
+        .route("/api/v1/advisories/{id}/call-list/{entry}/calls", post(advisories::record_call))
+        .route("/api/v1/advisories/{id}/systems", get(advisories::list_systems))
+        .route(
+            "/api/v1/advisories/{id}/systems/{host}/decisions",
+            get(advisories::decision_history).post(advisories::decide),
+        )
+        .route(
+            "/api/v1/advisories/{id}/products/{product}/decisions",
+            get(advisories::product_decision_history).post(advisories::decide_product),
+        )
+        .route("/api/v1/advisories/{id}/progress", get(advisories::progress))
+        .route("/api/v1/target-groups", get(advisories::list_groups).post(advisories::create_group))
+        .route("/api/v1/target-groups/{id}", get(advisories::get_group).put(advisories::put_group))
+        .route("/api/v1/webhook", get(advisories::get_webhook).put(advisories::put_webhook))
+        .route("/api/v1/contacts", get(advisories::list_contacts).post(advisories::create_contact))
+        // advisories as public documents (not pages: JSON errors): the Atom feed, the CSAF provider
+        .route("/advisories.atom", get(advisories::feed))
+        .route("/.well-known/csaf/provider-metadata.json", get(csaf::provider_metadata))
+        .route("/.well-known/csaf/{dir}/index.txt", get(csaf::index_txt))
+        .route("/.well-known/csaf/{dir}/changes.csv", get(csaf::changes_csv))
+        .route("/.well-known/csaf/{dir}/{year}/{file}", get(csaf::document_file))
         // the product status registry (API and pages)
         .merge(crate::registry::router())
 }
@@ -64,5 +97,14 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/search", get(pages::inventory::search))
         .route("/tokens", get(pages::accounts::tokens).post(pages::accounts::create_token))
         .route("/tokens/{id}/revoke", post(pages::accounts::revoke_token))
+        // advisories
+        .route("/advisories", get(pages::advisories::list))
+        .route("/advisories/new", get(pages::advisories::new_form).post(pages::advisories::create))
+        .route("/advisories/{id}", get(pages::advisories::show))
+        .route("/advisories/{id}/publish", post(pages::advisories::publish))
+        .route("/advisories/{id}/decide", post(pages::advisories::decide))
+        .route("/advisories/{id}/calls", post(pages::advisories::record_call))
+        .route("/advisories/{id}/edit", get(pages::advisories::edit_form).post(pages::advisories::save_edit))
+        .route("/advisories/{id}/new-version", post(pages::advisories::new_version))
         .layer(from_fn_with_state(state.clone(), html_errors))
 }

@@ -13,6 +13,7 @@
 //!   crates; the store keeps transactions, uniqueness, and conditional updates.
 
 pub mod accounts;
+pub mod advisories;
 pub mod db;
 pub mod inventory;
 pub mod limits;

@@ -12,6 +12,8 @@ use crate::ServerError;
 use crate::auth::{Principal, Scope};
 
 pub mod accounts;
+pub mod advisories;
+pub mod csaf;
 pub mod ops;
 pub mod reports;
 

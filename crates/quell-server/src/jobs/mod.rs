@@ -2,4 +2,5 @@
 //! advisory delivery worker. Each keeps its state in the database or in a channel owned by the
 //! process, so several processes can share one database.
 
+pub mod delivery;
 pub mod ingest;

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::ServerError;
 
 pub mod accounts;
+pub mod advisories;
 pub mod inventory;
 
 pub use crate::extract::Session;

@@ -1,4 +1,5 @@
-//! Delivery of published advisories: signed webhooks and e-mail, from the `deliveries` table.
+//! The delivery worker: sends published advisories as signed webhooks and e-mail, from the
+//! delivery queue (`quell_store::advisories::deliveries`).
 //!
 //! - State lives in the database, so several server processes share the work: a process claims
 //!   a due delivery with a conditional `UPDATE` (pending and due, or claimed by a process whose
@@ -17,16 +18,19 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use quell_advisory::Viewer;
+use quell_store::advisories::deliveries::{self, Delivery};
+use quell_store::advisories::store::{self, VersionRow};
 use serde_json::json;
 use sha2::Sha256;
-use sqlx::Row;
 
-use super::store::{self, VERSION_COLUMNS, version_row};
-use super::{Config, can_view};
+use crate::advisories::{Config, csaf_document};
 use crate::{AppState, ServerError, now};
 
 /// Deliveries claimed per poll.
 pub const CLAIM_BATCH: i64 = 32;
+
+/// Delivery schedules are finer than seconds.
+pub use quell_model::time::now_ms;
 
 /// The HMAC-SHA256 signature header value of a webhook body.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> Result<String, ServerError> {
@@ -50,126 +54,62 @@ pub fn start(state: AppState) {
     });
 }
 
-/// Delivery schedules are finer than seconds.
-pub use quell_model::time::now_ms;
-
+/// Claims the due deliveries and sends each in its own task.
 async fn tick(state: &AppState) -> Result<(), ServerError> {
     let at = now_ms();
-    let due = sqlx::query(
-        "SELECT id FROM deliveries WHERE (state = 'pending' AND next_at_ms <= $1) \
-         OR (state = 'sending' AND lease_until_ms < $1) ORDER BY next_at_ms LIMIT $2",
-    )
-    .bind(at)
-    .bind(CLAIM_BATCH)
-    .fetch_all(&state.db.pool)
-    .await?;
-    for row in due {
-        let id: i64 = row.try_get(0)?;
-        let claimed = sqlx::query(
-            "UPDATE deliveries SET state = 'sending', lease_until_ms = $1, attempts = attempts + 1 WHERE id = $2 \
-             AND ((state = 'pending' AND next_at_ms <= $3) OR (state = 'sending' AND lease_until_ms < $3))",
-        )
-        .bind(at + state.advisories.lease.as_millis() as i64)
-        .bind(id)
-        .bind(at)
-        .execute(&state.db.pool)
-        .await?;
-        if claimed.rows_affected() == 1 {
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(e) = attempt(&state, id).await {
-                    tracing::warn!(delivery = id, error = %e, "delivery attempt");
-                }
-            });
-        }
+    let lease_until = at + state.advisories.lease.as_millis() as i64;
+    for id in deliveries::claim_due(&state.db, at, lease_until, CLAIM_BATCH).await? {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = attempt(&state, id).await {
+                tracing::warn!(delivery = id, error = %e, "delivery attempt");
+            }
+        });
     }
     Ok(())
 }
 
-async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
-    let row =
-        sqlx::query("SELECT version_id, org_id, user_id, channel, target, attempts FROM deliveries WHERE id = $1")
-            .bind(id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    let version_id: i64 = row.try_get(0)?;
-    let org_id: Option<i64> = row.try_get(1)?;
-    let user_id: Option<i64> = row.try_get(2)?;
-    let channel: String = row.try_get(3)?;
-    let target: String = row.try_get(4)?;
-    let attempts: i64 = row.try_get(5)?;
-    let version = version_row(
-        &sqlx::query(&format!(
-            "SELECT {VERSION_COLUMNS} FROM advisory_versions v JOIN advisories a ON a.id = v.advisory_id WHERE v.id = $1"
-        ))
-        .bind(version_id)
-        .fetch_one(&state.db.pool)
-        .await?,
-    )?;
-    let audience = super::audience(&state.db, version_id).await?;
-    let viewer = match (channel.as_str(), org_id, user_id) {
+/// Who a delivery goes to, as the access rule sees them (`None`: nobody it may go to).
+async fn recipient(state: &AppState, d: &Delivery) -> Result<Option<Viewer>, ServerError> {
+    Ok(match (d.channel.as_str(), d.org_id, d.user_id) {
         ("webhook", Some(org_id), _) => Some(Viewer::Organisation { org_id }),
-        ("email", _, Some(user_id)) => {
-            let u = sqlx::query("SELECT org_id, role FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&state.db.pool)
-                .await?;
-            match u {
-                Some(u) => Some(Viewer::User {
-                    user_id,
-                    org_id: u.try_get(0)?,
-                    coordinator: u.try_get::<String, _>(1)? == "coordinator",
-                }),
-                None => None,
-            }
-        }
+        ("email", _, Some(user_id)) => deliveries::addressee(&state.db, user_id).await?.map(|u| Viewer::User {
+            user_id,
+            org_id: u.org_id,
+            coordinator: u.role == "coordinator",
+        }),
         _ => None,
-    };
-    let allowed = viewer.is_some_and(|v| can_view(version.published(), version.tlp, version.author, &audience, &v));
+    })
+}
+
+/// One attempt of a claimed delivery: ask the rule again, send, log, and mark it delivered,
+/// pending a retry, or failed.
+async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
+    let d = deliveries::delivery(&state.db, id).await?;
+    let version = store::version_by_id(&state.db, d.version_id).await?;
+    let audience = store::audience(&state.db, d.version_id).await?;
+    let allowed = recipient(state, &d).await?.is_some_and(|v| version.visible_to(&audience, &v));
     let started = Instant::now();
     let outcome: Result<i64, String> = if !allowed {
         Err("the recipient may no longer see this advisory".into())
-    } else if channel == "webhook" {
-        send_webhook(state, &version, org_id.unwrap_or(0), &target).await
+    } else if d.channel == "webhook" {
+        send_webhook(state, &version, d.org_id.unwrap_or(0), &d.target).await
     } else {
-        send_email(&state.advisories, &version, &target).await
+        send_email(&state.advisories, &version, &d.target).await
     };
     let elapsed = started.elapsed().as_millis() as i64;
     let at = now();
     let (status, error) = match &outcome {
         Ok(s) => (*s, None),
-        Err(e) => (0, Some(e.clone())),
+        Err(e) => (0, Some(e.as_str())),
     };
-    sqlx::query(
-        "INSERT INTO delivery_attempts (delivery_id, at, duration_ms, status, error) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(at)
-    .bind(elapsed)
-    .bind(status)
-    .bind(&error)
-    .execute(&state.db.pool)
-    .await?;
-    match outcome {
-        Ok(_) => {
-            sqlx::query(
-                "UPDATE deliveries SET state = 'delivered', delivered_at = $1, last_error = NULL WHERE id = $2",
-            )
-            .bind(at)
-            .bind(id)
-            .execute(&state.db.pool)
-            .await?;
-        }
+    deliveries::record_attempt(&state.db, id, at, elapsed, status, error).await?;
+    match &outcome {
+        Ok(_) => deliveries::mark_delivered(&state.db, id, at).await?,
         Err(e) => {
-            let give_up = !allowed || attempts >= state.advisories.max_attempts;
-            let wait = backoff(state.advisories.retry_base, attempts);
-            sqlx::query("UPDATE deliveries SET state = $1, next_at_ms = $2, last_error = $3 WHERE id = $4")
-                .bind(if give_up { "failed" } else { "pending" })
-                .bind(now_ms().saturating_add(wait))
-                .bind(&e)
-                .bind(id)
-                .execute(&state.db.pool)
-                .await?;
+            let give_up = !allowed || d.attempts >= state.advisories.max_attempts;
+            let wait = backoff(state.advisories.retry_base, d.attempts);
+            deliveries::mark_failed(&state.db, id, give_up, now_ms().saturating_add(wait), e).await?;
         }
     }
     Ok(())
@@ -182,9 +122,9 @@ pub fn backoff(base: Duration, attempts: i64) -> i64 {
 }
 
 /// The JSON a webhook receives.
-pub async fn payload(state: &AppState, version: &store::VersionRow) -> Result<serde_json::Value, ServerError> {
+pub async fn payload(state: &AppState, version: &VersionRow) -> Result<serde_json::Value, ServerError> {
     let rating = version.rating()?;
-    let csaf = super::csaf_dir::document(state, version).await?;
+    let csaf = csaf_document(state, version).await?;
     Ok(json!({
         "event": "advisory.published",
         "identifier": version.identifier,
@@ -200,15 +140,11 @@ pub async fn payload(state: &AppState, version: &store::VersionRow) -> Result<se
     }))
 }
 
-async fn send_webhook(state: &AppState, version: &store::VersionRow, org: i64, url: &str) -> Result<i64, String> {
-    let secret: String = sqlx::query("SELECT secret FROM org_webhooks WHERE org_id = $1")
-        .bind(org)
-        .fetch_optional(&state.db.pool)
+async fn send_webhook(state: &AppState, version: &VersionRow, org: i64, url: &str) -> Result<i64, String> {
+    let secret = deliveries::webhook_secret(&state.db, org)
         .await
         .map_err(|e| e.to_string())?
-        .ok_or("the organisation removed its webhook")?
-        .try_get(0)
-        .map_err(|e| e.to_string())?;
+        .ok_or("the organisation removed its webhook")?;
     let body =
         serde_json::to_vec(&payload(state, version).await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let timestamp = now();
@@ -240,7 +176,7 @@ async fn send_webhook(state: &AppState, version: &store::VersionRow, org: i64, u
     .map_err(|e| e.to_string())?
 }
 
-async fn send_email(config: &Config, version: &store::VersionRow, to: &str) -> Result<i64, String> {
+async fn send_email(config: &Config, version: &VersionRow, to: &str) -> Result<i64, String> {
     use lettre::message::header::ContentType;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
     let smtp = config.smtp.as_ref().ok_or("no SMTP relay configured")?;
@@ -291,73 +227,6 @@ async fn send_email(config: &Config, version: &store::VersionRow, to: &str) -> R
         .build();
     let response = mailer.send(message).await.map_err(|e| e.to_string())?;
     Ok(i64::from(u16::from(response.code())))
-}
-
-/// The delivery log of a version (for coordinators).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LogEntry {
-    pub id: i64,
-    pub version: String,
-    pub org_id: Option<i64>,
-    pub channel: String,
-    pub target: String,
-    pub state: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub delivered_at: Option<i64>,
-    pub log: Vec<AttemptEntry>,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AttemptEntry {
-    pub at: i64,
-    pub duration_ms: i64,
-    pub status: i64,
-    pub error: Option<String>,
-}
-
-/// The deliveries of every version of an advisory, with their attempts.
-pub async fn log(db: &crate::Db, advisory_id: i64) -> Result<Vec<LogEntry>, ServerError> {
-    let rows = sqlx::query(
-        "SELECT d.id, v.version, d.org_id, d.channel, d.target, d.state, d.attempts, d.last_error, d.delivered_at \
-         FROM deliveries d JOIN advisory_versions v ON v.id = d.version_id WHERE v.advisory_id = $1 ORDER BY d.id",
-    )
-    .bind(advisory_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut out = Vec::new();
-    for row in rows {
-        let id: i64 = row.try_get(0)?;
-        let log = sqlx::query(
-            "SELECT at, duration_ms, status, error FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|a| {
-            Ok(AttemptEntry {
-                at: a.try_get(0)?,
-                duration_ms: a.try_get(1)?,
-                status: a.try_get(2)?,
-                error: a.try_get(3)?,
-            })
-        })
-        .collect::<Result<_, ServerError>>()?;
-        out.push(LogEntry {
-            id,
-            version: quell_advisory::Version(row.try_get(1)?).to_string(),
-            org_id: row.try_get(2)?,
-            channel: row.try_get(3)?,
-            target: row.try_get(4)?,
-            state: row.try_get(5)?,
-            attempts: row.try_get(6)?,
-            last_error: row.try_get(7)?,
-            delivered_at: row.try_get(8)?,
-            log,
-        });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::store::Recipients;
-use super::{check_note, placeholders};
-use crate::{ServerError, now};
-use quell_store::Db;
+use super::{MAX_RECIPIENTS, check_note, placeholders};
+use crate::db::Db;
+use crate::{Result, StoreError};
+use quell_model::time::now;
 
 /// A group as shown.
 #[derive(Debug, Clone, Serialize)]
@@ -39,16 +40,16 @@ struct Graph {
     children: BTreeMap<i64, Vec<i64>>,
 }
 
-async fn graph(db: &Db) -> Result<Graph, ServerError> {
+async fn graph(db: &Db) -> Result<Graph> {
     let mut g = Graph { names: BTreeMap::new(), orgs: BTreeMap::new(), children: BTreeMap::new() };
     for row in sqlx::query("SELECT id, name FROM target_groups").fetch_all(&db.pool).await? {
-        g.names.insert(row.try_get(0)?, row.try_get(1)?);
+        g.names.insert(row.try_get("id")?, row.try_get("name")?);
     }
     for row in sqlx::query("SELECT group_id, org_id FROM target_group_orgs").fetch_all(&db.pool).await? {
-        g.orgs.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+        g.orgs.entry(row.try_get("group_id")?).or_default().push(row.try_get("org_id")?);
     }
     for row in sqlx::query("SELECT group_id, child_id FROM target_group_children").fetch_all(&db.pool).await? {
-        g.children.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+        g.children.entry(row.try_get("group_id")?).or_default().push(row.try_get("child_id")?);
     }
     Ok(g)
 }
@@ -82,51 +83,25 @@ impl Graph {
 }
 
 /// Every group.
-pub async fn list(db: &Db) -> Result<Vec<Group>, ServerError> {
+pub async fn list(db: &Db) -> Result<Vec<Group>> {
     let g = graph(db).await?;
     Ok(g.names.keys().filter_map(|id| g.show(*id)).collect())
 }
 
 /// One group.
-pub async fn get(db: &Db, id: i64) -> Result<Group, ServerError> {
-    graph(db).await?.show(id).ok_or_else(|| ServerError::NotFound(format!("target group {id}")))
+pub async fn get(db: &Db, id: i64) -> Result<Group> {
+    graph(db).await?.show(id).ok_or_else(|| StoreError::NotFound(format!("target group {id}")))
 }
 
 /// Members (transitively) of a group.
-pub async fn members(db: &Db, id: i64) -> Result<BTreeSet<i64>, ServerError> {
+pub async fn members(db: &Db, id: i64) -> Result<BTreeSet<i64>> {
     Ok(graph(db).await?.members(id))
 }
 
 /// Creates a group (`id` None) or replaces its name and members. Refuses unknown organisations
 /// and groups, and a subgroup that would make a cycle.
-pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group, ServerError> {
-    check_note("the group name", &body.name, true)?;
-    if body.orgs.len() + body.groups.len() > super::MAX_RECIPIENTS {
-        return Err(ServerError::Invalid(format!("at most {} members", super::MAX_RECIPIENTS)));
-    }
-    let g = graph(db).await?;
-    if let Some(id) = id
-        && !g.names.contains_key(&id)
-    {
-        return Err(ServerError::NotFound(format!("target group {id}")));
-    }
-    for child in &body.groups {
-        if !g.names.contains_key(child) {
-            return Err(ServerError::Invalid(format!("no target group {child}")));
-        }
-        if let Some(id) = id
-            && g.reachable(*child).contains(&id)
-        {
-            return Err(ServerError::Invalid(format!(
-                "group {child} contains this group (directly or through others): that would be a cycle"
-            )));
-        }
-    }
-    for org in &body.orgs {
-        if sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(*org).fetch_optional(&db.pool).await?.is_none() {
-            return Err(ServerError::Invalid(format!("no organisation {org}")));
-        }
-    }
+pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group> {
+    check_group(db, id, body).await?;
     let mut tx = db.pool.begin().await?;
     let id = match id {
         None => sqlx::query(
@@ -136,8 +111,8 @@ pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group, S
         .bind(now())
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| ServerError::Conflict(format!("a target group named {:?} exists", body.name.trim())))?
-        .try_get(0)?,
+        .ok_or_else(|| StoreError::Conflict(format!("a target group named {:?} exists", body.name.trim())))?
+        .try_get("id")?,
         Some(id) => {
             sqlx::query("UPDATE target_groups SET name = $1 WHERE id = $2")
                 .bind(body.name.trim())
@@ -146,7 +121,7 @@ pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group, S
                 .await
                 .map_err(|e| match e {
                     sqlx::Error::Database(d) if d.is_unique_violation() => {
-                        ServerError::Conflict("another target group has that name".into())
+                        StoreError::Conflict("another target group has that name".into())
                     }
                     other => other.into(),
                 })?;
@@ -175,9 +150,42 @@ pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group, S
     get(db, id).await
 }
 
+/// Refuses a bad name, too many members, an unknown group or organisation, and a subgroup that
+/// would make a cycle.
+async fn check_group(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<()> {
+    check_note("the group name", &body.name, true)?;
+    if body.orgs.len() + body.groups.len() > MAX_RECIPIENTS {
+        return Err(StoreError::Invalid(format!("at most {} members", MAX_RECIPIENTS)));
+    }
+    let g = graph(db).await?;
+    if let Some(id) = id
+        && !g.names.contains_key(&id)
+    {
+        return Err(StoreError::NotFound(format!("target group {id}")));
+    }
+    for child in &body.groups {
+        if !g.names.contains_key(child) {
+            return Err(StoreError::Invalid(format!("no target group {child}")));
+        }
+        if let Some(id) = id
+            && g.reachable(*child).contains(&id)
+        {
+            return Err(StoreError::Invalid(format!(
+                "group {child} contains this group (directly or through others): that would be a cycle"
+            )));
+        }
+    }
+    for org in &body.orgs {
+        if sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(*org).fetch_optional(&db.pool).await?.is_none() {
+            return Err(StoreError::Invalid(format!("no organisation {org}")));
+        }
+    }
+    Ok(())
+}
+
 /// Organisations whose scanned inventory (hosts' latest reports) has copies affected by any of
 /// `cves`.
-pub async fn orgs_with_affected_inventory(db: &Db, cves: &[String]) -> Result<Vec<i64>, ServerError> {
+pub async fn orgs_with_affected_inventory(db: &Db, cves: &[String]) -> Result<Vec<i64>> {
     if cves.is_empty() {
         return Ok(Vec::new());
     }
@@ -186,11 +194,11 @@ pub async fn orgs_with_affected_inventory(db: &Db, cves: &[String]) -> Result<Ve
          WHERE c.status = 'affected' AND c.count > 0 AND c.cve IN ({})",
         placeholders(1, cves.len())
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query_scalar(&sql);
     for cve in cves {
         q = q.bind(cve);
     }
-    q.fetch_all(&db.pool).await?.iter().map(|r| r.try_get::<i64, _>(0).map_err(ServerError::from)).collect()
+    Ok(q.fetch_all(&db.pool).await?)
 }
 
 /// The recipient organisations of a version and why each is one: `direct`, `group:<name>`,
@@ -199,7 +207,7 @@ pub async fn resolve(
     db: &Db,
     recipients: &Recipients,
     content: &quell_advisory::AdvisoryContent,
-) -> Result<BTreeMap<i64, String>, ServerError> {
+) -> Result<BTreeMap<i64, String>> {
     let cves = &content.cves;
     let mut out: BTreeMap<i64, String> = BTreeMap::new();
     for org in &recipients.orgs {

@@ -1,0 +1,770 @@
+//! Advisory web pages: the list (anonymous readers see TLP:CLEAR only), one advisory with its
+//! affected systems, deadlines, decisions and an SVG progress chart, the coordinator's form and
+//! publish button, the call list. Same access rule as the API; roles and CSRF tokens are
+//! checked by the extractors ([`PageCoordinator`], [`PageOrgUser`], [`CsrfForm`]); errors
+//! become HTML pages in the route table's `html_errors`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use quell_advisory::progress::{self, DECISIONS, JUSTIFICATIONS, System, SystemRef};
+use quell_advisory::rating::*;
+use quell_advisory::{AdvisoryContent, Product, Tlp, Version, Viewer, is_coordinator};
+use quell_store::advisories::deliveries::{self, LogEntry};
+use quell_store::advisories::groups;
+use quell_store::advisories::store::{self, CALL_RESULTS, CallEntry, Draft, RecipientName, Recipients, VersionRow};
+use quell_store::advisories::systems::{self, DecisionBody};
+use serde_json::Value;
+
+use crate::advisories::{advisory_id, context, overdue_json, progress_json};
+use crate::extract::{CsrfForm, MaybeSession, PageCoordinator, PageOrgUser, Session, viewer_of};
+use crate::html::{layout, page};
+use crate::time::format_rfc3339;
+use crate::{AppState, ServerError, now};
+
+fn viewer(session: Option<&Session>) -> Viewer {
+    viewer_of(session.map(|s| &s.principal))
+}
+
+fn to_advisory(id: i64) -> Response {
+    Redirect::to(&format!("/advisories/{id}")).into_response()
+}
+
+fn tlp_badge(tlp: Tlp) -> Markup {
+    let colour = match tlp {
+        Tlp::Clear => "#fff;color:#000;border:1px solid #999",
+        Tlp::Green => "#33ff00;color:#000",
+        Tlp::Amber | Tlp::AmberStrict => "#ffc000;color:#000",
+        Tlp::Red => "#ff2b2b;color:#000",
+    };
+    html! { span style=(format!("background:{colour};padding:0 .3rem;border-radius:3px;font-size:.8rem;font-weight:bold")) { "TLP:" (tlp.as_str()) } }
+}
+
+fn day(unix: i64) -> String {
+    format_rfc3339(unix).get(..10).unwrap_or_default().to_string()
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Result<Response, ServerError> {
+    let viewer = viewer(session.as_ref());
+    let rows = store::list_visible(&state.db, &viewer, false).await?;
+    let overdue =
+        if viewer == Viewer::Anonymous { Value::Array(vec![]) } else { overdue_json(&state, &viewer).await? };
+    let coordinator = is_coordinator(&viewer);
+    let body = html! {
+        @if coordinator { p { a href="/advisories/new" { "Write a new advisory" } } }
+        @if session.is_none() { p { "Public advisories. " a href="/login" { "Log in" } " to see those shared with you." } }
+        table #advisories {
+            tr { th { "Advisory" } th { "Version" } th { "Rating" } th { "TLP" } th { "Title" } th { "Published" } }
+            @for v in &rows {
+                tr {
+                    td { a href=(format!("/advisories/{}", v.advisory_id)) { (v.identifier) } }
+                    td { (v.version) @if !v.published() { " (draft)" } }
+                    td { (v.tag()) }
+                    td { (tlp_badge(v.tlp)) }
+                    td { (v.title) }
+                    td { (v.published_at.map(day).unwrap_or_default()) }
+                }
+            }
+        }
+        @if let Some(items) = overdue.as_array().filter(|a| !a.is_empty()) {
+            h2 { "Overdue" }
+            (overdue_table(items, coordinator))
+        } @else if session.is_some() {
+            p #no-overdue { "Nothing overdue." }
+        }
+    };
+    Ok(page(StatusCode::OK, layout("Advisories", session.as_ref(), body)))
+}
+
+fn overdue_table(items: &[Value], coordinator: bool) -> Markup {
+    html! {
+        table #overdue {
+            @if coordinator {
+                tr { th { "Advisory" } th { "Deadline" } th { "Overdue systems" } th { "Organisations" } }
+                @for o in items {
+                    tr {
+                        td { a href=(format!("/advisories/{}", o["advisory_id"])) { (o["identifier"].as_str().unwrap_or_default()) } }
+                        td { (day(o["deadline"].as_i64().unwrap_or(0))) }
+                        td.bad { (o["overdue"]) }
+                        td { (o["orgs"].as_array().map_or(0, Vec::len)) }
+                    }
+                }
+            } @else {
+                tr { th { "Advisory" } th { "Host" } th { "Deadline" } th { "Advice" } }
+                @for o in items {
+                    tr {
+                        td { a href=(format!("/advisories/{}", o["advisory_id"])) { (o["identifier"].as_str().unwrap_or_default()) } }
+                        td { (o["name"].as_str().unwrap_or_default()) }
+                        td.bad { (day(o["deadline"].as_i64().unwrap_or(0))) }
+                        td { @if o["suggest_switch_off"].as_bool() == Some(true) { "No fix known: consider switching it off temporarily." } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A line chart of affected and resolved systems per day (no script: plain SVG).
+pub fn chart(series: &[Value]) -> Markup {
+    let (w, h, pad) = (640.0_f64, 200.0_f64, 30.0_f64);
+    let max = series.iter().map(|d| d["affected"].as_i64().unwrap_or(0)).max().unwrap_or(0).max(1) as f64;
+    let n = series.len().max(2) as f64 - 1.0;
+    let point = |i: usize, v: i64| {
+        let x = pad + (w - 2.0 * pad) * (i as f64) / n;
+        let y = h - pad - (h - 2.0 * pad) * (v as f64) / max;
+        format!("{x:.1},{y:.1}")
+    };
+    let line = |key: &str| -> String {
+        series.iter().enumerate().map(|(i, d)| point(i, d[key].as_i64().unwrap_or(0))).collect::<Vec<_>>().join(" ")
+    };
+    let last = series.last();
+    html! {
+        svg #progress-chart width=(w) height=(h) viewBox=(format!("0 0 {w} {h}")) role="img" aria-label="Affected and resolved systems per day" {
+            line x1=(pad) y1=(h - pad) x2=(w - pad) y2=(h - pad) stroke="#999" {}
+            polyline points=(line("affected")) fill="none" stroke="#b3261e" stroke-width="2" {}
+            polyline points=(line("resolved")) fill="none" stroke="#1e7b34" stroke-width="2" {}
+            text x=(pad) y="16" font-size="12" fill="#b3261e" { "affected " (last.map_or(0, |d| d["affected"].as_i64().unwrap_or(0))) }
+            text x=(pad + 120.0) y="16" font-size="12" fill="#1e7b34" { "resolved " (last.map_or(0, |d| d["resolved"].as_i64().unwrap_or(0))) }
+            @if let Some(first) = series.first() { text x=(pad) y=(h - 8.0) font-size="11" { (first["day"].as_str().unwrap_or_default()) } }
+            @if let Some(l) = last { text x=(w - pad - 70.0) y=(h - 8.0) font-size="11" { (l["day"].as_str().unwrap_or_default()) } }
+        }
+    }
+}
+
+/// Everything the page of one advisory shows.
+struct AdvisoryView {
+    id: i64,
+    all: Vec<VersionRow>,
+    /// The revision note of each of `all`.
+    notes: Vec<String>,
+    content: AdvisoryContent,
+    rating: Rating,
+    csrf: String,
+    coordinator: bool,
+    progress: Option<Value>,
+    /// The deadline and the systems of the viewer's organisation.
+    systems: Option<(i64, Vec<System>)>,
+    desk: Option<Desk>,
+}
+
+impl AdvisoryView {
+    fn latest(&self) -> &VersionRow {
+        self.all.last().expect("visible_versions returns at least one version")
+    }
+}
+
+async fn load(state: &AppState, session: Option<&Session>, id: &str) -> Result<AdvisoryView, ServerError> {
+    let viewer = viewer(session);
+    let id = advisory_id(state, id).await?;
+    let all = store::visible_versions(&state.db, id, &viewer).await?;
+    let latest = all.last().ok_or_else(|| ServerError::NotFound(format!("advisory {id}")))?;
+    let content = latest.content()?;
+    let rating = latest.rating()?;
+    let notes = all.iter().map(|v| Ok(v.content()?.revision_note)).collect::<Result<_, ServerError>>()?;
+    let coordinator = is_coordinator(&viewer);
+    let has_published = all.iter().any(VersionRow::published);
+    let progress = if has_published && viewer != Viewer::Anonymous {
+        Some(progress_json(state, id, &viewer).await?)
+    } else {
+        None
+    };
+    let systems = match (session.and_then(|s| s.principal.org_id), has_published) {
+        (Some(org), true) => {
+            let ctx = context(state, id, &viewer).await?;
+            let t = systems::timelines(&state.db, &ctx.scope(), Some(org)).await?;
+            Some((ctx.deadline, progress::systems(&t, ctx.deadline, ctx.fix_available, now())))
+        }
+        _ => None,
+    };
+    let desk = if coordinator && has_published { Some(coordinator_desk(state, id).await?) } else { None };
+    let csrf = session.map(|s| s.csrf.clone()).unwrap_or_default();
+    Ok(AdvisoryView { id, all, notes, content, rating, csrf, coordinator, progress, systems, desk })
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let view = load(&state, session.as_ref(), &id).await?;
+    let latest = view.latest();
+    let title = format!("{} {} v{}", view.rating.tag, latest.identifier, latest.version);
+    let body = html! {
+        (advisory_head(&view))
+        (advisory_content(&view.content))
+        @if let Some((deadline, systems)) = &view.systems { (systems_section(&view, *deadline, systems)) }
+        @if let Some(p) = &view.progress { (progress_section(p)) }
+        @if let Some(desk) = &view.desk { (desk_section(&view, desk)) }
+        (versions_section(&view))
+    };
+    Ok(page(StatusCode::OK, layout(&title, session.as_ref(), body)))
+}
+
+fn advisory_head(view: &AdvisoryView) -> Markup {
+    let (id, latest, rating) = (view.id, view.latest(), &view.rating);
+    html! {
+        p { (tlp_badge(latest.tlp)) " " strong { (latest.title) } }
+        p { "Rating: " strong #rating { (rating.label) } " (" (rating.urgency_text()) "), chance " (rating.chance_points) " points, damage " (rating.damage_value)
+            @if let Some(r) = &rating.chance_override_reason { br; "Chance overridden: " (r) }
+            @if let Some(r) = &rating.damage_override_reason { br; "Damage overridden: " (r) } }
+        p { "Status: " (latest.status) @if let Some(at) = latest.published_at { ", published " (format_rfc3339(at)) } }
+        @if view.coordinator && !latest.published() {
+            p { a #edit href=(format!("/advisories/{id}/edit")) { "Edit draft " (latest.version) } }
+            form method="post" action=(format!("/advisories/{id}/publish")) {
+                input type="hidden" name="csrf" value=(view.csrf);
+                button #publish type="submit" { "Publish version " (latest.version) }
+            }
+        }
+    }
+}
+
+fn advisory_content(content: &AdvisoryContent) -> Markup {
+    html! {
+        h2 { "Summary" } p style="white-space:pre-wrap" { (content.summary) }
+        @if !content.cves.is_empty() { p { "CVEs: " (content.cves.join(", ")) } }
+        h2 { "Affected products" }
+        table { tr { th { "Supplier" } th { "Product" } th { "Versions" } }
+            @for p in &content.products { tr { td { (p.supplier) } td { (p.product) } td { (p.versions) } } } }
+        @if !content.consequences.is_empty() { h2 { "Consequences" } p style="white-space:pre-wrap" { (content.consequences) } }
+        h2 { "Solution" }
+        p style="white-space:pre-wrap" { (content.solution) }
+        @if !content.fix_available { p.warn { "No fix is available yet." } }
+        @if !content.references.is_empty() { h2 { "References" } ul { @for r in &content.references { li { a href=(r) rel="noreferrer" { (r) } } } } }
+    }
+}
+
+fn systems_section(view: &AdvisoryView, deadline: i64, systems: &[System]) -> Markup {
+    html! {
+        h2 { "Your affected systems" }
+        p { "Deadline for measures: " strong #deadline { (format_rfc3339(deadline)) } }
+        table #systems {
+            tr { th { "Host" } th { "State" } th { "Latest decision" } th { "Record a decision" } }
+            @for s in systems {
+                tr {
+                    td { (s.name) @if s.kind == "product" { " (registered product)" } }
+                    td class=(if s.overdue { "bad" } else if s.state == "resolved" { "ok" } else { "" }) {
+                        (s.state) @if s.overdue { " (overdue)" }
+                        @if s.suggest_switch_off { br; span.warn { "No fix known: consider switching this system off temporarily." } }
+                    }
+                    td { @if let Some(dec) = &s.decision { (dec.decision) " by " (dec.by) " at " (format_rfc3339(dec.at))
+                        @if let Some(m) = &dec.measure { br; (m) } @if let Some(j) = &dec.justification { br; (j) } @if let Some(r) = &dec.reason { br; (r) } } }
+                    td { (decision_form(view, s)) }
+                }
+            }
+        }
+    }
+}
+
+fn decision_form(view: &AdvisoryView, s: &System) -> Markup {
+    html! {
+        form method="post" action=(format!("/advisories/{}/decide", view.id)) {
+            input type="hidden" name="csrf" value=(view.csrf);
+            @if let Some(h) = s.host_id { input type="hidden" name="host_id" value=(h); }
+            @if let Some(p) = s.product_id { input type="hidden" name="product_id" value=(p); }
+            select name="decision" {
+                @for o in DECISIONS { option value=(o) { (o) } }
+            }
+            input name="measure" placeholder="measure (mitigated)";
+            select name="justification" { option value="" { "justification (not affected)" } @for j in JUSTIFICATIONS { option value=(j) { (j) } } }
+            input name="reason" placeholder="reason (risk accepted)";
+            input name="expires_days" type="number" min="1" placeholder="expires in days";
+            button type="submit" { "Record" }
+        }
+    }
+}
+
+fn progress_section(p: &Value) -> Markup {
+    html! {
+        h2 { "Progress" }
+        p #progress-counts { "Affected " (p["counts"]["affected"]) ", resolved " (p["counts"]["resolved"]) ", open " (p["counts"]["open"]) ", overdue " (p["counts"]["overdue"]) }
+        (chart(p["series"].as_array().map(Vec::as_slice).unwrap_or(&[])))
+        @if let Some(orgs) = p["orgs"].as_array() {
+            table { tr { th { "Organisation" } th { "Affected" } th { "Resolved" } th { "Overdue" } }
+                @for o in orgs { tr { td { (o["org"].as_str().unwrap_or_default()) } td { (o["counts"]["affected"]) } td { (o["counts"]["resolved"]) } td { (o["counts"]["overdue"]) } } } }
+        }
+        @if let Some(groups) = p["groups"].as_array().filter(|g| !g.is_empty()) {
+            table { tr { th { "Target group" } th { "Affected" } th { "Resolved" } th { "Overdue" } }
+                @for g in groups { tr { td { (g["group"].as_str().unwrap_or_default()) } td { (g["counts"]["affected"]) } td { (g["counts"]["resolved"]) } td { (g["counts"]["overdue"]) } } } }
+        }
+    }
+}
+
+fn desk_section(view: &AdvisoryView, desk: &Desk) -> Markup {
+    let (id, latest) = (view.id, view.latest());
+    html! {
+        h2 { "Recipients" }
+        p #recipients { @for r in &desk.recipients { (r.org) " (" (r.via) ") · " } @if desk.recipients.is_empty() { "None." } }
+        h2 { "Deliveries" }
+        table #deliveries { tr { th { "Channel" } th { "To" } th { "State" } th { "Attempts" } th { "Last error" } }
+            @for d in &desk.deliveries { tr { td { (d.channel) } td { (d.target) } td class=(if d.state == "failed" { "bad" } else { "" }) { (d.state) } td { (d.attempts) } td { (d.last_error.clone().unwrap_or_default()) } } } }
+        @if !desk.calls.is_empty() { (call_list(view, &desk.calls)) }
+        form method="post" action=(format!("/advisories/{id}/new-version")) {
+            input type="hidden" name="csrf" value=(view.csrf);
+            @if latest.published() { button type="submit" { "Start version " (Version(latest.version_index + 1).to_string()) " (API: PUT …/versions/VERSION to edit)" } }
+        }
+    }
+}
+
+fn call_list(view: &AdvisoryView, calls: &[CallEntry]) -> Markup {
+    html! {
+        h2 { "Call list" }
+        table #call-list { tr { th { "Organisation" } th { "Contact" } th { "Phone" } th { "Calls" } th { "Record a call" } }
+            @for c in calls {
+                tr { td { (c.org) } td { (c.name) } td { (c.phone) } td { @for k in &c.calls { (k.result) " by " (k.caller) " " (format_rfc3339(k.at)) @if !k.note.is_empty() { ": " (k.note) } br; } }
+                    td { form method="post" action=(format!("/advisories/{}/calls", view.id)) {
+                        input type="hidden" name="csrf" value=(view.csrf);
+                        input type="hidden" name="entry" value=(c.id);
+                        select name="result" { @for r in CALL_RESULTS { option value=(r) { (r) } } }
+                        input name="note" placeholder="note";
+                        button type="submit" { "Record" } } } }
+            } }
+    }
+}
+
+fn versions_section(view: &AdvisoryView) -> Markup {
+    let latest = view.latest();
+    html! {
+        h2 { "Versions" }
+        table { tr { th { "Version" } th { "Status" } th { "Published" } th { "Change" } }
+            @for (v, note) in view.all.iter().zip(&view.notes) {
+                tr { td { (v.version) } td { (v.status) }
+                     td { (v.published_at.map(format_rfc3339).unwrap_or_default()) } td { (note) } }
+            } }
+        @if latest.published() { p { a href=(format!("/api/v1/advisories/{}/csaf", view.id)) { "CSAF 2.0 document" } } }
+    }
+}
+
+trait UrgencyText {
+    fn urgency_text(&self) -> &'static str;
+}
+impl UrgencyText for Rating {
+    fn urgency_text(&self) -> &'static str {
+        match self.urgency {
+            Urgency::Urgent => "Urgent",
+            Urgency::Normal => "Normal",
+        }
+    }
+}
+
+type FormPairs = Vec<(String, String)>;
+
+fn field<'a>(form: &'a FormPairs, name: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+}
+
+fn all_ids(form: &FormPairs, name: &str) -> Vec<i64> {
+    form.iter().filter(|(k, _)| k == name).filter_map(|(_, v)| v.parse().ok()).collect()
+}
+
+/// A questionnaire answer from a form field: the serde name of the variant.
+fn answer<T: serde::de::DeserializeOwned>(form: &FormPairs, name: &str) -> Result<T, ServerError> {
+    serde_json::from_value(Value::String(field(form, &format!("q_{name}")).to_string()))
+        .map_err(|_| ServerError::Invalid(format!("answer the question {name}")))
+}
+
+/// (field, question, [(value, label)]) of the questionnaire form.
+/// (field, question, [(value, label)]).
+type Question = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+const QUESTIONS: &[Question] = &[
+    (
+        "default_configuration",
+        "Vulnerable in default configuration?",
+        &[("yes", "yes (3)"), ("unclear", "unclear (3)"), ("no", "no (1)")],
+    ),
+    (
+        "exploit_code",
+        "Exploit code available?",
+        &[
+            ("working_exploit", "working exploit (6)"),
+            ("proof_of_concept", "proof of concept (4)"),
+            ("none", "none (1)"),
+        ],
+    ),
+    ("details_public", "Details public?", &[("full", "full (3)"), ("some", "some (2)"), ("none", "none (1)")]),
+    (
+        "access",
+        "Access needed?",
+        &[("internet", "internet (6)"), ("local_network", "local network (4)"), ("physical", "physical (1)")],
+    ),
+    ("credentials", "Credentials needed?", &[("none", "none (4)"), ("user", "user (2)"), ("admin", "admin (1)")]),
+    (
+        "complexity",
+        "Exploit complexity?",
+        &[("easy", "easy (3)"), ("average", "average (2)"), ("complex", "complex (1)")],
+    ),
+    (
+        "user_interaction",
+        "User interaction?",
+        &[("none", "none (4)"), ("easy", "easy (3)"), ("complex", "complex (1)")],
+    ),
+    (
+        "actively_exploited",
+        "Actively exploited?",
+        &[("large_scale", "large scale (3)"), ("limited", "limited (2)"), ("no", "no (1)")],
+    ),
+    ("exploitation_expected", "Exploitation expected?", &[("yes", "yes (3)"), ("no", "no (1)")]),
+    (
+        "solution",
+        "Solution available?",
+        &[
+            ("less_than_two_months", "for less than 2 months (2)"),
+            ("more_than_two_months", "for more than 2 months (1)"),
+            ("none", "none (3)"),
+        ],
+    ),
+    (
+        "denial_of_service",
+        "Damage: denial of service",
+        &[("infrastructure", "infrastructure (2)"), ("client", "client (1)"), ("none", "none (0)")],
+    ),
+    (
+        "code_execution",
+        "Damage: code execution",
+        &[("root", "root (2)"), ("user", "user rights (1)"), ("none", "none (0)")],
+    ),
+    (
+        "remote_access",
+        "Damage: remote access",
+        &[("root_shell", "root shell (2)"), ("shell", "shell (1)"), ("none", "none (0)")],
+    ),
+    ("privilege_escalation", "Damage: privilege escalation", &[("yes", "yes (1)"), ("no", "no (0)")]),
+    (
+        "information_leak",
+        "Damage: information leak",
+        &[("data", "data (2)"), ("system_info", "system info (1)"), ("none", "none (0)")],
+    ),
+];
+
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    PageCoordinator(session): PageCoordinator,
+) -> Result<Response, ServerError> {
+    let body = draft_form(&state, &session, None).await?;
+    Ok(page(StatusCode::OK, layout("New advisory", Some(&session), body)))
+}
+
+pub(crate) async fn edit_form(
+    State(state): State<AppState>,
+    PageCoordinator(session): PageCoordinator,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let id = advisory_id(&state, &id).await?;
+    let all = store::versions(&state.db, id).await?;
+    let latest = all.last().ok_or_else(|| ServerError::NotFound(format!("advisory {id}")))?;
+    if latest.published() {
+        return Err(ServerError::Conflict(format!(
+            "version {} is published and cannot change: start a new version",
+            latest.version
+        )));
+    }
+    let draft = Draft { content: latest.content()?, recipients: latest.recipients()? };
+    let title = format!("Edit {} v{}", latest.identifier, latest.version);
+    let body = draft_form(&state, &session, Some((id, &draft))).await?;
+    Ok(page(StatusCode::OK, layout(&title, Some(&session), body)))
+}
+
+/// The advisory form, empty or filled with a draft (then it saves to `/advisories/ID/edit`).
+async fn draft_form(
+    state: &AppState,
+    session: &Session,
+    existing: Option<(i64, &Draft)>,
+) -> Result<Markup, ServerError> {
+    let orgs = store::org_names(&state.db).await?;
+    let groups = groups::list(&state.db).await?;
+    let named = match existing {
+        Some((_, d)) => store::user_emails(&state.db, &d.recipients.users).await?,
+        None => Vec::new(),
+    };
+    let action = match existing {
+        Some((id, _)) => format!("/advisories/{id}/edit"),
+        None => "/advisories/new".to_string(),
+    };
+    let form = FormView { csrf: &session.csrf, action, draft: existing.map(|(_, d)| d), orgs, groups, named };
+    Ok(html! {
+        form #advisory-form method="post" action=(form.action) {
+            input type="hidden" name="csrf" value=(form.csrf);
+            (content_fields(form.draft.map(|d| &d.content)))
+            h2 { "Rating" }
+            (rating_fields(form.draft.map(|d| &d.content)))
+            h2 { "Recipients" }
+            (recipient_fields(&form))
+            button type="submit" { "Save draft" }
+        }
+    })
+}
+
+/// What the advisory form is filled with.
+struct FormView<'a> {
+    csrf: &'a str,
+    action: String,
+    draft: Option<&'a Draft>,
+    orgs: Vec<store::OrgName>,
+    groups: Vec<groups::Group>,
+    named: Vec<String>,
+}
+
+fn content_fields(c: Option<&AdvisoryContent>) -> Markup {
+    let products: String = c
+        .map(|c| c.products.iter().map(|p| format!("{} | {} | {}\n", p.supplier, p.product, p.versions)).collect())
+        .unwrap_or_default();
+    html! {
+        p { label { "Title" br; input name="title" size="80" required value=(c.map_or("", |c| c.title.as_str())); } }
+        p { label { "Summary" br; textarea name="summary" rows="4" cols="80" required { (c.map_or("", |c| c.summary.as_str())) } } }
+        p { label { "CVEs (comma separated)" br; input name="cves" size="60" value=(c.map(|c| c.cves.join(", ")).unwrap_or_default()); } }
+        p { label { "Affected products, one a line: supplier | product | versions" br; textarea name="products" rows="3" cols="80" { (products) } } }
+        p { label { "Consequences" br; textarea name="consequences" rows="2" cols="80" { (c.map_or("", |c| c.consequences.as_str())) } } }
+        p { label { "Solution" br; textarea name="solution" rows="2" cols="80" { (c.map_or("", |c| c.solution.as_str())) } } }
+        p { label { input type="checkbox" name="fix_available" value="1" checked[c.is_none_or(|c| c.fix_available)]; " A fix is available" } }
+        p { label { "References (one URL a line)" br; textarea name="references" rows="2" cols="80" { (c.map(|c| c.references.join("\n")).unwrap_or_default()) } } }
+        p { label { "TLP " select name="tlp" { @for t in Tlp::ALL { option value=(t.as_str()) selected[c.is_some_and(|c| c.tlp == t)] { (t.as_str()) } } } } }
+        @if c.is_some() { p { label { "What changed in this version" br; input name="revision_note" size="80" value=(c.map_or("", |c| c.revision_note.as_str())); } } }
+    }
+}
+
+fn rating_fields(c: Option<&AdvisoryContent>) -> Markup {
+    let answers = c.map(|c| serde_json::to_value(&c.rating).unwrap_or_default()).unwrap_or_default();
+    let answer_of = |name: &str| -> String {
+        answers["chance"][name].as_str().or_else(|| answers["damage"][name].as_str()).unwrap_or_default().to_string()
+    };
+    let over = |axis: &str| -> (String, String) {
+        let o = &answers[format!("{axis}_override")];
+        (o["level"].as_str().unwrap_or_default().to_string(), o["reason"].as_str().unwrap_or_default().to_string())
+    };
+    let (chance_level, chance_reason) = over("chance");
+    let (damage_level, damage_reason) = over("damage");
+    let levels = ["low", "medium", "high"];
+    html! {
+        table { @for (name, question, options) in QUESTIONS { tr { td { (question) } td { select name=(format!("q_{name}")) {
+            @for (v, l) in *options { option value=(v) selected[answer_of(name) == *v] { (l) } } } } } } }
+        p { "Override chance " select name="chance_override" { option value="" { "—" } @for l in levels { option value=(l) selected[chance_level == l] { (l) } } }
+            " reason " input name="chance_override_reason" size="40" value=(chance_reason); }
+        p { "Override damage " select name="damage_override" { option value="" { "—" } @for l in levels { option value=(l) selected[damage_level == l] { (l) } } }
+            " reason " input name="damage_override_reason" size="40" value=(damage_reason); }
+    }
+}
+
+fn recipient_fields(form: &FormView<'_>) -> Markup {
+    let r: Option<&Recipients> = form.draft.map(|d| &d.recipients);
+    html! {
+        p { label { input type="checkbox" name="match_inventory" value="1" checked[r.is_none_or(|r| r.match_inventory)]; " Organisations whose scans show affected copies" } }
+        p { label { input type="checkbox" name="match_products" value="1" checked[r.is_none_or(|r| r.match_products)]; " Organisations that registered an affected product" } }
+        p { @for o in &form.orgs { label { input type="checkbox" name="org" value=(o.id) checked[r.is_some_and(|r| r.orgs.contains(&o.id))]; " " (o.name) } " " } }
+        @if !form.groups.is_empty() { p { "Target groups: " @for g in &form.groups { label { input type="checkbox" name="group" value=(g.id) checked[r.is_some_and(|r| r.groups.contains(&g.id))]; " " (g.name) } " " } } }
+        p { label { "Named individuals (e-mail addresses of accounts, comma separated; the only readers of TLP:RED)" br; input name="named" size="80" value=(form.named.join(", ")); } }
+    }
+}
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty())
+}
+
+fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
+    let rating = answers_from_form(form)?;
+    let products = products_from_form(form)?;
+    let content = AdvisoryContent {
+        title: field(form, "title").trim().to_string(),
+        summary: field(form, "summary").trim().to_string(),
+        cves: field(form, "cves")
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect(),
+        products,
+        consequences: field(form, "consequences").trim().to_string(),
+        solution: field(form, "solution").trim().to_string(),
+        fix_available: field(form, "fix_available") == "1",
+        references: lines(field(form, "references")).map(str::to_string).collect(),
+        rating,
+        tlp: Tlp::parse(field(form, "tlp")).ok_or_else(|| ServerError::Invalid("choose a TLP marking".into()))?,
+        revision_note: field(form, "revision_note").trim().to_string(),
+    };
+    Ok(Draft {
+        content,
+        recipients: Recipients {
+            orgs: all_ids(form, "org"),
+            groups: all_ids(form, "group"),
+            users: Vec::new(),
+            match_inventory: field(form, "match_inventory") == "1",
+            match_products: field(form, "match_products") == "1",
+        },
+    })
+}
+
+/// The questionnaire's answers and overrides of the form.
+fn answers_from_form(form: &FormPairs) -> Result<Answers, ServerError> {
+    let over = |level: &str, reason: &str| -> Result<Option<Override>, ServerError> {
+        match field(form, level) {
+            "" => Ok(None),
+            l => Ok(Some(Override {
+                level: Level::parse(l).ok_or_else(|| ServerError::Invalid("bad override level".into()))?,
+                reason: field(form, reason).to_string(),
+            })),
+        }
+    };
+    Ok(Answers {
+        chance: ChanceAnswers {
+            default_configuration: answer(form, "default_configuration")?,
+            exploit_code: answer(form, "exploit_code")?,
+            details_public: answer(form, "details_public")?,
+            access: answer(form, "access")?,
+            credentials: answer(form, "credentials")?,
+            complexity: answer(form, "complexity")?,
+            user_interaction: answer(form, "user_interaction")?,
+            actively_exploited: answer(form, "actively_exploited")?,
+            exploitation_expected: answer(form, "exploitation_expected")?,
+            solution: answer(form, "solution")?,
+        },
+        damage: Damage {
+            denial_of_service: answer(form, "denial_of_service")?,
+            code_execution: answer(form, "code_execution")?,
+            remote_access: answer(form, "remote_access")?,
+            privilege_escalation: answer(form, "privilege_escalation")?,
+            information_leak: answer(form, "information_leak")?,
+        },
+        chance_override: over("chance_override", "chance_override_reason")?,
+        damage_override: over("damage_override", "damage_override_reason")?,
+    })
+}
+
+/// The affected products of the form: one a line, `supplier | product | versions`.
+fn products_from_form(form: &FormPairs) -> Result<Vec<Product>, ServerError> {
+    let mut products = Vec::new();
+    for line in lines(field(form, "products")) {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [supplier, product, versions] = parts[..] else {
+            return Err(ServerError::Invalid(format!("a product line is supplier | product | versions: {line:?}")));
+        };
+        products.push(Product {
+            supplier: supplier.into(),
+            product: product.into(),
+            versions: versions.into(),
+            registry_entry_id: None,
+        });
+    }
+    Ok(products)
+}
+
+/// The draft of a form, named individuals resolved from their e-mail addresses.
+async fn draft_with_named(state: &AppState, form: &FormPairs) -> Result<Draft, ServerError> {
+    let mut draft = draft_from_form(form)?;
+    for email in field(form, "named").split([',', ' ', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
+        let user = crate::auth::user_id(&state.db, email)
+            .await
+            .map_err(|_| ServerError::Invalid(format!("no account {email:?} for a named individual")))?;
+        draft.recipients.users.push(user);
+    }
+    Ok(draft)
+}
+
+pub(crate) async fn save_edit(
+    State(state): State<AppState>,
+    _: PageCoordinator,
+    Path(id): Path<String>,
+    CsrfForm { form, .. }: CsrfForm<FormPairs>,
+) -> Result<Response, ServerError> {
+    let id = advisory_id(&state, &id).await?;
+    let draft = draft_with_named(&state, &form).await?;
+    store::update_latest_draft(&state.db, id, &draft).await?;
+    Ok(to_advisory(id))
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    _: PageCoordinator,
+    CsrfForm { session, form }: CsrfForm<FormPairs>,
+) -> Result<Response, ServerError> {
+    let draft = draft_with_named(&state, &form).await?;
+    let created = store::create(&state.db, &state.advisories.prefix, session.principal.user_id, &draft).await?;
+    Ok(to_advisory(created.id))
+}
+
+pub(crate) async fn publish(
+    State(state): State<AppState>,
+    _: PageCoordinator,
+    Path(id): Path<String>,
+    CsrfForm { session, .. }: CsrfForm<FormPairs>,
+) -> Result<Response, ServerError> {
+    let id = advisory_id(&state, &id).await?;
+    let p = store::publish(&state.db, id, session.principal.user_id, state.advisories.smtp.is_some()).await?;
+    Ok(to_advisory(p.id))
+}
+
+/// The decision of the decision form.
+fn decision_of(form: &FormPairs) -> Result<(SystemRef, DecisionBody), ServerError> {
+    let system = match (field(form, "host_id").parse::<i64>(), field(form, "product_id").parse::<i64>()) {
+        (Ok(h), _) => SystemRef::Host(h),
+        (_, Ok(p)) => SystemRef::Product(p),
+        _ => return Err(ServerError::Invalid("no system".into())),
+    };
+    let opt = |name: &str| Some(field(form, name).to_string()).filter(|s| !s.trim().is_empty());
+    let expires_at = match field(form, "expires_days") {
+        "" => None,
+        d => Some(now() + d.parse::<i64>().map_err(|_| ServerError::Invalid("expiry in whole days".into()))? * 86_400),
+    };
+    let body = DecisionBody {
+        decision: field(form, "decision").to_string(),
+        measure: opt("measure"),
+        justification: opt("justification"),
+        reason: opt("reason"),
+        expires_at,
+    };
+    Ok((system, body))
+}
+
+pub(crate) async fn decide(
+    State(state): State<AppState>,
+    PageOrgUser { org_id, .. }: PageOrgUser,
+    Path(id): Path<String>,
+    CsrfForm { session, form }: CsrfForm<FormPairs>,
+) -> Result<Response, ServerError> {
+    let id = advisory_id(&state, &id).await?;
+    let ctx = context(&state, id, &viewer_of(Some(&session.principal))).await?;
+    let (system, body) = decision_of(&form)?;
+    systems::decide(&state.db, &ctx.scope(), org_id, session.principal.user_id, system, &body).await?;
+    Ok(to_advisory(id))
+}
+
+/// What a coordinator sees besides the advisory: recipients, deliveries, the call list.
+struct Desk {
+    recipients: Vec<RecipientName>,
+    deliveries: Vec<LogEntry>,
+    calls: Vec<CallEntry>,
+}
+
+async fn coordinator_desk(state: &AppState, id: i64) -> Result<Desk, ServerError> {
+    Ok(Desk {
+        recipients: store::recipient_names(&state.db, id).await?,
+        deliveries: deliveries::log(&state.db, id).await?,
+        calls: store::call_list(&state.db, id).await?,
+    })
+}
+
+pub(crate) async fn record_call(
+    State(state): State<AppState>,
+    _: PageCoordinator,
+    Path(id): Path<String>,
+    CsrfForm { session, form }: CsrfForm<FormPairs>,
+) -> Result<Response, ServerError> {
+    let id = advisory_id(&state, &id).await?;
+    let entry: i64 = field(&form, "entry").parse().map_err(|_| ServerError::Invalid("no call list entry".into()))?;
+    let (result, note) = (field(&form, "result"), field(&form, "note"));
+    store::insert_call(&state.db, id, entry, session.principal.user_id, result, note).await?;
+    Ok(to_advisory(id))
+}
+
+pub(crate) async fn new_version(
+    State(state): State<AppState>,
+    _: PageCoordinator,
+    Path(id): Path<String>,
+    CsrfForm { session, .. }: CsrfForm<FormPairs>,
+) -> Result<Response, ServerError> {
+    let id = advisory_id(&state, &id).await?;
+    let created = store::new_version(&state.db, id, session.principal.user_id, None).await?;
+    Ok(to_advisory(created.id))
+}

@@ -1,0 +1,72 @@
+//! CSAF: the date of the provider directory, and advisories imported from other providers
+//! (`external_advisories`), stored as sent with the fields they are listed by.
+
+use quell_advisory::csaf::Imported;
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::{Result, StoreError};
+use quell_model::time::now;
+
+/// The newest publication of any advisory (the provider metadata's `last_updated`).
+pub async fn last_published(db: &Db) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT MAX(published_at) AS last FROM advisory_versions WHERE status = 'published'")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(row.try_get::<Option<i64>, _>("last")?)
+}
+
+/// Stores an imported document (its TLP label upper-cased); returns its id. The same
+/// publisher, tracking id and version twice is a conflict.
+pub async fn import(db: &Db, imported: &Imported, document: &str, user: i64) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO external_advisories (publisher, tracking_id, version, title, tlp_label, current_release_date, \
+         cves, document, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (publisher, tracking_id, version) DO NOTHING RETURNING id",
+    )
+    .bind(&imported.publisher)
+    .bind(&imported.tracking_id)
+    .bind(&imported.version)
+    .bind(&imported.title)
+    .bind(imported.tlp_label.to_ascii_uppercase())
+    .bind(&imported.current_release_date)
+    .bind(imported.cves.join(","))
+    .bind(document)
+    .bind(user)
+    .bind(now())
+    .fetch_optional(&db.pool)
+    .await?;
+    match row {
+        Some(row) => Ok(row.try_get("id")?),
+        None => Err(StoreError::Conflict(format!(
+            "{} version {} of {} is already imported",
+            imported.tracking_id, imported.version, imported.publisher
+        ))),
+    }
+}
+
+/// An imported advisory as listed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExternalRow {
+    pub id: i64,
+    pub publisher: String,
+    pub tracking_id: String,
+    pub version: String,
+    pub title: String,
+    pub tlp_label: String,
+    pub current_release_date: String,
+    /// Comma separated.
+    pub cves: String,
+    pub imported_by: i64,
+}
+
+/// The newest imports, at most `limit`, newest first.
+pub async fn list_external(db: &Db, limit: i64) -> Result<Vec<ExternalRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, publisher, tracking_id, version, title, tlp_label, current_release_date, cves, imported_by \
+         FROM external_advisories ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
