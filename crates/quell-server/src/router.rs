@@ -8,10 +8,10 @@
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::html::html_errors;
-use crate::{AppState, api, pages};
+use crate::{AppState, api, pages, registry};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -21,6 +21,8 @@ pub fn router(state: AppState) -> Router {
 /// The JSON API (and the health and metrics endpoints).
 fn api_routes(state: &AppState) -> Router<AppState> {
     let report_limit = DefaultBodyLimit::max(state.limits.max_report_bytes);
+    let import_limit = DefaultBodyLimit::max(registry::limits::MAX_IMPORT_BYTES);
+    let small = DefaultBodyLimit::max(registry::limits::MAX_BODY_BYTES);
     Router::new()
         // operations
         .route("/healthz", get(api::healthz))
@@ -48,8 +50,41 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .merge(crate::indicators::router(&state.limits))
         // advisories (API, Atom, CSAF provider, pages)
         .merge(crate::advisories::router())
-        // the product status registry (API and pages)
-        .merge(crate::registry::router())
+        // the product status registry
+        .route("/api/v1/registry/import", post(api::registry::import).layer(import_limit))
+        .route("/api/v1/registry/entries", get(api::registry::search))
+        .route("/api/v1/registry/entries/{id}", get(api::registry::get_entry).put(api::registry::edit).layer(small))
+        .route("/api/v1/registry/entries/{id}/history", get(api::registry::get_history))
+        .route("/api/v1/registry/entries/{id}/merge", post(api::registry::merge_entries).layer(small))
+        .route("/api/v1/registry/export.csv", get(api::registry::export_csv))
+        .route("/api/v1/registry/export.json", get(api::registry::export_json))
+        .route("/api/v1/registry/export.md", get(api::registry::export_md))
+        .route("/api/v1/registry/export/full.json", get(api::registry::export_full))
+        .route("/api/v1/registry/suppliers/{supplier}/csaf.json", get(api::registry::csaf))
+        .route(
+            "/api/v1/registry/proposals",
+            get(api::registry::list_proposals).post(api::registry::propose).layer(small),
+        )
+        .route("/api/v1/registry/proposals/{id}", get(api::registry::get_proposal))
+        .route("/api/v1/registry/proposals/{id}/accept", post(api::registry::accept_proposal))
+        .route("/api/v1/registry/proposals/{id}/reject", post(api::registry::reject_proposal).layer(small))
+        .route(
+            "/api/v1/registry/my-products",
+            get(api::registry::list_products).post(api::registry::add_product).layer(small),
+        )
+        .route("/api/v1/registry/my-products/status", get(api::registry::products_status))
+        .route(
+            "/api/v1/registry/my-products/{id}",
+            put(api::registry::update_product).delete(api::registry::delete_product).layer(small),
+        )
+        .route("/api/v1/registry/notifications", get(api::registry::list_notifications))
+        .route("/api/v1/registry/notifications/{id}/read", post(api::registry::read_notification))
+        .route("/api/v1/registry/supplier-orgs/{id}", put(api::registry::set_supplier_org).layer(small))
+        .route(
+            "/api/v1/registry/confirmations",
+            get(api::registry::list_confirmations).post(api::registry::request_confirmation).layer(small),
+        )
+        .route("/api/v1/registry/confirmations/{id}/answer", post(api::registry::answer_confirmation).layer(small))
 }
 
 /// The web pages; errors become HTML pages.
@@ -64,5 +99,20 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/search", get(pages::search))
         .route("/tokens", get(pages::tokens).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        // the product status registry
+        .route("/registry", get(pages::registry::search))
+        .route("/registry/entries/{id}", get(pages::registry::entry_page))
+        .route("/registry/entries/{id}/edit", get(pages::registry::edit_form).post(pages::registry::save_edit))
+        .route(
+            "/registry/entries/{id}/propose",
+            get(pages::registry::propose_form).post(pages::registry::save_proposal),
+        )
+        .route("/registry/entries/{id}/confirm", post(pages::registry::ask_supplier))
+        .route("/registry/proposals", get(pages::registry::proposals_page))
+        .route("/registry/proposals/{id}/accept", post(pages::registry::accept_proposal))
+        .route("/registry/proposals/{id}/reject", post(pages::registry::reject_proposal))
+        .route("/registry/confirmations", get(pages::registry::confirmations_page))
+        .route("/registry/confirmations/{id}/answer", post(pages::registry::answer_request))
+        .route("/registry/my-products", get(pages::registry::my_products).post(pages::registry::add_product))
         .layer(from_fn_with_state(state.clone(), html_errors))
 }

@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod db;
 pub mod limits;
+pub mod registry;
 
 pub use db::{Backend, Db, DbLocation};
 /// The SQL toolkit, for the rare caller that must name its types (tests, benchmarks).

@@ -6,6 +6,8 @@
 //! - A token of scope `upload` is refused (403) everywhere but `POST /api/v1/reports`.
 //! - Errors are JSON: `{"error": "<code>", "message": "...", "line": N}` (`line` for a bad record).
 
+pub mod registry;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

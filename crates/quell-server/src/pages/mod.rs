@@ -13,6 +13,8 @@
 //!   password is checked.
 //! - Pages are sent with a restrictive Content-Security-Policy (no scripts at all).
 
+pub mod registry;
+
 use std::net::SocketAddr;
 
 use axum::Form;
