@@ -14,6 +14,7 @@
 //! | [`PageCoordinator`] / [`PageOrgUser`] | as `Session`, with the role | 403 page |
 //! | [`CsrfForm<T>`] | a session and a form whose `csrf` field is the session's | 403 page |
 //! | [`JsonBody<T>`] | a JSON body | 400 with the JSON error |
+//! | [`ApiUploader`] | a bearer token of any scope, with an organisation | 401; 403 for coordinators |
 //!
 //! Invariants:
 //! - The organisation a handler reads or writes comes from here (the principal), never from the
@@ -318,5 +319,27 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| ServerError::Invalid(format!("The form is incomplete: {e}")).into_response())?;
         Ok(CsrfForm { session, form })
+    }
+}
+
+/// The caller of an upload route (`POST /api/v1/indicators`): a bearer token of any scope
+/// (upload-only tokens included), of an organisation's user, with the organisation; a
+/// coordinator's token is refused (403: a coordinator belongs to no organisation).
+pub struct ApiUploader {
+    pub principal: Principal,
+    pub org_id: i64,
+}
+
+impl FromRequestParts<AppState> for ApiUploader {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let org_id = principal.org_id.ok_or_else(|| {
+            ServerError::Forbidden(
+                "a coordinator belongs to no organisation: upload with an organisation's token".into(),
+            )
+        })?;
+        Ok(ApiUploader { principal, org_id })
     }
 }

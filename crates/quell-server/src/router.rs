@@ -47,7 +47,16 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/tokens/{id}", delete(api::revoke_token))
         .route("/api/v1/sharing", get(api::get_sharing).put(api::put_sharing))
         // indicators (hunt uploads, the pool, exports)
-        .merge(crate::indicators::router(&state.limits))
+        .route(
+            "/api/v1/indicators",
+            post(api::indicators::upload)
+                .get(api::indicators::list_own)
+                .layer(DefaultBodyLimit::max(state.limits.max_report_bytes)),
+        )
+        .route("/api/v1/indicators/pool", get(api::indicators::list_pool))
+        .route("/api/v1/indicators/days", get(api::indicators::list_days))
+        .route("/api/v1/indicators/feed", get(api::indicators::feed))
+        .route("/api/v1/indicators/lines", get(api::indicators::list_lines))
         // advisories (API, Atom, CSAF provider, pages)
         .merge(crate::advisories::router())
         // the product status registry
@@ -99,6 +108,8 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/search", get(pages::search))
         .route("/tokens", get(pages::tokens).post(pages::create_token))
         .route("/tokens/{id}/revoke", post(pages::revoke_token))
+        // indicators
+        .route("/indicators", get(pages::indicators::indicators_page))
         // the product status registry
         .route("/registry", get(pages::registry::search))
         .route("/registry/entries/{id}", get(pages::registry::entry_page))

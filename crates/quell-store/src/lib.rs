@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod db;
+pub mod indicators;
 pub mod limits;
 pub mod registry;
 

@@ -6,6 +6,7 @@
 //! - A token of scope `upload` is refused (403) everywhere but `POST /api/v1/reports`.
 //! - Errors are JSON: `{"error": "<code>", "message": "...", "line": N}` (`line` for a bad record).
 
+pub mod indicators;
 pub mod registry;
 
 use axum::Json;

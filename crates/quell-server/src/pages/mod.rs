@@ -13,6 +13,7 @@
 //!   password is checked.
 //! - Pages are sent with a restrictive Content-Security-Policy (no scripts at all).
 
+pub mod indicators;
 pub mod registry;
 
 use std::net::SocketAddr;
@@ -36,16 +37,6 @@ use crate::{AppState, ServerError, now};
 pub use crate::extract::Session;
 use crate::extract::{CsrfForm, LOGIN_COOKIE, PageOrgUser, SESSION_COOKIE, cookie};
 pub(crate) use crate::html::{error_page, layout, page, urlencode};
-
-/// An error as a page, with the session's navigation.
-pub(crate) fn page_error(session: &Session, error: ServerError) -> Response {
-    match error {
-        ServerError::NotFound(_) => error_page(Some(session), StatusCode::NOT_FOUND, "Not found."),
-        ServerError::Forbidden(m) => error_page(Some(session), StatusCode::FORBIDDEN, &m),
-        ServerError::Invalid(m) => error_page(Some(session), StatusCode::BAD_REQUEST, &m),
-        other => other.into_response(),
-    }
-}
 
 // ---- login ----
 
