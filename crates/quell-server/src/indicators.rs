@@ -130,6 +130,68 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// Checks indicator `index` of an upload made at `generated_at`.
+fn check_indicator(
+    index: usize,
+    i: &quell_model::indicators::IndicatorSighting,
+    generated_at: i64,
+) -> Result<NewSighting, ServerError> {
+    let at = |m: String| bad(format!("indicators[{index}]: {m}"));
+    check_text("value", &i.value, MAX_INDICATOR_VALUE_BYTES).map_err(|e| at(e.to_string()))?;
+    if i.value.trim() != i.value {
+        return Err(at("value has surrounding white space".into()));
+    }
+    if i.count == 0 {
+        return Err(at("count must be at least 1".into()));
+    }
+    let first_seen = time("first_seen", &i.first_seen).map_err(|e| at(e.to_string()))?;
+    let last_seen = time("last_seen", &i.last_seen).map_err(|e| at(e.to_string()))?;
+    if first_seen > last_seen {
+        return Err(at("first_seen is after last_seen".into()));
+    }
+    if i.techniques.len() > MAX_TECHNIQUES_PER_INDICATOR {
+        return Err(at(format!("more than {MAX_TECHNIQUES_PER_INDICATOR} techniques")));
+    }
+    let mut techniques = BTreeSet::new();
+    for t in &i.techniques {
+        check_text("a technique", t, MAX_TECHNIQUE_BYTES).map_err(|e| at(e.to_string()))?;
+        techniques.insert(t.clone());
+    }
+    if i.days.len() > MAX_DAYS_PER_INDICATOR {
+        return Err(at(format!("more than {MAX_DAYS_PER_INDICATOR} days")));
+    }
+    let mut days = Vec::with_capacity(i.days.len());
+    let mut total: u64 = 0;
+    for (day, n) in &i.days {
+        let number = parse_day(day).ok_or_else(|| at(format!("day {day:?} is not YYYY-MM-DD")))?;
+        if number < first_seen.div_euclid(86_400) || number > last_seen.max(generated_at).div_euclid(86_400) {
+            return Err(at(format!("day {day} is outside first_seen..last_seen (or the upload day)")));
+        }
+        if *n == 0 {
+            return Err(at(format!("day {day}: count must be at least 1")));
+        }
+        total = total.saturating_add(*n);
+        days.push((number, to_i64(*n)));
+    }
+    if !days.is_empty() && total != i.count {
+        return Err(at(format!("the days add up to {total}, not to count {}", i.count)));
+    }
+    Ok(NewSighting {
+        kind: i.kind,
+        value: i.value.clone(),
+        known_scanner: known_scanner(i.kind, &i.value),
+        count: to_i64(i.count),
+        first_seen,
+        last_seen,
+        time_source: match i.time_source {
+            quell_model::indicators::TimeSource::Log => "log",
+            quell_model::indicators::TimeSource::Upload => "upload",
+        },
+        techniques: techniques.into_iter().collect(),
+        days,
+    })
+}
+
 /// Checks a decoded upload body (JSON, see [`quell_model::indicators`]).
 ///
 /// The idempotency key is the SHA-256 of the upload's content without `generated_at` (indicators
@@ -158,63 +220,11 @@ pub fn parse_upload(body: &[u8]) -> Result<NewUpload, ServerError> {
     let mut seen = HashSet::new();
     let mut sightings = Vec::with_capacity(upload.indicators.len());
     for (index, i) in upload.indicators.iter().enumerate() {
-        let at = |m: String| bad(format!("indicators[{index}]: {m}"));
-        check_text("value", &i.value, MAX_INDICATOR_VALUE_BYTES).map_err(|e| at(e.to_string()))?;
-        if i.value.trim() != i.value {
-            return Err(at("value has surrounding white space".into()));
-        }
+        // A repeat of a value that passed its checks (a bad one was refused at its first).
         if !seen.insert((i.kind, i.value.as_str())) {
-            return Err(at(format!("{} {:?} appears twice", i.kind.as_str(), i.value)));
+            return Err(bad(format!("indicators[{index}]: {} {:?} appears twice", i.kind.as_str(), i.value)));
         }
-        if i.count == 0 {
-            return Err(at("count must be at least 1".into()));
-        }
-        let first_seen = time("first_seen", &i.first_seen).map_err(|e| at(e.to_string()))?;
-        let last_seen = time("last_seen", &i.last_seen).map_err(|e| at(e.to_string()))?;
-        if first_seen > last_seen {
-            return Err(at("first_seen is after last_seen".into()));
-        }
-        if i.techniques.len() > MAX_TECHNIQUES_PER_INDICATOR {
-            return Err(at(format!("more than {MAX_TECHNIQUES_PER_INDICATOR} techniques")));
-        }
-        let mut techniques = BTreeSet::new();
-        for t in &i.techniques {
-            check_text("a technique", t, MAX_TECHNIQUE_BYTES).map_err(|e| at(e.to_string()))?;
-            techniques.insert(t.clone());
-        }
-        if i.days.len() > MAX_DAYS_PER_INDICATOR {
-            return Err(at(format!("more than {MAX_DAYS_PER_INDICATOR} days")));
-        }
-        let mut days = Vec::with_capacity(i.days.len());
-        let mut total: u64 = 0;
-        for (day, n) in &i.days {
-            let number = parse_day(day).ok_or_else(|| at(format!("day {day:?} is not YYYY-MM-DD")))?;
-            if number < first_seen.div_euclid(86_400) || number > last_seen.max(generated_at).div_euclid(86_400) {
-                return Err(at(format!("day {day} is outside first_seen..last_seen (or the upload day)")));
-            }
-            if *n == 0 {
-                return Err(at(format!("day {day}: count must be at least 1")));
-            }
-            total = total.saturating_add(*n);
-            days.push((number, to_i64(*n)));
-        }
-        if !days.is_empty() && total != i.count {
-            return Err(at(format!("the days add up to {total}, not to count {}", i.count)));
-        }
-        sightings.push(NewSighting {
-            kind: i.kind,
-            value: i.value.clone(),
-            known_scanner: known_scanner(i.kind, &i.value),
-            count: to_i64(i.count),
-            first_seen,
-            last_seen,
-            time_source: match i.time_source {
-                quell_model::indicators::TimeSource::Log => "log",
-                quell_model::indicators::TimeSource::Upload => "upload",
-            },
-            techniques: techniques.into_iter().collect(),
-            days,
-        });
+        sightings.push(check_indicator(index, i, generated_at)?);
     }
     // One order for every upload: concurrent uploads take the same rows' locks in the same order.
     sightings.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));

@@ -136,6 +136,13 @@ fn body(filter: &Filter, view: &View) -> Markup {
             }
             @if mine.is_empty() { p { "None yet: run " code { "quell hunt --upload URL --token TOKEN /var/log" } "." } }
         }
+        (pool_table(pooled, min_orgs, coordinator))
+        p { "For SOC tooling: " code { "GET /api/v1/indicators/feed?format=stix|misp|csv" } " with an API token." }
+    }
+}
+
+fn pool_table(pooled: &[PooledIndicator], min_orgs: i64, coordinator: bool) -> Markup {
+    html! {
         h2 { "Pooled indicators (" (pooled.len()) ")" }
         p { "Seen by at least " (min_orgs) " organisations, from sightings marked TLP:CLEAR, GREEN or AMBER; "
             "which organisations is not shown"
@@ -156,6 +163,5 @@ fn body(filter: &Filter, view: &View) -> Markup {
                 }
             }
         }
-        p { "For SOC tooling: " code { "GET /api/v1/indicators/feed?format=stix|misp|csv" } " with an API token." }
     }
 }
