@@ -34,13 +34,13 @@ use crate::accounts::Principal;
 use crate::db::Db;
 
 pub use changes::{Decided, ImportCounts, edit, import, merge};
-pub use confirmations::{AnswerBody, answer, confirmations, request_confirmation, set_supplier_org};
+pub use confirmations::{AnswerBody, Confirmation, answer, confirmations, request_confirmation, set_supplier_org};
 pub use entries::{RegistryVersion, SearchPage, SearchQuery, entry, entry_history, live_entries, search, version};
 pub use products::{
-    ProductInput, ProductStatus, add_product, delete_product, insert_product, notifications, product_statuses,
-    products, read_notification, recent_notifications, update_product,
+    Notification, Product, ProductInput, ProductStatus, add_product, delete_product, insert_product, notifications,
+    product_statuses, products, read_notification, recent_notifications, update_product,
 };
-pub use proposals::{accept, create_proposal, proposal, proposals, reject};
+pub use proposals::{Proposal, accept, create_proposal, proposal, proposals, reject};
 
 /// Why an entry changed (the `kind` of its history row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,6 +163,28 @@ pub fn validate(entry: &Entry) -> Result<(), StoreError> {
     check_len("cpe", entry.cpe.as_deref().unwrap_or(""), MAX_NAME_BYTES)?;
     check_len("notes", &entry.notes, MAX_TEXT_BYTES)?;
     entry.validate().map_err(|errors| StoreError::Invalid(errors.join("; ")))
+}
+
+/// Serialisers of stored columns: Unix seconds as RFC 3339, JSON text as the JSON it holds.
+mod as_text {
+    use serde::{Serialize, Serializer};
+
+    pub fn rfc3339<S: Serializer>(unix: &i64, s: S) -> Result<S::Ok, S::Error> {
+        quell_model::time::format_rfc3339(*unix).serialize(s)
+    }
+
+    pub fn opt_rfc3339<S: Serializer>(unix: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        unix.map(quell_model::time::format_rfc3339).serialize(s)
+    }
+
+    /// The JSON a text holds; `null` when it does not parse.
+    pub fn json<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::from_str::<serde_json::Value>(text).unwrap_or(serde_json::Value::Null).serialize(s)
+    }
+
+    pub fn opt_json<S: Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        text.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()).serialize(s)
+    }
 }
 
 fn json_text<T: Serialize>(value: &T) -> Result<String, StoreError> {

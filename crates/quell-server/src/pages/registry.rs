@@ -20,7 +20,7 @@ use maud::{Markup, html};
 use quell_registry::{Entry, Status, VulnStatus};
 use quell_store::StoreError;
 use quell_store::registry::{
-    self as store, Actor, AnswerBody, Decided, HistoryRow, SearchPage, SearchQuery, StoredEntry,
+    self as store, Actor, AnswerBody, Confirmation, Decided, HistoryRow, Proposal, SearchPage, SearchQuery, StoredEntry,
 };
 use serde::Deserialize;
 
@@ -587,9 +587,8 @@ async fn confirmations_view(
     message: Option<Markup>,
 ) -> Result<Response, ServerError> {
     let (sent, received) = store::confirmations(&state.db, org).await?;
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    let entry_link = |c: &serde_json::Value| {
-        html! { a href=(format!("/registry/entries/{}", c["entry_id"])) { (text(&c["supplier"])) " / " (text(&c["product"])) } }
+    let entry_link = |c: &Confirmation| {
+        html! { a href=(format!("/registry/entries/{}", c.entry_id)) { (c.supplier) " / " (c.product) } }
     };
     let body = html! {
         @if let Some(message) = message { div.notice #message { (message) } }
@@ -597,20 +596,19 @@ async fn confirmations_view(
         table #sent {
             tr { th { "Entry" } th { "To" } th { "Message" } th { "State" } }
             @for c in &sent {
-                tr { td { (entry_link(c)) } td { (text(&c["supplier_org"])) } td { (text(&c["message"])) }
-                     td { (text(&c["state"])) @if let Some(r) = c["revision"].as_i64() { " (revision " (r) ")" } } }
+                tr { td { (entry_link(c)) } td { (c.supplier_org) } td { (c.message) }
+                     td { (c.state) @if let Some(r) = c.revision { " (revision " (r) ")" } } }
             }
         }
         h2 { "Received (you speak for the supplier)" }
         table #received {
             tr { th { "Entry" } th { "From" } th { "Message" } th { "Answer" } }
             @for c in &received {
-                @let id = c["id"].as_i64().unwrap_or(0);
                 tr {
-                    td { (entry_link(c)) } td { (text(&c["requester_org"])) } td { (text(&c["message"])) }
+                    td { (entry_link(c)) } td { (c.requester_org) } td { (c.message) }
                     td {
-                        @if c["state"] == "open" {
-                            form.answer method="post" action=(format!("/registry/confirmations/{id}/answer")) {
+                        @if c.state == "open" {
+                            form.answer method="post" action=(format!("/registry/confirmations/{}/answer", c.id)) {
                                 input type="hidden" name="csrf" value=(session.csrf);
                                 input type="text" name="cve" value="CVE-2021-44228" size="16";
                                 " " select name="status" { @for st in Status::ALL { option value=(st.as_str()) { (st.as_str()) } } }
@@ -618,7 +616,7 @@ async fn confirmations_view(
                                 " " input type="url" name="source" placeholder="https://… your statement" required;
                                 " " button type="submit" { "Answer" }
                             }
-                        } @else { "answered (revision " (c["revision"].as_i64().unwrap_or(0)) ")" }
+                        } @else { "answered (revision " (c.revision.unwrap_or(0)) ")" }
                     }
                 }
             }
@@ -664,14 +662,8 @@ pub(crate) async fn answer_request(
         Err(other) => Err(other.into()),
     }
 }
-fn proposals_view(
-    session: &Session,
-    list: &[serde_json::Value],
-    status: StatusCode,
-    message: Option<Markup>,
-) -> Response {
+fn proposals_view(session: &Session, list: &[Proposal], status: StatusCode, message: Option<Markup>) -> Response {
     let coordinator = session.principal.role == Role::Coordinator;
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
     let body = html! {
         @if let Some(message) = message { div.notice #message { (message) } }
         @if coordinator { p { "Open proposals from organisations. Accepting applies the proposal as a new revision; "
@@ -679,42 +671,44 @@ fn proposals_view(
         table #proposals {
             tr { th { "Id" } th { "Entry" } th { "Proposed statuses" } th { "From" } th { "Comment" } th { "State" } @if coordinator { th { "Decide" } } }
             @for p in list {
-                @let id = p["id"].as_i64().unwrap_or(0);
+                @let entry = p.proposed();
+                @let names = entry.as_ref().map(|e| format!("{} / {}", e.supplier, e.product)).unwrap_or_else(|| " / ".into());
                 tr {
-                    td { (id) }
+                    td { (p.id) }
                     td {
-                        @if let Some(entry) = p["entry_id"].as_i64() {
-                            a href=(format!("/registry/entries/{entry}")) { (text(&p["entry"]["supplier"])) " / " (text(&p["entry"]["product"])) }
-                            " (revision " (p["base_revision"].as_i64().unwrap_or(0)) ")"
-                        } @else { "new: " (text(&p["entry"]["supplier"])) " / " (text(&p["entry"]["product"])) }
+                        @if let Some(entry_id) = p.entry_id {
+                            a href=(format!("/registry/entries/{entry_id}")) { (names) }
+                            " (revision " (p.base_revision.unwrap_or(0)) ")"
+                        } @else { "new: " (names) }
                     }
-                    td { @if let Some(statuses) = p["entry"]["statuses"].as_object() { @for (cve, s) in statuses {
-                        (cve) ": " (text(&s["status"]))
-                        @if let Some(fixed) = s["fixed_versions"].as_array().filter(|f| !f.is_empty()) {
-                            " (" (fixed.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")) ")"
-                        }
+                    td { @if let Some(entry) = &entry { @for (cve, s) in &entry.statuses {
+                        (cve) ": " (s.status.as_str())
+                        @if !s.fixed_versions.is_empty() { " (" (s.fixed_versions.join(", ")) ")" }
                         br;
                     } } }
-                    td { (text(&p["user"])) " (" (text(&p["org"])) ")" }
-                    td { (text(&p["comment"])) }
-                    td { (text(&p["state"])) @if let Some(reason) = p["reason"].as_str() { ": " (reason) } }
-                    @if coordinator {
-                        td {
-                            form.inline method="post" action=(format!("/registry/proposals/{id}/accept")) {
-                                input type="hidden" name="csrf" value=(session.csrf);
-                                button type="submit" { "Accept" }
-                            }
-                            form.inline method="post" action=(format!("/registry/proposals/{id}/reject")) {
-                                input type="hidden" name="csrf" value=(session.csrf);
-                                " " input type="text" name="reason" placeholder="reason" required;
-                                button type="submit" { "Reject" }
-                            }
-                        }
-                    }
+                    td { (p.user) " (" (p.org) ")" }
+                    td { (p.comment) }
+                    td { (p.state) @if let Some(reason) = &p.reason { ": " (reason) } }
+                    @if coordinator { td { (decide_forms(session, p.id)) } }
                 }
             }
         }
         @if list.is_empty() { p { "No proposals." } }
     };
     page(status, layout("Proposals", Some(session), body))
+}
+
+/// A coordinator's accept and reject buttons of proposal `id`.
+fn decide_forms(session: &Session, id: i64) -> Markup {
+    html! {
+        form.inline method="post" action=(format!("/registry/proposals/{id}/accept")) {
+            input type="hidden" name="csrf" value=(session.csrf);
+            button type="submit" { "Accept" }
+        }
+        form.inline method="post" action=(format!("/registry/proposals/{id}/reject")) {
+            input type="hidden" name="csrf" value=(session.csrf);
+            " " input type="text" name="reason" placeholder="reason" required;
+            button type="submit" { "Reject" }
+        }
+    }
 }

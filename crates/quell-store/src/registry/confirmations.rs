@@ -5,16 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use quell_model::time::{self, now};
+use quell_model::time::now;
 use quell_registry::{SourceRef, VulnStatus, entry_key};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::changes::{apply, begin_write};
 use super::entries::{load_or_404, resolve};
 use super::limits::{MAX_LIST_ROWS, MAX_NAME_BYTES, MAX_TEXT_BYTES};
-use super::{Actor, ChangeKind, Target, check_len, dedup_keep_order, validate};
+use super::{Actor, ChangeKind, Target, as_text, check_len, dedup_keep_order, validate};
 use crate::StoreError;
 use crate::db::Db;
 
@@ -42,24 +42,30 @@ const CONFIRMATION_COLUMNS: &str = "c.id AS id, c.entry_id AS entry_id, c.reques
                                     c.created_at AS created_at, c.answered_at AS answered_at, c.answer AS answer, \
                                     c.revision AS revision, e.supplier AS supplier, e.product AS product";
 
-fn confirmation_json(row: &sqlx::any::AnyRow) -> Result<Value, StoreError> {
-    let answer: Option<String> = row.try_get("answer")?;
-    Ok(json!({
-        "id": row.try_get::<i64, _>("id")?,
-        "entry_id": row.try_get::<i64, _>("entry_id")?,
-        "requester_org_id": row.try_get::<i64, _>("requester_org_id")?,
-        "requester_org": row.try_get::<String, _>("requester_org")?,
-        "supplier_org_id": row.try_get::<i64, _>("supplier_org_id")?,
-        "supplier_org": row.try_get::<String, _>("supplier_org")?,
-        "message": row.try_get::<String, _>("message")?,
-        "state": row.try_get::<String, _>("state")?,
-        "created_at": time::format_rfc3339(row.try_get("created_at")?),
-        "answered_at": row.try_get::<Option<i64>, _>("answered_at")?.map(time::format_rfc3339),
-        "answer": answer.and_then(|a| serde_json::from_str::<Value>(&a).ok()),
-        "revision": row.try_get::<Option<i64>, _>("revision")?,
-        "supplier": row.try_get::<String, _>("supplier")?,
-        "product": row.try_get::<String, _>("product")?,
-    }))
+/// A confirmation request as listed.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Confirmation {
+    pub id: i64,
+    pub entry_id: i64,
+    pub requester_org_id: i64,
+    pub requester_org: String,
+    pub supplier_org_id: i64,
+    pub supplier_org: String,
+    pub message: String,
+    /// `open` or `answered`.
+    pub state: String,
+    #[serde(serialize_with = "as_text::rfc3339")]
+    pub created_at: i64,
+    #[serde(serialize_with = "as_text::opt_rfc3339")]
+    pub answered_at: Option<i64>,
+    /// The answer (JSON text; serialised as the JSON).
+    #[serde(serialize_with = "as_text::opt_json")]
+    pub answer: Option<String>,
+    /// The revision the answer made.
+    pub revision: Option<i64>,
+    /// The entry's names.
+    pub supplier: String,
+    pub product: String,
 }
 
 /// Which side of a request the organisation is on.
@@ -74,12 +80,12 @@ async fn confirmations_where(
     side: Side,
     org: i64,
     id: Option<i64>,
-) -> Result<Vec<Value>, StoreError> {
+) -> Result<Vec<Confirmation>, StoreError> {
     let filter = match side {
         Side::Requester => "c.requester_org_id",
         Side::Supplier => "c.supplier_org_id",
     };
-    let rows = sqlx::query(&format!(
+    Ok(sqlx::query_as(&format!(
         "SELECT {CONFIRMATION_COLUMNS} FROM registry_confirmations c JOIN orgs r ON r.id = c.requester_org_id \
          JOIN orgs s ON s.id = c.supplier_org_id JOIN registry_entries e ON e.id = c.entry_id \
          WHERE {filter} = $1 AND ($2 < 0 OR c.id = $2) ORDER BY c.id DESC LIMIT {MAX_LIST_ROWS}"
@@ -87,8 +93,7 @@ async fn confirmations_where(
     .bind(org)
     .bind(id.unwrap_or(-1))
     .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(confirmation_json).collect()
+    .await?)
 }
 
 /// Sends a confirmation request for an entry (following merges) to the organisation that speaks
@@ -99,7 +104,7 @@ pub async fn request_confirmation(
     user_id: i64,
     entry_id: i64,
     message: String,
-) -> Result<Value, StoreError> {
+) -> Result<Confirmation, StoreError> {
     check_len("message", &message, MAX_TEXT_BYTES)?;
     let mut conn = db.pool.acquire().await?;
     let id = resolve(&mut conn, entry_id)
@@ -129,11 +134,11 @@ pub async fn request_confirmation(
     .await?;
     let new_id: i64 = row.try_get("id")?;
     let created = confirmations_where(&mut conn, Side::Requester, org, Some(new_id)).await?;
-    Ok(created.into_iter().next().unwrap_or(Value::Null))
+    created.into_iter().next().ok_or_else(|| StoreError::Internal(format!("confirmation request {new_id} vanished")))
 }
 
 /// (sent, received) confirmation requests of an organisation.
-pub async fn confirmations(db: &Db, org: i64) -> Result<(Vec<Value>, Vec<Value>), StoreError> {
+pub async fn confirmations(db: &Db, org: i64) -> Result<(Vec<Confirmation>, Vec<Confirmation>), StoreError> {
     let mut conn = db.pool.acquire().await?;
     let sent = confirmations_where(&mut conn, Side::Requester, org, None).await?;
     let received = confirmations_where(&mut conn, Side::Supplier, org, None).await?;
@@ -154,7 +159,7 @@ pub struct AnswerBody {
 /// The supplier organisation `org` answers request `id` (one it received; `NotFound` otherwise):
 /// a sourced registry revision (history kind `supplier_confirmation`) and a notification to the
 /// requester, in one transaction. `Conflict` when it was answered already.
-pub async fn answer(db: &Db, actor: &Actor, org: i64, id: i64, body: AnswerBody) -> Result<Value, StoreError> {
+pub async fn answer(db: &Db, actor: &Actor, org: i64, id: i64, body: AnswerBody) -> Result<Confirmation, StoreError> {
     let user_id = actor.user_id;
     let mut tx = begin_write(db).await?;
     let request = confirmations_where(&mut tx, Side::Supplier, org, Some(id))
@@ -162,10 +167,10 @@ pub async fn answer(db: &Db, actor: &Actor, org: i64, id: i64, body: AnswerBody)
         .into_iter()
         .next()
         .ok_or_else(|| StoreError::NotFound(format!("confirmation request {id}")))?;
-    if request["state"] != "open" {
+    if request.state != "open" {
         return Err(StoreError::Conflict(format!("confirmation request {id} was already answered")));
     }
-    let entry_id = request["entry_id"].as_i64().unwrap_or(0);
+    let entry_id = request.entry_id;
     let entry_id =
         resolve(&mut tx, entry_id).await?.ok_or_else(|| StoreError::NotFound(format!("registry entry {entry_id}")))?;
     let current = load_or_404(&mut tx, entry_id).await?;
@@ -202,20 +207,17 @@ pub async fn answer(db: &Db, actor: &Actor, org: i64, id: i64, body: AnswerBody)
         "INSERT INTO registry_notifications (org_id, entry_id, revision, kind, message, created_at) \
          VALUES ($1, $2, $3, 'confirmation_answered', $4, $5)",
     )
-    .bind(request["requester_org_id"].as_i64().unwrap_or(0))
+    .bind(request.requester_org_id)
     .bind(entry_id)
     .bind(applied.revision)
     .bind(format!(
         "{} answered your confirmation request for {} / {} (revision {})",
-        request["supplier_org"].as_str().unwrap_or(""),
-        entry.supplier,
-        entry.product,
-        applied.revision
+        request.supplier_org, entry.supplier, entry.product, applied.revision
     ))
     .bind(now())
     .execute(&mut *tx)
     .await?;
     let answered = confirmations_where(&mut tx, Side::Supplier, org, Some(id)).await?;
     tx.commit().await?;
-    Ok(answered.into_iter().next().unwrap_or(Value::Null))
+    answered.into_iter().next().ok_or_else(|| StoreError::Internal(format!("confirmation request {id} vanished")))
 }

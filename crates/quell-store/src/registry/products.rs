@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 use quell_model::time::{self, now};
 use quell_registry::{Status, VulnStatus, entry_key};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 
-use super::check_len;
 use super::entries::{find_by_key, load, load_or_404, resolve};
 use super::limits::{MAX_LIST_ROWS, MAX_NAME_BYTES, MAX_PRODUCTS_PER_ORG};
+use super::{as_text, check_len};
 use crate::StoreError;
 use crate::db::Db;
 
@@ -26,7 +25,7 @@ pub struct ProductInput {
 }
 
 /// A checked registration.
-struct Product {
+struct Checked {
     supplier: String,
     product: String,
     version: Option<String>,
@@ -34,7 +33,7 @@ struct Product {
 }
 
 /// Checks a product registration; with `entry_id`, the names default to the entry's.
-async fn product_fields(conn: &mut AnyConnection, input: ProductInput) -> Result<Product, StoreError> {
+async fn product_fields(conn: &mut AnyConnection, input: ProductInput) -> Result<Checked, StoreError> {
     let (supplier, product) = match input.entry_id {
         Some(id) => {
             let entry = load_or_404(conn, id).await?;
@@ -49,7 +48,7 @@ async fn product_fields(conn: &mut AnyConnection, input: ProductInput) -> Result
     check_len("product", &product, MAX_NAME_BYTES)?;
     let version = input.version.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     check_len("version", version.as_deref().unwrap_or(""), MAX_NAME_BYTES)?;
-    Ok(Product {
+    Ok(Checked {
         supplier: supplier.trim().to_string(),
         product: product.trim().to_string(),
         version,
@@ -59,28 +58,29 @@ async fn product_fields(conn: &mut AnyConnection, input: ProductInput) -> Result
 
 const PRODUCT_COLUMNS: &str = "id, supplier, product, version, entry_id, created_at";
 
-fn product_json(row: &sqlx::any::AnyRow) -> Result<Value, StoreError> {
-    Ok(json!({
-        "id": row.try_get::<i64, _>("id")?,
-        "supplier": row.try_get::<String, _>("supplier")?,
-        "product": row.try_get::<String, _>("product")?,
-        "version": row.try_get::<Option<String>, _>("version")?,
-        "entry_id": row.try_get::<Option<i64>, _>("entry_id")?,
-        "created_at": time::format_rfc3339(row.try_get("created_at")?),
-    }))
+/// A registered product.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Product {
+    pub id: i64,
+    pub supplier: String,
+    pub product: String,
+    pub version: Option<String>,
+    /// The registry entry it was registered for, if any.
+    pub entry_id: Option<i64>,
+    #[serde(serialize_with = "as_text::rfc3339")]
+    pub created_at: i64,
 }
 
 /// An organisation's products, in the order registered.
-pub async fn products(db: &Db, org: i64) -> Result<Vec<Value>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT {PRODUCT_COLUMNS} FROM org_products WHERE org_id = $1 ORDER BY id"))
+pub async fn products(db: &Db, org: i64) -> Result<Vec<Product>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM org_products WHERE org_id = $1 ORDER BY id"))
         .bind(org)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(product_json).collect()
+        .await?)
 }
 
 /// Checks and registers a product; `None` when the organisation has [`MAX_PRODUCTS_PER_ORG`].
-pub async fn add_product(db: &Db, org: i64, input: ProductInput) -> Result<Option<Value>, StoreError> {
+pub async fn add_product(db: &Db, org: i64, input: ProductInput) -> Result<Option<Product>, StoreError> {
     let mut conn = db.pool.acquire().await?;
     let p = product_fields(&mut conn, input).await?;
     insert(&mut conn, org, &p.supplier, &p.product, p.version, p.entry_id).await
@@ -94,7 +94,7 @@ pub async fn insert_product(
     supplier: &str,
     product: &str,
     version: Option<String>,
-) -> Result<Option<Value>, StoreError> {
+) -> Result<Option<Product>, StoreError> {
     insert(&mut *db.pool.acquire().await?, org, supplier, product, version, None).await
 }
 
@@ -105,7 +105,7 @@ async fn insert(
     product: &str,
     version: Option<String>,
     entry_id: Option<i64>,
-) -> Result<Option<Value>, StoreError> {
+) -> Result<Option<Product>, StoreError> {
     let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM org_products WHERE org_id = $1")
         .bind(org)
         .fetch_one(&mut *conn)
@@ -115,7 +115,7 @@ async fn insert(
         return Ok(None);
     }
     let key = entry_key(supplier, product);
-    let row = sqlx::query(&format!(
+    let row: Product = sqlx::query_as(&format!(
         "INSERT INTO org_products (org_id, entry_id, supplier, product, version, supplier_key, product_key, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {PRODUCT_COLUMNS}"
     ))
@@ -129,15 +129,15 @@ async fn insert(
     .bind(now())
     .fetch_one(&mut *conn)
     .await?;
-    product_json(&row).map(Some)
+    Ok(Some(row))
 }
 
 /// Changes a product of the organisation; `NotFound` for another organisation's.
-pub async fn update_product(db: &Db, org: i64, id: i64, input: ProductInput) -> Result<Value, StoreError> {
+pub async fn update_product(db: &Db, org: i64, id: i64, input: ProductInput) -> Result<Product, StoreError> {
     let mut conn = db.pool.acquire().await?;
     let p = product_fields(&mut conn, input).await?;
     let key = entry_key(&p.supplier, &p.product);
-    let row = sqlx::query(&format!(
+    sqlx::query_as(&format!(
         "UPDATE org_products SET entry_id = $1, supplier = $2, product = $3, version = $4, supplier_key = $5, \
          product_key = $6 WHERE id = $7 AND org_id = $8 RETURNING {PRODUCT_COLUMNS}"
     ))
@@ -151,8 +151,7 @@ pub async fn update_product(db: &Db, org: i64, id: i64, input: ProductInput) -> 
     .bind(org)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| StoreError::NotFound(format!("product {id}")))?;
-    product_json(&row)
+    .ok_or_else(|| StoreError::NotFound(format!("product {id}")))
 }
 
 /// Deletes a product of the organisation; `NotFound` for another organisation's.
@@ -248,29 +247,31 @@ pub async fn product_statuses(db: &Db, org: i64) -> Result<Vec<ProductStatus>, S
     Ok(out)
 }
 
+/// A notification of a change to an entry an organisation's products point at (or of an
+/// answered confirmation request).
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub entry_id: i64,
+    pub revision: i64,
+    pub kind: String,
+    pub message: String,
+    #[serde(serialize_with = "as_text::rfc3339")]
+    pub created_at: i64,
+    #[serde(serialize_with = "as_text::opt_rfc3339")]
+    pub read_at: Option<i64>,
+}
+
 /// An organisation's notifications, newest first (only unread ones when `unread`).
-pub async fn notifications(db: &Db, org: i64, unread: bool) -> Result<Vec<Value>, StoreError> {
-    let rows = sqlx::query(&format!(
+pub async fn notifications(db: &Db, org: i64, unread: bool) -> Result<Vec<Notification>, StoreError> {
+    Ok(sqlx::query_as(&format!(
         "SELECT id, entry_id, revision, kind, message, created_at, read_at FROM registry_notifications \
          WHERE org_id = $1 AND ($2 = 0 OR read_at IS NULL) ORDER BY id DESC LIMIT {MAX_LIST_ROWS}"
     ))
     .bind(org)
     .bind(i64::from(unread))
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(json!({
-                "id": row.try_get::<i64, _>("id")?,
-                "entry_id": row.try_get::<i64, _>("entry_id")?,
-                "revision": row.try_get::<i64, _>("revision")?,
-                "kind": row.try_get::<String, _>("kind")?,
-                "message": row.try_get::<String, _>("message")?,
-                "created_at": time::format_rfc3339(row.try_get("created_at")?),
-                "read_at": row.try_get::<Option<i64>, _>("read_at")?.map(time::format_rfc3339),
-            }))
-        })
-        .collect()
+    .await?)
 }
 
 /// One line of the products page's notifications.

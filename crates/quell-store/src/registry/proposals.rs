@@ -2,48 +2,64 @@
 //! (a new revision, kind `accepted_proposal`, only on top of the proposal's base revision) or
 //! rejects it with a reason. An organisation reads only its own proposals.
 
-use quell_model::time::{self, now};
+use quell_model::time::now;
 use quell_registry::Entry;
-use serde_json::{Value, json};
+use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::changes::{Decided, apply, begin_write};
 use super::entries::load_or_404;
 use super::limits::{MAX_LIST_ROWS, MAX_TEXT_BYTES};
-use super::{Actor, ChangeKind, Target, check_len, validate};
+use super::{Actor, ChangeKind, Target, as_text, check_len, validate};
 use crate::StoreError;
 use crate::db::Db;
 
-const PROPOSAL_COLUMNS: &str = "p.id AS id, p.org_id AS org_id, o.name AS org_name, u.email AS user_email, \
+const PROPOSAL_COLUMNS: &str = "p.id AS id, p.org_id AS org_id, o.name AS org, u.email AS user_email, \
                                 p.entry_id AS entry_id, p.base_revision AS base_revision, p.proposed AS proposed, \
                                 p.comment AS comment, p.state AS state, p.reason AS reason, \
                                 p.created_at AS created_at, p.decided_at AS decided_at, \
                                 p.result_entry_id AS result_entry_id, p.result_revision AS result_revision";
 
-fn proposal_json(row: &sqlx::any::AnyRow) -> Result<Value, StoreError> {
-    let proposed: String = row.try_get("proposed")?;
-    Ok(json!({
-        "id": row.try_get::<i64, _>("id")?,
-        "org_id": row.try_get::<i64, _>("org_id")?,
-        "org": row.try_get::<String, _>("org_name")?,
-        "user": row.try_get::<String, _>("user_email")?,
-        "entry_id": row.try_get::<Option<i64>, _>("entry_id")?,
-        "base_revision": row.try_get::<Option<i64>, _>("base_revision")?,
-        "entry": serde_json::from_str::<Value>(&proposed).unwrap_or(Value::Null),
-        "comment": row.try_get::<String, _>("comment")?,
-        "state": row.try_get::<String, _>("state")?,
-        "reason": row.try_get::<Option<String>, _>("reason")?,
-        "created_at": time::format_rfc3339(row.try_get("created_at")?),
-        "decided_at": row.try_get::<Option<i64>, _>("decided_at")?.map(time::format_rfc3339),
-        "result_entry_id": row.try_get::<Option<i64>, _>("result_entry_id")?,
-        "result_revision": row.try_get::<Option<i64>, _>("result_revision")?,
-    }))
+/// A proposal as listed.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Proposal {
+    pub id: i64,
+    pub org_id: i64,
+    /// The proposing organisation's name.
+    pub org: String,
+    /// The proposing user's e-mail.
+    #[sqlx(rename = "user_email")]
+    pub user: String,
+    /// The entry to change; none for an addition.
+    pub entry_id: Option<i64>,
+    pub base_revision: Option<i64>,
+    /// The proposed entry (JSON text; serialised as the entry).
+    #[sqlx(rename = "proposed")]
+    #[serde(serialize_with = "as_text::json")]
+    pub entry: String,
+    pub comment: String,
+    /// `open`, `accepted` or `rejected`.
+    pub state: String,
+    pub reason: Option<String>,
+    #[serde(serialize_with = "as_text::rfc3339")]
+    pub created_at: i64,
+    #[serde(serialize_with = "as_text::opt_rfc3339")]
+    pub decided_at: Option<i64>,
+    pub result_entry_id: Option<i64>,
+    pub result_revision: Option<i64>,
+}
+
+impl Proposal {
+    /// The proposed entry, if its stored text parses.
+    pub fn proposed(&self) -> Option<Entry> {
+        serde_json::from_str(&self.entry).ok()
+    }
 }
 
 /// One proposal, of organisation `org` only (`None`: a coordinator, any organisation's);
 /// `NotFound` otherwise.
-async fn load(conn: &mut AnyConnection, org: Option<i64>, id: i64) -> Result<Value, StoreError> {
-    let row = sqlx::query(&format!(
+async fn load(conn: &mut AnyConnection, org: Option<i64>, id: i64) -> Result<Proposal, StoreError> {
+    let row: Option<Proposal> = sqlx::query_as(&format!(
         "SELECT {PROPOSAL_COLUMNS} FROM registry_proposals p JOIN orgs o ON o.id = p.org_id \
          JOIN users u ON u.id = p.user_id WHERE p.id = $1 AND ($2 < 0 OR p.org_id = $2)"
     ))
@@ -51,11 +67,11 @@ async fn load(conn: &mut AnyConnection, org: Option<i64>, id: i64) -> Result<Val
     .bind(org.unwrap_or(-1))
     .fetch_optional(&mut *conn)
     .await?;
-    row.as_ref().map(proposal_json).transpose()?.ok_or_else(|| StoreError::NotFound(format!("proposal {id}")))
+    row.ok_or_else(|| StoreError::NotFound(format!("proposal {id}")))
 }
 
 /// One proposal, of organisation `org` only (`None`: a coordinator, any organisation's).
-pub async fn proposal(db: &Db, org: Option<i64>, id: i64) -> Result<Value, StoreError> {
+pub async fn proposal(db: &Db, org: Option<i64>, id: i64) -> Result<Proposal, StoreError> {
     load(&mut *db.pool.acquire().await?, org, id).await
 }
 
@@ -67,7 +83,7 @@ pub async fn create_proposal(
     (entry_id, base_revision): (Option<i64>, Option<i64>),
     entry: Entry,
     comment: String,
-) -> Result<Value, StoreError> {
+) -> Result<Proposal, StoreError> {
     validate(&entry)?;
     check_len("comment", &comment, MAX_TEXT_BYTES)?;
     let mut conn = db.pool.acquire().await?;
@@ -101,8 +117,8 @@ pub async fn create_proposal(
 
 /// Proposals, newest first: of organisation `org` only (`None`: every organisation's, for
 /// coordinators), in state `wanted_state` (`None`: any).
-pub async fn proposals(db: &Db, org: Option<i64>, wanted_state: Option<String>) -> Result<Vec<Value>, StoreError> {
-    let rows = sqlx::query(&format!(
+pub async fn proposals(db: &Db, org: Option<i64>, wanted_state: Option<String>) -> Result<Vec<Proposal>, StoreError> {
+    Ok(sqlx::query_as(&format!(
         "SELECT {PROPOSAL_COLUMNS} FROM registry_proposals p JOIN orgs o ON o.id = p.org_id \
          JOIN users u ON u.id = p.user_id WHERE ($1 < 0 OR p.org_id = $1) AND ($2 = '' OR p.state = $2) \
          ORDER BY p.id DESC LIMIT {MAX_LIST_ROWS}"
@@ -110,28 +126,28 @@ pub async fn proposals(db: &Db, org: Option<i64>, wanted_state: Option<String>) 
     .bind(org.unwrap_or(-1))
     .bind(wanted_state.unwrap_or_default())
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(proposal_json).collect()
+    .await?)
 }
 
 /// Accepts a proposal (coordinators): a new revision of its entry (or a new entry), one
 /// transaction. `Stale` when the entry changed since the proposal's base revision (nothing
 /// stored); `Conflict` when the proposal was decided already.
-pub async fn accept(db: &Db, actor: &Actor, user_id: i64, id: i64) -> Result<Decided<Value>, StoreError> {
+pub async fn accept(db: &Db, actor: &Actor, user_id: i64, id: i64) -> Result<Decided<Proposal>, StoreError> {
     let mut tx = begin_write(db).await?;
     let p = load(&mut tx, None, id).await?;
-    if p["state"] != "open" {
-        return Err(StoreError::Conflict(format!("proposal {id} is already {}", p["state"])));
+    if p.state != "open" {
+        // As JSON, quoted: `proposal 3 is already "accepted"`.
+        return Err(StoreError::Conflict(format!("proposal {id} is already {:?}", p.state)));
     }
-    let mut entry: Entry = serde_json::from_value(p["entry"].clone())
+    let mut entry: Entry = serde_json::from_str(&p.entry)
         .map_err(|e| StoreError::Internal(format!("stored proposal does not parse: {e}")))?;
-    let source = format!("proposal {id} by {} ({})", p["user"].as_str().unwrap_or(""), p["org"].as_str().unwrap_or(""));
-    let entry_id = p["entry_id"].as_i64();
+    let source = format!("proposal {id} by {} ({})", p.user, p.org);
+    let entry_id = p.entry_id;
     let result = match entry_id {
         Some(entry_id) => {
             let current = load_or_404(&mut tx, entry_id).await?;
             entry.sources = current.entry.sources.clone();
-            let base_revision = p["base_revision"].as_i64().unwrap_or(current.revision);
+            let base_revision = p.base_revision.unwrap_or(current.revision);
             let target = Target::Existing { id: entry_id, base_revision };
             apply(&mut tx, target, &entry, ChangeKind::AcceptedProposal, actor, Some(&source)).await
         }
@@ -159,7 +175,7 @@ pub async fn accept(db: &Db, actor: &Actor, user_id: i64, id: i64) -> Result<Dec
 }
 
 /// Rejects an open proposal with a reason (coordinators); `Conflict` when it was decided already.
-pub async fn reject(db: &Db, user_id: i64, id: i64, reason: &str) -> Result<Value, StoreError> {
+pub async fn reject(db: &Db, user_id: i64, id: i64, reason: &str) -> Result<Proposal, StoreError> {
     if reason.trim().is_empty() {
         return Err(StoreError::Invalid("a reason is required".into()));
     }
