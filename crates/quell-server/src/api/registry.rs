@@ -21,7 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quell_registry::{CsafMeta, Entry, Format, entry_key};
-use quell_store::registry::{self as store, Actor, AnswerBody, Decided, ProductInput, SearchQuery, StoredEntry};
+use quell_store::registry::{self as store, AnswerBody, Decided, ProductInput, SearchQuery, StoredEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -105,10 +105,9 @@ pub(crate) async fn import(
     })
     .await
     .map_err(|e| ServerError::Internal(e.to_string()))?;
-    let actor = Actor::of(&state.db, &principal).await?;
     let source = format!("import {} {name}", format.as_str());
     let count = entries.len();
-    let counts = store::import(&state.db, entries, &actor, &source).await?;
+    let counts = store::import(&state.db, entries, &principal, &source).await?;
     let report = ImportReport {
         format: format.as_str().to_string(),
         file: name,
@@ -300,8 +299,7 @@ pub(crate) async fn edit(
     JsonBody(body): JsonBody<EditBody>,
 ) -> Result<Response, ServerError> {
     let base = base_revision(&headers, body.base_revision)?;
-    let actor = Actor::of(&state.db, &principal).await?;
-    match store::edit(&state.db, id, base, body.entry, body.source, &actor).await {
+    match store::edit(&state.db, id, base, body.entry, body.source, &principal).await {
         Ok(applied) => Ok(entry_response(entry_or_404(&state, applied.id).await?)),
         Err(quell_store::StoreError::Conflict(message)) => conflict(&state, Some(id), message).await,
         Err(other) => Err(other.into()),
@@ -324,9 +322,8 @@ pub(crate) async fn merge_entries(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<MergeBody>,
 ) -> Result<Response, ServerError> {
-    let actor = Actor::of(&state.db, &principal).await?;
     let revisions = (body.base_revision, body.from_revision);
-    match store::merge(&state.db, id, body.from, revisions, &actor).await? {
+    match store::merge(&state.db, id, body.from, revisions, &principal).await? {
         Decided::Done(entry) => Ok(Json(entry).into_response()),
         Decided::Stale { entry_id, message } => conflict(&state, entry_id, message).await,
     }
@@ -389,8 +386,7 @@ pub(crate) async fn accept_proposal(
     ApiCoordinator(principal): ApiCoordinator,
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
-    let actor = Actor::of(&state.db, &principal).await?;
-    match store::accept(&state.db, &actor, principal.user_id, id).await? {
+    match store::accept(&state.db, &principal, id).await? {
         Decided::Done(decided) => Ok(Json(decided).into_response()),
         Decided::Stale { entry_id, message } => conflict(&state, entry_id, message).await,
     }
@@ -535,6 +531,5 @@ pub(crate) async fn answer_confirmation(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<AnswerBody>,
 ) -> Result<Response, ServerError> {
-    let actor = Actor::of(&state.db, &user.principal).await?;
-    Ok(Json(store::answer(&state.db, &actor, user.org_id, id, body).await?).into_response())
+    Ok(Json(store::answer(&state.db, &user.principal, user.org_id, id, body).await?).into_response())
 }

@@ -20,7 +20,7 @@ use maud::{Markup, html};
 use quell_registry::{Entry, Status, VulnStatus};
 use quell_store::StoreError;
 use quell_store::registry::{
-    self as store, Actor, AnswerBody, Confirmation, Decided, HistoryRow, Proposal, SearchPage, SearchQuery, StoredEntry,
+    self as store, AnswerBody, Confirmation, Decided, HistoryRow, Proposal, SearchPage, SearchQuery, StoredEntry,
 };
 use serde::Deserialize;
 
@@ -347,8 +347,7 @@ pub(crate) async fn save_edit(
         }
     };
     let source = form.get("source").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let actor = Actor::of(&state.db, &session.principal).await?;
-    match store::edit(&state.db, id, base, entry.clone(), source, &actor).await {
+    match store::edit(&state.db, id, base, entry.clone(), source, &session.principal).await {
         Ok(_) => Ok(Redirect::to(&format!("/registry/entries/{id}")).into_response()),
         Err(StoreError::Invalid(message)) => {
             let message = Some(html! { "Not saved: " (message) });
@@ -528,8 +527,7 @@ pub(crate) async fn accept_proposal(
     Path(id): Path<i64>,
     CsrfForm { session, .. }: CsrfForm<DecisionForm>,
 ) -> Result<Response, ServerError> {
-    let actor = Actor::of(&state.db, &session.principal).await?;
-    match store::accept(&state.db, &actor, session.principal.user_id, id).await {
+    match store::accept(&state.db, &session.principal, id).await {
         Ok(Decided::Done(_)) => Ok(Redirect::to("/registry/proposals").into_response()),
         Ok(Decided::Stale { message, .. }) => {
             decided(&state, &session, StatusCode::CONFLICT, Some(html! { "Not accepted: " (message) })).await
@@ -648,9 +646,8 @@ pub(crate) async fn answer_request(
         source: form.source.trim().to_string(),
         notes: None,
     };
-    let actor = Actor::of(&state.db, &session.principal).await?;
     let refused = |m: String| Some(html! { "Not answered: " (m) });
-    match store::answer(&state.db, &actor, org, id, body).await {
+    match store::answer(&state.db, &session.principal, org, id, body).await {
         Ok(_) => Ok(Redirect::to("/registry/confirmations").into_response()),
         Err(StoreError::Invalid(m)) => {
             confirmations_view(&state, &session, org, StatusCode::BAD_REQUEST, refused(m)).await

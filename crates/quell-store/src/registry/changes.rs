@@ -10,6 +10,7 @@ use super::entries::{find_by_key, load_or_404};
 use super::limits::{MAX_NAME_BYTES, MAX_TEXT_BYTES};
 use super::{Actor, Applied, ChangeKind, StoredEntry, Target, check_len, dedup_keep_order, json_text, validate};
 use crate::StoreError;
+use crate::accounts::Principal;
 use crate::db::{Backend, Db};
 
 /// The outcome of a change that may find its entry changed since the revision it was based on.
@@ -298,7 +299,13 @@ pub struct ImportCounts {
 
 /// Stores the entries of one imported file (already merged among themselves) in one
 /// transaction: new identities are created, existing ones get the imported entry merged in.
-pub async fn import(db: &Db, entries: Vec<Entry>, actor: &Actor, source: &str) -> Result<ImportCounts, StoreError> {
+pub async fn import(
+    db: &Db,
+    entries: Vec<Entry>,
+    principal: &Principal,
+    source: &str,
+) -> Result<ImportCounts, StoreError> {
+    let actor = &Actor::of(db, principal).await?;
     let mut counts = ImportCounts::default();
     let mut tx = begin_write(db).await?;
     for entry in entries {
@@ -332,8 +339,9 @@ pub async fn edit(
     base: i64,
     mut entry: Entry,
     source: Option<String>,
-    actor: &Actor,
+    principal: &Principal,
 ) -> Result<Applied, StoreError> {
+    let actor = &Actor::of(db, principal).await?;
     validate(&entry)?;
     if let Some(source) = &source {
         check_len("source", source, MAX_TEXT_BYTES)?;
@@ -359,8 +367,9 @@ pub async fn merge(
     id: i64,
     from: i64,
     revisions: (Option<i64>, Option<i64>),
-    actor: &Actor,
+    principal: &Principal,
 ) -> Result<Decided<StoredEntry>, StoreError> {
+    let actor = &Actor::of(db, principal).await?;
     if from == id {
         return Err(StoreError::Invalid("an entry cannot be merged into itself".into()));
     }

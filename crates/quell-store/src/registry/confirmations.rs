@@ -16,6 +16,7 @@ use super::entries::{load_or_404, resolve};
 use super::limits::{MAX_LIST_ROWS, MAX_NAME_BYTES, MAX_TEXT_BYTES};
 use super::{Actor, ChangeKind, Target, as_text, check_len, dedup_keep_order, validate};
 use crate::StoreError;
+use crate::accounts::Principal;
 use crate::db::Db;
 
 /// Records the supplier organisation `id` speaks for (`None` clears it); `NotFound` for no such
@@ -159,8 +160,15 @@ pub struct AnswerBody {
 /// The supplier organisation `org` answers request `id` (one it received; `NotFound` otherwise):
 /// a sourced registry revision (history kind `supplier_confirmation`) and a notification to the
 /// requester, in one transaction. `Conflict` when it was answered already.
-pub async fn answer(db: &Db, actor: &Actor, org: i64, id: i64, body: AnswerBody) -> Result<Confirmation, StoreError> {
-    let user_id = actor.user_id;
+pub async fn answer(
+    db: &Db,
+    principal: &Principal,
+    org: i64,
+    id: i64,
+    body: AnswerBody,
+) -> Result<Confirmation, StoreError> {
+    let actor = &Actor::of(db, principal).await?;
+    let user_id = principal.user_id;
     let mut tx = begin_write(db).await?;
     let request = confirmations_where(&mut tx, Side::Supplier, org, Some(id))
         .await?

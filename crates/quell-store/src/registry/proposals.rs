@@ -12,6 +12,7 @@ use super::entries::load_or_404;
 use super::limits::{MAX_LIST_ROWS, MAX_TEXT_BYTES};
 use super::{Actor, ChangeKind, Target, as_text, check_len, validate};
 use crate::StoreError;
+use crate::accounts::Principal;
 use crate::db::Db;
 
 const PROPOSAL_COLUMNS: &str = "p.id AS id, p.org_id AS org_id, o.name AS org, u.email AS user_email, \
@@ -132,7 +133,9 @@ pub async fn proposals(db: &Db, org: Option<i64>, wanted_state: Option<String>) 
 /// Accepts a proposal (coordinators): a new revision of its entry (or a new entry), one
 /// transaction. `Stale` when the entry changed since the proposal's base revision (nothing
 /// stored); `Conflict` when the proposal was decided already.
-pub async fn accept(db: &Db, actor: &Actor, user_id: i64, id: i64) -> Result<Decided<Proposal>, StoreError> {
+pub async fn accept(db: &Db, principal: &Principal, id: i64) -> Result<Decided<Proposal>, StoreError> {
+    let actor = &Actor::of(db, principal).await?;
+    let user_id = principal.user_id;
     let mut tx = begin_write(db).await?;
     let p = load(&mut tx, None, id).await?;
     if p.state != "open" {
