@@ -8,6 +8,8 @@
 //! - [`sarif::log`] — a SARIF 2.1.0 log: one rule per CVE, one result per affected copy and CVE.
 //! - [`csv::write_scan`] — one row per copy; [`csv::HuntCsv`] — one row per hunt attempt or trace,
 //!   or one row per indicator.
+//! - [`indicators`] — the indicator feed of `quell serve`: CSV, a MISP event and a STIX 2.1 bundle,
+//!   each TLP-marked.
 //!
 //! The renderers are pure: no I/O beyond the writer they are given, no clock, no host lookup. What
 //! the document says about its context (host, time, serial number) comes in a [`ReportMeta`], so the
@@ -26,6 +28,7 @@
 pub mod csv;
 pub mod cve_info;
 pub mod cyclonedx;
+pub mod indicators;
 pub mod sarif;
 pub mod time;
 

@@ -10,6 +10,7 @@
 //! `QUELL_TEST_POSTGRES` (a fresh database is created there).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use quell_store::sqlx;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};

@@ -16,6 +16,7 @@
 //! | [`JsonBody<T>`] | a JSON body | 400 with the JSON error |
 //! | [`ApiOrgAdmin`] | as `ApiOrgUser`, role admin | 403 for members and coordinators |
 //! | [`OrgReader`] | a full-scope token or a session, with an organisation | 401; 403 |
+//! | [`ApiUploader`] | a bearer token of any scope, with an organisation | 401; 403 for coordinators |
 //! | [`ClientAddress`] | the peer, or behind a `--trusted-proxy` the forwarded client | nothing |
 //!
 //! Invariants:
@@ -423,6 +424,28 @@ impl FromRequestParts<AppState> for OrgReader {
         let principal = caller.principal.ok_or_else(|| ServerError::Unauthorized("log in".into()))?;
         let org_id = org_user(&principal)?;
         Ok(OrgReader { principal, org_id })
+    }
+}
+
+/// The caller of an upload route (`POST /api/v1/indicators`): a bearer token of any scope
+/// (upload-only tokens included), of an organisation's user, with the organisation; a
+/// coordinator's token is refused (403: a coordinator belongs to no organisation).
+pub struct ApiUploader {
+    pub principal: Principal,
+    pub org_id: i64,
+}
+
+impl FromRequestParts<AppState> for ApiUploader {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let org_id = principal.org_id.ok_or_else(|| {
+            ServerError::Forbidden(
+                "a coordinator belongs to no organisation: upload with an organisation's token".into(),
+            )
+        })?;
+        Ok(ApiUploader { principal, org_id })
     }
 }
 

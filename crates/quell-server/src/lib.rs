@@ -64,8 +64,8 @@ pub use quell_store::{Db, DbLocation, StoreError};
 pub enum ServerError {
     #[error("configuration: {0}")]
     Config(String),
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Db(StoreError),
     #[error("{0}")]
     Invalid(String),
     #[error("line {0}: {1}")]
@@ -92,7 +92,7 @@ impl From<StoreError> for ServerError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Config(m) => ServerError::Config(m),
-            StoreError::Db(e) => ServerError::Db(e),
+            db @ StoreError::Db(_) => ServerError::Db(db),
             StoreError::Invalid(m) => ServerError::Invalid(m),
             StoreError::NotFound(m) => ServerError::NotFound(m),
             StoreError::Conflict(m) => ServerError::Conflict(m),

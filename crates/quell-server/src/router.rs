@@ -8,11 +8,11 @@
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 use crate::api::{advisories, csaf};
 use crate::html::html_errors;
-use crate::{AppState, api, pages};
+use crate::{AppState, api, pages, registry};
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -22,6 +22,8 @@ pub fn router(state: AppState) -> Router {
 /// The JSON API (and the health and metrics endpoints).
 fn api_routes(state: &AppState) -> Router<AppState> {
     let report_limit = DefaultBodyLimit::max(state.limits.max_report_bytes);
+    let import_limit = DefaultBodyLimit::max(registry::limits::MAX_IMPORT_BYTES);
+    let small = DefaultBodyLimit::max(registry::limits::MAX_BODY_BYTES);
     Router::new()
         // operations
         .route("/healthz", get(api::ops::healthz))
@@ -46,7 +48,16 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/tokens/{id}", delete(api::accounts::revoke_token))
         .route("/api/v1/sharing", get(api::accounts::get_sharing).put(api::accounts::put_sharing))
         // indicators (hunt uploads, the pool, exports)
-        .merge(crate::indicators::router(&state.limits))
+        .route(
+            "/api/v1/indicators",
+            post(api::indicators::upload)
+                .get(api::indicators::list_own)
+                .layer(DefaultBodyLimit::max(state.limits.max_report_bytes)),
+        )
+        .route("/api/v1/indicators/pool", get(api::indicators::list_pool))
+        .route("/api/v1/indicators/days", get(api::indicators::list_days))
+        .route("/api/v1/indicators/feed", get(api::indicators::feed))
+        .route("/api/v1/indicators/lines", get(api::indicators::list_lines))
         // advisories: the JSON API, target groups, webhooks, contacts, call lists
         .route("/api/v1/advisories", get(advisories::list).post(advisories::create))
         .route("/api/v1/advisories/overdue", get(advisories::overdue))
@@ -81,8 +92,41 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/.well-known/csaf/{dir}/index.txt", get(csaf::index_txt))
         .route("/.well-known/csaf/{dir}/changes.csv", get(csaf::changes_csv))
         .route("/.well-known/csaf/{dir}/{year}/{file}", get(csaf::document_file))
-        // the product status registry (API and pages)
-        .merge(crate::registry::router())
+        // the product status registry
+        .route("/api/v1/registry/import", post(api::registry::import).layer(import_limit))
+        .route("/api/v1/registry/entries", get(api::registry::search))
+        .route("/api/v1/registry/entries/{id}", get(api::registry::get_entry).put(api::registry::edit).layer(small))
+        .route("/api/v1/registry/entries/{id}/history", get(api::registry::get_history))
+        .route("/api/v1/registry/entries/{id}/merge", post(api::registry::merge_entries).layer(small))
+        .route("/api/v1/registry/export.csv", get(api::registry::export_csv))
+        .route("/api/v1/registry/export.json", get(api::registry::export_json))
+        .route("/api/v1/registry/export.md", get(api::registry::export_md))
+        .route("/api/v1/registry/export/full.json", get(api::registry::export_full))
+        .route("/api/v1/registry/suppliers/{supplier}/csaf.json", get(api::registry::csaf))
+        .route(
+            "/api/v1/registry/proposals",
+            get(api::registry::list_proposals).post(api::registry::propose).layer(small),
+        )
+        .route("/api/v1/registry/proposals/{id}", get(api::registry::get_proposal))
+        .route("/api/v1/registry/proposals/{id}/accept", post(api::registry::accept_proposal))
+        .route("/api/v1/registry/proposals/{id}/reject", post(api::registry::reject_proposal).layer(small))
+        .route(
+            "/api/v1/registry/my-products",
+            get(api::registry::list_products).post(api::registry::add_product).layer(small),
+        )
+        .route("/api/v1/registry/my-products/status", get(api::registry::products_status))
+        .route(
+            "/api/v1/registry/my-products/{id}",
+            put(api::registry::update_product).delete(api::registry::delete_product).layer(small),
+        )
+        .route("/api/v1/registry/notifications", get(api::registry::list_notifications))
+        .route("/api/v1/registry/notifications/{id}/read", post(api::registry::read_notification))
+        .route("/api/v1/registry/supplier-orgs/{id}", put(api::registry::set_supplier_org).layer(small))
+        .route(
+            "/api/v1/registry/confirmations",
+            get(api::registry::list_confirmations).post(api::registry::request_confirmation).layer(small),
+        )
+        .route("/api/v1/registry/confirmations/{id}/answer", post(api::registry::answer_confirmation).layer(small))
 }
 
 /// The web pages; errors become HTML pages.
@@ -106,5 +150,22 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/advisories/{id}/calls", post(pages::advisories::record_call))
         .route("/advisories/{id}/edit", get(pages::advisories::edit_form).post(pages::advisories::save_edit))
         .route("/advisories/{id}/new-version", post(pages::advisories::new_version))
+        // indicators
+        .route("/indicators", get(pages::indicators::indicators_page))
+        // the product status registry
+        .route("/registry", get(pages::registry::search))
+        .route("/registry/entries/{id}", get(pages::registry::entry_page))
+        .route("/registry/entries/{id}/edit", get(pages::registry::edit_form).post(pages::registry::save_edit))
+        .route(
+            "/registry/entries/{id}/propose",
+            get(pages::registry::propose_form).post(pages::registry::save_proposal),
+        )
+        .route("/registry/entries/{id}/confirm", post(pages::registry::ask_supplier))
+        .route("/registry/proposals", get(pages::registry::proposals_page))
+        .route("/registry/proposals/{id}/accept", post(pages::registry::accept_proposal))
+        .route("/registry/proposals/{id}/reject", post(pages::registry::reject_proposal))
+        .route("/registry/confirmations", get(pages::registry::confirmations_page))
+        .route("/registry/confirmations/{id}/answer", post(pages::registry::answer_request))
+        .route("/registry/my-products", get(pages::registry::my_products).post(pages::registry::add_product))
         .layer(from_fn_with_state(state.clone(), html_errors))
 }

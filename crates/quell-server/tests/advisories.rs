@@ -5,6 +5,7 @@
 
 mod common;
 
+use quell_store::sqlx;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -5,6 +5,7 @@
 
 mod common;
 
+use quell_store::sqlx;
 use std::io::Write;
 
 use common::*;

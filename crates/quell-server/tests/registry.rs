@@ -7,6 +7,7 @@
 
 mod common;
 
+use quell_store::sqlx;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -108,14 +109,14 @@ fn assert_history_complete(server: &Server) {
         use sqlx::Row;
         let db = open(location).await;
         sqlx::query(
-            "SELECT COUNT(*) FROM registry_entries e WHERE e.revision <> (SELECT COUNT(*) FROM registry_history h \
+            "SELECT COUNT(*) AS broken FROM registry_entries e WHERE e.revision <> (SELECT COUNT(*) FROM registry_history h \
              WHERE h.entry_id = e.id) OR e.revision <> (SELECT MAX(h.revision) FROM registry_history h \
              WHERE h.entry_id = e.id)",
         )
         .fetch_one(&db.pool)
         .await
         .unwrap()
-        .get(0)
+        .get("broken")
     })
     .unwrap();
     assert_eq!(broken, 0, "entries whose revisions lack history rows");
@@ -427,13 +428,14 @@ fn history_keeps_every_revision_and_concurrent_edits_are_detected() {
     let location = server.location.clone();
     let rows_in_db = quell_server::block_on(async move {
         let db = open(location).await;
-        let row = sqlx::query("SELECT COUNT(*), MAX(revision) FROM registry_history WHERE entry_id = $1")
-            .bind(widget)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n, MAX(revision) AS latest FROM registry_history WHERE entry_id = $1")
+                .bind(widget)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
         use sqlx::Row;
-        (row.get::<i64, _>(0), row.get::<i64, _>(1))
+        (row.get::<i64, _>("n"), row.get::<i64, _>("latest"))
     })
     .unwrap();
     assert_eq!(rows_in_db, (3, 3));

@@ -15,8 +15,10 @@
 pub mod accounts;
 pub mod advisories;
 pub mod db;
+pub mod indicators;
 pub mod inventory;
 pub mod limits;
+pub mod registry;
 pub mod reports;
 
 pub use db::{Backend, Db, DbLocation};

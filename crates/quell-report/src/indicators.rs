@@ -1,20 +1,17 @@
-//! Indicator exports for SOC tooling: CSV, a MISP event (JSON) and a STIX 2.1 bundle.
+//! Indicator exports for SOC tooling: CSV, a MISP event (JSON) and a STIX 2.1 bundle — the
+//! documents `quell serve` serves at `GET /api/v1/indicators/feed`.
 //!
 //! Every export is TLP-marked from what went into it: each indicator carries the marking of its
 //! sightings (the most restrictive), and the document as a whole the most restrictive marking of
 //! its indicators (CLEAR when it is empty) — a MISP event tag, STIX `object_marking_refs` on each
 //! indicator (TLP 2.0 marking definitions as published by OASIS, included in the bundle), a `tlp`
-//! column in CSV, and an `X-Quell-TLP` response header on all three. Organisation names are never
-//! exported. Pure: the time of the export comes in as an argument.
+//! column in CSV, and ([`Rendered::tlp`]) an `X-Quell-TLP` response header on all three.
+//! Organisation names are never exported. Pure: the time of the export comes in as an argument.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use quell_model::indicators::{IndicatorKind, Tlp};
+use quell_model::time::{day_string, format_rfc3339};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-
-use crate::ServerError;
-use crate::time::format_rfc3339;
 
 /// The formats of `GET /api/v1/indicators/feed?format=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +22,13 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
-    pub fn parse(text: &str) -> Result<ExportFormat, ServerError> {
+    /// `stix`, `misp` or `csv`.
+    pub fn parse(text: &str) -> Option<ExportFormat> {
         match text {
-            "stix" => Ok(ExportFormat::Stix),
-            "misp" => Ok(ExportFormat::Misp),
-            "csv" => Ok(ExportFormat::Csv),
-            other => Err(ServerError::Invalid(format!("format {other:?}: stix, misp or csv"))),
+            "stix" => Some(ExportFormat::Stix),
+            "misp" => Some(ExportFormat::Misp),
+            "csv" => Some(ExportFormat::Csv),
+            _ => None,
         }
     }
 }
@@ -69,36 +67,36 @@ pub fn derived_uuid(parts: &[&str]) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::auth::hex(&b);
+    let h: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
-/// Renders the export as an HTTP response.
-pub fn render(format: ExportFormat, rows: &[ExportRow], label: &str, now: i64) -> Response {
+/// A rendered export: its media type, its text, and the document's marking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: String,
+    /// The most restrictive marking of the rows (CLEAR for none).
+    pub tlp: Tlp,
+}
+
+/// Renders the export of `rows` (`label` names what they are, `now` is the export's time).
+pub fn render(format: ExportFormat, rows: &[ExportRow], label: &str, now: i64) -> Result<Rendered, csv::Error> {
     let tlp = document_tlp(rows);
     let (content_type, body) = match format {
         ExportFormat::Stix => ("application/stix+json;version=2.1", stix_bundle(rows, now).to_string()),
         ExportFormat::Misp => ("application/json", misp_event(rows, label, now).to_string()),
-        ExportFormat::Csv => match csv(rows) {
-            Ok(text) => ("text/csv; charset=utf-8", text),
-            Err(e) => return e.into_response(),
-        },
+        ExportFormat::Csv => ("text/csv; charset=utf-8", csv(rows)?),
     };
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert("x-quell-tlp", HeaderValue::from_static(tlp.as_str()));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(Rendered { content_type, body, tlp })
 }
 
 // ---- CSV ----
 
 /// Columns: kind, value, tlp, organisations (empty for one's own), count, first_seen, last_seen,
 /// known_scanner, techniques (`;`-separated).
-pub fn csv(rows: &[ExportRow]) -> Result<String, ServerError> {
+pub fn csv(rows: &[ExportRow]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| ServerError::Internal(e.to_string());
     w.write_record([
         "kind",
         "value",
@@ -109,8 +107,7 @@ pub fn csv(rows: &[ExportRow]) -> Result<String, ServerError> {
         "last_seen",
         "known_scanner",
         "techniques",
-    ])
-    .map_err(err)?;
+    ])?;
     for r in rows {
         w.write_record([
             r.kind.as_str(),
@@ -122,11 +119,11 @@ pub fn csv(rows: &[ExportRow]) -> Result<String, ServerError> {
             &r.last_seen,
             if r.known_scanner { "true" } else { "false" },
             &r.techniques.join(";"),
-        ])
-        .map_err(err)?;
+        ])?;
     }
-    let bytes = w.into_inner().map_err(|e| ServerError::Internal(e.to_string()))?;
-    String::from_utf8(bytes).map_err(|e| ServerError::Internal(e.to_string()))
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every field is UTF-8, so the document is.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 // ---- what a value is ----
@@ -246,7 +243,7 @@ pub fn misp_event(rows: &[ExportRow], label: &str, now: i64) -> Value {
         "Event": {
             "uuid": derived_uuid(&["misp-event", label, &stamp]),
             "info": format!("quell: Log4Shell {label} ({} indicators, TLP:{tlp})", rows.len()),
-            "date": crate::time::day_string(now.div_euclid(86_400)),
+            "date": day_string(now.div_euclid(86_400)),
             "timestamp": stamp,
             "published": false,
             "analysis": "2",

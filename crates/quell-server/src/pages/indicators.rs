@@ -1,25 +1,23 @@
 //! The `/indicators` page: the organisation's own sightings, the pooled indicators (counts
 //! only) with filters, and an SVG chart of attempts per day. Server-rendered, no scripts (the
-//! pages' Content-Security-Policy allows none); values escaped by maud.
+//! pages' Content-Security-Policy allows none); values escaped by maud. The route is in
+//! [`crate::router`]; reads go through the same store functions as the API
+//! ([`quell_store::indicators`]), so the pool's thresholds and TLP caps hold here too.
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use maud::{Markup, html};
+use quell_model::indicators::IndicatorKind;
+use quell_store::indicators::{self as store, OwnIndicator, PooledIndicator, Scope};
 
-use super::{Checked, Filter, Scope, days, own, pool};
 use crate::auth::Role;
+use crate::extract::Session;
+use crate::html::{layout, page};
+use crate::indicators::Filter;
 use crate::limits::{INDICATOR_CHART_DAYS, PAGE_ROWS};
-use crate::pages::{Session, layout, page, page_error};
 use crate::time::day_string;
 use crate::{AppState, ServerError};
-use quell_model::indicators::IndicatorKind;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/indicators", get(indicators_page))
-}
 
 /// Attempts per day as bars: the organisation's own (dark) over the pool's (light), for the
 /// [`INDICATOR_CHART_DAYS`] days ending at the latest day with any.
@@ -66,30 +64,44 @@ fn techniques(list: &[String]) -> String {
     list.join(", ")
 }
 
-async fn indicators_page(State(state): State<AppState>, session: Session, Query(filter): Query<Filter>) -> Response {
-    let result = async {
-        let checked: Checked =
-            Filter { since: None, max_tlp: None, limit: None, offset: None, ..filter.clone() }.check(PAGE_ROWS)?;
-        let min_orgs = state.limits.indicator_min_orgs;
-        let coordinator = session.principal.role == Role::Coordinator;
-        let pooled = pool(&state.db, min_orgs, &checked, coordinator).await?;
-        let pool_days = days(&state.db, Scope::Pool, min_orgs, &checked).await?;
-        let (mine, own_days) = match session.principal.org_id {
-            Some(org) => (
-                Some(own(&state.db, org, &checked).await?),
-                days(&state.db, Scope::Own(org), min_orgs, &checked).await?,
-            ),
-            None => (None, Vec::new()),
-        };
-        Ok::<_, ServerError>((pooled, pool_days, mine, own_days, min_orgs, coordinator))
-    }
-    .await;
-    let (pooled, pool_days, mine, own_days, min_orgs, coordinator) = match result {
-        Ok(x) => x,
-        Err(e) => return page_error(&session, e),
+/// What the page shows.
+struct View {
+    pooled: Vec<PooledIndicator>,
+    pool_days: Vec<(i64, i64)>,
+    /// The organisation's own (`None` for coordinators).
+    mine: Option<Vec<OwnIndicator>>,
+    own_days: Vec<(i64, i64)>,
+    min_orgs: i64,
+    coordinator: bool,
+}
+
+pub(crate) async fn indicators_page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(filter): Query<Filter>,
+) -> Result<Response, ServerError> {
+    let checked =
+        Filter { since: None, max_tlp: None, limit: None, offset: None, ..filter.clone() }.check(PAGE_ROWS)?;
+    let min_orgs = state.limits.indicator_min_orgs;
+    let coordinator = session.principal.role == Role::Coordinator;
+    let pooled = store::pool(&state.db, min_orgs, &checked, coordinator).await?;
+    let pool_days = store::days(&state.db, Scope::Pool, min_orgs, &checked).await?;
+    let (mine, own_days) = match session.principal.org_id {
+        Some(org) => (
+            Some(store::own(&state.db, org, &checked).await?),
+            store::days(&state.db, Scope::Own(org), min_orgs, &checked).await?,
+        ),
+        None => (None, Vec::new()),
     };
+    let view = View { pooled, pool_days, mine, own_days, min_orgs, coordinator };
+    Ok(page(StatusCode::OK, layout("Indicators", Some(&session), body(&filter, &view))))
+}
+
+fn body(filter: &Filter, view: &View) -> Markup {
+    let View { pooled, pool_days, mine, own_days, min_orgs, coordinator } = view;
+    let (min_orgs, coordinator) = (*min_orgs, *coordinator);
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let body = html! {
+    html! {
         form method="get" action="/indicators" {
             select name="kind" {
                 option value="" { "any kind" }
@@ -107,7 +119,7 @@ async fn indicators_page(State(state): State<AppState>, session: Session, Query(
             " " button type="submit" { "Filter" }
         }
         h2 { "Attempts per day" }
-        (days_svg(&own_days, &pool_days))
+        (days_svg(own_days, pool_days))
         p { small { "Light: pooled indicators; dark: your organisation's sightings. Attempts without a log time count on the day of their upload." } }
         @if let Some(mine) = &mine {
             h2 { "Your organisation's sightings (" (mine.len()) ")" }
@@ -124,6 +136,13 @@ async fn indicators_page(State(state): State<AppState>, session: Session, Query(
             }
             @if mine.is_empty() { p { "None yet: run " code { "quell hunt --upload URL --token TOKEN /var/log" } "." } }
         }
+        (pool_table(pooled, min_orgs, coordinator))
+        p { "For SOC tooling: " code { "GET /api/v1/indicators/feed?format=stix|misp|csv" } " with an API token." }
+    }
+}
+
+fn pool_table(pooled: &[PooledIndicator], min_orgs: i64, coordinator: bool) -> Markup {
+    html! {
         h2 { "Pooled indicators (" (pooled.len()) ")" }
         p { "Seen by at least " (min_orgs) " organisations, from sightings marked TLP:CLEAR, GREEN or AMBER; "
             "which organisations is not shown"
@@ -134,7 +153,7 @@ async fn indicators_page(State(state): State<AppState>, session: Session, Query(
                 th { "Techniques" } th { "TLP" }
                 @if coordinator { th { "Shared by" } }
             }
-            @for i in &pooled {
+            @for i in pooled {
                 tr {
                     td { (i.kind.as_str()) }
                     td.path { (i.value) @if i.known_scanner { " " small.warn { "(known scanner)" } } }
@@ -144,7 +163,5 @@ async fn indicators_page(State(state): State<AppState>, session: Session, Query(
                 }
             }
         }
-        p { "For SOC tooling: " code { "GET /api/v1/indicators/feed?format=stix|misp|csv" } " with an API token." }
-    };
-    page(StatusCode::OK, layout("Indicators", Some(&session), body))
+    }
 }
