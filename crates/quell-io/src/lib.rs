@@ -112,6 +112,11 @@ impl<R: Read> CappedReader<R> {
         CappedReader { inner, remaining: limit, limit, what }
     }
 
+    /// The limit it was made with.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
     /// Bytes read so far.
     pub fn consumed(&self) -> u64 {
         self.limit - self.remaining

@@ -200,6 +200,15 @@ fn check_indicator(
 pub fn parse_upload(body: &[u8]) -> Result<NewUpload, ServerError> {
     let upload: IndicatorUpload =
         serde_json::from_slice(body).map_err(|e| bad(format!("not an indicator upload: {e}")))?;
+    check_upload(upload)
+}
+
+/// Reads and checks an upload from its decoded stream ([`crate::ingest::decoded_reader`]).
+pub fn read_upload(reader: crate::ingest::Decoded<'_>) -> Result<NewUpload, ServerError> {
+    check_upload(crate::ingest::read_json(reader, "an indicator upload")?)
+}
+
+fn check_upload(upload: IndicatorUpload) -> Result<NewUpload, ServerError> {
     let mut canonical = upload.clone();
     canonical.generated_at = String::new();
     canonical.indicators.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));

@@ -22,23 +22,71 @@ use crate::limits::{Limits, MAX_HOST_NAME_BYTES};
 use crate::{ServerError, now, time};
 pub use quell_store::reports::{ParsedReport, Stored, store, store_many};
 
-/// Decodes the body (gzip when `gzip` is set) within the inflated-size limit.
-pub fn decode_body(body: &[u8], gzip: bool, limits: &Limits) -> Result<Vec<u8>, ServerError> {
-    if !gzip {
-        return Ok(body.to_vec());
+/// Whether an upload's body is gzip (`Content-Encoding`); 400 for another encoding.
+pub fn content_gzip(headers: &axum::http::HeaderMap) -> Result<bool, ServerError> {
+    let encoding =
+        headers.get(axum::http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    match encoding.trim().to_ascii_lowercase().as_str() {
+        "gzip" | "x-gzip" => Ok(true),
+        "identity" | "" => Ok(false),
+        other => Err(ServerError::Invalid(format!("Content-Encoding {other:?} is not supported (use gzip)"))),
     }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(body)
-        .take(limits.max_report_inflated_bytes.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| ServerError::Invalid(format!("the body is not valid gzip: {e}")))?;
-    if out.len() as u64 > limits.max_report_inflated_bytes {
-        return Err(ServerError::TooLarge(format!(
-            "the report inflates to more than {} bytes",
-            limits.max_report_inflated_bytes
-        )));
-    }
-    Ok(out)
+}
+
+/// An upload's body as received: 413 beyond the route's body limit, 400 when it cannot be read.
+pub fn body_bytes(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    limit: usize,
+) -> Result<axum::body::Bytes, ServerError> {
+    body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ServerError::TooLarge(format!("the upload is larger than {limit} bytes"))
+        } else {
+            ServerError::Invalid(format!("cannot read the body: {e}"))
+        }
+    })
+}
+
+/// The decoded body as a stream: gzip inflated on the fly (when `gzip` is set), failing (413 in
+/// [`read_json`]) once it passes the inflated-size limit. Nothing is buffered beyond what the
+/// reader's consumer keeps.
+pub fn decoded_reader<'a>(body: &'a [u8], gzip: bool, limits: &Limits) -> Decoded<'a> {
+    let inner: Box<dyn Read + 'a> =
+        if gzip { Box::new(flate2::read::MultiGzDecoder::new(body)) } else { Box::new(body) };
+    quell_io::CappedReader::new(inner, limits.max_report_inflated_bytes, "the decoded upload")
+}
+
+/// See [`decoded_reader`].
+pub type Decoded<'a> = quell_io::CappedReader<Box<dyn Read + 'a>>;
+
+/// One JSON document read from a decoded stream: 413 when the stream passed its limit, 400 for
+/// anything else that is not the expected document.
+pub fn read_json<T: serde::de::DeserializeOwned>(mut reader: Decoded<'_>, what: &str) -> Result<T, ServerError> {
+    let limit = reader.limit();
+    serde_json::from_reader(std::io::BufReader::new(&mut reader)).map_err(|e| {
+        if e.is_io() && reader.consumed() >= limit {
+            ServerError::TooLarge(format!("the upload inflates to more than {limit} bytes"))
+        } else if e.is_io() {
+            ServerError::Invalid(format!("the body is not valid gzip: {e}"))
+        } else {
+            ServerError::Invalid(format!("not {what}: {e}"))
+        }
+    })
+}
+
+/// Runs `work` (decoding and validating an upload: CPU work) off the async threads, at most
+/// [`crate::limits::MAX_CONCURRENT_DECODES`] at once per process.
+pub async fn decode_bounded<T: Send + 'static>(
+    decoding: &std::sync::Arc<tokio::sync::Semaphore>,
+    work: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    let permit = decoding.clone().acquire_owned().await.map_err(|e| ServerError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|e| ServerError::Internal(e.to_string()))?
 }
 
 /// Validates a decoded report. `host_override` is the `?host=` parameter, used when the summary
@@ -220,8 +268,17 @@ mod tests {
         enc.write_all(&vec![b' '; 10_000]).expect("gzip");
         let gz = enc.finish().expect("gzip");
         let limits = Limits { max_report_inflated_bytes: 1000, ..Limits::default() };
-        assert!(matches!(decode_body(&gz, true, &limits), Err(ServerError::TooLarge(_))));
-        assert_eq!(decode_body(&gz, true, &Limits::default()).expect("fits").len(), 10_000);
-        assert!(matches!(decode_body(b"not gzip", true, &limits), Err(ServerError::Invalid(_))));
+        let read = |body: &[u8], limits: &Limits| {
+            let mut out = Vec::new();
+            decoded_reader(body, true, limits).read_to_end(&mut out).map(|_| out)
+        };
+        assert!(read(&gz, &limits).is_err(), "the cap ends the stream in an error");
+        assert_eq!(read(&gz, &Limits::default()).expect("fits").len(), 10_000);
+        let json =
+            |body: &[u8], limits: &Limits| read_json::<serde_json::Value>(decoded_reader(body, true, limits), "x");
+        assert!(matches!(json(&gz, &limits), Err(ServerError::TooLarge(_))));
+        assert!(matches!(json(b"not gzip", &limits), Err(ServerError::Invalid(_))));
+        // A report bomb fails at its inflated size or its first over-long line, never buffered whole.
+        assert!(matches!(parse_upload(&gz, true, Some("h"), &limits), Err(ServerError::TooLarge(_))));
     }
 }

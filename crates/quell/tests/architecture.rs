@@ -124,7 +124,11 @@ fn sql_is_written_only_in_the_store_and_read_by_name() {
             }
         }
         let in_store = relative.starts_with("crates/quell-store/");
-        if !in_store && (text.contains("sqlx::") || text.contains("use sqlx")) && !relative.contains("/tests/") && !relative.contains("/examples/") {
+        if !in_store
+            && (text.contains("sqlx::") || text.contains("use sqlx"))
+            && !relative.contains("/tests/")
+            && !relative.contains("/examples/")
+        {
             sql_outside.push(relative.clone());
         }
     }

@@ -271,8 +271,8 @@ fn peak_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// Sixteen compressed bombs at once (each about 300 KB on the wire, 300 MB of zeros inflated):
-/// every one is refused, and the server's peak memory grows by a few lines' worth, not by the
+/// Sixteen compressed bombs at once to each upload route (reports, indicators; each about 300 KB
+/// on the wire, 300 MB of zeros inflated): every one is refused, and the server's peak memory grows by a few lines' worth, not by the
 /// inflated sizes (before the streaming decoder: hundreds of megabytes per bomb).
 #[test]
 fn sixteen_concurrent_gzip_bombs_cost_little_memory() {
@@ -289,12 +289,14 @@ fn sixteen_concurrent_gzip_bombs_cost_little_memory() {
     let bomb = Arc::new(gz.finish().unwrap());
     assert!(bomb.len() < 400_000, "{} bytes", bomb.len());
     let before = peak_kib(server.id());
-    let uploads: Vec<_> = (0..16)
-        .map(|_| {
+    let uploads: Vec<_> = (0..32)
+        .map(|i| {
             let (bomb, base, token) = (Arc::clone(&bomb), base.clone(), token.clone());
+            // Half to the report upload, half to the indicator upload.
+            let path = if i % 2 == 0 { "/api/v1/reports" } else { "/api/v1/indicators" };
             std::thread::spawn(move || {
                 agent()
-                    .post(&format!("{base}/api/v1/reports"))
+                    .post(&format!("{base}{path}"))
                     .header("Authorization", &format!("Bearer {token}"))
                     .header("Content-Encoding", "gzip")
                     .send(&bomb[..])
@@ -306,7 +308,7 @@ fn sixteen_concurrent_gzip_bombs_cost_little_memory() {
         .collect();
     let statuses: Vec<u16> = uploads.into_iter().map(|t| t.join().unwrap()).collect();
     let after = peak_kib(server.id());
-    eprintln!("16 concurrent bombs: peak RSS {before} KiB before, {after} KiB after");
+    eprintln!("32 concurrent bombs: peak RSS {before} KiB before, {after} KiB after");
     assert!(statuses.iter().all(|s| *s == 400 || *s == 413), "{statuses:?}");
     assert!(after < before + 64 * 1024, "peak memory grew by {} KiB", after - before);
     server.kill().unwrap();

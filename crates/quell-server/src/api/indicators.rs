@@ -15,19 +15,9 @@ use quell_store::indicators::{self as store, Scope};
 use serde::Serialize;
 
 use crate::extract::{ApiOrgUser, ApiUploader, ApiUser};
-use crate::indicators::{Filter, export_rows, parse_upload, scope_of};
+use crate::indicators::{Filter, export_rows, read_upload, scope_of};
 use crate::limits::{MAX_FEED_ROWS, MAX_PAGE_ROWS};
 use crate::{AppState, ServerError, ingest, now};
-
-/// Whether the body is gzip (`Content-Encoding`); 400 for another encoding.
-fn gzip(headers: &HeaderMap) -> Result<bool, ServerError> {
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
-    match encoding.trim().to_ascii_lowercase().as_str() {
-        "gzip" | "x-gzip" => Ok(true),
-        "identity" | "" => Ok(false),
-        other => Err(ServerError::Invalid(format!("Content-Encoding {other:?} is not supported (use gzip)"))),
-    }
-}
 
 pub(crate) async fn upload(
     State(state): State<AppState>,
@@ -35,21 +25,12 @@ pub(crate) async fn upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ServerError::TooLarge(format!("the upload is larger than {} bytes", state.limits.max_report_bytes))
-        } else {
-            ServerError::Invalid(format!("cannot read the body: {e}"))
-        }
-    })?;
-    let gzip = gzip(&headers)?;
+    let body = ingest::body_bytes(body, state.limits.max_report_bytes)?;
+    let gzip = ingest::content_gzip(&headers)?;
     let limits = state.limits.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        let decoded = ingest::decode_body(&body, gzip, &limits)?;
-        parse_upload(&decoded)
-    })
-    .await
-    .map_err(|e| ServerError::Internal(e.to_string()))??;
+    let parsed =
+        ingest::decode_bounded(&state.decoding, move || read_upload(ingest::decoded_reader(&body, gzip, &limits)))
+            .await?;
     let stored = store::store_upload(&state.db, org, principal.token_id.unwrap_or(0), &parsed).await?;
     let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     if !stored.duplicate {

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -47,29 +47,13 @@ pub(crate) async fn upload_inner(
     let org = principal.org_id.ok_or_else(|| {
         ServerError::Forbidden("a coordinator belongs to no organisation: upload with an organisation's token".into())
     })?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ServerError::TooLarge(format!("the report is larger than {} bytes", state.limits.max_report_bytes))
-        } else {
-            ServerError::Invalid(format!("cannot read the body: {e}"))
-        }
-    })?;
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
-    let gzip = match encoding.trim().to_ascii_lowercase().as_str() {
-        "gzip" | "x-gzip" => true,
-        "identity" | "" => false,
-        other => return Err(ServerError::Invalid(format!("Content-Encoding {other:?} is not supported (use gzip)"))),
-    };
+    let body = ingest::body_bytes(body, state.limits.max_report_bytes)?;
+    let gzip = ingest::content_gzip(headers)?;
     let limits = state.limits.clone();
     let host = query.host;
-    // Decoding and parsing are CPU work: off the async threads, a bounded number at once.
-    let permit = state.decoding.clone().acquire_owned().await.map_err(|e| ServerError::Internal(e.to_string()))?;
-    let report = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        ingest::parse_upload(&body, gzip, host.as_deref(), &limits)
-    })
-    .await
-    .map_err(|e| ServerError::Internal(e.to_string()))??;
+    let report =
+        ingest::decode_bounded(&state.decoding, move || ingest::parse_upload(&body, gzip, host.as_deref(), &limits))
+            .await?;
     let token_id = principal.token_id.unwrap_or(0);
     let host = report.host.clone();
     let stored = state.writer.store(org, token_id, report).await?;
