@@ -207,6 +207,42 @@ pub async fn create_user(
     }
 }
 
+/// Creates an account on behalf of `manager`: an organisation admin adds admins and members to
+/// their own organisation; a coordinator adds them to any existing organisation
+/// (`requested_org`), or adds coordinators. Members may not. Returns the id and organisation.
+pub async fn create_account(
+    db: &Db,
+    manager: &Principal,
+    email: &str,
+    password: &str,
+    role: Role,
+    requested_org: Option<i64>,
+) -> Result<(i64, Option<i64>), StoreError> {
+    let org = match (manager.role, role) {
+        (Role::Admin, Role::Admin | Role::Member) => manager.org_id,
+        (Role::Coordinator, Role::Coordinator) => None,
+        (Role::Coordinator, _) => {
+            let org = requested_org.ok_or_else(|| StoreError::Invalid("org_id is required".into()))?;
+            if !org_exists(db, org).await? {
+                return Err(StoreError::NotFound(format!("organisation {org}")));
+            }
+            Some(org)
+        }
+        _ => return Err(StoreError::Forbidden("only organisation admins and coordinators add users".into())),
+    };
+    Ok((create_user(db, email, password, role, org).await?, org))
+}
+
+/// Whose accounts `manager` may list: an organisation admin their organisation's; a coordinator
+/// one organisation's (`requested_org`) or, without it, the coordinators (`None`). Members may not.
+pub fn listable_accounts(manager: &Principal, requested_org: Option<i64>) -> Result<Option<i64>, StoreError> {
+    match (manager.role, manager.org_id, requested_org) {
+        (Role::Admin, Some(org), _) | (Role::Coordinator, _, Some(org)) => Ok(Some(org)),
+        (Role::Coordinator, _, None) => Ok(None),
+        _ => Err(StoreError::Forbidden("only organisation admins and coordinators list users".into())),
+    }
+}
+
 /// Finds a user id by e-mail.
 pub async fn user_id(db: &Db, email: &str) -> Result<i64, StoreError> {
     let row = sqlx::query("SELECT id FROM users WHERE email = $1")

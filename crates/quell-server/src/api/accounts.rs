@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::api::reports::Page;
 use crate::auth::{self, Principal, Role, Scope};
-use crate::extract::{ApiCoordinator, ApiOrgUser, ApiUser, JsonBody};
+use crate::extract::{ApiCoordinator, ApiOrgAdmin, ApiOrgUser, ApiUser, JsonBody};
 use crate::inventory::{self, page_limit};
 use crate::{AppState, ServerError, agents};
 
@@ -51,12 +51,9 @@ pub(crate) async fn get_sharing(
 /// An organisation admin lets coordinators see the organisation's host names (or stops).
 pub(crate) async fn put_sharing(
     State(state): State<AppState>,
-    ApiOrgUser { principal, org_id: org }: ApiOrgUser,
+    ApiOrgAdmin { org_id: org, .. }: ApiOrgAdmin,
     JsonBody(body): JsonBody<Sharing>,
 ) -> Result<Response, ServerError> {
-    if principal.role != Role::Admin {
-        return Err(ServerError::Forbidden("only organisation admins decide what is shared".into()));
-    }
     auth::set_shares_details(&state.db, org, body.shares_details).await?;
     tracing::info!(org, shares_details = body.shares_details, "sharing changed");
     Ok(Json(body).into_response())
@@ -122,19 +119,7 @@ pub(crate) async fn create_user(
 ) -> Result<Response, ServerError> {
     let role = Role::parse(&body.role)
         .ok_or_else(|| ServerError::Invalid("role must be coordinator, admin or member".into()))?;
-    let org = match (principal.role, role) {
-        (Role::Admin, Role::Admin | Role::Member) => principal.org_id,
-        (Role::Coordinator, Role::Coordinator) => None,
-        (Role::Coordinator, _) => {
-            let org = body.org_id.ok_or_else(|| ServerError::Invalid("org_id is required".into()))?;
-            if !auth::org_exists(&state.db, org).await? {
-                return Err(ServerError::NotFound(format!("organisation {org}")));
-            }
-            Some(org)
-        }
-        _ => return Err(ServerError::Forbidden("only organisation admins and coordinators add users".into())),
-    };
-    let id = auth::create_user(&state.db, &body.email, &body.password, role, org).await?;
+    let (id, org) = auth::create_account(&state.db, &principal, &body.email, &body.password, role, body.org_id).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "email": body.email.to_lowercase(), "role": role, "org_id": org })),
@@ -154,11 +139,7 @@ pub(crate) async fn list_users(
     ApiUser(principal): ApiUser,
     Query(query): Query<UsersQuery>,
 ) -> Result<Response, ServerError> {
-    let org = match (principal.role, principal.org_id, query.org_id) {
-        (Role::Admin, Some(org), _) | (Role::Coordinator, _, Some(org)) => Some(org),
-        (Role::Coordinator, _, None) => None,
-        _ => return Err(ServerError::Forbidden("only organisation admins and coordinators list users".into())),
-    };
+    let org = auth::listable_accounts(&principal, query.org_id)?;
     let users = auth::list_users(&state.db, org).await?;
     Ok(Json(users).into_response())
 }
