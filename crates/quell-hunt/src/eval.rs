@@ -107,13 +107,50 @@ pub struct Environment {
     pub lookups: HashMap<String, HashMap<String, String>>,
 }
 
+/// The system properties every JVM sets (`System.getProperties()`'s documented keys, plus
+/// `java.runtime.*` and `file.encoding`, which every JDK since 1.2 sets too). Their values depend
+/// on the attacked JVM, so the default [`Environment`] answers a placeholder `<sys:KEY>` for each:
+/// as with `${java:os}` → `<java:os>`, the lookup succeeds (its default value does not apply)
+/// but its value is unknown. The separators are set to their Unix values instead. Any other key
+/// is undefined and stays literal, exactly as Log4j and Commons Text leave it.
+pub const ALWAYS_SET_SYS: &[&str] = &[
+    "java.version",
+    "java.vendor",
+    "java.vendor.url",
+    "java.home",
+    "java.vm.specification.version",
+    "java.vm.specification.vendor",
+    "java.vm.specification.name",
+    "java.vm.version",
+    "java.vm.vendor",
+    "java.vm.name",
+    "java.specification.version",
+    "java.specification.vendor",
+    "java.specification.name",
+    "java.class.version",
+    "java.class.path",
+    "java.library.path",
+    "java.io.tmpdir",
+    "java.runtime.version",
+    "java.runtime.name",
+    "os.name",
+    "os.arch",
+    "os.version",
+    "user.name",
+    "user.home",
+    "user.dir",
+    "file.encoding",
+];
+
 impl Default for Environment {
     /// `hostName` is [`HOSTNAME_PLACEHOLDER`]; `sys` knows the Unix `path.separator`,
-    /// `file.separator` and `line.separator`; nothing else is set.
+    /// `file.separator` and `line.separator`, and answers `<sys:KEY>` for the other
+    /// [`ALWAYS_SET_SYS`] keys; nothing else is set.
     fn default() -> Self {
         let mut properties = HashMap::new();
         properties.insert("hostName".to_owned(), HOSTNAME_PLACEHOLDER.to_owned());
-        let mut sys = HashMap::new();
+        let mut sys: HashMap<String, String> =
+            ALWAYS_SET_SYS.iter().map(|k| ((*k).to_owned(), format!("<sys:{k}>"))).collect();
         sys.insert("path.separator".to_owned(), ":".to_owned());
         sys.insert("file.separator".to_owned(), "/".to_owned());
         sys.insert("line.separator".to_owned(), "\n".to_owned());
