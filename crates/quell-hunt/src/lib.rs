@@ -53,7 +53,10 @@ pub mod indicators;
 pub mod prefilter;
 pub mod reader;
 pub mod sightings;
+pub mod spring4shell;
 pub mod summary;
+pub mod text4shell;
+pub mod vuln;
 
 pub use decode::{DEFAULT_MAX_DECODE_ROUNDS, Decoder, Variant};
 pub use eval::{
@@ -62,8 +65,11 @@ pub use eval::{
 };
 pub use hunter::{
     DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_SPANS_PER_FIELD, HuntConfig, Hunter, RECORD_BATCH, Sink, SourceReport,
+    SourceState,
 };
 pub use prefilter::{Hit, HitKind, Prefilter};
 pub use reader::{DEFAULT_BLOCK_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES, LogReader, ReadStats, Source, WalkError};
 pub use sightings::SightingCollector;
 pub use summary::IndicatorSummary;
+pub use text4shell::{TextEvaluation, TextEvaluator, TextEvent, TextOutcome, TextVersion};
+pub use vuln::{VulnSet, Vulnerability};

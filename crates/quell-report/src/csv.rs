@@ -327,6 +327,9 @@ mod tests {
             },
             encoded: None,
             tail_host: None,
+            vulnerability: quell_model::hunt::LOG4SHELL.into(),
+            text4shell: None,
+            spring4shell: None,
         };
         let trace = Trace {
             file: "app.log".into(),
@@ -348,6 +351,7 @@ mod tests {
             first_seen: sighting.clone(),
             last_seen: sighting,
             callback_class: Some(CallbackClass::Oast),
+            vulnerabilities: vec![],
         };
         assert!(csv.indicator(&indicator).is_err());
         csv.flush().expect("flush");

@@ -10,7 +10,7 @@ use quell_hunt::{
     DEFAULT_BLOCK_BYTES, DEFAULT_MAX_BUFFER, DEFAULT_MAX_DECODE_ROUNDS, DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_DEPTH, DEFAULT_MAX_LOOKUPS, DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_RESCAN_PASSES,
     DEFAULT_MAX_SPANS_PER_FIELD, DEFAULT_MAX_STEPS, Decoder, Environment, EvalLimits, HuntConfig, Hunter,
-    IndicatorSummary, LogReader, SightingCollector,
+    IndicatorSummary, LogReader, SightingCollector, VulnSet, Vulnerability,
 };
 use quell_model::hunt::{Attempt, HuntError, HuntRecord, HuntSummary, IndicatorCount, Trace};
 use quell_model::indicators::Tlp;
@@ -84,6 +84,12 @@ pub struct HuntArgs {
     /// source IPs) with counts and first/last sightings instead of every occurrence.
     #[arg(long)]
     pub summary: bool,
+
+    /// Hunt only these vulnerabilities: a comma-separated list of `log4shell` (CVE-2021-44228 and
+    /// its recursion DoS CVE-2021-45105), `text4shell` (CVE-2022-42889), `spring4shell`
+    /// (CVE-2022-22965), by name or CVE id. Default: all three.
+    #[arg(long, value_name = "LIST", value_parser = parse_only)]
+    pub only: Option<VulnSet>,
 
     /// Print nothing but attempts and traces (no summary, no error lines in text mode).
     #[arg(long, short)]
@@ -195,8 +201,13 @@ impl HuntArgs {
             decoder: Decoder { max_rounds: self.max_decode_rounds },
             max_spans_per_field: self.max_spans_per_field,
             max_raw_chars: self.max_raw_chars,
+            vulnerabilities: self.only.unwrap_or_default(),
         })
     }
+}
+
+fn parse_only(list: &str) -> Result<VulnSet, String> {
+    VulnSet::parse(list)
 }
 
 /// Writes records to stdout in the chosen format.
@@ -293,7 +304,30 @@ impl Printer {
         if let Some(t) = &a.time {
             who.push(t.clone());
         }
-        let names = if a.jndi.is_empty() { a.raw.clone() } else { a.jndi.join("  ") };
+        let mut names = if a.jndi.is_empty() { a.raw.clone() } else { a.jndi.join("  ") };
+        if let Some(t) = &a.text4shell {
+            let acts: Vec<String> = t
+                .scripts
+                .iter()
+                .map(|s| format!("script {}: {}", s.engine, s.code))
+                .chain(t.dns.iter().map(|d| format!("dns {d}")))
+                .chain(t.urls.iter().map(|u| format!("url {u}")))
+                .chain(t.files.iter().map(|f| format!("file {f}")))
+                .collect();
+            names = acts.join("  ");
+        }
+        if let Some(s) = &a.spring4shell {
+            names = match (&s.written_file, &s.request) {
+                (Some(f), Some(req)) => format!("{}: {req} (dropped {f})", s.stage),
+                (Some(f), None) => format!("{}: writes {f}", s.stage),
+                _ => format!(
+                    "{}: {}",
+                    s.stage,
+                    s.parameters.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(" ")
+                ),
+            };
+        }
+        let vuln = Vulnerability::of_cve(&a.vulnerability).map_or(a.vulnerability.as_str(), |v| v.name());
         let mut details = vec![format!("{:?}", a.callback_class).to_lowercase()];
         if !a.decode_chain.is_empty() {
             details.push(format!("decoded: {}", a.decode_chain.join(">")));
@@ -310,7 +344,7 @@ impl Printer {
             details.push(format!("{}: {}", c.kind, c.command.replace('\n', " ")));
         }
         let who = if who.is_empty() { String::new() } else { format!(" {}", who.join(" ")) };
-        format!("{where_}{who} {red}{label}{red:#} {names} {dim}({}){dim:#}", details.join("; "))
+        format!("{where_}{who} {red}{label}{red:#} {vuln} {names} {dim}({}){dim:#}", details.join("; "))
     }
 
     fn text_trace(&self, t: &Trace) -> String {
@@ -357,7 +391,16 @@ fn text_summary(s: &HuntSummary) -> String {
         s.attempts,
         s.traces,
         s.errors
-    )
+    ) + &by_vulnerability(s)
+}
+
+/// ` (CVE-2021-44228: 3, CVE-2022-42889: 1)`, or nothing without attempts.
+fn by_vulnerability(s: &HuntSummary) -> String {
+    if s.by_vulnerability.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = s.by_vulnerability.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    format!(" ({})", parts.join(", "))
 }
 
 /// Sends the collected indicators to `POST /api/v1/indicators`. First/last seen come from the log
@@ -417,7 +460,16 @@ pub fn run(args: HuntArgs) -> u8 {
             Err(_) => printer.failed = true,
         }
     }
-    let mut totals = HuntSummary { files: 0, bytes: 0, lines: 0, attempts: 0, traces: 0, errors: 0, elapsed_ms: 0 };
+    let mut totals = HuntSummary {
+        files: 0,
+        bytes: 0,
+        lines: 0,
+        attempts: 0,
+        traces: 0,
+        errors: 0,
+        elapsed_ms: 0,
+        by_vulnerability: Default::default(),
+    };
     for e in walk_errors {
         totals.errors += 1;
         printer.record(&HuntRecord::Error(HuntError { file: e.path.clone(), message: e.source.to_string() }));
@@ -437,6 +489,9 @@ pub fn run(args: HuntArgs) -> u8 {
         totals.traces += report.traces;
         totals.errors += report.errors;
         for r in &report.records {
+            if let HuntRecord::Attempt(a) = r {
+                *totals.by_vulnerability.entry(a.vulnerability.clone()).or_default() += 1;
+            }
             if let (Some(sightings), HuntRecord::Attempt(a)) = (&mut sightings, r) {
                 sightings.add(a);
             }
