@@ -193,6 +193,8 @@ pub mod technique {
     pub const UNTERMINATED: &str = "unterminated";
     pub const LOOKUP_ERROR: &str = "lookup_error";
     pub const ESCAPED_DELIMITER: &str = "escaped_delimiter";
+    /// A lookup the sender mangled (see [`super::Evaluator::forgiving`]).
+    pub const MANGLED: &str = "mangled_lookup";
 }
 
 /// The result of one evaluation.
@@ -298,7 +300,8 @@ impl Evaluator {
         for_each_span(text, |span| {
             let inner_end = if span.closed { span.end - 1 } else { span.end };
             let inner = &text.as_bytes()[span.start + 2..inner_end];
-            let prefix = inner.split(|&b| b == b':').next().unwrap_or(b"");
+            // Trimmed: a mangled `${ jndi :...}` is evidence for [`Evaluator::forgiving`].
+            let prefix = inner.split(|&b| b == b':').next().unwrap_or(b"").trim_ascii();
             inert = memchr::memchr(b'$', inner).is_none()
                 && prefix.is_ascii()
                 && !prefix.eq_ignore_ascii_case(b"jndi")
@@ -308,10 +311,23 @@ impl Evaluator {
         inert
     }
 
-    /// A forgiving evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
+    /// A lenient evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
     /// decoded, throwing lookups answer null, and unterminated lookups are closed at the end.
     pub fn lenient(&self, text: &str) -> Evaluation {
+        self.lenient_run(text, false)
+    }
+
+    /// [`Evaluator::lenient`] that also reads mangled lookups the way their sender meant them:
+    /// a lookup that answers nothing and has no default answers its key (`${lowr:j}` → `j`,
+    /// `${j}` → `j`), and a prefix is trimmed (`${ jndi :x}`). Only for evidence of intent
+    /// (technique [`technique::MANGLED`]); nothing Log4j would do.
+    pub fn forgiving(&self, text: &str) -> Evaluation {
+        self.lenient_run(text, true)
+    }
+
+    fn lenient_run(&self, text: &str, forgiving: bool) -> Evaluation {
         let mut run = Run::new(self, true);
+        run.forgiving = forgiving;
         let mut closed = text.to_owned();
         let spans = top_level_spans(text);
         if let Some(last) = spans.last().filter(|s| !s.closed) {
@@ -399,6 +415,8 @@ pub fn for_each_span(text: &str, mut f: impl FnMut(Span) -> bool) {
 struct Run<'a> {
     ev: &'a Evaluator,
     lenient: bool,
+    /// [`Evaluator::forgiving`].
+    forgiving: bool,
     names: Vec<String>,
     techniques: Vec<&'static str>,
     exfil: Vec<String>,
@@ -408,7 +426,16 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn new(ev: &'a Evaluator, lenient: bool) -> Self {
-        Run { ev, lenient, names: Vec::new(), techniques: Vec::new(), exfil: Vec::new(), lookups: 0, steps: 0 }
+        Run {
+            ev,
+            lenient,
+            forgiving: false,
+            names: Vec::new(),
+            techniques: Vec::new(),
+            exfil: Vec::new(),
+            lookups: 0,
+            steps: 0,
+        }
     }
 
     fn technique(&mut self, t: &'static str) {
@@ -631,7 +658,11 @@ impl<'a> Run<'a> {
         }
         let mut rest = var;
         if let Some(colon) = var.find(':') {
-            let raw_prefix = &var[..colon];
+            let mut raw_prefix = &var[..colon];
+            if self.forgiving && raw_prefix.trim() != raw_prefix {
+                self.technique(technique::MANGLED);
+                raw_prefix = raw_prefix.trim();
+            }
             let prefix = raw_prefix.to_lowercase();
             let name = &var[colon + 1..];
             let value = self.lookup(&prefix, raw_prefix, name, var, has_default)?;
@@ -646,6 +677,9 @@ impl<'a> Run<'a> {
             if !has_default {
                 self.exfil_push(format!("${{{rest}}}"));
             }
+        } else if self.forgiving && !has_default && !var.trim_start().to_lowercase().starts_with("jndi") {
+            self.technique(technique::MANGLED);
+            return Ok(Some(rest.trim().to_owned()));
         }
         Ok(value)
     }

@@ -425,6 +425,12 @@ impl Hunter {
         let parts_encoded = || memchr::memchr3(b'%', b'\\', b'&', t).is_some();
         if encoded || parts_encoded() {
             variants.extend(self.config.decoder.variants(&field.text));
+            // A query string or form body: `+` is a space to the application.
+            for f in self.config.decoder.form_variants(&field.text) {
+                if !variants.iter().any(|v| v.text == f.text) {
+                    variants.push(f);
+                }
+            }
         }
         let mut seen: Vec<String> = Vec::new();
         let mut dos_seen = false;
@@ -758,6 +764,12 @@ impl Hunter {
                 }
             }
             let e = self.evaluator.lenient(s);
+            if !e.names.is_empty() {
+                out.push(payload(span.start, s, tail_of(text, span.end), e, false, false, false));
+                continue;
+            }
+            // A sender that mangled its lookups (`${lowr:j}ndi`, `${ jndi:...}`) still probes.
+            let e = self.evaluator.forgiving(s);
             if !e.names.is_empty() {
                 out.push(payload(span.start, s, tail_of(text, span.end), e, false, false, false));
             }

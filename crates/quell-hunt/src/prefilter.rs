@@ -8,27 +8,32 @@
 //!
 //! Covered encodings of `$`: `%24` (percent-encoded to any depth: `%2524`, `%252524`), `%u0024`,
 //! `\u0024`, `\x24`, `\044`, `&#36`, `&#x24`, zero-padded references (`&#0...`), `&dollar`
-//! (any case), and percent-encoded `\`/`&` forms of those (`%5Cu0024`, `%26%2336`). A raw `$`
+//! (any case), percent-encoded `\`/`&` forms of those (`%5Cu0024`, `%26%2336`), and a `%`
+//! itself escaped before `24` (`\u002524`, `\x2524`, `\04524`, `&#37;24`). A raw `$`
 //! followed by `%`, `\` or `&` covers an encoded `{`. Not covered: `%U0024` (upper-case IIS
 //! form) and `\U0024`.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// Needles for a (possibly encoded) lookup opening. They are deliberately few (the SIMD searcher
-/// slows down sharply beyond 16 needles) and short; a match of a short needle is confirmed by
-/// [`Prefilter`] before it counts (`%2` must be followed by `4`, `5` or `6`; `%5` by `c`/`C`;
-/// `&d`/`&D` must spell `&dollar`).
+/// slows down sharply beyond 16 needles) and short; a match is confirmed by [`Prefilter`] before
+/// it counts (see `confirm`). Together they cover every way the transport layers of
+/// [`crate::Decoder`] can write a `$`, and the characters that start an escape (`%`, `\`, `&`)
+/// when those are themselves escaped by another layer, so every combination of layers reaches
+/// the decoder.
 pub const PAYLOAD_NEEDLES: &[&str] = &[
     // A raw `$` followed by `{` or by an encoded `{` (`%7B`, `\u007B`, `&lbrace;`, ...).
-    "${", "$%", "$\\", "$&",
-    // `%24`; `%2524`, `%252524`, ... (percent-encoded again and again); `%26%2336%3B`,
-    // `%26dollar%3B` (percent-encoded references).
-    "%2",    // `%5C` (a percent-encoded backslash: `%5Cx24`, `%5Cu0024`, `%5C044`).
-    "%5",    // `\u0024`, `%u0024`.
-    "u0024", // `\x24`, `\044`.
-    "\\x24", "\\044", // `&#36;`, `&#x24;`, `&#0036;`.
-    "&#",    // `&dollar;`, `&Dollar;`, `&DOLLAR;`.
-    "&d", "&D",
+    "$",  // `%24`, `%25` (`%2524`, `%252524`, ...: percent-encoded again and again), `%26` (`%26%2336%3B`).
+    "%2", // `%5C` (a percent-encoded backslash: `%5Cx24`, `%5Cu0024`, `%5C044`).
+    "%5",
+    // `\u0024`, `%u0024`; `\u0025`, `\u0026`, `\u005C` (an escape character JSON-escaped:
+    // `\u002524`).
+    "u00", // `\x24`, `\x25`, `\x26`, `\x5C`.
+    "\\x", // `\044`, `\045`, `\046` (octal `$`, `%`, `&`) and `\134` (octal `\`).
+    "\\04", "\\13", // `&#36;`, `&#x24;`, `&#0036;`, `&#37;24`, `&#92;x24`, `&#38;#36;`.
+    "&#",   // `&dollar;`, `&Dollar;`, `&DOLLAR;`.
+    "&d", "&D", // `&amp;#36;`, `&amp;dollar;` (an HTML-escaped reference).
+    "amp;",
 ];
 
 /// Traces of a successful lookup in application logs: `jndi` in three spellings (for `Error
@@ -104,13 +109,30 @@ pub struct Hit {
 
 /// Confirms a match of a short payload needle (see [`PAYLOAD_NEEDLES`]).
 fn confirm(hay: &[u8], pos: usize, id: usize) -> bool {
-    let next = hay.get(pos + 2).copied();
+    let at = |i: usize| hay.get(pos + i).copied();
+    let two = |i: usize| -> Option<[u8; 2]> {
+        let w = hay.get(pos + i..pos + i + 2)?;
+        Some([w[0], w[1].to_ascii_lowercase()])
+    };
+    // `$`, `%`, `&`, `\` in hexadecimal.
+    let escape_hex = |i: usize| matches!(two(i), Some([b'2', b'4' | b'5' | b'6'] | [b'5', b'c']));
     match PAYLOAD_NEEDLES[id] {
-        "%2" => matches!(next, Some(b'4' | b'5' | b'6')),
-        "%5" => matches!(next, Some(b'c' | b'C')),
+        "$" => matches!(at(1), Some(b'{' | b'%' | b'\\' | b'&')),
+        "%2" => matches!(at(2), Some(b'4' | b'5' | b'6')),
+        "%5" => matches!(at(2), Some(b'c' | b'C')),
+        "u00" => escape_hex(3),
+        "\\x" => escape_hex(2),
+        "\\04" => matches!(at(3), Some(b'4' | b'5' | b'6')),
+        "\\13" => at(3) == Some(b'4'),
         "&d" | "&D" => hay.get(pos + 1..pos + 7).is_some_and(|w| w.eq_ignore_ascii_case(b"dollar")),
+        "amp;" => matches!(at(4), Some(b'#' | b'd' | b'D')),
         _ => true,
     }
+}
+
+/// Whether a confirmed payload needle is an encoded form (anything but a plain `${`).
+fn is_encoded(hay: &[u8], pos: usize, id: usize) -> bool {
+    !(id == 0 && hay.get(pos + 1) == Some(&b'{'))
 }
 
 /// Finds candidate positions in raw bytes.
@@ -206,7 +228,7 @@ impl Prefilter {
             let id = m.pattern().as_usize();
             if id < PAYLOAD_NEEDLES.len() {
                 if confirm(line, m.start(), id) {
-                    hits.payload.push((m.start(), id != 0));
+                    hits.payload.push((m.start(), is_encoded(line, m.start(), id)));
                 }
             } else {
                 hits.trace = true;
@@ -219,7 +241,7 @@ impl Prefilter {
     pub fn has_encoded(&self, text: &[u8]) -> bool {
         self.payload.find_overlapping_iter(text).any(|m| {
             let id = m.pattern().as_usize();
-            id != 0 && confirm(text, m.start(), id)
+            confirm(text, m.start(), id) && is_encoded(text, m.start(), id)
         })
     }
 
@@ -268,6 +290,15 @@ mod tests {
             "&DOLLAR;",
             "%26%2336%3B",
             "%26dollar%3B",
+            "\\u002524",
+            "\\x2524",
+            "\\04524",
+            "&#37;24",
+            "\\x26#36;",
+            "\\u005cx24",
+            "\\134x24",
+            "%u005Cx24",
+            "&amp;#36;",
             "$%7B",
             "$\\u007B",
             "$&lbrace;",
@@ -276,7 +307,20 @@ mod tests {
             assert!(p.find(line.as_bytes(), 0).is_some(), "{s}");
             assert!(!p.line_hits(line.as_bytes()).payload.is_empty(), "{s}");
         }
-        for s in ["%20%2F", "&amp;", "a&b=c&dir=x", "%5B%5D", "plain"] {
+        for s in [
+            "%20%2F",
+            "&amp;",
+            "a&b=c&dir=x",
+            "%5B%5D",
+            "plain",
+            "\\u0022q\\u0022",
+            "\\x20",
+            "\\012",
+            "a&amp;b",
+            "\\u00e9",
+            "\\xC4\\xB1",
+            "cost $5",
+        ] {
             let line = format!("GET /a?b={s} HTTP/1.1");
             assert!(p.find(line.as_bytes(), 0).is_none(), "{s}");
         }
