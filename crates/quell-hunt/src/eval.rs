@@ -311,6 +311,33 @@ impl Evaluator {
         inert
     }
 
+    /// [`Evaluator::is_inert`] for `text` and every part of it (the fields a line is split
+    /// into): *every* `${` in it, top-level or not, is followed up to the next `}` (or the end)
+    /// by text without `$` whose prefix is not `jndi` or `base64`. A part's `${` are some of
+    /// these, each followed by the same text or a prefix of it, so each part passes
+    /// [`Evaluator::is_inert`] too.
+    pub fn is_inert_anywhere(&self, text: &str) -> bool {
+        let b = text.as_bytes();
+        if self.env_has_dollar || memchr::memmem::find(b, b"$${").is_some() {
+            return false;
+        }
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&b[from..], b"${") {
+            let start = from + i + 2;
+            let end = memchr::memchr(b'}', &b[start..]).map_or(b.len(), |j| start + j);
+            let inner = &b[start..end];
+            if memchr::memchr(b'$', inner).is_some() {
+                return false;
+            }
+            let prefix = inner.split(|&c| c == b':').next().unwrap_or(b"").trim_ascii();
+            if !prefix.is_ascii() || prefix.eq_ignore_ascii_case(b"jndi") || prefix.eq_ignore_ascii_case(b"base64") {
+                return false;
+            }
+            from = start;
+        }
+        true
+    }
+
     /// A lenient evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
     /// decoded, throwing lookups answer null, and unterminated lookups are closed at the end.
     pub fn lenient(&self, text: &str) -> Evaluation {

@@ -358,8 +358,20 @@ impl Hunter {
         let spring = vulns.contains(Vulnerability::Spring4Shell)
             && (self.prefilter.find_spring(line, 0).is_some()
                 || (state.valves.has_dropped() && state.valves.find(line, 0).is_some()));
-        let dollar = !hits.payload.is_empty()
-            && (vulns.contains(Vulnerability::Log4Shell) || vulns.contains(Vulnerability::Text4Shell));
+        let log4shell = vulns.contains(Vulnerability::Log4Shell);
+        let text4shell = vulns.contains(Vulnerability::Text4Shell);
+        let mut dollar = !hits.payload.is_empty() && (log4shell || text4shell);
+        // The common benign case (`cfg=${env:HOME:-/home/app}`): only plain `${` and a proof that
+        // neither evaluator can act on the line or any field of it. Nothing is parsed, decoded
+        // or evaluated.
+        if dollar
+            && hits.payload.iter().all(|&(_, encoded)| !encoded)
+            && let Ok(text) = std::str::from_utf8(line)
+            && (!log4shell || self.evaluator.is_inert_anywhere(text))
+            && (!text4shell || self.text.is_inert(text))
+        {
+            dollar = false;
+        }
         if !dollar && !spring {
             return;
         }

@@ -261,7 +261,7 @@ impl Prefilter {
 
     /// The needles, for tools that should search for the same (the benchmark's `grep -F`).
     pub fn needles() -> impl Iterator<Item = &'static str> {
-        PAYLOAD_NEEDLES.iter().chain(TRACE_NEEDLES.iter()).copied()
+        PAYLOAD_NEEDLES.iter().chain(TRACE_NEEDLES.iter()).chain(SPRING_NEEDLES.iter()).copied()
     }
 }
 

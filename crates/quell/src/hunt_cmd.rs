@@ -41,16 +41,31 @@ Examples:
   quell hunt --summary /var/log      indicators with counts, first/last seen
   quell hunt --env env:USER=app /var/log/app
                                      evaluate as on a host where USER=app
+  quell hunt --only text4shell /var/log/app
+                                     Commons Text attempts only
+  quell hunt --only spring4shell,CVE-2021-44228 /var/log/tomcat
+                                     by name or CVE id
   quell hunt --upload https://quell.example.org --token T --tlp green /var/log
                                      send the indicators (not the lines) to
                                      a quell server, marked TLP:GREEN
 
+Vulnerabilities (all by default; every attempt names its CVE in
+\"vulnerability\", the summary counts them in \"by_vulnerability\"):
+  log4shell     CVE-2021-44228 (and the recursion DoS CVE-2021-45105)
+  text4shell    CVE-2022-42889: what Commons Text 1.9's interpolator would
+                run (\"text4shell\": scripts, dns, urls, files)
+  spring4shell  CVE-2022-22965: class.module.classLoader bindings, Tomcat
+                AccessLogValve writes and requests for the dropped JSP
+                (\"spring4shell\": stage, parameters, pattern, suffix,
+                written_file, ...)
+
 Reported: every payload that makes Log4j 2.14.1 call its JNDI lookup,
 evaluated by an exact port of Log4j's lookup engine after undoing URL,
-%uXXXX, \\uXXXX, \\xHH, octal and HTML encodings; the recursion denial of
-service (CVE-2021-45105, \"dos\":true); names only the 2.14.1 message rescan
-reaches (\"rescan_only\":true); payloads that would not work as logged
-(\"functional\":false). Harmless ${...} placeholders are not reported.
+%uXXXX, \\uXXXX, \\xHH, octal and HTML encodings (in any order and depth);
+the recursion denial of service (CVE-2021-45105, \"dos\":true); names only
+the 2.14.1 message rescan reaches (\"rescan_only\":true); payloads that would
+not work as logged, broken or mangled (\"functional\":false). Harmless ${...}
+placeholders are not reported.
 Traces of lookups that happened (\"Error looking up JNDI resource\", ...)
 are reported as kind \"trace\".
 
@@ -61,12 +76,20 @@ Output (--format json), one object per line:
    \"techniques\":[\"lower\"],\"jndi\":[\"ldap://198.51.100.7:1389/a\"],
    \"rescan_only\":false,\"targets\":[{\"scheme\":\"ldap\",
    \"host\":\"198.51.100.7\",\"port\":1389,\"path\":\"/a\"}],
-   \"exfiltration\":[],\"commands\":[],\"callback_class\":\"unknown\",...}
+   \"exfiltration\":[],\"commands\":[],\"callback_class\":\"unknown\",
+   \"vulnerability\":\"CVE-2021-44228\",...}
+  {\"kind\":\"attempt\",...,\"vulnerability\":\"CVE-2022-42889\",
+   \"text4shell\":{\"scripts\":[{\"engine\":\"js\",\"code\":\"...\"}],\"dns\":[],
+   \"urls\":[],\"files\":[],\"could_work\":{\"1.9\":\"yes\",\"1.10.0\":\"no\"}}}
+  {\"kind\":\"attempt\",...,\"vulnerability\":\"CVE-2022-22965\",
+   \"spring4shell\":{\"stage\":\"write\",\"parameters\":[...],\"suffix\":\".jsp\",
+   \"prefix\":\"tomcatwar\",\"written_file\":\"tomcatwar.jsp\",...}}
   {\"kind\":\"trace\",\"file\":\"app.log\",\"line\":99,\"raw\":\"...\",
    \"jndi\":[\"ldap://...\"],...}
   {\"kind\":\"error\",\"file\":\"broken.gz\",\"message\":\"...\"}
   {\"kind\":\"summary\",\"files\":3,\"bytes\":123456,\"lines\":1000,
-   \"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12}
+   \"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12,
+   \"by_vulnerability\":{\"CVE-2021-44228\":2}}
 
 Exit codes: 0 nothing found, 1 attempts or traces found, 2 the hunt
 failed (nothing found, and a file could not be read). With no PATH (or `-`) the hunt reads
