@@ -315,27 +315,21 @@ impl Evaluator {
     /// into): *every* `${` in it, top-level or not, is followed up to the next `}` (or the end)
     /// by text without `$` whose prefix is not `jndi` or `base64`. A part's `${` are some of
     /// these, each followed by the same text or a prefix of it, so each part passes
-    /// [`Evaluator::is_inert`] too.
-    pub fn is_inert_anywhere(&self, text: &str) -> bool {
-        let b = text.as_bytes();
-        if self.env_has_dollar || memchr::memmem::find(b, b"$${").is_some() {
-            return false;
-        }
-        let mut from = 0;
-        while let Some(i) = memchr::memmem::find(&b[from..], b"${") {
-            let start = from + i + 2;
-            let end = memchr::memchr(b'}', &b[start..]).map_or(b.len(), |j| start + j);
-            let inner = &b[start..end];
-            if memchr::memchr(b'$', inner).is_some() {
-                return false;
-            }
-            let prefix = inner.split(|&c| c == b':').next().unwrap_or(b"").trim_ascii();
-            if !prefix.is_ascii() || prefix.eq_ignore_ascii_case(b"jndi") || prefix.eq_ignore_ascii_case(b"base64") {
-                return false;
-            }
-            from = start;
-        }
-        true
+    /// [`Evaluator::is_inert`] too. Linear: each `${` is followed only up to the next `$` or `}`.
+    pub fn is_inert_anywhere(&self, text: &[u8]) -> bool {
+        !self.env_has_dollar && !has_escaped_opening(text) && every_opening(text, Self::opening_inert)
+    }
+
+    /// Whether the text after one `${` (up to its `}`, without `$`) names neither `jndi` nor
+    /// `base64` (trimmed, any case; a non-ASCII prefix is never inert).
+    pub fn opening_inert(inner: &[u8]) -> bool {
+        let prefix = inner.split(|&c| c == b':').next().unwrap_or(b"").trim_ascii();
+        prefix.is_ascii() && !prefix.eq_ignore_ascii_case(b"jndi") && !prefix.eq_ignore_ascii_case(b"base64")
+    }
+
+    /// Whether a configured value holds a `$` (then nothing is inert).
+    pub fn env_has_dollar(&self) -> bool {
+        self.env_has_dollar
     }
 
     /// A lenient evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
@@ -365,6 +359,32 @@ impl Evaluator {
         }
         run.evaluate(&closed)
     }
+}
+
+/// Whether `b` holds a `$${` (an escaped lookup, which 2.14.1's converter rescan can undo).
+pub fn has_escaped_opening(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'$', b).any(|i| b.get(i + 1) == Some(&b'$') && b.get(i + 2) == Some(&b'{'))
+}
+
+/// Calls `inert` with the text after every `${` of `b` up to the next `}` (or the end); false as
+/// soon as one answers false, or as soon as that text holds a `$` (then a value could open a new
+/// lookup). Linear in `b`: each `${` is followed only up to the next `$` or `}`.
+pub fn every_opening(b: &[u8], mut inert: impl FnMut(&[u8]) -> bool) -> bool {
+    for pos in memchr::memchr_iter(b'$', b) {
+        if b.get(pos + 1) != Some(&b'{') {
+            continue;
+        }
+        let start = pos + 2;
+        let end = match memchr::memchr2(b'}', b'$', &b[start..]) {
+            Some(j) if b[start + j] == b'$' => return false,
+            Some(j) => start + j,
+            None => b.len(),
+        };
+        if !inert(&b[start..end]) {
+            return false;
+        }
+    }
+    true
 }
 
 /// A top-level lookup of a message as `StrSubstitutor` delimits it.

@@ -364,12 +364,7 @@ impl Hunter {
         // The common benign case (`cfg=${env:HOME:-/home/app}`): only plain `${` and a proof that
         // neither evaluator can act on the line or any field of it. Nothing is parsed, decoded
         // or evaluated.
-        if dollar
-            && hits.payload.iter().all(|&(_, encoded)| !encoded)
-            && let Ok(text) = std::str::from_utf8(line)
-            && (!log4shell || self.evaluator.is_inert_anywhere(text))
-            && (!text4shell || self.text.is_inert(text))
-        {
+        if dollar && hits.payload.iter().all(|&(_, encoded)| !encoded) && self.line_inert(line, log4shell, text4shell) {
             dollar = false;
         }
         if !dollar && !spring {
@@ -395,6 +390,19 @@ impl Hunter {
                 self.analyze_field(file, line_no, offset, &ctx, field, verbatim, encoded, sink);
             }
         }
+    }
+
+    /// [`Evaluator::is_inert_anywhere`] and [`TextEvaluator::is_inert`] of the hunted
+    /// evaluators in one pass over the line.
+    fn line_inert(&self, line: &[u8], log4shell: bool, text4shell: bool) -> bool {
+        if (log4shell && (self.evaluator.env_has_dollar() || crate::eval::has_escaped_opening(line)))
+            || (text4shell && self.text.env_has_dollar())
+        {
+            return false;
+        }
+        crate::eval::every_opening(line, |inner| {
+            (!log4shell || Evaluator::opening_inert(inner)) && (!text4shell || TextEvaluator::opening_inert(inner))
+        })
     }
 
     fn trace(&self, file: &str, line_no: u64, offset: u64, line: &[u8], needle: usize) -> Trace {
@@ -549,7 +557,7 @@ impl Hunter {
     /// The Commons Text 1.9 evaluation of one (decoded) text, when it acts (runs a script,
     /// resolves a name, fetches a URL, reads a file).
     fn text_attempt(&self, text: &str) -> Option<TextFinding> {
-        if self.text.is_inert(text) {
+        if self.text.is_inert(text.as_bytes()) {
             return None;
         }
         let e19 = self.text.evaluate(text, TextVersion::V1_9);

@@ -7,9 +7,12 @@
 //! short needles confirmed by a look at the next bytes.
 //!
 //! Covered encodings of `$`: `%24` (percent-encoded to any depth: `%2524`, `%252524`), `%u0024`,
-//! `\u0024`, `\x24`, `\044`, `&#36`, `&#x24`, zero-padded references (`&#0...`), `&dollar`
-//! (any case), percent-encoded `\`/`&` forms of those (`%5Cu0024`, `%26%2336`), and a `%`
-//! itself escaped before `24` (`\u002524`, `\x2524`, `\04524`, `&#37;24`). A raw `$`
+//! `\u0024`, `\x24`, `\044`, `&#36`, `&#x24`, zero-padded references (`&#0...`), `&dollar`,
+//! `&amp;#36;`, and every escape character (`%`, `\`, `&`) escaped in turn by any layer
+//! (`%5Cu0024`, `%26%2336`, `\u002524`, `\x2524`, `\04524`, `&#37;24`, `\x26#36;`, `\134x24`,
+//! `%u005Cx24`), so every combination of the decoder's layers is a candidate. Not covered:
+//! `%U0024` and `\U0024` (upper-case `U`), and `&DOLLAR;`/`&Dollar;` (not HTML: reference names
+//! are case-sensitive; the decoder still reads them on lines found otherwise). A raw `$`
 //! followed by `%`, `\` or `&` covers an encoded `{`. Not covered: `%U0024` (upper-case IIS
 //! form) and `\U0024`.
 
@@ -22,17 +25,20 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 /// when those are themselves escaped by another layer, so every combination of layers reaches
 /// the decoder.
 pub const PAYLOAD_NEEDLES: &[&str] = &[
-    // A raw `$` followed by `{` or by an encoded `{` (`%7B`, `\u007B`, `&lbrace;`, ...).
-    "$",  // `%24`, `%25` (`%2524`, `%252524`, ...: percent-encoded again and again), `%26` (`%26%2336%3B`).
+    // A raw `${`; a raw `$` before a percent-encoded or HTML-referenced `{` (`$%7B`, `$&lbrace;`,
+    // `$&#123;`). A `$` before a backslash-escaped `{` is found by the `{` (`\u007B`, `\x7b`,
+    // `\173`).
+    "${", "$%", "$&",
+    // `%24`, `%25` (`%2524`, `%252524`, ...: percent-encoded again and again), `%26` (`%26%2336%3B`).
     "%2", // `%5C` (a percent-encoded backslash: `%5Cx24`, `%5Cu0024`, `%5C044`).
     "%5",
     // `\u0024`, `%u0024`; `\u0025`, `\u0026`, `\u005C` (an escape character JSON-escaped:
-    // `\u002524`).
-    "u00", // `\x24`, `\x25`, `\x26`, `\x5C`.
-    "\\x", // `\044`, `\045`, `\046` (octal `$`, `%`, `&`) and `\134` (octal `\`).
-    "\\04", "\\13", // `&#36;`, `&#x24;`, `&#0036;`, `&#37;24`, `&#92;x24`, `&#38;#36;`.
-    "&#",   // `&dollar;`, `&Dollar;`, `&DOLLAR;`.
-    "&d", "&D", // `&amp;#36;`, `&amp;dollar;` (an HTML-escaped reference).
+    // `\u002524`); `\u007B`.
+    "u00", // `\x24`, `\x25`, `\x26`, `\x5C`, `\x7B`.
+    "\\x", // `\044`, `\045`, `\046` (octal `$`, `%`, `&`); `\134` (octal `\`), `\173` (octal `{`).
+    "\\0", "\\1", // `&#36;`, `&#x24;`, `&#0036;`, `&#37;24`, `&#92;x24`, `&#38;#36;`.
+    "&#",  // `&dollar;`.
+    "&d",  // `&amp;#36;`, `&amp;dollar;` (an HTML-escaped reference).
     "amp;",
 ];
 
@@ -114,25 +120,24 @@ fn confirm(hay: &[u8], pos: usize, id: usize) -> bool {
         let w = hay.get(pos + i..pos + i + 2)?;
         Some([w[0], w[1].to_ascii_lowercase()])
     };
-    // `$`, `%`, `&`, `\` in hexadecimal.
-    let escape_hex = |i: usize| matches!(two(i), Some([b'2', b'4' | b'5' | b'6'] | [b'5', b'c']));
+    // `$`, `%`, `&`, `\`, `{` in hexadecimal.
+    let escape_hex = |i: usize| matches!(two(i), Some([b'2', b'4' | b'5' | b'6'] | [b'5', b'c'] | [b'7', b'b']));
     match PAYLOAD_NEEDLES[id] {
-        "$" => matches!(at(1), Some(b'{' | b'%' | b'\\' | b'&')),
         "%2" => matches!(at(2), Some(b'4' | b'5' | b'6')),
         "%5" => matches!(at(2), Some(b'c' | b'C')),
         "u00" => escape_hex(3),
         "\\x" => escape_hex(2),
-        "\\04" => matches!(at(3), Some(b'4' | b'5' | b'6')),
-        "\\13" => at(3) == Some(b'4'),
-        "&d" | "&D" => hay.get(pos + 1..pos + 7).is_some_and(|w| w.eq_ignore_ascii_case(b"dollar")),
+        "\\0" => matches!(two(2), Some([b'4', b'4' | b'5' | b'6'])),
+        "\\1" => matches!(two(2), Some([b'3', b'4'] | [b'7', b'3'])),
+        "&d" => hay.get(pos + 1..pos + 7).is_some_and(|w| w.eq_ignore_ascii_case(b"dollar")),
         "amp;" => matches!(at(4), Some(b'#' | b'd' | b'D')),
         _ => true,
     }
 }
 
 /// Whether a confirmed payload needle is an encoded form (anything but a plain `${`).
-fn is_encoded(hay: &[u8], pos: usize, id: usize) -> bool {
-    !(id == 0 && hay.get(pos + 1) == Some(&b'{'))
+fn is_encoded(_hay: &[u8], _pos: usize, id: usize) -> bool {
+    id != 0
 }
 
 /// Finds candidate positions in raw bytes.
@@ -181,7 +186,7 @@ impl Prefilter {
 
     /// The next confirmed Spring4Shell needle at or after `from` (see [`SPRING_NEEDLES`]).
     pub fn find_spring(&self, hay: &[u8], from: usize) -> Option<usize> {
-        (0..self.spring.len()).filter_map(|i| self.find_spring_with(i, hay, from)).min()
+        (0..self.spring_searchers()).filter_map(|i| self.find_spring_with(i, hay, from)).min()
     }
 
     /// [`Prefilter::find_spring`] with searcher `i` only.
@@ -287,7 +292,6 @@ mod tests {
             "&#x24;",
             "&#0036",
             "&dollar;",
-            "&DOLLAR;",
             "%26%2336%3B",
             "%26dollar%3B",
             "\\u002524",
@@ -299,6 +303,9 @@ mod tests {
             "\\134x24",
             "%u005Cx24",
             "&amp;#36;",
+            "$\\u007B",
+            "$\\x7b",
+            "$\\173",
             "$%7B",
             "$\\u007B",
             "$&lbrace;",

@@ -181,6 +181,8 @@ pub struct TextEvaluation {
 pub struct TextEvaluator {
     env: Environment,
     limits: EvalLimits,
+    /// Whether a configured `env`/`sys` value holds a `$` (then no text is judged inert).
+    env_has_dollar: bool,
 }
 
 impl Default for TextEvaluator {
@@ -198,7 +200,8 @@ const IAE: &str = "IllegalArgumentException";
 
 impl TextEvaluator {
     pub fn new(env: Environment, limits: EvalLimits) -> Self {
-        TextEvaluator { env, limits }
+        let env_has_dollar = env.lookups.values().any(|m| m.values().any(|v| v.contains('$')));
+        TextEvaluator { env, limits, env_has_dollar }
     }
 
     /// One `replace(text)` as `version` does it.
@@ -221,29 +224,22 @@ impl TextEvaluator {
     /// can run, and only `base64*`, `urlDecoder`, `const`, configured `env`/`sys` values and the
     /// acting ones can produce or act on text.) The JVM oracle test checks it never calls a text
     /// inert that Commons Text acts on.
-    pub fn is_inert(&self, text: &str) -> bool {
-        let b = text.as_bytes();
-        let mut from = 0;
-        while let Some(i) = memchr::memmem::find(&b[from..], b"${") {
-            let start = from + i + 2;
-            let end = memchr::memchr(b'}', &b[start..]).map_or(b.len(), |j| start + j);
-            let inner = &b[start..end];
-            if memchr::memchr(b'$', inner).is_some() {
-                return false;
-            }
-            let prefix = inner.split(|&c| c == b':').next().unwrap_or(b"");
-            if !prefix.is_ascii()
-                || (inner.contains(&b':') && RISKY_PREFIXES.iter().any(|p| prefix.eq_ignore_ascii_case(p.as_bytes())))
-            {
-                return false;
-            }
-            from = start;
-        }
-        !self.env_has_dollar()
+    pub fn is_inert(&self, text: &[u8]) -> bool {
+        !self.env_has_dollar && crate::eval::every_opening(text, Self::opening_inert)
     }
 
-    fn env_has_dollar(&self) -> bool {
-        self.env.lookups.values().any(|m| m.values().any(|v| v.contains('$')))
+    /// Whether a configured value holds a `$` (then nothing is inert).
+    pub fn env_has_dollar(&self) -> bool {
+        self.env_has_dollar
+    }
+
+    /// Whether the text after one `${` (up to its `}`, without `$`) names no acting or decoding
+    /// lookup (a non-ASCII prefix is never inert).
+    pub fn opening_inert(inner: &[u8]) -> bool {
+        let colon = memchr::memchr(b':', inner);
+        let prefix = &inner[..colon.unwrap_or(inner.len())];
+        prefix.is_ascii()
+            && (colon.is_none() || !RISKY_PREFIXES.iter().any(|p| prefix.eq_ignore_ascii_case(p.as_bytes())))
     }
 }
 

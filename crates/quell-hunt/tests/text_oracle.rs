@@ -247,7 +247,7 @@ fn quell_agrees_with_commons_text() {
             if version == TextVersion::V1_9 && !jvm.events.is_empty() {
                 acting += 1;
             }
-            if !jvm.events.is_empty() && ev.is_inert(p) {
+            if !jvm.events.is_empty() && ev.is_inert(p.as_bytes()) {
                 failures.push(format!("{jar} {label}: judged inert, but the JVM records {:?}", jvm.events));
             }
             if label.starts_with("benign") && !jvm.events.is_empty() {
