@@ -356,8 +356,7 @@ impl Hunter {
         }
         let vulns = self.config.vulnerabilities;
         let spring = vulns.contains(Vulnerability::Spring4Shell)
-            && (self.prefilter.find_spring(line, 0).is_some()
-                || (state.valves.has_dropped() && state.valves.find(line, 0).is_some()));
+            && (hits.spring || (state.valves.has_dropped() && state.valves.find(line, 0).is_some()));
         let log4shell = vulns.contains(Vulnerability::Log4Shell);
         let text4shell = vulns.contains(Vulnerability::Text4Shell);
         let mut dollar = !hits.payload.is_empty() && (log4shell || text4shell);

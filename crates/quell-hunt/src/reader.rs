@@ -186,7 +186,6 @@ impl LogReader {
             // The next hit of each searcher (`None` inside: none in the rest of the block),
             // valid while it is at or after `from`.
             let mut main_next: Option<Option<Hit>> = None;
-            let mut spring_next: Vec<Option<Option<usize>>> = vec![None; prefilter.spring_searchers()];
             let mut extra_next: Option<(u64, Option<usize>)> = None;
             while from < end {
                 let main = match main_next {
@@ -197,21 +196,6 @@ impl LogReader {
                         h
                     }
                 };
-                let mut spring: Option<usize> = None;
-                for (i, next) in spring_next.iter_mut().enumerate() {
-                    let p = match *next {
-                        Some(p) if p.is_none_or(|p| p >= from) => p,
-                        _ => {
-                            let p = prefilter.find_spring_with(i, block, from);
-                            *next = Some(p);
-                            p
-                        }
-                    };
-                    spring = match (spring, p) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                }
                 let dropped = match extra {
                     None => None,
                     Some(x) => match extra_next {
@@ -224,12 +208,10 @@ impl LogReader {
                     },
                 };
                 let mut best = main;
-                for (p, kind) in [(spring, HitKind::Spring), (dropped, HitKind::Dropped)] {
-                    if let Some(pos) = p
-                        && best.is_none_or(|b| pos < b.pos)
-                    {
-                        best = Some(Hit { pos, kind });
-                    }
+                if let Some(pos) = dropped
+                    && best.is_none_or(|b| pos < b.pos)
+                {
+                    best = Some(Hit { pos, kind: HitKind::Dropped });
                 }
                 let Some(hit) = best else { break };
                 let ls = memchr::memrchr(b'\n', &block[..hit.pos]).map_or(0, |i| i + 1);
