@@ -1,26 +1,27 @@
 //! The [`Prefilter`]: a multi-needle search over raw bytes that finds candidate lines.
 //!
 //! A line is a candidate when it holds `${` or a transport-encoded form of `$` (or `$` followed
-//! by an encoded `{`), or a trace of a successful lookup. Only candidates are decoded and
-//! evaluated, so the prefilter decides the throughput: aho-corasick's SIMD "Teddy" searcher over
-//! at most 16 short needles (measured: 16 needles run about twice as fast as 17 or more), with
-//! short needles confirmed by a look at the next bytes.
+//! by an encoded `{`), a trace of a successful lookup, or (Spring4Shell) `classloader` in any
+//! case. Only candidates are examined further, so the prefilter decides the throughput: one
+//! search with aho-corasick's SIMD "Teddy" over 18 needles of at least two bytes (AVX2 "fat"
+//! Teddy where the CPU has it, which keeps its speed beyond 16 needles where the default slim one
+//! halves it; a one-byte needle would make Teddy verify at every common letter), short needles
+//! confirmed by a look at the next bytes.
 //!
 //! Covered encodings of `$`: `%24` (percent-encoded to any depth: `%2524`, `%252524`), `%u0024`,
 //! `\u0024`, `\x24`, `\044`, `&#36`, `&#x24`, zero-padded references (`&#0...`), `&dollar`,
 //! `&amp;#36;`, and every escape character (`%`, `\`, `&`) escaped in turn by any layer
 //! (`%5Cu0024`, `%26%2336`, `\u002524`, `\x2524`, `\04524`, `&#37;24`, `\x26#36;`, `\134x24`,
-//! `%u005Cx24`), so every combination of the decoder's layers is a candidate. Not covered:
-//! `%U0024` and `\U0024` (upper-case `U`), and `&DOLLAR;`/`&Dollar;` (not HTML: reference names
-//! are case-sensitive; the decoder still reads them on lines found otherwise). A raw `$`
-//! followed by `%`, `\` or `&` covers an encoded `{`. Not covered: `%U0024` (upper-case IIS
-//! form) and `\U0024`.
+//! `%u005Cx24`), so every combination of the decoder's layers is a candidate; a raw `$` before
+//! an encoded `{` (`$%7B`, `$\u007B`, `$&lbrace;`). Not covered: `%U0024` and `\U0024`
+//! (upper-case `U`), and `&DOLLAR;`/`&Dollar;` (not HTML: reference names are case-sensitive; the
+//! decoder still reads them on lines found otherwise).
 
 use aho_corasick::packed::{Config as PackedConfig, MatchKind as PackedMatchKind, Searcher};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// Needles for a (possibly encoded) lookup opening. They are deliberately few (the SIMD searcher
-/// slows down sharply beyond 16 needles) and short; a match is confirmed by [`Prefilter`] before
+/// slows down with every needle) and short; a match is confirmed by [`Prefilter`] before
 /// it counts (see `confirm`). Together they cover every way the transport layers of
 /// [`crate::Decoder`] can write a `$`, and the characters that start an escape (`%`, `\`, `&`)
 /// when those are themselves escaped by another layer, so every combination of layers reaches
