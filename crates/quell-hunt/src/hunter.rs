@@ -559,9 +559,15 @@ impl Hunter {
         if self.text.is_inert(text.as_bytes()) {
             return None;
         }
-        let e19 = self.text.evaluate(text, TextVersion::V1_9);
+        let mut e19 = self.text.evaluate(text, TextVersion::V1_9);
+        let mut functional = true;
         if e19.events.is_empty() {
-            return None;
+            // Broken or Log4j-style obfuscation: an attempt that would not work, still a probe.
+            e19 = self.text.lenient(text);
+            functional = false;
+            if e19.events.is_empty() {
+                return None;
+            }
         }
         let e110 = self.text.evaluate(text, TextVersion::V1_10);
         let start = text.find("${").unwrap_or(0);
@@ -569,7 +575,8 @@ impl Hunter {
         Some(TextFinding {
             raw: text[start..].to_owned(),
             events: e19.events,
-            works_1_10: !e110.events.is_empty(),
+            functional,
+            works_1_10: functional && !e110.events.is_empty(),
             techniques: e19.techniques,
         })
     }
@@ -619,7 +626,7 @@ impl Hunter {
         let commands: Vec<_> =
             detail.scripts.iter().flat_map(|s| crate::indicators::script_commands(&s.code)).collect();
         detail.could_work = Text4ShellWork {
-            commons_text_1_9: Workable::Yes,
+            commons_text_1_9: if f.functional { Workable::Yes } else { Workable::No },
             commons_text_1_10_0: if f.works_1_10 { Workable::Yes } else { Workable::No },
         };
         let callback_class =
@@ -644,7 +651,7 @@ impl Hunter {
             commands,
             callback_class,
             normalized: Vec::new(),
-            functional: true,
+            functional: f.functional,
             dos: false,
             could_work: no_log4j(),
             encoded: (!v.chain.is_empty()).then(|| truncate(&field.text, self.config.max_raw_chars)),
@@ -853,6 +860,8 @@ fn payload(
 struct TextFinding {
     raw: String,
     events: Vec<TextEvent>,
+    /// Whether Commons Text 1.9 itself would act (not only the lenient reading).
+    functional: bool,
     works_1_10: bool,
     techniques: Vec<&'static str>,
 }

@@ -163,6 +163,10 @@ pub mod technique {
     pub const URL_DECODER: &str = "url_decoder";
     pub const CONST: &str = "const_lookup";
     pub const VALUE_RECURSION: &str = "value_resubstitution";
+    /// A lookup nested in a name (`${${lower:s}cript:...}`), which Commons Text does not resolve.
+    pub const NESTED_NAME: &str = "nested_name";
+    /// A Log4j lookup (`lower`, `upper`) Commons Text does not have.
+    pub const LOG4J_LOOKUP: &str = "log4j_lookup";
 }
 
 /// The result of one Commons Text evaluation.
@@ -206,8 +210,34 @@ impl TextEvaluator {
 
     /// One `replace(text)` as `version` does it.
     pub fn evaluate(&self, text: &str, version: TextVersion) -> TextEvaluation {
-        let mut run = Run { ev: self, version, events: Vec::new(), techniques: Vec::new(), lookups: 0, steps: 0 };
-        let mut buf = text.to_owned();
+        self.run(text.to_owned(), version, false)
+    }
+
+    /// A forgiving 1.9 evaluation for evidence of intent, nothing Commons Text would do: lookups
+    /// nest the way Log4j's do (`${${lower:s}cript:...}`: substitution in variable names, with
+    /// Log4j's `lower`/`upper`), a throwing lookup answers null instead of ending the
+    /// substitution, and unterminated lookups are closed at the end. An attacker who sends
+    /// Log4Shell-style obfuscation to a Commons Text application is still probing.
+    pub fn lenient(&self, text: &str) -> TextEvaluation {
+        let mut closed = text.to_owned();
+        let mut unterminated = false;
+        if let Some(last) = crate::eval::top_level_spans(text).last().filter(|s| !s.closed) {
+            for _ in 0..last.open_depth.min(self.limits.max_depth as usize) {
+                closed.push('}');
+            }
+            unterminated = true;
+        }
+        let mut e = self.run(closed, TextVersion::V1_9, true);
+        if unterminated {
+            e.techniques.push(crate::eval::technique::UNTERMINATED);
+        }
+        e
+    }
+
+    fn run(&self, text: String, version: TextVersion, lenient: bool) -> TextEvaluation {
+        let mut run =
+            Run { ev: self, version, lenient, events: Vec::new(), techniques: Vec::new(), lookups: 0, steps: 0 };
+        let mut buf = text;
         let len = buf.len();
         let outcome = match run.substitute(&mut buf, 0, len, None, 0) {
             Ok(_) => TextOutcome::Completed,
@@ -252,6 +282,8 @@ const RISKY_PREFIXES: &[&str] =
 struct Run<'a> {
     ev: &'a TextEvaluator,
     version: TextVersion,
+    /// [`TextEvaluator::lenient`].
+    lenient: bool,
     events: Vec<TextEvent>,
     techniques: Vec<&'static str>,
     lookups: u32,
@@ -309,8 +341,20 @@ impl Run<'_> {
             }
             let start_pos = pos;
             pos += 2;
+            let mut nested = 0usize;
             while pos < buf_end {
-                if buf.as_bytes()[pos] != b'}' {
+                let b = buf.as_bytes();
+                if self.lenient && pos + 2 <= buf_end && b[pos] == b'$' && b[pos + 1] == b'{' {
+                    nested += 1;
+                    pos += 2;
+                    continue;
+                }
+                if b[pos] != b'}' {
+                    pos += 1;
+                    continue;
+                }
+                if nested > 0 {
+                    nested -= 1;
                     pos += 1;
                     continue;
                 }
@@ -323,10 +367,22 @@ impl Run<'_> {
                     self.step(1)?;
                     continue 'outer;
                 }
-                let var_name_expr = buf[start_pos + 2..pos].to_owned();
+                let mut var_name_expr = buf[start_pos + 2..pos].to_owned();
+                if self.lenient && var_name_expr.contains("${") {
+                    self.technique(technique::NESTED_NAME);
+                    let len = var_name_expr.len();
+                    self.substitute(&mut var_name_expr, 0, len, None, depth + 1)?;
+                }
                 pos += 1;
                 let end_pos = pos;
-                let (var_name, default) = split_name_default(&var_name_expr);
+                let (var_name, default) = if self.lenient {
+                    match var_name_expr.split_once(":-") {
+                        Some((n, d)) => (n.to_owned(), Some(d.to_owned())),
+                        None => (var_name_expr.clone(), None),
+                    }
+                } else {
+                    split_name_default(&var_name_expr)
+                };
                 let prior_vec: &mut Vec<String> = match prior.as_deref_mut() {
                     Some(p) => p,
                     None => owned.get_or_insert_with(|| {
@@ -341,7 +397,10 @@ impl Run<'_> {
                     return Err(Stop::Threw("IllegalStateException", format!("infinite loop at {var_name:?}")));
                 }
                 prior_vec.push(var_name.clone());
-                let mut value = self.resolve(&var_name)?;
+                let mut value = match self.resolve(&var_name) {
+                    Err(Stop::Threw(..)) if self.lenient => None,
+                    other => other?,
+                };
                 if value.is_none() && default.is_some() {
                     self.technique(crate::eval::technique::DEFAULT_VALUE);
                     value = default;
@@ -387,6 +446,11 @@ impl Run<'_> {
         let Some(colon) = var.find(':') else { return Ok(None) };
         let raw_prefix = &var[..colon];
         let prefix = raw_prefix.to_lowercase();
+        if self.lenient && (prefix == "lower" || prefix == "upper") {
+            self.technique(technique::LOG4J_LOOKUP);
+            let key = &var[colon + 1..];
+            return Ok(Some(if prefix == "lower" { key.to_lowercase() } else { key.to_uppercase() }));
+        }
         let known = match self.version {
             TextVersion::V1_9 => LOOKUPS_1_9,
             TextVersion::V1_10 => LOOKUPS_1_10,
@@ -763,6 +827,19 @@ mod tests {
         assert!(e.events.is_empty());
         // Names are not substituted: the first `}` closes.
         assert!(ev("${${lower:s}cript:js:1}").events.is_empty());
+    }
+
+    #[test]
+    fn lenient_reads_log4j_style_obfuscation() {
+        let ev = TextEvaluator::default();
+        let p = concat!("${${lower:S}cr", "ipt:js:1}");
+        assert!(ev.evaluate(p, TextVersion::V1_9).events.is_empty(), "nesting in names does not work");
+        let e = ev.lenient(p);
+        assert_eq!(e.events, [TextEvent::Script { engine: "js".into(), code: "1".into() }]);
+        assert!(e.techniques.contains(&technique::NESTED_NAME) && e.techniques.contains(&technique::LOG4J_LOOKUP));
+        let e = ev.lenient("${dns:address|x.example");
+        assert_eq!(e.events, [TextEvent::Dns("x.example".into())]);
+        assert!(ev.lenient("${x:-${y}} ${FREE_PVS}").events.is_empty());
     }
 
     #[test]

