@@ -52,10 +52,13 @@ pub const PAYLOAD_NEEDLES: &[&str] = &[
 pub const TRACE_NEEDLES: &[&str] = &["jndi", "JNDI", "Jndi", "Processor@"];
 
 /// Spring4Shell's needles, in the same search (when Spring4Shell is hunted): `oader` and
-/// `OADER`, confirmed as `classloader` in any case (`classLoader`, `ClassLoader`,
-/// `CLASSLOADER`, also inside `class%2Emodule%2EclassLoader`). Not covered: the word
-/// percent-encoded letter by letter, or with its last five letters in mixed case (`classLoADer`).
+/// `OADER`, confirmed by a `lass` (any case) just before (`classLoader`, `ClassLoader`,
+/// `CLASSLOADER`, `class%2Emodule%2EclassLoader`, `%63lass%4Coader`). Not covered: `oader` itself
+/// percent-encoded, or in mixed case (`classLoADer`).
 pub const SPRING_NEEDLES: &[&str] = &["oader", "OADER"];
+
+/// How far before a Spring4Shell needle its `lass` may be (`lassL` written as `lass%4C`).
+const SPRING_WINDOW: usize = 16;
 
 /// The traces a line must contain to be reported as one.
 pub const TRACE_MARKERS: &[&str] = &[
@@ -207,10 +210,14 @@ impl Prefilter {
         } else if id < traces {
             Some(Hit { pos, kind: HitKind::Trace(id - PAYLOAD_NEEDLES.len()) })
         } else {
-            // `oader` of `classloader`, in any case.
-            let start = pos.checked_sub(6)?;
-            let word = hay.get(start..pos + 5)?;
-            word.eq_ignore_ascii_case(b"classloader").then_some(Hit { pos: start, kind: HitKind::Spring })
+            // `oader` of `classloader` in any case, its `lass` within the 16 bytes before (so that
+            // percent-encoded letters between them count: `%63lass%4Coader`).
+            let start = pos.saturating_sub(SPRING_WINDOW);
+            let window = hay.get(start..pos)?;
+            window
+                .windows(4)
+                .any(|w| w.eq_ignore_ascii_case(b"lass"))
+                .then_some(Hit { pos: start, kind: HitKind::Spring })
         }
     }
 

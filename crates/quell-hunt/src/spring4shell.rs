@@ -373,6 +373,8 @@ mod tests {
         assert!(b.techniques.contains(&technique::INDEXED));
         let b = binding("/?Class.Module.ClassLoader.x=1").expect("binds");
         assert!(b.functional && b.techniques.contains(&technique::CAPITALISED));
+        let b = binding("/?%63lass.module.%63lass%4Coader.x=1").expect("encoded letters bind");
+        assert!(b.functional && b.techniques.contains(&technique::URL_ENCODED));
         let b = binding("/?CLASS.MODULE.CLASSLOADER.x=1").expect("an attempt");
         assert!(!b.functional && b.techniques.contains(&technique::MANGLED_CASE));
         assert!(!binding("/?class.classLoader.x=1").expect("an attempt").functional);

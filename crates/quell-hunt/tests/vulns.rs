@@ -194,6 +194,8 @@ fn spring4shell_in_every_spelling_and_the_dropped_shell() {
         access("198.51.100.22", "/?Class.Module.ClassLoader.DefaultAssertionStatus=true")
             + &access("198.51.100.23", "/?CLASS.MODULE.CLASSLOADER.DefaultAssertionStatus=true"),
     );
+    // Letters percent-encoded.
+    let log = format!("{log}{}", access("198.51.100.25", "/?%63lass.%6Dodule.%63lass%4Coader.URLs%5B0%5D=0"));
     // A form body some formats log after the request.
     let log = format!(
         "{log}198.51.100.24 - - [31/Mar/2022:10:00:00 +0000] \"POST /app HTTP/1.1\" 200 1 \"-\" \"x\" \"{P}.suffix=.jsp&{P}.prefix=body\"\n"
@@ -212,7 +214,8 @@ fn spring4shell_in_every_spelling_and_the_dropped_shell() {
             (6, "webshell"),
             (8, "probe"),
             (9, "probe"),
-            (10, "write")
+            (10, "probe"),
+            (11, "write")
         ],
         "{got:#?}"
     );
@@ -227,7 +230,8 @@ fn spring4shell_in_every_spelling_and_the_dropped_shell() {
     assert_eq!(s[4].1.dropped_at.as_ref().map(|d| d.line), Some(4));
     assert!(got[6].functional && got[6].techniques.contains(&"capitalised_property".to_owned()));
     assert!(!got[7].functional, "Spring cannot bind CLASS.MODULE.CLASSLOADER; still an attempt");
-    assert_eq!(s[8].1.written_file.as_deref(), Some("body.jsp"));
+    assert!(got[8].functional && got[8].techniques.contains(&"url_encoded_parameter".to_owned()));
+    assert_eq!(s[9].1.written_file.as_deref(), Some("body.jsp"));
     assert!(got.iter().all(|a| a.vulnerability == SPRING4SHELL));
     // Without Spring4Shell, nothing of this is reported.
     let config = HuntConfig { vulnerabilities: VulnSet::none().with(Vulnerability::Log4Shell), ..HuntConfig::new() };
