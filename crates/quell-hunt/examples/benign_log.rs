@@ -1,7 +1,8 @@
 //! Writes a benign log for the benchmark: `cargo run --release -p quell-hunt --example benign_log
-//! -- OUT BYTES [SEED] [typical|dense]`. The same generator as the tests (harmless `${...}`
+//! -- OUT BYTES [SEED] [typical|dense|placeholders]`. The same generator as the tests (harmless `${...}`
 //! placeholders, configuration dumps, JSON lines, non-ASCII text); nothing in it should make quell
-//! alert. `typical` (the default) is mostly access-log lines; `dense` is the tests' mix.
+//! alert. `typical` (the default) is mostly access-log lines; `dense` is the tests' mix;
+//! `placeholders` is `typical` with a harmless `${...}` at the end of a quarter of the lines.
 
 #[path = "../tests/common/benign.rs"]
 mod benign;
@@ -20,6 +21,7 @@ fn main() {
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let mix = match args.get(4).map(String::as_str) {
         Some("dense") => benign::Mix::Dense,
+        Some("placeholders") => benign::Mix::Placeholders,
         _ => benign::Mix::Typical,
     };
     let lines = benign::write_benign_log(&mut w, bytes, seed, mix, |_| None).expect("write");

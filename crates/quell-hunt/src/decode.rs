@@ -3,12 +3,20 @@
 //! One decoding round applies, in order, percent-decoding (`%HH`, IIS `%uXXXX`), backslash escapes
 //! (`\uXXXX` with surrogate pairs, `\xHH`, octal `\NNN`) and HTML character references (decimal,
 //! hex, zero-padded, named, case-insensitive, semicolon optional). Rounds repeat until nothing
-//! changes (triple percent-encoding needs three) or [`DEFAULT_MAX_DECODE_ROUNDS`] is reached. Each
-//! round that changed the text is a [`Variant`] with the chain of decoders that produced it.
-//! Decoded bytes are read as UTF-8 (`\xC4\xB1` is `ı`), invalid sequences as U+FFFD.
+//! changes, so every order of layers is undone (`\u002524%7B` is a JSON escape of a percent
+//! escape: round one gives `%24{`, round two `${`; triple percent-encoding needs three rounds), or
+//! until [`DEFAULT_MAX_DECODE_ROUNDS`] is reached. Each round that changed the text is a
+//! [`Variant`] with the chain of decoders that produced it. Decoded bytes are read as UTF-8
+//! (`\xC4\xB1` is `ı`), invalid sequences as U+FFFD.
+//!
+//! Bounded work: every escape decodes to fewer bytes than it is written with, so a round that
+//! changes anything shortens the text; at most [`DEFAULT_MAX_DECODE_ROUNDS`] rounds of linear work.
+//!
+//! [`Decoder::form_variants`] is the same with HTML-form decoding in the first percent round
+//! (`+` is a space, as a servlet's `getParameter` reads a query string or form body).
 
-/// Default for the number of decoding rounds.
-pub const DEFAULT_MAX_DECODE_ROUNDS: usize = 8;
+/// Default for the number of decoding rounds (percent-encoding 32 layers deep is decoded).
+pub const DEFAULT_MAX_DECODE_ROUNDS: usize = 32;
 
 /// Names of the transport decoders, as they appear in a decode chain.
 pub mod layer {
@@ -18,6 +26,8 @@ pub mod layer {
     pub const BACKSLASH_X: &str = "backslash_x";
     pub const OCTAL: &str = "octal";
     pub const HTML_ENTITIES: &str = "html_entities";
+    /// Percent-decoding with `+` as a space (`application/x-www-form-urlencoded`).
+    pub const FORM: &str = "form";
 }
 
 /// One decoded form of a field.
@@ -46,14 +56,35 @@ impl Decoder {
     /// The successive decoded forms of `text` (not including `text` itself), each differing from
     /// the one before.
     pub fn variants(&self, text: &str) -> Vec<Variant> {
+        self.variants_with(text, false)
+    }
+
+    /// [`Decoder::variants`] with `+` read as a space in the first round that percent-decodes
+    /// (chain `form` instead of `url`); empty when `text` has no `+` or no percent escape.
+    pub fn form_variants(&self, text: &str) -> Vec<Variant> {
+        if !text.contains('+') || !text.contains('%') {
+            return Vec::new();
+        }
+        self.variants_with(text, true)
+    }
+
+    fn variants_with(&self, text: &str, mut plus: bool) -> Vec<Variant> {
         let mut out = Vec::new();
         let mut chain: Vec<&'static str> = Vec::new();
         let mut cur = text.as_bytes().to_vec();
         for _ in 0..self.max_rounds {
             let mut changed = false;
             let mut next = cur.clone();
-            for (f, _) in DECODERS {
-                let (decoded, used) = f(&next);
+            for (f, name) in DECODERS {
+                let (decoded, used) = if plus && *name == "percent" {
+                    let (d, u) = percent_form(&next);
+                    if !u.is_empty() {
+                        plus = false;
+                    }
+                    (d, u)
+                } else {
+                    f(&next)
+                };
                 if !used.is_empty() {
                     changed = true;
                     chain.extend(used);
@@ -125,6 +156,37 @@ fn percent(s: &[u8]) -> (Vec<u8>, Vec<&'static str>) {
     if iis {
         used.push(layer::IIS_UNICODE);
     }
+    (out, used)
+}
+
+/// `%HH`, `%uXXXX` and `+` as a space.
+fn percent_form(s: &[u8]) -> (Vec<u8>, Vec<&'static str>) {
+    let (mut out, used) = percent(s);
+    if used.is_empty() {
+        return (out, used);
+    }
+    // `+` was copied through as is; a `%2B` decoded to `+` must stay one, so map from the input.
+    out.clear();
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            if let Some(v) = hex_n(&s[i + 1..], 2) {
+                out.push(v as u8);
+                i += 3;
+                continue;
+            }
+            if matches!(s.get(i + 1), Some(b'u' | b'U'))
+                && let Some(v) = hex_n(&s[i + 2..], 4)
+            {
+                push_char(&mut out, v);
+                i += 6;
+                continue;
+            }
+        }
+        out.push(if s[i] == b'+' { b' ' } else { s[i] });
+        i += 1;
+    }
+    let used = used.into_iter().map(|u| if u == layer::URL { layer::FORM } else { u }).collect();
     (out, used)
 }
 
@@ -301,5 +363,14 @@ mod tests {
         assert_eq!(last("\\xC4\\xB1").1, "ı");
         assert_eq!(last("%24%5Cu007B").0, vec![layer::URL, layer::JSON_UNICODE]);
         assert!(Decoder::default().variants("plain text").is_empty());
+        // Layers in any order: a JSON escape of a percent escape, HTML of JSON, percent of HTML.
+        assert_eq!(last("\\u002524%7B").1, "${");
+        assert_eq!(last("\\u002524%7B").0, vec![layer::URL, layer::JSON_UNICODE, layer::URL]);
+        assert_eq!(last("&#92;u0024{").1, "${");
+        assert_eq!(last("%26%2336;%7B").1, "${");
+        let deep = format!("%{}24", "25".repeat(30));
+        assert_eq!(last(&deep).1, "$");
+        let f = Decoder::default().form_variants("a+b%2B%24");
+        assert_eq!((f[0].chain.clone(), f[0].text.as_str()), (vec![layer::FORM], "a b+$"));
     }
 }

@@ -107,13 +107,50 @@ pub struct Environment {
     pub lookups: HashMap<String, HashMap<String, String>>,
 }
 
+/// The system properties every JVM sets (`System.getProperties()`'s documented keys, plus
+/// `java.runtime.*` and `file.encoding`, which every JDK since 1.2 sets too). Their values depend
+/// on the attacked JVM, so the default [`Environment`] answers a placeholder `<sys:KEY>` for each:
+/// as with `${java:os}` → `<java:os>`, the lookup succeeds (its default value does not apply)
+/// but its value is unknown. The separators are set to their Unix values instead. Any other key
+/// is undefined and stays literal, exactly as Log4j and Commons Text leave it.
+pub const ALWAYS_SET_SYS: &[&str] = &[
+    "java.version",
+    "java.vendor",
+    "java.vendor.url",
+    "java.home",
+    "java.vm.specification.version",
+    "java.vm.specification.vendor",
+    "java.vm.specification.name",
+    "java.vm.version",
+    "java.vm.vendor",
+    "java.vm.name",
+    "java.specification.version",
+    "java.specification.vendor",
+    "java.specification.name",
+    "java.class.version",
+    "java.class.path",
+    "java.library.path",
+    "java.io.tmpdir",
+    "java.runtime.version",
+    "java.runtime.name",
+    "os.name",
+    "os.arch",
+    "os.version",
+    "user.name",
+    "user.home",
+    "user.dir",
+    "file.encoding",
+];
+
 impl Default for Environment {
     /// `hostName` is [`HOSTNAME_PLACEHOLDER`]; `sys` knows the Unix `path.separator`,
-    /// `file.separator` and `line.separator`; nothing else is set.
+    /// `file.separator` and `line.separator`, and answers `<sys:KEY>` for the other
+    /// [`ALWAYS_SET_SYS`] keys; nothing else is set.
     fn default() -> Self {
         let mut properties = HashMap::new();
         properties.insert("hostName".to_owned(), HOSTNAME_PLACEHOLDER.to_owned());
-        let mut sys = HashMap::new();
+        let mut sys: HashMap<String, String> =
+            ALWAYS_SET_SYS.iter().map(|k| ((*k).to_owned(), format!("<sys:{k}>"))).collect();
         sys.insert("path.separator".to_owned(), ":".to_owned());
         sys.insert("file.separator".to_owned(), "/".to_owned());
         sys.insert("line.separator".to_owned(), "\n".to_owned());
@@ -156,6 +193,8 @@ pub mod technique {
     pub const UNTERMINATED: &str = "unterminated";
     pub const LOOKUP_ERROR: &str = "lookup_error";
     pub const ESCAPED_DELIMITER: &str = "escaped_delimiter";
+    /// A lookup the sender mangled (see [`super::Evaluator::forgiving`]).
+    pub const MANGLED: &str = "mangled_lookup";
 }
 
 /// The result of one evaluation.
@@ -261,7 +300,8 @@ impl Evaluator {
         for_each_span(text, |span| {
             let inner_end = if span.closed { span.end - 1 } else { span.end };
             let inner = &text.as_bytes()[span.start + 2..inner_end];
-            let prefix = inner.split(|&b| b == b':').next().unwrap_or(b"");
+            // Trimmed: a mangled `${ jndi :...}` is evidence for [`Evaluator::forgiving`].
+            let prefix = inner.split(|&b| b == b':').next().unwrap_or(b"").trim_ascii();
             inert = memchr::memchr(b'$', inner).is_none()
                 && prefix.is_ascii()
                 && !prefix.eq_ignore_ascii_case(b"jndi")
@@ -271,10 +311,44 @@ impl Evaluator {
         inert
     }
 
-    /// A forgiving evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
+    /// [`Evaluator::is_inert`] for `text` and every part of it (the fields a line is split
+    /// into): *every* `${` in it, top-level or not, is followed up to the next `}` (or the end)
+    /// by text without `$` whose prefix is not `jndi` or `base64`. A part's `${` are some of
+    /// these, each followed by the same text or a prefix of it, so each part passes
+    /// [`Evaluator::is_inert`] too. Linear: each `${` is followed only up to the next `$` or `}`.
+    pub fn is_inert_anywhere(&self, text: &[u8]) -> bool {
+        !self.env_has_dollar && !has_escaped_opening(text) && every_opening(text, Self::opening_inert)
+    }
+
+    /// Whether the text after one `${` (up to its `}`, without `$`) names neither `jndi` nor
+    /// `base64` (trimmed, any case; a non-ASCII prefix is never inert).
+    pub fn opening_inert(inner: &[u8]) -> bool {
+        let prefix = inner.split(|&c| c == b':').next().unwrap_or(b"").trim_ascii();
+        prefix.is_ascii() && !prefix.eq_ignore_ascii_case(b"jndi") && !prefix.eq_ignore_ascii_case(b"base64")
+    }
+
+    /// Whether a configured value holds a `$` (then nothing is inert).
+    pub fn env_has_dollar(&self) -> bool {
+        self.env_has_dollar
+    }
+
+    /// A lenient evaluation for evidence that would not work on 2.14.1: `${base64:...}` is
     /// decoded, throwing lookups answer null, and unterminated lookups are closed at the end.
     pub fn lenient(&self, text: &str) -> Evaluation {
+        self.lenient_run(text, false)
+    }
+
+    /// [`Evaluator::lenient`] that also reads mangled lookups the way their sender meant them:
+    /// a lookup that answers nothing and has no default answers its key (`${lowr:j}` → `j`,
+    /// `${j}` → `j`), and a prefix is trimmed (`${ jndi :x}`). Only for evidence of intent
+    /// (technique [`technique::MANGLED`]); nothing Log4j would do.
+    pub fn forgiving(&self, text: &str) -> Evaluation {
+        self.lenient_run(text, true)
+    }
+
+    fn lenient_run(&self, text: &str, forgiving: bool) -> Evaluation {
         let mut run = Run::new(self, true);
+        run.forgiving = forgiving;
         let mut closed = text.to_owned();
         let spans = top_level_spans(text);
         if let Some(last) = spans.last().filter(|s| !s.closed) {
@@ -285,6 +359,32 @@ impl Evaluator {
         }
         run.evaluate(&closed)
     }
+}
+
+/// Whether `b` holds a `$${` (an escaped lookup, which 2.14.1's converter rescan can undo).
+pub fn has_escaped_opening(b: &[u8]) -> bool {
+    memchr::memchr_iter(b'$', b).any(|i| b.get(i + 1) == Some(&b'$') && b.get(i + 2) == Some(&b'{'))
+}
+
+/// Calls `inert` with the text after every `${` of `b` up to the next `}` (or the end); false as
+/// soon as one answers false, or as soon as that text holds a `$` (then a value could open a new
+/// lookup). Linear in `b`: each `${` is followed only up to the next `$` or `}`.
+pub fn every_opening(b: &[u8], mut inert: impl FnMut(&[u8]) -> bool) -> bool {
+    for pos in memchr::memchr_iter(b'$', b) {
+        if b.get(pos + 1) != Some(&b'{') {
+            continue;
+        }
+        let start = pos + 2;
+        let end = match memchr::memchr2(b'}', b'$', &b[start..]) {
+            Some(j) if b[start + j] == b'$' => return false,
+            Some(j) => start + j,
+            None => b.len(),
+        };
+        if !inert(&b[start..end]) {
+            return false;
+        }
+    }
+    true
 }
 
 /// A top-level lookup of a message as `StrSubstitutor` delimits it.
@@ -362,6 +462,8 @@ pub fn for_each_span(text: &str, mut f: impl FnMut(Span) -> bool) {
 struct Run<'a> {
     ev: &'a Evaluator,
     lenient: bool,
+    /// [`Evaluator::forgiving`].
+    forgiving: bool,
     names: Vec<String>,
     techniques: Vec<&'static str>,
     exfil: Vec<String>,
@@ -371,7 +473,16 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn new(ev: &'a Evaluator, lenient: bool) -> Self {
-        Run { ev, lenient, names: Vec::new(), techniques: Vec::new(), exfil: Vec::new(), lookups: 0, steps: 0 }
+        Run {
+            ev,
+            lenient,
+            forgiving: false,
+            names: Vec::new(),
+            techniques: Vec::new(),
+            exfil: Vec::new(),
+            lookups: 0,
+            steps: 0,
+        }
     }
 
     fn technique(&mut self, t: &'static str) {
@@ -594,7 +705,11 @@ impl<'a> Run<'a> {
         }
         let mut rest = var;
         if let Some(colon) = var.find(':') {
-            let raw_prefix = &var[..colon];
+            let mut raw_prefix = &var[..colon];
+            if self.forgiving && raw_prefix.trim() != raw_prefix {
+                self.technique(technique::MANGLED);
+                raw_prefix = raw_prefix.trim();
+            }
             let prefix = raw_prefix.to_lowercase();
             let name = &var[colon + 1..];
             let value = self.lookup(&prefix, raw_prefix, name, var, has_default)?;
@@ -609,6 +724,9 @@ impl<'a> Run<'a> {
             if !has_default {
                 self.exfil_push(format!("${{{rest}}}"));
             }
+        } else if self.forgiving && !has_default && !var.trim_start().to_lowercase().starts_with("jndi") {
+            self.technique(technique::MANGLED);
+            return Ok(Some(rest.trim().to_owned()));
         }
         Ok(value)
     }

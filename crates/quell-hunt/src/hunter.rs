@@ -1,17 +1,24 @@
 //! The [`Hunter`]: from candidate lines to [`Attempt`]s and [`Trace`]s, and the parallel run
 //! over many sources.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use quell_model::hunt::{Attempt, HuntError, HuntRecord, Trace};
+use quell_model::hunt::{
+    Attempt, CallbackClass, CouldWork, HuntError, HuntRecord, LOG4J_RECURSION, LOG4SHELL, SPRING4SHELL, ScriptRun,
+    Sighting, Spring4Shell, TEXT4SHELL, Target, Text4Shell, Text4ShellWork, Trace, Workable,
+};
 
 use crate::decode::{Decoder, Variant};
 use crate::eval::{Environment, EvalLimits, Evaluation, Evaluator, Outcome, technique, top_level_spans};
 use crate::format::{Field, LineContext, parse_line};
 use crate::indicators::{classify_hosts, could_work, exploit_commands, parse_target};
 use crate::prefilter::{HitKind, Prefilter, TRACE_MARKERS};
-use crate::reader::{LogReader, ReadStats, Source};
+use crate::reader::{ExtraNeedles, LogReader, ReadStats, Source};
+use crate::spring4shell::{ValveTracker, binding, mentions_class_loader, stage};
+use crate::text4shell::{TextEvaluator, TextEvent, TextVersion};
+use crate::vuln::{VulnSet, Vulnerability};
 
 /// Records per batch handed over by [`Hunter::hunt_sources`] (bounds memory on logs that hold
 /// millions of attempts).
@@ -33,6 +40,8 @@ pub struct HuntConfig {
     pub max_spans_per_field: usize,
     /// Longest `raw`/`encoded` text kept in a record, in characters.
     pub max_raw_chars: usize,
+    /// The vulnerabilities hunted (`--only`; default: all).
+    pub vulnerabilities: VulnSet,
 }
 
 impl HuntConfig {
@@ -77,7 +86,33 @@ pub struct SourceReport {
 pub struct Hunter {
     prefilter: Prefilter,
     evaluator: Evaluator,
+    text: TextEvaluator,
     config: HuntConfig,
+}
+
+/// What the hunter remembers while it reads one source: the Spring4Shell valve writes and the
+/// files they dropped.
+#[derive(Debug, Default)]
+pub struct SourceState {
+    valves: ValveTracker,
+}
+
+impl SourceState {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// The dropped file names of a [`SourceState`], as needles for the reader.
+struct DroppedNeedles<'a>(&'a RefCell<SourceState>);
+
+impl ExtraNeedles for DroppedNeedles<'_> {
+    fn generation(&self) -> u64 {
+        self.0.try_borrow().map_or(0, |s| s.valves.generation())
+    }
+    fn find(&self, hay: &[u8], from: usize) -> Option<usize> {
+        self.0.try_borrow().ok()?.valves.find(hay, from)
+    }
 }
 
 /// The evidence of one payload before it becomes an [`Attempt`].
@@ -136,9 +171,15 @@ impl Hunter {
             max_raw_chars: if config.max_raw_chars == 0 { DEFAULT_MAX_RAW_CHARS } else { config.max_raw_chars },
             ..config
         };
+        let prefilter = if config.vulnerabilities.contains(Vulnerability::Spring4Shell) {
+            Prefilter::new()
+        } else {
+            Prefilter::new().without_spring()
+        };
         Hunter {
-            prefilter: Prefilter::new(),
+            prefilter,
             evaluator: Evaluator::new(config.environment.clone(), config.limits),
+            text: TextEvaluator::new(config.environment.clone(), config.limits),
             config,
         }
     }
@@ -201,8 +242,13 @@ impl Hunter {
             _ => {}
         };
         let mut records: Vec<HuntRecord> = Vec::new();
-        let result = self.config.reader.scan(reader, &self.prefilter, |cand| {
-            self.analyze_line(name, cand.line, cand.offset, cand.bytes, Some(cand.hit.kind), &mut records);
+        let state = RefCell::new(SourceState::new());
+        let needles = DroppedNeedles(&state);
+        let spring = self.config.vulnerabilities.contains(Vulnerability::Spring4Shell);
+        let extra: Option<&dyn ExtraNeedles> = if spring { Some(&needles) } else { None };
+        let result = self.config.reader.scan_with(reader, &self.prefilter, extra, |cand| {
+            let mut st = state.borrow_mut();
+            self.analyze_line_in(&mut st, name, cand.line, cand.offset, cand.bytes, &mut records);
             if records.len() >= batch {
                 for r in &records {
                     count(report, r);
@@ -277,6 +323,8 @@ impl Hunter {
 
     /// Examines one line (with its 1-based number and byte offset) and reports what it holds.
     /// `hint` is the prefilter's verdict when known (saves a search).
+    /// A line is examined on its own: Spring4Shell follow-up requests to a file a write on an
+    /// earlier line dropped need [`Hunter::analyze_line_in`] with the source's state.
     pub fn analyze_line(
         &self,
         file: &str,
@@ -287,16 +335,47 @@ impl Hunter {
         sink: &mut dyn Sink,
     ) {
         let _ = hint;
+        self.analyze_line_in(&mut SourceState::new(), file, line_no, offset, line, sink);
+    }
+
+    /// [`Hunter::analyze_line`] with what earlier lines of the same source left in `state`.
+    pub fn analyze_line_in(
+        &self,
+        state: &mut SourceState,
+        file: &str,
+        line_no: u64,
+        offset: u64,
+        line: &[u8],
+        sink: &mut dyn Sink,
+    ) {
         let hits = self.prefilter.line_hits(line);
         if hits.trace
             && let Some(i) = Prefilter::trace_marker(line)
         {
             sink.record(HuntRecord::Trace(self.trace(file, line_no, offset, line, i)));
         }
-        if hits.payload.is_empty() {
+        let vulns = self.config.vulnerabilities;
+        let spring = vulns.contains(Vulnerability::Spring4Shell)
+            && (hits.spring || (state.valves.has_dropped() && state.valves.find(line, 0).is_some()));
+        let log4shell = vulns.contains(Vulnerability::Log4Shell);
+        let text4shell = vulns.contains(Vulnerability::Text4Shell);
+        let mut dollar = !hits.payload.is_empty() && (log4shell || text4shell);
+        // The common benign case (`cfg=${env:HOME:-/home/app}`): only plain `${` and a proof that
+        // neither evaluator can act on the line or any field of it. Nothing is parsed, decoded
+        // or evaluated.
+        if dollar && hits.payload.iter().all(|&(_, encoded)| !encoded) && self.line_inert(line, log4shell, text4shell) {
+            dollar = false;
+        }
+        if !dollar && !spring {
             return;
         }
         let (ctx, fields) = parse_line(line);
+        if spring {
+            self.spring(state, file, line_no, offset, &ctx, &fields, line, sink);
+        }
+        if !dollar {
+            return;
+        }
         let verbatim = !line.trim_ascii_start().starts_with(b"{");
         for field in &fields {
             let end = field.offset + field.text.len();
@@ -310,6 +389,19 @@ impl Hunter {
                 self.analyze_field(file, line_no, offset, &ctx, field, verbatim, encoded, sink);
             }
         }
+    }
+
+    /// [`Evaluator::is_inert_anywhere`] and [`TextEvaluator::is_inert`] of the hunted
+    /// evaluators in one pass over the line.
+    fn line_inert(&self, line: &[u8], log4shell: bool, text4shell: bool) -> bool {
+        if (log4shell && (self.evaluator.env_has_dollar() || crate::eval::has_escaped_opening(line)))
+            || (text4shell && self.text.env_has_dollar())
+        {
+            return false;
+        }
+        crate::eval::every_opening(line, |inner| {
+            (!log4shell || Evaluator::opening_inert(inner)) && (!text4shell || TextEvaluator::opening_inert(inner))
+        })
     }
 
     fn trace(&self, file: &str, line_no: u64, offset: u64, line: &[u8], needle: usize) -> Trace {
@@ -352,11 +444,35 @@ impl Hunter {
         let parts_encoded = || memchr::memchr3(b'%', b'\\', b'&', t).is_some();
         if encoded || parts_encoded() {
             variants.extend(self.config.decoder.variants(&field.text));
+            // A query string or form body: `+` is a space to the application.
+            for f in self.config.decoder.form_variants(&field.text) {
+                if !variants.iter().any(|v| v.text == f.text) {
+                    variants.push(f);
+                }
+            }
         }
         let mut seen: Vec<String> = Vec::new();
         let mut dos_seen = false;
+        let log4shell = self.config.vulnerabilities.contains(Vulnerability::Log4Shell);
+        let text4shell = self.config.vulnerabilities.contains(Vulnerability::Text4Shell);
+        // Commons Text: one attempt per field, from its most decoded form that acts (what the
+        // application sees after its own decoding).
+        if text4shell {
+            for v in variants.iter().rev() {
+                if v.text.contains("${")
+                    && let Some(a) = self.text_attempt(&v.text)
+                {
+                    let at = offset + field.offset as u64;
+                    sink.record(HuntRecord::Attempt(self.finish_text(a, file, line_no, at, ctx, field, v)));
+                    break;
+                }
+            }
+        }
         for v in &variants {
             if !v.text.contains("${") {
+                continue;
+            }
+            if !log4shell {
                 continue;
             }
             for p in self.payloads(&v.text) {
@@ -408,6 +524,7 @@ impl Hunter {
         techniques.dedup();
         techniques.extend(p.techniques.iter().map(|t| (*t).to_owned()));
         let could = could_work(&targets, p.functional && !p.names.is_empty(), p.dos);
+        let vulnerability = if p.dos && p.names.is_empty() { LOG4J_RECURSION } else { LOG4SHELL };
         Attempt {
             file: file.to_owned(),
             line: line_no,
@@ -430,6 +547,226 @@ impl Hunter {
             could_work: could,
             encoded: (!v.chain.is_empty()).then(|| truncate(&field.text, self.config.max_raw_chars)),
             tail_host,
+            vulnerability: vulnerability.to_owned(),
+            text4shell: None,
+            spring4shell: None,
+        }
+    }
+
+    /// The Commons Text 1.9 evaluation of one (decoded) text, when it acts (runs a script,
+    /// resolves a name, fetches a URL, reads a file).
+    fn text_attempt(&self, text: &str) -> Option<TextFinding> {
+        if self.text.is_inert(text.as_bytes()) {
+            return None;
+        }
+        let mut e19 = self.text.evaluate(text, TextVersion::V1_9);
+        let mut functional = true;
+        if e19.events.is_empty() {
+            // Broken or Log4j-style obfuscation: an attempt that would not work, still a probe.
+            e19 = self.text.lenient(text);
+            functional = false;
+            if e19.events.is_empty() {
+                return None;
+            }
+        }
+        let e110 = self.text.evaluate(text, TextVersion::V1_10);
+        let start = text.find("${").unwrap_or(0);
+        let start = if start > 0 && text.as_bytes()[start - 1] == b'$' { start - 1 } else { start };
+        Some(TextFinding {
+            raw: text[start..].to_owned(),
+            events: e19.events,
+            functional,
+            works_1_10: functional && !e110.events.is_empty(),
+            techniques: e19.techniques,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish_text(
+        &self,
+        f: TextFinding,
+        file: &str,
+        line_no: u64,
+        offset: u64,
+        ctx: &LineContext,
+        field: &Field,
+        v: &Variant,
+    ) -> Attempt {
+        let mut detail = Text4Shell::default();
+        let mut targets: Vec<Target> = Vec::new();
+        for e in &f.events {
+            match e {
+                TextEvent::Script { engine, code } => {
+                    detail.scripts.push(ScriptRun { engine: engine.clone(), code: code.clone() })
+                }
+                TextEvent::Dns(name) => {
+                    detail.dns.push(name.clone());
+                    let t = Target {
+                        scheme: "dns".into(),
+                        host: name.clone(),
+                        port: None,
+                        path: String::new(),
+                        alt_host: None,
+                    };
+                    if !targets.contains(&t) {
+                        targets.push(t);
+                    }
+                }
+                TextEvent::Url(url) => {
+                    detail.urls.push(url.clone());
+                    if let Some(t) = parse_target(url)
+                        && !targets.contains(&t)
+                    {
+                        targets.push(t);
+                    }
+                }
+                TextEvent::File(path) => detail.files.push(path.clone()),
+            }
+        }
+        let commands: Vec<_> =
+            detail.scripts.iter().flat_map(|s| crate::indicators::script_commands(&s.code)).collect();
+        detail.could_work = Text4ShellWork {
+            commons_text_1_9: if f.functional { Workable::Yes } else { Workable::No },
+            commons_text_1_10_0: if f.works_1_10 { Workable::Yes } else { Workable::No },
+        };
+        let callback_class =
+            classify_hosts(targets.iter().flat_map(|t| std::iter::once(t.host.as_str()).chain(t.alt_host.as_deref())));
+        let mut techniques: Vec<String> = v.chain.iter().map(|c| format!("encoding:{c}")).collect();
+        techniques.dedup();
+        techniques.extend(f.techniques.iter().map(|t| (*t).to_owned()));
+        Attempt {
+            file: file.to_owned(),
+            line: line_no,
+            offset,
+            field: field.name.clone(),
+            source_ip: ctx.source_ip.clone(),
+            time: ctx.time.clone(),
+            raw: truncate(&f.raw, self.config.max_raw_chars),
+            decode_chain: v.chain.iter().map(|c| (*c).to_owned()).collect(),
+            techniques,
+            jndi: Vec::new(),
+            rescan_only: false,
+            targets,
+            exfiltration: Vec::new(),
+            commands,
+            callback_class,
+            normalized: Vec::new(),
+            functional: f.functional,
+            dos: false,
+            could_work: no_log4j(),
+            encoded: (!v.chain.is_empty()).then(|| truncate(&field.text, self.config.max_raw_chars)),
+            tail_host: None,
+            vulnerability: TEXT4SHELL.to_owned(),
+            text4shell: Some(Box::new(detail)),
+            spring4shell: None,
+        }
+    }
+
+    /// Spring4Shell: requests for a file an earlier write dropped, and class-loader bindings.
+    #[allow(clippy::too_many_arguments)]
+    fn spring(
+        &self,
+        state: &mut SourceState,
+        file: &str,
+        line_no: u64,
+        offset: u64,
+        ctx: &LineContext,
+        fields: &[Field],
+        line: &[u8],
+        sink: &mut dyn Sink,
+    ) {
+        let seen = Sighting { file: file.to_owned(), line: line_no, time: ctx.time.clone() };
+        if state.valves.has_dropped() {
+            let paths = fields.iter().filter(|f| f.name.as_deref() == Some("uri") || f.text.starts_with('/'));
+            for f in paths {
+                let path = f.text.split(['?', ' ']).next().unwrap_or("");
+                let hits: Vec<_> = state.valves.requested(path).into_iter().cloned().collect();
+                for d in hits {
+                    let same = d.source_ip.is_some() && d.source_ip == ctx.source_ip;
+                    let detail = Spring4Shell {
+                        stage: stage::WEBSHELL.to_owned(),
+                        written_file: Some(d.name.clone()),
+                        prefix: Some(d.prefix.clone()).filter(|p| !p.is_empty()),
+                        suffix: Some(d.suffix.clone()).filter(|p| !p.is_empty()),
+                        request: Some(truncate(&f.text, self.config.max_raw_chars)),
+                        dropped_at: Some(d.seen.clone()),
+                        same_source: Some(same),
+                        ..Default::default()
+                    };
+                    let mut techniques = vec!["webshell_request".to_owned()];
+                    if same {
+                        techniques.push("same_source_as_write".to_owned());
+                    }
+                    let a = self.spring_attempt(
+                        file,
+                        line_no,
+                        offset + f.offset as u64,
+                        ctx,
+                        f.name.clone(),
+                        &f.text,
+                        techniques,
+                        true,
+                        detail,
+                    );
+                    sink.record(HuntRecord::Attempt(a));
+                }
+            }
+        }
+        if !mentions_class_loader(line) {
+            return;
+        }
+        let text = String::from_utf8_lossy(line);
+        let Some(b) = binding(&text) else { return };
+        let field = fields.iter().find(|f| mentions_class_loader(f.text.as_bytes()));
+        let (field_name, at) = match field {
+            Some(f) => (f.name.clone(), offset + f.offset as u64),
+            None => (None, offset),
+        };
+        let raw = field.map_or_else(|| text.clone().into_owned(), |f| f.text.clone());
+        let detail = state.valves.record(&b, ctx.source_ip.as_deref(), &seen);
+        let techniques = b.techniques.iter().map(|t| (*t).to_owned()).collect();
+        let a = self.spring_attempt(file, line_no, at, ctx, field_name, &raw, techniques, b.functional, detail);
+        sink.record(HuntRecord::Attempt(a));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn spring_attempt(
+        &self,
+        file: &str,
+        line_no: u64,
+        offset: u64,
+        ctx: &LineContext,
+        field: Option<String>,
+        raw: &str,
+        techniques: Vec<String>,
+        functional: bool,
+        detail: Spring4Shell,
+    ) -> Attempt {
+        Attempt {
+            file: file.to_owned(),
+            line: line_no,
+            offset,
+            field,
+            source_ip: ctx.source_ip.clone(),
+            time: ctx.time.clone(),
+            raw: truncate(raw, self.config.max_raw_chars),
+            decode_chain: Vec::new(),
+            techniques,
+            jndi: Vec::new(),
+            rescan_only: false,
+            targets: Vec::new(),
+            exfiltration: Vec::new(),
+            commands: Vec::new(),
+            callback_class: CallbackClass::Unknown,
+            normalized: Vec::new(),
+            functional,
+            dos: false,
+            could_work: no_log4j(),
+            encoded: None,
+            tail_host: None,
+            vulnerability: SPRING4SHELL.to_owned(),
+            text4shell: None,
+            spring4shell: Some(Box::new(detail)),
         }
     }
 
@@ -453,6 +790,12 @@ impl Hunter {
                 }
             }
             let e = self.evaluator.lenient(s);
+            if !e.names.is_empty() {
+                out.push(payload(span.start, s, tail_of(text, span.end), e, false, false, false));
+                continue;
+            }
+            // A sender that mangled its lookups (`${lowr:j}ndi`, `${ jndi:...}`) still probes.
+            let e = self.evaluator.forgiving(s);
             if !e.names.is_empty() {
                 out.push(payload(span.start, s, tail_of(text, span.end), e, false, false, false));
             }
@@ -509,6 +852,27 @@ fn payload(
         dos,
         techniques: e.techniques,
         exfiltration: e.exfiltration,
+    }
+}
+
+/// The Commons Text evidence of one text before it becomes an [`Attempt`].
+#[derive(Debug, Clone)]
+struct TextFinding {
+    raw: String,
+    events: Vec<TextEvent>,
+    /// Whether Commons Text 1.9 itself would act (not only the lenient reading).
+    functional: bool,
+    works_1_10: bool,
+    techniques: Vec<&'static str>,
+}
+
+/// `could_work` of an attempt on something other than Log4j: no Log4j release.
+fn no_log4j() -> CouldWork {
+    CouldWork {
+        log4j_2_14_1: Workable::No,
+        log4j_2_15_0: Workable::No,
+        log4j_2_16_0: Workable::No,
+        log4j_2_17_0: Workable::No,
     }
 }
 

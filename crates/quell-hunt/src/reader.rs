@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use quell_io::{CappedReader, Compression, SNIFF_LEN, decompress, read_up_to};
 
-use crate::prefilter::{Hit, Prefilter};
+use crate::prefilter::{Hit, HitKind, Prefilter};
 
 /// Default block size (bytes), which is also the longest line segment evaluated at once. 1 MiB:
 /// blocks that stay in the CPU cache between the copy from the kernel and the search are faster
@@ -69,6 +69,14 @@ pub struct ReadStats {
     pub bytes: u64,
     /// Lines (a final line without a newline counts).
     pub lines: u64,
+}
+
+/// Needles that change while a stream is read (see [`LogReader::scan_with`]).
+pub trait ExtraNeedles {
+    /// Changes whenever the needles change.
+    fn generation(&self) -> u64;
+    /// The next occurrence at or after `from`.
+    fn find(&self, hay: &[u8], from: usize) -> Option<usize>;
 }
 
 /// A candidate line (or segment of a long line).
@@ -128,6 +136,20 @@ impl LogReader {
         &self,
         reader: &mut R,
         prefilter: &Prefilter,
+        on_line: impl FnMut(CandidateLine<'_>),
+    ) -> Result<ReadStats, (ReadStats, io::Error)> {
+        self.scan_with(reader, prefilter, None, on_line)
+    }
+
+    /// [`LogReader::scan`], with `extra` needles that change while the stream is read (the file
+    /// names a Spring4Shell write dropped): a line holding one is a candidate too, with a
+    /// [`HitKind::Dropped`] hit. Each search's next position is remembered, so every byte is
+    /// searched once per searcher (and again only after `extra` changes).
+    pub fn scan_with<R: Read + ?Sized>(
+        &self,
+        reader: &mut R,
+        prefilter: &Prefilter,
+        extra: Option<&dyn ExtraNeedles>,
         mut on_line: impl FnMut(CandidateLine<'_>),
     ) -> Result<ReadStats, (ReadStats, io::Error)> {
         let cap = self.block_bytes.max(4096);
@@ -161,8 +183,37 @@ impl LogReader {
             let mut counted = 0usize;
             let mut line = line_at_start;
             let mut from = 0usize;
+            // The next hit of each searcher (`None` inside: none in the rest of the block),
+            // valid while it is at or after `from`.
+            let mut main_next: Option<Option<Hit>> = None;
+            let mut extra_next: Option<(u64, Option<usize>)> = None;
             while from < end {
-                let Some(hit) = prefilter.find(block, from) else { break };
+                let main = match main_next {
+                    Some(h) if h.is_none_or(|h| h.pos >= from) => h,
+                    _ => {
+                        let h = prefilter.find(block, from);
+                        main_next = Some(h);
+                        h
+                    }
+                };
+                let dropped = match extra {
+                    None => None,
+                    Some(x) => match extra_next {
+                        Some((g, p)) if g == x.generation() && p.is_none_or(|p| p >= from) => p,
+                        _ => {
+                            let p = x.find(block, from);
+                            extra_next = Some((x.generation(), p));
+                            p
+                        }
+                    },
+                };
+                let mut best = main;
+                if let Some(pos) = dropped
+                    && best.is_none_or(|b| pos < b.pos)
+                {
+                    best = Some(Hit { pos, kind: HitKind::Dropped });
+                }
+                let Some(hit) = best else { break };
                 let ls = memchr::memrchr(b'\n', &block[..hit.pos]).map_or(0, |i| i + 1);
                 let le = memchr::memchr(b'\n', &block[hit.pos..]).map_or(end, |i| hit.pos + i);
                 line += count_newlines(&block[counted.min(ls)..ls]);

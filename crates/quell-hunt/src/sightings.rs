@@ -4,7 +4,11 @@
 //!
 //! Kinds: the callback host of every JNDI name (both sides of `127.0.0.1#evil.com`, and a host
 //! cut off by a stray `}`), the JNDI name itself as the payload URL, the hosts inside decoded
-//! exploit-kit commands, and the source address of the request. Exfiltration lookups
+//! exploit-kit commands, and the source address of the request; for Text4Shell the hosts of
+//! `dns`/`url` lookups (as callback hosts), the URLs fetched (as payload URLs) and the hosts in
+//! script commands; for Spring4Shell the source address. Every entry lists the vulnerabilities
+//! of its attempts. (Spring4Shell's written file names have no kind in the upload format yet:
+//! they are in the records and `--summary`.) Exfiltration lookups
 //! (`${env:AWS_SECRET_ACCESS_KEY}`) say what was targeted, not who attacked: they are not sent.
 //!
 //! It reads the same fields of an [`Attempt`] as [`crate::IndicatorSummary`] (`--summary`), which
@@ -39,6 +43,7 @@ struct Entry {
     days: BTreeMap<i64, u64>,
     /// Attempts without a readable time.
     untimed: u64,
+    vulnerabilities: BTreeSet<String>,
 }
 
 /// Accumulates the indicators of attempts (and, when asked, their raw lines).
@@ -83,6 +88,11 @@ impl SightingCollector {
         for n in &a.jndi {
             values.insert((IndicatorKind::PayloadUrl, n));
         }
+        if let Some(t) = &a.text4shell {
+            for u in &t.urls {
+                values.insert((IndicatorKind::PayloadUrl, u));
+            }
+        }
         for c in &a.commands {
             for h in &c.hosts {
                 values.insert((IndicatorKind::CommandHost, h));
@@ -99,6 +109,7 @@ impl SightingCollector {
             let e = self.entries.entry((kind, value.to_owned())).or_default();
             e.count += 1;
             e.techniques.extend(a.techniques.iter().cloned());
+            e.vulnerabilities.insert(a.vulnerability.clone());
             match time {
                 Some(t) => {
                     e.first = Some(e.first.map_or(t, |f| f.min(t)));
@@ -160,6 +171,7 @@ impl SightingCollector {
                     time_source,
                     techniques: e.techniques.into_iter().collect(),
                     days,
+                    vulnerabilities: e.vulnerabilities.into_iter().collect(),
                 }
             })
             .collect();

@@ -12,6 +12,8 @@ use crate::indicators::classify_host;
 pub struct IndicatorSummary {
     order: Vec<(String, String)>,
     counts: HashMap<(String, String), IndicatorCount>,
+    /// The vulnerability of the attempt being added.
+    vulnerability: String,
 }
 
 impl IndicatorSummary {
@@ -20,11 +22,40 @@ impl IndicatorSummary {
     }
 
     /// Adds every indicator of `attempt`: JNDI names, callback hosts, hosts inside commands,
-    /// exfiltration lookups and the source IP.
+    /// exfiltration lookups and the source IP; Text4Shell scripts, DNS names, URLs and files;
+    /// Spring4Shell written files, valve patterns and suffixes.
     pub fn add(&mut self, a: &Attempt) {
         let seen = Sighting { file: a.file.clone(), line: a.line, time: a.time.clone() };
+        self.vulnerability = a.vulnerability.clone();
         for n in &a.jndi {
             self.bump("jndi", n, &seen, None);
+        }
+        if let Some(t) = &a.text4shell {
+            for s in &t.scripts {
+                self.bump("script", &format!("{}:{}", s.engine, s.code), &seen, None);
+            }
+            for d in &t.dns {
+                self.bump("dns", d, &seen, None);
+            }
+            for u in &t.urls {
+                self.bump("url", u, &seen, None);
+            }
+            for f in &t.files {
+                self.bump("file", f, &seen, None);
+            }
+        }
+        if let Some(s) = &a.spring4shell
+            && s.stage != crate::spring4shell::stage::WEBSHELL
+        {
+            if let Some(f) = &s.written_file {
+                self.bump("written_file", f, &seen, None);
+            }
+            if let Some(p) = &s.pattern {
+                self.bump("valve_pattern", p, &seen, None);
+            }
+            if let Some(x) = &s.suffix {
+                self.bump("valve_suffix", x, &seen, None);
+            }
         }
         for t in &a.targets {
             for h in std::iter::once(&t.host).chain(t.alt_host.as_ref()) {
@@ -53,6 +84,10 @@ impl IndicatorSummary {
             Some(c) => {
                 c.count += 1;
                 c.last_seen = seen.clone();
+                if !c.vulnerabilities.contains(&self.vulnerability) {
+                    c.vulnerabilities.push(self.vulnerability.clone());
+                    c.vulnerabilities.sort();
+                }
             }
             None => {
                 self.order.push(key.clone());
@@ -65,6 +100,7 @@ impl IndicatorSummary {
                         first_seen: seen.clone(),
                         last_seen: seen.clone(),
                         callback_class: class,
+                        vulnerabilities: vec![self.vulnerability.clone()],
                     },
                 );
             }
@@ -73,7 +109,20 @@ impl IndicatorSummary {
 
     /// The indicators, by kind, then by descending count, then first seen.
     pub fn indicators(&self) -> Vec<IndicatorCount> {
-        const KINDS: [&str; 5] = ["jndi", "host", "command_host", "exfiltration", "source_ip"];
+        const KINDS: [&str; 12] = [
+            "jndi",
+            "script",
+            "url",
+            "dns",
+            "file",
+            "written_file",
+            "valve_pattern",
+            "valve_suffix",
+            "host",
+            "command_host",
+            "exfiltration",
+            "source_ip",
+        ];
         let mut out: Vec<(usize, usize, IndicatorCount)> = self
             .order
             .iter()

@@ -215,6 +215,41 @@ fn hostile_input_is_bounded() {
     let garbage: Vec<u8> = (0..16 << 20).map(|_| g.next() as u8).collect();
     let report = bounded("garbage", Duration::from_secs(60), || hunt_bytes(garbage));
     assert!(attempts_of(&report).is_empty());
+
+    // Commons Text re-substitutes values: a base64 value that decodes to itself wrapped in more
+    // lookups, nested 20 deep, and a cycle through defaults.
+    let mut inner = String::from("${urlEncoder:x}");
+    for _ in 0..20 {
+        let b64 = common::b64e(inner.as_bytes());
+        inner = format!("${{base64Decoder:{b64}}}{}", "${urlEncoder:%}".repeat(4));
+        if inner.len() > 1 << 20 {
+            break;
+        }
+    }
+    bounded("text4shell nesting", Duration::from_secs(30), || hunt_bytes(inner.into_bytes()));
+    bounded("text4shell cycle", Duration::from_secs(30), || hunt_bytes("${a:-${a}}".repeat(10_000).into_bytes()));
+
+    // Spring4Shell: 100,000 class-loader parameters on one line, and 10,000 writes dropping
+    // different files followed by requests for them (bounded tracker, bounded needles).
+    let mut spring = String::from("GET /?");
+    for i in 0..100_000 {
+        spring.push_str(&format!("class.module.classLoader.p{i}=1&"));
+    }
+    bounded("spring parameters", Duration::from_secs(30), || hunt_bytes(spring.into_bytes()));
+    let p = "class.module.classLoader.resources.context.parent.pipeline.first";
+    let mut writes = String::new();
+    for i in 0..10_000 {
+        writes.push_str(&format!(
+            "10.0.{}.{} - - [31/Mar/2022:10:00:00 +0000] \"GET /?{p}.prefix=shell{i}&{p}.suffix=.jsp HTTP/1.1\" 200 1 \"-\" \"x\"\n",
+            i / 256,
+            i % 256
+        ));
+        writes.push_str(&format!(
+            "10.0.0.1 - - [31/Mar/2022:10:00:01 +0000] \"GET /shell{i}.jsp HTTP/1.1\" 200 1 \"-\" \"x\"\n"
+        ));
+    }
+    let report = bounded("spring writes", Duration::from_secs(60), || hunt_bytes(writes.into_bytes()));
+    assert!(attempts_of(&report).len() >= 20_000, "every write and every request for a recent drop");
 }
 
 #[test]

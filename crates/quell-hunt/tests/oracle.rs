@@ -237,6 +237,9 @@ fn quell_agrees_with_the_jvm() {
         if ev.is_inert(p) && !jvm.rescan.is_empty() {
             failures.push(format!("{label}: judged inert, but the JVM records {:?}", jvm.rescan));
         }
+        if ev.is_inert_anywhere(p.as_bytes()) && !(ev.is_inert(p) && jvm.rescan.is_empty()) {
+            failures.push(format!("{label}: judged inert anywhere, but not inert (JVM records {:?})", jvm.rescan));
+        }
         if label.starts_with("benign") && !jvm.rescan.is_empty() {
             failures.push(format!("{label}: the benign generator produced a payload: {p:?}"));
         }

@@ -17,8 +17,20 @@ pub enum HuntRecord {
     Summary(HuntSummary),
 }
 
+/// The vulnerability of a Log4Shell attempt (`${jndi:...}`).
+pub const LOG4SHELL: &str = "CVE-2021-44228";
+/// The vulnerability of Log4j's infinite-recursion denial of service.
+pub const LOG4J_RECURSION: &str = "CVE-2021-45105";
+/// The vulnerability of a Text4Shell attempt (Apache Commons Text `script`/`dns`/`url` lookups).
+pub const TEXT4SHELL: &str = "CVE-2022-42889";
+/// The vulnerability of a Spring4Shell attempt (data binding to `class.module.classLoader`).
+pub const SPRING4SHELL: &str = "CVE-2022-22965";
+
 /// One exploitation attempt: a payload that makes Log4j call its JNDI lookup (or would, were it
-/// decoded, or is a recursion denial of service).
+/// decoded, or is a recursion denial of service), that makes Commons Text run a script, resolve a
+/// name, fetch a URL or read a file, or that binds Spring request parameters to the class loader.
+/// `vulnerability` says which; the Log4j fields (`jndi`, `could_work`, ...) are empty or "no" for
+/// the others.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     /// The file (`-` for standard input).
@@ -67,10 +79,108 @@ pub struct Attempt {
     /// (`${jndi:ldap://{{Hostname}}.x.example.com}` looks up `ldap://{{Hostname`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tail_host: Option<String>,
+    /// The CVE the attempt exploits: [`LOG4SHELL`], [`LOG4J_RECURSION`] (`dos`), [`TEXT4SHELL`]
+    /// or [`SPRING4SHELL`]. Records written before this field existed are Log4Shell.
+    #[serde(default = "log4shell")]
+    pub vulnerability: String,
+    /// Text4Shell: what an Apache Commons Text 1.5–1.9 interpolator would have done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text4shell: Option<Box<Text4Shell>>,
+    /// Spring4Shell: the class-loader properties bound, and the web shell they write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spring4shell: Option<Box<Spring4Shell>>,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn log4shell() -> String {
+    LOG4SHELL.to_owned()
+}
+
+/// What `StringSubstitutor.createInterpolator().replace(...)` of Commons Text would have done with
+/// the payload (CVE-2022-42889), in call order, each once.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Text4Shell {
+    /// `${script:ENGINE:CODE}`: the script engine asked for and the code it evaluates.
+    pub scripts: Vec<ScriptRun>,
+    /// `${dns:...}`: the host names (or addresses) resolved.
+    pub dns: Vec<String>,
+    /// `${url:CHARSET:URL}`: the URLs fetched.
+    pub urls: Vec<String>,
+    /// `${file:CHARSET:PATH}` (and the documents `xml`/`properties` open): the files read.
+    pub files: Vec<String>,
+    /// Whether it works per release line.
+    pub could_work: Text4ShellWork,
+}
+
+/// One script a Commons Text `script` lookup evaluates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptRun {
+    /// The `ScriptEngineManager` name (`javascript`, `js`, `nashorn`, `groovy`, ...).
+    pub engine: String,
+    pub code: String,
+}
+
+/// Could a Text4Shell attempt work, per Commons Text release line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text4ShellWork {
+    /// 1.5 through 1.9: `script`, `dns` and `url` are default lookups.
+    #[serde(rename = "1.9")]
+    pub commons_text_1_9: Workable,
+    /// 1.10.0 and later: they are not (only `file`, `xml` and `properties` still read files).
+    #[serde(rename = "1.10.0")]
+    pub commons_text_1_10_0: Workable,
+}
+
+impl Default for Text4ShellWork {
+    fn default() -> Self {
+        Text4ShellWork { commons_text_1_9: Workable::No, commons_text_1_10_0: Workable::No }
+    }
+}
+
+/// The Spring4Shell evidence of one request (CVE-2022-22965).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Spring4Shell {
+    /// `probe` (class-loader binding without a log-valve write), `write` (Tomcat `AccessLogValve`
+    /// properties that drop a file) or `webshell` (a later request to a dropped file from the
+    /// same address).
+    pub stage: String,
+    /// The bound parameters (`class.module.classLoader.resources.context.parent.pipeline.first.
+    /// pattern`), decoded, each with its decoded value (truncated to a few KiB).
+    pub parameters: Vec<BoundParameter>,
+    /// The `AccessLogValve` properties written, by their last name (`pattern`, `suffix`,
+    /// `directory`, `prefix`, `fileDateFormat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_date_format: Option<String>,
+    /// The file the valve writes (`prefix` + `fileDateFormat` as given + `suffix`), when a prefix
+    /// or suffix was set: the name to look for on disk and in later requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_file: Option<String>,
+    /// For `webshell`: the request path, and where the write that dropped it was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_at: Option<Sighting>,
+    /// For `webshell`: whether the request came from the address that wrote the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_source: Option<bool>,
+}
+
+/// One request parameter bound into the class loader's object graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundParameter {
+    pub name: String,
+    pub value: String,
 }
 
 /// A JNDI URL taken apart.
@@ -169,7 +279,9 @@ pub struct Sighting {
 /// A deduplicated indicator (`--summary`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndicatorCount {
-    /// `jndi`, `host`, `source_ip`, `command_host` or `exfiltration`.
+    /// `jndi`, `host`, `source_ip`, `command_host`, `exfiltration`; for Text4Shell also
+    /// `script`, `dns`, `url`, `file`; for Spring4Shell `written_file`, `valve_pattern`,
+    /// `valve_suffix`.
     pub indicator: String,
     pub value: String,
     pub count: u64,
@@ -178,6 +290,9 @@ pub struct IndicatorCount {
     /// For hosts: the callback class.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_class: Option<CallbackClass>,
+    /// The vulnerabilities of the attempts that carried it (CVE ids, sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulnerabilities: Vec<String>,
 }
 
 /// The totals of a run.
@@ -191,4 +306,7 @@ pub struct HuntSummary {
     pub traces: u64,
     pub errors: u64,
     pub elapsed_ms: u64,
+    /// Attempts per vulnerability (`{"CVE-2021-44228": 3, "CVE-2022-42889": 1}`).
+    #[serde(default)]
+    pub by_vulnerability: std::collections::BTreeMap<String, u64>,
 }

@@ -88,6 +88,10 @@ pub struct IndicatorSighting {
     /// of `generated_at`.
     #[serde(default)]
     pub days: BTreeMap<String, u64>,
+    /// The vulnerabilities of the attempts that carried it (CVE ids, sorted, each once). Older
+    /// uploads have none (they were all Log4Shell).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulnerabilities: Vec<String>,
 }
 
 /// A raw log line (only with `--upload-lines`).

@@ -56,7 +56,7 @@ pub fn write_scan<W: Write>(report: &ScanReport<'_>, out: W) -> Result<(), Error
 }
 
 /// Columns of the hunt's attempt and trace rows.
-pub const HUNT_COLUMNS: [&str; 25] = [
+pub const HUNT_COLUMNS: [&str; 27] = [
     "kind",
     "file",
     "line",
@@ -82,10 +82,12 @@ pub const HUNT_COLUMNS: [&str; 25] = [
     "tail_host",
     "indicator",
     "raw",
+    "vulnerability",
+    "actions",
 ];
 
 /// Columns of the hunt's indicator rows (`--summary`).
-pub const INDICATOR_COLUMNS: [&str; 10] = [
+pub const INDICATOR_COLUMNS: [&str; 11] = [
     "indicator",
     "value",
     "count",
@@ -96,6 +98,7 @@ pub const INDICATOR_COLUMNS: [&str; 10] = [
     "last_seen_file",
     "last_seen_line",
     "last_seen_time",
+    "vulnerabilities",
 ];
 
 /// A hunt written as CSV row by row. The header is written by [`HuntCsv::attempts`] or
@@ -103,6 +106,26 @@ pub const INDICATOR_COLUMNS: [&str; 10] = [
 pub struct HuntCsv<W: Write> {
     writer: ::csv::Writer<W>,
     indicators: bool,
+}
+
+/// What a Text4Shell or Spring4Shell attempt does, one item per line: `script ENGINE: CODE`,
+/// `dns NAME`, `url URL`, `file PATH`; `STAGE writes FILE` or `webshell REQUEST`.
+fn actions(a: &Attempt) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(t) = &a.text4shell {
+        out.extend(t.scripts.iter().map(|s| format!("script {}: {}", s.engine, s.code)));
+        out.extend(t.dns.iter().map(|d| format!("dns {d}")));
+        out.extend(t.urls.iter().map(|u| format!("url {u}")));
+        out.extend(t.files.iter().map(|f| format!("file {f}")));
+    }
+    if let Some(s) = &a.spring4shell {
+        match (&s.request, &s.written_file) {
+            (Some(r), _) => out.push(format!("{} {r}", s.stage)),
+            (None, Some(f)) => out.push(format!("{} writes {f}", s.stage)),
+            (None, None) => out.push(s.stage.clone()),
+        }
+    }
+    out
 }
 
 fn workable(w: Workable) -> &'static str {
@@ -166,7 +189,7 @@ impl<W: Write> HuntCsv<W> {
             })
             .collect();
         let commands: Vec<String> = a.commands.iter().map(|c| format!("{}: {}", c.kind, c.command)).collect();
-        let row: [String; 25] = [
+        let row: [String; 27] = [
             "attempt".into(),
             a.file.clone(),
             a.line.to_string(),
@@ -192,6 +215,8 @@ impl<W: Write> HuntCsv<W> {
             a.tail_host.clone().unwrap_or_default(),
             String::new(),
             a.raw.clone(),
+            a.vulnerability.clone(),
+            actions(a).join("\n"),
         ];
         self.writer.write_record(&row)
     }
@@ -201,7 +226,7 @@ impl<W: Write> HuntCsv<W> {
         if self.indicators {
             return Err(self.kind_error());
         }
-        let mut row: [String; 25] = Default::default();
+        let mut row: [String; 27] = Default::default();
         row[0] = "trace".into();
         row[1] = t.file.clone();
         row[2] = t.line.to_string();
@@ -217,7 +242,7 @@ impl<W: Write> HuntCsv<W> {
         if !self.indicators {
             return Err(self.kind_error());
         }
-        let row: [String; 10] = [
+        let row: [String; 11] = [
             i.indicator.clone(),
             i.value.clone(),
             i.count.to_string(),
@@ -228,6 +253,7 @@ impl<W: Write> HuntCsv<W> {
             i.last_seen.file.clone(),
             i.last_seen.line.to_string(),
             i.last_seen.time.clone().unwrap_or_default(),
+            i.vulnerabilities.join("\n"),
         ];
         self.writer.write_record(&row)
     }
@@ -327,6 +353,9 @@ mod tests {
             },
             encoded: None,
             tail_host: None,
+            vulnerability: quell_model::hunt::LOG4SHELL.into(),
+            text4shell: None,
+            spring4shell: None,
         };
         let trace = Trace {
             file: "app.log".into(),
@@ -348,6 +377,7 @@ mod tests {
             first_seen: sighting.clone(),
             last_seen: sighting,
             callback_class: Some(CallbackClass::Oast),
+            vulnerabilities: vec![],
         };
         assert!(csv.indicator(&indicator).is_err());
         csv.flush().expect("flush");
@@ -364,6 +394,7 @@ mod tests {
         assert_eq!(rows[1][24], "${jndi:ldap://x\"y}");
         assert_eq!(rows[2][0], "trace");
         assert_eq!(rows[2][23], "jndi_error");
+        assert_eq!(rows[1][25], "CVE-2021-44228");
 
         let mut out = Vec::new();
         let mut csv = HuntCsv::indicators(&mut out).expect("header");

@@ -10,7 +10,7 @@ use quell_hunt::{
     DEFAULT_BLOCK_BYTES, DEFAULT_MAX_BUFFER, DEFAULT_MAX_DECODE_ROUNDS, DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_DEPTH, DEFAULT_MAX_LOOKUPS, DEFAULT_MAX_RAW_CHARS, DEFAULT_MAX_RESCAN_PASSES,
     DEFAULT_MAX_SPANS_PER_FIELD, DEFAULT_MAX_STEPS, Decoder, Environment, EvalLimits, HuntConfig, Hunter,
-    IndicatorSummary, LogReader, SightingCollector,
+    IndicatorSummary, LogReader, SightingCollector, VulnSet, Vulnerability,
 };
 use quell_model::hunt::{Attempt, HuntError, HuntRecord, HuntSummary, IndicatorCount, Trace};
 use quell_model::indicators::Tlp;
@@ -41,16 +41,31 @@ Examples:
   quell hunt --summary /var/log      indicators with counts, first/last seen
   quell hunt --env env:USER=app /var/log/app
                                      evaluate as on a host where USER=app
+  quell hunt --only text4shell /var/log/app
+                                     Commons Text attempts only
+  quell hunt --only spring4shell,CVE-2021-44228 /var/log/tomcat
+                                     by name or CVE id
   quell hunt --upload https://quell.example.org --token T --tlp green /var/log
                                      send the indicators (not the lines) to
                                      a quell server, marked TLP:GREEN
 
+Vulnerabilities (all by default; every attempt names its CVE in
+\"vulnerability\", the summary counts them in \"by_vulnerability\"):
+  log4shell     CVE-2021-44228 (and the recursion DoS CVE-2021-45105)
+  text4shell    CVE-2022-42889: what Commons Text 1.9's interpolator would
+                run (\"text4shell\": scripts, dns, urls, files)
+  spring4shell  CVE-2022-22965: class.module.classLoader bindings, Tomcat
+                AccessLogValve writes and requests for the dropped JSP
+                (\"spring4shell\": stage, parameters, pattern, suffix,
+                written_file, ...)
+
 Reported: every payload that makes Log4j 2.14.1 call its JNDI lookup,
 evaluated by an exact port of Log4j's lookup engine after undoing URL,
-%uXXXX, \\uXXXX, \\xHH, octal and HTML encodings; the recursion denial of
-service (CVE-2021-45105, \"dos\":true); names only the 2.14.1 message rescan
-reaches (\"rescan_only\":true); payloads that would not work as logged
-(\"functional\":false). Harmless ${...} placeholders are not reported.
+%uXXXX, \\uXXXX, \\xHH, octal and HTML encodings (in any order and depth);
+the recursion denial of service (CVE-2021-45105, \"dos\":true); names only
+the 2.14.1 message rescan reaches (\"rescan_only\":true); payloads that would
+not work as logged, broken or mangled (\"functional\":false). Harmless ${...}
+placeholders are not reported.
 Traces of lookups that happened (\"Error looking up JNDI resource\", ...)
 are reported as kind \"trace\".
 
@@ -61,12 +76,20 @@ Output (--format json), one object per line:
    \"techniques\":[\"lower\"],\"jndi\":[\"ldap://198.51.100.7:1389/a\"],
    \"rescan_only\":false,\"targets\":[{\"scheme\":\"ldap\",
    \"host\":\"198.51.100.7\",\"port\":1389,\"path\":\"/a\"}],
-   \"exfiltration\":[],\"commands\":[],\"callback_class\":\"unknown\",...}
+   \"exfiltration\":[],\"commands\":[],\"callback_class\":\"unknown\",
+   \"vulnerability\":\"CVE-2021-44228\",...}
+  {\"kind\":\"attempt\",...,\"vulnerability\":\"CVE-2022-42889\",
+   \"text4shell\":{\"scripts\":[{\"engine\":\"js\",\"code\":\"...\"}],\"dns\":[],
+   \"urls\":[],\"files\":[],\"could_work\":{\"1.9\":\"yes\",\"1.10.0\":\"no\"}}}
+  {\"kind\":\"attempt\",...,\"vulnerability\":\"CVE-2022-22965\",
+   \"spring4shell\":{\"stage\":\"write\",\"parameters\":[...],\"suffix\":\".jsp\",
+   \"prefix\":\"tomcatwar\",\"written_file\":\"tomcatwar.jsp\",...}}
   {\"kind\":\"trace\",\"file\":\"app.log\",\"line\":99,\"raw\":\"...\",
    \"jndi\":[\"ldap://...\"],...}
   {\"kind\":\"error\",\"file\":\"broken.gz\",\"message\":\"...\"}
   {\"kind\":\"summary\",\"files\":3,\"bytes\":123456,\"lines\":1000,
-   \"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12}
+   \"attempts\":2,\"traces\":0,\"errors\":0,\"elapsed_ms\":12,
+   \"by_vulnerability\":{\"CVE-2021-44228\":2}}
 
 Exit codes: 0 nothing found, 1 attempts or traces found, 2 the hunt
 failed (nothing found, and a file could not be read). With no PATH (or `-`) the hunt reads
@@ -84,6 +107,12 @@ pub struct HuntArgs {
     /// source IPs) with counts and first/last sightings instead of every occurrence.
     #[arg(long)]
     pub summary: bool,
+
+    /// Hunt only these vulnerabilities: a comma-separated list of `log4shell` (CVE-2021-44228 and
+    /// its recursion DoS CVE-2021-45105), `text4shell` (CVE-2022-42889), `spring4shell`
+    /// (CVE-2022-22965), by name or CVE id. Default: all three.
+    #[arg(long, value_name = "LIST", value_parser = parse_only)]
+    pub only: Option<VulnSet>,
 
     /// Print nothing but attempts and traces (no summary, no error lines in text mode).
     #[arg(long, short)]
@@ -195,8 +224,13 @@ impl HuntArgs {
             decoder: Decoder { max_rounds: self.max_decode_rounds },
             max_spans_per_field: self.max_spans_per_field,
             max_raw_chars: self.max_raw_chars,
+            vulnerabilities: self.only.unwrap_or_default(),
         })
     }
+}
+
+fn parse_only(list: &str) -> Result<VulnSet, String> {
+    VulnSet::parse(list)
 }
 
 /// Writes records to stdout in the chosen format.
@@ -293,7 +327,30 @@ impl Printer {
         if let Some(t) = &a.time {
             who.push(t.clone());
         }
-        let names = if a.jndi.is_empty() { a.raw.clone() } else { a.jndi.join("  ") };
+        let mut names = if a.jndi.is_empty() { a.raw.clone() } else { a.jndi.join("  ") };
+        if let Some(t) = &a.text4shell {
+            let acts: Vec<String> = t
+                .scripts
+                .iter()
+                .map(|s| format!("script {}: {}", s.engine, s.code))
+                .chain(t.dns.iter().map(|d| format!("dns {d}")))
+                .chain(t.urls.iter().map(|u| format!("url {u}")))
+                .chain(t.files.iter().map(|f| format!("file {f}")))
+                .collect();
+            names = acts.join("  ");
+        }
+        if let Some(s) = &a.spring4shell {
+            names = match (&s.written_file, &s.request) {
+                (Some(f), Some(req)) => format!("{}: {req} (dropped {f})", s.stage),
+                (Some(f), None) => format!("{}: writes {f}", s.stage),
+                _ => format!(
+                    "{}: {}",
+                    s.stage,
+                    s.parameters.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(" ")
+                ),
+            };
+        }
+        let vuln = Vulnerability::of_cve(&a.vulnerability).map_or(a.vulnerability.as_str(), |v| v.name());
         let mut details = vec![format!("{:?}", a.callback_class).to_lowercase()];
         if !a.decode_chain.is_empty() {
             details.push(format!("decoded: {}", a.decode_chain.join(">")));
@@ -310,7 +367,7 @@ impl Printer {
             details.push(format!("{}: {}", c.kind, c.command.replace('\n', " ")));
         }
         let who = if who.is_empty() { String::new() } else { format!(" {}", who.join(" ")) };
-        format!("{where_}{who} {red}{label}{red:#} {names} {dim}({}){dim:#}", details.join("; "))
+        format!("{where_}{who} {red}{label}{red:#} {vuln} {names} {dim}({}){dim:#}", details.join("; "))
     }
 
     fn text_trace(&self, t: &Trace) -> String {
@@ -357,7 +414,16 @@ fn text_summary(s: &HuntSummary) -> String {
         s.attempts,
         s.traces,
         s.errors
-    )
+    ) + &by_vulnerability(s)
+}
+
+/// ` (CVE-2021-44228: 3, CVE-2022-42889: 1)`, or nothing without attempts.
+fn by_vulnerability(s: &HuntSummary) -> String {
+    if s.by_vulnerability.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = s.by_vulnerability.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    format!(" ({})", parts.join(", "))
 }
 
 /// Sends the collected indicators to `POST /api/v1/indicators`. First/last seen come from the log
@@ -417,7 +483,16 @@ pub fn run(args: HuntArgs) -> u8 {
             Err(_) => printer.failed = true,
         }
     }
-    let mut totals = HuntSummary { files: 0, bytes: 0, lines: 0, attempts: 0, traces: 0, errors: 0, elapsed_ms: 0 };
+    let mut totals = HuntSummary {
+        files: 0,
+        bytes: 0,
+        lines: 0,
+        attempts: 0,
+        traces: 0,
+        errors: 0,
+        elapsed_ms: 0,
+        by_vulnerability: Default::default(),
+    };
     for e in walk_errors {
         totals.errors += 1;
         printer.record(&HuntRecord::Error(HuntError { file: e.path.clone(), message: e.source.to_string() }));
@@ -437,6 +512,9 @@ pub fn run(args: HuntArgs) -> u8 {
         totals.traces += report.traces;
         totals.errors += report.errors;
         for r in &report.records {
+            if let HuntRecord::Attempt(a) = r {
+                *totals.by_vulnerability.entry(a.vulnerability.clone()).or_default() += 1;
+            }
             if let (Some(sightings), HuntRecord::Attempt(a)) = (&mut sightings, r) {
                 sightings.add(a);
             }

@@ -81,7 +81,23 @@ pub enum Mix {
     /// Closer to a web server's log: 970 access-log lines, 20 application lines, 5 JSON lines,
     /// 5 configuration-dump lines; about 2.5% of lines reach the evaluator.
     Typical,
+    /// [`Mix::Typical`] where a quarter of the lines end with a harmless placeholder
+    /// ([`PLACEHOLDER_TAILS`]: unresolved properties, templates, shell variables), as many
+    /// real logs do.
+    Placeholders,
 }
+
+/// The harmless `${...}` endings of [`Mix::Placeholders`].
+pub const PLACEHOLDER_TAILS: &[&str] = &[
+    " cfg=${env:HOME:-/home/app}",
+    " template=${user.name}",
+    " path=${sys:java.io.tmpdir}/upload",
+    " port=${PORT:-8080}",
+    " msg=\"Hello ${name}, your order ${order.id} shipped\"",
+    " db=jdbc:postgresql://${DB_HOST:-localhost}:${DB_PORT:-5432}/app",
+    " build=${project.version}-${git.commit.id.abbrev}",
+    " home=${HOME}",
+];
 
 /// One benign line.
 pub fn benign_line(g: &mut Gen, n: u64) -> String {
@@ -90,6 +106,13 @@ pub fn benign_line(g: &mut Gen, n: u64) -> String {
 
 /// One benign line of the given mix.
 pub fn benign_line_mix(g: &mut Gen, n: u64, mix: Mix) -> String {
+    if mix == Mix::Placeholders {
+        let mut line = benign_line_mix(g, n, Mix::Typical);
+        if g.below(4) == 0 {
+            line.push_str(g.pick(PLACEHOLDER_TAILS));
+        }
+        return line;
+    }
     let ip = format!("{}.{}.{}.{}", 10 + g.below(200), g.below(256), g.below(256), 1 + g.below(254));
     let sec = n % 60;
     let min = (n / 60) % 60;
@@ -97,7 +120,7 @@ pub fn benign_line_mix(g: &mut Gen, n: u64, mix: Mix) -> String {
     let path = if g.below(100) == 0 { "/cart?price=%2450.00&currency=USD" } else { g.pick(PATHS) };
     let (access, app, json) = match mix {
         Mix::Dense => (890, 980, 992),
-        Mix::Typical => (970, 990, 995),
+        Mix::Typical | Mix::Placeholders => (970, 990, 995),
     };
     let kind = g.below(1000);
     let kind = if kind < access {

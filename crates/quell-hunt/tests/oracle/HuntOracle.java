@@ -6,8 +6,9 @@
 // status is "ok" or "error:<ExceptionClass>"; names are the recorded JNDI lookup keys, each base64
 // encoded and prefixed with '=' (so that an empty name stays visible), joined by ',' (empty when none), in call order with duplicates.
 //
-// The environment is fixed so that quell's defaults can match it: `env` is empty, `sys` knows only
-// path.separator, file.separator and line.separator (Unix values), the properties map holds
+// The environment is fixed so that quell's defaults can match it: `env` is empty, `sys` knows
+// path.separator, file.separator and line.separator (Unix values) and answers <sys:KEY> for the
+// properties every JVM sets (ALWAYS_SET), the properties map holds
 // hostName=<HOSTNAME>. Every other lookup is Log4j's own plugin (date, lower, upper, java, ...).
 
 import java.io.BufferedReader;
@@ -35,6 +36,17 @@ import org.apache.logging.log4j.message.SimpleMessage;
 public class HuntOracle {
     static final List<String> RECORDED = new ArrayList<>();
 
+    // The system properties every JVM sets (quell's ALWAYS_SET_SYS): JVM-dependent values,
+    // answered by placeholders as quell's default environment does.
+    static final String[] ALWAYS_SET = {
+        "java.version", "java.vendor", "java.vendor.url", "java.home", "java.vm.specification.version",
+        "java.vm.specification.vendor", "java.vm.specification.name", "java.vm.version", "java.vm.vendor",
+        "java.vm.name", "java.specification.version", "java.specification.vendor", "java.specification.name",
+        "java.class.version", "java.class.path", "java.library.path", "java.io.tmpdir", "java.runtime.version",
+        "java.runtime.name", "os.name", "os.arch", "os.version", "user.name", "user.home", "user.dir",
+        "file.encoding",
+    };
+
     static final class Recorder implements StrLookup {
         public String lookup(String key) { RECORDED.add(key); return null; }
         public String lookup(LogEvent event, String key) { RECORDED.add(key); return null; }
@@ -59,6 +71,7 @@ public class HuntOracle {
         lookups.put("jndi", new Recorder());
         lookups.put("env", new Fixed(new HashMap<>()));
         Map<String, String> sys = new HashMap<>();
+        for (String k : ALWAYS_SET) sys.put(k, "<sys:" + k + ">");
         sys.put("path.separator", ":");
         sys.put("file.separator", "/");
         sys.put("line.separator", "\n");
