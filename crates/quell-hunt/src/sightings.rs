@@ -6,9 +6,9 @@
 //! cut off by a stray `}`), the JNDI name itself as the payload URL, the hosts inside decoded
 //! exploit-kit commands, and the source address of the request; for Text4Shell the hosts of
 //! `dns`/`url` lookups (as callback hosts), the URLs fetched (as payload URLs) and the hosts in
-//! script commands; for Spring4Shell the source address. Every entry lists the vulnerabilities
-//! of its attempts. (Spring4Shell's written file names have no kind in the upload format yet:
-//! they are in the records and `--summary`.) Exfiltration lookups
+//! script commands; for Spring4Shell the source address and the file the log valve was made to
+//! write (`dropped_file`). Every entry lists the vulnerabilities of its attempts. Exfiltration
+//! lookups
 //! (`${env:AWS_SECRET_ACCESS_KEY}`) say what was targeted, not who attacked: they are not sent.
 //!
 //! It reads the same fields of an [`Attempt`] as [`crate::IndicatorSummary`] (`--summary`), which
@@ -92,6 +92,13 @@ impl SightingCollector {
             for u in &t.urls {
                 values.insert((IndicatorKind::PayloadUrl, u));
             }
+            // `${dns:NAME}` makes the victim resolve NAME: a callback as much as a JNDI host.
+            for h in &t.dns {
+                values.insert((IndicatorKind::CallbackHost, h));
+            }
+        }
+        if let Some(file) = a.spring4shell.as_ref().and_then(|s| s.written_file.as_deref()) {
+            values.insert((IndicatorKind::DroppedFile, file));
         }
         for c in &a.commands {
             for h in &c.hosts {

@@ -100,6 +100,13 @@ fn indicators_keep_their_vulnerabilities() {
         .find(|i| i.kind == IndicatorKind::SourceAddress && i.value == "203.0.113.3")
         .expect("the Spring4Shell source");
     assert_eq!(spring.vulnerabilities, [SPRING4SHELL]);
+    // The file the log valve was made to write is uploaded as an indicator of its own.
+    let dropped = upload
+        .indicators
+        .iter()
+        .find(|i| i.kind == IndicatorKind::DroppedFile && i.value == "shell.jsp")
+        .expect("the dropped file");
+    assert_eq!(dropped.vulnerabilities, [SPRING4SHELL]);
 }
 
 #[test]

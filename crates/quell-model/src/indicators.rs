@@ -34,14 +34,19 @@ pub enum IndicatorKind {
     CommandHost,
     /// The client address that sent the attempt (the scanner or attacker).
     SourceAddress,
+    /// A file that a Spring4Shell attempt made Tomcat's access log write (`webapps/ROOT/shell.jsp`,
+    /// directory, prefix and suffix joined as the valve writes them): requests for it are the
+    /// web shell.
+    DroppedFile,
 }
 
 impl IndicatorKind {
-    pub const ALL: [IndicatorKind; 4] = [
+    pub const ALL: [IndicatorKind; 5] = [
         IndicatorKind::CallbackHost,
         IndicatorKind::PayloadUrl,
         IndicatorKind::CommandHost,
         IndicatorKind::SourceAddress,
+        IndicatorKind::DroppedFile,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +55,7 @@ impl IndicatorKind {
             IndicatorKind::PayloadUrl => "payload_url",
             IndicatorKind::CommandHost => "command_host",
             IndicatorKind::SourceAddress => "source_address",
+            IndicatorKind::DroppedFile => "dropped_file",
         }
     }
 

@@ -165,11 +165,16 @@ fn kind_label(kind: IndicatorKind) -> &'static str {
         IndicatorKind::PayloadUrl => "payload URL",
         IndicatorKind::CommandHost => "host in a decoded command",
         IndicatorKind::SourceAddress => "source address",
+        IndicatorKind::DroppedFile => "file dropped through Tomcat's access log (a web shell)",
     }
 }
 
 fn description(r: &ExportRow) -> String {
-    let mut text = format!("Log4Shell (CVE-2021-44228) {}", kind_label(r.kind));
+    let crisis = match r.kind {
+        IndicatorKind::DroppedFile => "Spring4Shell (CVE-2022-22965)",
+        _ => "Log4Shell (CVE-2021-44228)",
+    };
+    let mut text = format!("{crisis} {}", kind_label(r.kind));
     if let Some(n) = r.organisations {
         text.push_str(&format!(", seen by {n} organisations"));
     }
@@ -201,6 +206,7 @@ fn misp_time(rfc3339: &str) -> String {
 fn misp_type(r: &ExportRow) -> (&'static str, String) {
     match r.kind {
         IndicatorKind::PayloadUrl => ("url", r.value.clone()),
+        IndicatorKind::DroppedFile => ("filename", r.value.clone()),
         IndicatorKind::SourceAddress | IndicatorKind::CallbackHost | IndicatorKind::CommandHost => {
             let source = r.kind == IndicatorKind::SourceAddress;
             match host_port(&r.value) {
@@ -227,7 +233,11 @@ pub fn misp_event(rows: &[ExportRow], label: &str, now: i64) -> Value {
             json!({
                 "uuid": derived_uuid(&["misp-attribute", r.kind.as_str(), &r.value]),
                 "type": kind,
-                "category": if r.kind == IndicatorKind::PayloadUrl { "Payload delivery" } else { "Network activity" },
+                "category": match r.kind {
+                    IndicatorKind::PayloadUrl => "Payload delivery",
+                    IndicatorKind::DroppedFile => "Artifacts dropped",
+                    _ => "Network activity",
+                },
                 "value": value,
                 "to_ids": !r.known_scanner,
                 "distribution": "5",
@@ -295,6 +305,11 @@ fn pattern_string(text: &str) -> String {
 pub fn stix_pattern(kind: IndicatorKind, value: &str) -> String {
     if kind == IndicatorKind::PayloadUrl {
         return format!("[url:value = {}]", pattern_string(value));
+    }
+    if kind == IndicatorKind::DroppedFile {
+        // STIX `file:name` is the name without its directory.
+        let name = value.rsplit(['/', '\\']).next().unwrap_or(value);
+        return format!("[file:name = {}]", pattern_string(name));
     }
     let (net, port) = host_port(value);
     let (object, host) = match &net {
@@ -382,6 +397,7 @@ mod tests {
         assert_eq!(stix_pattern(CallbackHost, "2001:db8::1"), "[ipv6-addr:value = '2001:db8::1']");
         assert_eq!(stix_pattern(PayloadUrl, "ldap://x/a'b\\c"), r"[url:value = 'ldap://x/a\'b\\c']");
         assert!(stix_pattern(CommandHost, "192.0.2.5:4444").contains("network-traffic:dst_port = 4444"));
+        assert_eq!(stix_pattern(DroppedFile, "webapps/ROOT/tomcatwar.jsp"), "[file:name = 'tomcatwar.jsp']");
     }
 
     #[test]

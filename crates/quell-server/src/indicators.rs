@@ -80,7 +80,7 @@ pub const KNOWN_SCANNER_DOMAINS: &[&str] = &[
 /// `ldap://127.0.0.1#evil.example:1389/a`, the part after `#`, which is what gets called).
 pub fn value_host(kind: IndicatorKind, value: &str) -> Option<String> {
     let authority = match kind {
-        IndicatorKind::SourceAddress => return None,
+        IndicatorKind::SourceAddress | IndicatorKind::DroppedFile => return None,
         IndicatorKind::CallbackHost | IndicatorKind::CommandHost => value,
         IndicatorKind::PayloadUrl => {
             let rest = value.split_once("://").map_or(value, |(_, r)| r);
@@ -290,7 +290,7 @@ impl Filter {
         let kind = nonempty(&self.kind)
             .map(|k| {
                 IndicatorKind::parse(k).ok_or_else(|| {
-                    bad(format!("kind {k:?}: callback_host, payload_url, command_host or source_address"))
+                    bad(format!("kind {k:?}: callback_host, payload_url, command_host, source_address or dropped_file"))
                 })
             })
             .transpose()?;

@@ -539,6 +539,7 @@ fn stix_validates_against_the_stix_2_1_schema_and_misp_loads_in_pymisp() {
         ("command_host", "dl.evil.example", 1, T1, T1, &[][..]),
         ("source_address", "203.0.113.9", 4, T1, T3, &[][..]),
         ("source_address", "2001:db8::1", 1, T3, T3, &[][..]),
+        ("dropped_file", "webapps/ROOT/tomcatwar.jsp", 1, T1, T1, &[][..]),
     ];
     let tlps = ["CLEAR", "GREEN", "GREEN", "AMBER"];
     for (org, tlp) in o.iter().zip(tlps) {
