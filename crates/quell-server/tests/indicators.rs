@@ -539,7 +539,6 @@ fn stix_validates_against_the_stix_2_1_schema_and_misp_loads_in_pymisp() {
         ("command_host", "dl.evil.example", 1, T1, T1, &[][..]),
         ("source_address", "203.0.113.9", 4, T1, T3, &[][..]),
         ("source_address", "2001:db8::1", 1, T3, T3, &[][..]),
-        ("dropped_file", "webapps/ROOT/tomcatwar.jsp", 1, T1, T1, &[][..]),
     ];
     let tlps = ["CLEAR", "GREEN", "GREEN", "AMBER"];
     for (org, tlp) in o.iter().zip(tlps) {
@@ -577,6 +576,43 @@ fn stix_validates_against_the_stix_2_1_schema_and_misp_loads_in_pymisp() {
     assert!(stdout.contains("pool.stix.json: STIX 2.1 bundle, 12 indicators"), "{stdout}");
     assert!(stdout.contains("pool-green.misp.json: MISP event, 12 attributes"), "{stdout}");
     assert!(stdout.contains("own.misp.json: MISP event, 14 attributes"), "{stdout}");
+}
+
+/// Spring4Shell's dropped files (`dropped_file`) pool like every kind and export as a STIX
+/// `file:name` pattern and a MISP `filename` attribute, both accepted by the official checkers.
+#[test]
+fn dropped_files_export_as_stix_file_names_and_misp_filenames() {
+    let Some(python) = python() else {
+        eprintln!("\n!!! SKIPPED: the STIX/MISP checks of dropped files (run scripts/test, or set QUELL_PYTHON).\n");
+        return;
+    };
+    let server = start(Limits::default());
+    let o: Vec<Org> = ["alpha", "bravo", "charlie"].iter().map(|n| org(&server, n)).collect();
+    let one: [Ind; 2] = [
+        ("dropped_file", "webapps/ROOT/tomcatwar.jsp", 2, T1, T2, &[][..]),
+        ("source_address", "203.0.113.3", 2, T1, T2, &[][..]),
+    ];
+    for org in &o {
+        assert_eq!(post(&server, &org.upload, &body(&format!("{}-web", org.name), "GREEN", &one)).0, 201);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (format, ext) in [("stix", "stix.json"), ("misp", "misp.json")] {
+        let (status, _, text) = raw(&server, &o[0].full, &format!("/api/v1/indicators/feed?format={format}"));
+        assert_eq!(status, 200);
+        std::fs::write(dir.path().join(format!("pool.{ext}")), &text).unwrap();
+        let wanted = if format == "stix" { "[file:name = 'tomcatwar.jsp']" } else { "\"type\": \"filename\"" };
+        assert!(text.contains(wanted) || text.contains(&wanted.replace(": ", ":")), "{format}: {text}");
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/check-indicators.py");
+    let output = std::process::Command::new(&python).arg(&script).arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "check-indicators.py failed:\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("pool.stix.json: STIX 2.1 bundle, 2 indicators"), "{stdout}");
+    assert!(stdout.contains("pool.misp.json: MISP event, 2 attributes"), "{stdout}");
 }
 
 /// Measures the pool on many sightings (docs/performance.md):
