@@ -86,6 +86,7 @@ fn main() {
         secure_cookies: false,
         advisories: Default::default(),
         trusted_proxies: Vec::new(),
+        metrics_listen: None,
     };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |a| tx.send(a).unwrap())).unwrap().unwrap();

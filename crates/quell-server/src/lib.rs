@@ -132,6 +132,9 @@ pub struct ServeConfig {
     pub secure_cookies: bool,
     /// Advisories: identifier prefix, public URL, SMTP relay, webhook retries, deadlines.
     pub advisories: advisories::Config,
+    /// Where to serve `/metrics` without login (for Prometheus); `None`: only on the main
+    /// address, for coordinators.
+    pub metrics_listen: Option<SocketAddr>,
     /// Reverse proxies (addresses or networks) whose `Forwarded`/`X-Forwarded-For` name the
     /// client (login limits count per client). Empty: every peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -157,6 +160,18 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         trusted_proxies: Arc::new(config.trusted_proxies),
     };
     jobs::delivery::start(state.clone());
+    if let Some(metrics_address) = config.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(metrics_address)
+            .await
+            .map_err(|e| ServerError::Config(format!("cannot listen on {metrics_address}: {e}")))?;
+        let app = router::metrics_router(state.clone());
+        tracing::info!(address = %metrics.local_addr()?, "metrics listening");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics, app).with_graceful_shutdown(shutdown_signal()).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
     tracing::info!(%address, "quell serve listening");
     ready(address);
     axum::serve(listener, router::router(state).into_make_service_with_connect_info::<SocketAddr>())

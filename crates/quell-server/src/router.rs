@@ -129,6 +129,11 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/registry/confirmations/{id}/answer", post(api::registry::answer_confirmation).layer(small))
 }
 
+/// The metrics listener (`--metrics-listen`): `/metrics` only, without login.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(api::ops::open_metrics)).with_state(state)
+}
+
 /// The web pages; errors become HTML pages.
 fn page_routes(state: &AppState) -> Router<AppState> {
     Router::new()

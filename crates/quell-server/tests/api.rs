@@ -191,10 +191,45 @@ fn health_and_metrics() {
     upload(&server, &a.upload, &report("h", &days_ago(0), 2, 0, "m"));
     let (status, body) = get(&server, "", "/healthz");
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
-    let mut response = agent().get(&format!("{}/metrics", server.base)).call().unwrap();
+    // `/metrics` on the main address needs a coordinator (issue 18: it was open to anyone).
+    assert_eq!(agent().get(&format!("{}/metrics", server.base)).call().unwrap().status().as_u16(), 401);
+    assert_eq!(get(&server, &a.full, "/metrics").0, 403);
+    let coordinator = coordinator(&server);
+    let mut response = agent()
+        .get(&format!("{}/metrics", server.base))
+        .header("Authorization", &format!("Bearer {coordinator}"))
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
     let text = response.body_mut().read_to_string().unwrap();
     assert!(text.contains("quell_reports_stored_total 1"), "{text}");
     assert!(text.contains("quell_findings_stored_total 2"), "{text}");
+}
+
+/// `--metrics-listen`: a second address that serves `/metrics` (and nothing else) without login.
+#[test]
+fn metrics_listen_serves_only_metrics() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let metrics_address = free.local_addr().unwrap();
+    drop(free);
+    let dir = tempfile::tempdir().unwrap();
+    let config = quell_server::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: fresh_location(dir.path()),
+        db_connections: 4,
+        limits: Limits::default(),
+        secure_cookies: false,
+        advisories: quell_server::advisories::Config::default(),
+        trusted_proxies: Vec::new(),
+        metrics_listen: Some(metrics_address),
+    };
+    let server = start_config(config, dir);
+    let a = org(&server, "alpha");
+    upload(&server, &a.upload, &report("h", &days_ago(0), 1, 0, "m"));
+    let mut response = agent().get(&format!("http://{metrics_address}/metrics")).call().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.body_mut().read_to_string().unwrap().contains("quell_reports_stored_total 1"));
+    assert_eq!(agent().get(&format!("http://{metrics_address}/api/v1/hosts")).call().unwrap().status().as_u16(), 404);
 }
 
 #[test]

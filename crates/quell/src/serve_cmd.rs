@@ -113,6 +113,11 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK", value_parser = parse_network)]
     pub trusted_proxies: Vec<quell_server::IpNet>,
 
+    /// Also serve `/metrics` here, without login, for Prometheus (keep it on a loopback or
+    /// operator-only address). On the main address `/metrics` needs a coordinator's token.
+    #[arg(long, value_name = "ADDRESS")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Start even when the data directory is readable by every local user (the database holds
     /// every organisation's data; the directory is created 0700 and the files 0600).
     #[arg(long)]
@@ -263,6 +268,7 @@ pub fn run(args: ServeArgs) -> u8 {
         secure_cookies: args.secure_cookies,
         advisories,
         trusted_proxies: args.trusted_proxies.clone(),
+        metrics_listen: args.metrics_listen,
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());

@@ -62,6 +62,7 @@ pub fn start_with(
         secure_cookies: false,
         advisories,
         trusted_proxies: Vec::new(),
+        metrics_listen: None,
     };
     start_config(config, dir)
 }
@@ -78,6 +79,7 @@ pub fn start_behind_proxy(limits: Limits, proxies: &[&str]) -> Server {
         secure_cookies: false,
         advisories: quell_server::advisories::Config::default(),
         trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
+        metrics_listen: None,
     };
     start_config(config, dir)
 }
