@@ -1137,28 +1137,8 @@ fn scopes_and_isolation_of_advisory_data() {
 }
 
 fn form(server: &Server, path: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
-    let body: String = fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    let request = ureq::http::Request::builder()
-        .method("POST")
-        .uri(format!("{}{path}", server.base))
-        .header("Cookie", cookie)
-        .header("Content-Type", "application/x-www-form-urlencoded");
-    let browser = ureq::Agent::new_with_config(
-        ureq::config::Config::builder().http_status_as_error(false).max_redirects(0).build(),
-    );
-    let mut response = browser.run(request.body(body.into_bytes()).unwrap()).unwrap();
-    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_string());
-    (response.status().as_u16(), response.body_mut().read_to_string().unwrap(), location)
+    let page = fetch(server, "POST", path, cookie, Some(fields));
+    (page.status, page.body, page.location)
 }
 
 #[test]

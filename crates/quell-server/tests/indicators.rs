@@ -432,37 +432,9 @@ fn bad_uploads_are_refused_and_nothing_is_stored() {
 
 // ---- the page ----
 
-fn browser() -> ureq::Agent {
-    ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).max_redirects(0).build())
-}
-
-/// Logs in through the form; returns the session cookie.
-fn session(server: &Server, email: &str) -> String {
-    let mut form = browser().get(&format!("{}/login", server.base)).call().unwrap();
-    let cookie = form.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
-    let page = form.body_mut().read_to_string().unwrap();
-    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    let csrf = page[at..].split('"').next().unwrap().to_string();
-    let encode = |t: &str| t.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
-    let response = browser()
-        .post(&format!("{}/login", server.base))
-        .header("Cookie", &cookie)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .send(format!("email={}&password={}&csrf={csrf}", encode(email), encode(PASSWORD)))
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with("quell_session="))
-        .unwrap()
-}
-
 fn page(server: &Server, cookie: &str, path: &str) -> (u16, String) {
-    let mut response = browser().get(&format!("{}{path}", server.base)).header("Cookie", cookie).call().unwrap();
-    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+    let page = fetch(server, "GET", path, cookie, None);
+    (page.status, page.body)
 }
 
 #[test]

@@ -222,3 +222,89 @@ pub fn report(host: &str, finished_at: &str, affected: usize, fixed: usize, tag:
 pub fn days_ago(days: i64) -> String {
     quell_server::time::format_rfc3339(quell_server::now() - days * 86_400)
 }
+
+// ---- pages, as a browser without JavaScript sees them ----
+
+/// An HTTP client that neither follows redirects nor fails on error statuses.
+pub fn browser() -> ureq::Agent {
+    ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).max_redirects(0).build())
+}
+
+/// A page as fetched: status, body, the cookies it sets, and where it redirects.
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+    pub cookies: Vec<String>,
+    pub location: Option<String>,
+}
+
+/// Fetches a page with a cookie, posting `form` (URL-encoded) when given.
+pub fn fetch(server: &Server, method: &str, path: &str, cookie: &str, form: Option<&[(&str, &str)]>) -> Page {
+    let url = format!("{}{path}", server.base);
+    let mut request = ureq::http::Request::builder().method(method).uri(&url);
+    if !cookie.is_empty() {
+        request = request.header("Cookie", cookie);
+    }
+    let body = match form {
+        Some(fields) => {
+            request = request.header("Content-Type", "application/x-www-form-urlencoded");
+            fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+        }
+        None => String::new(),
+    };
+    let mut response = browser().run(request.body(body.into_bytes()).unwrap()).unwrap();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    Page { status: response.status().as_u16(), body: response.body_mut().read_to_string().unwrap(), cookies, location }
+}
+
+/// Percent-encoding of a form value.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The value of `name="NAME" value="..."` in a page.
+pub fn field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body.find(&marker).unwrap_or_else(|| panic!("field {name}")) + marker.len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+/// The form token of a page.
+pub fn csrf(body: &str) -> String {
+    field(body, "csrf")
+}
+
+/// Logs in through the form; the answer to the POST.
+pub fn login(server: &Server, email: &str, password: &str) -> Page {
+    let form = fetch(server, "GET", "/login", "", None);
+    assert_eq!(form.status, 200);
+    let token = csrf(&form.body);
+    fetch(
+        server,
+        "POST",
+        "/login",
+        &form.cookies.join("; "),
+        Some(&[("email", email), ("password", password), ("csrf", &token)]),
+    )
+}
+
+/// Logs in; returns the session cookie.
+pub fn session(server: &Server, email: &str) -> String {
+    let page = login(server, email, PASSWORD);
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/")), "{}", page.body);
+    page.cookies.into_iter().find(|c| c.starts_with("quell_session=")).expect("session cookie")
+}
