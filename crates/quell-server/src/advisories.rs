@@ -139,6 +139,9 @@ pub struct Config {
     pub lease: Duration,
     /// Flags: `--deadline-high-days`, `--deadline-medium-days`, `--deadline-low-days`.
     pub deadlines: DeadlineDays,
+    /// Allow webhooks over plain http and to loopback, private and link-local addresses (see
+    /// `jobs::webhook_target`). Flag: `--allow-private-webhooks`.
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for Config {
@@ -154,6 +157,7 @@ impl Default for Config {
             poll_interval: Duration::from_secs(1),
             lease: Duration::from_secs(120),
             deadlines: DeadlineDays::default(),
+            allow_private_webhooks: false,
         }
     }
 }

@@ -125,6 +125,8 @@ fn fast_config() -> Config {
         retry_base: Duration::from_secs(1),
         delivery_timeout: Duration::from_secs(1),
         poll_interval: Duration::from_millis(100),
+        // The test's receivers listen on loopback over plain http.
+        allow_private_webhooks: true,
         ..Config::default()
     }
 }
@@ -1264,4 +1266,25 @@ fn pages_forms_need_csrf_and_escape() {
     // A new version from the page.
     assert_eq!(form(&server, &format!("/advisories/{id}/new-version"), &coord, &[("csrf", "csrf-token")]).0, 303);
     assert_eq!(get(&server, &coord_token, &format!("/api/v1/advisories/{id}")).1["version"], "1.01");
+}
+
+/// Webhooks carry AMBER and RED advisories: by default only https endpoints on public addresses,
+/// without credentials in the URL, are accepted (issue 18: they could point anywhere).
+#[test]
+fn webhooks_must_be_https_on_public_addresses() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    for bad in [
+        "http://hooks.example/quell",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://127.0.0.1:8080/hook",
+        "https://[::1]:22/",
+        "https://10.0.0.5/hook",
+        "https://user:secret@hooks.example/quell",
+    ] {
+        let (status, body) = put(&server, &a.full, "/api/v1/webhook", &json!({ "url": bad }));
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, body) = put(&server, &a.full, "/api/v1/webhook", &json!({ "url": "https://hooks.example/quell" }));
+    assert_eq!(status, 200, "{body}");
 }

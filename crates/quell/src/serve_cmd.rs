@@ -187,6 +187,11 @@ pub struct AdvisoryArgs {
     /// Days for the remaining ratings.
     #[arg(long, default_value_t = 120, value_name = "DAYS")]
     pub deadline_low_days: i64,
+
+    /// Allow webhooks over plain http and to loopback, private and link-local addresses (tests
+    /// and closed networks only: webhooks carry AMBER and RED advisories).
+    #[arg(long)]
+    pub allow_private_webhooks: bool,
 }
 
 impl AdvisoryArgs {
@@ -216,6 +221,7 @@ impl AdvisoryArgs {
                 medium: self.deadline_medium_days,
                 low: self.deadline_low_days,
             },
+            allow_private_webhooks: self.allow_private_webhooks,
             ..Config::default()
         })
     }

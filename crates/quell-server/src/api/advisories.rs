@@ -359,6 +359,8 @@ pub(crate) async fn put_webhook(
     admin: ApiOrgAdmin,
     JsonBody(body): JsonBody<WebhookBody>,
 ) -> Result<Response, ServerError> {
+    crate::jobs::webhook_target::check_url(body.url.trim(), state.advisories.allow_private_webhooks)
+        .map_err(ServerError::Invalid)?;
     let (url, secret) = orgs::set_webhook(&state.db, admin.org_id, &body.url).await?;
     Ok(Json(json!({ "url": url, "secret": secret })).into_response())
 }

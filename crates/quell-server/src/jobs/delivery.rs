@@ -150,16 +150,21 @@ async fn send_webhook(state: &AppState, version: &VersionRow, org: i64, url: &st
     let timestamp = now();
     let sig = signature(&secret, timestamp, &body).map_err(|e| e.to_string())?;
     let timeout = state.advisories.delivery_timeout;
+    let allow_private = state.advisories.allow_private_webhooks;
     let url = url.to_string();
     let identifier = version.identifier.clone();
     // ureq is a blocking client: off the async threads.
     tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
+        // Every address the client connects to is checked where it is resolved (DNS rebinding).
+        let agent = ureq::Agent::with_parts(
+            ureq::Agent::config_builder()
+                .timeout_global(Some(timeout))
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build(),
+            ureq::unversioned::transport::DefaultConnector::new(),
+            super::webhook_target::CheckedResolver::new(allow_private),
+        );
         let response = agent
             .post(&url)
             .header("Content-Type", "application/json")

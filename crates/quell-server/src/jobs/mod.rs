@@ -4,3 +4,4 @@
 
 pub mod delivery;
 pub mod ingest;
+pub mod webhook_target;
