@@ -418,7 +418,10 @@ fn history_keeps_every_revision_and_concurrent_edits_are_detected() {
     assert_eq!(rows[2]["kind"], "import");
     assert_eq!(rows[2]["snapshot"]["statuses"]["CVE-2021-44228"]["fixed_versions"], json!(["2.1"]));
     assert_eq!(rows[1]["kind"], "edit");
-    assert_eq!(rows[1]["user"], "cert@ncsc.example");
+    // People are for coordinators (issue 18): the public history names no one's e-mail.
+    assert_eq!(rows[1]["user"], Value::Null);
+    let (_, for_coordinator) = get(&server, &coordinator, &format!("{path}/history"));
+    assert_eq!(for_coordinator[1]["user"], "cert@ncsc.example");
     assert_eq!(rows[1]["source"], "https://acme.example/psirt/2");
     assert_eq!(rows[1]["snapshot"]["statuses"]["CVE-2021-44228"]["fixed_versions"], json!(["2.2"]));
     let current = public_json(&server, &path);
@@ -989,4 +992,32 @@ fn supplier_confirmation_through_the_pages() {
     let mine = fetch(&server, "GET", "/registry/confirmations", &asker, None);
     assert!(mine.body.contains("answered"), "{}", mine.body);
     assert_history_complete(&server);
+}
+
+/// Staff e-mail addresses stay with coordinators: public entries, searches, histories, the full
+/// export and the entry page name organisations, never people (issue 18).
+#[test]
+fn staff_e_mail_addresses_are_not_public() {
+    let server = start(Limits::default());
+    let coordinator = coordinator(&server);
+    let (widget, _, _) = seed(&server, &coordinator);
+    let path = format!("/api/v1/registry/entries/{widget}");
+    let revision = public_json(&server, &path)["revision"].as_i64().unwrap();
+    let edit = widget_edit(Some(revision), "fix", &["2.2"], &["https://acme.example/psirt/9"]);
+    assert_eq!(put_json(&server, &coordinator, &path, &edit, &[]).0, 200);
+    for public_path in [
+        path.clone(),
+        format!("{path}/history"),
+        "/api/v1/registry/entries?q=widget".to_string(),
+        "/api/v1/registry/export/full.json".to_string(),
+    ] {
+        let (status, text, _) = public(&server, &public_path, &[]);
+        assert_eq!(status, 200, "{public_path}");
+        assert!(!text.contains("ncsc.example"), "{public_path} shows an e-mail address: {text}");
+    }
+    let page = fetch(&server, "GET", &format!("/registry/entries/{widget}"), "", None);
+    assert!(!page.body.contains("ncsc.example"), "{}", page.body);
+    // Coordinators still see who did what.
+    let (_, entry) = get(&server, &coordinator, &path);
+    assert!(entry["updated_by"].as_str().unwrap().contains("cert@ncsc.example"), "{entry}");
 }

@@ -118,6 +118,27 @@ pub struct StoredEntry {
     pub updated_unix: i64,
 }
 
+impl StoredEntry {
+    /// The entry as the public sees it: who changed it by organisation only (see
+    /// [`public_label`]); people's e-mail addresses are for coordinators.
+    pub fn redacted(mut self) -> Self {
+        self.created_by = public_label(&self.created_by);
+        self.updated_by = public_label(&self.updated_by);
+        self
+    }
+}
+
+/// The public form of a change's author label (`it@org.example (Org)` → `Org`; a coordinator's
+/// bare e-mail → `coordinator`; anything else, e.g. an import's source, as it is).
+pub fn public_label(label: &str) -> String {
+    if let Some((_, org)) = label.rsplit_once(" (")
+        && let Some(org) = org.strip_suffix(')')
+    {
+        return org.to_string();
+    }
+    if label.contains('@') { "coordinator".to_string() } else { label.to_string() }
+}
+
 /// One row of an entry's history.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryRow {
@@ -130,6 +151,14 @@ pub struct HistoryRow {
     pub org: Option<String>,
     pub source: Option<String>,
     pub snapshot: serde_json::Value,
+}
+
+impl HistoryRow {
+    /// The row as the public sees it: the organisation, not the person.
+    pub fn redacted(mut self) -> Self {
+        self.user = None;
+        self
+    }
 }
 
 /// What a change stores: a new entry, or an existing one at the revision the change was based on.

@@ -21,11 +21,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quell_registry::{CsafMeta, Entry, Format, entry_key};
-use quell_store::registry::{self as store, AnswerBody, Decided, ProductInput, SearchQuery, StoredEntry};
+use quell_store::registry::{self as store, AnswerBody, Decided, HistoryRow, ProductInput, SearchQuery, StoredEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::extract::{ApiCoordinator, ApiOrgUser, ApiUser, JsonBody};
+use crate::extract::{ApiCoordinator, ApiOrgUser, ApiUser, Caller, JsonBody};
 use crate::registry::limits::{EXPORT_MAX_AGE_SECONDS, MAX_IMPORT_BYTES};
 use crate::{AppState, ServerError, time};
 
@@ -123,19 +123,41 @@ pub(crate) async fn import(
 
 // ---- search and reads ----
 
+/// Whether the caller sees people (coordinators) or only organisations (everyone else).
+fn sees_people(caller: &Caller) -> bool {
+    caller.principal.as_ref().is_some_and(|p| p.role == crate::auth::Role::Coordinator)
+}
+
 pub(crate) async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, ServerError> {
-    Ok(Json(store::search(&state.db, &query).await?).into_response())
+    let mut found = store::search(&state.db, &query).await?;
+    if !sees_people(&caller) {
+        found.entries = found.entries.into_iter().map(StoredEntry::redacted).collect();
+    }
+    Ok(Json(found).into_response())
 }
 
-pub(crate) async fn get_entry(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ServerError> {
-    Ok(entry_response(entry_or_404(&state, id).await?))
+pub(crate) async fn get_entry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    let entry = entry_or_404(&state, id).await?;
+    Ok(entry_response(if sees_people(&caller) { entry } else { entry.redacted() }))
 }
 
-pub(crate) async fn get_history(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ServerError> {
-    let (_, history) = store::entry_history(&state.db, id).await?;
+pub(crate) async fn get_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    let (_, mut history) = store::entry_history(&state.db, id).await?;
+    if !sees_people(&caller) {
+        history = history.into_iter().map(HistoryRow::redacted).collect();
+    }
     Ok(Json(history).into_response())
 }
 
@@ -236,7 +258,8 @@ pub(crate) async fn export_full(State(state): State<AppState>, headers: HeaderMa
             "version": 1,
             "last_change": time::format_rfc3339(latest),
             "count": entries.len(),
-            "entries": entries,
+            // A public, cached document: organisations, never people.
+            "entries": entries.iter().cloned().map(StoredEntry::redacted).collect::<Vec<_>>(),
         }))
         .map_err(|e| ServerError::Internal(e.to_string()))
     })

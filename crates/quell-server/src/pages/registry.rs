@@ -163,6 +163,12 @@ pub(crate) async fn entry_page(
         Err(other) => return Err(other.into()),
     };
     let title = format!("{} / {}", entry.entry.supplier, entry.entry.product);
+    // People's names are for coordinators; everyone else sees organisations.
+    let (entry, history) = if session.as_ref().is_some_and(|s| s.principal.role == Role::Coordinator) {
+        (entry, history)
+    } else {
+        (entry.redacted(), history.into_iter().map(HistoryRow::redacted).collect())
+    };
     let body = entry_body(session.as_ref(), id, &entry, &history);
     Ok(page(StatusCode::OK, layout(&title, session.as_ref(), body)))
 }
@@ -208,7 +214,14 @@ fn entry_body(session: Option<&Session>, id: i64, entry: &StoredEntry, history: 
             @for h in history {
                 tr {
                     td { (h.entry_id) } td { (h.revision) } td { (h.kind) } td { (h.at) }
-                    td { (h.user.clone().unwrap_or_default()) @if let Some(org) = &h.org { " (" (org) ")" } }
+                    td {
+                        @match (&h.user, &h.org) {
+                            (Some(user), Some(org)) => { (user) " (" (org) ")" }
+                            (Some(user), None) => { (user) }
+                            (None, Some(org)) => { (org) }
+                            (None, None) => { "coordinator" }
+                        }
+                    }
                     td { @if let Some(source) = &h.source { (link(source)) } }
                 }
             }
