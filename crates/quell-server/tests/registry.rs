@@ -1021,3 +1021,33 @@ fn staff_e_mail_addresses_are_not_public() {
     let (_, entry) = get(&server, &coordinator, &path);
     assert!(entry["updated_by"].as_str().unwrap().contains("cert@ncsc.example"), "{entry}");
 }
+
+/// Importing a file again changes nothing, also when a product appears twice in it with notes
+/// of several lines (issue 18: every import appended the notes again, added a revision, changed
+/// the ETag and notified organisations).
+#[test]
+fn reimporting_a_file_with_a_product_twice_changes_nothing() {
+    let server = start(Limits::default());
+    let coordinator = coordinator(&server);
+    let list = format!(
+        "{HEADER}|Acme|Widget|2.1| |Fix| | |Fixed in 2.1.<br>Older lines: upgrade.|[source](https://acme.example/psirt)|\n\
+         |Acme|Widget|2.0| |Vulnerable| | |Also shipped in bundles.<br>See the vendor.|[other](https://acme.example/other)|\n\
+         |Beta Corp.|Tool| | |Not vuln| | ||[source](https://beta.example/log4j)|\n"
+    );
+    let (status, first) = import(&server, &coordinator, "ncsc-md", "dup.md", list.as_bytes());
+    assert_eq!(status, 200, "{first}");
+    let (_, before, headers) = public(&server, "/api/v1/registry/export/full.json", &[]);
+    let etag = headers.get("etag").map(|v| v.to_str().unwrap().to_string());
+    for round in 0..3 {
+        let (status, again) = import(&server, &coordinator, "ncsc-md", "dup.md", list.as_bytes());
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(
+            (again["created"].as_i64(), again["updated"].as_i64()),
+            (Some(0), Some(0)),
+            "round {round}: {again}"
+        );
+    }
+    let (_, after, headers) = public(&server, "/api/v1/registry/export/full.json", &[]);
+    assert_eq!(headers.get("etag").map(|v| v.to_str().unwrap().to_string()), etag);
+    assert_eq!(after, before);
+}
