@@ -870,6 +870,12 @@ fn decisions_deadlines_overdue_and_progress() {
     assert!(!all.to_string().contains("web"), "coordinators see counts, not hosts");
     let (status, page) = raw(&server, &format!("/advisories/{id}"), None, None);
     assert_eq!(status, 404, "AMBER is not public: {page}");
+    // expires_at as RFC 3339, as every other time field (issue 18); nonsense is a 400.
+    let in_rfc3339 = quell_server::time::format_rfc3339(later + 86_400);
+    let rfc = json!({"decision": "risk_accepted", "reason": "patch window", "expires_at": in_rfc3339});
+    assert_eq!(post(&server, &a.full, &path, &rfc).0, 201);
+    let bad = json!({"decision": "risk_accepted", "reason": "patch window", "expires_at": "next week"});
+    assert_eq!(post(&server, &a.full, &path, &bad).0, 400);
 }
 
 #[test]

@@ -36,9 +36,27 @@ pub struct DecisionBody {
     /// Required for `risk_accepted`.
     #[serde(default)]
     pub reason: Option<String>,
-    /// Unix seconds; required for `risk_accepted`, in the future.
-    #[serde(default)]
+    /// Required for `risk_accepted`, in the future: an RFC 3339 time as every other time field
+    /// (`2027-01-31T00:00:00Z`), or Unix seconds as older clients send it.
+    #[serde(default, deserialize_with = "rfc3339_or_unix")]
     pub expires_at: Option<i64>,
+}
+
+/// An optional time as RFC 3339 text or Unix seconds.
+fn rfc3339_or_unix<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Time {
+        Unix(i64),
+        Text(String),
+    }
+    match Option::<Time>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Time::Unix(unix)) => Ok(Some(unix)),
+        Some(Time::Text(text)) => quell_model::time::parse_rfc3339(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("expires_at {text:?} is not an RFC 3339 time"))),
+    }
 }
 
 pub async fn timelines(db: &Db, scope: &Scope<'_>, org: Option<i64>) -> Result<Vec<Timeline>> {
