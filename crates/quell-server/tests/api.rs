@@ -268,3 +268,54 @@ fn concurrent_retries_are_stored_once() {
     let (_, inventory) = get(&server, &a.full, "/api/v1/inventory");
     assert_eq!((inventory["hosts"].as_i64(), inventory["reports"].as_i64()), (Some(9), Some(9)));
 }
+
+/// One JSON error shape everywhere, authorisation before the body (issue 18): bad JSON is a 400
+/// with the JSON error (not axum's plain-text 422), an oversized body a 413, and an upload-only
+/// token is refused (403) before its body is looked at.
+#[test]
+fn errors_are_json_and_authorisation_comes_first() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let coordinator = coordinator(&server);
+    let json_type = [("Content-Type", "application/json")];
+    for (token, path, method) in [
+        (&coordinator, "/api/v1/orgs", "POST"),
+        (&a.full, "/api/v1/tokens", "POST"),
+        (&a.full, "/api/v1/users", "POST"),
+        (&a.full, "/api/v1/sharing", "PUT"),
+    ] {
+        let (status, body) = send(&server, method, token, path, b"{not json", &json_type);
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid")), "{method} {path}: {body}");
+    }
+    // A 30 MB advisory body: 413 with the JSON error. Written by hand, the body from a second
+    // thread: the server may answer and close before it has read all of it.
+    let answer = {
+        use std::io::{Read, Write};
+        let address = server.base.trim_start_matches("http://").to_string();
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        let size = 30 * 1024 * 1024;
+        let head = format!(
+            "POST /api/v1/advisories HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {coordinator}\r\n\
+             Content-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let sender = std::thread::spawn(move || {
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..30 {
+                if writer.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let _ = sender.join();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""error":"too_large""#), "{answer}");
+    let (status, body) = send(&server, "POST", &a.upload, "/api/v1/tokens", b"{not json", &json_type);
+    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")), "{body}");
+}
