@@ -64,6 +64,18 @@ pub fn format_rfc3339(unix: i64) -> String {
     format!("{}T{:02}:{:02}:{:02}Z", day_string(unix.div_euclid(86_400)), secs / 3600, secs / 60 % 60, secs % 60)
 }
 
+/// `Sat, 28 Nov 2026 15:44:31 GMT` (RFC 9110 IMF-fixdate).
+pub fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let weekday = DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)];
+    let month = MONTHS[usize::try_from(m.saturating_sub(1)).unwrap_or(0).min(11)];
+    format!("{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
 fn digits(text: &str, from: usize, to: usize) -> Option<i64> {
     let part = text.get(from..to)?;
     if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
@@ -156,5 +168,6 @@ mod tests {
         assert_eq!(day_string(18_971), "2021-12-10");
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
         assert_eq!(parse_day("2021-1-10"), None);
+        assert_eq!(http_date(1_795_880_671), "Sat, 28 Nov 2026 15:44:31 GMT");
     }
 }

@@ -1,7 +1,8 @@
 //! Every limit of the server: a named constant (the default) and a field of [`Limits`] that
 //! `quell serve` sets from a flag.
 
-/// The limits the store enforces itself (names, passwords, page sizes, SQLite lock waits).
+/// The limits the store enforces itself (names, passwords, page sizes, SQLite lock waits, batch sizes).
+pub use quell_store::indicators::{IDS_PER_QUERY, SIGHTINGS_PER_INSERT};
 pub use quell_store::limits::{
     FINDINGS_PER_INSERT, MAX_NAME_BYTES, MAX_PAGE_ROWS, MAX_TREND_DAYS, MIN_PASSWORD_CHARS, SQLITE_BUSY_TIMEOUT,
 };
@@ -127,18 +128,9 @@ pub const MAX_INDICATOR_CLOCK_SKEW_SECS: i64 = 86_400;
 pub const MAX_LINES_PER_UPLOAD: usize = 10_000;
 pub const MAX_RAW_LINE_BYTES: usize = 16 * 1024;
 
-/// Rows inserted by one multi-row `INSERT` when storing indicator values, sightings and their
-/// days and techniques (at most 9 parameters a row: 4,500 a statement, under both engines'
-/// parameter limits).
-pub const SIGHTINGS_PER_INSERT: usize = 500;
-
 /// Most indicators in one export of `GET /api/v1/indicators/feed` (`?limit=` is capped at this;
 /// page with `?offset=`).
 pub const MAX_FEED_ROWS: i64 = 100_000;
-
-/// Indicator ids named by one `... IN (...)` query when reading the techniques, hosts or
-/// organisations of a list (keeps a feed of many rows under the engines' parameter limits).
-pub const IDS_PER_QUERY: usize = 1000;
 
 /// Days the chart of the indicators page covers (ending at the latest day with sightings).
 pub const INDICATOR_CHART_DAYS: i64 = 90;

@@ -570,7 +570,7 @@ pub async fn forget_login_failures(db: &Db, keys: &[&str]) -> Result<(), StoreEr
 
 /// Forgets the failed logins of an e-mail, from every address (`quell admin unlock`). Returns how many were forgotten.
 pub async fn clear_login_failures(db: &Db, email: &str) -> Result<u64, StoreError> {
-    let pairs = format!("{}%", login_pair_key(email, "").replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pairs = format!("{}%", crate::like_escape(&login_pair_key(email, "")));
     let result = sqlx::query("DELETE FROM login_failures WHERE email = $1 OR email LIKE $2 ESCAPE '\\'")
         .bind(email)
         .bind(pairs)

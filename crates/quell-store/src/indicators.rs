@@ -25,8 +25,8 @@ use quell_model::time::{format_rfc3339, now};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::StoreError;
 use crate::db::Db;
+use crate::{StoreError, like_pattern};
 
 /// Rows inserted by one multi-row `INSERT` when storing indicator values, sightings and their
 /// days and techniques (at most 9 parameters a row: 4,500 a statement, under both engines'
@@ -368,19 +368,6 @@ impl Sql {
         }
         query
     }
-}
-
-/// `%text%` with `%`, `_` and `\` escaped (for `LIKE .. ESCAPE '\'`).
-fn like_pattern(text: &str) -> String {
-    let mut out = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 impl Filter {

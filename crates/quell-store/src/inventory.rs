@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use quell_model::time::{self, now};
 
 use crate::limits::{MAX_PAGE_ROWS, MAX_TREND_DAYS};
-use crate::{Db, StoreError};
+use crate::{Db, StoreError, like_pattern};
 
 /// One host and the counts of its latest report.
 #[derive(Debug, Clone, Serialize)]
@@ -197,19 +197,6 @@ pub async fn hosts(
     .fetch_all(&db.pool)
     .await?;
     rows.iter().map(host_row).collect()
-}
-
-/// `%text%` with `%`, `_` and `\` escaped.
-fn like_pattern(text: &str) -> String {
-    let mut out = String::from("%");
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// One host of the organisation with its latest picture; `NotFound` for another organisation's.

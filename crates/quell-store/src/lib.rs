@@ -53,3 +53,21 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// `text` escaped for `LIKE .. ESCAPE '\'` (`%`, `_` and `\` taken literally), without the
+/// surrounding wildcards.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `%text%`: contains `text`, taken literally (see [`like_escape`]).
+pub(crate) fn like_pattern(text: &str) -> String {
+    format!("%{}%", like_escape(text))
+}

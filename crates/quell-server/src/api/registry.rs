@@ -163,18 +163,6 @@ pub(crate) async fn get_history(
 
 // ---- exports ----
 
-/// `Sat, 28 Nov 2026 15:44:31 GMT` (RFC 9110 IMF-fixdate).
-pub fn http_date(unix: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = time::civil_from_days(days);
-    let weekday = DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)];
-    let month = MONTHS[usize::try_from(m.saturating_sub(1)).unwrap_or(0).min(11)];
-    format!("{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
 /// The caching headers of an export, and whether the client's `If-None-Match` is current.
 async fn export_version(
     state: &AppState,
@@ -191,7 +179,7 @@ async fn export_version(
     Ok((
         vec![
             (header::ETAG, value(etag)?),
-            (header::LAST_MODIFIED, value(http_date(version.latest))?),
+            (header::LAST_MODIFIED, value(time::http_date(version.latest))?),
             (header::CACHE_CONTROL, value(format!("public, max-age={EXPORT_MAX_AGE_SECONDS}"))?),
         ],
         fresh,

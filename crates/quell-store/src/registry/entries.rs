@@ -238,19 +238,6 @@ pub struct SearchPage {
     pub entries: Vec<StoredEntry>,
 }
 
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 fn nonempty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -265,16 +252,16 @@ fn search_filter(query: &SearchQuery) -> Result<(String, Vec<String>), StoreErro
         format!("${}", binds.len())
     };
     if let Some(supplier) = nonempty(&query.supplier) {
-        let p = bind(like_escape(&entry_key(supplier, "").0), &mut binds);
+        let p = bind(crate::like_pattern(&entry_key(supplier, "").0), &mut binds);
         clauses.push(format!("e.supplier_key LIKE {p} ESCAPE '\\'"));
     }
     if let Some(product) = nonempty(&query.product) {
-        let p = bind(like_escape(&entry_key("", product).1), &mut binds);
+        let p = bind(crate::like_pattern(&entry_key("", product).1), &mut binds);
         clauses.push(format!("e.product_key LIKE {p} ESCAPE '\\'"));
     }
     if let Some(q) = nonempty(&query.q) {
-        let words = bind(like_escape(&entry_key("", q).1), &mut binds);
-        let raw = bind(like_escape(&q.to_lowercase()), &mut binds);
+        let words = bind(crate::like_pattern(&entry_key("", q).1), &mut binds);
+        let raw = bind(crate::like_pattern(&q.to_lowercase()), &mut binds);
         clauses.push(format!(
             "((e.supplier_key || ' ' || e.product_key) LIKE {words} ESCAPE '\\' \
              OR LOWER(e.purl) LIKE {raw} ESCAPE '\\' OR LOWER(e.cpe) LIKE {raw} ESCAPE '\\')"
