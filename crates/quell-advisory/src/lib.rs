@@ -20,7 +20,7 @@ pub mod rating;
 pub mod tlp;
 
 pub use ident::{AdvisoryId, Version};
-pub use model::{AdvisoryContent, Product};
+pub use model::{AdvisoryContent, AffectedComponent, Product};
 pub use rating::{Answers, Damage, DeadlineClass, Level, Rating, Severity};
 pub use tlp::{Audience, Tlp, Viewer, can_view, is_coordinator, may_see};
 

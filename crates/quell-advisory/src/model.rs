@@ -32,6 +32,37 @@ pub struct Product {
     pub registry_entry_id: Option<i64>,
 }
 
+/// Most affected components (purl + versions) in one advisory.
+pub const MAX_COMPONENTS: usize = 100;
+
+/// An affected component named by package URL and versions: the platform matches it against
+/// every stored inventory and SBOM (where does it run?).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AffectedComponent {
+    /// `pkg:maven/org.apache.commons/commons-text` (a version here is an exact version).
+    pub purl: String,
+    /// The affected versions: `vers:maven/>=1.5|<1.10.0`, a Maven range `[1.5,1.10.0)`, or one
+    /// version; empty: every version.
+    #[serde(default)]
+    pub range: String,
+}
+
+impl AffectedComponent {
+    /// The package key and version set this names.
+    pub fn parse(&self) -> Result<(quell_model::purl::Purl, quell_model::vers::Versions), String> {
+        let purl = quell_model::purl::Purl::parse(&self.purl).map_err(|e| e.to_string())?;
+        let range = self.range.trim();
+        let versions = match (&purl.version, range.is_empty()) {
+            (Some(_), false) => return Err("give the version in the purl or in range, not both".into()),
+            (Some(v), true) => v.parse().map_err(|e: quell_model::vers::VersError| e.to_string())?,
+            (None, false) => range.parse().map_err(|e: quell_model::vers::VersError| e.to_string())?,
+            (None, true) => quell_model::vers::Versions::All,
+        };
+        Ok((purl, versions))
+    }
+}
+
 /// The content of one advisory version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +73,9 @@ pub struct AdvisoryContent {
     pub cves: Vec<String>,
     #[serde(default)]
     pub products: Vec<Product>,
+    /// Affected components by purl and versions, matched against stored inventories and SBOMs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<AffectedComponent>,
     #[serde(default)]
     pub consequences: String,
     #[serde(default)]
@@ -116,6 +150,13 @@ impl AdvisoryContent {
             text(&format!("products[{i}].supplier"), &p.supplier, MAX_FIELD_BYTES, true)?;
             text(&format!("products[{i}].product"), &p.product, MAX_FIELD_BYTES, true)?;
             text(&format!("products[{i}].versions"), &p.versions, MAX_FIELD_BYTES, true)?;
+        }
+        if self.components.len() > MAX_COMPONENTS {
+            return Err(Invalid(format!("at most {MAX_COMPONENTS} components")));
+        }
+        for (i, c) in self.components.iter().enumerate() {
+            text(&format!("components[{i}].range"), &c.range, MAX_FIELD_BYTES, false)?;
+            c.parse().map_err(|e| Invalid(format!("components[{i}]: {e}")))?;
         }
         if self.references.len() > MAX_REFERENCES {
             return Err(Invalid(format!("at most {MAX_REFERENCES} references")));

@@ -8,6 +8,8 @@
 //! - [`Version`] — a Log4j release number (`2.0-beta9`, `2.14.1`, `1.2.17`) with a total order.
 //! - [`Cve`] and [`CveStatus`] — a vulnerability identifier and a copy's verdict for it.
 //! - [`MavenVersion`] and [`VersionRange`] — Maven's version order, pack ranges, OSV events.
+//! - [`purl::Purl`] and [`vers::Versions`] — package keys and version sets (`vers:`, Maven
+//!   ranges) as advisories name affected components.
 //! - [`Finding`] — one library copy found by the scanner, with its full path chain and evidence.
 //! - [`ScanRecord`] — a finding, an error or the final summary: one JSON line of a scan report.
 //!
@@ -20,9 +22,11 @@ pub mod cve;
 pub mod hunt;
 pub mod indicators;
 pub mod maven;
+pub mod purl;
 pub mod scan;
 pub mod time;
 pub mod tlp;
+pub mod vers;
 pub mod version;
 
 pub use cve::{Cve, CveStatus, CveVerdict};

@@ -162,6 +162,17 @@ impl Default for Config {
     }
 }
 
+/// Matches an organisation's new inventory or SBOM against the open advisories that name
+/// components (see `quell_store::advisories::store::match_later_upload`). The upload is stored
+/// already, so a failure here is logged, not answered: the next upload matches again.
+pub async fn match_later_upload(db: &crate::Db, org: i64) {
+    match store::match_later_upload(db, org).await {
+        Ok(added) if !added.is_empty() => tracing::info!(org, advisories = ?added, "new recipient of open advisories"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(org, error = %e, "matching an upload against open advisories failed"),
+    }
+}
+
 /// An advisory id from the URL: a number or an identifier.
 pub async fn advisory_id(state: &AppState, text: &str) -> Result<i64, ServerError> {
     match text.parse::<i64>() {
@@ -177,6 +188,7 @@ pub struct Context {
     pub version: VersionRow,
     pub cves: Vec<String>,
     pub products: Vec<Product>,
+    pub components: Vec<quell_advisory::AffectedComponent>,
     pub fix_available: bool,
     pub published: i64,
     pub deadline: i64,
@@ -184,7 +196,13 @@ pub struct Context {
 
 impl Context {
     pub fn scope(&self) -> systems::Scope<'_> {
-        systems::Scope { advisory_id: self.id, cves: &self.cves, products: &self.products, published: self.published }
+        systems::Scope {
+            advisory_id: self.id,
+            cves: &self.cves,
+            products: &self.products,
+            components: &self.components,
+            published: self.published,
+        }
     }
 }
 
@@ -205,6 +223,7 @@ pub async fn context(state: &AppState, id: i64, viewer: &Viewer) -> Result<Conte
         version,
         cves: content.cves,
         products: content.products,
+        components: content.components,
         fix_available: content.fix_available,
         published,
         deadline,

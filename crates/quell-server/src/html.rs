@@ -68,6 +68,7 @@ pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                             a href="/hosts" { "Hosts" }
                             a href="/search" { "Search" }
                         }
+                        a href="/components" { "Where does it run?" }
                         a href="/indicators" { "Indicators" }
                         a href="/advisories" { "Advisories" }
                         a href="/registry" { "Registry" }

@@ -133,6 +133,7 @@ fn parse_stream(
     let mut line = Vec::new();
     let mut findings = Vec::new();
     let mut errors = Vec::new();
+    let mut inventory = Vec::new();
     let mut summary: Option<(usize, ScanSummary)> = None;
     let mut records = 0usize;
     let mut number = 0usize;
@@ -169,9 +170,7 @@ fn parse_stream(
             ScanRecord::Finding(finding) => findings.push(finding),
             ScanRecord::Error(error) => errors.push(error),
             ScanRecord::Summary(s) => summary = Some((number, s)),
-            // Inventory components (`quell scan --inventory`) are accepted and counted; storing
-            // them per host is the inventories issue's work.
-            ScanRecord::Component(_) => {}
+            ScanRecord::Component(component) => inventory.push(crate::inventories::from_inventory(&component)),
         }
         records += 1;
         if records > limits.max_report_records {
@@ -218,7 +217,14 @@ fn parse_stream(
         })?,
         None => now(),
     };
-    Ok(ParsedReport { sha256, host, scanned_at, summary, findings, errors })
+    if summary.components != inventory.len() as u64 {
+        return Err(ServerError::BadLine(
+            summary_line,
+            format!("the summary counts {} components but the report holds {}", summary.components, inventory.len()),
+        ));
+    }
+    crate::inventories::add_findings(&mut inventory, &findings);
+    Ok(ParsedReport { sha256, host, scanned_at, summary, findings, errors, inventory })
 }
 
 #[cfg(test)]

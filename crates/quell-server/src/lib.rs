@@ -41,6 +41,7 @@ pub mod extract;
 pub mod html;
 pub mod indicators;
 pub mod ingest;
+pub mod inventories;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;

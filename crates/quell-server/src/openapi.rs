@@ -15,6 +15,8 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/inventory",
     "/api/v1/search",
     "/api/v1/trend",
+    "/api/v1/components",
+    "/api/v1/inventories",
     "/api/v1/orgs",
     "/api/v1/tokens",
     "/api/v1/tokens/{id}",

@@ -38,6 +38,9 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/inventory", get(api::reports::get_inventory))
         .route("/api/v1/search", get(api::reports::search))
         .route("/api/v1/trend", get(api::reports::trend))
+        // inventories and SBOMs: where does a component run?
+        .route("/api/v1/components", get(api::components::ask))
+        .route("/api/v1/inventories", get(api::components::list_sources))
         // accounts, organisations, tokens, sharing
         .route("/api/v1/me", get(api::accounts::me))
         .route("/api/v1/orgs", get(api::accounts::list_orgs).post(api::accounts::create_org))
@@ -144,6 +147,7 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/hosts", get(pages::inventory::hosts))
         .route("/hosts/{id}", get(pages::inventory::host))
         .route("/search", get(pages::inventory::search))
+        .route("/components", get(pages::components::ask))
         .route("/tokens", get(pages::accounts::tokens).post(pages::accounts::create_token))
         .route("/tokens/{id}/revoke", post(pages::accounts::revoke_token))
         // advisories

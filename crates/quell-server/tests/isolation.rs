@@ -43,6 +43,13 @@ fn organisations_are_isolated() {
         assert_eq!(trend[0]["affected_copies"], 3);
         let (_, tokens) = get(&server, token, "/api/v1/tokens");
         assert!(!tokens.to_string().contains("bravo"));
+        // Where does log4j-core run? Only A's own systems and paths.
+        let (_, asked) = get(&server, token, "/api/v1/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core");
+        assert_eq!(asked["systems"], 2, "{asked}");
+        assert!(asked.get("by_organisation").is_none(), "{asked}");
+        assert!(!asked.to_string().contains("bravo"), "{asked}");
+        let (_, lists) = get(&server, token, "/api/v1/inventories");
+        assert!(!lists.to_string().contains("bravo") && lists.to_string().contains("alpha-web"), "{lists}");
 
         // B's ids, and every id around them, are not found (the same answer as a missing id).
         for id in [b_host, b_report_id, b_host + 1, 999_999] {
@@ -81,6 +88,8 @@ fn organisations_are_isolated() {
         "/api/v1/inventory".into(),
         "/api/v1/search?q=x".into(),
         "/api/v1/trend".into(),
+        "/api/v1/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core".into(),
+        "/api/v1/inventories".into(),
         "/api/v1/orgs".into(),
         "/api/v1/tokens".into(),
     ] {
@@ -102,8 +111,17 @@ fn organisations_are_isolated() {
         (alpha["hosts"].as_i64(), alpha["copies"].as_i64(), alpha["affected_copies"].as_i64()),
         (Some(2), Some(4), Some(3))
     );
-    for path in ["/api/v1/hosts", "/api/v1/inventory", "/api/v1/search?q=a", "/api/v1/trend"] {
+    for path in ["/api/v1/hosts", "/api/v1/inventory", "/api/v1/search?q=a", "/api/v1/trend", "/api/v1/inventories"] {
         assert_eq!(get(&server, &coordinator, path).0, 403, "{path}");
+    }
+    // The ask as a coordinator: counts per organisation, no names or paths of organisations
+    // that do not share details.
+    let (_, asked) =
+        get(&server, &coordinator, "/api/v1/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core");
+    assert_eq!((asked["organisations"].as_i64(), asked["systems"].as_i64()), (Some(2), Some(5)), "{asked}");
+    let text = asked.to_string();
+    for secret in ["alpha-web", "bravo-db", "alpha-secret", "bravo-secret", "shared-name", "/srv", "/opt"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
     }
     assert_eq!(get(&server, &coordinator, &format!("/api/v1/hosts/{b_host}")).0, 403);
     assert_eq!(upload(&server, &coordinator, &report("c", &days_ago(0), 0, 1, "c")).0, 403);

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_advisories.sql"),
         include_str!("../migrations/postgres/0006_advisories.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_inventories.sql"),
+        include_str!("../migrations/postgres/0007_inventories.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

@@ -21,3 +21,7 @@ pub const MAX_TREND_DAYS: i64 = 366;
 /// Rows inserted by one multi-row `INSERT` when storing findings (keeps the statement under
 /// SQLite's and PostgreSQL's parameter limits: 9 parameters a row).
 pub const FINDINGS_PER_INSERT: usize = 500;
+
+/// Rows inserted by one multi-row `INSERT` when storing inventory components (12 parameters a
+/// row: under SQLite's 32,766 and PostgreSQL's 65,535).
+pub const COMPONENTS_PER_INSERT: usize = 1000;

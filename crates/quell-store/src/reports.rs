@@ -25,6 +25,9 @@ pub struct ParsedReport {
     pub summary: ScanSummary,
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
+    /// The host's component list (its `--inventory` records and the packs' findings), stored as
+    /// the host's `scan` list when not empty ([`crate::components`]).
+    pub inventory: Vec<crate::components::NewComponent>,
 }
 
 /// The answer to an upload.
@@ -207,6 +210,17 @@ pub async fn store_in(
     .bind(report.scanned_at)
     .execute(&mut *tx)
     .await?;
+    if !report.inventory.is_empty() {
+        let source = crate::components::NewSource {
+            kind: crate::components::SourceKind::Scan,
+            body_sha256: report.sha256.clone(),
+            taken_at: report.scanned_at,
+            tool: s.tool_version.clone(),
+            spec_version: None,
+            components: report.inventory.clone(),
+        };
+        crate::components::store_source_in(tx, org_id, host_id, Some(report_id), &source).await?;
+    }
     Ok(Stored { id: report_id, host_id, duplicate: false, findings: report.findings.len() as u64, affected })
 }
 

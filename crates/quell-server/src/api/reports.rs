@@ -56,7 +56,11 @@ pub(crate) async fn upload_inner(
             .await?;
     let token_id = principal.token_id.unwrap_or(0);
     let host = report.host.clone();
+    let had_inventory = !report.inventory.is_empty();
     let stored = state.writer.store(org, token_id, report).await?;
+    if had_inventory && !stored.duplicate {
+        crate::advisories::match_later_upload(&state.db, org).await;
+    }
     let status = if stored.duplicate {
         Metrics::add(&state.metrics.reports_duplicate, 1);
         StatusCode::OK

@@ -512,11 +512,14 @@ fn content_fields(c: Option<&AdvisoryContent>) -> Markup {
     let products: String = c
         .map(|c| c.products.iter().map(|p| format!("{} | {} | {}\n", p.supplier, p.product, p.versions)).collect())
         .unwrap_or_default();
+    let components: String =
+        c.map(|c| c.components.iter().map(|k| format!("{} {}\n", k.purl, k.range)).collect()).unwrap_or_default();
     html! {
         p { label { "Title" br; input name="title" size="80" required value=(c.map_or("", |c| c.title.as_str())); } }
         p { label { "Summary" br; textarea name="summary" rows="4" cols="80" required { (c.map_or("", |c| c.summary.as_str())) } } }
         p { label { "CVEs (comma separated)" br; input name="cves" size="60" value=(c.map(|c| c.cves.join(", ")).unwrap_or_default()); } }
         p { label { "Affected products, one a line: supplier | product | versions" br; textarea name="products" rows="3" cols="80" { (products) } } }
+        p { label { "Affected components, one a line: purl and versions (matched against every inventory and SBOM), e.g. pkg:maven/org.apache.commons/commons-text vers:maven/>=1.5|<1.10.0" br; textarea name="components" rows="2" cols="80" { (components) } } }
         p { label { "Consequences" br; textarea name="consequences" rows="2" cols="80" { (c.map_or("", |c| c.consequences.as_str())) } } }
         p { label { "Solution" br; textarea name="solution" rows="2" cols="80" { (c.map_or("", |c| c.solution.as_str())) } } }
         p { label { input type="checkbox" name="fix_available" value="1" checked[c.is_none_or(|c| c.fix_available)]; " A fix is available" } }
@@ -576,6 +579,12 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
             .map(str::to_ascii_uppercase)
             .collect(),
         products,
+        components: lines(field(form, "components"))
+            .map(|line| {
+                let (purl, range) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                quell_advisory::AffectedComponent { purl: purl.to_string(), range: range.trim().to_string() }
+            })
+            .collect(),
         consequences: field(form, "consequences").trim().to_string(),
         solution: field(form, "solution").trim().to_string(),
         fix_available: field(form, "fix_available") == "1",

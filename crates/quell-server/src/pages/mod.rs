@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod advisories;
+pub mod components;
 pub mod indicators;
 pub mod inventory;
 pub mod registry;

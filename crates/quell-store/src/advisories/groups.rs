@@ -11,6 +11,7 @@ use super::{MAX_RECIPIENTS, check_note, placeholders};
 use crate::db::Db;
 use crate::{Result, StoreError};
 use quell_model::time::now;
+use quell_model::vers::Versions;
 
 /// A group as shown.
 #[derive(Debug, Clone, Serialize)]
@@ -201,8 +202,30 @@ pub async fn orgs_with_affected_inventory(db: &Db, cves: &[String]) -> Result<Ve
     Ok(q.fetch_all(&db.pool).await?)
 }
 
+/// The package keys and version sets an advisory names (components that do not parse were
+/// refused when the draft was saved, and are skipped here).
+pub fn wanted_components(components: &[quell_advisory::AffectedComponent]) -> Vec<(String, Versions)> {
+    components.iter().filter_map(|c| c.parse().ok()).map(|(purl, versions)| (purl.key, versions)).collect()
+}
+
+/// Organisations whose current inventories or SBOMs hold one of `components` in an affected
+/// version, each with the first matching package key.
+pub async fn orgs_with_components(
+    db: &Db,
+    components: &[quell_advisory::AffectedComponent],
+) -> Result<BTreeMap<i64, String>> {
+    let mut out = BTreeMap::new();
+    for (key, versions) in wanted_components(components) {
+        for m in crate::components::matches(db, &key, &versions, crate::components::OrgFilter::All).await? {
+            out.entry(m.org_id).or_insert_with(|| key.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The recipient organisations of a version and why each is one: `direct`, `group:<name>`,
-/// `products` (registered products), `inventory` (scanned copies).
+/// `products` (registered products), `inventory` (scanned copies), `components:<purl>`
+/// (an inventory or SBOM holds a named component in an affected version).
 pub async fn resolve(
     db: &Db,
     recipients: &Recipients,
@@ -230,6 +253,9 @@ pub async fn resolve(
     if recipients.match_inventory {
         for org in orgs_with_affected_inventory(db, cves).await? {
             out.entry(org).or_insert_with(|| "inventory".into());
+        }
+        for (org, purl) in orgs_with_components(db, &content.components).await? {
+            out.entry(org).or_insert_with(|| format!("components:{purl}"));
         }
     }
     Ok(out)

@@ -27,7 +27,8 @@ pub struct Recipients {
     #[serde(default)]
     pub users: Vec<i64>,
     /// Add the organisations whose scanned inventory has copies affected by the advisory's CVEs
-    /// (hosts' latest reports).
+    /// (hosts' latest reports), and those whose current inventories or SBOMs hold one of the
+    /// advisory's components in an affected version.
     #[serde(default = "yes")]
     pub match_inventory: bool,
     /// Add the organisations that registered a product matching one of the advisory's products
@@ -477,8 +478,8 @@ pub async fn publish(db: &Db, advisory_id: i64, user: i64, email: bool) -> Resul
     };
     let content = draft.content()?;
     let rating = content.validate().map_err(|e| StoreError::Invalid(e.0))?;
-    if content.products.is_empty() {
-        return Err(StoreError::Invalid("publishing needs at least one affected product".into()));
+    if content.products.is_empty() && content.components.is_empty() {
+        return Err(StoreError::Invalid("publishing needs at least one affected product or component".into()));
     }
     let recipients = draft.recipients()?;
     let audience = groups::resolve(db, &recipients, &content).await?;
@@ -835,4 +836,71 @@ pub async fn user_emails(db: &Db, users: &[i64]) -> Result<Vec<String>> {
         out.extend(email);
     }
     Ok(out)
+}
+
+/// After an organisation's new inventory or SBOM: adds the organisation to the audience of
+/// every open advisory (its newest version published, chosen to match inventories) that names
+/// a component the organisation's current lists now hold in an affected version, and queues
+/// its webhook and — when the publication sent e-mail — its e-mail, each checked by the access
+/// rule. Returns the identifiers it was added to. Published versions themselves do not change:
+/// the audience is a table beside them, and a row is only ever added.
+pub async fn match_later_upload(db: &Db, org_id: i64) -> Result<Vec<String>> {
+    let records: Vec<VersionRecord> = sqlx::query_as(&format!(
+        "SELECT {VERSION_COLUMNS} FROM advisory_versions v JOIN advisories a ON a.id = v.advisory_id \
+         WHERE v.status = 'published' AND v.content LIKE '%\"components\"%' \
+         AND v.version = (SELECT MAX(v2.version) FROM advisory_versions v2 WHERE v2.advisory_id = v.advisory_id) \
+         AND NOT EXISTS (SELECT 1 FROM advisory_audience aa WHERE aa.version_id = v.id AND aa.org_id = $1)"
+    ))
+    .bind(org_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut added = Vec::new();
+    for version in rows(records)? {
+        if !version.recipients()?.match_inventory {
+            continue;
+        }
+        let content = version.content()?;
+        let mut reason = None;
+        for (key, versions) in groups::wanted_components(&content.components) {
+            let own = crate::components::OrgFilter::Only(org_id);
+            if !crate::components::matches(db, &key, &versions, own).await?.is_empty() {
+                reason = Some(key);
+                break;
+            }
+        }
+        let Some(key) = reason else { continue };
+        let mut full = audience(db, version.version_id).await?;
+        full.orgs.push(org_id);
+        let mut tx = db.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO advisory_audience (version_id, org_id, via) VALUES ($1, $2, $3) \
+             ON CONFLICT (version_id, org_id) DO NOTHING",
+        )
+        .bind(version.version_id)
+        .bind(org_id)
+        .bind(format!("components:{key} (later upload)"))
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            continue;
+        }
+        let at = now();
+        let just_this = StoredAudience { orgs: vec![org_id], named: Vec::new() };
+        let check = |viewer: &Viewer| can_view(true, version.tlp, &full.of(version.author), viewer);
+        if check(&Viewer::Organisation { org_id }) {
+            queue_webhooks(&mut tx, &version, &just_this, at).await?;
+        }
+        let emailed: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM deliveries WHERE version_id = $1 AND channel = 'email' LIMIT 1")
+                .bind(version.version_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if emailed.is_some() {
+            queue_emails(&mut tx, &version, &just_this, at).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(advisory = %version.identifier, org = org_id, component = %key, "later upload matched an advisory");
+        added.push(version.identifier.clone());
+    }
+    Ok(added)
 }

@@ -60,8 +60,9 @@ fn rfc3339_or_unix<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
 }
 
 pub async fn timelines(db: &Db, scope: &Scope<'_>, org: Option<i64>) -> Result<Vec<Timeline>> {
-    let Scope { advisory_id, cves, products, published } = *scope;
+    let Scope { advisory_id, cves, products, components, published } = *scope;
     let mut by_system = host_timelines(db, cves, org).await?;
+    add_component_timelines(db, components, org, &mut by_system).await?;
     for p in registered_products(db, products, cves, org).await? {
         by_system.insert(
             SystemRef::Product(p.id),
@@ -85,6 +86,8 @@ pub struct Scope<'a> {
     pub advisory_id: i64,
     pub cves: &'a [String],
     pub products: &'a [quell_advisory::Product],
+    /// Affected components (purl + versions), matched against inventories and SBOMs.
+    pub components: &'a [quell_advisory::AffectedComponent],
     /// First publication (registered products are affected from then on).
     pub published: i64,
 }
@@ -126,6 +129,47 @@ async fn host_timelines(db: &Db, cves: &[String], org: Option<i64>) -> Result<BT
         t.reports.push((row.try_get("scanned_at")?, row.try_get("affected")?));
     }
     Ok(by_system)
+}
+
+/// Adds the systems whose inventories or SBOMs ever held one of the advisory's components: per
+/// list, the copies in an affected version. A host that is also a system through its scan
+/// findings gets both counted at each time (the later of each at or before it).
+async fn add_component_timelines(
+    db: &Db,
+    components: &[quell_advisory::AffectedComponent],
+    org: Option<i64>,
+    by_system: &mut BTreeMap<SystemRef, Timeline>,
+) -> Result<()> {
+    let wanted = super::groups::wanted_components(components);
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    for (host_id, history) in crate::components::histories(db, &wanted, org).await? {
+        let from_lists = history.timeline();
+        if !from_lists.iter().any(|(_, copies)| *copies > 0) {
+            continue;
+        }
+        let t = by_system.entry(SystemRef::Host(host_id)).or_insert(Timeline {
+            org_id: history.org_id,
+            system: SystemRef::Host(host_id),
+            name: history.name.clone(),
+            registry_fix: None,
+            reports: Vec::new(),
+            decisions: Vec::new(),
+        });
+        t.reports = merge_counts(&t.reports, &from_lists);
+    }
+    Ok(())
+}
+
+/// Two (time, count) series as one: at each time of either, the sum of each series' latest value
+/// at or before it.
+fn merge_counts(a: &[(i64, i64)], b: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut times: Vec<i64> = a.iter().chain(b).map(|(t, _)| *t).collect();
+    times.sort_unstable();
+    times.dedup();
+    let at = |series: &[(i64, i64)], t: i64| series.iter().rev().find(|(s, _)| *s <= t).map_or(0, |(_, c)| *c);
+    times.into_iter().map(|t| (t, at(a, t) + at(b, t))).collect()
 }
 
 /// A registered product matching an advisory's products.

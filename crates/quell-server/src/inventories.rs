@@ -1,0 +1,197 @@
+//! Inventories on the server: turning what hosts report (scan `--inventory` records, the
+//! packs' findings, SBOMs) into stored components, and answering *where does component X run,
+//! in which versions?* from what is stored — without asking anyone to rescan.
+//!
+//! Invariants:
+//! - What a reader learns follows the platform's rule: an organisation user sees its own
+//!   systems, applications and paths; a coordinator sees counts per organisation and per
+//!   version, and system names and paths only of organisations that share details.
+//! - Components are keyed by their package URL's key ([`quell_model::purl::Purl`]); a finding
+//!   of a detection pack gets its component's purl from the pack, so shaded and nested copies
+//!   the scanner found are askable like any declared jar.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quell_model::purl::Purl;
+use quell_model::vers::Versions;
+use quell_model::{Finding, InventoryComponent};
+use quell_store::components::{self, Location, Match, NewComponent, OrgFilter};
+use serde::Serialize;
+
+use crate::{Db, ServerError};
+
+/// Most copies listed with their paths in one answer (counts are always complete).
+pub const MAX_ASK_LOCATIONS: usize = 5000;
+
+/// A stored component from one `quell scan --inventory` record.
+pub fn from_inventory(c: &InventoryComponent) -> NewComponent {
+    let purl = c.purl.as_deref().and_then(|p| Purl::parse(p).ok());
+    NewComponent {
+        purl_key: purl.as_ref().map(|p| p.key.clone()),
+        purl: c.purl.clone(),
+        name: c.name.clone(),
+        version: c.version.clone().or_else(|| purl.and_then(|p| p.version)),
+        sha1: Some(c.hashes.sha1.clone()),
+        sha256: Some(c.hashes.sha256.clone()),
+        path: c.path.join("!/"),
+        confidence: serde_json::to_value(c.confidence)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "declared".into()),
+    }
+}
+
+/// Adds the packs' findings (every copy, shaded and nested ones included) to a report's list,
+/// each with its component's purl from the built-in packs, unless the same archive is already
+/// listed under that package (an `--inventory` record of the same jar).
+pub fn add_findings(inventory: &mut Vec<NewComponent>, findings: &[Finding]) {
+    let rules = quell_packs::builtin();
+    let listed: BTreeSet<(String, String)> =
+        inventory.iter().filter_map(|c| Some((c.path.clone(), c.purl_key.clone()?))).collect();
+    for finding in findings {
+        let Some(info) = rules.component(finding.component.name()) else { continue };
+        let Ok(purl) = Purl::parse(&info.purl) else { continue };
+        let path = finding.path.join("!/");
+        if listed.contains(&(path.clone(), purl.key.clone())) {
+            continue;
+        }
+        let version = finding.version.clone().or_else(|| finding.version_range.clone());
+        let full = version.as_ref().filter(|v| !v.contains("..")).map(|v| format!("{}@{v}", purl.key));
+        inventory.push(NewComponent {
+            purl_key: Some(purl.key.clone()),
+            purl: full,
+            name: finding.component.name().to_string(),
+            version,
+            sha1: None,
+            sha256: None,
+            path,
+            confidence: serde_json::to_value(finding.confidence)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "confirmed".into()),
+        });
+    }
+}
+
+/// A question: a package and a set of its versions.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub purl: Purl,
+    pub versions: Versions,
+}
+
+impl Ask {
+    /// From `purl` (a version in it narrows to that version) and an optional `range`.
+    pub fn parse(purl: &str, range: Option<&str>) -> Result<Ask, ServerError> {
+        let purl = Purl::parse(purl).map_err(|e| ServerError::Invalid(e.to_string()))?;
+        let versions = match (range.map(str::trim).filter(|r| !r.is_empty()), &purl.version) {
+            (Some(_), Some(_)) => {
+                return Err(ServerError::Invalid(
+                    "give the version either in the purl (@2.14.1) or as range=, not both".into(),
+                ));
+            }
+            (Some(range), None) => {
+                range.parse().map_err(|e: quell_model::vers::VersError| ServerError::Invalid(e.to_string()))?
+            }
+            (None, Some(version)) => {
+                version.parse().map_err(|e: quell_model::vers::VersError| ServerError::Invalid(e.to_string()))?
+            }
+            (None, None) => Versions::All,
+        };
+        Ok(Ask { purl, versions })
+    }
+}
+
+/// Systems per version.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionCount {
+    /// `null`: listed without a version.
+    pub version: Option<String>,
+    pub organisations: usize,
+    pub systems: usize,
+}
+
+/// One organisation's part of the answer (coordinators).
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgCount {
+    pub org_id: i64,
+    pub name: String,
+    pub systems: usize,
+    pub versions: Vec<String>,
+    /// Whether the organisation shares system names and paths with coordinators.
+    pub shares_details: bool,
+}
+
+/// The answer to an [`Ask`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub purl: String,
+    /// The versions asked for, in `vers:` form.
+    pub range: String,
+    pub organisations: usize,
+    pub systems: usize,
+    pub by_version: Vec<VersionCount>,
+    /// Coordinators only (an organisation's answer is its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_organisation: Option<Vec<OrgCount>>,
+    /// Where the copies are: the caller's own, or for coordinators those of organisations that
+    /// share details. At most [`MAX_ASK_LOCATIONS`].
+    pub locations: Vec<Location>,
+    /// True when there were more copies than [`MAX_ASK_LOCATIONS`].
+    pub locations_truncated: bool,
+}
+
+/// Answers `ask` for a reader: `org` is the caller's organisation (`None`: a coordinator).
+pub async fn ask(db: &Db, ask: &Ask, org: Option<i64>) -> Result<Answer, ServerError> {
+    let filter = org.map_or(OrgFilter::All, OrgFilter::Only);
+    let found = components::matches(db, &ask.purl.key, &ask.versions, filter).await?;
+    let mut by_version: BTreeMap<Option<String>, (BTreeSet<i64>, BTreeSet<i64>)> = BTreeMap::new();
+    let mut by_org: BTreeMap<i64, (BTreeSet<i64>, BTreeSet<String>)> = BTreeMap::new();
+    for Match { org_id, host_id, version } in &found {
+        let v = by_version.entry(version.clone()).or_default();
+        v.0.insert(*org_id);
+        v.1.insert(*host_id);
+        let o = by_org.entry(*org_id).or_default();
+        o.0.insert(*host_id);
+        o.1.extend(version.clone());
+    }
+    let systems = found.iter().map(|m| m.host_id).collect::<BTreeSet<_>>().len();
+    let orgs: BTreeSet<i64> = by_org.keys().copied().collect();
+    let (by_organisation, detail_orgs) = match org {
+        Some(own) => (None, BTreeSet::from([own])),
+        None => {
+            let names = components::org_names(db, &orgs).await?;
+            let counts: Vec<OrgCount> = by_org
+                .iter()
+                .map(|(id, (hosts, versions))| {
+                    let (name, shares) = names.get(id).cloned().unwrap_or_default();
+                    OrgCount {
+                        org_id: *id,
+                        name,
+                        systems: hosts.len(),
+                        versions: versions.iter().cloned().collect(),
+                        shares_details: shares,
+                    }
+                })
+                .collect();
+            let sharing = counts.iter().filter(|c| c.shares_details).map(|c| c.org_id).collect();
+            (Some(counts), sharing)
+        }
+    };
+    let mut locations = components::locations(db, &ask.purl.key, &found, &detail_orgs, MAX_ASK_LOCATIONS + 1).await?;
+    let locations_truncated = locations.len() > MAX_ASK_LOCATIONS;
+    locations.truncate(MAX_ASK_LOCATIONS);
+    Ok(Answer {
+        purl: ask.purl.key.clone(),
+        range: ask.versions.to_string(),
+        organisations: orgs.len(),
+        systems,
+        by_version: by_version
+            .into_iter()
+            .map(|(version, (orgs, hosts))| VersionCount { version, organisations: orgs.len(), systems: hosts.len() })
+            .collect(),
+        by_organisation,
+        locations,
+        locations_truncated,
+    })
+}

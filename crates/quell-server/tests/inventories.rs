@@ -1,0 +1,319 @@
+//! Inventories on the server: `quell scan --inventory` reports stored per host (latest plus
+//! history, idempotent), the ask (`GET /api/v1/components`) with its isolation rules, findings
+//! of the packs askable by purl, and advisories that name components matched on publication and
+//! on later uploads. Runs on SQLite, and on PostgreSQL under `scripts/test`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use quell_server::Limits;
+use serde_json::{Value, json};
+
+const TEXT: &str = "pkg:maven/org.apache.commons/commons-text";
+/// Text4Shell's affected versions.
+const TEXT4SHELL: &str = "vers:maven/>=1.5|<1.10.0";
+
+/// A `quell scan --inventory --format json` report: one component record per (group, artifact,
+/// version, path), plus optional extra lines (findings), and the summary.
+fn inventory_report(
+    host: &str,
+    finished_at: &str,
+    components: &[(&str, &str, &str, &str)],
+    findings: &[String],
+) -> String {
+    let mut out = String::new();
+    for (i, (group, artifact, version, path)) in components.iter().enumerate() {
+        let record = json!({
+            "kind": "component",
+            "path": [path],
+            "purl": format!("pkg:maven/{group}/{artifact}@{version}"),
+            "name": artifact,
+            "version": version,
+            "hashes": {"sha1": format!("{i:040x}"), "sha256": format!("{i:064x}")},
+            "confidence": "declared",
+            "evidence": [format!("pom.properties:META-INF/maven/{group}/{artifact}/pom.properties")]
+        });
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    for f in findings {
+        out.push_str(f);
+        out.push('\n');
+    }
+    let summary = json!({
+        "kind": "summary", "files": 10, "archives": components.len(), "bytes": 1000,
+        "findings": findings.len(), "affected": 0, "errors": 0, "elapsed_ms": 5,
+        "host": host, "tool_version": "quell 0.1.0", "components": components.len(), "finished_at": finished_at
+    });
+    out.push_str(&summary.to_string());
+    out.push('\n');
+    out
+}
+
+fn ask(server: &Server, token: &str, purl: &str, range: &str) -> (u16, Value) {
+    get(server, token, &format!("/api/v1/components?purl={}&range={}", encode(purl), encode(range)))
+}
+
+fn post(server: &Server, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    send(server, "POST", token, path, body.to_string().as_bytes(), &[("Content-Type", "application/json")])
+}
+
+fn share(server: &Server, org: &Org) {
+    let (status, body) = send(
+        server,
+        "PUT",
+        &org.full,
+        "/api/v1/sharing",
+        json!({"shares_details": true}).to_string().as_bytes(),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn inventories_are_stored_per_host_latest_and_history_idempotent() {
+    let server = start(Limits::default());
+    let org = org(&server, "water");
+    let first = inventory_report(
+        "app1",
+        &days_ago(3),
+        &[
+            ("org.apache.commons", "commons-text", "1.9", "/srv/app/lib/commons-text-1.9.jar"),
+            ("org.springframework", "spring-beans", "5.3.17", "/srv/app/lib/spring-beans-5.3.17.jar"),
+            ("com.google.guava", "guava", "31.1-jre", "/srv/app/lib/guava-31.1-jre.jar"),
+        ],
+        &[],
+    );
+    let (status, stored) = upload(&server, &org.upload, &first);
+    assert_eq!(status, 201, "{stored}");
+    let (status, again) = upload(&server, &org.upload, &first);
+    assert_eq!((status, again["duplicate"].as_bool()), (200, Some(true)), "a retry stores nothing: {again}");
+
+    let (_, lists) = get(&server, &org.full, "/api/v1/inventories");
+    let lists = lists.as_array().unwrap();
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    assert_eq!(
+        (lists[0]["system"].as_str(), lists[0]["kind"].as_str(), lists[0]["components"].as_i64()),
+        (Some("app1"), Some("scan"), Some(3))
+    );
+
+    let (_, answer) = ask(&server, &org.full, TEXT, TEXT4SHELL);
+    assert_eq!(answer["systems"], 1, "{answer}");
+    assert_eq!(answer["locations"][0]["path"], "/srv/app/lib/commons-text-1.9.jar");
+
+    // The host updates commons-text: the newer list is current, the old one history.
+    let newer = inventory_report(
+        "app1",
+        &days_ago(1),
+        &[("org.apache.commons", "commons-text", "1.10.0", "/srv/app/lib/commons-text-1.10.0.jar")],
+        &[],
+    );
+    assert_eq!(upload(&server, &org.upload, &newer).0, 201);
+    let (_, answer) = ask(&server, &org.full, TEXT, TEXT4SHELL);
+    assert_eq!(answer["systems"], 0, "the fixed version is current: {answer}");
+    // A late upload of an older scan does not replace the newer list.
+    let older = inventory_report(
+        "app1",
+        &days_ago(2),
+        &[("org.apache.commons", "commons-text", "1.8", "/srv/app/lib/commons-text-1.8.jar")],
+        &[],
+    );
+    assert_eq!(upload(&server, &org.upload, &older).0, 201);
+    let (_, answer) = ask(&server, &org.full, TEXT, TEXT4SHELL);
+    assert_eq!(answer["systems"], 0, "an older scan stays history: {answer}");
+    let (_, answer) = ask(&server, &org.full, TEXT, "*");
+    assert_eq!(answer["by_version"][0]["version"], "1.10.0", "{answer}");
+
+    // The summary must count the component records it carries.
+    let lying = first.replace("\"components\":3", "\"components\":2");
+    let (status, error) = upload(&server, &org.upload, &lying);
+    assert_eq!(status, 400, "{error}");
+    assert!(error["message"].as_str().unwrap().contains("components"), "{error}");
+}
+
+#[test]
+fn the_ask_follows_the_isolation_rules() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let a = org(&server, "sharing-city");
+    let b = org(&server, "private-board");
+    share(&server, &a);
+    let lib = |v: &str| ("org.apache.commons", "commons-text", v.to_string());
+    let report = |host: &str, v: &str| {
+        let (g, n, v) = lib(v);
+        inventory_report(host, &days_ago(1), &[(g, n, &v, &format!("/opt/{host}/commons-text-{v}.jar"))], &[])
+    };
+    assert_eq!(upload(&server, &a.upload, &report("a1", "1.9")).0, 201);
+    assert_eq!(upload(&server, &b.upload, &report("b1", "1.8")).0, 201);
+    assert_eq!(upload(&server, &b.upload, &report("b2", "1.10.0")).0, 201);
+
+    let (status, answer) = ask(&server, &coord, TEXT, TEXT4SHELL);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!((answer["organisations"].as_i64(), answer["systems"].as_i64()), (Some(2), Some(2)), "{answer}");
+    let versions: BTreeMap<String, i64> = answer["by_version"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["version"].as_str().unwrap().to_string(), v["systems"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(versions, BTreeMap::from([("1.8".into(), 1), ("1.9".into(), 1)]));
+    let per_org = answer["by_organisation"].as_array().unwrap();
+    assert_eq!(per_org.len(), 2);
+    let located: Vec<&str> =
+        answer["locations"].as_array().unwrap().iter().map(|l| l["system"].as_str().unwrap()).collect();
+    assert_eq!(located, ["a1"], "names and paths only of the organisation that shares details");
+    assert!(!answer.to_string().contains("b1"), "a private organisation's host name leaked: {answer}");
+
+    let (_, own) = ask(&server, &b.full, TEXT, TEXT4SHELL);
+    assert_eq!(own["systems"], 1, "{own}");
+    assert!(own.get("by_organisation").is_none(), "an organisation sees no other organisation: {own}");
+    assert_eq!(own["locations"][0]["system"], "b1");
+    assert!(!own.to_string().contains("a1") && !own.to_string().contains("sharing-city"), "{own}");
+    let (_, member) = ask(&server, &b.member_full, TEXT, "*");
+    assert_eq!(member["systems"], 2, "every version: {member}");
+
+    // A version in the purl asks for that version.
+    let (_, exact) = get(&server, &a.full, &format!("/api/v1/components?purl={}", encode(&format!("{TEXT}@1.8"))));
+    assert_eq!(exact["systems"], 0, "a's copy is 1.9: {exact}");
+    // Maven ranges and pack ranges are accepted.
+    let (_, maven) = ask(&server, &coord, TEXT, "[1.5,1.10.0)");
+    assert_eq!(maven["systems"], 2, "{maven}");
+
+    assert_eq!(ask(&server, &a.upload, TEXT, "*").0, 403, "an upload-only token may not ask");
+    for (purl, range) in [("commons-text", "*"), (TEXT, "vers:maven/>=1|>=2"), (TEXT, "[2,1]"), ("pkg:maven/only", "*")]
+    {
+        let (status, error) = ask(&server, &coord, purl, range);
+        assert_eq!(status, 400, "{purl} {range}: {error}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
+    }
+    let (status, _) = send(&server, "GET", "nope", "/api/v1/components?purl=pkg:maven/a/b", b"", &[]);
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn copies_the_packs_found_are_askable_by_purl_shaded_and_ranged_ones_too() {
+    let server = start(Limits::default());
+    let org = org(&server, "hospital");
+    let shaded = r#"{"kind":"finding","path":["/srv/vendor-app.jar"],"component":"log4j-core","version":"2.14.1","version_range":null,"confidence":"confirmed","evidence":["class:com/vendor/shaded/org/apache/logging/log4j/core/lookup/JndiLookup.class"],"mitigations":[],"cves":[{"id":"CVE-2021-44228","status":"affected"}]}"#;
+    let ranged = r#"{"kind":"finding","path":["/srv/old.war","WEB-INF/lib/x.jar"],"component":"log4j-core","version":null,"version_range":"2.0-beta9..2.10.0","confidence":"confirmed","evidence":[],"mitigations":[],"cves":[{"id":"CVE-2021-44228","status":"affected"}]}"#;
+    let report = inventory_report("legacy", &days_ago(1), &[], &[shaded.to_string(), ranged.to_string()]);
+    let (status, body) = upload(&server, &org.upload, &report);
+    assert_eq!(status, 201, "{body}");
+    let log4j = "pkg:maven/org.apache.logging.log4j/log4j-core";
+    let (_, answer) = ask(&server, &org.full, log4j, "vers:maven/>=2.0-beta9|<2.15.0");
+    let paths: Vec<&str> =
+        answer["locations"].as_array().unwrap().iter().map(|l| l["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["/srv/old.war!/WEB-INF/lib/x.jar", "/srv/vendor-app.jar"], "{answer}");
+    let (_, fixed_only) = ask(&server, &org.full, log4j, "vers:maven/>=2.17.1");
+    assert_eq!(fixed_only["systems"], 0, "{fixed_only}");
+}
+
+fn text4shell_advisory(tlp: &str) -> Value {
+    json!({
+        "content": {
+            "title": "Text4Shell in Apache Commons Text",
+            "summary": "StringSubstitutor's default lookups run scripts.",
+            "cves": ["CVE-2022-42889"],
+            "components": [{"purl": TEXT, "range": TEXT4SHELL}],
+            "solution": "Update to 1.10.0.",
+            "rating": {
+                "chance": {
+                    "default_configuration": "no", "exploit_code": "working_exploit", "details_public": "full",
+                    "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
+                    "actively_exploited": "limited", "exploitation_expected": "yes", "solution": "less_than_two_months"
+                },
+                "damage": {
+                    "denial_of_service": "none", "code_execution": "user", "remote_access": "none",
+                    "privilege_escalation": "no", "information_leak": "data"
+                }
+            },
+            "tlp": tlp
+        },
+        "recipients": {"orgs": [], "match_inventory": true, "match_products": false}
+    })
+}
+
+fn recipients(server: &Server, coord: &str, id: i64) -> BTreeMap<String, String> {
+    let (_, list) = get(server, coord, &format!("/api/v1/advisories/{id}/recipients"));
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["org"].as_str().unwrap().to_string(), r["via"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn advisories_naming_components_reach_the_organisations_that_run_them_now_and_later() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let early = org(&server, "early");
+    let late = org(&server, "late");
+    let fixed = org(&server, "fixed");
+    let text = |host: &str, v: &str| {
+        inventory_report(
+            host,
+            &days_ago(1),
+            &[("org.apache.commons", "commons-text", v, &format!("/opt/{host}/lib/commons-text-{v}.jar"))],
+            &[],
+        )
+    };
+    assert_eq!(upload(&server, &early.upload, &text("e1", "1.9")).0, 201);
+    assert_eq!(upload(&server, &fixed.upload, &text("f1", "1.10.0")).0, 201);
+
+    let (status, bad) = post(&server, &coord, "/api/v1/advisories", &{
+        let mut d = text4shell_advisory("AMBER");
+        d["content"]["components"] = json!([{"purl": "commons-text", "range": "*"}]);
+        d
+    });
+    assert_eq!(status, 400, "a component that is not a purl is refused: {bad}");
+
+    let (status, created) = post(&server, &coord, "/api/v1/advisories", &text4shell_advisory("AMBER"));
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (status, published) = post(&server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({}));
+    assert_eq!(status, 200, "publishing with components and no products: {published}");
+    assert_eq!(recipients(&server, &coord, id), BTreeMap::from([("early".into(), format!("components:{TEXT}"))]));
+
+    let (_, systems) = get(&server, &early.full, &format!("/api/v1/advisories/{id}/systems"));
+    let listed = systems["systems"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{systems}");
+    assert_eq!((listed[0]["name"].as_str(), listed[0]["state"].as_str()), (Some("e1"), Some("open")), "{systems}");
+    assert_eq!(get(&server, &late.full, &format!("/api/v1/advisories/{id}")).0, 404, "AMBER: not a recipient yet");
+
+    // A later upload that holds an affected version makes its organisation a recipient.
+    assert_eq!(upload(&server, &late.upload, &text("l1", "1.6")).0, 201);
+    let now = recipients(&server, &coord, id);
+    assert_eq!(
+        now.get("late").map(String::as_str),
+        Some(format!("components:{TEXT} (later upload)").as_str()),
+        "{now:?}"
+    );
+    assert!(!now.contains_key("fixed"), "1.10.0 is not affected: {now:?}");
+    assert_eq!(get(&server, &late.full, &format!("/api/v1/advisories/{id}")).0, 200);
+    let (_, systems) = get(&server, &late.full, &format!("/api/v1/advisories/{id}/systems"));
+    assert_eq!(systems["systems"][0]["name"], "l1", "{systems}");
+    assert_eq!(get(&server, &fixed.full, &format!("/api/v1/advisories/{id}")).0, 404);
+
+    // The early organisation updates: its system is resolved by the new list.
+    assert_eq!(
+        upload(
+            &server,
+            &early.upload,
+            &inventory_report(
+                "e1",
+                &quell_server::time::format_rfc3339(quell_server::now()),
+                &[("org.apache.commons", "commons-text", "1.10.0", "/opt/e1/lib/commons-text-1.10.0.jar")],
+                &[],
+            )
+        )
+        .0,
+        201
+    );
+    let (_, systems) = get(&server, &early.full, &format!("/api/v1/advisories/{id}/systems"));
+    assert_eq!(systems["systems"][0]["state"], "resolved", "{systems}");
+    let (_, progress) = get(&server, &coord, &format!("/api/v1/advisories/{id}/progress"));
+    assert_eq!(progress["counts"], json!({"affected": 2, "open": 1, "overdue": 0, "resolved": 1}), "{progress}");
+}
