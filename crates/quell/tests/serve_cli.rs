@@ -386,3 +386,73 @@ fn data_files_are_private_and_a_readable_data_dir_is_refused() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// A war holding the given files (name, bytes) under WEB-INF/lib.
+fn war_of(path: &Path, jars: &[(&str, Vec<u8>)]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in jars {
+        zip.start_file(format!("WEB-INF/lib/{name}"), stored).unwrap();
+        std::io::Write::write_all(&mut zip, bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn scan_inventory_uploads_the_full_component_list_and_the_server_answers_where_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = setup(&data);
+    let (mut server, base) = serve(&data, &[]);
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
+    let scanned = dir.path().join("tree");
+    std::fs::create_dir(&scanned).unwrap();
+    // Real release jars: one on disk, two nested inside a war.
+    std::fs::copy(corpus.join("log4j-1.2.17.jar"), scanned.join("log4j-1.2.17.jar")).unwrap();
+    war_of(
+        &scanned.join("shop.war"),
+        &[
+            ("log4j-core-2.14.1.jar", std::fs::read(corpus.join("log4j-core-2.14.1.jar")).unwrap()),
+            ("log4j-api-2.14.1.jar", std::fs::read(corpus.join("log4j-api-2.14.1.jar")).unwrap()),
+        ],
+    );
+    let out = quell()
+        .args(["scan", "--quiet", "--inventory", "--format", "json", "--host-name", "shop-1"])
+        .args(["--upload", &base, "--token", &token])
+        .arg(&scanned)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let components = stdout.lines().filter(|l| l.contains(r#""kind":"component""#)).count();
+    assert!(components >= 4, "log4j 1.2.17, the war, log4j-core and log4j-api: {stdout}");
+
+    let (status, lists) = get(&base, &token, "/api/v1/inventories");
+    assert_eq!(status, 200, "{lists}");
+    assert_eq!(lists[0]["system"], "shop-1", "{lists}");
+    assert_eq!(lists[0]["components"].as_u64(), Some(components as u64), "every record stored: {lists}");
+
+    let ask = |purl: &str, range: &str| {
+        get(
+            &base,
+            &token,
+            &format!(
+                "/api/v1/components?purl={purl}&range={}",
+                range.replace('|', "%7C").replace('>', "%3E").replace('<', "%3C").replace('=', "%3D")
+            ),
+        )
+    };
+    let (_, core) = ask("pkg:maven/org.apache.logging.log4j/log4j-core", "vers:maven/>=2.0-beta9|<2.15.0");
+    assert_eq!(core["systems"], 1, "{core}");
+    let paths: Vec<&str> = core["locations"].as_array().unwrap().iter().map(|l| l["path"].as_str().unwrap()).collect();
+    assert!(paths.iter().all(|p| p.ends_with("shop.war!/WEB-INF/lib/log4j-core-2.14.1.jar")), "{core}");
+    assert!(core["locations"][0]["sha256"].as_str().is_some_and(|h| h.len() == 64), "hashes travel: {core}");
+    let (_, api) = ask("pkg:maven/org.apache.logging.log4j/log4j-api", "2.14.1");
+    assert_eq!(api["systems"], 1, "a jar no pack knows is askable too: {api}");
+    let (_, one) = ask("pkg:maven/log4j/log4j", "vers:maven/<2");
+    assert_eq!(one["systems"], 1, "log4j 1.x by its own pom.properties: {one}");
+    let (_, fixed) = ask("pkg:maven/org.apache.logging.log4j/log4j-core", "vers:maven/>=2.17.1");
+    assert_eq!(fixed["systems"], 0, "{fixed}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
