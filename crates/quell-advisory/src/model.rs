@@ -40,12 +40,18 @@ pub const MAX_COMPONENTS: usize = 100;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AffectedComponent {
-    /// `pkg:maven/org.apache.commons/commons-text` (a version here is an exact version).
+    /// `pkg:maven/org.apache.commons/commons-text` (a version here is an exact version). Empty
+    /// only while a [`AffectedComponent::pack`] entry waits to be expanded.
+    #[serde(default)]
     pub purl: String,
     /// The affected versions: `vers:maven/>=1.5|<1.10.0`, a Maven range `[1.5,1.10.0)`, or one
     /// version; empty: every version.
     #[serde(default)]
     pub range: String,
+    /// The detection pack this entry was taken from, when a coordinator named a pack instead of
+    /// a purl (the server expands a pack into its components and their affected ranges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<String>,
 }
 
 impl AffectedComponent {

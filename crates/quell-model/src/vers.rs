@@ -91,6 +91,51 @@ impl Versions {
         }
     }
 
+    /// OSV events (`introduced`/`fixed`/`last_affected`, backport lines as more events) as the
+    /// equivalent union of intervals, so they print as `vers:` (see [`Versions::Events`] for
+    /// the events as they are).
+    pub fn from_events(events: &[Event]) -> Versions {
+        let key = |e: &Event| -> (MavenVersion, u8) {
+            match e {
+                Event::Introduced(v) if v.as_str() == "0" => (MavenVersion::new("0"), 0),
+                Event::Introduced(v) => (v.clone(), 1),
+                Event::Fixed(v) => (v.clone(), 0),
+                Event::LastAffected(v) => (v.clone(), 2),
+            }
+        };
+        let mut sorted: Vec<&Event> = events.iter().collect();
+        sorted.sort_by(|a, b| {
+            let (va, ka) = key(a);
+            let (vb, kb) = key(b);
+            va.cmp(&vb).then(ka.cmp(&kb))
+        });
+        let mut intervals = Vec::new();
+        // `Some(lo)` while inside an affected run; `Some(None)`: from the first release.
+        let mut open: Option<Option<Bound>> = None;
+        for event in sorted {
+            match event {
+                Event::Introduced(v) if open.is_none() => {
+                    open = Some((v.as_str() != "0").then(|| Bound { version: v.clone(), inclusive: true }));
+                }
+                Event::Introduced(_) => {}
+                Event::Fixed(v) => {
+                    if let Some(lo) = open.take() {
+                        intervals.push(Interval { lo, hi: Some(Bound { version: v.clone(), inclusive: false }) });
+                    }
+                }
+                Event::LastAffected(v) => {
+                    if let Some(lo) = open.take() {
+                        intervals.push(Interval { lo, hi: Some(Bound { version: v.clone(), inclusive: true }) });
+                    }
+                }
+            }
+        }
+        if let Some(lo) = open {
+            intervals.push(Interval { lo, hi: None });
+        }
+        Versions::Set { intervals, equal: Vec::new(), excluded: Vec::new() }
+    }
+
     /// Whether a stored version text is in the set. A copy the scanner could only narrow to a
     /// range (`2.0-beta9..2.10.0`) matches when the range and the set share a version: one of the
     /// range's ends, or one of the set's bounds or versions inside the range (exclusive ends of
@@ -435,6 +480,28 @@ mod tests {
         assert!(s.matches_text("2.14.1") && !s.matches_text("2.17.1"));
         let one = set("2.12.1");
         assert!(one.matches_text("2.0..2.13") && !one.matches_text("2.13..2.14"));
+    }
+
+    #[test]
+    fn osv_events_become_the_same_set_in_vers() {
+        let v = MavenVersion::new;
+        let events = vec![
+            Event::Introduced(v("2.0-beta9")),
+            Event::Fixed(v("2.3.1")),
+            Event::Introduced(v("2.4")),
+            Event::Fixed(v("2.12.2")),
+            Event::Introduced(v("2.13.0")),
+            Event::Fixed(v("2.15.0")),
+        ];
+        let set = Versions::from_events(&events);
+        assert_eq!(set.to_string(), "vers:maven/>=2.0-beta9|<2.3.1|>=2.4|<2.12.2|>=2.13.0|<2.15.0");
+        let again: Versions = set.to_string().parse().unwrap();
+        for probe in ["2.0-alpha1", "2.0-beta9", "2.3", "2.3.1", "2.4", "2.12.2", "2.14.1", "2.15.0", "2.17.1"] {
+            assert_eq!(again.contains(probe), Versions::Events(events.clone()).contains(probe), "{probe}");
+        }
+        let from_zero = Versions::from_events(&[Event::Introduced(v("0")), Event::LastAffected(v("1.2.17"))]);
+        assert_eq!(from_zero.to_string(), "vers:maven/<=1.2.17");
+        assert!(from_zero.contains("1.0") && !from_zero.contains("1.2.18"));
     }
 
     #[test]

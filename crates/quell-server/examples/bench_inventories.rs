@@ -200,10 +200,12 @@ fn main() {
             quell_advisory::AffectedComponent {
                 purl: "pkg:maven/org.apache.logging.log4j/log4j-core".into(),
                 range: "vers:maven/>=2.0-beta9|<2.15.0".into(),
+                pack: None,
             },
             quell_advisory::AffectedComponent {
                 purl: "pkg:maven/org.apache.commons/commons-text".into(),
                 range: "vers:maven/>=1.5|<1.10.0".into(),
+                pack: None,
             },
         ];
         let t = Instant::now();

@@ -173,6 +173,57 @@ pub async fn match_later_upload(db: &crate::Db, org: i64) {
     }
 }
 
+/// Expands the components a coordinator named by detection pack (`{"pack": "commons-text"}`)
+/// into the pack's components (purl) with the affected versions of each of the pack's
+/// vulnerabilities — only those among the advisory's CVEs when it lists any — as `vers:` ranges.
+/// Entries that name a purl are kept as written. 400 for a pack the server does not know.
+pub fn expand_packs(draft: &mut store::Draft) -> Result<(), ServerError> {
+    if !draft.content.components.iter().any(|c| c.purl.trim().is_empty() && c.pack.is_some()) {
+        return Ok(());
+    }
+    let rules = quell_packs::active();
+    let cves = &draft.content.cves;
+    let mut out: Vec<quell_advisory::AffectedComponent> = Vec::new();
+    for entry in std::mem::take(&mut draft.content.components) {
+        let Some(pack) = entry.pack.clone().filter(|_| entry.purl.trim().is_empty()) else {
+            out.push(entry);
+            continue;
+        };
+        let summary = rules.packs().iter().find(|p| p.name == pack).ok_or_else(|| {
+            let known: Vec<&str> = rules.packs().iter().map(|p| p.name.as_str()).collect();
+            ServerError::Invalid(format!("no detection pack named {pack:?} (known: {})", known.join(", ")))
+        })?;
+        let before = out.len();
+        for component in &summary.components {
+            let Some(info) = rules.component(component) else { continue };
+            for vuln in &summary.vulnerabilities {
+                if !cves.is_empty() && !cves.iter().any(|c| c.eq_ignore_ascii_case(vuln)) {
+                    continue;
+                }
+                let Some((events, _)) = rules.affects(component, &quell_model::Cve::new(vuln.as_str())) else {
+                    continue;
+                };
+                if events.is_empty() {
+                    continue;
+                }
+                let range = quell_model::vers::Versions::from_events(&events).to_string();
+                let expanded =
+                    quell_advisory::AffectedComponent { purl: info.purl.clone(), range, pack: Some(pack.clone()) };
+                if !out.contains(&expanded) {
+                    out.push(expanded);
+                }
+            }
+        }
+        if out.len() == before {
+            return Err(ServerError::Invalid(format!(
+                "detection pack {pack:?} names no affected versions for this advisory's CVEs"
+            )));
+        }
+    }
+    draft.content.components = out;
+    Ok(())
+}
+
 /// An advisory id from the URL: a number or an identifier.
 pub async fn advisory_id(state: &AppState, text: &str) -> Result<i64, ServerError> {
     match text.parse::<i64>() {

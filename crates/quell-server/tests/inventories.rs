@@ -317,3 +317,39 @@ fn advisories_naming_components_reach_the_organisations_that_run_them_now_and_la
     let (_, progress) = get(&server, &coord, &format!("/api/v1/advisories/{id}/progress"));
     assert_eq!(progress["counts"], json!({"affected": 2, "open": 1, "overdue": 0, "resolved": 1}), "{progress}");
 }
+
+#[test]
+fn an_advisory_may_name_a_detection_pack_instead_of_purls() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let runs = org(&server, "runs-old-text");
+    let report = inventory_report(
+        "t1",
+        &days_ago(1),
+        &[("org.apache.commons", "commons-text", "1.9", "/opt/t1/commons-text-1.9.jar")],
+        &[],
+    );
+    assert_eq!(upload(&server, &runs.upload, &report).0, 201);
+    let mut d = text4shell_advisory("GREEN");
+    d["content"]["components"] = json!([{"pack": "commons-text"}]);
+    let (status, created) = post(&server, &coord, "/api/v1/advisories", &d);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, shown) = get(&server, &coord, &format!("/api/v1/advisories/{id}"));
+    let text = shown.to_string();
+    assert!(
+        text.contains(TEXT) && text.contains("vers:maven/>=1.5|<1.10.0"),
+        "the pack expanded to its range: {shown}"
+    );
+    assert_eq!(post(&server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({})).0, 200);
+    assert_eq!(
+        recipients(&server, &coord, id),
+        BTreeMap::from([("runs-old-text".into(), format!("components:{TEXT}"))])
+    );
+
+    let mut unknown = text4shell_advisory("GREEN");
+    unknown["content"]["components"] = json!([{"pack": "no-such-pack"}]);
+    let (status, error) = post(&server, &coord, "/api/v1/advisories", &unknown);
+    assert_eq!(status, 400, "{error}");
+    assert!(error["message"].as_str().unwrap().contains("no detection pack named"), "{error}");
+}

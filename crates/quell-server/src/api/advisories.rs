@@ -77,8 +77,9 @@ pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Resul
 pub(crate) async fn create(
     State(state): State<AppState>,
     ApiCoordinator(p): ApiCoordinator,
-    JsonBody(draft): JsonBody<Draft>,
+    JsonBody(mut draft): JsonBody<Draft>,
 ) -> Result<Response, ServerError> {
+    crate::advisories::expand_packs(&mut draft)?;
     let created = store::create(&state.db, &state.advisories.prefix, p.user_id, &draft).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -115,8 +116,9 @@ pub(crate) async fn edit(
     State(state): State<AppState>,
     _: ApiCoordinator,
     Path((id, version)): Path<(String, String)>,
-    JsonBody(draft): JsonBody<Draft>,
+    JsonBody(mut draft): JsonBody<Draft>,
 ) -> Result<Response, ServerError> {
+    crate::advisories::expand_packs(&mut draft)?;
     let id = advisory_id(&state, &id).await?;
     let index = version_index(&version)?;
     store::update_draft(&state.db, id, index, &draft).await?;

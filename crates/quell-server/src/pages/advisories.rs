@@ -229,6 +229,16 @@ fn advisory_content(content: &AdvisoryContent) -> Markup {
         h2 { "Affected products" }
         table { tr { th { "Supplier" } th { "Product" } th { "Versions" } }
             @for p in &content.products { tr { td { (p.supplier) } td { (p.product) } td { (p.versions) } } } }
+        @if !content.components.is_empty() {
+            h2 { "Affected components" }
+            table id="components" { tr { th { "Package" } th { "Versions" } th { "From pack" } th {} }
+                @for c in &content.components {
+                    tr { td { (c.purl) } td { (if c.range.is_empty() { "every version" } else { c.range.as_str() }) }
+                         td { (c.pack.as_deref().unwrap_or("")) }
+                         td { a href=(format!("/components?purl={}&range={}", crate::html::urlencode(&c.purl), crate::html::urlencode(&c.range))) { "where does it run?" } } }
+                }
+            }
+        }
         @if !content.consequences.is_empty() { h2 { "Consequences" } p style="white-space:pre-wrap" { (content.consequences) } }
         h2 { "Solution" }
         p style="white-space:pre-wrap" { (content.solution) }
@@ -519,7 +529,7 @@ fn content_fields(c: Option<&AdvisoryContent>) -> Markup {
         p { label { "Summary" br; textarea name="summary" rows="4" cols="80" required { (c.map_or("", |c| c.summary.as_str())) } } }
         p { label { "CVEs (comma separated)" br; input name="cves" size="60" value=(c.map(|c| c.cves.join(", ")).unwrap_or_default()); } }
         p { label { "Affected products, one a line: supplier | product | versions" br; textarea name="products" rows="3" cols="80" { (products) } } }
-        p { label { "Affected components, one a line: purl and versions (matched against every inventory and SBOM), e.g. pkg:maven/org.apache.commons/commons-text vers:maven/>=1.5|<1.10.0" br; textarea name="components" rows="2" cols="80" { (components) } } }
+        p { label { "Affected components, one a line: purl and versions (matched against every inventory and SBOM), e.g. pkg:maven/org.apache.commons/commons-text vers:maven/>=1.5|<1.10.0, or pack:NAME for a detection pack's components and affected versions" br; textarea name="components" rows="2" cols="80" { (components) } } }
         p { label { "Consequences" br; textarea name="consequences" rows="2" cols="80" { (c.map_or("", |c| c.consequences.as_str())) } } }
         p { label { "Solution" br; textarea name="solution" rows="2" cols="80" { (c.map_or("", |c| c.solution.as_str())) } } }
         p { label { input type="checkbox" name="fix_available" value="1" checked[c.is_none_or(|c| c.fix_available)]; " A fix is available" } }
@@ -581,8 +591,19 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
         products,
         components: lines(field(form, "components"))
             .map(|line| {
+                if let Some(pack) = line.strip_prefix("pack:") {
+                    return quell_advisory::AffectedComponent {
+                        purl: String::new(),
+                        range: String::new(),
+                        pack: Some(pack.trim().to_string()),
+                    };
+                }
                 let (purl, range) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-                quell_advisory::AffectedComponent { purl: purl.to_string(), range: range.trim().to_string() }
+                quell_advisory::AffectedComponent {
+                    purl: purl.to_string(),
+                    range: range.trim().to_string(),
+                    pack: None,
+                }
             })
             .collect(),
         consequences: field(form, "consequences").trim().to_string(),
@@ -662,6 +683,7 @@ fn products_from_form(form: &FormPairs) -> Result<Vec<Product>, ServerError> {
 /// The draft of a form, named individuals resolved from their e-mail addresses.
 async fn draft_with_named(state: &AppState, form: &FormPairs) -> Result<Draft, ServerError> {
     let mut draft = draft_from_form(form)?;
+    crate::advisories::expand_packs(&mut draft)?;
     for email in field(form, "named").split([',', ' ', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
         let user = crate::auth::user_id(&state.db, email)
             .await

@@ -45,7 +45,10 @@ pub(crate) async fn ask(
         }
         @if let Some(a) = &answer {
             h2 { (a.purl) " " small { (a.range) } }
-            p id="answer-summary" { (a.systems) " systems in " (a.organisations) " organisations." }
+            p id="answer-summary" {
+                (a.systems) (if a.systems == 1 { " system in " } else { " systems in " })
+                (a.organisations) (if a.organisations == 1 { " organisation." } else { " organisations." })
+            }
             table id="by-version" {
                 tr { th { "Version" } th { "Organisations" } th { "Systems" } }
                 @for v in &a.by_version {
