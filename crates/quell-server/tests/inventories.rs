@@ -353,3 +353,52 @@ fn an_advisory_may_name_a_detection_pack_instead_of_purls() {
     assert_eq!(status, 400, "{error}");
     assert!(error["message"].as_str().unwrap().contains("no detection pack named"), "{error}");
 }
+
+#[test]
+fn a_registry_entry_with_a_purl_notifies_the_organisations_that_run_it() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let runs = org(&server, "runs-widget");
+    let other = org(&server, "runs-nothing");
+    let list = "| Supplier | Product | Version (see Status) | Status CVE-2021-4104 | Status CVE-2021-44228 \
+                | Status CVE-2021-45046 | Status CVE-2021-45105 | Notes | Links |\n\
+                |---|---|---|---|---|---|---|---|---|\n\
+                |Acme|Widget| | |Vulnerable| | ||[source](https://acme.example/psirt)|\n";
+    let (status, report) =
+        send(&server, "POST", &coord, "/api/v1/registry/import?format=ncsc-md&name=list.md", list.as_bytes(), &[]);
+    assert_eq!(status, 200, "{report}");
+    let (_, page) = get(&server, &coord, "/api/v1/registry/entries?q=widget");
+    let id = page["entries"][0]["id"].as_i64().unwrap();
+    let revision = page["entries"][0]["revision"].as_i64().unwrap_or(1);
+    let report = inventory_report(
+        "w1",
+        &days_ago(1),
+        &[("com.acme", "widget-server", "2.0", "/opt/acme/widget-server-2.0.jar")],
+        &[],
+    );
+    assert_eq!(upload(&server, &runs.upload, &report).0, 201);
+
+    let edit = json!({
+        "supplier": "Acme", "product": "Widget", "purl": "pkg:maven/com.acme/widget-server",
+        "statuses": {"CVE-2021-44228": {"status": "fix", "fixed_versions": ["2.1"], "affected_versions": ["< 2.1"]}},
+        "links": ["https://acme.example/psirt/2"], "base_revision": revision
+    });
+    let (status, body) = send(
+        &server,
+        "PUT",
+        &coord,
+        &format!("/api/v1/registry/entries/{id}"),
+        edit.to_string().as_bytes(),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, notes) = get(&server, &runs.full, "/api/v1/registry/notifications");
+    let notes = notes.as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0]["message"].as_str().unwrap().contains("your inventory runs pkg:maven/com.acme/widget-server"),
+        "{notes:?}"
+    );
+    let (_, none) = get(&server, &other.full, "/api/v1/registry/notifications");
+    assert!(none.as_array().unwrap().is_empty(), "{none}");
+}

@@ -102,7 +102,11 @@ pub(crate) async fn apply(
     .bind(source.map(str::to_string))
     .execute(&mut *conn)
     .await?;
-    notify(conn, applied, kind, &format!("{} / {}", entry.supplier, entry.product), at).await?;
+    let name = format!("{} / {}", entry.supplier, entry.product);
+    notify(conn, applied, kind, &name, at).await?;
+    if let Some(key) = entry.purl.as_deref().and_then(|p| quell_model::purl::Purl::parse(p).ok()).map(|p| p.key) {
+        notify_runners(conn, applied, kind, &name, &key, at).await?;
+    }
     Ok(applied)
 }
 
@@ -226,6 +230,34 @@ async fn notify(
     .bind(kind.as_str())
     .bind(format!("{name} changed (revision {}, {})", applied.revision, kind.as_str()))
     .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One notification per organisation whose current inventory or SBOM holds the entry's package
+/// (its purl's key, any version: an entry's versions are the supplier's words), unless it was
+/// notified of this revision already as a registered user of the product.
+async fn notify_runners(
+    conn: &mut AnyConnection,
+    applied: Applied,
+    kind: ChangeKind,
+    name: &str,
+    purl_key: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO registry_notifications (org_id, entry_id, revision, kind, message, created_at) \
+         SELECT DISTINCT c.org_id, $1, $2, $3, $4, $5 FROM components c WHERE c.purl_key = $6 AND c.current = 1 \
+         AND NOT EXISTS (SELECT 1 FROM registry_notifications n WHERE n.org_id = c.org_id AND n.entry_id = $1 \
+             AND n.revision = $2)",
+    )
+    .bind(applied.id)
+    .bind(applied.revision)
+    .bind(kind.as_str())
+    .bind(format!("{name} changed (revision {}, {}); your inventory runs {purl_key}", applied.revision, kind.as_str()))
+    .bind(at)
+    .bind(purl_key)
     .execute(&mut *conn)
     .await?;
     Ok(())
