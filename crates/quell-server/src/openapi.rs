@@ -27,6 +27,8 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/indicators/days",
     "/api/v1/indicators/feed",
     "/api/v1/indicators/lines",
+    "/api/v1/packs",
+    "/api/v1/packs/{name}",
     "/api/openapi.json",
     "/healthz",
     "/metrics",

@@ -222,6 +222,7 @@ fn metrics_listen_serves_only_metrics() {
         advisories: quell_server::advisories::Config::default(),
         trusted_proxies: Vec::new(),
         metrics_listen: Some(metrics_address),
+        pack_keys: Vec::new(),
     };
     let server = start_config(config, dir);
     let a = org(&server, "alpha");

@@ -50,6 +50,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_advisories.sql"),
         include_str!("../migrations/postgres/0006_advisories.sql"),
     ),
+    // 0007 is taken by the components work; versions are applied by number, so a gap is fine.
+    (8, include_str!("../migrations/sqlite/0008_packs.sql"), include_str!("../migrations/postgres/0008_packs.sql")),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

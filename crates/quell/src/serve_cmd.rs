@@ -113,6 +113,13 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK", value_parser = parse_network)]
     pub trusted_proxies: Vec<quell_server::IpNet>,
 
+    /// The minisign public key that detection packs uploaded to `POST /api/v1/packs` must be
+    /// signed with: the base64 line (`RWS...`) or the path of the `.pub` file; repeatable (any
+    /// of them, during a key rotation). Without it the server takes no packs. Agents check the
+    /// packs again against their own --rules-key.
+    #[arg(long, env = "QUELL_PACK_PUBLIC_KEY", value_name = "KEY|FILE")]
+    pub pack_public_key: Vec<String>,
+
     /// Also serve `/metrics` here, without login, for Prometheus (keep it on a loopback or
     /// operator-only address). On the main address `/metrics` needs a coordinator's token.
     #[arg(long, value_name = "ADDRESS")]
@@ -259,6 +266,13 @@ pub fn run(args: ServeArgs) -> u8 {
             return 2;
         }
     };
+    let pack_keys = match args.pack_public_key.iter().map(|k| crate::packs_remote::read_key(k)).collect() {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("quell serve: --pack-public-key {e}");
+            return 2;
+        }
+    };
     let config = ServeConfig {
         listen: args.listen,
         db: location.clone(),
@@ -275,6 +289,7 @@ pub fn run(args: ServeArgs) -> u8 {
         advisories,
         trusted_proxies: args.trusted_proxies.clone(),
         metrics_listen: args.metrics_listen,
+        pack_keys,
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());

@@ -13,5 +13,6 @@ pub mod advisories;
 pub mod csaf;
 pub mod indicators;
 pub mod ops;
+pub mod packs;
 pub mod registry;
 pub mod reports;
