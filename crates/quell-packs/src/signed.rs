@@ -65,8 +65,7 @@ impl PinnedKey {
         let line = text
             .lines()
             .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
-            .last()
+            .rfind(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
             .ok_or("no public key: expected minisign's base64 line (RWS...) or its .pub file")?;
         let key = minisign_verify::PublicKey::from_base64(line)
             .map_err(|e| format!("not a minisign public key ({e}): expected the base64 line RWS... of a .pub file"))?;
