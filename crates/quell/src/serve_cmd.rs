@@ -46,9 +46,13 @@ Examples:
   quell serve --db postgres://quell:secret@db.internal/quell
                                        several servers, one database
   quell admin create-coordinator --email cert@example.org
+  quell serve --pack-public-key /etc/quell/quell-packs.pub
+                                       take signed detection packs (minisign)
 
 Then, on each host:
   quell scan --upload https://quell.example.org --token qt_... /
+  quell scan --rules-from https://quell.example.org --rules-key /etc/quell/quell-packs.pub \\
+             --token qt_... /          with the CERT's signed packs
 
 API (Authorization: Bearer <token>): POST /api/v1/reports;
 GET /api/v1/hosts, /api/v1/hosts/ID, /api/v1/hosts/ID/reports,
@@ -64,6 +68,8 @@ Registry (reads public): /api/v1/registry/entries (+ /ID, /ID/history),
 Advisories: /api/v1/advisories (+ /ID, /ID/publish, /ID/csaf, /ID/systems,
 /ID/progress, /overdue, /import), /api/v1/target-groups, /api/v1/webhook,
 /api/v1/contacts, /advisories.atom, /.well-known/csaf/provider-metadata.json.
+Detection packs: POST /api/v1/packs {\"pack\",\"signature\"} (coordinators),
+GET /api/v1/packs (any token), DELETE /api/v1/packs/NAME.
 Pages: /login, /, /hosts, /search, /indicators, /registry, /advisories, /tokens.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 could not start or failed.")]

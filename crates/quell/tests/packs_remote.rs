@@ -237,6 +237,18 @@ fn signed_packs_from_the_server_are_verified_before_the_scan() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // ... and from the configuration file's [scan] table.
+    let config = dir.path().join("quell.toml");
+    let key_path = public.display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "[scan]\nrules-from = {base:?}\nrules-key = [{key_path:?}]\ntoken = {agent_token:?}\nonly = [\"acme\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = quell().args(["--config"]).arg(&config).args(["scan", "--quiet"]).arg(&target).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 
     // --rules-from without a key is refused.
     let out = quell().args(["scan", "--rules-from", &base, "--token", &agent_token]).arg(&target).output().unwrap();
