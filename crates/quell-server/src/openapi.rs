@@ -29,6 +29,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/indicators/lines",
     "/api/v1/packs",
     "/api/v1/packs/{name}",
+    "/api/v1/packs/{name}/history",
     "/api/openapi.json",
     "/healthz",
     "/metrics",

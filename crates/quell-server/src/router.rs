@@ -66,6 +66,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(crate::limits::MAX_PACK_UPLOAD_BYTES)),
         )
         .route("/api/v1/packs/{name}", delete(api::packs::withdraw))
+        .route("/api/v1/packs/{name}/history", get(api::packs::history))
         // advisories: the JSON API, target groups, webhooks, contacts, call lists
         .route("/api/v1/advisories", get(advisories::list).post(advisories::create))
         .route("/api/v1/advisories/overdue", get(advisories::overdue))

@@ -380,6 +380,17 @@ fn signed_packs_are_current_per_name_replaced_and_withdrawn() {
     assert_eq!(send(&server, "POST", &cert, "/api/v1/packs", body(v1, v1_sig).as_bytes(), &json).0, 201);
     assert_eq!(current()[0]["pack"].as_str(), Some(v1));
 
+    // The history: every upload, newest first, the withdrawn one marked; coordinators only.
+    let (status, history) = get(&server, &cert, "/api/v1/packs/fixture/history");
+    assert_eq!(status, 200, "{history}");
+    let uploads = history["uploads"].as_array().unwrap();
+    let texts: Vec<&str> = uploads.iter().map(|u| u["pack"].as_str().unwrap()).collect();
+    assert_eq!(texts, [v1, v2, v1]);
+    let withdrawn: Vec<bool> = uploads.iter().map(|u| u.get("withdrawn_at").is_some()).collect();
+    assert_eq!(withdrawn, [false, true, false]);
+    assert_eq!(get(&server, &a.full, "/api/v1/packs/fixture/history").0, 403);
+    assert_eq!(get(&server, &cert, "/api/v1/packs/nothing/history").0, 404);
+
     // Too large a body is 413 before anything is read as a pack.
     let huge = vec![b' '; quell_server::limits::MAX_PACK_UPLOAD_BYTES + 1];
     assert_eq!(send(&server, "POST", &cert, "/api/v1/packs", &huge, &json).0, 413);

@@ -31,6 +31,8 @@ pub struct StoredPack {
     pub pack: String,
     /// The minisign signature's text.
     pub signature: String,
+    /// When a coordinator withdrew it (only ever set on a name's latest upload).
+    pub withdrawn_at: Option<i64>,
 }
 
 /// What an upload carries once the server verified it.
@@ -44,7 +46,8 @@ pub struct NewPack<'a> {
     pub expires_at: i64,
 }
 
-const COLUMNS: &str = "p.id, p.name, p.sha256, p.uploaded_at, p.expires_at, p.key_id, p.pack, p.signature";
+const COLUMNS: &str =
+    "p.id, p.name, p.sha256, p.uploaded_at, p.expires_at, p.key_id, p.pack, p.signature, p.withdrawn_at";
 
 /// Stores an upload by user `user_id`; it becomes the current pack of its name. Returns its id.
 pub async fn store(db: &Db, user_id: i64, pack: &NewPack<'_>) -> Result<i64> {

@@ -69,7 +69,7 @@ Advisories: /api/v1/advisories (+ /ID, /ID/publish, /ID/csaf, /ID/systems,
 /ID/progress, /overdue, /import), /api/v1/target-groups, /api/v1/webhook,
 /api/v1/contacts, /advisories.atom, /.well-known/csaf/provider-metadata.json.
 Detection packs: POST /api/v1/packs {\"pack\",\"signature\"} (coordinators),
-GET /api/v1/packs (any token), DELETE /api/v1/packs/NAME.
+GET /api/v1/packs (any token), DELETE /api/v1/packs/NAME, /NAME/history.
 Pages: /login, /, /hosts, /search, /indicators, /registry, /advisories, /tokens.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 could not start or failed.")]

@@ -1,6 +1,7 @@
 //! Signed detection packs for agents (`/api/v1/packs`; the routes are in [`crate::router`]): a
 //! coordinator uploads a pack with its minisign signature, every authenticated token (upload-only
-//! agent tokens included) reads the current packs, a coordinator withdraws one.
+//! agent tokens included) reads the current packs, a coordinator reads a name's upload history
+//! and withdraws a pack.
 //!
 //! Invariants: an upload is stored only when `quell_packs::signed::verify` accepts it against
 //! the server's `--pack-public-key` at the time of upload (no key configured: uploads refused);
@@ -42,6 +43,23 @@ struct Served {
     key_id: String,
     pack: String,
     signature: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawn_at: Option<String>,
+}
+
+impl From<store::StoredPack> for Served {
+    fn from(p: store::StoredPack) -> Self {
+        Served {
+            name: p.name,
+            sha256: p.sha256,
+            uploaded_at: format_rfc3339(p.uploaded_at),
+            expires_at: format_rfc3339(p.expires_at),
+            key_id: p.key_id,
+            pack: p.pack,
+            signature: p.signature,
+            withdrawn_at: p.withdrawn_at.map(format_rfc3339),
+        }
+    }
 }
 
 /// A refusal of `verify` as the API answers it: what cannot be read is 400, what was read and
@@ -87,20 +105,21 @@ pub(crate) async fn upload(
 
 /// The current packs with their signatures: what `quell scan --rules-from` fetches.
 pub(crate) async fn list(State(state): State<AppState>, _caller: Principal) -> Result<Response, ServerError> {
-    let packs: Vec<Served> = store::current(&state.db)
-        .await?
-        .into_iter()
-        .map(|p| Served {
-            name: p.name,
-            sha256: p.sha256,
-            uploaded_at: format_rfc3339(p.uploaded_at),
-            expires_at: format_rfc3339(p.expires_at),
-            key_id: p.key_id,
-            pack: p.pack,
-            signature: p.signature,
-        })
-        .collect();
+    let packs: Vec<Served> = store::current(&state.db).await?.into_iter().map(Served::from).collect();
     Ok(Json(json!({ "packs": packs })).into_response())
+}
+
+/// Every upload of a name, newest first, withdrawn ones included (coordinators).
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    _coordinator: ApiCoordinator,
+    Path(name): Path<String>,
+) -> Result<Response, ServerError> {
+    let uploads: Vec<Served> = store::history(&state.db, &name).await?.into_iter().map(Served::from).collect();
+    if uploads.is_empty() {
+        return Err(ServerError::NotFound(format!("no pack named {name:?} was ever uploaded")));
+    }
+    Ok(Json(json!({ "name": name, "uploads": uploads })).into_response())
 }
 
 /// Withdraws the current pack of a name: agents no longer receive it (the history stays).
