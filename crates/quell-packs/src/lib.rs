@@ -10,6 +10,9 @@
 //!   with file, line and reason for every problem.
 //! - [`rules`] — packs compiled into [`Rules`]: the entry-name index ([`Rules::interest`]) and the
 //!   classifier ([`Rules::classify`]).
+//! - [`signed`] — packs handed out by a server: [`signed::verify`] checks a minisign signature
+//!   against a pinned public key, the `expires=` of its trusted comment against a clock the
+//!   caller passes, and that the pack parses; each refusal a precise [`signed::SignatureError`].
 //! - [`builtin`] — the packs compiled into quell (`packs/*.toml`): Log4j, Commons Text, Spring
 //!   Framework (spring-beans), Commons Collections.
 //!
@@ -18,6 +21,7 @@
 
 pub mod format;
 pub mod rules;
+pub mod signed;
 
 use std::sync::{Arc, OnceLock, RwLock};
 

@@ -87,6 +87,7 @@ fn main() {
         advisories: Default::default(),
         trusted_proxies: Vec::new(),
         metrics_listen: None,
+        pack_keys: Vec::new(),
     };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |a| tx.send(a).unwrap())).unwrap().unwrap();

@@ -29,6 +29,7 @@ fn page_message(error: &ServerError, status: StatusCode) -> String {
         | ServerError::TooLarge(m)
         | ServerError::Forbidden(m)
         | ServerError::Conflict(m)
+        | ServerError::Unprocessable(m)
         | ServerError::TooMany(m) => m.clone(),
         other => other.to_string(),
     }
@@ -44,6 +45,7 @@ impl IntoResponse for ServerError {
             ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServerError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ServerError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ServerError::Config(_) | ServerError::Db(_) | ServerError::Internal(_) | ServerError::Io(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

@@ -81,6 +81,9 @@ pub enum ServerError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Well-formed but refused on its merits (a pack signed by another key, tampered, expired): 422.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("too many requests: {0}")]
     TooMany(String),
     #[error("internal error: {0}")]
@@ -119,6 +122,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Uploads being decoded at once (see [`limits::MAX_CONCURRENT_DECODES`]).
     pub decoding: Arc<tokio::sync::Semaphore>,
+    /// See [`ServeConfig::pack_keys`].
+    pub pack_keys: Arc<Vec<quell_packs::signed::PinnedKey>>,
 }
 
 /// How `quell serve` runs.
@@ -139,6 +144,9 @@ pub struct ServeConfig {
     /// Reverse proxies (addresses or networks) whose `Forwarded`/`X-Forwarded-For` name the
     /// client (login limits count per client). Empty: every peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The minisign public keys that uploaded detection packs must be signed with (one of them;
+    /// `--pack-public-key`, repeatable for a key rotation); none: `POST /api/v1/packs` is refused.
+    pub pack_keys: Vec<quell_packs::signed::PinnedKey>,
 }
 
 /// Opens the database (migrating it), binds and serves until SIGINT or SIGTERM, then finishes
@@ -159,6 +167,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         advisories: Arc::new(config.advisories),
         decoding: Arc::new(tokio::sync::Semaphore::new(limits::MAX_CONCURRENT_DECODES)),
         trusted_proxies: Arc::new(config.trusted_proxies),
+        pack_keys: Arc::new(config.pack_keys),
     };
     jobs::delivery::start(state.clone());
     if let Some(metrics_address) = config.metrics_listen {

@@ -97,6 +97,14 @@ pub const DASHBOARD_TREND_DAYS: i64 = 30;
 /// Rows shown per page in the host list and search results of the web pages.
 pub const PAGE_ROWS: i64 = 200;
 
+// ---- detection packs (api::packs) ----
+
+/// Largest body of `POST /api/v1/packs` (413 beyond): a pack of the largest size a pack may have
+/// (`quell_packs::format::MAX_PACK_BYTES`) with every byte JSON-escaped to two, plus its
+/// signature (`quell_packs::signed::MAX_SIGNATURE_BYTES`) and the JSON around them.
+pub const MAX_PACK_UPLOAD_BYTES: usize =
+    2 * quell_packs::format::MAX_PACK_BYTES + 2 * quell_packs::signed::MAX_SIGNATURE_BYTES + 1024;
+
 // ---- indicators (crate::indicators) ----
 
 /// Organisations that must have seen an indicator (with a marking that may leave them) before

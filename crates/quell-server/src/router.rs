@@ -61,6 +61,15 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/indicators/days", get(api::indicators::list_days))
         .route("/api/v1/indicators/feed", get(api::indicators::feed))
         .route("/api/v1/indicators/lines", get(api::indicators::list_lines))
+        // signed detection packs for `quell scan --rules-from`
+        .route(
+            "/api/v1/packs",
+            get(api::packs::list)
+                .post(api::packs::upload)
+                .layer(DefaultBodyLimit::max(crate::limits::MAX_PACK_UPLOAD_BYTES)),
+        )
+        .route("/api/v1/packs/{name}", delete(api::packs::withdraw))
+        .route("/api/v1/packs/{name}/history", get(api::packs::history))
         // advisories: the JSON API, target groups, webhooks, contacts, call lists
         .route("/api/v1/advisories", get(advisories::list).post(advisories::create))
         .route("/api/v1/advisories/overdue", get(advisories::overdue))

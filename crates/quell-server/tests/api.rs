@@ -222,6 +222,7 @@ fn metrics_listen_serves_only_metrics() {
         advisories: quell_server::advisories::Config::default(),
         trusted_proxies: Vec::new(),
         metrics_listen: Some(metrics_address),
+        pack_keys: Vec::new(),
     };
     let server = start_config(config, dir);
     let a = org(&server, "alpha");
@@ -318,4 +319,79 @@ fn errors_are_json_and_authorisation_comes_first() {
     assert!(answer.contains(r#""error":"too_large""#), "{answer}");
     let (status, body) = send(&server, "POST", &a.upload, "/api/v1/tokens", b"{not json", &json_type);
     assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")), "{body}");
+}
+
+/// Signed detection packs on both engines: an upload becomes the current pack of its name, a
+/// later upload replaces it (the history is kept), a pack signed for other bytes is 422, a
+/// withdrawn pack leaves the bundle. The fixtures in `tests/packs/` were made with the real
+/// `minisign` (`minisign -G`, then `minisign -S -t "quell-pack expires=2099-01-01T00:00:00Z"`);
+/// `quell-packs/tests/signed.rs` and `quell/tests/packs_remote.rs` sign at test time.
+#[test]
+fn signed_packs_are_current_per_name_replaced_and_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = quell_packs::signed::PinnedKey::parse(include_str!("packs/fixture.pub")).unwrap();
+    let config = quell_server::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: fresh_location(dir.path()),
+        db_connections: 4,
+        limits: Limits::default(),
+        secure_cookies: false,
+        advisories: quell_server::advisories::Config::default(),
+        trusted_proxies: Vec::new(),
+        metrics_listen: None,
+        pack_keys: vec![key],
+    };
+    let server = start_config(config, dir);
+    let cert = coordinator(&server);
+    let a = org(&server, "alpha");
+    let json = [("Content-Type", "application/json")];
+    let (v1, v1_sig) = (include_str!("packs/v1.toml"), include_str!("packs/v1.toml.minisig"));
+    let (v2, v2_sig) = (include_str!("packs/v2.toml"), include_str!("packs/v2.toml.minisig"));
+    let body = |pack: &str, signature: &str| serde_json::json!({ "pack": pack, "signature": signature }).to_string();
+    let current = || get(&server, &a.upload, "/api/v1/packs").1["packs"].as_array().unwrap().clone();
+
+    let (status, stored) = send(&server, "POST", &cert, "/api/v1/packs", body(v1, v1_sig).as_bytes(), &json);
+    assert_eq!(status, 201, "{stored}");
+    assert_eq!((stored["name"].as_str(), stored["key_id"].as_str()), (Some("fixture"), Some("4DE63956CF3CCDA5")));
+    let packs = current();
+    assert_eq!(packs.len(), 1);
+    assert_eq!((packs[0]["pack"].as_str(), packs[0]["signature"].as_str()), (Some(v1), Some(v1_sig)));
+    assert_eq!(packs[0]["expires_at"], "2099-01-01T00:00:00Z");
+    assert_eq!(packs[0]["sha256"].as_str().map(str::len), Some(64));
+
+    // The signature of revision 2 does not cover revision 1's bytes.
+    let (status, refused) = send(&server, "POST", &cert, "/api/v1/packs", body(v1, v2_sig).as_bytes(), &json);
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"], "unprocessable");
+    let (status, refused) =
+        send(&server, "POST", &cert, "/api/v1/packs", br#"{"pack":"x","signature":"y","z":1}"#, &json);
+    assert_eq!(status, 400, "{refused}");
+
+    // Revision 2 replaces revision 1.
+    let (status, stored) = send(&server, "POST", &cert, "/api/v1/packs", body(v2, v2_sig).as_bytes(), &json);
+    assert_eq!(status, 201, "{stored}");
+    let packs = current();
+    assert_eq!((packs.len(), packs[0]["pack"].as_str()), (1, Some(v2)));
+
+    // Withdrawn: gone from the bundle; a second withdrawal finds nothing; a new upload is current.
+    assert_eq!(send(&server, "DELETE", &cert, "/api/v1/packs/fixture", b"", &[]).0, 204);
+    assert!(current().is_empty());
+    assert_eq!(send(&server, "DELETE", &cert, "/api/v1/packs/fixture", b"", &[]).0, 404);
+    assert_eq!(send(&server, "POST", &cert, "/api/v1/packs", body(v1, v1_sig).as_bytes(), &json).0, 201);
+    assert_eq!(current()[0]["pack"].as_str(), Some(v1));
+
+    // The history: every upload, newest first, the withdrawn one marked; coordinators only.
+    let (status, history) = get(&server, &cert, "/api/v1/packs/fixture/history");
+    assert_eq!(status, 200, "{history}");
+    let uploads = history["uploads"].as_array().unwrap();
+    let texts: Vec<&str> = uploads.iter().map(|u| u["pack"].as_str().unwrap()).collect();
+    assert_eq!(texts, [v1, v2, v1]);
+    let withdrawn: Vec<bool> = uploads.iter().map(|u| u.get("withdrawn_at").is_some()).collect();
+    assert_eq!(withdrawn, [false, true, false]);
+    assert_eq!(get(&server, &a.full, "/api/v1/packs/fixture/history").0, 403);
+    assert_eq!(get(&server, &cert, "/api/v1/packs/nothing/history").0, 404);
+
+    // Too large a body is 413 before anything is read as a pack.
+    let huge = vec![b' '; quell_server::limits::MAX_PACK_UPLOAD_BYTES + 1];
+    assert_eq!(send(&server, "POST", &cert, "/api/v1/packs", &huge, &json).0, 413);
 }

@@ -99,6 +99,19 @@ fn organisations_are_isolated() {
     assert_eq!(send(&server, "POST", &a.upload, "/api/v1/tokens", br#"{"name":"x","scope":"full"}"#, &json).0, 403);
     assert_eq!(send(&server, "DELETE", &a.upload, &format!("/api/v1/tokens/{}", a.full_id), b"", &[]).0, 403);
 
+    // Signed detection packs: every token reads them (agents fetch them with upload-only
+    // tokens), only coordinators upload or withdraw them.
+    for token in [&a.upload, &a.full, &b.upload] {
+        let (status, packs) = get(&server, token, "/api/v1/packs");
+        assert_eq!((status, packs["packs"].as_array().map(Vec::len)), (200, Some(0)), "{packs}");
+    }
+    let pack = br#"{"pack":"schema = 1","signature":"x"}"#;
+    for token in [&a.upload, &a.full] {
+        assert_eq!(send(&server, "POST", token, "/api/v1/packs", pack, &json).0, 403);
+        assert_eq!(send(&server, "DELETE", token, "/api/v1/packs/acme", b"", &[]).0, 403);
+    }
+    assert_eq!(get(&server, "not-a-token", "/api/v1/packs").0, 401);
+
     // The coordinator: counts per organisation, no host names, no paths; no host views; no uploads.
     let (status, orgs) = get(&server, &coordinator, "/api/v1/orgs");
     assert_eq!(status, 200);
@@ -125,6 +138,11 @@ fn organisations_are_isolated() {
     }
     assert_eq!(get(&server, &coordinator, &format!("/api/v1/hosts/{b_host}")).0, 403);
     assert_eq!(upload(&server, &coordinator, &report("c", &days_ago(0), 0, 1, "c")).0, 403);
+    // Without --pack-public-key the server takes no packs, not even from a coordinator.
+    let (status, refused) = send(&server, "POST", &coordinator, "/api/v1/packs", pack, &json);
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("--pack-public-key"), "{refused}");
+    assert_eq!(send(&server, "DELETE", &coordinator, "/api/v1/packs/acme", b"", &[]).0, 404);
     let (status, created) = send(&server, "POST", &coordinator, "/api/v1/orgs", br#"{"name":"charlie"}"#, &json);
     assert_eq!(status, 201, "{created}");
 }

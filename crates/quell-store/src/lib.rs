@@ -19,6 +19,7 @@ pub mod db;
 pub mod indicators;
 pub mod inventory;
 pub mod limits;
+pub mod packs;
 pub mod registry;
 pub mod reports;
 

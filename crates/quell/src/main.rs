@@ -14,6 +14,7 @@ mod fix_cmd;
 mod generate_cmd;
 mod hunt_cmd;
 mod output;
+mod packs_remote;
 mod registry_cmd;
 mod report_out;
 mod rules_build;

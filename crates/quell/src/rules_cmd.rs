@@ -27,8 +27,15 @@ impl PackArgs {
     /// Reads, validates and compiles the packs, and installs them as the process's active rules
     /// (reports describe vulnerabilities from them). Errors name file and line.
     pub fn load(&self) -> Result<Arc<Rules>, String> {
+        self.load_with(Vec::new())
+    }
+
+    /// As [`PackArgs::load`], with `extra` packs (already validated: `--rules-from`) after the
+    /// files of `--rules`; a pack replaces an earlier one of the same name.
+    pub fn load_with(&self, extra: Vec<(Pack, String)>) -> Result<Arc<Rules>, String> {
         let mut packs = quell_packs::builtin_packs();
         packs.extend(read_packs(&self.rules)?);
+        packs.extend(extra);
         let mut rules = Rules::compile(&packs);
         if !self.only.is_empty() {
             rules = rules.only(&self.only)?;

@@ -73,6 +73,11 @@ Examples:
   quell scan --inventory --format cyclonedx /srv > sbom.cdx.json   the full Java SBOM + VEX
   quell scan --only spring-beans,commons-text /srv   some detection packs only
   quell scan --rules ./next-crisis.toml /srv  add a pack (quell rules --help)
+  quell scan --rules-from https://quell.example.org --rules-key /etc/quell/packs.pub \\
+             --token-file /etc/quell/token /srv
+                                             add the server's signed detection packs; exit 2,
+                                             nothing scanned, if one is unsigned, tampered,
+                                             signed by another key or expired
 
 Output (--format json), one object per line:
   {\"kind\":\"finding\",\"path\":[\"/srv/app.ear\",\"lib/log4j-core-2.14.1.jar\"],\"component\":\"log4j-core\",
@@ -178,6 +183,9 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub packs: crate::rules_cmd::PackArgs,
+
+    #[command(flatten)]
+    pub remote_packs: crate::packs_remote::RemotePackArgs,
 
     #[command(flatten)]
     pub upload: crate::upload::UploadArgs,
@@ -499,7 +507,14 @@ pub fn run(args: ScanArgs) -> u8 {
         eprintln!("quell scan: {e}");
         return 2;
     }
-    let rules = match args.packs.load() {
+    let remote = match args.remote_packs.fetch(|| args.upload.token_for("--rules-from"), args.quiet) {
+        Ok(packs) => packs,
+        Err(e) => {
+            eprintln!("quell scan: --rules-from: {e}");
+            return 2;
+        }
+    };
+    let rules = match args.packs.load_with(remote) {
         Ok(rules) => rules,
         Err(e) => {
             eprintln!("quell scan: {e}");

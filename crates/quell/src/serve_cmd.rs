@@ -46,9 +46,13 @@ Examples:
   quell serve --db postgres://quell:secret@db.internal/quell
                                        several servers, one database
   quell admin create-coordinator --email cert@example.org
+  quell serve --pack-public-key /etc/quell/quell-packs.pub
+                                       take signed detection packs (minisign)
 
 Then, on each host:
   quell scan --upload https://quell.example.org --token qt_... /
+  quell scan --rules-from https://quell.example.org --rules-key /etc/quell/quell-packs.pub \\
+             --token qt_... /          with the CERT's signed packs
 
 API (Authorization: Bearer <token>): POST /api/v1/reports;
 GET /api/v1/hosts, /api/v1/hosts/ID, /api/v1/hosts/ID/reports,
@@ -64,6 +68,8 @@ Registry (reads public): /api/v1/registry/entries (+ /ID, /ID/history),
 Advisories: /api/v1/advisories (+ /ID, /ID/publish, /ID/csaf, /ID/systems,
 /ID/progress, /overdue, /import), /api/v1/target-groups, /api/v1/webhook,
 /api/v1/contacts, /advisories.atom, /.well-known/csaf/provider-metadata.json.
+Detection packs: POST /api/v1/packs {\"pack\",\"signature\"} (coordinators),
+GET /api/v1/packs (any token), DELETE /api/v1/packs/NAME, /NAME/history.
 Pages: /login, /, /hosts, /search, /indicators, /registry, /advisories, /tokens.
 
 Exit codes: 0 stopped cleanly (SIGINT/SIGTERM), 2 could not start or failed.")]
@@ -112,6 +118,13 @@ pub struct ServeArgs {
     /// Headers from any other peer are ignored.
     #[arg(long = "trusted-proxy", value_name = "ADDRESS|NETWORK", value_parser = parse_network)]
     pub trusted_proxies: Vec<quell_server::IpNet>,
+
+    /// The minisign public key that detection packs uploaded to `POST /api/v1/packs` must be
+    /// signed with: the base64 line (`RWS...`) or the path of the `.pub` file; repeatable (any
+    /// of them, during a key rotation). Without it the server takes no packs. Agents check the
+    /// packs again against their own --rules-key.
+    #[arg(long, env = "QUELL_PACK_PUBLIC_KEY", value_name = "KEY|FILE")]
+    pub pack_public_key: Vec<String>,
 
     /// Also serve `/metrics` here, without login, for Prometheus (keep it on a loopback or
     /// operator-only address). On the main address `/metrics` needs a coordinator's token.
@@ -259,6 +272,13 @@ pub fn run(args: ServeArgs) -> u8 {
             return 2;
         }
     };
+    let pack_keys = match args.pack_public_key.iter().map(|k| crate::packs_remote::read_key(k)).collect() {
+        Ok(keys) => keys,
+        Err(e) => {
+            eprintln!("quell serve: --pack-public-key {e}");
+            return 2;
+        }
+    };
     let config = ServeConfig {
         listen: args.listen,
         db: location.clone(),
@@ -275,6 +295,7 @@ pub fn run(args: ServeArgs) -> u8 {
         advisories,
         trusted_proxies: args.trusted_proxies.clone(),
         metrics_listen: args.metrics_listen,
+        pack_keys,
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());

@@ -113,11 +113,16 @@ pub fn send(args: &UploadArgs, collector: &Collector) -> Result<String, String> 
 impl UploadArgs {
     /// The token: `--token`/`QUELL_TOKEN`, else the first line of `--token-file`.
     pub fn token(&self) -> Result<String, String> {
+        self.token_for("--upload")
+    }
+
+    /// As [`UploadArgs::token`], for another flag that talks to the server (`--rules-from`).
+    pub fn token_for(&self, flag: &str) -> Result<String, String> {
         if let Some(token) = &self.token {
             return Ok(token.clone());
         }
         let Some(file) = &self.token_file else {
-            return Err("--upload needs --token, QUELL_TOKEN or --token-file".into());
+            return Err(format!("{flag} needs --token, QUELL_TOKEN or --token-file"));
         };
         let text = std::fs::read_to_string(file).map_err(|e| format!("--token-file {}: {e}", file.display()))?;
         text.lines()

@@ -149,9 +149,16 @@ fn help_teaches_with_examples() {
     assert!(top.contains("Examples:") && top.contains("quell scan"), "{top}");
     let scan = quell().args(["scan", "--help"]).output().expect("run");
     let scan = String::from_utf8_lossy(&scan.stdout);
-    for needle in
-        ["Examples:", "--max-depth", "--max-inflated-bytes", "--exclude", "Exit codes", "\"kind\":\"finding\""]
-    {
+    for needle in [
+        "Examples:",
+        "--max-depth",
+        "--max-inflated-bytes",
+        "--exclude",
+        "Exit codes",
+        "\"kind\":\"finding\"",
+        "--rules-from https://",
+        "--rules-key",
+    ] {
         assert!(scan.contains(needle), "scan --help lacks {needle}");
     }
 }

@@ -14,5 +14,6 @@ pub mod components;
 pub mod csaf;
 pub mod indicators;
 pub mod ops;
+pub mod packs;
 pub mod registry;
 pub mod reports;

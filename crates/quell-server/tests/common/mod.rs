@@ -63,6 +63,7 @@ pub fn start_with(
         advisories,
         trusted_proxies: Vec::new(),
         metrics_listen: None,
+        pack_keys: Vec::new(),
     };
     start_config(config, dir)
 }
@@ -80,6 +81,7 @@ pub fn start_behind_proxy(limits: Limits, proxies: &[&str]) -> Server {
         advisories: quell_server::advisories::Config::default(),
         trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
         metrics_listen: None,
+        pack_keys: Vec::new(),
     };
     start_config(config, dir)
 }
