@@ -57,6 +57,11 @@ pub struct Finding {
     /// archive entry. For an exploded class directory, the directory that holds the copy.
     pub path: Vec<String>,
     pub component: Component,
+    /// The component's package URL from its detection pack, with the version when exact
+    /// (`pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1`): how a server asks where a
+    /// component runs. Absent in reports of tools that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
     /// The exact version, when the evidence pins one.
     pub version: Option<String>,
     /// The range of possible versions (`2.1..2.14.1`), when no exact version is known.
@@ -209,6 +214,7 @@ mod tests {
         let finding = Finding {
             path: vec!["/srv/app.ear".into(), "lib/log4j-core-2.14.1.jar".into()],
             component: Component::Log4jCore,
+            purl: Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1".into()),
             version: Some("2.14.1".into()),
             version_range: None,
             confidence: Confidence::Confirmed,
@@ -219,6 +225,7 @@ mod tests {
         let json = serde_json::to_value(ScanRecord::Finding(finding.clone())).expect("serialise");
         assert_eq!(json["kind"], "finding");
         assert_eq!(json["component"], "log4j-core");
+        assert_eq!(json["purl"], "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1");
         assert_eq!(json["confidence"], "confirmed");
         assert_eq!(json["version_range"], serde_json::Value::Null);
         assert_eq!(json["cves"][0]["id"], "CVE-2021-44228");

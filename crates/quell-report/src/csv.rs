@@ -287,6 +287,7 @@ mod tests {
         let findings = vec![Finding {
             path: vec![nasty.into(), "WEB-INF/lib/log4j-core-2.14.1.jar".into()],
             component: Component::Log4jCore,
+            purl: None,
             version: Some("2.14.1".into()),
             version_range: None,
             confidence: Confidence::Confirmed,

@@ -444,6 +444,7 @@ mod tests {
         Finding {
             path: path.iter().map(|s| s.to_string()).collect(),
             component: Component::Log4jCore,
+            purl: None,
             version: version.map(str::to_string),
             version_range: version.is_none().then(|| "2.1..2.14.1".to_string()),
             confidence: Confidence::Confirmed,

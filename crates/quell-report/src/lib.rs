@@ -147,6 +147,7 @@ mod tests {
         Finding {
             path: path.iter().map(|s| s.to_string()).collect(),
             component,
+            purl: None,
             version: version.map(str::to_string),
             version_range: if version.is_none() { Some("2.1..2.14.1".into()) } else { None },
             confidence: Confidence::Confirmed,

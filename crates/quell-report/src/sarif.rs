@@ -183,6 +183,7 @@ mod tests {
         let findings = vec![Finding {
             path: vec!["/srv/app.war".into(), "WEB-INF/lib/log4j-core.jar".into()],
             component: Component::Log4jCore,
+            purl: None,
             version: Some("2.16.0".into()),
             version_range: None,
             confidence: Confidence::Confirmed,

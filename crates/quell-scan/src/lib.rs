@@ -158,6 +158,7 @@ impl<'a> Reporter<'a> {
         let finding = Finding {
             path,
             component: copy.component,
+            purl: Some(copy.purl),
             version: copy.version,
             version_range: copy.version_range,
             confidence: copy.confidence,

@@ -176,12 +176,22 @@ pub async fn match_later_upload(db: &crate::Db, org: i64) {
 /// Expands the components a coordinator named by detection pack (`{"pack": "commons-text"}`)
 /// into the pack's components (purl) with the affected versions of each of the pack's
 /// vulnerabilities — only those among the advisory's CVEs when it lists any — as `vers:` ranges.
-/// Entries that name a purl are kept as written. 400 for a pack the server does not know.
-pub fn expand_packs(draft: &mut store::Draft) -> Result<(), ServerError> {
+/// The packs are the built-in ones and those coordinators uploaded (`POST /api/v1/packs`,
+/// signature checked there). Entries that name a purl are kept as written. 400 for a pack the
+/// server does not know.
+pub async fn expand_packs(db: &crate::Db, draft: &mut store::Draft) -> Result<(), ServerError> {
     if !draft.content.components.iter().any(|c| c.purl.trim().is_empty() && c.pack.is_some()) {
         return Ok(());
     }
-    let rules = quell_packs::active();
+    let mut packs = quell_packs::builtin_packs();
+    for stored in quell_store::packs::current(db).await? {
+        let source = format!("uploaded:{}", stored.name);
+        match quell_packs::parse(&source, &stored.pack) {
+            Ok(pack) => packs.push((pack, source)),
+            Err(e) => tracing::warn!(pack = %stored.name, errors = e.len(), "a stored pack does not parse"),
+        }
+    }
+    let rules = quell_packs::Rules::compile(&packs);
     let cves = &draft.content.cves;
     let mut out: Vec<quell_advisory::AffectedComponent> = Vec::new();
     for entry in std::mem::take(&mut draft.content.components) {

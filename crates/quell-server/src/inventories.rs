@@ -42,15 +42,24 @@ pub fn from_inventory(c: &InventoryComponent) -> NewComponent {
 }
 
 /// Adds the packs' findings (every copy, shaded and nested ones included) to a report's list,
-/// each with its component's purl from the built-in packs, unless the same archive is already
-/// listed under that package (an `--inventory` record of the same jar).
+/// keyed by the purl the scanner recorded (from the pack that found it: built-in, `--rules` or
+/// `--rules-from`), else — reports of tools that predate the field — by the built-in pack of
+/// the component's name; unless the same archive is already listed under that package (an
+/// `--inventory` record of the same jar).
 pub fn add_findings(inventory: &mut Vec<NewComponent>, findings: &[Finding]) {
     let rules = quell_packs::builtin();
     let listed: BTreeSet<(String, String)> =
         inventory.iter().filter_map(|c| Some((c.path.clone(), c.purl_key.clone()?))).collect();
     for finding in findings {
-        let Some(info) = rules.component(finding.component.name()) else { continue };
-        let Ok(purl) = Purl::parse(&info.purl) else { continue };
+        let recorded = finding.purl.as_deref().and_then(|p| Purl::parse(p).ok());
+        let purl = match recorded {
+            Some(purl) => purl,
+            None => {
+                let Some(info) = rules.component(finding.component.name()) else { continue };
+                let Ok(purl) = Purl::parse(&info.purl) else { continue };
+                purl
+            }
+        };
         let path = finding.path.join("!/");
         if listed.contains(&(path.clone(), purl.key.clone())) {
             continue;

@@ -302,3 +302,119 @@ fn signed_packs_from_the_server_are_verified_before_the_scan() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// The next crisis end to end: a CERT describes a new library flaw in a signed pack and uploads
+/// it; a host scans with it (`--rules-from`, `--inventory`, `--upload`), a shaded copy without
+/// metadata included; the server answers where the component runs, and an advisory that names
+/// the pack (not a purl) reaches the organisation.
+#[test]
+fn a_pack_uploaded_today_finds_copies_answers_where_they_run_and_addresses_the_advisory() {
+    if !minisign_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (public, secret) = key_pair(dir.path(), "cert");
+    let data = dir.path().join("data");
+    admin_ok(&data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
+    let cert =
+        admin_ok(&data, &["create-token", "--email", "cert@ncsc.example", "--name", "packs", "--scope", "full"], "");
+    admin_ok(&data, &["create-org", "--name", "alpha"], "");
+    admin_ok(
+        &data,
+        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
+        &format!("{PASSWORD}\n"),
+    );
+    let agent_token =
+        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "agent", "--scope", "upload"], "");
+    let org_full =
+        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "read", "--scope", "full"], "");
+    let (mut server, base) = serve(&data, &["--pack-public-key", public.to_str().unwrap()]);
+    let signature = sign(dir.path(), &secret, ACME_PACK, quell_model::time::now() + 86_400);
+    assert_eq!(upload_pack(&base, &cert, &json!({ "pack": ACME_PACK, "signature": signature })).0, 201);
+
+    // A host with ACME widget 1.1 in a war, and a vendor's shaded copy without metadata.
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    let mut war = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    war.start_file("WEB-INF/lib/widget-1.1.jar", SimpleFileOptions::default()).unwrap();
+    war.write_all(&acme_jar()).unwrap();
+    std::fs::write(tree.join("shop.war"), war.finish().unwrap().into_inner()).unwrap();
+    let mut shaded = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    shaded.start_file("vendor/shaded/com/acme/widget/render/Renderer.class", SimpleFileOptions::default()).unwrap();
+    shaded.write_all(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]).unwrap();
+    std::fs::write(tree.join("vendor-suite.jar"), shaded.finish().unwrap().into_inner()).unwrap();
+    let out = scan(
+        &base,
+        &public,
+        &agent_token,
+        &tree,
+        &["--quiet", "--inventory", "--host-name", "app-1", "--upload", &base],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+
+    let ask = |range: &str| {
+        let url = format!(
+            "/api/v1/components?purl=pkg%3Amaven%2Fcom.acme%2Fwidget&range={}",
+            range.replace('|', "%7C").replace('<', "%3C").replace('>', "%3E").replace('=', "%3D")
+        );
+        get(&base, &org_full, &url).1
+    };
+    let answer = ask("vers:maven/<2.0.1");
+    assert_eq!(answer["systems"], 1, "{answer}");
+    let paths: Vec<&str> =
+        answer["locations"].as_array().unwrap().iter().map(|l| l["path"].as_str().unwrap()).collect();
+    assert!(
+        paths.contains(&"shop.war!/WEB-INF/lib/widget-1.1.jar")
+            || paths.iter().any(|p| p.ends_with("shop.war!/WEB-INF/lib/widget-1.1.jar")),
+        "{answer}"
+    );
+    assert!(paths.iter().any(|p| p.ends_with("vendor-suite.jar")), "the shaded copy, by the pack's purl: {answer}");
+    // The shaded copy's version is unknown (the pack's `1.0..`): it may be a fixed one too, and
+    // is listed as such; the dated 1.1 copy is not.
+    let fixed = ask("vers:maven/>=2.0.1");
+    let paths: Vec<&str> = fixed["locations"].as_array().unwrap().iter().map(|l| l["path"].as_str().unwrap()).collect();
+    assert!(paths.len() == 1 && paths[0].ends_with("vendor-suite.jar"), "{fixed}");
+
+    // The advisory names the pack; the server expands it into the component and its range.
+    let advisory = json!({
+        "content": {
+            "title": "ACME widget evaluator RCE", "summary": "Widgets before 2.0.1 evaluate expressions.",
+            "cves": ["CVE-2031-0001"], "components": [{"pack": "acme"}], "tlp": "AMBER",
+            "rating": {
+                "chance": {"default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
+                    "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
+                    "actively_exploited": "limited", "exploitation_expected": "yes", "solution": "less_than_two_months"},
+                "damage": {"denial_of_service": "none", "code_execution": "user", "remote_access": "none",
+                    "privilege_escalation": "no", "information_leak": "data"}
+            }
+        },
+        "recipients": {"match_inventory": true}
+    });
+    let post = |path: &str, body: &Value| {
+        let mut response = agent()
+            .post(&format!("{base}{path}"))
+            .header("Authorization", &format!("Bearer {cert}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, serde_json::from_str::<Value>(&response.body_mut().read_to_string().unwrap()).unwrap_or(Value::Null))
+    };
+    let (status, created) = post("/api/v1/advisories", &advisory);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (_, shown) = get(&base, &cert, &format!("/api/v1/advisories/{id}"));
+    assert!(shown.to_string().contains("vers:maven/>=1.0|<2.0.1"), "{shown}");
+    assert_eq!(post(&format!("/api/v1/advisories/{id}/publish"), &json!({})).0, 200);
+    let (_, recipients) = get(&base, &cert, &format!("/api/v1/advisories/{id}/recipients"));
+    assert_eq!(recipients[0]["org"], "alpha", "{recipients}");
+    // Reached by the scan's findings of CVE-2031-0001 (`inventory`), and by the component too.
+    assert!(
+        matches!(recipients[0]["via"].as_str(), Some("inventory" | "components:pkg:maven/com.acme/widget")),
+        "{recipients}"
+    );
+    let (_, systems) = get(&base, &org_full, &format!("/api/v1/advisories/{id}/systems"));
+    assert_eq!(systems["systems"][0]["name"], "app-1", "{systems}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -79,7 +79,7 @@ pub(crate) async fn create(
     ApiCoordinator(p): ApiCoordinator,
     JsonBody(mut draft): JsonBody<Draft>,
 ) -> Result<Response, ServerError> {
-    crate::advisories::expand_packs(&mut draft)?;
+    crate::advisories::expand_packs(&state.db, &mut draft).await?;
     let created = store::create(&state.db, &state.advisories.prefix, p.user_id, &draft).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -118,7 +118,7 @@ pub(crate) async fn edit(
     Path((id, version)): Path<(String, String)>,
     JsonBody(mut draft): JsonBody<Draft>,
 ) -> Result<Response, ServerError> {
-    crate::advisories::expand_packs(&mut draft)?;
+    crate::advisories::expand_packs(&state.db, &mut draft).await?;
     let id = advisory_id(&state, &id).await?;
     let index = version_index(&version)?;
     store::update_draft(&state.db, id, index, &draft).await?;

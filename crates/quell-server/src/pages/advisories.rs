@@ -683,7 +683,7 @@ fn products_from_form(form: &FormPairs) -> Result<Vec<Product>, ServerError> {
 /// The draft of a form, named individuals resolved from their e-mail addresses.
 async fn draft_with_named(state: &AppState, form: &FormPairs) -> Result<Draft, ServerError> {
     let mut draft = draft_from_form(form)?;
-    crate::advisories::expand_packs(&mut draft)?;
+    crate::advisories::expand_packs(&state.db, &mut draft).await?;
     for email in field(form, "named").split([',', ' ', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
         let user = crate::auth::user_id(&state.db, email)
             .await
