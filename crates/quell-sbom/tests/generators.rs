@@ -7,7 +7,7 @@
 //! never pass silently there.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use quell_sbom::{Format, Sbom, SbomComponent, SbomLimits, parse};
 use sha1::Digest;
@@ -26,7 +26,7 @@ fn fixtures() -> Option<PathBuf> {
     }
 }
 
-fn read(dir: &PathBuf, name: &str) -> Sbom {
+fn read(dir: &Path, name: &str) -> Sbom {
     let path = dir.join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     parse(&bytes, &SbomLimits::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -44,7 +44,7 @@ struct Jar {
     sha256: String,
 }
 
-fn jars(dir: &PathBuf) -> Vec<Jar> {
+fn jars(dir: &Path) -> Vec<Jar> {
     let tsv = std::fs::read_to_string(dir.join("jars.tsv")).expect("jars.tsv");
     let mut out = Vec::new();
     for line in tsv.lines().skip(1) {
