@@ -200,28 +200,28 @@ fn cyclonedx(raw: de::Raw, nodes: Vec<de::Node>) -> Result<Sbom, SbomError> {
             supported: "CycloneDX 1.4, 1.5 and 1.6",
         });
     }
-    // Parents come before their children, so each prefix is built from its parent's.
+    // Parents come before their children, so each prefix is built from its parent's; then the
+    // nodes are moved, not copied, into the components.
     let mut prefixes: Vec<Vec<String>> = Vec::with_capacity(nodes.len());
-    let mut subject = None;
-    let mut components = Vec::with_capacity(nodes.len());
     for node in &nodes {
         let prefix = match node.parent.and_then(|p| Some((prefixes.get(p)?, nodes.get(p)?))) {
             Some((above, parent)) => {
-                let mut prefix = above.clone();
+                let mut prefix = Vec::with_capacity(above.len() + 2);
+                prefix.extend(above.iter().cloned());
                 prefix.push(parent.name.clone());
                 prefix
             }
             None => Vec::new(),
         };
-        if node.subject && node.parent.is_none() && subject.is_none() {
-            subject = Some(node.name.clone());
-        }
-        let keep = !node.subject || non_empty(&node.purl).is_some();
-        if keep {
-            components.push(component(node, &prefix, false));
-        }
         prefixes.push(prefix);
     }
+    let subject = nodes.iter().find(|n| n.subject && n.parent.is_none()).map(|n| n.name.clone());
+    let components = nodes
+        .into_iter()
+        .zip(prefixes)
+        .filter(|(node, _)| !node.subject || node.purl.as_ref().is_some_and(|p| !p.is_empty()))
+        .map(|(node, prefix)| component(node, prefix, false))
+        .collect();
     Ok(Sbom {
         format: Format::CycloneDx,
         spec_version,
@@ -243,10 +243,13 @@ fn spdx(raw: de::Raw, packages: Vec<de::Node>) -> Result<Sbom, SbomError> {
         });
     }
     let described = |node: &de::Node| node.reference.as_ref().is_some_and(|r| raw.describes.contains(r));
+    let unidentified = |node: &de::Node| {
+        node.purl.as_ref().is_none_or(|p| p.is_empty()) && node.version.as_ref().is_none_or(|v| v.is_empty())
+    };
     let components = packages
-        .iter()
-        .filter(|p| !(described(p) && non_empty(&p.purl).is_none() && non_empty(&p.version).is_none()))
-        .map(|p| component(p, &[], true))
+        .into_iter()
+        .filter(|p| !(described(p) && unidentified(p)))
+        .map(|p| component(p, Vec::new(), true))
         .collect();
     let tools = raw.creators.iter().filter_map(|c| c.strip_prefix("Tool:")).map(|t| t.trim().to_string()).collect();
     Ok(Sbom {
@@ -260,16 +263,16 @@ fn spdx(raw: de::Raw, packages: Vec<de::Node>) -> Result<Sbom, SbomError> {
     })
 }
 
-fn non_empty(value: &Option<String>) -> Option<String> {
-    value.as_ref().filter(|v| !v.is_empty()).cloned()
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
 }
 
-/// A component from a node; `split_group_name` (SPDX) splits `group:artifact` names.
-fn component(node: &de::Node, prefix: &[String], split_group_name: bool) -> SbomComponent {
-    let purl = non_empty(&node.purl);
+/// A component from a node and the names above it; `split_group_name` (SPDX) splits
+/// `group:artifact` names.
+fn component(node: de::Node, mut path: Vec<String>, split_group_name: bool) -> SbomComponent {
+    let purl = non_empty(node.purl);
     let purl_group = purl.as_deref().and_then(maven_namespace);
-    let group = non_empty(&node.group).or_else(|| purl_group.clone());
-    let mut name = node.name.clone();
+    let mut name = node.name;
     if split_group_name
         && let Some(g) = &purl_group
         && let Some(artifact) = name.strip_prefix(g.as_str()).and_then(|n| n.strip_prefix(':'))
@@ -277,16 +280,15 @@ fn component(node: &de::Node, prefix: &[String], split_group_name: bool) -> Sbom
     {
         name = artifact.to_string();
     }
-    let mut path = prefix.to_vec();
-    path.push(non_empty(&node.reference).unwrap_or_else(|| node.name.clone()));
+    path.push(non_empty(node.reference).unwrap_or_else(|| name.clone()));
     SbomComponent {
-        name,
-        group,
-        version: non_empty(&node.version),
+        group: non_empty(node.group).or(purl_group),
+        version: non_empty(node.version),
         purl,
-        sha1: node.sha1.clone(),
-        sha256: node.sha256.clone(),
+        sha1: node.sha1,
+        sha256: node.sha256,
         path,
+        name,
     }
 }
 
