@@ -100,6 +100,8 @@ pub(crate) struct Raw {
     pub describes: Vec<String>,
     pub saw_components: bool,
     pub saw_packages: bool,
+    /// A JSON-LD `@context` string (SPDX 3 documents have one), for the error message only.
+    pub context: Option<String>,
 }
 
 pub(crate) struct Ctx<'l> {
@@ -314,6 +316,62 @@ impl<'de> Visitor<'de> for Str<'_, '_, '_> {
     }
 }
 
+/// A JSON-LD `@context`: a string is kept (when within the string limit), anything else skipped.
+struct Context<'c, 'l, 'a> {
+    ctx: &'c Ctx<'l>,
+    loc: &'a Loc<'a>,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Context<'_, '_, '_> {
+    type Value = Option<String>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let Context { ctx, loc, depth } = self;
+        let mut kept = None;
+        d.deserialize_any(ContextVisitor { skip: Skip { ctx, loc, depth }, kept: &mut kept })?;
+        Ok(kept)
+    }
+}
+
+struct ContextVisitor<'c, 'l, 'a, 'k> {
+    skip: Skip<'c, 'l, 'a>,
+    kept: &'k mut Option<String>,
+}
+
+impl<'de> Visitor<'de> for ContextVisitor<'_, '_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        if v.len() <= self.skip.ctx.limits.max_string_bytes {
+            *self.kept = Some(v.to_owned());
+        }
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.skip.visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.skip.visit_map(map)
+    }
+}
+
 fn read_str<'de, A: MapAccess<'de>>(ctx: &Ctx<'_>, loc: &Loc<'_>, map: &mut A) -> Result<Option<String>, A::Error> {
     map.next_value_seed(Str { ctx, loc })
 }
@@ -516,6 +574,10 @@ impl<'de> Fields<'de> for Root {
             "documentDescribes" => {
                 let ids = read_array(ctx, loc, depth, map, Strings::default())?;
                 ctx.raw.borrow_mut().describes.extend(ids.0);
+            }
+            "@context" => {
+                let context = map.next_value_seed(Context { ctx, loc, depth })?;
+                ctx.raw.borrow_mut().context = context;
             }
             "relationships" => {
                 read_array(ctx, loc, depth, map, Relationships)?;

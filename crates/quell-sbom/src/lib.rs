@@ -27,8 +27,9 @@
 //! # What is read, and the choices made
 //!
 //! - The format comes from the content: `"bomFormat": "CycloneDX"` with `specVersion` 1.4, 1.5
-//!   or 1.6; `"spdxVersion": "SPDX-2.3"` or `"SPDX-2.2"`. A UTF-8 byte order mark is skipped;
-//!   UTF-16/32 is an [`SbomError::Encoding`].
+//!   or 1.6; `"spdxVersion": "SPDX-2.3"` or `"SPDX-2.2"`. Other versions, and SPDX 3's JSON-LD
+//!   (recognised by its `@context`), are an [`SbomError::UnsupportedSpecVersion`]. A UTF-8 byte
+//!   order mark is skipped; UTF-16/32 is an [`SbomError::Encoding`].
 //! - CycloneDX: `components` at the top level and nested `components` to any depth (within
 //!   [`SbomLimits::max_component_depth`]) are flattened in document order, a component before
 //!   the ones nested in it. `metadata.component` (what the SBOM describes) is an inventory entry
@@ -76,6 +77,8 @@ pub use limits::{Limit, MAX_COMPONENT_DEPTH, MAX_COMPONENTS, MAX_JSON_DEPTH, MAX
 pub const CYCLONEDX_VERSIONS: &[&str] = &["1.4", "1.5", "1.6"];
 /// The SPDX versions read.
 pub const SPDX_VERSIONS: &[&str] = &["SPDX-2.3", "SPDX-2.2"];
+
+const SPDX_SUPPORTED: &str = "SPDX 2.3 and 2.2 (JSON)";
 
 /// `serde_json`'s own nesting guard, for the error when it, not [`SbomLimits::max_json_depth`],
 /// stops a document.
@@ -144,6 +147,8 @@ pub fn parse(bytes: &[u8], limits: &SbomLimits) -> Result<Sbom, SbomError> {
         cyclonedx(raw, nodes)
     } else if raw.spdx_version.is_some() {
         spdx(raw, packages)
+    } else if let Some(version) = raw.context.as_deref().and_then(spdx3_version) {
+        Err(SbomError::UnsupportedSpecVersion { format: "SPDX", found: version.to_string(), supported: SPDX_SUPPORTED })
     } else {
         let seen = match (raw.saw_components, raw.saw_packages) {
             (true, _) => " (it has \"components\": a CycloneDX document needs \"bomFormat\")",
@@ -239,7 +244,7 @@ fn spdx(raw: de::Raw, packages: Vec<de::Node>) -> Result<Sbom, SbomError> {
         return Err(SbomError::UnsupportedSpecVersion {
             format: "SPDX",
             found: spec_version,
-            supported: "SPDX 2.3 and 2.2 (JSON)",
+            supported: SPDX_SUPPORTED,
         });
     }
     let described = |node: &de::Node| node.reference.as_ref().is_some_and(|r| raw.describes.contains(r));
@@ -261,6 +266,13 @@ fn spdx(raw: de::Raw, packages: Vec<de::Node>) -> Result<Sbom, SbomError> {
         tools,
         components,
     })
+}
+
+/// The version of an SPDX 3 JSON-LD context (`https://spdx.org/rdf/3.0.1/spdx-context.jsonld`).
+fn spdx3_version(context: &str) -> Option<&str> {
+    let rest = &context[context.find("spdx.org/rdf/")? + "spdx.org/rdf/".len()..];
+    let version = rest.split('/').next()?;
+    (version.starts_with('3') && version.len() <= 16).then_some(version)
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

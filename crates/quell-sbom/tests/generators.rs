@@ -1,5 +1,5 @@
 //! SBOMs written by real generators (`scripts/make-sboms`): cdxgen over the pinned pack jars
-//! (CycloneDX 1.5 and 1.6), cyclonedx-python-lib (CycloneDX 1.4, nested) and spdx-tools (SPDX
+//! (CycloneDX 1.5 and 1.6 read; 1.7 and SPDX 3 named as unsupported), cyclonedx-python-lib (CycloneDX 1.4, nested) and spdx-tools (SPDX
 //! 2.3, validated by spdx-tools), read back and checked against the jars themselves.
 //!
 //! `QUELL_SBOM_FIXTURES` names the directory `scripts/make-sboms` wrote. Without it these tests
@@ -126,6 +126,25 @@ fn cdxgen_over_the_pack_jars() {
         assert!(purls(&sbom).contains("pkg:maven/org.apache.commons/commons-collections@3.2.2?type=jar"));
         assert_eq!(sbom.components.len(), expected.len() + 2, "{:?}", purls(&sbom));
     }
+}
+
+/// cdxgen's default output (CycloneDX 1.7) and its SPDX export (SPDX 3.0.1 JSON-LD) are versions
+/// this reader does not read: it says which, precisely.
+#[test]
+fn cdxgen_versions_not_read_are_named() {
+    let Some(dir) = fixtures() else { return };
+    let read_err = |name: &str| {
+        let bytes = std::fs::read(dir.join(name)).expect("fixture");
+        parse(&bytes, &SbomLimits::default()).expect_err("not read")
+    };
+    assert_eq!(
+        read_err("cdxgen-jars-1.7.cdx.json").to_string(),
+        "unsupported CycloneDX version \"1.7\" (this reader reads CycloneDX 1.4, 1.5 and 1.6)"
+    );
+    assert_eq!(
+        read_err("cdxgen-jars-3.0.spdx.json").to_string(),
+        "unsupported SPDX version \"3.0.1\" (this reader reads SPDX 2.3 and 2.2 (JSON))"
+    );
 }
 
 #[test]

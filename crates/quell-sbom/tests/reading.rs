@@ -222,6 +222,13 @@ fn unsupported_spec_versions() {
         "unsupported SPDX version \"SPDX-3.0\" (this reader reads SPDX 2.3 and 2.2 (JSON))"
     );
     assert_eq!(message(r#"{"bomFormat": "CycloneDX"}"#), "/specVersion: missing (required)");
+    assert_eq!(
+        message(r#"{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []}"#),
+        "unsupported SPDX version \"3.0.1\" (this reader reads SPDX 2.3 and 2.2 (JSON))"
+    );
+    // Another JSON-LD document is not an SBOM; a @context of any other type is skipped.
+    assert!(matches!(err(r#"{"@context": "https://schema.org/", "@graph": []}"#), SbomError::NotSbom(_)));
+    assert!(matches!(err(r#"{"@context": [{"a": [1]}, "x"]}"#), SbomError::NotSbom(_)));
 }
 
 #[test]
