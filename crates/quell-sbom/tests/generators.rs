@@ -1,5 +1,6 @@
 //! SBOMs written by real generators (`scripts/make-sboms`): cdxgen over the pinned pack jars
-//! (CycloneDX 1.5 and 1.6 read; 1.7 and SPDX 3 named as unsupported), cyclonedx-python-lib (CycloneDX 1.4, nested) and spdx-tools (SPDX
+//! (CycloneDX 1.5 and 1.6 read, with hashes when the jars are in a Gradle cache; 1.7 and SPDX 3
+//! named as unsupported), cyclonedx-python-lib (CycloneDX 1.4, nested) and spdx-tools (SPDX
 //! 2.3, validated by spdx-tools), read back and checked against the jars themselves.
 //!
 //! `QUELL_SBOM_FIXTURES` names the directory `scripts/make-sboms` wrote. Without it these tests
@@ -128,6 +129,38 @@ fn cdxgen_over_the_pack_jars() {
     }
 }
 
+/// With the jars also in a Gradle module cache, cdxgen writes each identity's hashes: they are the
+/// hashes of a pinned jar of that identity.
+#[test]
+fn cdxgen_with_a_gradle_cache_writes_hashes() {
+    let Some(dir) = fixtures() else { return };
+    let jars = jars(&dir);
+    let sbom = read(&dir, "cdxgen-jars-gradle-1.6.cdx.json");
+    assert_eq!(sbom.spec_version, "1.6");
+    let mut hashed = 0;
+    for jar in &jars {
+        let version = jar.version.trim_end_matches(".RELEASE");
+        let purl = format!("pkg:maven/{}/{}@{version}?type=jar", jar.group, jar.artifact);
+        let c = by_purl(&sbom, &purl);
+        let (Some(sha1), Some(sha256)) = (&c.sha1, &c.sha256) else { panic!("{purl} has no hashes: {c:?}") };
+        let same_identity: Vec<_> = jars
+            .iter()
+            .filter(|j| {
+                (j.group, &j.artifact, j.version.trim_end_matches(".RELEASE")) == (jar.group, &jar.artifact, version)
+            })
+            .collect();
+        assert!(same_identity.iter().any(|j| (&j.sha1, &j.sha256) == (sha1, sha256)), "{purl}: {sha1} {sha256}");
+        hashed += 1;
+    }
+    assert_eq!(hashed, jars.len());
+    let sha = by_purl(&sbom, "pkg:maven/commons-collections/commons-collections@3.2.1?type=jar");
+    let jar = jars.iter().find(|j| j.file == "commons-collections-3.2.1.jar").expect("pinned");
+    assert_eq!((sha.sha1.as_deref(), sha.sha256.as_deref()), (Some(jar.sha1.as_str()), Some(jar.sha256.as_str())));
+    // Debian's commons-collections 3.2.2, taken as org.apache.commons, is not in the cache.
+    let debian = by_purl(&sbom, "pkg:maven/org.apache.commons/commons-collections@3.2.2?type=jar");
+    assert_eq!((&debian.sha1, &debian.sha256), (&None, &None));
+}
+
 /// cdxgen's default output (CycloneDX 1.7) and its SPDX export (SPDX 3.0.1 JSON-LD) are versions
 /// this reader does not read: it says which, precisely.
 #[test]
@@ -214,8 +247,13 @@ fn spdx_tools_2_3_validated() {
 #[test]
 fn mutated_real_sboms_never_panic() {
     let Some(dir) = fixtures() else { return };
-    let names =
-        ["cdxgen-jars-1.5.cdx.json", "cdxgen-jars-1.6.cdx.json", "python-lib-1.4.cdx.json", "spdx-tools-2.3.spdx.json"];
+    let names = [
+        "cdxgen-jars-1.5.cdx.json",
+        "cdxgen-jars-1.6.cdx.json",
+        "cdxgen-jars-gradle-1.6.cdx.json",
+        "python-lib-1.4.cdx.json",
+        "spdx-tools-2.3.spdx.json",
+    ];
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move || {
         seed ^= seed << 13;
