@@ -549,14 +549,16 @@ impl<'de> Fields<'de> for Root {
         depth: usize,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        let set = |slot: &mut Option<String>, value: Option<String>| *slot = value;
+        // The value is read before `raw` is borrowed: no borrow is held while reading.
+        let set =
+            |slot: fn(&mut Raw) -> &mut Option<String>, value: Option<String>| *slot(&mut ctx.raw.borrow_mut()) = value;
         match key {
-            "bomFormat" => set(&mut ctx.raw.borrow_mut().bom_format, read_str(ctx, loc, map)?),
-            "specVersion" => set(&mut ctx.raw.borrow_mut().spec_version, read_str(ctx, loc, map)?),
-            "serialNumber" => set(&mut ctx.raw.borrow_mut().serial, read_str(ctx, loc, map)?),
-            "spdxVersion" => set(&mut ctx.raw.borrow_mut().spdx_version, read_str(ctx, loc, map)?),
-            "documentNamespace" => set(&mut ctx.raw.borrow_mut().namespace, read_str(ctx, loc, map)?),
-            "name" => set(&mut ctx.raw.borrow_mut().name, read_str(ctx, loc, map)?),
+            "bomFormat" => set(|r| &mut r.bom_format, read_str(ctx, loc, map)?),
+            "specVersion" => set(|r| &mut r.spec_version, read_str(ctx, loc, map)?),
+            "serialNumber" => set(|r| &mut r.serial, read_str(ctx, loc, map)?),
+            "spdxVersion" => set(|r| &mut r.spdx_version, read_str(ctx, loc, map)?),
+            "documentNamespace" => set(|r| &mut r.namespace, read_str(ctx, loc, map)?),
+            "name" => set(|r| &mut r.name, read_str(ctx, loc, map)?),
             "metadata" => {
                 read_object(ctx, loc, depth, map, Metadata)?;
             }

@@ -59,8 +59,9 @@
 //!   [`SbomLimits::max_string_bytes`], JSON nesting at most [`SbomLimits::max_json_depth`]
 //!   (and `serde_json`'s own 128), and reading stops at the first component over
 //!   [`SbomLimits::max_components`]. Memory is the kept fields plus a constant.
-//! - Never panics on any input (property-tested); every error has a location: a JSON pointer for
-//!   types, values and limits, line and column for malformed JSON.
+//! - Never panics on any input (property-tested). Every error about a part of the document has
+//!   its location: a JSON pointer for types, values and limits, line and column for malformed
+//!   JSON; the others (not an SBOM, unsupported version, encoding) say what was found.
 //! - Types are checked only for the fields that are read; a document may have anything elsewhere.
 
 mod de;
