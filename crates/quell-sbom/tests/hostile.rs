@@ -215,8 +215,21 @@ proptest! {
         } else {
             SbomLimits::default()
         };
-        if let Err(e) = parse(&bytes, &limits) {
-            prop_assert!(!e.to_string().is_empty());
+        match parse(&bytes, &limits) {
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+            Ok(sbom) => {
+                // The output's invariants (the same as the fuzz target `sbom_parse` checks).
+                prop_assert!(sbom.components.len() <= limits.max_components);
+                let hex = |h: &str, len: usize| h.len() == len && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                for c in &sbom.components {
+                    prop_assert!(!c.name.is_empty() && !c.path.is_empty());
+                    prop_assert!(c.sha1.as_deref().is_none_or(|h| hex(h, 40)));
+                    prop_assert!(c.sha256.as_deref().is_none_or(|h| hex(h, 64)));
+                    for s in [Some(&c.name), c.group.as_ref(), c.version.as_ref(), c.purl.as_ref()].into_iter().flatten() {
+                        prop_assert!(s.len() <= limits.max_string_bytes);
+                    }
+                }
+            }
         }
     }
 }
