@@ -14,7 +14,7 @@ pub enum SbomError {
     #[error("not UTF-8: {0}")]
     Encoding(String),
     /// JSON, but neither a CycloneDX nor an SPDX document.
-    #[error("not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: {0}")]
+    #[error("not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: {0}")]
     NotSbom(String),
     /// A CycloneDX or SPDX document of a version this reader does not read.
     #[error("unsupported {format} version {found:?} (this reader reads {supported})")]

@@ -1,4 +1,4 @@
-//! Reading the SBOMs that customers' tools already produce: CycloneDX 1.4–1.6 JSON and SPDX
+//! Reading the SBOMs that customers' tools already produce: CycloneDX 1.4–1.7 JSON and SPDX
 //! 2.3 (and 2.2) JSON, into one flat list of components the server stores and matches against
 //! advisories.
 //!
@@ -75,7 +75,7 @@ pub use error::SbomError;
 pub use limits::{Limit, MAX_COMPONENT_DEPTH, MAX_COMPONENTS, MAX_JSON_DEPTH, MAX_STRING_BYTES, SbomLimits};
 
 /// The CycloneDX versions read.
-pub const CYCLONEDX_VERSIONS: &[&str] = &["1.4", "1.5", "1.6"];
+pub const CYCLONEDX_VERSIONS: &[&str] = &["1.4", "1.5", "1.6", "1.7"];
 /// The SPDX versions read.
 pub const SPDX_VERSIONS: &[&str] = &["SPDX-2.3", "SPDX-2.2"];
 
@@ -203,7 +203,7 @@ fn cyclonedx(raw: de::Raw, nodes: Vec<de::Node>) -> Result<Sbom, SbomError> {
         return Err(SbomError::UnsupportedSpecVersion {
             format: "CycloneDX",
             found: spec_version,
-            supported: "CycloneDX 1.4, 1.5 and 1.6",
+            supported: "CycloneDX 1.4, 1.5, 1.6 and 1.7",
         });
     }
     // Parents come before their children, so each prefix is built from its parent's; then the

@@ -15,7 +15,7 @@ fn a_100000_deep_array_is_not_an_sbom() {
     let e = parse(doc.as_bytes(), &SbomLimits::default()).expect_err("rejected");
     assert_eq!(
         e.to_string(),
-        "not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: the top level is an array, not an object"
+        "not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: the top level is an array, not an object"
     );
 }
 

@@ -179,27 +179,27 @@ fn not_utf8() {
 fn not_an_sbom() {
     assert_eq!(
         message("[1, 2]"),
-        "not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: the top level is an array, not an object"
+        "not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: the top level is an array, not an object"
     );
     assert_eq!(
         message("\"text\""),
-        "not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: the top level is a string, not an object"
+        "not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: the top level is a string, not an object"
     );
     assert_eq!(
         message("null"),
-        "not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: the top level is null, not an object"
+        "not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: the top level is null, not an object"
     );
     assert_eq!(
         message(r#"{"name": "x"}"#),
-        "not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: it has neither \"bomFormat\" (CycloneDX) nor \"spdxVersion\" (SPDX)"
+        "not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: it has neither \"bomFormat\" (CycloneDX) nor \"spdxVersion\" (SPDX)"
     );
     assert_eq!(
         message(r#"{"components": []}"#),
-        "not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: it has neither \"bomFormat\" (CycloneDX) nor \"spdxVersion\" (SPDX) (it has \"components\": a CycloneDX document needs \"bomFormat\")"
+        "not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: it has neither \"bomFormat\" (CycloneDX) nor \"spdxVersion\" (SPDX) (it has \"components\": a CycloneDX document needs \"bomFormat\")"
     );
     assert_eq!(
         message(r#"{"bomFormat": "SPDX", "specVersion": "1.6"}"#),
-        "not a CycloneDX 1.4–1.6 or SPDX 2.3 JSON document: \"bomFormat\" is \"SPDX\", not \"CycloneDX\""
+        "not a CycloneDX 1.4–1.7 or SPDX 2.3 JSON document: \"bomFormat\" is \"SPDX\", not \"CycloneDX\""
     );
 }
 
@@ -210,12 +210,12 @@ fn unsupported_spec_versions() {
         SbomError::UnsupportedSpecVersion {
             format: "CycloneDX",
             found: "1.3".into(),
-            supported: "CycloneDX 1.4, 1.5 and 1.6"
+            supported: "CycloneDX 1.4, 1.5, 1.6 and 1.7"
         }
     );
     assert_eq!(
-        message(r#"{"bomFormat": "CycloneDX", "specVersion": "1.7"}"#),
-        "unsupported CycloneDX version \"1.7\" (this reader reads CycloneDX 1.4, 1.5 and 1.6)"
+        message(r#"{"bomFormat": "CycloneDX", "specVersion": "1.8"}"#),
+        "unsupported CycloneDX version \"1.8\" (this reader reads CycloneDX 1.4, 1.5, 1.6 and 1.7)"
     );
     assert_eq!(
         message(r#"{"spdxVersion": "SPDX-3.0", "packages": []}"#),

@@ -204,3 +204,108 @@ pub async fn ask(db: &Db, ask: &Ask, org: Option<i64>) -> Result<Answer, ServerE
         locations_truncated,
     })
 }
+
+/// Where an uploaded SBOM belongs: a host or an application of the organisation.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SbomTarget {
+    /// The host's or application's name; default: the SBOM's subject (CycloneDX
+    /// `metadata.component.name`, SPDX document name).
+    pub system: Option<String>,
+    /// `host` or `application` (default `application`).
+    pub kind: Option<String>,
+}
+
+/// A parsed SBOM ready to store: the system it belongs to and its component list.
+#[derive(Debug, Clone)]
+pub struct ParsedSbom {
+    pub system: String,
+    pub kind: components::SystemKind,
+    pub source: components::NewSource,
+    pub format: &'static str,
+}
+
+/// Decodes (gzip when `gzip`, within the inflated-size limit), reads and checks an SBOM upload:
+/// CycloneDX 1.4–1.6 or SPDX 2.2/2.3 JSON ([`quell_sbom::parse`] with its limits). Nothing is
+/// stored here; every problem is a 4xx with what is wrong.
+pub fn parse_sbom(
+    body: &[u8],
+    gzip: bool,
+    target: &SbomTarget,
+    limits: &crate::Limits,
+) -> Result<ParsedSbom, ServerError> {
+    use std::io::Read;
+    let mut decoded = Vec::new();
+    let mut reader = crate::ingest::decoded_reader(body, gzip, limits);
+    let limit = reader.limit();
+    if let Err(e) = reader.read_to_end(&mut decoded) {
+        return Err(if reader.consumed() >= limit {
+            ServerError::TooLarge(format!("the SBOM inflates to more than {limit} bytes"))
+        } else {
+            ServerError::Invalid(format!("the body is not valid gzip: {e}"))
+        });
+    }
+    let sbom = quell_sbom::parse(&decoded, &quell_sbom::SbomLimits::default()).map_err(|e| match e {
+        quell_sbom::SbomError::Limit { .. } => ServerError::TooLarge(e.to_string()),
+        other => ServerError::Invalid(other.to_string()),
+    })?;
+    let kind = match target.kind.as_deref().map(str::trim) {
+        None | Some("") | Some("application") => components::SystemKind::Application,
+        Some("host") => components::SystemKind::Host,
+        Some(other) => return Err(ServerError::Invalid(format!("kind must be host or application, not {other:?}"))),
+    };
+    let system = target
+        .system
+        .clone()
+        .or_else(|| sbom.subject.clone())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ServerError::Invalid("name the host or application: ?system=NAME (the SBOM names no subject)".into())
+        })?;
+    if system.len() > crate::limits::MAX_HOST_NAME_BYTES || system.chars().any(char::is_control) {
+        return Err(ServerError::Invalid(format!(
+            "the system name must be 1 to {} bytes without control characters",
+            crate::limits::MAX_HOST_NAME_BYTES
+        )));
+    }
+    let taken_at = sbom.created.as_deref().and_then(crate::time::parse_rfc3339).unwrap_or_else(crate::now);
+    let (format, source_kind) = match sbom.format {
+        quell_sbom::Format::CycloneDx => ("cyclonedx", components::SourceKind::CycloneDx),
+        quell_sbom::Format::Spdx => ("spdx", components::SourceKind::Spdx),
+    };
+    use sha2::Digest;
+    let sha256 = crate::auth::hex(&sha2::Sha256::digest(&decoded));
+    let components = sbom
+        .components
+        .into_iter()
+        .map(|c| {
+            let purl = c.purl.as_deref().and_then(|p| Purl::parse(p).ok());
+            NewComponent {
+                purl_key: purl.as_ref().map(|p| p.key.clone()),
+                version: c.version.or_else(|| purl.and_then(|p| p.version)),
+                purl: c.purl,
+                name: match c.group {
+                    Some(group) if !group.is_empty() => format!("{group}:{}", c.name),
+                    _ => c.name,
+                },
+                sha1: c.sha1,
+                sha256: c.sha256,
+                path: c.path.join(" > "),
+                confidence: "sbom".into(),
+            }
+        })
+        .collect();
+    Ok(ParsedSbom {
+        system,
+        kind,
+        format,
+        source: components::NewSource {
+            kind: source_kind,
+            body_sha256: sha256,
+            taken_at,
+            tool: (!sbom.tools.is_empty()).then(|| sbom.tools.join(", ")),
+            spec_version: Some(sbom.spec_version),
+            components,
+        },
+    })
+}

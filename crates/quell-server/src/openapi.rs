@@ -17,6 +17,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/trend",
     "/api/v1/components",
     "/api/v1/inventories",
+    "/api/v1/sboms",
     "/api/v1/orgs",
     "/api/v1/tokens",
     "/api/v1/tokens/{id}",

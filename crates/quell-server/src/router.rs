@@ -41,6 +41,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         // inventories and SBOMs: where does a component run?
         .route("/api/v1/components", get(api::components::ask))
         .route("/api/v1/inventories", get(api::components::list_sources))
+        .route("/api/v1/sboms", post(api::components::upload_sbom).layer(report_limit))
         // accounts, organisations, tokens, sharing
         .route("/api/v1/me", get(api::accounts::me))
         .route("/api/v1/orgs", get(api::accounts::list_orgs).post(api::accounts::create_org))

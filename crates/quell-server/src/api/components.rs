@@ -4,12 +4,18 @@
 //! `POST /api/v1/sboms`.
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use quell_store::components;
 use serde::Deserialize;
+use serde_json::json;
 
-use crate::extract::{ApiOrgUser, ApiUser};
-use crate::inventories::{self, Answer, Ask};
-use crate::{AppState, ServerError};
+use crate::extract::{ApiOrgUser, ApiUploader, ApiUser};
+use crate::inventories::{self, Answer, Ask, SbomTarget};
+use crate::{AppState, ServerError, ingest};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct AskQuery {
@@ -34,4 +40,40 @@ pub(crate) async fn list_sources(
     user: ApiOrgUser,
 ) -> Result<Json<Vec<quell_store::components::SourceRow>>, ServerError> {
     Ok(Json(quell_store::components::current_sources(&state.db, user.org_id).await?))
+}
+
+/// `POST /api/v1/sboms?system=NAME&kind=host|application`: a CycloneDX or SPDX JSON document
+/// (gzip accepted) for a system of the caller's organisation; any token of the organisation,
+/// upload-only included (SBOMs come from build pipelines).
+pub(crate) async fn upload_sbom(
+    State(state): State<AppState>,
+    uploader: ApiUploader,
+    Query(target): Query<SbomTarget>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let body = ingest::body_bytes(body, state.limits.max_report_bytes)?;
+    let gzip = ingest::content_gzip(&headers)?;
+    let limits = state.limits.clone();
+    let parsed =
+        ingest::decode_bounded(&state.decoding, move || inventories::parse_sbom(&body, gzip, &target, &limits)).await?;
+    let stored =
+        components::store_sbom(&state.db, uploader.org_id, &parsed.system, parsed.kind, &parsed.source).await?;
+    if !stored.duplicate {
+        crate::advisories::match_later_upload(&state.db, uploader.org_id).await;
+        tracing::info!(org = uploader.org_id, system = %parsed.system, components = stored.components, format = parsed.format, "SBOM stored");
+    }
+    let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let answer = json!({
+        "id": stored.id,
+        "system_id": stored.host_id,
+        "system": parsed.system,
+        "kind": parsed.kind,
+        "format": parsed.format,
+        "spec_version": parsed.source.spec_version,
+        "components": stored.components,
+        "current": stored.current,
+        "duplicate": stored.duplicate,
+    });
+    Ok((status, Json(answer)).into_response())
 }
