@@ -402,3 +402,189 @@ fn a_registry_entry_with_a_purl_notifies_the_organisations_that_run_it() {
     let (_, none) = get(&server, &other.full, "/api/v1/registry/notifications");
     assert!(none.as_array().unwrap().is_empty(), "{none}");
 }
+
+// ---- SBOMs ----
+
+/// The SBOMs of real generators (`scripts/make-sboms`, run by `scripts/test`); `None` (skip)
+/// only when they were not made and `QUELL_REQUIRE_SBOM` is not `1`.
+fn sbom_fixtures() -> Option<std::path::PathBuf> {
+    match std::env::var_os("QUELL_SBOM_FIXTURES") {
+        Some(dir) => Some(std::path::PathBuf::from(dir)),
+        None => {
+            assert!(
+                std::env::var_os("QUELL_REQUIRE_SBOM").is_none_or(|v| v != "1"),
+                "QUELL_REQUIRE_SBOM=1 but QUELL_SBOM_FIXTURES is not set: run scripts/make-sboms (scripts/test does)"
+            );
+            eprintln!("skipped: set QUELL_SBOM_FIXTURES (scripts/make-sboms DIR; scripts/test does)");
+            None
+        }
+    }
+}
+
+fn post_sbom(server: &Server, token: &str, query: &str, body: &[u8]) -> (u16, Value) {
+    send(server, "POST", token, &format!("/api/v1/sboms{query}"), body, &[("Content-Type", "application/json")])
+}
+
+#[test]
+fn sboms_of_real_generators_are_stored_and_answer_where_components_run() {
+    let Some(dir) = sbom_fixtures() else { return };
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let org = org(&server, "builds");
+    for (file, system, format, spec, commons_text) in [
+        ("cdxgen-jars-1.6.cdx.json", "shop-backend", "cyclonedx", "1.6", "1.9"),
+        ("cdxgen-jars-1.7.cdx.json", "shop-frontend", "cyclonedx", "1.7", "1.9"),
+        ("python-lib-1.4.cdx.json", "fixture-app", "cyclonedx", "1.4", "1.10.0"),
+        ("spdx-tools-2.3.spdx.json", "fixture-app-spdx", "spdx", "SPDX-2.3", "1.10.0"),
+    ] {
+        let body = std::fs::read(dir.join(file)).unwrap();
+        // An upload-only token (a build pipeline's) may send SBOMs.
+        let (status, stored) = post_sbom(&server, &org.upload, &format!("?system={system}"), &body);
+        assert_eq!(status, 201, "{file}: {stored}");
+        assert_eq!(
+            (stored["format"].as_str(), stored["spec_version"].as_str()),
+            (Some(format), Some(spec)),
+            "{stored}"
+        );
+        assert_eq!(stored["kind"], "application");
+        assert!(stored["components"].as_u64().unwrap() >= 4, "{file}: {stored}");
+        let (status, again) = post_sbom(&server, &org.upload, &format!("?system={system}"), &body);
+        assert_eq!((status, again["duplicate"].as_bool()), (200, Some(true)), "{again}");
+        let (_, answer) =
+            get(&server, &org.full, &format!("/api/v1/components?purl={}", encode(&format!("{TEXT}@{commons_text}"))));
+        let systems: Vec<&str> =
+            answer["locations"].as_array().unwrap().iter().map(|l| l["system"].as_str().unwrap()).collect();
+        assert!(systems.contains(&system), "{file}: commons-text {commons_text} in {system}: {answer}");
+        let located = answer["locations"].as_array().unwrap().iter().find(|l| l["system"] == system).unwrap();
+        assert_eq!((located["system_kind"].as_str(), located["source"].as_str()), (Some("application"), Some(format)));
+    }
+    // Text4Shell: every application lists the pinned jars, commons-text 1.6 and 1.9 among them.
+    let (_, answer) = ask(&server, &coord, TEXT, TEXT4SHELL);
+    assert_eq!((answer["organisations"].as_i64(), answer["systems"].as_i64()), (Some(1), Some(4)), "{answer}");
+    let versions: Vec<&str> =
+        answer["by_version"].as_array().unwrap().iter().map(|v| v["version"].as_str().unwrap()).collect();
+    assert_eq!(versions, ["1.6", "1.9"], "1.10.0 is not affected: {answer}");
+    // A host's SBOM: `kind=host`, the SBOM's subject as the name when none is given.
+    let body = std::fs::read(dir.join("python-lib-1.4.cdx.json")).unwrap();
+    let mut doc: Value = serde_json::from_slice(&body).unwrap();
+    doc["serialNumber"] = json!("urn:uuid:00000000-0000-4000-8000-000000000001");
+    let (status, stored) = post_sbom(&server, &org.upload, "?kind=host", doc.to_string().as_bytes());
+    assert_eq!(
+        (status, stored["system"].as_str(), stored["kind"].as_str()),
+        (201, Some("quell-fixture-app"), Some("host")),
+        "{stored}"
+    );
+    let (_, lists) = get(&server, &org.full, "/api/v1/inventories");
+    assert_eq!(lists.as_array().unwrap().len(), 5, "{lists}");
+}
+
+#[test]
+fn malformed_oversized_and_hostile_sboms_get_a_precise_4xx_and_store_nothing() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let org = org(&server, "careful");
+    let good = json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"component": {"name": "app", "type": "application"}},
+        "components": [{"type": "library", "name": "commons-text", "group": "org.apache.commons", "version": "1.9",
+                        "purl": "pkg:maven/org.apache.commons/commons-text@1.9"}]
+    });
+    let many: String = {
+        let one = r#"{"type":"library","name":"x","version":"1"},"#;
+        let mut s = String::from(r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":["#);
+        for _ in 0..250_000 {
+            s.push_str(one);
+        }
+        s.pop();
+        s.push_str("]}");
+        s
+    };
+    let deep = format!(
+        r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{}{}]}}"#,
+        r#"{"type":"library","name":"n","components":["#.repeat(200),
+        "]}".repeat(200)
+    );
+    let nested_json = format!(
+        r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","x":{}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let mut bomb = Vec::new();
+    {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(&mut bomb, flate2::Compression::best());
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..300 {
+            gz.write_all(&zeros).unwrap();
+        }
+        gz.finish().unwrap();
+    }
+    /// (what, body, extra headers, status, part of the message)
+    type Case<'a> = (&'a str, Vec<u8>, &'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: Vec<Case> = vec![
+        ("not JSON", b"{\"bomFormat\": \"CycloneDX\",".to_vec(), &[], 400, "line 1"),
+        ("not an SBOM", br#"{"hello": "world"}"#.to_vec(), &[], 400, "not a CycloneDX"),
+        ("CycloneDX 1.2", br#"{"bomFormat":"CycloneDX","specVersion":"1.2","components":[]}"#.to_vec(), &[], 400, "unsupported CycloneDX version"),
+        ("SPDX 3", br#"{"spdxVersion":"SPDX-3.0","packages":[]}"#.to_vec(), &[], 400, "unsupported SPDX version"),
+        (
+            "a wrong type",
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library","name":"a","version":7}]}"#.to_vec(),
+            &[],
+            400,
+            "/components/0/version",
+        ),
+        ("a bad hash", br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"library","name":"a","hashes":[{"alg":"SHA-256","content":"zz"}]}]}"#.to_vec(), &[], 400, "/components/0/hashes/0"),
+        ("250,000 components", many.into_bytes(), &[], 413, "components"),
+        ("components nested 200 deep", deep.into_bytes(), &[], 413, "nest"),
+        ("JSON nested 100,000 deep", nested_json.into_bytes(), &[], 413, "levels of nested JSON"),
+        ("a gzip bomb", bomb, &[("Content-Encoding", "gzip")], 413, "inflates"),
+        ("no name anywhere", br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#.to_vec(), &[], 400, "?system="),
+    ];
+    for (what, body, headers, expected, needle) in cases {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        let (status, error) = send(&server, "POST", &org.upload, "/api/v1/sboms", &body, &all);
+        assert_eq!(status, expected, "{what}: {error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{what}: {needle:?} not in {message:?}");
+    }
+    let (status, error) = post_sbom(&server, &org.upload, "?system=x&kind=printer", good.to_string().as_bytes());
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(
+        post_sbom(&server, &coord, "?system=x", good.to_string().as_bytes()).0,
+        403,
+        "a coordinator has no systems"
+    );
+    let (_, lists) = get(&server, &org.full, "/api/v1/inventories");
+    assert_eq!(lists, json!([]), "nothing stored");
+    assert_eq!(post_sbom(&server, &org.upload, "", good.to_string().as_bytes()).0, 201, "the subject names it");
+}
+
+#[test]
+fn an_sbom_uploaded_later_joins_the_open_advisory_and_stays_in_its_organisation() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let a = org(&server, "sbom-a");
+    let b = org(&server, "sbom-b");
+    let (_, created) = post(&server, &coord, "/api/v1/advisories", &text4shell_advisory("AMBER"));
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(post(&server, &coord, &format!("/api/v1/advisories/{id}/publish"), &json!({})).0, 200);
+    assert!(recipients(&server, &coord, id).is_empty());
+    let sbom = json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6",
+        "components": [{"type": "library", "name": "commons-text", "group": "org.apache.commons", "version": "1.9",
+                        "purl": "pkg:maven/org.apache.commons/commons-text@1.9"}]
+    });
+    assert_eq!(post_sbom(&server, &a.upload, "?system=payroll", sbom.to_string().as_bytes()).0, 201);
+    assert_eq!(
+        recipients(&server, &coord, id).get("sbom-a").map(String::as_str),
+        Some(format!("components:{TEXT} (later upload)").as_str())
+    );
+    let (_, systems) = get(&server, &a.full, &format!("/api/v1/advisories/{id}/systems"));
+    assert_eq!(systems["systems"][0]["name"], "payroll", "{systems}");
+    // b sees nothing of a's application.
+    let (_, theirs) = ask(&server, &b.full, TEXT, "*");
+    assert_eq!(theirs["systems"], 0, "{theirs}");
+    assert_eq!(get(&server, &b.full, "/api/v1/inventories").1, json!([]));
+    assert_eq!(get(&server, &b.full, &format!("/api/v1/advisories/{id}")).0, 404);
+    assert_eq!(get(&server, &a.upload, "/api/v1/inventories").0, 403, "an upload-only token reads nothing");
+}

@@ -138,6 +138,16 @@ fn organisations_are_isolated() {
     }
     assert_eq!(get(&server, &coordinator, &format!("/api/v1/hosts/{b_host}")).0, 403);
     assert_eq!(upload(&server, &coordinator, &report("c", &days_ago(0), 0, 1, "c")).0, 403);
+    let sbom = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#;
+    assert_eq!(
+        send(&server, "POST", &coordinator, "/api/v1/sboms?system=x", sbom, &json).0,
+        403,
+        "coordinators own no systems"
+    );
+    // An SBOM stored for A is A's alone.
+    let (status, stored) = send(&server, "POST", &a.upload, "/api/v1/sboms?system=alpha-app", sbom, &json);
+    assert_eq!(status, 201, "{stored}");
+    assert!(!get(&server, &b.full, "/api/v1/inventories").1.to_string().contains("alpha-app"));
     // Without --pack-public-key the server takes no packs, not even from a coordinator.
     let (status, refused) = send(&server, "POST", &coordinator, "/api/v1/packs", pack, &json);
     assert_eq!(status, 409, "{refused}");
