@@ -424,6 +424,10 @@ mod tests {
         assert!(s.contains("2.17.1") && s.contains("2.12.4.Final") && !s.contains("2.17.0"));
         let s = set("vers:maven/>=5.3.0|<=5.3.17");
         assert!(s.contains("5.3.17.RELEASE") && !s.contains("5.3.18.RELEASE"));
+        // Maven's qualifiers: `.Final` is the release, `-SNAPSHOT` and `-rc1` come before it.
+        let s = set("vers:maven/>=4.1.0|<4.1.86.Final");
+        assert!(s.contains("4.1.85.Final") && s.contains("4.1.86-SNAPSHOT") && s.contains("4.1.86.CR1"));
+        assert!(!s.contains("4.1.86") && !s.contains("4.1.86.Final") && !s.contains("4.1.0-beta1"));
         assert_eq!(set("vers:maven/*"), Versions::All);
     }
 

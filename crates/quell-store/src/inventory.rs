@@ -5,7 +5,9 @@
 //! first filter, and every row it returns carries that organisation's id in the `WHERE` clause
 //! of its query (joins included), so a guessed id of another organisation finds nothing.
 //! "Latest picture" means, per host, the report with the newest scan time
-//! (`hosts.latest_report_id`).
+//! (`hosts.latest_report_id`). Applications known only by their SBOMs (`hosts.kind =
+//! 'application'`, see [`crate::components`]) are not hosts: host lists and host counts leave
+//! them out.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -188,7 +190,7 @@ pub async fn hosts(
 ) -> Result<Vec<HostRow>, StoreError> {
     let pattern = like_pattern(filter.unwrap_or(""));
     let rows = sqlx::query(&format!(
-        "SELECT {HOST_COLUMNS} WHERE h.org_id = $1 AND LOWER(h.name) LIKE LOWER($2) ESCAPE '\\' ORDER BY h.name LIMIT $3 OFFSET $4"
+        "SELECT {HOST_COLUMNS} WHERE h.org_id = $1 AND h.kind = 'host' AND LOWER(h.name) LIKE LOWER($2) ESCAPE '\\' ORDER BY h.name LIMIT $3 OFFSET $4"
     ))
     .bind(org)
     .bind(pattern)
@@ -313,7 +315,7 @@ async fn count(db: &Db, sql: &str, org: i64) -> Result<i64, StoreError> {
 /// of every host.
 pub async fn inventory(db: &Db, org: i64) -> Result<Inventory, StoreError> {
     let latest = "FROM hosts h JOIN reports r ON r.id = h.latest_report_id AND r.org_id = h.org_id WHERE h.org_id = $1";
-    let hosts = count(db, "SELECT COUNT(*) AS n FROM hosts WHERE org_id = $1", org).await?;
+    let hosts = count(db, "SELECT COUNT(*) AS n FROM hosts WHERE org_id = $1 AND kind = 'host'", org).await?;
     let reports = count(db, "SELECT COUNT(*) AS n FROM reports WHERE org_id = $1", org).await?;
     let copies = count(db, &format!("SELECT CAST(SUM(r.findings) AS BIGINT) AS n {latest}"), org).await?;
     let affected_copies = count(db, &format!("SELECT CAST(SUM(r.affected) AS BIGINT) AS n {latest}"), org).await?;
@@ -484,7 +486,7 @@ pub async fn trend(db: &Db, org: i64, days: i64) -> Result<Vec<TrendDay>, StoreE
 pub async fn org_counts(db: &Db) -> Result<Vec<OrgCounts>, StoreError> {
     let rows = sqlx::query(
         "SELECT o.id, o.name, \
-         (SELECT COUNT(*) FROM hosts h WHERE h.org_id = o.id) AS hosts, \
+         (SELECT COUNT(*) FROM hosts h WHERE h.org_id = o.id AND h.kind = 'host') AS hosts, \
          (SELECT COUNT(*) FROM reports r WHERE r.org_id = o.id) AS reports, \
          (SELECT CAST(SUM(r.findings) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id) AS copies, \
          (SELECT CAST(SUM(r.affected) AS BIGINT) FROM hosts h JOIN reports r ON r.id = h.latest_report_id WHERE h.org_id = o.id) AS affected_copies, \
