@@ -51,13 +51,22 @@ pub const PAYLOAD_NEEDLES: &[&str] = &[
 /// needle selects.
 pub const TRACE_NEEDLES: &[&str] = &["jndi", "JNDI", "Jndi", "Processor@"];
 
-/// Spring4Shell's needles, in the same search (when Spring4Shell is hunted): `oader` and
-/// `OADER`, confirmed by a `lass` (any case) just before (`classLoader`, `ClassLoader`,
-/// `CLASSLOADER`, `class%2Emodule%2EclassLoader`, `%63lass%4Coader`). Not covered: `oader` itself
-/// percent-encoded, or in mixed case (`classLoADer`).
-pub const SPRING_NEEDLES: &[&str] = &["oader", "OADER"];
+/// Spring4Shell's needles, in the same search (when Spring4Shell is hunted): `ader` and `ADER`
+/// (`classLoader`, `ClassLoader`, `CLASSLOADER`, `classLoAder`, `class%2Emodule%2EclassLoader`,
+/// `%63lass%4Coader`), and a percent-escape of a letter of `loader` (`classL%6Fader`,
+/// `classLoa%64er`), and — through the payload needles `%2` and `%5`, which start them — `%52`
+/// (`R`) and an escaped `%` (`%25`: `classLoad%2565r`). Benign URLs escape reserved characters,
+/// not letters, so these are rare.
+/// Each hit is confirmed by [`crate::spring4shell::near_class_loader`]: the text around it,
+/// percent-decoded, says `classloader` in any case. Not covered: `ADER` itself in mixed case
+/// with no letter escaped (`classLOadEr`), which Spring does not bind either.
+pub const SPRING_NEEDLES: &[&str] = &[
+    "ader", "ADER", "%6C", "%6c", "%4C", "%4c", "%6F", "%6f", "%4F", "%4f", "%61", "%41", "%64", "%44", "%65", "%45",
+    "%72",
+];
 
-/// How far before a Spring4Shell needle its `lass` may be (`lassL` written as `lass%4C`).
+/// How far before a Spring4Shell needle a hit is reported to start (the parameter name's
+/// beginning, for the caller's line search).
 const SPRING_WINDOW: usize = 16;
 
 /// The traces a line must contain to be reported as one.
@@ -203,21 +212,23 @@ impl Prefilter {
     }
 
     /// What a match of pattern `id` at `pos` is, once confirmed: `None` for a false alarm.
-    fn classify(hay: &[u8], pos: usize, id: usize) -> Option<Hit> {
+    fn classify(&self, hay: &[u8], pos: usize, id: usize) -> Option<Hit> {
         let traces = PAYLOAD_NEEDLES.len() + TRACE_NEEDLES.len();
         if id < PAYLOAD_NEEDLES.len() {
-            confirm(hay, pos, id).then_some(Hit { pos, kind: HitKind::Payload })
+            if confirm(hay, pos, id) {
+                return Some(Hit { pos, kind: HitKind::Payload });
+            }
+            // `%2` and `%5` also start `%25` (an escaped `%`) and `%52` (`R`), Spring4Shell's.
+            let escape = hay.get(pos..pos + 3);
+            let spring = self.spring
+                && matches!(escape, Some(b"%25" | b"%52"))
+                && crate::spring4shell::near_class_loader(hay, pos);
+            spring.then(|| Hit { pos: pos.saturating_sub(SPRING_WINDOW), kind: HitKind::Spring })
         } else if id < traces {
             Some(Hit { pos, kind: HitKind::Trace(id - PAYLOAD_NEEDLES.len()) })
         } else {
-            // `oader` of `classloader` in any case, its `lass` within the 16 bytes before (so that
-            // percent-encoded letters between them count: `%63lass%4Coader`).
             let start = pos.saturating_sub(SPRING_WINDOW);
-            let window = hay.get(start..pos)?;
-            window
-                .windows(4)
-                .any(|w| w.eq_ignore_ascii_case(b"lass"))
-                .then_some(Hit { pos: start, kind: HitKind::Spring })
+            crate::spring4shell::near_class_loader(hay, pos).then_some(Hit { pos: start, kind: HitKind::Spring })
         }
     }
 
@@ -229,7 +240,7 @@ impl Prefilter {
         let mut from = from;
         while from < hay.len() {
             let m = self.all.find_in(hay, aho_corasick::Span::from(from..hay.len()))?;
-            if let Some(Hit { pos, kind: HitKind::Spring }) = Self::classify(hay, m.start(), m.pattern().as_usize()) {
+            if let Some(Hit { pos, kind: HitKind::Spring }) = self.classify(hay, m.start(), m.pattern().as_usize()) {
                 return Some(pos);
             }
             from = m.start() + 1;
@@ -242,7 +253,7 @@ impl Prefilter {
         let mut from = from;
         while from < hay.len() {
             let m = self.all.find_in(hay, aho_corasick::Span::from(from..hay.len()))?;
-            if let Some(hit) = Self::classify(hay, m.start(), m.pattern().as_usize()) {
+            if let Some(hit) = self.classify(hay, m.start(), m.pattern().as_usize()) {
                 return Some(hit);
             }
             from = m.start() + 1;
@@ -261,8 +272,19 @@ impl Prefilter {
         let mut hits = LineHits::default();
         for m in self.all.find_iter(line) {
             let id = m.pattern().as_usize();
-            match Self::classify(line, m.start(), id) {
-                Some(Hit { kind: HitKind::Payload, pos }) => hits.payload.push((pos, is_encoded(line, pos, id))),
+            match self.classify(line, m.start(), id) {
+                Some(Hit { kind: HitKind::Payload, pos }) => {
+                    hits.payload.push((pos, is_encoded(line, pos, id)));
+                    // `%25` confirms as a possible `$` escape; it may also hide a letter of
+                    // `classLoader` (`classLoad%2565r`).
+                    if self.spring
+                        && !hits.spring
+                        && matches!(line.get(pos..pos + 3), Some(b"%25" | b"%52"))
+                        && crate::spring4shell::near_class_loader(line, pos)
+                    {
+                        hits.spring = true;
+                    }
+                }
                 Some(Hit { kind: HitKind::Trace(_), .. }) => hits.trace = true,
                 Some(Hit { kind: HitKind::Spring, .. }) => hits.spring = true,
                 _ => {}

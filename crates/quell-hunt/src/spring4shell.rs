@@ -175,9 +175,35 @@ fn push(v: &mut Vec<&'static str>, t: &'static str) {
     }
 }
 
-/// Whether `text` may hold a class-loader parameter (a cheap test before [`binding`]).
+/// Bytes on each side of a Spring4Shell needle that [`near_class_loader`] decodes: a
+/// `classLoader` spelled with every letter percent-escaped (`%63%6C…`, 33 bytes) fits.
+pub const CLASS_LOADER_WINDOW: usize = 48;
+
+/// Whether the text around `pos` (a prefilter needle: `ader` in any case, or a percent-escaped
+/// letter), percent-decoded to a fixed point, says `classloader` in any case. Bounded:
+/// 2 × [`CLASS_LOADER_WINDOW`] bytes, at most `MAX_DECODE_ROUNDS` rounds.
+pub fn near_class_loader(hay: &[u8], pos: usize) -> bool {
+    let start = pos.saturating_sub(CLASS_LOADER_WINDOW);
+    let end = pos.saturating_add(CLASS_LOADER_WINDOW).min(hay.len());
+    let Some(window) = hay.get(start..end) else { return false };
+    let plain = |w: &[u8]| w.windows(11).any(|x| x.eq_ignore_ascii_case(b"classloader"));
+    if plain(window) {
+        return true;
+    }
+    if !window.contains(&b'%') {
+        return false;
+    }
+    let (decoded, _) = decode_component(&String::from_utf8_lossy(window));
+    plain(decoded.as_bytes())
+}
+
+/// Whether `text` may hold a class-loader parameter (a cheap test before [`binding`]): a
+/// Spring4Shell needle whose surroundings decode to `classloader`.
 pub fn mentions_class_loader(text: &[u8]) -> bool {
-    memchr::memmem::find(text, b"oader").is_some() || memchr::memmem::find(text, b"OADER").is_some()
+    crate::prefilter::SPRING_NEEDLES
+        .iter()
+        .chain(["%25", "%52"].iter())
+        .any(|needle| memchr::memmem::find_iter(text, needle.as_bytes()).any(|pos| near_class_loader(text, pos)))
 }
 
 /// The class-loader parameters of a text: a URI (`/path?a=b&c=d`), a form body, or a line holding
@@ -374,6 +400,18 @@ mod tests {
         let b = binding("/?Class.Module.ClassLoader.x=1").expect("binds");
         assert!(b.functional && b.techniques.contains(&technique::CAPITALISED));
         let b = binding("/?%63lass.module.%63lass%4Coader.x=1").expect("encoded letters bind");
+        for encoded in [
+            "/?class.module.classL%6Fader.resources.context.parent.pipeline.first.pattern=x",
+            "/?class.module.classLoa%64er.x=1",
+            "/?class.module.classLoad%2565r.x=1",
+            "/?class%2Emodule%2E%63%6C%61%73%73%4C%6F%61%64%65%72.x=1",
+        ] {
+            assert!(mentions_class_loader(encoded.as_bytes()), "{encoded}: the prefilter");
+            assert!(binding(encoded).is_some_and(|b| b.functional), "{encoded}: binds");
+        }
+        for benign in ["/search?q=header%20reader&x=%41BC", "GET /downloader?file=a%2Fb", "Loader: %6Fk"] {
+            assert!(!mentions_class_loader(benign.as_bytes()), "{benign}");
+        }
         assert!(b.functional && b.techniques.contains(&technique::URL_ENCODED));
         let b = binding("/?CLASS.MODULE.CLASSLOADER.x=1").expect("an attempt");
         assert!(!b.functional && b.techniques.contains(&technique::MANGLED_CASE));

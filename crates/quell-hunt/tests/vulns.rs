@@ -244,3 +244,29 @@ fn spring4shell_in_every_spelling_and_the_dropped_shell() {
     let config = HuntConfig { vulnerabilities: VulnSet::none().with(Vulnerability::Log4Shell), ..HuntConfig::new() };
     assert!(hunt_with(config, &log).is_empty());
 }
+
+/// Percent-escaped letters anywhere in `classLoader` (the class the `oader` needle missed), and
+/// escaped `%` (double encoding): every one found through the whole hunt, prefilter included;
+/// benign lines with escaped letters or `header`/`reader` stay silent.
+#[test]
+fn spring4shell_with_escaped_letters_of_loader() {
+    let attacks = [
+        "/?class.module.classL%6Fader.URLs%5B0%5D=0",
+        "/?class.module.classLo%61der.URLs%5B0%5D=0",
+        "/?class.module.classLoa%64er.URLs%5B0%5D=0",
+        "/?class.module.classLoad%65r.URLs%5B0%5D=0",
+        "/?class.module.classLoade%72.URLs%5B0%5D=0",
+        "/?class.module.class%4Coader.URLs%5B0%5D=0",
+        "/?class.module.classLoad%2565r.URLs%5B0%5D=0",
+        "/?%63%6C%61%73%73.%6D%6F%64%75%6C%65.%63%6C%61%73%73%4C%6F%61%64%65%72.URLs%5B0%5D=0",
+    ];
+    let benign = ["/search?q=header%20reader&x=%41BC", "/downloader?file=a%2Fb%25c", "/api/%64ocs?loader=1"];
+    let mut log = String::new();
+    for (i, path) in attacks.iter().chain(benign.iter()).enumerate() {
+        log.push_str(&access(&format!("198.51.100.{}", 30 + i), path));
+    }
+    let got = hunt(&log);
+    let lines: Vec<u64> = got.iter().map(|a| a.line).collect();
+    assert_eq!(lines, (1..=attacks.len() as u64).collect::<Vec<_>>(), "{got:#?}");
+    assert!(got.iter().all(|a| a.functional && a.vulnerability == SPRING4SHELL), "{got:#?}");
+}
