@@ -29,6 +29,10 @@ pub enum SbomError {
     /// algorithm's length).
     #[error("{pointer}: {reason}")]
     InvalidValue { pointer: String, reason: String },
+    /// The stream [`crate::parse_reader`] reads from failed (a decoder's size limit, corrupt
+    /// compression).
+    #[error("reading the document: {0}")]
+    Io(String),
     /// A limit of [`SbomLimits`](crate::SbomLimits) was exceeded; `at` is a location as above.
     #[error("{at}: more than {max} {} ({limit})", limit.what())]
     Limit { limit: Limit, max: usize, at: String },

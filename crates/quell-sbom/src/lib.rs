@@ -132,12 +132,41 @@ pub struct SbomComponent {
 /// Reads one SBOM document. See the crate documentation for what is read and the limits.
 pub fn parse(bytes: &[u8], limits: &SbomLimits) -> Result<Sbom, SbomError> {
     let bytes = strip_utf8_bom(bytes)?;
+    read_document(serde_json::Deserializer::from_slice(bytes), limits)
+}
+
+/// [`parse`] from a stream, without holding the document: what is kept is what [`parse`]
+/// returns, so a server can read an upload as it inflates it. An I/O error of `reader` (a
+/// decoder's size limit, a corrupt gzip stream) is [`SbomError::Io`].
+pub fn parse_reader(reader: impl std::io::Read, limits: &SbomLimits) -> Result<Sbom, SbomError> {
+    let mut reader = std::io::BufReader::new(reader);
+    let mut head = [0u8; 4];
+    let mut filled = 0;
+    while filled < head.len() {
+        match std::io::Read::read(&mut reader, &mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(SbomError::Io(e.to_string())),
+        }
+    }
+    let rest = strip_utf8_bom(&head[..filled])?.to_vec();
+    let chained = std::io::Read::chain(std::io::Cursor::new(rest), reader);
+    read_document(serde_json::Deserializer::from_reader(chained), limits)
+}
+
+fn read_document<'de, R: serde_json::de::Read<'de>>(
+    mut json: serde_json::Deserializer<R>,
+    limits: &SbomLimits,
+) -> Result<Sbom, SbomError> {
     let ctx = de::Ctx::new(limits);
-    let mut json = serde_json::Deserializer::from_slice(bytes);
     let read = de::Document { ctx: &ctx }.deserialize(&mut json).and_then(|()| json.end());
     if let Err(e) = read {
         if let Some(error) = ctx.error.take() {
             return Err(error);
+        }
+        if e.is_io() {
+            return Err(SbomError::Io(e.to_string()));
         }
         return Err(json_error(&e));
     }

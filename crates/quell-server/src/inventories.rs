@@ -17,6 +17,7 @@ use quell_model::vers::Versions;
 use quell_model::{Finding, InventoryComponent};
 use quell_store::components::{self, Location, Match, NewComponent, OrgFilter};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::{Db, ServerError};
 
@@ -205,6 +206,20 @@ pub async fn ask(db: &Db, ask: &Ask, org: Option<i64>) -> Result<Answer, ServerE
     })
 }
 
+/// A reader that hashes what passes through it (the SBOM's idempotency key).
+struct HashingReader<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Where an uploaded SBOM belongs: a host or an application of the organisation.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct SbomTarget {
@@ -233,21 +248,20 @@ pub fn parse_sbom(
     target: &SbomTarget,
     limits: &crate::Limits,
 ) -> Result<ParsedSbom, ServerError> {
-    use std::io::Read;
-    let mut decoded = Vec::new();
-    let mut reader = crate::ingest::decoded_reader(body, gzip, limits);
-    let limit = reader.limit();
-    if let Err(e) = reader.read_to_end(&mut decoded) {
-        return Err(if reader.consumed() >= limit {
-            ServerError::TooLarge(format!("the SBOM inflates to more than {limit} bytes"))
-        } else {
-            ServerError::Invalid(format!("the body is not valid gzip: {e}"))
-        });
-    }
-    let sbom = quell_sbom::parse(&decoded, &quell_sbom::SbomLimits::default()).map_err(|e| match e {
+    // Streamed: gzip inflated, capped and hashed as the reader consumes it, nothing held but what
+    // the SBOM's components keep (16 bombs at once must not cost the server their inflated size).
+    let mut reader = HashingReader { inner: crate::ingest::decoded_reader(body, gzip, limits), hash: Sha256::new() };
+    let read = quell_sbom::parse_reader(&mut reader, &quell_sbom::SbomLimits::default());
+    let limit = reader.inner.limit();
+    let sbom = read.map_err(|e| match e {
         quell_sbom::SbomError::Limit { .. } => ServerError::TooLarge(e.to_string()),
+        quell_sbom::SbomError::Io(_) if reader.inner.consumed() >= limit => {
+            ServerError::TooLarge(format!("the SBOM inflates to more than {limit} bytes"))
+        }
+        quell_sbom::SbomError::Io(message) => ServerError::Invalid(format!("the body is not valid gzip: {message}")),
         other => ServerError::Invalid(other.to_string()),
     })?;
+    let sha256 = crate::auth::hex(&reader.hash.finalize());
     let kind = match target.kind.as_deref().map(str::trim) {
         None | Some("") | Some("application") => components::SystemKind::Application,
         Some("host") => components::SystemKind::Host,
@@ -273,8 +287,6 @@ pub fn parse_sbom(
         quell_sbom::Format::CycloneDx => ("cyclonedx", components::SourceKind::CycloneDx),
         quell_sbom::Format::Spdx => ("spdx", components::SourceKind::Spdx),
     };
-    use sha2::Digest;
-    let sha256 = crate::auth::hex(&sha2::Sha256::digest(&decoded));
     let components = sbom
         .components
         .into_iter()
