@@ -41,6 +41,8 @@ CREATE TABLE components (
     confidence TEXT NOT NULL,
     current BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX components_ask ON components (purl_key, current, org_id, version);
+-- Covering the ask: (organisation, system, version) of a package's current rows without a
+-- table lookup.
+CREATE INDEX components_ask ON components (purl_key, current, org_id, version, host_id);
 CREATE INDEX components_source ON components (source_id);
 CREATE INDEX components_host ON components (host_id, purl_key);
