@@ -53,17 +53,18 @@ pub const TRACE_NEEDLES: &[&str] = &["jndi", "JNDI", "Jndi", "Processor@"];
 
 /// Spring4Shell's needles, in the same search (when Spring4Shell is hunted): `ader` and `ADER`
 /// (`classLoader`, `ClassLoader`, `CLASSLOADER`, `classLoAder`, `class%2Emodule%2EclassLoader`,
-/// `%63lass%4Coader`), and a percent-escape of a letter of `loader` (`classL%6Fader`,
-/// `classLoa%64er`), and — through the payload needles `%2` and `%5`, which start them — `%52`
-/// (`R`) and an escaped `%` (`%25`: `classLoad%2565r`). Benign URLs escape reserved characters,
-/// not letters, so these are rare.
-/// Each hit is confirmed by [`crate::spring4shell::near_class_loader`]: the text around it,
-/// percent-decoded, says `classloader` in any case. Not covered: `ADER` itself in mixed case
-/// with no letter escaped (`classLOadEr`), which Spring does not bind either.
-pub const SPRING_NEEDLES: &[&str] = &[
-    "ader", "ADER", "%6C", "%6c", "%4C", "%4c", "%6F", "%6f", "%4F", "%4f", "%61", "%41", "%64", "%44", "%65", "%45",
-    "%72",
-];
+/// `%63lass%4Coader`), and `%4`, `%6`, `%7`, which start the percent-escape of every letter but
+/// `P`–`Z` (`classL%6Fader`, `classLoa%64er`); those (`%52` for `R`, `%53`, `%55`) and an escaped
+/// `%` (`%25`: `classLoad%2565r`) start with the payload needles `%5` and `%2` and are checked
+/// there ([`SPRING_ESCAPES_IN_PAYLOAD`]). Each hit is confirmed by
+/// [`crate::spring4shell::near_class_loader`]: the text around it, percent-decoded, says
+/// `classloader` in any case. Not covered: `ADER` itself in mixed case with no letter escaped
+/// (`classLOadEr`), which Spring does not bind either.
+pub const SPRING_NEEDLES: &[&str] = &["ader", "ADER", "%4", "%6", "%7"];
+
+/// Escapes that begin with a payload needle (`%2`, `%5`) but may hide a letter of
+/// `classLoader`/`module` (or a `%` escaped once more): checked for Spring4Shell too.
+pub const SPRING_ESCAPES_IN_PAYLOAD: &[&[u8]] = &[b"%25", b"%52", b"%53", b"%55"];
 
 /// How far before a Spring4Shell needle a hit is reported to start (the parameter name's
 /// beginning, for the caller's line search).
@@ -219,9 +220,8 @@ impl Prefilter {
                 return Some(Hit { pos, kind: HitKind::Payload });
             }
             // `%2` and `%5` also start `%25` (an escaped `%`) and `%52` (`R`), Spring4Shell's.
-            let escape = hay.get(pos..pos + 3);
             let spring = self.spring
-                && matches!(escape, Some(b"%25" | b"%52"))
+                && hay.get(pos..pos + 3).is_some_and(|e| SPRING_ESCAPES_IN_PAYLOAD.contains(&e))
                 && crate::spring4shell::near_class_loader(hay, pos);
             spring.then(|| Hit { pos: pos.saturating_sub(SPRING_WINDOW), kind: HitKind::Spring })
         } else if id < traces {
@@ -279,7 +279,7 @@ impl Prefilter {
                     // `classLoader` (`classLoad%2565r`).
                     if self.spring
                         && !hits.spring
-                        && matches!(line.get(pos..pos + 3), Some(b"%25" | b"%52"))
+                        && line.get(pos..pos + 3).is_some_and(|e| SPRING_ESCAPES_IN_PAYLOAD.contains(&e))
                         && crate::spring4shell::near_class_loader(line, pos)
                     {
                         hits.spring = true;

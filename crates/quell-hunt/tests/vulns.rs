@@ -257,6 +257,8 @@ fn spring4shell_with_escaped_letters_of_loader() {
         "/?class.module.classLoad%65r.URLs%5B0%5D=0",
         "/?class.module.classLoade%72.URLs%5B0%5D=0",
         "/?class.module.class%4Coader.URLs%5B0%5D=0",
+        "/?class.module.cla%53sLoader.URLs%5B0%5D=0",
+        "/?class.mod%55le.classLoade%52.URLs%5B0%5D=0",
         "/?class.module.classLoad%2565r.URLs%5B0%5D=0",
         "/?%63%6C%61%73%73.%6D%6F%64%75%6C%65.%63%6C%61%73%73%4C%6F%61%64%65%72.URLs%5B0%5D=0",
     ];
