@@ -257,18 +257,19 @@ fn spring4shell_with_escaped_letters_of_loader() {
         "/?class.module.classLoad%65r.URLs%5B0%5D=0",
         "/?class.module.classLoade%72.URLs%5B0%5D=0",
         "/?class.module.class%4Coader.URLs%5B0%5D=0",
-        "/?class.module.cla%53sLoader.URLs%5B0%5D=0",
-        "/?class.mod%55le.classLoade%52.URLs%5B0%5D=0",
+        "/?class.mod%75le.classLoade%72.URLs%5B0%5D=0",
         "/?class.module.classLoad%2565r.URLs%5B0%5D=0",
         "/?%63%6C%61%73%73.%6D%6F%64%75%6C%65.%63%6C%61%73%73%4C%6F%61%64%65%72.URLs%5B0%5D=0",
     ];
     let benign = ["/search?q=header%20reader&x=%41BC", "/downloader?file=a%2Fb%25c", "/api/%64ocs?loader=1"];
     let mut log = String::new();
-    for (i, path) in attacks.iter().chain(benign.iter()).enumerate() {
+    for (i, path) in attacks.iter().chain(probes.iter()).chain(benign.iter()).enumerate() {
         log.push_str(&access(&format!("198.51.100.{}", 30 + i), path));
     }
     let got = hunt(&log);
     let lines: Vec<u64> = got.iter().map(|a| a.line).collect();
-    assert_eq!(lines, (1..=attacks.len() as u64).collect::<Vec<_>>(), "{got:#?}");
-    assert!(got.iter().all(|a| a.functional && a.vulnerability == SPRING4SHELL), "{got:#?}");
+    assert_eq!(lines, (1..=(attacks.len() + probes.len()) as u64).collect::<Vec<_>>(), "{got:#?}");
+    assert!(got.iter().all(|a| a.vulnerability == SPRING4SHELL), "{got:#?}");
+    let functional: Vec<bool> = got.iter().map(|a| a.functional).collect();
+    assert_eq!(functional, [vec![true; attacks.len()], vec![false; probes.len()]].concat(), "{got:#?}");
 }
