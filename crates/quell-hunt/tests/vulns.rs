@@ -261,6 +261,9 @@ fn spring4shell_with_escaped_letters_of_loader() {
         "/?class.module.classLoad%2565r.URLs%5B0%5D=0",
         "/?%63%6C%61%73%73.%6D%6F%64%75%6C%65.%63%6C%61%73%73%4C%6F%61%64%65%72.URLs%5B0%5D=0",
     ];
+    // Escapes of capitals Spring does not bind (`claSsLoader`, `classLoadeR`): attempts all the
+    // same, reported with `functional: false`.
+    let probes = ["/?class.module.cla%53sLoader.URLs%5B0%5D=0", "/?class.module.classLoade%52.URLs%5B0%5D=0"];
     let benign = ["/search?q=header%20reader&x=%41BC", "/downloader?file=a%2Fb%25c", "/api/%64ocs?loader=1"];
     let mut log = String::new();
     for (i, path) in attacks.iter().chain(probes.iter()).chain(benign.iter()).enumerate() {
