@@ -453,6 +453,26 @@ fn scan_inventory_uploads_the_full_component_list_and_the_server_answers_where_i
     assert_eq!(one["systems"], 1, "log4j 1.x by its own pom.properties: {one}");
     let (_, fixed) = ask("pkg:maven/org.apache.logging.log4j/log4j-core", "vers:maven/>=2.17.1");
     assert_eq!(fixed["systems"], 0, "{fixed}");
+
+    // quell's own CycloneDX BOM is an SBOM the server takes too.
+    let bom = quell().args(["scan", "--quiet", "--inventory", "--format", "cyclonedx"]).arg(&scanned).output().unwrap();
+    assert_eq!(bom.status.code(), Some(1));
+    let mut response = agent()
+        .post(&format!("{base}/api/v1/sboms?system=shop-1-bom"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(&bom.stdout[..])
+        .unwrap();
+    let text = response.body_mut().read_to_string().unwrap();
+    assert_eq!(response.status().as_u16(), 201, "{text}");
+    let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (stored["format"].as_str(), stored["spec_version"].as_str()),
+        (Some("cyclonedx"), Some("1.6")),
+        "{stored}"
+    );
+    let (_, core) = ask("pkg:maven/org.apache.logging.log4j/log4j-core", "2.14.1");
+    assert_eq!(core["systems"], 2, "the host's scan and its BOM as an application: {core}");
     server.kill().unwrap();
     server.wait().unwrap();
 }
