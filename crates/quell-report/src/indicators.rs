@@ -46,7 +46,39 @@ pub struct ExportRow {
     pub first_seen: String,
     pub last_seen: String,
     pub techniques: Vec<String>,
+    /// The vulnerabilities of the attempts that carried it (CVE ids); empty for older uploads,
+    /// which were all Log4Shell (a dropped file: Spring4Shell).
+    pub vulnerabilities: Vec<String>,
     pub tlp: Tlp,
+}
+
+/// The CVE ids of a row: as uploaded, else what older uploads meant.
+fn cves(r: &ExportRow) -> Vec<&str> {
+    if !r.vulnerabilities.is_empty() {
+        return r.vulnerabilities.iter().map(String::as_str).collect();
+    }
+    match r.kind {
+        IndicatorKind::DroppedFile => vec!["CVE-2022-22965"],
+        _ => vec!["CVE-2021-44228"],
+    }
+}
+
+/// The name the field gives a CVE (`Log4Shell (CVE-2021-44228)`), else the id.
+fn crisis_name(cve: &str) -> String {
+    let name = match cve {
+        "CVE-2021-44228" | "CVE-2021-45046" => "Log4Shell",
+        "CVE-2022-42889" => "Text4Shell",
+        "CVE-2022-22965" => "Spring4Shell",
+        _ => return cve.to_string(),
+    };
+    format!("{name} ({cve})")
+}
+
+/// `Log4Shell` / `Text4Shell and Spring4Shell`: the short names of a row's crises.
+fn crisis_short(r: &ExportRow) -> String {
+    let names: Vec<String> =
+        cves(r).iter().map(|c| crisis_name(c).split(" (").next().unwrap_or(c).to_string()).collect();
+    names.join(" and ")
 }
 
 /// The most restrictive marking of the rows (CLEAR for none).
@@ -94,7 +126,7 @@ pub fn render(format: ExportFormat, rows: &[ExportRow], label: &str, now: i64) -
 // ---- CSV ----
 
 /// Columns: kind, value, tlp, organisations (empty for one's own), count, first_seen, last_seen,
-/// known_scanner, techniques (`;`-separated).
+/// known_scanner, techniques (`;`-separated), vulnerabilities (`;`-separated CVE ids).
 pub fn csv(rows: &[ExportRow]) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
@@ -107,6 +139,7 @@ pub fn csv(rows: &[ExportRow]) -> Result<String, csv::Error> {
         "last_seen",
         "known_scanner",
         "techniques",
+        "vulnerabilities",
     ])?;
     for r in rows {
         w.write_record([
@@ -119,6 +152,7 @@ pub fn csv(rows: &[ExportRow]) -> Result<String, csv::Error> {
             &r.last_seen,
             if r.known_scanner { "true" } else { "false" },
             &r.techniques.join(";"),
+            &cves(r).join(";"),
         ])?;
     }
     let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
@@ -170,10 +204,7 @@ fn kind_label(kind: IndicatorKind) -> &'static str {
 }
 
 fn description(r: &ExportRow) -> String {
-    let crisis = match r.kind {
-        IndicatorKind::DroppedFile => "Spring4Shell (CVE-2022-22965)",
-        _ => "Log4Shell (CVE-2021-44228)",
-    };
+    let crisis = cves(r).iter().map(|c| crisis_name(c)).collect::<Vec<_>>().join(" and ");
     let mut text = format!("{crisis} {}", kind_label(r.kind));
     if let Some(n) = r.organisations {
         text.push_str(&format!(", seen by {n} organisations"));
@@ -186,6 +217,14 @@ fn description(r: &ExportRow) -> String {
         text.push_str(&format!("; techniques: {}", r.techniques.join(", ")));
     }
     text
+}
+
+/// The crises of a whole document (`Log4Shell, Spring4Shell`), in a fixed order.
+fn event_crises(rows: &[ExportRow]) -> String {
+    let mut names: Vec<String> = rows.iter().map(crisis_short).collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() { "Log4Shell".to_string() } else { names.join(", ") }
 }
 
 // ---- MISP ----
@@ -252,7 +291,7 @@ pub fn misp_event(rows: &[ExportRow], label: &str, now: i64) -> Value {
     json!({
         "Event": {
             "uuid": derived_uuid(&["misp-event", label, &stamp]),
-            "info": format!("quell: Log4Shell {label} ({} indicators, TLP:{tlp})", rows.len()),
+            "info": format!("quell: {} {label} ({} indicators, TLP:{tlp})", event_crises(rows), rows.len()),
             "date": day_string(now.div_euclid(86_400)),
             "timestamp": stamp,
             "published": false,
@@ -362,14 +401,17 @@ pub fn stix_bundle(rows: &[ExportRow], now: i64) -> Value {
             "created": created,
             "modified": modified,
             "created_by_ref": identity_id,
-            "name": format!("Log4Shell {}: {}", kind_label(r.kind), r.value),
+            "name": format!("{} {}: {}", crisis_short(r), kind_label(r.kind), r.value),
             "description": description(r),
             "indicator_types": [if r.known_scanner { "anomalous-activity" } else { "malicious-activity" }],
             "pattern": stix_pattern(r.kind, &r.value),
             "pattern_type": "stix",
             "pattern_version": "2.1",
             "valid_from": created,
-            "external_references": [{ "source_name": "cve", "external_id": "CVE-2021-44228" }],
+            "external_references": cves(r)
+                .iter()
+                .map(|c| json!({ "source_name": "cve", "external_id": c }))
+                .collect::<Vec<_>>(),
             "object_marking_refs": [tlp_marking_id(r.tlp)],
         });
         // The techniques as labels; STIX forbids an empty list.

@@ -39,7 +39,7 @@ use crate::auth::{Principal, hex};
 use crate::limits::{
     EARLIEST_INDICATOR_TIME, MAX_DAYS_PER_INDICATOR, MAX_HOST_NAME_BYTES, MAX_INDICATOR_CLOCK_SKEW_SECS,
     MAX_INDICATOR_VALUE_BYTES, MAX_INDICATORS_PER_UPLOAD, MAX_LINES_PER_UPLOAD, MAX_NAME_BYTES, MAX_RAW_LINE_BYTES,
-    MAX_TECHNIQUE_BYTES, MAX_TECHNIQUES_PER_INDICATOR,
+    MAX_TECHNIQUE_BYTES, MAX_TECHNIQUES_PER_INDICATOR, MAX_VULNERABILITIES_PER_INDICATOR,
 };
 use crate::{Limits, ServerError, now};
 use quell_store::Db;
@@ -157,6 +157,16 @@ fn check_indicator(
         check_text("a technique", t, MAX_TECHNIQUE_BYTES).map_err(|e| at(e.to_string()))?;
         techniques.insert(t.clone());
     }
+    if i.vulnerabilities.len() > MAX_VULNERABILITIES_PER_INDICATOR {
+        return Err(at(format!("more than {MAX_VULNERABILITIES_PER_INDICATOR} vulnerabilities")));
+    }
+    let mut vulnerabilities = BTreeSet::new();
+    for v in &i.vulnerabilities {
+        if !quell_advisory::model::is_cve(v) {
+            return Err(at(format!("vulnerability {v:?} is not a CVE id like CVE-2021-44228")));
+        }
+        vulnerabilities.insert(v.clone());
+    }
     if i.days.len() > MAX_DAYS_PER_INDICATOR {
         return Err(at(format!("more than {MAX_DAYS_PER_INDICATOR} days")));
     }
@@ -188,6 +198,7 @@ fn check_indicator(
             quell_model::indicators::TimeSource::Upload => "upload",
         },
         techniques: techniques.into_iter().collect(),
+        vulnerabilities: vulnerabilities.into_iter().collect(),
         days,
     })
 }
@@ -364,6 +375,7 @@ pub async fn export_rows(
                 first_seen: i.first_seen,
                 last_seen: i.last_seen,
                 techniques: i.techniques,
+                vulnerabilities: i.vulnerabilities,
                 tlp: i.tlp,
             })
             .collect(),
@@ -379,6 +391,7 @@ pub async fn export_rows(
                 first_seen: i.first_seen,
                 last_seen: i.last_seen,
                 techniques: i.techniques,
+                vulnerabilities: i.vulnerabilities,
                 tlp: i.tlp,
             })
             .collect(),

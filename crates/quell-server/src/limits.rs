@@ -120,6 +120,9 @@ pub const MAX_INDICATOR_VALUE_BYTES: usize = 2048;
 
 /// Most techniques of one indicator in an upload, and longest technique name.
 pub const MAX_TECHNIQUES_PER_INDICATOR: usize = 64;
+
+/// Most vulnerabilities (CVE ids) of one indicator in an upload.
+pub const MAX_VULNERABILITIES_PER_INDICATOR: usize = 16;
 pub const MAX_TECHNIQUE_BYTES: usize = 100;
 
 /// Most days of one indicator in an upload (ten years of daily counts).

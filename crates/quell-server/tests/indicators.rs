@@ -673,3 +673,68 @@ fn pool_timing() {
         eprintln!("{backend}: GET {path}: {took:.2?} ({rows} rows)");
     }
 }
+
+/// The vulnerabilities an upload names per indicator are stored and come back in the own list,
+/// the pool and every export (CSV column, STIX external references and names, MISP comments);
+/// an indicator of older uploads without them stays Log4Shell; a bad id is refused.
+#[test]
+fn vulnerabilities_of_indicators_are_stored_and_exported() {
+    let server = start(Limits::default());
+    let o: Vec<Org> = ["alpha", "bravo", "charlie"].iter().map(|n| org(&server, n)).collect();
+    let upload = |org: &Org, vulns: Value| {
+        let mut b: Value = serde_json::from_str(&body(
+            &format!("{}-web", org.name),
+            "GREEN",
+            &[
+                ("callback_host", "text4shell.example", 2, T1, T2, &[][..]),
+                ("callback_host", "old-style.example", 1, T1, T2, &[][..]),
+            ],
+        ))
+        .unwrap();
+        b["indicators"][0]["vulnerabilities"] = vulns;
+        post(&server, &org.upload, &b.to_string())
+    };
+    for org in &o {
+        let (status, stored) = upload(org, json!(["CVE-2022-42889", "CVE-2021-44228"]));
+        assert_eq!(status, 201, "{stored}");
+    }
+    let (_, own) = get(&server, &o[0].full, "/api/v1/indicators");
+    let text4shell = find(&own, "text4shell.example").unwrap();
+    assert_eq!(text4shell["vulnerabilities"], json!(["CVE-2021-44228", "CVE-2022-42889"]), "{own}");
+    assert_eq!(find(&own, "old-style.example").unwrap()["vulnerabilities"], json!([]));
+    let (_, pool) = get(&server, &o[0].full, "/api/v1/indicators/pool");
+    assert_eq!(
+        find(&pool, "text4shell.example").unwrap()["vulnerabilities"],
+        json!(["CVE-2021-44228", "CVE-2022-42889"])
+    );
+
+    let (_, _, csv) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=csv");
+    assert!(csv.lines().next().unwrap().ends_with(",vulnerabilities"), "{csv}");
+    assert!(
+        csv.lines().any(|l| l.contains("text4shell.example") && l.ends_with("CVE-2021-44228;CVE-2022-42889")),
+        "{csv}"
+    );
+    assert!(csv.lines().any(|l| l.contains("old-style.example") && l.ends_with("CVE-2021-44228")), "{csv}");
+    let (_, _, stix) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=stix");
+    let bundle: Value = serde_json::from_str(&stix).unwrap();
+    let indicator = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["pattern"].as_str().is_some_and(|p| p.contains("text4shell.example")))
+        .unwrap();
+    let refs: Vec<&str> = indicator["external_references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["CVE-2021-44228", "CVE-2022-42889"]);
+    assert!(indicator["name"].as_str().unwrap().starts_with("Log4Shell and Text4Shell callback host"), "{indicator}");
+    let (_, _, misp) = raw(&server, &o[0].full, "/api/v1/indicators/feed?format=misp");
+    assert!(misp.contains("Text4Shell (CVE-2022-42889)"), "{misp}");
+
+    let (status, refused) = upload(&o[0], json!(["log4shell"]));
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("not a CVE id"), "{refused}");
+}

@@ -50,6 +50,8 @@ pub struct NewSighting {
     /// `log` or `upload`.
     pub time_source: &'static str,
     pub techniques: Vec<String>,
+    /// CVE ids of the attempts that carried it.
+    pub vulnerabilities: Vec<String>,
     /// (day number, attempts).
     pub days: Vec<(i64, i64)>,
 }
@@ -250,12 +252,14 @@ async fn insert_sightings(
         sighting_ids.insert(row.try_get("indicator_id")?, row.try_get("id")?);
     }
     let mut techniques: Vec<(i64, i64, &str)> = Vec::new();
+    let mut vulnerabilities: Vec<(i64, i64, &str)> = Vec::new();
     let mut days: Vec<(i64, i64, i64, i64)> = Vec::new();
     for (s, &indicator_id) in sightings.iter().zip(ids) {
         let sighting_id = *sighting_ids
             .get(&indicator_id)
             .ok_or_else(|| StoreError::Internal(format!("no sighting for indicator {indicator_id}")))?;
         techniques.extend(s.techniques.iter().map(|t| (sighting_id, indicator_id, t.as_str())));
+        vulnerabilities.extend(s.vulnerabilities.iter().map(|v| (sighting_id, indicator_id, v.as_str())));
         days.extend(s.days.iter().map(|(day, n)| (sighting_id, indicator_id, *day, *n)));
     }
     for chunk in techniques.chunks(SIGHTINGS_PER_INSERT) {
@@ -266,6 +270,17 @@ async fn insert_sightings(
         let mut query = sqlx::query(&sql);
         for (sighting, indicator, technique) in chunk {
             query = query.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*technique);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for chunk in vulnerabilities.chunks(SIGHTINGS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO indicator_vulnerabilities (sighting_id, org_id, indicator_id, tlp_rank, cve) VALUES {}",
+            placeholders(chunk.len(), 5)
+        );
+        let mut query = sqlx::query(&sql);
+        for (sighting, indicator, cve) in chunk {
+            query = query.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*cve);
         }
         query.execute(&mut **tx).await?;
     }
@@ -426,6 +441,8 @@ pub struct OwnIndicator {
     /// The most restrictive marking of the organisation's sightings.
     pub tlp: Tlp,
     pub techniques: Vec<String>,
+    /// The vulnerabilities of the attempts that carried it (CVE ids).
+    pub vulnerabilities: Vec<String>,
 }
 
 /// One pooled indicator: counts only.
@@ -442,6 +459,8 @@ pub struct PooledIndicator {
     /// The most restrictive marking of the sightings that went into it.
     pub tlp: Tlp,
     pub techniques: Vec<String>,
+    /// The vulnerabilities of the attempts that carried it (CVE ids).
+    pub vulnerabilities: Vec<String>,
     /// When a sighting of it was last received.
     pub updated_at: String,
     /// Coordinators only: the organisations that saw it and share details with coordinators.
@@ -512,6 +531,13 @@ pub async fn own(db: &Db, org: i64, filter: &Filter) -> Result<Vec<OwnIndicator>
         .bind(Bind::Int(cap))
         .push(" AND indicator_id");
     let techniques = by_id(db, tq, &ids).await?;
+    let mut vq = Sql::default();
+    vq.push("SELECT DISTINCT indicator_id AS id, cve AS text FROM indicator_vulnerabilities WHERE org_id = ")
+        .bind(Bind::Int(org))
+        .push(" AND tlp_rank <= ")
+        .bind(Bind::Int(cap))
+        .push(" AND indicator_id");
+    let vulnerabilities = by_id(db, vq, &ids).await?;
     let mut hq = Sql::default();
     hq.push(
         "SELECT DISTINCT s.indicator_id AS id, u.host AS text FROM indicator_sightings s \
@@ -537,6 +563,7 @@ pub async fn own(db: &Db, org: i64, filter: &Filter) -> Result<Vec<OwnIndicator>
                 tlp: tlp_of(row.try_get("tlp_rank")?)?,
                 hosts: hosts.get(&id).cloned().unwrap_or_default(),
                 techniques: techniques.get(&id).cloned().unwrap_or_default(),
+                vulnerabilities: vulnerabilities.get(&id).cloned().unwrap_or_default(),
             })
         })
         .collect()
@@ -577,6 +604,11 @@ pub async fn pool(
         .bind(Bind::Int(cap))
         .push(" AND indicator_id");
     let techniques = by_id(db, tq, &ids).await?;
+    let mut vq = Sql::default();
+    vq.push("SELECT DISTINCT indicator_id AS id, cve AS text FROM indicator_vulnerabilities WHERE tlp_rank <= ")
+        .bind(Bind::Int(cap))
+        .push(" AND indicator_id");
+    let vulnerabilities = by_id(db, vq, &ids).await?;
     let shared_by = if coordinator {
         let mut oq = Sql::default();
         oq.push(
@@ -603,6 +635,7 @@ pub async fn pool(
                 tlp: tlp_of(row.try_get("tlp_rank")?)?,
                 updated_at: format_rfc3339(row.try_get("updated_at")?),
                 techniques: techniques.get(&id).cloned().unwrap_or_default(),
+                vulnerabilities: vulnerabilities.get(&id).cloned().unwrap_or_default(),
                 shared_by: shared_by.as_ref().map(|s| s.get(&id).cloned().unwrap_or_default()),
             })
         })
