@@ -13,7 +13,11 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use quell_model::{ScanRecord, ScanSummary};
+use std::collections::BTreeSet;
+
+use quell_model::purl::Purl;
+use quell_model::{Finding, InventoryComponent, ScanRecord, ScanSummary};
+use quell_store::components::NewComponent;
 use sha2::{Digest, Sha256};
 
 use crate::auth::hex;
@@ -170,7 +174,7 @@ fn parse_stream(
             ScanRecord::Finding(finding) => findings.push(finding),
             ScanRecord::Error(error) => errors.push(error),
             ScanRecord::Summary(s) => summary = Some((number, s)),
-            ScanRecord::Component(component) => inventory.push(crate::inventories::from_inventory(&component)),
+            ScanRecord::Component(component) => inventory.push(from_inventory(&component)),
         }
         records += 1;
         if records > limits.max_report_records {
@@ -223,8 +227,69 @@ fn parse_stream(
             format!("the summary counts {} components but the report holds {}", summary.components, inventory.len()),
         ));
     }
-    crate::inventories::add_findings(&mut inventory, &findings);
+    add_findings(&mut inventory, &findings);
     Ok(ParsedReport { sha256, host, scanned_at, summary, findings, errors, inventory })
+}
+
+// ---- the report's component list (`quell_store::components`) ----
+
+/// A stored component from one `quell scan --inventory` record.
+pub fn from_inventory(c: &InventoryComponent) -> NewComponent {
+    let purl = c.purl.as_deref().and_then(|p| Purl::parse(p).ok());
+    NewComponent {
+        purl_key: purl.as_ref().map(|p| p.key.clone()),
+        purl: c.purl.clone(),
+        name: c.name.clone(),
+        version: c.version.clone().or_else(|| purl.and_then(|p| p.version)),
+        sha1: Some(c.hashes.sha1.clone()),
+        sha256: Some(c.hashes.sha256.clone()),
+        path: c.path.join("!/"),
+        confidence: serde_json::to_value(c.confidence)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "declared".into()),
+    }
+}
+
+/// Adds the packs' findings (every copy, shaded and nested ones included) to a report's list,
+/// keyed by the purl the scanner recorded (from the pack that found it: built-in, `--rules` or
+/// `--rules-from`), else — reports of tools that predate the field — by the built-in pack of
+/// the component's name; unless the same archive is already listed under that package (an
+/// `--inventory` record of the same jar).
+pub fn add_findings(inventory: &mut Vec<NewComponent>, findings: &[Finding]) {
+    let rules = quell_packs::builtin();
+    let listed: BTreeSet<(String, String)> =
+        inventory.iter().filter_map(|c| Some((c.path.clone(), c.purl_key.clone()?))).collect();
+    for finding in findings {
+        let recorded = finding.purl.as_deref().and_then(|p| Purl::parse(p).ok());
+        let purl = match recorded {
+            Some(purl) => purl,
+            None => {
+                let Some(info) = rules.component(finding.component.name()) else { continue };
+                let Ok(purl) = Purl::parse(&info.purl) else { continue };
+                purl
+            }
+        };
+        let path = finding.path.join("!/");
+        if listed.contains(&(path.clone(), purl.key.clone())) {
+            continue;
+        }
+        let version = finding.version.clone().or_else(|| finding.version_range.clone());
+        let full = version.as_ref().filter(|v| !v.contains("..")).map(|v| format!("{}@{v}", purl.key));
+        inventory.push(NewComponent {
+            purl_key: Some(purl.key.clone()),
+            purl: full,
+            name: finding.component.name().to_string(),
+            version,
+            sha1: None,
+            sha256: None,
+            path,
+            confidence: serde_json::to_value(finding.confidence)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "confirmed".into()),
+        });
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use quell_model::purl::Purl;
 use quell_model::vers::Versions;
-use quell_model::{Finding, InventoryComponent};
 use quell_store::components::{self, Location, Match, NewComponent, OrgFilter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -23,65 +22,6 @@ use crate::{Db, ServerError};
 
 /// Most copies listed with their paths in one answer (counts are always complete).
 pub const MAX_ASK_LOCATIONS: usize = 5000;
-
-/// A stored component from one `quell scan --inventory` record.
-pub fn from_inventory(c: &InventoryComponent) -> NewComponent {
-    let purl = c.purl.as_deref().and_then(|p| Purl::parse(p).ok());
-    NewComponent {
-        purl_key: purl.as_ref().map(|p| p.key.clone()),
-        purl: c.purl.clone(),
-        name: c.name.clone(),
-        version: c.version.clone().or_else(|| purl.and_then(|p| p.version)),
-        sha1: Some(c.hashes.sha1.clone()),
-        sha256: Some(c.hashes.sha256.clone()),
-        path: c.path.join("!/"),
-        confidence: serde_json::to_value(c.confidence)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "declared".into()),
-    }
-}
-
-/// Adds the packs' findings (every copy, shaded and nested ones included) to a report's list,
-/// keyed by the purl the scanner recorded (from the pack that found it: built-in, `--rules` or
-/// `--rules-from`), else — reports of tools that predate the field — by the built-in pack of
-/// the component's name; unless the same archive is already listed under that package (an
-/// `--inventory` record of the same jar).
-pub fn add_findings(inventory: &mut Vec<NewComponent>, findings: &[Finding]) {
-    let rules = quell_packs::builtin();
-    let listed: BTreeSet<(String, String)> =
-        inventory.iter().filter_map(|c| Some((c.path.clone(), c.purl_key.clone()?))).collect();
-    for finding in findings {
-        let recorded = finding.purl.as_deref().and_then(|p| Purl::parse(p).ok());
-        let purl = match recorded {
-            Some(purl) => purl,
-            None => {
-                let Some(info) = rules.component(finding.component.name()) else { continue };
-                let Ok(purl) = Purl::parse(&info.purl) else { continue };
-                purl
-            }
-        };
-        let path = finding.path.join("!/");
-        if listed.contains(&(path.clone(), purl.key.clone())) {
-            continue;
-        }
-        let version = finding.version.clone().or_else(|| finding.version_range.clone());
-        let full = version.as_ref().filter(|v| !v.contains("..")).map(|v| format!("{}@{v}", purl.key));
-        inventory.push(NewComponent {
-            purl_key: Some(purl.key.clone()),
-            purl: full,
-            name: finding.component.name().to_string(),
-            version,
-            sha1: None,
-            sha256: None,
-            path,
-            confidence: serde_json::to_value(finding.confidence)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "confirmed".into()),
-        });
-    }
-}
 
 /// A question: a package and a set of its versions.
 #[derive(Debug, Clone)]

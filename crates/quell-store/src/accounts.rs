@@ -311,7 +311,8 @@ pub async fn revoke_token(db: &Db, token_id: i64, org_id: Option<i64>) -> Result
 pub async fn principal_for_token(db: &Db, token: &str) -> Result<Option<Principal>, StoreError> {
     let row: Option<PrincipalRow> = sqlx::query_as(
         "SELECT t.id AS token_id, t.scope, u.id AS user_id, u.email, u.role, u.org_id \
-         FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+         FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+         AND u.disabled_at IS NULL",
     )
     .bind(secret_hash(token))
     .fetch_optional(&db.pool)
@@ -349,7 +350,7 @@ impl PrincipalRow {
 
 /// Checks an e-mail and password; returns the user id.
 pub async fn check_login(db: &Db, email: &str, password: &str) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled_at IS NULL")
         .bind(email.to_lowercase())
         .fetch_optional(&db.pool)
         .await?;
@@ -460,15 +461,143 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub role: String,
+    /// Whether it is disabled (it cannot log in; its sessions ended, its tokens revoked).
+    pub disabled: bool,
 }
 
-/// The users of an organisation, or (`None`) the coordinators, by e-mail.
+/// The users of an organisation, or (`None`) the coordinators, by e-mail; removed ones left out.
 pub async fn list_users(db: &Db, org_id: Option<i64>) -> Result<Vec<UserRow>, StoreError> {
-    let query = match org_id {
-        Some(org) => sqlx::query_as("SELECT id, email, role FROM users WHERE org_id = $1 ORDER BY email").bind(org),
-        None => sqlx::query_as("SELECT id, email, role FROM users WHERE org_id IS NULL ORDER BY email"),
+    const COLUMNS: &str = "id, email, role, CASE WHEN disabled_at IS NULL THEN FALSE ELSE TRUE END AS disabled";
+    let rows = match org_id {
+        Some(org) => {
+            let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND removed_at IS NULL ORDER BY email");
+            sqlx::query_as(&sql).bind(org).fetch_all(&db.pool).await?
+        }
+        None => {
+            let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id IS NULL AND removed_at IS NULL ORDER BY email");
+            sqlx::query_as(&sql).fetch_all(&db.pool).await?
+        }
     };
-    Ok(query.fetch_all(&db.pool).await?)
+    Ok(rows)
+}
+
+/// What an administrator does to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// It cannot log in; its sessions end and its tokens are revoked.
+    Disable,
+    /// It can log in again (its old tokens stay revoked).
+    Enable,
+    /// Disabled for good, and its e-mail address freed for a new account.
+    Remove,
+}
+
+impl Lifecycle {
+    pub fn action(self) -> &'static str {
+        match self {
+            Lifecycle::Disable => "account_disabled",
+            Lifecycle::Enable => "account_enabled",
+            Lifecycle::Remove => "account_removed",
+        }
+    }
+}
+
+/// Disables, re-enables or removes account `user_id` on behalf of `manager`, audited in the same
+/// transaction. An organisation admin acts on the accounts of their organisation; a coordinator
+/// on any organisation's admins and members (coordinators are managed with `quell admin`).
+/// Nobody acts on their own account here. Another organisation's account answers `NotFound`.
+pub async fn change_account(
+    db: &Db,
+    manager: &Principal,
+    user_id: i64,
+    what: Lifecycle,
+) -> Result<UserRow, StoreError> {
+    if manager.user_id == user_id {
+        return Err(StoreError::Forbidden("you cannot disable or remove your own account".into()));
+    }
+    let scope = match (manager.role, manager.org_id) {
+        (Role::Admin, Some(org)) => Some(org),
+        (Role::Coordinator, _) => None,
+        _ => return Err(StoreError::Forbidden("only organisation admins and coordinators manage accounts".into())),
+    };
+    let mut tx = db.pool.begin().await?;
+    let at = now();
+    let set = match what {
+        Lifecycle::Disable => "disabled_at = $1",
+        // NULLIF($1, $1) is NULL, typed by the bound time (every engine wants each parameter used).
+        Lifecycle::Enable => "disabled_at = NULLIF($1, $1)",
+        Lifecycle::Remove => "disabled_at = $1, removed_at = $1, email = 'removed-' || CAST(id AS TEXT) || '@invalid'",
+    };
+    // The first statement writes, so SQLite takes the write lock at once. An admin's scope is
+    // their organisation; a coordinator's (`NULL`) every organisation, never a coordinator.
+    let row = sqlx::query(&format!(
+        "UPDATE users SET {set} WHERE id = $2 AND removed_at IS NULL AND org_id IS NOT NULL \
+         AND org_id = COALESCE($3, org_id) RETURNING id, email, role, org_id"
+    ))
+    .bind(at)
+    .bind(user_id)
+    .bind(scope)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound(format!("user {user_id}")));
+    };
+    let email: String = row.try_get("email")?;
+    let role: String = row.try_get("role")?;
+    let org: Option<i64> = row.try_get("org_id")?;
+    if what != Lifecycle::Enable {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    crate::audit::record(
+        &mut *tx,
+        &crate::audit::Event {
+            actor: crate::audit::Actor::of(manager),
+            action: what.action(),
+            org_id: org,
+            target: format!("user:{user_id} {email}"),
+            detail: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(UserRow { id: user_id, email, role, disabled: what != Lifecycle::Enable })
+}
+
+/// Changes the caller's own password after checking the current one (`Forbidden` when it is
+/// wrong); ends the account's other sessions. Audited.
+pub async fn change_password(db: &Db, principal: &Principal, current: &str, new: &str) -> Result<(), StoreError> {
+    if check_login(db, &principal.email, current).await? != Some(principal.user_id) {
+        return Err(StoreError::Forbidden("the current password is wrong".into()));
+    }
+    let new = new.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(principal.user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(principal.user_id).execute(&mut *tx).await?;
+    crate::audit::record(
+        &mut *tx,
+        &crate::audit::Event {
+            actor: crate::audit::Actor::of(principal),
+            action: "password_changed",
+            org_id: principal.org_id,
+            target: format!("user:{} {}", principal.user_id, principal.email),
+            detail: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 // ---- browser sessions ----
@@ -490,7 +619,8 @@ pub async fn session(db: &Db, secret: &str) -> Result<Option<SessionRecord>, Sto
     }
     let row: Option<Row> = sqlx::query_as(
         "SELECT NULL AS token_id, NULL AS scope, u.id AS user_id, u.email, u.role, u.org_id, s.csrf \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 \
+         AND u.disabled_at IS NULL",
     )
     .bind(secret_hash(secret))
     .bind(now())

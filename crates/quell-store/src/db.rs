@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_indicator_vulnerabilities.sql"),
         include_str!("../migrations/postgres/0011_indicator_vulnerabilities.sql"),
     ),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_accounts.sql"),
+        include_str!("../migrations/postgres/0012_accounts.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

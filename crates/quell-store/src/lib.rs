@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod advisories;
+pub mod audit;
 pub mod components;
 pub mod db;
 pub mod indicators;

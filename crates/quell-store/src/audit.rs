@@ -1,0 +1,120 @@
+//! The audit log: append-only (database triggers refuse UPDATE and DELETE) — who did what to
+//! whom, and when: logins, failed logins, account changes (created, disabled, enabled, removed,
+//! password changed). Coordinators read all of it; an organisation's admins the events that
+//! concern their organisation.
+//!
+//! Invariant: an event is written in the same transaction as the change it records, when there
+//! is one, so a change without its event cannot be committed.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::accounts::Principal;
+use crate::limits::MAX_PAGE_ROWS;
+use crate::{Db, StoreError};
+use quell_model::time::{format_rfc3339, now};
+
+/// Who acted: a principal, or nobody known (a failed login, the command line).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub email: Option<String>,
+    pub org_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn of(principal: &Principal) -> Actor {
+        Actor { user_id: Some(principal.user_id), email: Some(principal.email.clone()), org_id: principal.org_id }
+    }
+}
+
+/// One event to record.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub actor: Actor,
+    /// `login`, `login_failed`, `account_created`, `account_disabled`, `account_enabled`,
+    /// `account_removed`, `password_changed`.
+    pub action: &'a str,
+    /// The organisation the event concerns (`None`: coordinators').
+    pub org_id: Option<i64>,
+    /// What it was done to (`user:12 it@example.nl`).
+    pub target: String,
+    pub detail: String,
+}
+
+/// Records an event inside an open transaction or on the pool.
+pub async fn record<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    event: &Event<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_user_id, actor_email, actor_org_id, action, org_id, target, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now())
+    .bind(event.actor.user_id)
+    .bind(event.actor.email.clone())
+    .bind(event.actor.org_id)
+    .bind(event.action)
+    .bind(event.org_id)
+    .bind(event.target.clone())
+    .bind(event.detail.clone())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// One event as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    /// RFC 3339.
+    pub at: String,
+    pub actor: Option<String>,
+    pub action: String,
+    pub org_id: Option<i64>,
+    pub target: String,
+    pub detail: String,
+}
+
+/// The newest events first: every event (`None`, coordinators) or those of one organisation.
+pub async fn list(db: &Db, org: Option<i64>, limit: i64, before: Option<i64>) -> Result<Vec<Entry>, StoreError> {
+    let limit = limit.clamp(1, MAX_PAGE_ROWS);
+    let before = before.unwrap_or(i64::MAX);
+    let rows = match org {
+        Some(org) => {
+            sqlx::query(
+                "SELECT id, at, actor_email, action, org_id, target, detail FROM audit_log \
+                 WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(org)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "SELECT id, at, actor_email, action, org_id, target, detail FROM audit_log \
+                 WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|row| {
+            Ok(Entry {
+                id: row.try_get("id")?,
+                at: format_rfc3339(row.try_get("at")?),
+                actor: row.try_get("actor_email")?,
+                action: row.try_get("action")?,
+                org_id: row.try_get("org_id")?,
+                target: row.try_get("target")?,
+                detail: row.try_get("detail")?,
+            })
+        })
+        .collect()
+}
