@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_inventories.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_packs.sql"), include_str!("../migrations/postgres/0008_packs.sql")),
+    (9, include_str!("../migrations/sqlite/0009_openpgp.sql"), include_str!("../migrations/postgres/0009_openpgp.sql")),
 ];
 
 /// The database handle shared by every request. Cheap to clone.
