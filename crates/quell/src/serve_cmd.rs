@@ -274,7 +274,9 @@ impl AdvisoryArgs {
             },
             allow_private_webhooks: self.allow_private_webhooks,
             csaf_keys: self.csaf_keys()?.map(std::sync::Arc::new),
-            security_contact: self.security_contact.clone(),
+            security_contact: Some(
+                self.security_contact.clone().unwrap_or_else(|| format!("mailto:{}", self.smtp_from)),
+            ),
             ..Config::default()
         })
     }
