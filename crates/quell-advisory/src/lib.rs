@@ -17,6 +17,7 @@ pub mod ident;
 pub mod model;
 pub mod progress;
 pub mod rating;
+pub mod rolie;
 pub mod tlp;
 
 pub use ident::{AdvisoryId, Version};

@@ -62,6 +62,11 @@ pub const API_PATHS: &[&str] = &[
     "/.well-known/csaf/{dir}/index.txt",
     "/.well-known/csaf/{dir}/changes.csv",
     "/.well-known/csaf/{dir}/{year}/{file}",
+    "/.well-known/csaf/{dir}/feed.json",
+    "/.well-known/csaf/{dir}/",
+    "/.well-known/csaf/{dir}/{year}/",
+    "/.well-known/csaf/openpgp/{file}",
+    "/.well-known/security.txt",
 ];
 
 /// Default identifier prefix (`QUELL-2026-0001`). Flag: `--advisory-prefix`.
@@ -72,6 +77,8 @@ pub use quell_store::advisories::{MAX_LISTED_VERSIONS, MAX_NOTE_BYTES, MAX_RECIP
 pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
 /// Most entries in the Atom feed.
 pub const FEED_ENTRIES: i64 = 100;
+/// Days until the `Expires:` of the served `security.txt` (RFC 9116 asks for less than a year).
+pub const SECURITY_TXT_EXPIRES_DAYS: i64 = 180;
 /// Days a progress series covers at most.
 pub use quell_advisory::progress::MAX_PROGRESS_DAYS;
 /// Deadline of a High/High advisory: the government baseline's one week.
@@ -105,13 +112,67 @@ impl DeadlineDays {
     }
 }
 
-/// The SMTP relay e-mail goes through (plain SMTP to a relay on a trusted network, e.g. the
-/// local MTA).
-#[derive(Debug, Clone)]
+/// The SMTP relay e-mail goes through. STARTTLS is required by default: advisory e-mail carries
+/// AMBER and RED. Flags: `--smtp-host`, `--smtp-port`, `--smtp-from`, `--smtp-tls`,
+/// `--smtp-user` (password: `QUELL_SMTP_PASSWORD` or `--smtp-password-file`), `--smtp-ca-file`.
+#[derive(Clone)]
 pub struct Smtp {
     pub host: String,
     pub port: u16,
     pub from: String,
+    pub tls: SmtpTls,
+    /// (user, password) for SMTP AUTH; only over TLS.
+    pub credentials: Option<(String, String)>,
+    /// PEM certificates trusted besides the system's roots (a relay with an internal CA).
+    pub extra_roots_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("tls", &self.tls)
+            .field("user", &self.credentials.as_ref().map(|c| &c.0))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Smtp {
+    /// A relay without TLS or login (a local MTA on loopback; tests).
+    pub fn plain(host: &str, port: u16, from: &str) -> Smtp {
+        Smtp {
+            host: host.to_string(),
+            port,
+            from: from.to_string(),
+            tls: SmtpTls::None,
+            credentials: None,
+            extra_roots_pem: None,
+        }
+    }
+}
+
+/// Transport security towards the SMTP relay (`--smtp-tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// STARTTLS with a verified certificate, or no delivery (the default).
+    Required,
+    /// STARTTLS when the relay offers it, else plain.
+    Opportunistic,
+    /// Plain SMTP (a local relay on loopback only).
+    None,
+}
+
+impl SmtpTls {
+    pub fn parse(text: &str) -> Option<SmtpTls> {
+        match text {
+            "required" => Some(SmtpTls::Required),
+            "opportunistic" => Some(SmtpTls::Opportunistic),
+            "none" => Some(SmtpTls::None),
+            _ => None,
+        }
+    }
 }
 
 /// How advisories work in one server process (flags of `quell serve`).
@@ -142,6 +203,13 @@ pub struct Config {
     /// Allow webhooks over plain http and to loopback, private and link-local addresses (see
     /// `jobs::webhook_target`). Flag: `--allow-private-webhooks`.
     pub allow_private_webhooks: bool,
+    /// The CSAF signing key and the published public keys (`None`: documents are not signed and
+    /// the provider metadata says `csaf_provider`). Flags: `--csaf-signing-key`,
+    /// `--csaf-previous-public-key`.
+    pub csaf_keys: Option<std::sync::Arc<crate::openpgp::CsafKeys>>,
+    /// The `Contact:` of `/.well-known/security.txt` (a `mailto:` or `https:` URI). Flag:
+    /// `--security-contact`; default `mailto:` and the e-mail sender address.
+    pub security_contact: Option<String>,
 }
 
 impl Default for Config {
@@ -158,6 +226,8 @@ impl Default for Config {
             lease: Duration::from_secs(120),
             deadlines: DeadlineDays::default(),
             allow_private_webhooks: false,
+            csaf_keys: None,
+            security_contact: None,
         }
     }
 }
@@ -429,7 +499,8 @@ pub async fn csaf_document(state: &AppState, version: &VersionRow) -> Result<Val
     let content = version.content()?;
     let rating = version.rating()?;
     let publisher = Publisher { name: state.advisories.publisher_name.clone(), namespace: base(&state.advisories) };
-    let self_url = csaf_url(&state.advisories, version);
+    let first = all.iter().filter(|v| v.published()).filter_map(|v| v.published_at).min();
+    let self_url = csaf_url(&state.advisories, version, first.unwrap_or(version.created_at));
     Ok(csaf::render(&CsafInput {
         tracking_id: &version.identifier,
         content: &content,
@@ -441,15 +512,20 @@ pub async fn csaf_document(state: &AppState, version: &VersionRow) -> Result<Val
     }))
 }
 
-/// A version's path in its CSAF directory: `<year>/<file>.json`.
-pub fn csaf_relative_path(version: &VersionRow) -> String {
-    let year = year_of(version.published_at.unwrap_or(version.created_at));
-    format!("{year}/{}", csaf::file_name(&version.identifier))
+/// A version's path in its CSAF directory: `<year>/<file>.json`, the year of the advisory's
+/// first publication (CSAF requirement 11: the year of `initial_release_date`).
+pub fn csaf_relative_path(version: &VersionRow, first_published: i64) -> String {
+    format!("{}/{}", year_of(first_published), csaf::file_name(&version.identifier))
 }
 
 /// A version's URL in the CSAF provider directory of its TLP.
-pub fn csaf_url(config: &Config, version: &VersionRow) -> String {
-    format!("{}/.well-known/csaf/{}/{}", base(config), version.tlp.csaf_dir(), csaf_relative_path(version))
+pub fn csaf_url(config: &Config, version: &VersionRow, first_published: i64) -> String {
+    format!(
+        "{}/.well-known/csaf/{}/{}",
+        base(config),
+        version.tlp.csaf_dir(),
+        csaf_relative_path(version, first_published)
+    )
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod openpgp;
 pub mod pages;
 pub mod registry;
 pub mod router;

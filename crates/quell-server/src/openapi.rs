@@ -9,6 +9,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/reports",
     "/api/v1/reports/{id}",
     "/api/v1/me",
+    "/api/v1/me/openpgp-key",
     "/api/v1/hosts",
     "/api/v1/hosts/{id}",
     "/api/v1/hosts/{id}/reports",

@@ -44,6 +44,12 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/sboms", post(api::components::upload_sbom).layer(report_limit))
         // accounts, organisations, tokens, sharing
         .route("/api/v1/me", get(api::accounts::me))
+        .route(
+            "/api/v1/me/openpgp-key",
+            put(api::accounts::put_openpgp_key)
+                .delete(api::accounts::delete_openpgp_key)
+                .layer(DefaultBodyLimit::max(crate::openpgp::MAX_KEY_BODY_BYTES)),
+        )
         .route("/api/v1/orgs", get(api::accounts::list_orgs).post(api::accounts::create_org))
         .route("/api/v1/orgs/{id}/inventory", get(api::accounts::org_inventory))
         .route("/api/v1/orgs/{id}/hosts", get(api::accounts::org_hosts))
@@ -104,6 +110,11 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/.well-known/csaf/provider-metadata.json", get(csaf::provider_metadata))
         .route("/.well-known/csaf/{dir}/index.txt", get(csaf::index_txt))
         .route("/.well-known/csaf/{dir}/changes.csv", get(csaf::changes_csv))
+        .route("/.well-known/csaf/{dir}/feed.json", get(csaf::rolie_feed))
+        .route("/.well-known/csaf/{dir}/", get(csaf::listing))
+        .route("/.well-known/csaf/{dir}/{year}/", get(csaf::year_listing))
+        .route("/.well-known/csaf/openpgp/{file}", get(csaf::public_key))
+        .route("/.well-known/security.txt", get(csaf::security_txt))
         .route("/.well-known/csaf/{dir}/{year}/{file}", get(csaf::document_file))
         // the product status registry
         .route("/api/v1/registry/import", post(api::registry::import).layer(import_limit))

@@ -433,6 +433,20 @@ pub async fn revoke_owned_token(db: &Db, owner: TokenOwner, token_id: i64) -> Re
     Ok(result.rows_affected() > 0)
 }
 
+/// Sets (or, with `None`, removes) a user's OpenPGP public key for encrypted e-mail. The caller
+/// checked the key; the user is the caller's own principal.
+pub async fn set_openpgp_key(db: &Db, user_id: i64, key: Option<&str>) -> Result<(), StoreError> {
+    let done = sqlx::query("UPDATE users SET openpgp_key = $1 WHERE id = $2")
+        .bind(key)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("user {user_id}")));
+    }
+    Ok(())
+}
+
 /// Whether an organisation exists.
 pub async fn org_exists(db: &Db, org_id: i64) -> Result<bool, StoreError> {
     Ok(sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(org_id).fetch_optional(&db.pool).await?.is_some())

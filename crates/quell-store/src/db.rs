@@ -56,7 +56,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_inventories.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_packs.sql"), include_str!("../migrations/postgres/0008_packs.sql")),
-    // 0009 and 0010 are taken by work in progress on other branches (CSAF exchange, languages).
+    (9, include_str!("../migrations/sqlite/0009_openpgp.sql"), include_str!("../migrations/postgres/0009_openpgp.sql")),
+    // 0010 comes with the languages branch.
     (
         11,
         include_str!("../migrations/sqlite/0011_indicator_vulnerabilities.sql"),

@@ -94,6 +94,8 @@ enum ConfigCommand {
     Check,
 }
 
+// Parsed once per process: the size of the largest variant (`serve`'s flags) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Find and classify every copy of a vulnerable library (Log4j and the other detection packs)

@@ -48,6 +48,10 @@ Examples:
   quell admin create-coordinator --email cert@example.org
   quell serve --pack-public-key /etc/quell/quell-packs.pub
                                        take signed detection packs (minisign)
+  quell serve --csaf-signing-key /etc/quell/csaf-signing.asc
+                                       a trusted CSAF provider (OpenPGP-signed documents)
+  QUELL_SMTP_PASSWORD=... quell serve --smtp-host smtp.example.org --smtp-port 587 --smtp-user quell
+                                       e-mail over STARTTLS (required by default) with login
 
 Then, on each host:
   quell scan --upload https://quell.example.org --token qt_... /
@@ -67,7 +71,8 @@ Registry (reads public): /api/v1/registry/entries (+ /ID, /ID/history),
 /confirmations.
 Advisories: /api/v1/advisories (+ /ID, /ID/publish, /ID/csaf, /ID/systems,
 /ID/progress, /overdue, /import), /api/v1/target-groups, /api/v1/webhook,
-/api/v1/contacts, /advisories.atom, /.well-known/csaf/provider-metadata.json.
+/api/v1/contacts, /api/v1/me/openpgp-key, /advisories.atom,
+/.well-known/csaf/provider-metadata.json, /.well-known/security.txt.
 Detection packs: POST /api/v1/packs {\"pack\",\"signature\"} (coordinators),
 GET /api/v1/packs (any token), DELETE /api/v1/packs/NAME, /NAME/history.
 Pages: /login, /, /hosts, /search, /indicators, /registry, /advisories, /tokens.
@@ -165,9 +170,29 @@ pub struct AdvisoryArgs {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
 
-    /// SMTP relay for advisory e-mail (plain SMTP, e.g. the local MTA); no e-mail without it.
+    /// SMTP relay for advisory e-mail (STARTTLS required unless --smtp-tls says otherwise); no
+    /// e-mail without it.
     #[arg(long, value_name = "HOST")]
     pub smtp_host: Option<String>,
+
+    /// Transport security towards the relay: `required` (STARTTLS with a verified certificate,
+    /// else no delivery), `opportunistic` (STARTTLS when offered) or `none` (a local MTA on
+    /// loopback only).
+    #[arg(long, value_enum, default_value_t = SmtpTlsArg::Required)]
+    pub smtp_tls: SmtpTlsArg,
+
+    /// Log in to the relay as this user (SMTP AUTH, only over TLS); the password from
+    /// QUELL_SMTP_PASSWORD or --smtp-password-file.
+    #[arg(long, value_name = "USER")]
+    pub smtp_user: Option<String>,
+
+    /// File holding the SMTP password (first line), instead of QUELL_SMTP_PASSWORD.
+    #[arg(long, value_name = "FILE", requires = "smtp_user")]
+    pub smtp_password_file: Option<PathBuf>,
+
+    /// PEM certificate(s) to trust for the relay besides the system's roots (an internal CA).
+    #[arg(long, value_name = "FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
 
     /// Port of the SMTP relay.
     #[arg(long, default_value_t = 25, value_name = "PORT")]
@@ -205,11 +230,28 @@ pub struct AdvisoryArgs {
     /// and closed networks only: webhooks carry AMBER and RED advisories).
     #[arg(long)]
     pub allow_private_webhooks: bool,
+
+    /// The OpenPGP secret key (ASCII-armored file) that signs every CSAF document (`.asc`); the
+    /// provider metadata then says `csaf_trusted_provider` and names its fingerprint. Keep it
+    /// outside the database, readable by the server only. Passphrase, if any:
+    /// QUELL_CSAF_SIGNING_PASSPHRASE.
+    #[arg(long, env = "QUELL_CSAF_SIGNING_KEY", value_name = "FILE")]
+    pub csaf_signing_key: Option<PathBuf>,
+
+    /// The public key (ASCII-armored file) of an earlier CSAF signing key, still published and
+    /// listed after a key rotation so old signatures stay verifiable; repeatable.
+    #[arg(long, value_name = "FILE", requires = "csaf_signing_key")]
+    pub csaf_previous_public_key: Vec<PathBuf>,
+
+    /// The `Contact:` of /.well-known/security.txt (mailto: or https: URI); default
+    /// mailto:<--smtp-from>.
+    #[arg(long, value_name = "URI")]
+    pub security_contact: Option<String>,
 }
 
 impl AdvisoryArgs {
     fn config(&self, listen: SocketAddr) -> Result<quell_server::advisories::Config, String> {
-        use quell_server::advisories::{Config, DeadlineDays, Smtp};
+        use quell_server::advisories::{Config, DeadlineDays};
         quell_server::advisories::check_prefix(&self.advisory_prefix).map_err(|e| e.0)?;
         for days in [self.deadline_high_days, self.deadline_medium_days, self.deadline_low_days] {
             if days < 0 {
@@ -220,11 +262,7 @@ impl AdvisoryArgs {
             prefix: self.advisory_prefix.clone(),
             publisher_name: self.publisher_name.clone(),
             public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{listen}")),
-            smtp: self.smtp_host.as_ref().map(|host| Smtp {
-                host: host.clone(),
-                port: self.smtp_port,
-                from: self.smtp_from.clone(),
-            }),
+            smtp: self.smtp()?,
             delivery_timeout: std::time::Duration::from_secs(self.delivery_timeout_secs.max(1)),
             retry_base: std::time::Duration::from_secs(self.delivery_retry_secs.max(1)),
             max_attempts: self.delivery_attempts.max(1),
@@ -235,8 +273,96 @@ impl AdvisoryArgs {
                 low: self.deadline_low_days,
             },
             allow_private_webhooks: self.allow_private_webhooks,
+            csaf_keys: self.csaf_keys()?.map(std::sync::Arc::new),
+            security_contact: Some(
+                self.security_contact.clone().unwrap_or_else(|| format!("mailto:{}", self.smtp_from)),
+            ),
             ..Config::default()
         })
+    }
+}
+
+/// `--smtp-tls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmtpTlsArg {
+    Required,
+    Opportunistic,
+    None,
+}
+
+/// Largest `--smtp-ca-file` and `--smtp-password-file` read.
+const MAX_SMTP_FILE_BYTES: u64 = 1024 * 1024;
+
+impl AdvisoryArgs {
+    /// The SMTP relay settings, checked (`None` without --smtp-host).
+    fn smtp(&self) -> Result<Option<quell_server::advisories::Smtp>, String> {
+        use quell_server::advisories::{Smtp, SmtpTls};
+        let Some(host) = &self.smtp_host else { return Ok(None) };
+        let tls = match self.smtp_tls {
+            SmtpTlsArg::Required => SmtpTls::Required,
+            SmtpTlsArg::Opportunistic => SmtpTls::Opportunistic,
+            SmtpTlsArg::None => SmtpTls::None,
+        };
+        let read = |flag: &str, p: &PathBuf| -> Result<Vec<u8>, String> {
+            let meta = std::fs::metadata(p).map_err(|e| format!("{flag} {}: {e}", p.display()))?;
+            if meta.len() > MAX_SMTP_FILE_BYTES {
+                return Err(format!("{flag} {}: larger than {MAX_SMTP_FILE_BYTES} bytes", p.display()));
+            }
+            std::fs::read(p).map_err(|e| format!("{flag} {}: {e}", p.display()))
+        };
+        let credentials = match &self.smtp_user {
+            None => None,
+            Some(_) if tls == SmtpTls::None => {
+                return Err("--smtp-user needs TLS: the password is not sent over plain SMTP (--smtp-tls)".into());
+            }
+            Some(user) => {
+                let password = match &self.smtp_password_file {
+                    Some(p) => {
+                        let bytes = read("--smtp-password-file", p)?;
+                        String::from_utf8_lossy(&bytes).lines().next().unwrap_or_default().to_string()
+                    }
+                    None => std::env::var("QUELL_SMTP_PASSWORD").map_err(|_| {
+                        "--smtp-user needs a password: QUELL_SMTP_PASSWORD or --smtp-password-file".to_string()
+                    })?,
+                };
+                Some((user.clone(), password))
+            }
+        };
+        let extra_roots_pem = match &self.smtp_ca_file {
+            Some(p) => Some(read("--smtp-ca-file", p)?),
+            None => None,
+        };
+        Ok(Some(Smtp {
+            host: host.clone(),
+            port: self.smtp_port,
+            from: self.smtp_from.clone(),
+            tls,
+            credentials,
+            extra_roots_pem,
+        }))
+    }
+
+    /// The CSAF signing key and earlier public keys, read and checked (`None` without a key).
+    fn csaf_keys(&self) -> Result<Option<quell_server::openpgp::CsafKeys>, String> {
+        let Some(path) = &self.csaf_signing_key else { return Ok(None) };
+        let read = |p: &PathBuf| {
+            let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if meta.len() > quell_server::openpgp::MAX_KEY_FILE_BYTES as u64 {
+                return Err(format!("{}: larger than a key file can be", p.display()));
+            }
+            std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+        };
+        let secret = read(path).map_err(|e| format!("--csaf-signing-key {e}"))?;
+        let previous = self
+            .csaf_previous_public_key
+            .iter()
+            .map(|p| read(p).map_err(|e| format!("--csaf-previous-public-key {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let passphrase = std::env::var("QUELL_CSAF_SIGNING_PASSPHRASE").unwrap_or_default();
+        let keys = quell_server::openpgp::CsafKeys::new(&secret, &passphrase, &previous)
+            .map_err(|e| format!("--csaf-signing-key {}: {e}", path.display()))?;
+        tracing::info!(fingerprint = %keys.current.fingerprint, "CSAF documents are signed");
+        Ok(Some(keys))
     }
 }
 

@@ -27,6 +27,35 @@ pub(crate) async fn me(principal: Principal) -> Result<Response, ServerError> {
     .into_response())
 }
 
+/// `PUT /api/v1/me/openpgp-key` body.
+#[derive(Debug, Deserialize)]
+pub(crate) struct OpenPgpKey {
+    /// The ASCII-armored public key (`gpg --armor --export you@example.org`).
+    key: String,
+}
+
+/// Registers the caller's OpenPGP public key: AMBER+STRICT and RED e-mail then reaches them
+/// encrypted to it (without one, not by e-mail at all). 400 with the reason for a key that is
+/// not usable for encryption.
+pub(crate) async fn put_openpgp_key(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    JsonBody(body): JsonBody<OpenPgpKey>,
+) -> Result<Response, ServerError> {
+    let fingerprint = crate::openpgp::check_recipient_key(body.key.trim()).map_err(ServerError::Invalid)?;
+    auth::set_openpgp_key(&state.db, principal.user_id, Some(body.key.trim())).await?;
+    Ok(Json(json!({ "fingerprint": fingerprint })).into_response())
+}
+
+/// Removes the caller's OpenPGP key (AMBER+STRICT and RED are then no longer e-mailed to them).
+pub(crate) async fn delete_openpgp_key(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+) -> Result<Response, ServerError> {
+    auth::set_openpgp_key(&state.db, principal.user_id, None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 pub(crate) async fn list_orgs(State(state): State<AppState>, _: ApiCoordinator) -> Result<Response, ServerError> {
     Ok(Json(inventory::org_counts(&state.db).await?).into_response())
 }

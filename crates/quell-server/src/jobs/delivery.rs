@@ -9,6 +9,10 @@
 //!   the delivery is `failed`.
 //! - Before sending, the access rule is asked again for the recipient (the organisation for a
 //!   webhook, the user for an e-mail).
+//! - E-mail goes through the configured relay with STARTTLS required by default and SMTP AUTH
+//!   when configured. AMBER+STRICT and RED go to an addressee only as PGP/MIME encrypted to the
+//!   OpenPGP key they registered; without a key they are not e-mailed at all (given up at once,
+//!   the reason in the delivery log) and the addressee reads the advisory on the platform.
 //! - Webhook signature: `X-Quell-Timestamp: <unix seconds>` and
 //!   `X-Quell-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`, with the
 //!   organisation's secret; a receiver recomputes it and rejects old timestamps (replays).
@@ -17,13 +21,13 @@
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
-use quell_advisory::Viewer;
+use quell_advisory::{Tlp, Viewer};
 use quell_store::advisories::deliveries::{self, Delivery};
 use quell_store::advisories::store::{self, VersionRow};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::advisories::{Config, csaf_document};
+use crate::advisories::{Config, SmtpTls, csaf_document};
 use crate::{AppState, ServerError, now};
 
 /// Deliveries claimed per poll.
@@ -69,17 +73,24 @@ async fn tick(state: &AppState) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Who a delivery goes to, as the access rule sees them (`None`: nobody it may go to).
-async fn recipient(state: &AppState, d: &Delivery) -> Result<Option<Viewer>, ServerError> {
+/// Who a delivery goes to, as the access rule sees them (`None`: nobody it may go to), and for
+/// e-mail the addressee's OpenPGP key if they registered one.
+async fn recipient(state: &AppState, d: &Delivery) -> Result<(Option<Viewer>, Option<String>), ServerError> {
     Ok(match (d.channel.as_str(), d.org_id, d.user_id) {
-        ("webhook", Some(org_id), _) => Some(Viewer::Organisation { org_id }),
-        ("email", _, Some(user_id)) => deliveries::addressee(&state.db, user_id).await?.map(|u| Viewer::User {
-            user_id,
-            org_id: u.org_id,
-            coordinator: u.role == "coordinator",
-        }),
-        _ => None,
+        ("webhook", Some(org_id), _) => (Some(Viewer::Organisation { org_id }), None),
+        ("email", _, Some(user_id)) => match deliveries::addressee(&state.db, user_id).await? {
+            Some(u) => {
+                (Some(Viewer::User { user_id, org_id: u.org_id, coordinator: u.role == "coordinator" }), u.openpgp_key)
+            }
+            None => (None, None),
+        },
+        _ => (None, None),
     })
+}
+
+/// Whether e-mail of a marking goes out only encrypted to the addressee's OpenPGP key.
+pub fn needs_encryption(tlp: Tlp) -> bool {
+    matches!(tlp, Tlp::AmberStrict | Tlp::Red)
 }
 
 /// One attempt of a claimed delivery: ask the rule again, send, log, and mark it delivered,
@@ -88,14 +99,24 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
     let d = deliveries::delivery(&state.db, id).await?;
     let version = store::version_by_id(&state.db, d.version_id).await?;
     let audience = store::audience(&state.db, d.version_id).await?;
-    let allowed = recipient(state, &d).await?.is_some_and(|v| version.visible_to(&audience, &v));
+    let (viewer, key) = recipient(state, &d).await?;
+    let allowed = viewer.is_some_and(|v| version.visible_to(&audience, &v));
+    // AMBER+STRICT and RED by e-mail only encrypted; without a key, not by e-mail at all.
+    let unencryptable = d.channel == "email" && needs_encryption(version.tlp) && key.is_none();
     let started = Instant::now();
     let outcome: Result<i64, String> = if !allowed {
         Err("the recipient may no longer see this advisory".into())
+    } else if unencryptable {
+        Err(format!(
+            "not sent by e-mail: TLP:{} goes out only encrypted and the addressee has no OpenPGP key \
+             registered (PUT /api/v1/me/openpgp-key); they read it on the platform",
+            version.tlp.as_str()
+        ))
     } else if d.channel == "webhook" {
         send_webhook(state, &version, d.org_id.unwrap_or(0), &d.target).await
     } else {
-        send_email(&state.advisories, &version, &d.target).await
+        let key = key.filter(|_| needs_encryption(version.tlp));
+        send_email(&state.advisories, &version, &d.target, key.as_deref()).await
     };
     let elapsed = started.elapsed().as_millis() as i64;
     let at = now();
@@ -107,7 +128,7 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
     match &outcome {
         Ok(_) => deliveries::mark_delivered(&state.db, id, at).await?,
         Err(e) => {
-            let give_up = !allowed || d.attempts >= state.advisories.max_attempts;
+            let give_up = !allowed || unencryptable || d.attempts >= state.advisories.max_attempts;
             let wait = backoff(state.advisories.retry_base, d.attempts);
             deliveries::mark_failed(&state.db, id, give_up, now_ms().saturating_add(wait), e).await?;
         }
@@ -181,20 +202,10 @@ async fn send_webhook(state: &AppState, version: &VersionRow, org: i64, url: &st
     .map_err(|e| e.to_string())?
 }
 
-async fn send_email(config: &Config, version: &VersionRow, to: &str) -> Result<i64, String> {
-    use lettre::message::header::ContentType;
-    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-    let smtp = config.smtp.as_ref().ok_or("no SMTP relay configured")?;
+/// The plain text of an advisory e-mail.
+fn email_text(config: &Config, version: &VersionRow) -> Result<String, String> {
     let content = version.content().map_err(|e| e.to_string())?;
     let rating = version.rating().map_err(|e| e.to_string())?;
-    let subject = format!(
-        "[TLP:{}] {} {} v{}: {}",
-        version.tlp.as_str(),
-        rating.tag,
-        version.identifier,
-        version.version,
-        version.title
-    );
     let mut text = format!(
         "TLP:{tlp}\n\n{id} version {v} ({label})\n{title}\n\nSummary\n{summary}\n",
         tlp = version.tlp.as_str(),
@@ -219,19 +230,79 @@ async fn send_email(config: &Config, version: &VersionRow, to: &str) -> Result<i
         version.advisory_id,
         version.tlp.as_str()
     ));
-    let message = Message::builder()
+    Ok(text)
+}
+
+/// Sends one advisory e-mail; with `key`, as PGP/MIME (RFC 3156) encrypted to it, the title
+/// left out of the (unencrypted) subject.
+async fn send_email(config: &Config, version: &VersionRow, to: &str, key: Option<&str>) -> Result<i64, String> {
+    use lettre::message::header::ContentType;
+    use lettre::message::{MultiPart, SinglePart};
+    use lettre::{AsyncTransport, Message};
+    let smtp = config.smtp.as_ref().ok_or("no SMTP relay configured")?;
+    let rating = version.rating().map_err(|e| e.to_string())?;
+    let text = email_text(config, version)?;
+    let builder = Message::builder()
         .from(smtp.from.parse().map_err(|e| format!("bad --smtp-from: {e}"))?)
-        .to(to.parse().map_err(|e| format!("bad address {to:?}: {e}"))?)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(text)
-        .map_err(|e| e.to_string())?;
-    let mailer = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-        .port(smtp.port)
-        .timeout(Some(config.delivery_timeout))
-        .build();
-    let response = mailer.send(message).await.map_err(|e| e.to_string())?;
+        .to(to.parse().map_err(|e| format!("bad address {to:?}: {e}"))?);
+    let tag = format!("[TLP:{}] {} {} v{}", version.tlp.as_str(), rating.tag, version.identifier, version.version);
+    let message = match key {
+        None => builder
+            .subject(format!("{tag}: {}", version.title))
+            .header(ContentType::TEXT_PLAIN)
+            .body(text)
+            .map_err(|e| e.to_string())?,
+        Some(key) => {
+            let inner =
+                format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}");
+            let armored = crate::openpgp::encrypt(key, inner.as_bytes())?;
+            let parse = |t: &str| ContentType::parse(t).map_err(|e| e.to_string());
+            let body = MultiPart::encrypted("application/pgp-encrypted".to_string())
+                .singlepart(
+                    SinglePart::builder()
+                        .header(parse("application/pgp-encrypted")?)
+                        .body("Version: 1\r\n".to_string()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(parse("application/octet-stream; name=\"encrypted.asc\"")?)
+                        .body(armored),
+                );
+            builder.subject(format!("{tag} (encrypted)")).multipart(body).map_err(|e| e.to_string())?
+        }
+    };
+    let response = mailer(config, smtp)?.send(message).await.map_err(|e| e.to_string())?;
     Ok(i64::from(u16::from(response.code())))
+}
+
+/// The SMTP transport of the configuration: STARTTLS required, opportunistic or off; login.
+fn mailer(
+    config: &Config,
+    smtp: &crate::advisories::Smtp,
+) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let tls_parameters = || {
+        let mut params = TlsParameters::builder(smtp.host.clone());
+        if let Some(pem) = &smtp.extra_roots_pem {
+            let cert = Certificate::from_pem(pem).map_err(|e| format!("--smtp-ca-file: {e}"))?;
+            params = params.add_root_certificate(cert);
+        }
+        params.build_rustls().map_err(|e| format!("TLS towards the SMTP relay: {e}"))
+    };
+    let tls = match smtp.tls {
+        SmtpTls::Required => Tls::Required(tls_parameters()?),
+        SmtpTls::Opportunistic => Tls::Opportunistic(tls_parameters()?),
+        SmtpTls::None => Tls::None,
+    };
+    let mut builder = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(&smtp.host)
+        .port(smtp.port)
+        .tls(tls)
+        .timeout(Some(config.delivery_timeout));
+    if let Some((user, password)) = &smtp.credentials {
+        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+    }
+    Ok(builder.build())
 }
 
 #[cfg(test)]

@@ -16,6 +16,24 @@ pub async fn last_published(db: &Db) -> Result<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>("last")?)
 }
 
+/// The first publication time of every published advisory, by advisory id (a CSAF document's
+/// year folder is the year of its initial release, requirement 11).
+pub async fn first_published_all(db: &Db) -> Result<std::collections::HashMap<i64, i64>> {
+    let rows = sqlx::query(
+        "SELECT advisory_id, MIN(published_at) AS first FROM advisory_versions WHERE status = 'published' \
+         GROUP BY advisory_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        if let Some(first) = row.try_get::<Option<i64>, _>("first")? {
+            out.insert(row.try_get::<i64, _>("advisory_id")?, first);
+        }
+    }
+    Ok(out)
+}
+
 /// Stores an imported document (its TLP label upper-cased); returns its id. The same
 /// publisher, tracking id and version twice is a conflict.
 pub async fn import(db: &Db, imported: &Imported, document: &str, user: i64) -> Result<i64> {

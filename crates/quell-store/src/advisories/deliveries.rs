@@ -66,11 +66,16 @@ pub async fn delivery(db: &Db, id: i64) -> Result<Delivery> {
 pub struct Addressee {
     pub org_id: Option<i64>,
     pub role: String,
+    /// The user's OpenPGP public key (armored), if they registered one (migration 0009).
+    pub openpgp_key: Option<String>,
 }
 
 /// The addressee of an e-mail delivery.
 pub async fn addressee(db: &Db, user_id: i64) -> Result<Option<Addressee>> {
-    Ok(sqlx::query_as("SELECT org_id, role FROM users WHERE id = $1").bind(user_id).fetch_optional(&db.pool).await?)
+    Ok(sqlx::query_as("SELECT org_id, role, openpgp_key FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?)
 }
 
 /// The signing secret of an organisation's webhook (`None`: it removed its webhook).
