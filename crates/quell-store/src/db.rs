@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0007_inventories.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_packs.sql"), include_str!("../migrations/postgres/0008_packs.sql")),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_language.sql"),
+        include_str!("../migrations/postgres/0010_language.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

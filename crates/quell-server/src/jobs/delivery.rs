@@ -24,6 +24,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::advisories::{Config, csaf_document};
+use crate::i18n::Lang;
 use crate::{AppState, ServerError, now};
 
 /// Deliveries claimed per poll.
@@ -69,16 +70,19 @@ async fn tick(state: &AppState) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Who a delivery goes to, as the access rule sees them (`None`: nobody it may go to).
-async fn recipient(state: &AppState, d: &Delivery) -> Result<Option<Viewer>, ServerError> {
+/// Who a delivery goes to, as the access rule sees them (`None`: nobody it may go to), and the
+/// language of an e-mail's addressee (their setting, else the server's default).
+async fn recipient(state: &AppState, d: &Delivery) -> Result<(Option<Viewer>, Lang), ServerError> {
     Ok(match (d.channel.as_str(), d.org_id, d.user_id) {
-        ("webhook", Some(org_id), _) => Some(Viewer::Organisation { org_id }),
-        ("email", _, Some(user_id)) => deliveries::addressee(&state.db, user_id).await?.map(|u| Viewer::User {
-            user_id,
-            org_id: u.org_id,
-            coordinator: u.role == "coordinator",
-        }),
-        _ => None,
+        ("webhook", Some(org_id), _) => (Some(Viewer::Organisation { org_id }), state.default_language),
+        ("email", _, Some(user_id)) => match deliveries::addressee(&state.db, user_id).await? {
+            Some(u) => (
+                Some(Viewer::User { user_id, org_id: u.org_id, coordinator: u.role == "coordinator" }),
+                u.language.as_deref().and_then(Lang::parse).unwrap_or(state.default_language),
+            ),
+            None => (None, state.default_language),
+        },
+        _ => (None, state.default_language),
     })
 }
 
@@ -88,14 +92,15 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
     let d = deliveries::delivery(&state.db, id).await?;
     let version = store::version_by_id(&state.db, d.version_id).await?;
     let audience = store::audience(&state.db, d.version_id).await?;
-    let allowed = recipient(state, &d).await?.is_some_and(|v| version.visible_to(&audience, &v));
+    let (viewer, lang) = recipient(state, &d).await?;
+    let allowed = viewer.is_some_and(|v| version.visible_to(&audience, &v));
     let started = Instant::now();
     let outcome: Result<i64, String> = if !allowed {
         Err("the recipient may no longer see this advisory".into())
     } else if d.channel == "webhook" {
         send_webhook(state, &version, d.org_id.unwrap_or(0), &d.target).await
     } else {
-        send_email(&state.advisories, &version, &d.target).await
+        send_email(&state.advisories, &version, &d.target, lang).await
     };
     let elapsed = started.elapsed().as_millis() as i64;
     let at = now();
@@ -181,10 +186,8 @@ async fn send_webhook(state: &AppState, version: &VersionRow, org: i64, url: &st
     .map_err(|e| e.to_string())?
 }
 
-async fn send_email(config: &Config, version: &VersionRow, to: &str) -> Result<i64, String> {
-    use lettre::message::header::ContentType;
-    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-    let smtp = config.smtp.as_ref().ok_or("no SMTP relay configured")?;
+/// The subject and text of an advisory's e-mail, in the current language ([`crate::i18n`]).
+fn email_text(config: &Config, version: &VersionRow) -> Result<(String, String), String> {
     let content = version.content().map_err(|e| e.to_string())?;
     let rating = version.rating().map_err(|e| e.to_string())?;
     let subject = format!(
@@ -196,29 +199,41 @@ async fn send_email(config: &Config, version: &VersionRow, to: &str) -> Result<i
         version.title
     );
     let mut text = format!(
-        "TLP:{tlp}\n\n{id} version {v} ({label})\n{title}\n\nSummary\n{summary}\n",
+        "TLP:{tlp}\n\n{heading}\n{title}\n\n{summary_heading}\n{summary}\n",
         tlp = version.tlp.as_str(),
-        id = version.identifier,
-        v = version.version,
-        label = rating.label,
+        heading = t!(
+            "mail-heading",
+            identifier = version.identifier.as_str(),
+            version = version.version.as_str(),
+            label = crate::i18n::rating_label(&rating)
+        ),
         title = version.title,
+        summary_heading = t!("adv-summary"),
         summary = content.summary,
     );
     if !content.cves.is_empty() {
-        text.push_str(&format!("\nCVEs: {}\n", content.cves.join(", ")));
+        text.push_str(&format!("\n{}: {}\n", t!("col-cves"), content.cves.join(", ")));
     }
     if !content.consequences.is_empty() {
-        text.push_str(&format!("\nConsequences\n{}\n", content.consequences));
+        text.push_str(&format!("\n{}\n{}\n", t!("adv-consequences"), content.consequences));
     }
     if !content.solution.is_empty() {
-        text.push_str(&format!("\nSolution\n{}\n", content.solution));
+        text.push_str(&format!("\n{}\n{}\n", t!("adv-solution"), content.solution));
     }
     text.push_str(&format!(
-        "\n{}/advisories/{}\n\nThis message is TLP:{}: share it only as that marking allows.\n",
+        "\n{}/advisories/{}\n\n{}\n",
         config.public_url.trim_end_matches('/'),
         version.advisory_id,
-        version.tlp.as_str()
+        t!("mail-tlp-footer", tlp = version.tlp.as_str(), meaning = crate::i18n::tlp_meaning(version.tlp))
     ));
+    Ok((subject, text))
+}
+
+async fn send_email(config: &Config, version: &VersionRow, to: &str, lang: Lang) -> Result<i64, String> {
+    use lettre::message::header::ContentType;
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let smtp = config.smtp.as_ref().ok_or("no SMTP relay configured")?;
+    let (subject, text) = crate::i18n::with(lang, || email_text(config, version))?;
     let message = Message::builder()
         .from(smtp.from.parse().map_err(|e| format!("bad --smtp-from: {e}"))?)
         .to(to.parse().map_err(|e| format!("bad address {to:?}: {e}"))?)

@@ -61,16 +61,21 @@ pub async fn delivery(db: &Db, id: i64) -> Result<Delivery> {
         .await?)
 }
 
-/// The organisation and role of an e-mail's addressee (`None`: the account is gone).
+/// The organisation, role and language of an e-mail's addressee (`None`: the account is gone).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Addressee {
     pub org_id: Option<i64>,
     pub role: String,
+    /// The language the user reads (`nl`, `en`; migration 0010), if set.
+    pub language: Option<String>,
 }
 
 /// The addressee of an e-mail delivery.
 pub async fn addressee(db: &Db, user_id: i64) -> Result<Option<Addressee>> {
-    Ok(sqlx::query_as("SELECT org_id, role FROM users WHERE id = $1").bind(user_id).fetch_optional(&db.pool).await?)
+    Ok(sqlx::query_as("SELECT org_id, role, language FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?)
 }
 
 /// The signing secret of an organisation's webhook (`None`: it removed its webhook).
