@@ -12,6 +12,7 @@
 //! - a text attribute (`placeholder=`, `title=`, `aria-label=`, `alt=`) is always text;
 //! - anything else with letters is English for a reader, unless it is in [`ALLOWED`] (names,
 //!   commands, example values and CSS that are the same in every language).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
