@@ -129,8 +129,8 @@ pub fn chart(series: &[Value]) -> Markup {
             polyline points=(line("resolved")) fill="none" stroke="#1e7b34" stroke-width="2" {}
             text x=(pad) y="16" font-size="12" fill="#b3261e" { (t!("adv-chart-affected", n = last.map_or(0, |d| d["affected"].as_i64().unwrap_or(0)))) }
             text x=(pad + 120.0) y="16" font-size="12" fill="#1e7b34" { (t!("adv-chart-resolved", n = last.map_or(0, |d| d["resolved"].as_i64().unwrap_or(0)))) }
-            @if let Some(first) = series.first() { text x=(pad) y=(h - 8.0) font-size="11" { (first["day"].as_str().unwrap_or_default()) } }
-            @if let Some(l) = last { text x=(w - pad - 70.0) y=(h - 8.0) font-size="11" { (l["day"].as_str().unwrap_or_default()) } }
+            @if let Some(first) = series.first() { text x=(pad) y=(h - 8.0) font-size="11" { (i18n::date_text(first["day"].as_str().unwrap_or_default())) } }
+            @if let Some(l) = last { text x=(w - pad) y=(h - 8.0) font-size="11" text-anchor="end" { (i18n::date_text(l["day"].as_str().unwrap_or_default())) } }
         }
     }
 }

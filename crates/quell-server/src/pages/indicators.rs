@@ -17,7 +17,6 @@ use crate::html::{layout, page};
 use crate::i18n::{self, number as n};
 use crate::indicators::Filter;
 use crate::limits::{INDICATOR_CHART_DAYS, PAGE_ROWS};
-use crate::time::day_string;
 use crate::{AppState, ServerError};
 
 /// Attempts per day as bars: the organisation's own (dark) over the pool's (light), for the
@@ -36,7 +35,7 @@ pub fn days_svg(own: &[(i64, i64)], pool: &[(i64, i64)]) -> Markup {
             format!("{:.1}", h - bottom - height),
             format!("{:.1}", (slot - 2.0 * inset).max(0.5)),
             format!("{height:.1}"),
-            format!("{}: {}", day_string(d.0), d.1),
+            format!("{}: {}", i18n::day(d.0), i18n::number(d.1)),
         )
     };
     let pool_bars: Vec<_> = pool.iter().filter(in_range).map(|d| bar(d, 0.0)).collect();
@@ -49,8 +48,8 @@ pub fn days_svg(own: &[(i64, i64)], pool: &[(i64, i64)]) -> Markup {
             line x1=(left) y1=(top) x2=(left) y2=(h - bottom) stroke="#999" {}
             text x="4" y=(top + 4.0) font-size="11" { (i18n::number(max as i64)) }
             text x="4" y=(h - bottom) font-size="11" { "0" }
-            text x=(left) y=(h - 6.0) font-size="11" { (day_string(first)) }
-            text x=(w - 10.0) y=(h - 6.0) font-size="11" text-anchor="end" { (day_string(last)) }
+            text x=(left) y=(h - 6.0) font-size="11" { (i18n::day(first)) }
+            text x=(w - 10.0) y=(h - 6.0) font-size="11" text-anchor="end" { (i18n::day(last)) }
             @for (x, y, bw, bh, label) in &pool_bars {
                 rect.pool x=(x) y=(y) width=(bw) height=(bh) fill="#9fb7d0" { title { (t!("ind-bar-pool")) " " (label) } }
             }

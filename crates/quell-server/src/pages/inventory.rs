@@ -39,8 +39,8 @@ pub fn trend_svg(days: &[TrendDay]) -> Markup {
             line x1=(left) y1=(top) x2=(left) y2=(h - bottom) stroke="#999" {}
             text x="4" y=(top + 4.0) font-size="11" { (i18n::number(max as i64)) }
             text x="4" y=(h - bottom) font-size="11" { "0" }
-            text x=(left) y=(h - 6.0) font-size="11" { (first) }
-            text x=(w - 10.0) y=(h - 6.0) font-size="11" text-anchor="end" { (last) }
+            text x=(left) y=(h - 6.0) font-size="11" { (i18n::date_text(first)) }
+            text x=(w - 10.0) y=(h - 6.0) font-size="11" text-anchor="end" { (i18n::date_text(last)) }
             polyline points=(copies.join(" ")) fill="none" stroke="#9aa3ad" stroke-width="1.5" {}
             polyline points=(affected.join(" ")) fill="none" stroke="#b3261e" stroke-width="2.5" {}
         }
