@@ -132,3 +132,76 @@ fn the_server_default_applies_when_nobody_chose() {
     let (_, body, _) = get_with(&server, "/registry", "", &[]);
     assert!(body.contains("Productregister") && body.contains("Nederlands"), "{body}");
 }
+
+/// The message ids of a language's files.
+fn message_ids(lang: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+    let mut ids = Vec::new();
+    for file in std::fs::read_dir(dir).unwrap() {
+        for line in std::fs::read_to_string(file.unwrap().path()).unwrap().lines() {
+            if let Some((id, _)) = line.split_once(" = ")
+                && id.contains('-')
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids
+}
+
+/// Every page an organisation user reaches, in both languages: 200, the right `lang`, and no
+/// message id rendered in place of a text (what a missing message shows).
+#[test]
+fn every_page_renders_in_both_languages_without_message_ids() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    upload(&server, &a.upload, &report("alpha-web", &days_ago(0), 2, 1, "p"));
+    let cookie = session(&server, &a.admin_email);
+    let hosts = fetch(&server, "GET", "/hosts", &cookie, None);
+    let host = hosts.body.split("href=\"/hosts/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let ids = message_ids("en");
+    assert!(ids.len() > 300, "{} ids", ids.len());
+    let pages = [
+        "/".to_string(),
+        "/hosts".into(),
+        format!("/hosts/{host}"),
+        "/search?component=log4j-core&version=2.14.1".into(),
+        "/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core".into(),
+        "/tokens".into(),
+        "/indicators".into(),
+        "/advisories".into(),
+        "/registry?q=x".into(),
+        "/registry/my-products".into(),
+        "/registry/proposals".into(),
+        "/registry/confirmations".into(),
+        "/hosts/999999".into(),
+    ];
+    for lang in ["nl", "en"] {
+        for path in &pages {
+            let (status, body, _) = get_with(&server, path, &format!("{cookie}; quell_lang={lang}"), &[]);
+            assert!(status == 200 || path == "/hosts/999999", "{path}: {status}");
+            assert!(body.contains(&format!("<html lang=\"{lang}\">")), "{path}");
+            for id in &ids {
+                assert!(
+                    !body.contains(&format!(">{id}<")) && !body.contains(&format!("\"{id}\"")),
+                    "{lang} {path}: {id}"
+                );
+            }
+        }
+    }
+    // The coordinator's pages too.
+    let coordinator_cookie = {
+        coordinator(&server);
+        session(&server, "cert@ncsc.example")
+    };
+    for lang in ["nl", "en"] {
+        for path in ["/", "/advisories", "/advisories/new", "/registry/proposals", "/components"] {
+            let (status, body, _) = get_with(&server, path, &format!("{coordinator_cookie}; quell_lang={lang}"), &[]);
+            assert_eq!(status, 200, "{path}");
+            for id in &ids {
+                assert!(!body.contains(&format!(">{id}<")), "{lang} {path}: {id}");
+            }
+        }
+    }
+}
