@@ -43,7 +43,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/inventories", get(api::components::list_sources))
         .route("/api/v1/sboms", post(api::components::upload_sbom).layer(report_limit))
         // accounts, organisations, tokens, sharing
-        .route("/api/v1/me", get(api::accounts::me))
+        .route("/api/v1/me", get(api::accounts::me).put(api::accounts::set_me))
         .route("/api/v1/orgs", get(api::accounts::list_orgs).post(api::accounts::create_org))
         .route("/api/v1/orgs/{id}/inventory", get(api::accounts::org_inventory))
         .route("/api/v1/orgs/{id}/hosts", get(api::accounts::org_hosts))

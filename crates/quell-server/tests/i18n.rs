@@ -205,3 +205,24 @@ fn every_page_renders_in_both_languages_without_message_ids() {
         }
     }
 }
+
+/// `PUT /api/v1/me` sets the account's language, as the Tokens page's form does.
+#[test]
+fn the_api_sets_the_account_language() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let put = |token: &str, body: &str| send(&server, "PUT", token, "/api/v1/me", body.as_bytes(), &[]);
+    let (status, body) = put(&a.full, r#"{"language":"xx"}"#);
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid")), "{body}");
+    assert_eq!(put(&a.upload, r#"{"language":"nl"}"#).0, 403, "upload-only tokens change nothing");
+    let (status, body) = put(&a.full, r#"{"language":"nl-NL"}"#);
+    assert_eq!((status, body["language"].as_str()), (200, Some("nl")), "{body}");
+    assert_eq!(get(&server, &a.full, "/api/v1/me").1["language"], "nl");
+    let cookie = session(&server, &a.admin_email);
+    let (_, page, _) = get_with(&server, "/", &cookie, &[("Accept-Language", "en")]);
+    assert!(page.contains("getroffen hosts"), "{page}");
+    let (status, body) = put(&a.full, r#"{"language":null}"#);
+    assert_eq!((status, body["language"].clone()), (200, serde_json::Value::Null), "{body}");
+    let (_, page, _) = get_with(&server, "/", &cookie, &[("Accept-Language", "en")]);
+    assert!(page.contains("affected hosts"), "{page}");
+}
