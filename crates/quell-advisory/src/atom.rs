@@ -23,6 +23,8 @@ pub struct Feed {
     /// RFC 3339; the newest entry's, or the given time for an empty feed.
     pub updated: String,
     pub author: String,
+    /// The language of the feed's own texts (`xml:lang`: `nl`, `en`).
+    pub lang: String,
     pub entries: Vec<Entry>,
 }
 
@@ -46,8 +48,10 @@ pub fn escape(text: &str) -> String {
 
 /// Renders the feed as XML.
 pub fn render(feed: &Feed) -> String {
-    let mut out =
-        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n",
+        escape(&feed.lang)
+    );
     out.push_str(&format!("  <id>{}</id>\n", escape(&feed.id)));
     out.push_str(&format!("  <title>{}</title>\n", escape(&feed.title)));
     out.push_str(&format!("  <updated>{}</updated>\n", escape(&feed.updated)));
@@ -78,6 +82,7 @@ mod tests {
             self_link: "http://x/advisories.atom".into(),
             updated: "2026-01-01T00:00:00Z".into(),
             author: "CERT".into(),
+            lang: "en".into(),
             entries: vec![Entry {
                 id: "http://x/advisories/1".into(),
                 title: "[H/H] <script>&\u{1}".into(),

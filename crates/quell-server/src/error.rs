@@ -21,10 +21,10 @@ pub struct ErrorMessage {
 
 fn page_message(error: &ServerError, status: StatusCode) -> String {
     match error {
-        _ if status == StatusCode::INTERNAL_SERVER_ERROR => "Internal error (see the server log).".into(),
-        ServerError::NotFound(_) => "Not found.".into(),
-        ServerError::Unauthorized(_) => "Please log in.".into(),
-        ServerError::BadLine(line, m) => format!("line {line}: {m}"),
+        _ if status == StatusCode::INTERNAL_SERVER_ERROR => t!("error-internal"),
+        ServerError::NotFound(_) => t!("error-not-found"),
+        ServerError::Unauthorized(_) => t!("error-log-in"),
+        ServerError::BadLine(line, m) => t!("error-line", line = *line, message = m.as_str()),
         ServerError::Invalid(m)
         | ServerError::TooLarge(m)
         | ServerError::Forbidden(m)
@@ -53,7 +53,7 @@ impl IntoResponse for ServerError {
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
-            "internal error (see the server log)".to_string()
+            t!("api-internal")
         } else {
             match &self {
                 ServerError::BadLine(_, m) => m.clone(),

@@ -66,34 +66,30 @@ impl FromRequestParts<AppState> for Principal {
         Metrics::add(&state.metrics.requests, 1);
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
-            return Err(ServerError::Unauthorized("send Authorization: Bearer <token>".into()));
+            return Err(ServerError::Unauthorized(t!("api-send-bearer")));
         };
         auth::principal_for_token(&state.db, token)
             .await?
-            .ok_or_else(|| ServerError::Unauthorized("unknown or revoked token".into()))
+            .ok_or_else(|| ServerError::Unauthorized(t!("api-unknown-token")))
     }
 }
 
 fn full_scope(principal: Principal) -> Result<Principal, ServerError> {
     if principal.scope != Scope::Full {
-        return Err(ServerError::Forbidden("this token may only upload reports".into()));
+        return Err(ServerError::Forbidden(t!("api-upload-only")));
     }
     Ok(principal)
 }
 
 fn coordinator(principal: Principal) -> Result<Principal, ServerError> {
     if principal.role != Role::Coordinator {
-        return Err(ServerError::Forbidden("coordinators only".into()));
+        return Err(ServerError::Forbidden(t!("api-coordinators-only")));
     }
     Ok(principal)
 }
 
 fn org_user(principal: &Principal) -> Result<i64, ServerError> {
-    principal.org_id.ok_or_else(|| {
-        ServerError::Forbidden(
-            "this is an organisation's own data: coordinators see counts per organisation, not its hosts".into(),
-        )
-    })
+    principal.org_id.ok_or_else(|| ServerError::Forbidden(t!("api-org-data")))
 }
 
 /// A bearer token of scope `full`.
@@ -149,7 +145,7 @@ impl Caller {
     pub fn require(&self) -> Result<Principal, ServerError> {
         match &self.principal {
             Some(p) if !self.by_session => full_scope(p.clone()),
-            _ => Err(ServerError::Unauthorized("send Authorization: Bearer <token>".into())),
+            _ => Err(ServerError::Unauthorized(t!("api-send-bearer"))),
         }
     }
 
@@ -158,7 +154,7 @@ impl Caller {
         if let Some(p) = &self.principal
             && p.scope != Scope::Full
         {
-            return Err(ServerError::Forbidden("this token may only upload reports".into()));
+            return Err(ServerError::Forbidden(t!("api-upload-only")));
         }
         Ok(viewer_of(self.principal.as_ref()))
     }
@@ -279,7 +275,7 @@ pub struct Session {
 
 impl Session {
     /// The session of a request's cookie, looked up once per request (cached in `parts`).
-    async fn lookup(parts: &mut Parts, state: &AppState) -> Result<Option<Session>, ServerError> {
+    pub(crate) async fn lookup(parts: &mut Parts, state: &AppState) -> Result<Option<Session>, ServerError> {
         if let Some(cached) = parts.extensions.get::<Option<Session>>() {
             return Ok(cached.clone());
         }
@@ -332,7 +328,7 @@ impl FromRequestParts<AppState> for PageCoordinator {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
         if session.principal.role != Role::Coordinator {
-            return Err(ServerError::Forbidden("This page is for coordinators.".into()).into_response());
+            return Err(ServerError::Forbidden(t!("error-coordinators-only")).into_response());
         }
         Ok(PageCoordinator(session))
     }
@@ -350,8 +346,7 @@ impl FromRequestParts<AppState> for PageOrgUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
         let Some(org_id) = session.principal.org_id else {
-            return Err(ServerError::Forbidden("Coordinators see counts per organisation, on the dashboard.".into())
-                .into_response());
+            return Err(ServerError::Forbidden(t!("error-org-page")).into_response());
         };
         Ok(PageOrgUser { session, org_id })
     }
@@ -380,10 +375,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: String::new() });
         if !session.csrf_ok(&token.csrf) {
-            return Err(ServerError::Forbidden("Missing or wrong form token.".into()).into_response());
+            return Err(ServerError::Forbidden(t!("error-form-token")).into_response());
         }
         let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| ServerError::Invalid(format!("The form is incomplete: {e}")).into_response())?;
+            .map_err(|e| ServerError::Invalid(t!("error-form-incomplete", detail = e.to_string())).into_response())?;
         Ok(CsrfForm { session, form })
     }
 }
@@ -401,7 +396,7 @@ impl FromRequestParts<AppState> for ApiOrgAdmin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ApiOrgUser { principal, org_id } = ApiOrgUser::from_request_parts(parts, state).await?;
         if principal.role != Role::Admin {
-            return Err(ServerError::Forbidden("organisation admins only".into()));
+            return Err(ServerError::Forbidden(t!("api-admins-only")));
         }
         Ok(ApiOrgAdmin { principal, org_id })
     }
@@ -421,7 +416,7 @@ impl FromRequestParts<AppState> for OrgReader {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
         caller.viewer()?;
-        let principal = caller.principal.ok_or_else(|| ServerError::Unauthorized("log in".into()))?;
+        let principal = caller.principal.ok_or_else(|| ServerError::Unauthorized(t!("api-log-in")))?;
         let org_id = org_user(&principal)?;
         Ok(OrgReader { principal, org_id })
     }
@@ -440,11 +435,7 @@ impl FromRequestParts<AppState> for ApiUploader {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        let org_id = principal.org_id.ok_or_else(|| {
-            ServerError::Forbidden(
-                "a coordinator belongs to no organisation: upload with an organisation's token".into(),
-            )
-        })?;
+        let org_id = principal.org_id.ok_or_else(|| ServerError::Forbidden(t!("api-coordinator-upload")))?;
         Ok(ApiUploader { principal, org_id })
     }
 }

@@ -32,6 +32,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+// First: its `t!` macro is used by the modules below.
+#[macro_use]
+pub mod i18n;
+
 pub mod admin;
 pub mod advisories;
 pub mod agents;
@@ -125,6 +129,8 @@ pub struct AppState {
     pub decoding: Arc<tokio::sync::Semaphore>,
     /// See [`ServeConfig::pack_keys`].
     pub pack_keys: Arc<Vec<quell_packs::signed::PinnedKey>>,
+    /// See [`ServeConfig::default_language`].
+    pub default_language: i18n::Lang,
 }
 
 /// How `quell serve` runs.
@@ -148,6 +154,9 @@ pub struct ServeConfig {
     /// The minisign public keys that uploaded detection packs must be signed with (one of them;
     /// `--pack-public-key`, repeatable for a key rotation); none: `POST /api/v1/packs` is refused.
     pub pack_keys: Vec<quell_packs::signed::PinnedKey>,
+    /// The language of readers who chose none and whose browser asks for neither Dutch nor
+    /// English (`--default-language`).
+    pub default_language: i18n::Lang,
 }
 
 /// Opens the database (migrating it), binds and serves until SIGINT or SIGTERM, then finishes
@@ -169,6 +178,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         decoding: Arc::new(tokio::sync::Semaphore::new(limits::MAX_CONCURRENT_DECODES)),
         trusted_proxies: Arc::new(config.trusted_proxies),
         pack_keys: Arc::new(config.pack_keys),
+        default_language: config.default_language,
     };
     jobs::delivery::start(state.clone());
     if let Some(metrics_address) = config.metrics_listen {

@@ -43,7 +43,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/inventories", get(api::components::list_sources))
         .route("/api/v1/sboms", post(api::components::upload_sbom).layer(report_limit))
         // accounts, organisations, tokens, sharing
-        .route("/api/v1/me", get(api::accounts::me))
+        .route("/api/v1/me", get(api::accounts::me).put(api::accounts::set_me))
         .route(
             "/api/v1/me/openpgp-key",
             put(api::accounts::put_openpgp_key)
@@ -151,6 +151,8 @@ fn api_routes(state: &AppState) -> Router<AppState> {
             get(api::registry::list_confirmations).post(api::registry::request_confirmation).layer(small),
         )
         .route("/api/v1/registry/confirmations/{id}/answer", post(api::registry::answer_confirmation).layer(small))
+        // JSON `message`s in the caller's language (`Accept-Language`); codes stay English.
+        .layer(from_fn_with_state(state.clone(), crate::i18n::api_language))
 }
 
 /// The metrics listener (`--metrics-listen`): `/metrics` only, without login.
@@ -171,6 +173,7 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/components", get(pages::components::ask))
         .route("/tokens", get(pages::accounts::tokens).post(pages::accounts::create_token))
         .route("/tokens/{id}/revoke", post(pages::accounts::revoke_token))
+        .route("/account/language", post(pages::accounts::set_language))
         // advisories
         .route("/advisories", get(pages::advisories::list))
         .route("/advisories/new", get(pages::advisories::new_form).post(pages::advisories::create))

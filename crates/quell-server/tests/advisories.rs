@@ -448,6 +448,15 @@ fn tlp_matrix_over_every_channel() {
         .unwrap()
     };
     let _ = author_id;
+    // The named individual reads quell in Dutch (the account's setting): their e-mail is Dutch.
+    {
+        let location = server.location.clone();
+        quell_server::block_on(async move {
+            let db = open(location).await;
+            auth::set_language(&db, named_id, Some("nl")).await.unwrap();
+        })
+        .unwrap();
+    }
     for o in [&recipient, &outsider] {
         let (status, body) = put(&server, &o.full, "/api/v1/webhook", &json!({"url": hook_url}));
         assert_eq!(status, 200, "{body}");
@@ -593,6 +602,14 @@ fn tlp_matrix_over_every_channel() {
         }
         for m in mails.iter().filter(|m| m.data.contains(identifier.as_str())) {
             assert!(m.data.contains(&format!("[TLP:{tlp}]")), "subject carries the marking");
+            // Each recipient's language: Dutch for the named individual, English (the server's
+            // default) for the others.
+            let dutch = m.to.iter().any(|t| t == "named@third.example");
+            assert_eq!(m.data.contains("Samenvatting"), dutch, "Dutch e-mail for TLP:{tlp}: {m:?}");
+            assert_eq!(m.data.contains("Summary"), !dutch, "English e-mail for TLP:{tlp}: {m:?}");
+            if dutch {
+                assert!(m.data.contains(&format!("Dit bericht is TLP:{tlp}")), "{m:?}");
+            }
         }
     }
 }

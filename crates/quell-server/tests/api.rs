@@ -223,6 +223,7 @@ fn metrics_listen_serves_only_metrics() {
         trusted_proxies: Vec::new(),
         metrics_listen: Some(metrics_address),
         pack_keys: Vec::new(),
+        default_language: quell_server::i18n::Lang::En,
     };
     let server = start_config(config, dir);
     let a = org(&server, "alpha");
@@ -340,6 +341,7 @@ fn signed_packs_are_current_per_name_replaced_and_withdrawn() {
         trusted_proxies: Vec::new(),
         metrics_listen: None,
         pack_keys: vec![key],
+        default_language: quell_server::i18n::Lang::En,
     };
     let server = start_config(config, dir);
     let cert = coordinator(&server);

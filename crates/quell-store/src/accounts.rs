@@ -87,6 +87,8 @@ pub struct Principal {
     pub scope: Scope,
     /// The token used, when the request came with one (not a browser session).
     pub token_id: Option<i64>,
+    /// The user's language setting (`nl`, `en`), if any (migration 0010).
+    pub language: Option<String>,
 }
 
 /// Hashes a password with argon2id and a random salt (slow on purpose: call off the async
@@ -310,7 +312,7 @@ pub async fn revoke_token(db: &Db, token_id: i64, org_id: Option<i64>) -> Result
 /// The principal of a bearer token, if the token exists and is not revoked.
 pub async fn principal_for_token(db: &Db, token: &str) -> Result<Option<Principal>, StoreError> {
     let row: Option<PrincipalRow> = sqlx::query_as(
-        "SELECT t.id AS token_id, t.scope, u.id AS user_id, u.email, u.role, u.org_id \
+        "SELECT t.id AS token_id, t.scope, u.id AS user_id, u.email, u.role, u.org_id, u.language \
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
          AND u.disabled_at IS NULL",
     )
@@ -329,6 +331,7 @@ struct PrincipalRow {
     email: String,
     role: String,
     org_id: Option<i64>,
+    language: Option<String>,
 }
 
 impl PrincipalRow {
@@ -344,8 +347,15 @@ impl PrincipalRow {
             email: self.email,
             role: Role::parse(&self.role).ok_or_else(|| StoreError::Internal(format!("bad role {:?}", self.role)))?,
             org_id: self.org_id,
+            language: self.language,
         })
     }
+}
+
+/// Stores a user's language setting (`None`: follow the browser).
+pub async fn set_language(db: &Db, user_id: i64, language: Option<&str>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET language = $1 WHERE id = $2").bind(language).bind(user_id).execute(&db.pool).await?;
+    Ok(())
 }
 
 /// Checks an e-mail and password; returns the user id.
@@ -632,7 +642,7 @@ pub async fn session(db: &Db, secret: &str) -> Result<Option<SessionRecord>, Sto
         csrf: String,
     }
     let row: Option<Row> = sqlx::query_as(
-        "SELECT NULL AS token_id, NULL AS scope, u.id AS user_id, u.email, u.role, u.org_id, s.csrf \
+        "SELECT NULL AS token_id, NULL AS scope, u.id AS user_id, u.email, u.role, u.org_id, u.language, s.csrf \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 \
          AND u.disabled_at IS NULL",
     )

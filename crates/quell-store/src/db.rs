@@ -57,7 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (8, include_str!("../migrations/sqlite/0008_packs.sql"), include_str!("../migrations/postgres/0008_packs.sql")),
     (9, include_str!("../migrations/sqlite/0009_openpgp.sql"), include_str!("../migrations/postgres/0009_openpgp.sql")),
-    // 0010 comes with the languages branch.
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_language.sql"),
+        include_str!("../migrations/postgres/0010_language.sql"),
+    ),
     (
         11,
         include_str!("../migrations/sqlite/0011_indicator_vulnerabilities.sql"),

@@ -131,6 +131,12 @@ pub struct ServeArgs {
     #[arg(long, env = "QUELL_PACK_PUBLIC_KEY", value_name = "KEY|FILE")]
     pub pack_public_key: Vec<String>,
 
+    /// The language of pages, e-mail and API messages for readers who chose none (in their
+    /// account or with the switch on every page) and whose browser asks for neither Dutch nor
+    /// English: `nl` or `en`.
+    #[arg(long, env = "QUELL_DEFAULT_LANGUAGE", value_name = "nl|en", default_value = "en")]
+    pub default_language: quell_server::i18n::Lang,
+
     /// Also serve `/metrics` here, without login, for Prometheus (keep it on a loopback or
     /// operator-only address). On the main address `/metrics` needs a coordinator's token.
     #[arg(long, value_name = "ADDRESS")]
@@ -422,6 +428,7 @@ pub fn run(args: ServeArgs) -> u8 {
         trusted_proxies: args.trusted_proxies.clone(),
         metrics_listen: args.metrics_listen,
         pack_keys,
+        default_language: args.default_language,
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::api::reports::Page;
 use crate::auth::{self, Principal, Role, Scope};
 use crate::extract::{ApiCoordinator, ApiOrgAdmin, ApiOrgUser, ApiUser, JsonBody};
+use crate::i18n::Lang;
 use crate::inventory::{self, page_limit};
 use crate::{AppState, ServerError, agents};
 
@@ -23,6 +24,7 @@ pub(crate) async fn me(principal: Principal) -> Result<Response, ServerError> {
         "role": principal.role,
         "org_id": principal.org_id,
         "scope": principal.scope,
+        "language": principal.language,
     }))
     .into_response())
 }
@@ -54,6 +56,26 @@ pub(crate) async fn delete_openpgp_key(
 ) -> Result<Response, ServerError> {
     auth::set_openpgp_key(&state.db, principal.user_id, None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MeBody {
+    /// `nl`, `en`, or null: follow the browser (pages) and the server's default (e-mail).
+    language: Option<String>,
+}
+
+/// Sets the caller's language (pages, e-mail, API messages).
+pub(crate) async fn set_me(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    JsonBody(body): JsonBody<MeBody>,
+) -> Result<Response, ServerError> {
+    let language = match body.language.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) => Some(Lang::parse(code).ok_or_else(|| ServerError::Invalid(t!("error-unknown-language")))?),
+    };
+    auth::set_language(&state.db, principal.user_id, language.map(Lang::code)).await?;
+    me(Principal { language: language.map(|l| l.code().to_string()), ..principal }).await
 }
 
 pub(crate) async fn list_orgs(State(state): State<AppState>, _: ApiCoordinator) -> Result<Response, ServerError> {

@@ -407,10 +407,11 @@ pub(crate) async fn feed(State(state): State<AppState>) -> Result<Response, Serv
     let updated = entries.first().map_or_else(|| format_rfc3339(now()), |e| e.updated.clone());
     let xml = atom::render(&atom::Feed {
         id: format!("{base}/advisories.atom"),
-        title: format!("{} advisories", state.advisories.publisher_name),
+        title: t!("feed-title", publisher = state.advisories.publisher_name.as_str()),
         self_link: format!("{base}/advisories.atom"),
         updated,
         author: state.advisories.publisher_name.clone(),
+        lang: crate::i18n::current().code().to_string(),
         entries,
     });
     Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response())

@@ -28,6 +28,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::advisories::{Config, SmtpTls, csaf_document};
+use crate::i18n::Lang;
 use crate::{AppState, ServerError, now};
 
 /// Deliveries claimed per poll.
@@ -73,18 +74,22 @@ async fn tick(state: &AppState) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Who a delivery goes to, as the access rule sees them (`None`: nobody it may go to), and for
-/// e-mail the addressee's OpenPGP key if they registered one.
-async fn recipient(state: &AppState, d: &Delivery) -> Result<(Option<Viewer>, Option<String>), ServerError> {
+/// Who a delivery goes to, as the access rule sees them (`None`: nobody it may go to), for
+/// e-mail the addressee's OpenPGP key if they registered one, and the language of an e-mail's
+/// addressee (their setting, else the server's default).
+async fn recipient(state: &AppState, d: &Delivery) -> Result<(Option<Viewer>, Option<String>, Lang), ServerError> {
+    let default = state.default_language;
     Ok(match (d.channel.as_str(), d.org_id, d.user_id) {
-        ("webhook", Some(org_id), _) => (Some(Viewer::Organisation { org_id }), None),
+        ("webhook", Some(org_id), _) => (Some(Viewer::Organisation { org_id }), None, default),
         ("email", _, Some(user_id)) => match deliveries::addressee(&state.db, user_id).await? {
-            Some(u) => {
-                (Some(Viewer::User { user_id, org_id: u.org_id, coordinator: u.role == "coordinator" }), u.openpgp_key)
-            }
-            None => (None, None),
+            Some(u) => (
+                Some(Viewer::User { user_id, org_id: u.org_id, coordinator: u.role == "coordinator" }),
+                u.openpgp_key,
+                u.language.as_deref().and_then(Lang::parse).unwrap_or(default),
+            ),
+            None => (None, None, default),
         },
-        _ => (None, None),
+        _ => (None, None, default),
     })
 }
 
@@ -99,7 +104,7 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
     let d = deliveries::delivery(&state.db, id).await?;
     let version = store::version_by_id(&state.db, d.version_id).await?;
     let audience = store::audience(&state.db, d.version_id).await?;
-    let (viewer, key) = recipient(state, &d).await?;
+    let (viewer, key, lang) = recipient(state, &d).await?;
     let allowed = viewer.is_some_and(|v| version.visible_to(&audience, &v));
     // AMBER+STRICT and RED by e-mail only encrypted; without a key, not by e-mail at all.
     let unencryptable = d.channel == "email" && needs_encryption(version.tlp) && key.is_none();
@@ -116,7 +121,7 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
         send_webhook(state, &version, d.org_id.unwrap_or(0), &d.target).await
     } else {
         let key = key.filter(|_| needs_encryption(version.tlp));
-        send_email(&state.advisories, &version, &d.target, key.as_deref()).await
+        send_email(&state.advisories, &version, &d.target, key.as_deref(), lang).await
     };
     let elapsed = started.elapsed().as_millis() as i64;
     let at = now();
@@ -202,56 +207,70 @@ async fn send_webhook(state: &AppState, version: &VersionRow, org: i64, url: &st
     .map_err(|e| e.to_string())?
 }
 
-/// The plain text of an advisory e-mail.
-fn email_text(config: &Config, version: &VersionRow) -> Result<String, String> {
+/// The subject and text of an advisory's e-mail, in the current language ([`crate::i18n`]).
+fn email_text(config: &Config, version: &VersionRow) -> Result<(String, String), String> {
     let content = version.content().map_err(|e| e.to_string())?;
     let rating = version.rating().map_err(|e| e.to_string())?;
+    let subject = format!(
+        "[TLP:{}] {} {} v{}: {}",
+        version.tlp.as_str(),
+        rating.tag,
+        version.identifier,
+        version.version,
+        version.title
+    );
     let mut text = format!(
-        "TLP:{tlp}\n\n{id} version {v} ({label})\n{title}\n\nSummary\n{summary}\n",
+        "TLP:{tlp}\n\n{heading}\n{title}\n\n{summary_heading}\n{summary}\n",
         tlp = version.tlp.as_str(),
-        id = version.identifier,
-        v = version.version,
-        label = rating.label,
+        heading = t!(
+            "mail-heading",
+            identifier = version.identifier.as_str(),
+            version = version.version.as_str(),
+            label = crate::i18n::rating_label(&rating)
+        ),
         title = version.title,
+        summary_heading = t!("adv-summary"),
         summary = content.summary,
     );
     if !content.cves.is_empty() {
-        text.push_str(&format!("\nCVEs: {}\n", content.cves.join(", ")));
+        text.push_str(&format!("\n{}: {}\n", t!("col-cves"), content.cves.join(", ")));
     }
     if !content.consequences.is_empty() {
-        text.push_str(&format!("\nConsequences\n{}\n", content.consequences));
+        text.push_str(&format!("\n{}\n{}\n", t!("adv-consequences"), content.consequences));
     }
     if !content.solution.is_empty() {
-        text.push_str(&format!("\nSolution\n{}\n", content.solution));
+        text.push_str(&format!("\n{}\n{}\n", t!("adv-solution"), content.solution));
     }
     text.push_str(&format!(
-        "\n{}/advisories/{}\n\nThis message is TLP:{}: share it only as that marking allows.\n",
+        "\n{}/advisories/{}\n\n{}\n",
         config.public_url.trim_end_matches('/'),
         version.advisory_id,
-        version.tlp.as_str()
+        t!("mail-tlp-footer", tlp = version.tlp.as_str(), meaning = crate::i18n::tlp_meaning(version.tlp))
     ));
-    Ok(text)
+    Ok((subject, text))
 }
 
-/// Sends one advisory e-mail; with `key`, as PGP/MIME (RFC 3156) encrypted to it, the title
-/// left out of the (unencrypted) subject.
-async fn send_email(config: &Config, version: &VersionRow, to: &str, key: Option<&str>) -> Result<i64, String> {
+/// Sends one advisory e-mail in `lang`; with `key`, as PGP/MIME (RFC 3156) encrypted to it, the
+/// title left out of the (unencrypted) subject.
+async fn send_email(
+    config: &Config,
+    version: &VersionRow,
+    to: &str,
+    key: Option<&str>,
+    lang: Lang,
+) -> Result<i64, String> {
     use lettre::message::header::ContentType;
     use lettre::message::{MultiPart, SinglePart};
     use lettre::{AsyncTransport, Message};
     let smtp = config.smtp.as_ref().ok_or("no SMTP relay configured")?;
     let rating = version.rating().map_err(|e| e.to_string())?;
-    let text = email_text(config, version)?;
+    let (subject, text) = crate::i18n::with(lang, || email_text(config, version))?;
     let builder = Message::builder()
         .from(smtp.from.parse().map_err(|e| format!("bad --smtp-from: {e}"))?)
         .to(to.parse().map_err(|e| format!("bad address {to:?}: {e}"))?);
     let tag = format!("[TLP:{}] {} {} v{}", version.tlp.as_str(), rating.tag, version.identifier, version.version);
     let message = match key {
-        None => builder
-            .subject(format!("{tag}: {}", version.title))
-            .header(ContentType::TEXT_PLAIN)
-            .body(text)
-            .map_err(|e| e.to_string())?,
+        None => builder.subject(subject).header(ContentType::TEXT_PLAIN).body(text).map_err(|e| e.to_string())?,
         Some(key) => {
             let inner =
                 format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}");

@@ -11,12 +11,13 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::auth::{self, Scope};
 use crate::extract::{ClientAddress, CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Session, cookie};
 use crate::html::{layout, page};
+use crate::i18n::{self, LANG_COOKIE, Lang};
 use crate::limits::{
     LOGIN_BACKOFF_MAX, LOGIN_WINDOW, MAX_LOGIN_FAILURES_PER_ADDRESS, MAX_LOGIN_FAILURES_PER_EMAIL, SESSION_LIFETIME,
 };
@@ -35,17 +36,17 @@ pub(crate) struct LoginForm {
 fn login_page(status: StatusCode, message: Option<&str>) -> Response {
     let token = auth::new_secret("").unwrap_or_default();
     let markup = layout(
-        "Log in",
+        &t!("login-title"),
         None,
         html! {
             form.login method="post" action="/login" {
                 @if let Some(message) = message { p.bad { (message) } }
-                label for="email" { "E-mail" }
+                label for="email" { (t!("login-email")) }
                 input #email type="email" name="email" autocomplete="username" required;
-                label for="password" { "Password" }
+                label for="password" { (t!("login-password")) }
                 input #password type="password" name="password" autocomplete="current-password" required;
                 input type="hidden" name="csrf" value=(token);
-                button type="submit" { "Log in" }
+                button type="submit" { (t!("login-submit")) }
             }
         },
     );
@@ -68,7 +69,7 @@ async fn login_refusal(state: &AppState, email: &str, client: &str) -> Result<Op
     if auth::login_failures(&state.db, &pair, since).await? >= MAX_LOGIN_FAILURES_PER_EMAIL
         || auth::login_failures(&state.db, &format!("address:{client}"), since).await? >= MAX_LOGIN_FAILURES_PER_ADDRESS
     {
-        return Ok(Some("Too many failed logins; wait a quarter of an hour and try again.".into()));
+        return Ok(Some(t!("login-too-many")));
     }
     // From everywhere together, an account's failures beyond the limit slow further attempts
     // down (doubling, at most LOGIN_BACKOFF_MAX) instead of locking it: nobody can keep its
@@ -79,7 +80,7 @@ async fn login_refusal(state: &AppState, email: &str, client: &str) -> Result<Op
     {
         let remaining = last + wait - now();
         if remaining > 0 {
-            return Ok(Some(format!("Too many failed logins for this account; try again in {remaining} s.")));
+            return Ok(Some(t!("login-backoff", seconds = remaining)));
         }
     }
     Ok(None)
@@ -100,7 +101,7 @@ pub(crate) async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ServerError> {
     if form.csrf.is_empty() || cookie(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
-        return Ok(login_page(StatusCode::FORBIDDEN, Some("The form expired; please try again.")));
+        return Ok(login_page(StatusCode::FORBIDDEN, Some(&t!("login-expired"))));
     }
     let email = form.email.trim().to_lowercase();
     let client = client.to_string();
@@ -115,7 +116,7 @@ pub(crate) async fn login(
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         auth::record_login_failure(&state.db, &keys, forget_before).await?;
         tracing::warn!(%email, address = %client, "failed login");
-        return Ok(login_page(StatusCode::UNAUTHORIZED, Some("Wrong e-mail or password.")));
+        return Ok(login_page(StatusCode::UNAUTHORIZED, Some(&t!("login-wrong"))));
     };
     auth::forget_login_failures(&state.db, &[&email, &auth::login_pair_key(&email, &client)]).await?;
     let csrf = auth::new_secret("")?;
@@ -166,34 +167,35 @@ pub(crate) async fn tokens_page(
     let list = auth::list_tokens(&state.db, session.principal.token_owner()).await?;
     let body = html! {
         @if let Some(t) = &created {
-            p.notice { "New " (t.scope.as_str()) " token " strong { (t.name) } ", shown only now: " br; code #new-token { (t.token) } }
+            p.notice { (t!("tokens-new-shown", scope = scope_name(t.scope.as_str()))) " " strong { (t.name) } br; code #new-token { (t.token) } }
         }
         table {
-            tr { th { "Id" } th { "Name" } th { "Scope" } th { "User" } th { "Created" } th { "" } }
+            tr { th { (t!("tokens-id")) } th { (t!("tokens-name")) } th { (t!("tokens-scope")) } th { (t!("tokens-user")) } th { (t!("tokens-created")) } th {} }
             @for token in &list {
                 tr {
-                    td { (token.id) } td { (token.name) } td { (token.scope) } td { (token.email) }
-                    td { (crate::time::format_rfc3339(token.created_at)) }
+                    td { (token.id) } td { (token.name) } td { (scope_name(&token.scope)) } td { (token.email) }
+                    td { (i18n::date_time(token.created_at)) }
                     td {
-                        @if token.revoked_at.is_some() { "revoked" } @else {
+                        @if token.revoked_at.is_some() { (t!("tokens-revoked")) } @else {
                             form.inline method="post" action=(format!("/tokens/{}/revoke", token.id)) {
                                 input type="hidden" name="csrf" value=(session.csrf);
-                                button type="submit" { "Revoke" }
+                                button type="submit" { (t!("tokens-revoke")) }
                             }
                         }
                     }
                 }
             }
         }
-        h2 { "New token" }
+        h2 { (t!("tokens-new")) }
         form method="post" action="/tokens" {
             input type="hidden" name="csrf" value=(session.csrf);
-            input type="text" name="name" placeholder="what it is for" required;
-            " " select name="scope" { option value="upload" { "upload only (scan agents)" } option value="full" { "full" } }
-            " " button type="submit" { "Create" }
+            input type="text" name="name" placeholder=(t!("tokens-what-for")) required;
+            " " select name="scope" { option value="upload" { (scope_name("upload")) } option value="full" { (scope_name("full")) } }
+            " " button type="submit" { (t!("tokens-create")) }
         }
+        (language_form(session))
     };
-    Ok(page(StatusCode::OK, layout("API tokens", Some(session), body)))
+    Ok(page(StatusCode::OK, layout(&t!("tokens-title"), Some(session), body)))
 }
 
 pub(crate) async fn tokens(State(state): State<AppState>, session: Session) -> Result<Response, ServerError> {
@@ -204,7 +206,7 @@ pub(crate) async fn create_token(
     State(state): State<AppState>,
     CsrfForm { session, form }: CsrfForm<TokenForm>,
 ) -> Result<Response, ServerError> {
-    let scope = Scope::parse(&form.scope).ok_or_else(|| ServerError::Invalid("Unknown scope.".into()))?;
+    let scope = Scope::parse(&form.scope).ok_or_else(|| ServerError::Invalid(t!("error-unknown-scope")))?;
     let created = auth::create_token(&state.db, session.principal.user_id, form.name.trim(), scope).await?;
     tokens_page(&state, &session, Some(created)).await
 }
@@ -215,9 +217,64 @@ pub(crate) async fn revoke_token(
     CsrfForm { session, .. }: CsrfForm<Empty>,
 ) -> Result<Response, ServerError> {
     if !auth::revoke_owned_token(&state.db, session.principal.token_owner(), id).await? {
-        return Err(ServerError::NotFound(format!("token {id}")));
+        return Err(ServerError::NotFound(t!("tokens-not-found", id = id)));
     }
     Ok(Redirect::to("/tokens").into_response())
+}
+
+/// A token scope as the reader says it.
+fn scope_name(scope: &str) -> String {
+    match scope {
+        "upload" => t!("scope-upload"),
+        _ => t!("scope-full"),
+    }
+}
+
+// ---- the account's language ----
+
+/// The account's language setting: pages, e-mail and API messages (`language=` empty: follow
+/// the browser).
+fn language_form(session: &Session) -> Markup {
+    let setting = session.principal.language.as_deref().and_then(Lang::parse);
+    html! {
+        h2 #language { (t!("account-language")) }
+        form method="post" action="/account/language" {
+            input type="hidden" name="csrf" value=(session.csrf);
+            select name="language" {
+                option value="" selected[setting.is_none()] { (t!("account-language-browser")) }
+                @for lang in Lang::ALL {
+                    option value=(lang.code()) selected[setting == Some(lang)] { (lang.name()) }
+                }
+            }
+            " " button type="submit" { (t!("account-language-save")) }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LanguageForm {
+    language: String,
+}
+
+/// Stores the account's language and sets the switch's cookie to it.
+pub(crate) async fn set_language(
+    State(state): State<AppState>,
+    CsrfForm { session, form }: CsrfForm<LanguageForm>,
+) -> Result<Response, ServerError> {
+    let language = match form.language.trim() {
+        "" => None,
+        code => Some(Lang::parse(code).ok_or_else(|| ServerError::Invalid(t!("error-unknown-language")))?),
+    };
+    auth::set_language(&state.db, session.principal.user_id, language.map(Lang::code)).await?;
+    let mut response = Redirect::to("/tokens#language").into_response();
+    let cookie = match language {
+        Some(lang) => format!("{LANG_COOKIE}={}; SameSite=Lax; Path=/; Max-Age=31536000", lang.code()),
+        None => format!("{LANG_COOKIE}=; SameSite=Lax; Path=/; Max-Age=0"),
+    };
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 #[cfg(test)]

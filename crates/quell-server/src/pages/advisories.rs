@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::advisories::{advisory_id, context, overdue_json, progress_json};
 use crate::extract::{CsrfForm, MaybeSession, PageCoordinator, PageOrgUser, Session, viewer_of};
 use crate::html::{layout, page};
-use crate::time::format_rfc3339;
+use crate::i18n::{self, code, date_time, level_name, rating_label, tlp_meaning};
 use crate::{AppState, ServerError, now};
 
 fn viewer(session: Option<&Session>) -> Viewer {
@@ -38,11 +38,11 @@ fn tlp_badge(tlp: Tlp) -> Markup {
         Tlp::Amber | Tlp::AmberStrict => "#ffc000;color:#000",
         Tlp::Red => "#ff2b2b;color:#000",
     };
-    html! { span style=(format!("background:{colour};padding:0 .3rem;border-radius:3px;font-size:.8rem;font-weight:bold")) { "TLP:" (tlp.as_str()) } }
+    html! { span style=(format!("background:{colour};padding:0 .3rem;border-radius:3px;font-size:.8rem;font-weight:bold")) title=(tlp_meaning(tlp)) { "TLP:" (tlp.as_str()) } }
 }
 
 fn day(unix: i64) -> String {
-    format_rfc3339(unix).get(..10).unwrap_or_default().to_string()
+    i18n::date(unix)
 }
 
 pub(crate) async fn list(
@@ -55,14 +55,14 @@ pub(crate) async fn list(
         if viewer == Viewer::Anonymous { Value::Array(vec![]) } else { overdue_json(&state, &viewer).await? };
     let coordinator = is_coordinator(&viewer);
     let body = html! {
-        @if coordinator { p { a href="/advisories/new" { "Write a new advisory" } } }
-        @if session.is_none() { p { "Public advisories. " a href="/login" { "Log in" } " to see those shared with you." } }
+        @if coordinator { p { a href="/advisories/new" { (t!("adv-write-new")) } } }
+        @if session.is_none() { p { (t!("adv-public-only")) " " a href="/login" { (t!("adv-log-in-for-more")) } } }
         table #advisories {
-            tr { th { "Advisory" } th { "Version" } th { "Rating" } th { "TLP" } th { "Title" } th { "Published" } }
+            tr { th { (t!("adv-col-advisory")) } th { (t!("col-version")) } th { (t!("adv-col-rating")) } th { "TLP" } th { (t!("adv-col-title")) } th { (t!("adv-col-published")) } }
             @for v in &rows {
                 tr {
                     td { a href=(format!("/advisories/{}", v.advisory_id)) { (v.identifier) } }
-                    td { (v.version) @if !v.published() { " (draft)" } }
+                    td { (v.version) @if !v.published() { " (" (t!("adv-draft")) ")" } }
                     td { (v.tag()) }
                     td { (tlp_badge(v.tlp)) }
                     td { (v.title) }
@@ -71,20 +71,20 @@ pub(crate) async fn list(
             }
         }
         @if let Some(items) = overdue.as_array().filter(|a| !a.is_empty()) {
-            h2 { "Overdue" }
+            h2 { (t!("adv-overdue")) }
             (overdue_table(items, coordinator))
         } @else if session.is_some() {
-            p #no-overdue { "Nothing overdue." }
+            p #no-overdue { (t!("adv-nothing-overdue")) }
         }
     };
-    Ok(page(StatusCode::OK, layout("Advisories", session.as_ref(), body)))
+    Ok(page(StatusCode::OK, layout(&t!("adv-title"), session.as_ref(), body)))
 }
 
 fn overdue_table(items: &[Value], coordinator: bool) -> Markup {
     html! {
         table #overdue {
             @if coordinator {
-                tr { th { "Advisory" } th { "Deadline" } th { "Overdue systems" } th { "Organisations" } }
+                tr { th { (t!("adv-col-advisory")) } th { (t!("adv-col-deadline")) } th { (t!("adv-col-overdue-systems")) } th { (t!("col-organisations")) } }
                 @for o in items {
                     tr {
                         td { a href=(format!("/advisories/{}", o["advisory_id"])) { (o["identifier"].as_str().unwrap_or_default()) } }
@@ -94,13 +94,13 @@ fn overdue_table(items: &[Value], coordinator: bool) -> Markup {
                     }
                 }
             } @else {
-                tr { th { "Advisory" } th { "Host" } th { "Deadline" } th { "Advice" } }
+                tr { th { (t!("adv-col-advisory")) } th { (t!("col-host")) } th { (t!("adv-col-deadline")) } th { (t!("adv-col-advice")) } }
                 @for o in items {
                     tr {
                         td { a href=(format!("/advisories/{}", o["advisory_id"])) { (o["identifier"].as_str().unwrap_or_default()) } }
                         td { (o["name"].as_str().unwrap_or_default()) }
                         td.bad { (day(o["deadline"].as_i64().unwrap_or(0))) }
-                        td { @if o["suggest_switch_off"].as_bool() == Some(true) { "No fix known: consider switching it off temporarily." } }
+                        td { @if o["suggest_switch_off"].as_bool() == Some(true) { (t!("adv-switch-off")) } }
                     }
                 }
             }
@@ -123,14 +123,14 @@ pub fn chart(series: &[Value]) -> Markup {
     };
     let last = series.last();
     html! {
-        svg #progress-chart width=(w) height=(h) viewBox=(format!("0 0 {w} {h}")) role="img" aria-label="Affected and resolved systems per day" {
+        svg #progress-chart width=(w) height=(h) viewBox=(format!("0 0 {w} {h}")) role="img" aria-label=(t!("adv-chart-label")) {
             line x1=(pad) y1=(h - pad) x2=(w - pad) y2=(h - pad) stroke="#999" {}
             polyline points=(line("affected")) fill="none" stroke="#b3261e" stroke-width="2" {}
             polyline points=(line("resolved")) fill="none" stroke="#1e7b34" stroke-width="2" {}
-            text x=(pad) y="16" font-size="12" fill="#b3261e" { "affected " (last.map_or(0, |d| d["affected"].as_i64().unwrap_or(0))) }
-            text x=(pad + 120.0) y="16" font-size="12" fill="#1e7b34" { "resolved " (last.map_or(0, |d| d["resolved"].as_i64().unwrap_or(0))) }
-            @if let Some(first) = series.first() { text x=(pad) y=(h - 8.0) font-size="11" { (first["day"].as_str().unwrap_or_default()) } }
-            @if let Some(l) = last { text x=(w - pad - 70.0) y=(h - 8.0) font-size="11" { (l["day"].as_str().unwrap_or_default()) } }
+            text x=(pad) y="16" font-size="12" fill="#b3261e" { (t!("adv-chart-affected", n = last.map_or(0, |d| d["affected"].as_i64().unwrap_or(0)))) }
+            text x=(pad + 120.0) y="16" font-size="12" fill="#1e7b34" { (t!("adv-chart-resolved", n = last.map_or(0, |d| d["resolved"].as_i64().unwrap_or(0)))) }
+            @if let Some(first) = series.first() { text x=(pad) y=(h - 8.0) font-size="11" { (i18n::date_text(first["day"].as_str().unwrap_or_default())) } }
+            @if let Some(l) = last { text x=(w - pad) y=(h - 8.0) font-size="11" text-anchor="end" { (i18n::date_text(l["day"].as_str().unwrap_or_default())) } }
         }
     }
 }
@@ -161,7 +161,7 @@ async fn load(state: &AppState, session: Option<&Session>, id: &str) -> Result<A
     let viewer = viewer(session);
     let id = advisory_id(state, id).await?;
     let all = store::visible_versions(&state.db, id, &viewer).await?;
-    let latest = all.last().ok_or_else(|| ServerError::NotFound(format!("advisory {id}")))?;
+    let latest = all.last().ok_or_else(|| ServerError::NotFound(t!("adv-not-found", id = id)))?;
     let content = latest.content()?;
     let rating = latest.rating()?;
     let notes = all.iter().map(|v| Ok(v.content()?.revision_note)).collect::<Result<_, ServerError>>()?;
@@ -208,15 +208,16 @@ fn advisory_head(view: &AdvisoryView) -> Markup {
     let (id, latest, rating) = (view.id, view.latest(), &view.rating);
     html! {
         p { (tlp_badge(latest.tlp)) " " strong { (latest.title) } }
-        p { "Rating: " strong #rating { (rating.label) } " (" (rating.urgency_text()) "), chance " (rating.chance_points) " points, damage " (rating.damage_value)
-            @if let Some(r) = &rating.chance_override_reason { br; "Chance overridden: " (r) }
-            @if let Some(r) = &rating.damage_override_reason { br; "Damage overridden: " (r) } }
-        p { "Status: " (latest.status) @if let Some(at) = latest.published_at { ", published " (format_rfc3339(at)) } }
+        p { (t!("adv-rating")) " " strong #rating { (rating_label(rating)) } " (" (rating.urgency_text()) "), "
+            (t!("adv-rating-points", chance = rating.chance_points, damage = rating.damage_value))
+            @if let Some(r) = &rating.chance_override_reason { br; (t!("adv-chance-overridden")) " " (r) }
+            @if let Some(r) = &rating.damage_override_reason { br; (t!("adv-damage-overridden")) " " (r) } }
+        p { (t!("adv-status")) " " (code(&latest.status)) @if let Some(at) = latest.published_at { ", " (t!("adv-published-at", at = date_time(at))) } }
         @if view.coordinator && !latest.published() {
-            p { a #edit href=(format!("/advisories/{id}/edit")) { "Edit draft " (latest.version) } }
+            p { a #edit href=(format!("/advisories/{id}/edit")) { (t!("adv-edit-draft", version = latest.version.as_str())) } }
             form method="post" action=(format!("/advisories/{id}/publish")) {
                 input type="hidden" name="csrf" value=(view.csrf);
-                button #publish type="submit" { "Publish version " (latest.version) }
+                button #publish type="submit" { (t!("adv-publish-version", version = latest.version.as_str())) }
             }
         }
     }
@@ -224,43 +225,43 @@ fn advisory_head(view: &AdvisoryView) -> Markup {
 
 fn advisory_content(content: &AdvisoryContent) -> Markup {
     html! {
-        h2 { "Summary" } p style="white-space:pre-wrap" { (content.summary) }
-        @if !content.cves.is_empty() { p { "CVEs: " (content.cves.join(", ")) } }
-        h2 { "Affected products" }
-        table { tr { th { "Supplier" } th { "Product" } th { "Versions" } }
+        h2 { (t!("adv-summary")) } p style="white-space:pre-wrap" { (content.summary) }
+        @if !content.cves.is_empty() { p { (t!("col-cves")) ": " (content.cves.join(", ")) } }
+        h2 { (t!("adv-affected-products")) }
+        table { tr { th { (t!("adv-col-supplier")) } th { (t!("adv-col-product")) } th { (t!("col-versions")) } }
             @for p in &content.products { tr { td { (p.supplier) } td { (p.product) } td { (p.versions) } } } }
         @if !content.components.is_empty() {
-            h2 { "Affected components" }
-            table id="components" { tr { th { "Package" } th { "Versions" } th { "From pack" } th {} }
+            h2 { (t!("adv-affected-components")) }
+            table id="components" { tr { th { (t!("adv-col-package")) } th { (t!("col-versions")) } th { (t!("adv-col-from-pack")) } th {} }
                 @for c in &content.components {
-                    tr { td { (c.purl) } td { (if c.range.is_empty() { "every version" } else { c.range.as_str() }) }
+                    tr { td { (c.purl) } td { (if c.range.is_empty() { t!("adv-every-version") } else { c.range.clone() }) }
                          td { (c.pack.as_deref().unwrap_or("")) }
-                         td { a href=(format!("/components?purl={}&range={}", crate::html::urlencode(&c.purl), crate::html::urlencode(&c.range))) { "where does it run?" } } }
+                         td { a href=(format!("/components?purl={}&range={}", crate::html::urlencode(&c.purl), crate::html::urlencode(&c.range))) { (t!("adv-where-does-it-run")) } } }
                 }
             }
         }
-        @if !content.consequences.is_empty() { h2 { "Consequences" } p style="white-space:pre-wrap" { (content.consequences) } }
-        h2 { "Solution" }
+        @if !content.consequences.is_empty() { h2 { (t!("adv-consequences")) } p style="white-space:pre-wrap" { (content.consequences) } }
+        h2 { (t!("adv-solution")) }
         p style="white-space:pre-wrap" { (content.solution) }
-        @if !content.fix_available { p.warn { "No fix is available yet." } }
-        @if !content.references.is_empty() { h2 { "References" } ul { @for r in &content.references { li { a href=(r) rel="noreferrer" { (r) } } } } }
+        @if !content.fix_available { p.warn { (t!("adv-no-fix")) } }
+        @if !content.references.is_empty() { h2 { (t!("adv-references")) } ul { @for r in &content.references { li { a href=(r) rel="noreferrer" { (r) } } } } }
     }
 }
 
 fn systems_section(view: &AdvisoryView, deadline: i64, systems: &[System]) -> Markup {
     html! {
-        h2 { "Your affected systems" }
-        p { "Deadline for measures: " strong #deadline { (format_rfc3339(deadline)) } }
+        h2 { (t!("adv-your-systems")) }
+        p { (t!("adv-deadline-measures")) " " strong #deadline { (date_time(deadline)) } }
         table #systems {
-            tr { th { "Host" } th { "State" } th { "Latest decision" } th { "Record a decision" } }
+            tr { th { (t!("col-host")) } th { (t!("adv-col-state")) } th { (t!("adv-col-latest-decision")) } th { (t!("adv-col-record-decision")) } }
             @for s in systems {
                 tr {
-                    td { (s.name) @if s.kind == "product" { " (registered product)" } }
+                    td { (s.name) @if s.kind == "product" { " (" (t!("adv-registered-product")) ")" } }
                     td class=(if s.overdue { "bad" } else if s.state == "resolved" { "ok" } else { "" }) {
-                        (s.state) @if s.overdue { " (overdue)" }
-                        @if s.suggest_switch_off { br; span.warn { "No fix known: consider switching this system off temporarily." } }
+                        (code(s.state)) @if s.overdue { " (" (t!("adv-is-overdue")) ")" }
+                        @if s.suggest_switch_off { br; span.warn { (t!("adv-switch-off-system")) } }
                     }
-                    td { @if let Some(dec) = &s.decision { (dec.decision) " by " (dec.by) " at " (format_rfc3339(dec.at))
+                    td { @if let Some(dec) = &s.decision { (t!("adv-decision-by", decision = code(&dec.decision), by = dec.by.as_str(), at = date_time(dec.at)))
                         @if let Some(m) = &dec.measure { br; (m) } @if let Some(j) = &dec.justification { br; (j) } @if let Some(r) = &dec.reason { br; (r) } } }
                     td { (decision_form(view, s)) }
                 }
@@ -276,28 +277,28 @@ fn decision_form(view: &AdvisoryView, s: &System) -> Markup {
             @if let Some(h) = s.host_id { input type="hidden" name="host_id" value=(h); }
             @if let Some(p) = s.product_id { input type="hidden" name="product_id" value=(p); }
             select name="decision" {
-                @for o in DECISIONS { option value=(o) { (o) } }
+                @for o in DECISIONS { option value=(o) { (code(o)) } }
             }
-            input name="measure" placeholder="measure (mitigated)";
-            select name="justification" { option value="" { "justification (not affected)" } @for j in JUSTIFICATIONS { option value=(j) { (j) } } }
-            input name="reason" placeholder="reason (risk accepted)";
-            input name="expires_days" type="number" min="1" placeholder="expires in days";
-            button type="submit" { "Record" }
+            input name="measure" placeholder=(t!("adv-measure-placeholder"));
+            select name="justification" { option value="" { (t!("adv-justification-placeholder")) } @for j in JUSTIFICATIONS { option value=(j) { (j) } } }
+            input name="reason" placeholder=(t!("adv-reason-placeholder"));
+            input name="expires_days" type="number" min="1" placeholder=(t!("adv-expires-placeholder"));
+            button type="submit" { (t!("adv-record")) }
         }
     }
 }
 
 fn progress_section(p: &Value) -> Markup {
     html! {
-        h2 { "Progress" }
-        p #progress-counts { "Affected " (p["counts"]["affected"]) ", resolved " (p["counts"]["resolved"]) ", open " (p["counts"]["open"]) ", overdue " (p["counts"]["overdue"]) }
+        h2 { (t!("adv-progress")) }
+        p #progress-counts { (t!("adv-progress-counts", affected = count(&p["counts"]["affected"]), resolved = count(&p["counts"]["resolved"]), open = count(&p["counts"]["open"]), overdue = count(&p["counts"]["overdue"]))) }
         (chart(p["series"].as_array().map(Vec::as_slice).unwrap_or(&[])))
         @if let Some(orgs) = p["orgs"].as_array() {
-            table { tr { th { "Organisation" } th { "Affected" } th { "Resolved" } th { "Overdue" } }
+            table { tr { th { (t!("col-organisation")) } th { (t!("col-affected")) } th { (t!("adv-col-resolved")) } th { (t!("adv-col-overdue")) } }
                 @for o in orgs { tr { td { (o["org"].as_str().unwrap_or_default()) } td { (o["counts"]["affected"]) } td { (o["counts"]["resolved"]) } td { (o["counts"]["overdue"]) } } } }
         }
         @if let Some(groups) = p["groups"].as_array().filter(|g| !g.is_empty()) {
-            table { tr { th { "Target group" } th { "Affected" } th { "Resolved" } th { "Overdue" } }
+            table { tr { th { (t!("adv-col-target-group")) } th { (t!("col-affected")) } th { (t!("adv-col-resolved")) } th { (t!("adv-col-overdue")) } }
                 @for g in groups { tr { td { (g["group"].as_str().unwrap_or_default()) } td { (g["counts"]["affected"]) } td { (g["counts"]["resolved"]) } td { (g["counts"]["overdue"]) } } } }
         }
     }
@@ -306,31 +307,31 @@ fn progress_section(p: &Value) -> Markup {
 fn desk_section(view: &AdvisoryView, desk: &Desk) -> Markup {
     let (id, latest) = (view.id, view.latest());
     html! {
-        h2 { "Recipients" }
-        p #recipients { @for r in &desk.recipients { (r.org) " (" (r.via) ") · " } @if desk.recipients.is_empty() { "None." } }
-        h2 { "Deliveries" }
-        table #deliveries { tr { th { "Channel" } th { "To" } th { "State" } th { "Attempts" } th { "Last error" } }
-            @for d in &desk.deliveries { tr { td { (d.channel) } td { (d.target) } td class=(if d.state == "failed" { "bad" } else { "" }) { (d.state) } td { (d.attempts) } td { (d.last_error.clone().unwrap_or_default()) } } } }
+        h2 { (t!("adv-recipients")) }
+        p #recipients { @for r in &desk.recipients { (r.org) " (" (r.via) ") · " } @if desk.recipients.is_empty() { (t!("adv-none")) } }
+        h2 { (t!("adv-deliveries")) }
+        table #deliveries { tr { th { (t!("adv-col-channel")) } th { (t!("adv-col-to")) } th { (t!("adv-col-state")) } th { (t!("adv-col-attempts")) } th { (t!("adv-col-last-error")) } }
+            @for d in &desk.deliveries { tr { td { (code(&d.channel)) } td { (d.target) } td class=(if d.state == "failed" { "bad" } else { "" }) { (code(&d.state)) } td { (d.attempts) } td { (d.last_error.clone().unwrap_or_default()) } } } }
         @if !desk.calls.is_empty() { (call_list(view, &desk.calls)) }
         form method="post" action=(format!("/advisories/{id}/new-version")) {
             input type="hidden" name="csrf" value=(view.csrf);
-            @if latest.published() { button type="submit" { "Start version " (Version(latest.version_index + 1).to_string()) " (API: PUT …/versions/VERSION to edit)" } }
+            @if latest.published() { button type="submit" { (t!("adv-start-version", version = Version(latest.version_index + 1).to_string())) } }
         }
     }
 }
 
 fn call_list(view: &AdvisoryView, calls: &[CallEntry]) -> Markup {
     html! {
-        h2 { "Call list" }
-        table #call-list { tr { th { "Organisation" } th { "Contact" } th { "Phone" } th { "Calls" } th { "Record a call" } }
+        h2 { (t!("adv-call-list")) }
+        table #call-list { tr { th { (t!("col-organisation")) } th { (t!("adv-col-contact")) } th { (t!("adv-col-phone")) } th { (t!("adv-col-calls")) } th { (t!("adv-col-record-call")) } }
             @for c in calls {
-                tr { td { (c.org) } td { (c.name) } td { (c.phone) } td { @for k in &c.calls { (k.result) " by " (k.caller) " " (format_rfc3339(k.at)) @if !k.note.is_empty() { ": " (k.note) } br; } }
+                tr { td { (c.org) } td { (c.name) } td { (c.phone) } td { @for k in &c.calls { (t!("adv-call-by", result = code(&k.result), by = k.caller.as_str(), at = date_time(k.at))) @if !k.note.is_empty() { ": " (k.note) } br; } }
                     td { form method="post" action=(format!("/advisories/{}/calls", view.id)) {
                         input type="hidden" name="csrf" value=(view.csrf);
                         input type="hidden" name="entry" value=(c.id);
-                        select name="result" { @for r in CALL_RESULTS { option value=(r) { (r) } } }
-                        input name="note" placeholder="note";
-                        button type="submit" { "Record" } } } }
+                        select name="result" { @for r in CALL_RESULTS { option value=(r) { (code(r)) } } }
+                        input name="note" placeholder=(t!("adv-note-placeholder"));
+                        button type="submit" { (t!("adv-record")) } } } }
             } }
     }
 }
@@ -338,24 +339,29 @@ fn call_list(view: &AdvisoryView, calls: &[CallEntry]) -> Markup {
 fn versions_section(view: &AdvisoryView) -> Markup {
     let latest = view.latest();
     html! {
-        h2 { "Versions" }
-        table { tr { th { "Version" } th { "Status" } th { "Published" } th { "Change" } }
+        h2 { (t!("col-versions")) }
+        table { tr { th { (t!("col-version")) } th { (t!("col-status")) } th { (t!("adv-col-published")) } th { (t!("adv-col-change")) } }
             @for (v, note) in view.all.iter().zip(&view.notes) {
-                tr { td { (v.version) } td { (v.status) }
-                     td { (v.published_at.map(format_rfc3339).unwrap_or_default()) } td { (note) } }
+                tr { td { (v.version) } td { (code(&v.status)) }
+                     td { (v.published_at.map(date_time).unwrap_or_default()) } td { (note) } }
             } }
-        @if latest.published() { p { a href=(format!("/api/v1/advisories/{}/csaf", view.id)) { "CSAF 2.0 document" } } }
+        @if latest.published() { p { a href=(format!("/api/v1/advisories/{}/csaf", view.id)) { (t!("adv-csaf-document")) } } }
     }
 }
 
+/// A count of the progress JSON, formatted for the reader.
+fn count(value: &Value) -> String {
+    i18n::number(value.as_i64().unwrap_or(0))
+}
+
 trait UrgencyText {
-    fn urgency_text(&self) -> &'static str;
+    fn urgency_text(&self) -> String;
 }
 impl UrgencyText for Rating {
-    fn urgency_text(&self) -> &'static str {
+    fn urgency_text(&self) -> String {
         match self.urgency {
-            Urgency::Urgent => "Urgent",
-            Urgency::Normal => "Normal",
+            Urgency::Urgent => t!("urgency-urgent"),
+            Urgency::Normal => t!("urgency-normal"),
         }
     }
 }
@@ -373,81 +379,29 @@ fn all_ids(form: &FormPairs, name: &str) -> Vec<i64> {
 /// A questionnaire answer from a form field: the serde name of the variant.
 fn answer<T: serde::de::DeserializeOwned>(form: &FormPairs, name: &str) -> Result<T, ServerError> {
     serde_json::from_value(Value::String(field(form, &format!("q_{name}")).to_string()))
-        .map_err(|_| ServerError::Invalid(format!("answer the question {name}")))
+        .map_err(|_| ServerError::Invalid(t!("adv-answer-question", question = i18n::text(&format!("q-{name}"), None))))
 }
 
-/// (field, question, [(value, label)]) of the questionnaire form.
-/// (field, question, [(value, label)]).
-type Question = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+/// (field, [(value, points)]) of the questionnaire form; the question is the message
+/// `q-<field>`, each answer `q-<field>-<value>`.
+type Question = (&'static str, &'static [(&'static str, u8)]);
 
 const QUESTIONS: &[Question] = &[
-    (
-        "default_configuration",
-        "Vulnerable in default configuration?",
-        &[("yes", "yes (3)"), ("unclear", "unclear (3)"), ("no", "no (1)")],
-    ),
-    (
-        "exploit_code",
-        "Exploit code available?",
-        &[
-            ("working_exploit", "working exploit (6)"),
-            ("proof_of_concept", "proof of concept (4)"),
-            ("none", "none (1)"),
-        ],
-    ),
-    ("details_public", "Details public?", &[("full", "full (3)"), ("some", "some (2)"), ("none", "none (1)")]),
-    (
-        "access",
-        "Access needed?",
-        &[("internet", "internet (6)"), ("local_network", "local network (4)"), ("physical", "physical (1)")],
-    ),
-    ("credentials", "Credentials needed?", &[("none", "none (4)"), ("user", "user (2)"), ("admin", "admin (1)")]),
-    (
-        "complexity",
-        "Exploit complexity?",
-        &[("easy", "easy (3)"), ("average", "average (2)"), ("complex", "complex (1)")],
-    ),
-    (
-        "user_interaction",
-        "User interaction?",
-        &[("none", "none (4)"), ("easy", "easy (3)"), ("complex", "complex (1)")],
-    ),
-    (
-        "actively_exploited",
-        "Actively exploited?",
-        &[("large_scale", "large scale (3)"), ("limited", "limited (2)"), ("no", "no (1)")],
-    ),
-    ("exploitation_expected", "Exploitation expected?", &[("yes", "yes (3)"), ("no", "no (1)")]),
-    (
-        "solution",
-        "Solution available?",
-        &[
-            ("less_than_two_months", "for less than 2 months (2)"),
-            ("more_than_two_months", "for more than 2 months (1)"),
-            ("none", "none (3)"),
-        ],
-    ),
-    (
-        "denial_of_service",
-        "Damage: denial of service",
-        &[("infrastructure", "infrastructure (2)"), ("client", "client (1)"), ("none", "none (0)")],
-    ),
-    (
-        "code_execution",
-        "Damage: code execution",
-        &[("root", "root (2)"), ("user", "user rights (1)"), ("none", "none (0)")],
-    ),
-    (
-        "remote_access",
-        "Damage: remote access",
-        &[("root_shell", "root shell (2)"), ("shell", "shell (1)"), ("none", "none (0)")],
-    ),
-    ("privilege_escalation", "Damage: privilege escalation", &[("yes", "yes (1)"), ("no", "no (0)")]),
-    (
-        "information_leak",
-        "Damage: information leak",
-        &[("data", "data (2)"), ("system_info", "system info (1)"), ("none", "none (0)")],
-    ),
+    ("default_configuration", &[("yes", 3), ("unclear", 3), ("no", 1)]),
+    ("exploit_code", &[("working_exploit", 6), ("proof_of_concept", 4), ("none", 1)]),
+    ("details_public", &[("full", 3), ("some", 2), ("none", 1)]),
+    ("access", &[("internet", 6), ("local_network", 4), ("physical", 1)]),
+    ("credentials", &[("none", 4), ("user", 2), ("admin", 1)]),
+    ("complexity", &[("easy", 3), ("average", 2), ("complex", 1)]),
+    ("user_interaction", &[("none", 4), ("easy", 3), ("complex", 1)]),
+    ("actively_exploited", &[("large_scale", 3), ("limited", 2), ("no", 1)]),
+    ("exploitation_expected", &[("yes", 3), ("no", 1)]),
+    ("solution", &[("less_than_two_months", 2), ("more_than_two_months", 1), ("none", 3)]),
+    ("denial_of_service", &[("infrastructure", 2), ("client", 1), ("none", 0)]),
+    ("code_execution", &[("root", 2), ("user", 1), ("none", 0)]),
+    ("remote_access", &[("root_shell", 2), ("shell", 1), ("none", 0)]),
+    ("privilege_escalation", &[("yes", 1), ("no", 0)]),
+    ("information_leak", &[("data", 2), ("system_info", 1), ("none", 0)]),
 ];
 
 pub(crate) async fn new_form(
@@ -455,7 +409,7 @@ pub(crate) async fn new_form(
     PageCoordinator(session): PageCoordinator,
 ) -> Result<Response, ServerError> {
     let body = draft_form(&state, &session, None).await?;
-    Ok(page(StatusCode::OK, layout("New advisory", Some(&session), body)))
+    Ok(page(StatusCode::OK, layout(&t!("adv-new-title"), Some(&session), body)))
 }
 
 pub(crate) async fn edit_form(
@@ -465,15 +419,12 @@ pub(crate) async fn edit_form(
 ) -> Result<Response, ServerError> {
     let id = advisory_id(&state, &id).await?;
     let all = store::versions(&state.db, id).await?;
-    let latest = all.last().ok_or_else(|| ServerError::NotFound(format!("advisory {id}")))?;
+    let latest = all.last().ok_or_else(|| ServerError::NotFound(t!("adv-not-found", id = id)))?;
     if latest.published() {
-        return Err(ServerError::Conflict(format!(
-            "version {} is published and cannot change: start a new version",
-            latest.version
-        )));
+        return Err(ServerError::Conflict(t!("adv-published-immutable", version = latest.version.as_str())));
     }
     let draft = Draft { content: latest.content()?, recipients: latest.recipients()? };
-    let title = format!("Edit {} v{}", latest.identifier, latest.version);
+    let title = t!("adv-edit-title", identifier = latest.identifier.as_str(), version = latest.version.as_str());
     let body = draft_form(&state, &session, Some((id, &draft))).await?;
     Ok(page(StatusCode::OK, layout(&title, Some(&session), body)))
 }
@@ -499,11 +450,11 @@ async fn draft_form(
         form #advisory-form method="post" action=(form.action) {
             input type="hidden" name="csrf" value=(form.csrf);
             (content_fields(form.draft.map(|d| &d.content)))
-            h2 { "Rating" }
+            h2 { (t!("adv-rating-heading")) }
             (rating_fields(form.draft.map(|d| &d.content)))
-            h2 { "Recipients" }
+            h2 { (t!("adv-recipients")) }
             (recipient_fields(&form))
-            button type="submit" { "Save draft" }
+            button type="submit" { (t!("adv-save-draft")) }
         }
     })
 }
@@ -525,17 +476,17 @@ fn content_fields(c: Option<&AdvisoryContent>) -> Markup {
     let components: String =
         c.map(|c| c.components.iter().map(|k| format!("{} {}\n", k.purl, k.range)).collect()).unwrap_or_default();
     html! {
-        p { label { "Title" br; input name="title" size="80" required value=(c.map_or("", |c| c.title.as_str())); } }
-        p { label { "Summary" br; textarea name="summary" rows="4" cols="80" required { (c.map_or("", |c| c.summary.as_str())) } } }
-        p { label { "CVEs (comma separated)" br; input name="cves" size="60" value=(c.map(|c| c.cves.join(", ")).unwrap_or_default()); } }
-        p { label { "Affected products, one a line: supplier | product | versions" br; textarea name="products" rows="3" cols="80" { (products) } } }
-        p { label { "Affected components, one a line: purl and versions (matched against every inventory and SBOM), e.g. pkg:maven/org.apache.commons/commons-text vers:maven/>=1.5|<1.10.0, or pack:NAME for a detection pack's components and affected versions" br; textarea name="components" rows="2" cols="80" { (components) } } }
-        p { label { "Consequences" br; textarea name="consequences" rows="2" cols="80" { (c.map_or("", |c| c.consequences.as_str())) } } }
-        p { label { "Solution" br; textarea name="solution" rows="2" cols="80" { (c.map_or("", |c| c.solution.as_str())) } } }
-        p { label { input type="checkbox" name="fix_available" value="1" checked[c.is_none_or(|c| c.fix_available)]; " A fix is available" } }
-        p { label { "References (one URL a line)" br; textarea name="references" rows="2" cols="80" { (c.map(|c| c.references.join("\n")).unwrap_or_default()) } } }
-        p { label { "TLP " select name="tlp" { @for t in Tlp::ALL { option value=(t.as_str()) selected[c.is_some_and(|c| c.tlp == t)] { (t.as_str()) } } } } }
-        @if c.is_some() { p { label { "What changed in this version" br; input name="revision_note" size="80" value=(c.map_or("", |c| c.revision_note.as_str())); } } }
+        p { label { (t!("adv-f-title")) br; input name="title" size="80" required value=(c.map_or("", |c| c.title.as_str())); } }
+        p { label { (t!("adv-summary")) br; textarea name="summary" rows="4" cols="80" required { (c.map_or("", |c| c.summary.as_str())) } } }
+        p { label { (t!("adv-f-cves")) br; input name="cves" size="60" value=(c.map(|c| c.cves.join(", ")).unwrap_or_default()); } }
+        p { label { (t!("adv-f-products")) br; textarea name="products" rows="3" cols="80" { (products) } } }
+        p { label { (t!("adv-f-components")) br; textarea name="components" rows="2" cols="80" { (components) } } }
+        p { label { (t!("adv-consequences")) br; textarea name="consequences" rows="2" cols="80" { (c.map_or("", |c| c.consequences.as_str())) } } }
+        p { label { (t!("adv-solution")) br; textarea name="solution" rows="2" cols="80" { (c.map_or("", |c| c.solution.as_str())) } } }
+        p { label { input type="checkbox" name="fix_available" value="1" checked[c.is_none_or(|c| c.fix_available)]; " " (t!("adv-f-fix-available")) } }
+        p { label { (t!("adv-f-references")) br; textarea name="references" rows="2" cols="80" { (c.map(|c| c.references.join("\n")).unwrap_or_default()) } } }
+        p { label { "TLP " select name="tlp" { @for t in Tlp::ALL { option value=(t.as_str()) selected[c.is_some_and(|c| c.tlp == t)] { "TLP:" (t.as_str()) " — " (tlp_meaning(t)) } } } } }
+        @if c.is_some() { p { label { (t!("adv-f-revision-note")) br; input name="revision_note" size="80" value=(c.map_or("", |c| c.revision_note.as_str())); } } }
     }
 }
 
@@ -550,25 +501,25 @@ fn rating_fields(c: Option<&AdvisoryContent>) -> Markup {
     };
     let (chance_level, chance_reason) = over("chance");
     let (damage_level, damage_reason) = over("damage");
-    let levels = ["low", "medium", "high"];
+    let levels = [Level::Low, Level::Medium, Level::High];
     html! {
-        table { @for (name, question, options) in QUESTIONS { tr { td { (question) } td { select name=(format!("q_{name}")) {
-            @for (v, l) in *options { option value=(v) selected[answer_of(name) == *v] { (l) } } } } } } }
-        p { "Override chance " select name="chance_override" { option value="" { "—" } @for l in levels { option value=(l) selected[chance_level == l] { (l) } } }
-            " reason " input name="chance_override_reason" size="40" value=(chance_reason); }
-        p { "Override damage " select name="damage_override" { option value="" { "—" } @for l in levels { option value=(l) selected[damage_level == l] { (l) } } }
-            " reason " input name="damage_override_reason" size="40" value=(damage_reason); }
+        table { @for (name, options) in QUESTIONS { tr { td { (i18n::text(&format!("q-{name}"), None)) } td { select name=(format!("q_{name}")) {
+            @for (v, points) in *options { option value=(v) selected[answer_of(name) == *v] { (i18n::text(&format!("q-{name}-{v}"), None)) " (" (points) ")" } } } } } } }
+        p { (t!("adv-override-chance")) " " select name="chance_override" { option value="" { "—" } @for l in levels { option value=(l.as_str()) selected[chance_level == l.as_str()] { (level_name(l)) } } }
+            " " (t!("adv-override-reason")) " " input name="chance_override_reason" size="40" value=(chance_reason); }
+        p { (t!("adv-override-damage")) " " select name="damage_override" { option value="" { "—" } @for l in levels { option value=(l.as_str()) selected[damage_level == l.as_str()] { (level_name(l)) } } }
+            " " (t!("adv-override-reason")) " " input name="damage_override_reason" size="40" value=(damage_reason); }
     }
 }
 
 fn recipient_fields(form: &FormView<'_>) -> Markup {
     let r: Option<&Recipients> = form.draft.map(|d| &d.recipients);
     html! {
-        p { label { input type="checkbox" name="match_inventory" value="1" checked[r.is_none_or(|r| r.match_inventory)]; " Organisations whose scans show affected copies" } }
-        p { label { input type="checkbox" name="match_products" value="1" checked[r.is_none_or(|r| r.match_products)]; " Organisations that registered an affected product" } }
+        p { label { input type="checkbox" name="match_inventory" value="1" checked[r.is_none_or(|r| r.match_inventory)]; " " (t!("adv-f-match-inventory")) } }
+        p { label { input type="checkbox" name="match_products" value="1" checked[r.is_none_or(|r| r.match_products)]; " " (t!("adv-f-match-products")) } }
         p { @for o in &form.orgs { label { input type="checkbox" name="org" value=(o.id) checked[r.is_some_and(|r| r.orgs.contains(&o.id))]; " " (o.name) } " " } }
-        @if !form.groups.is_empty() { p { "Target groups: " @for g in &form.groups { label { input type="checkbox" name="group" value=(g.id) checked[r.is_some_and(|r| r.groups.contains(&g.id))]; " " (g.name) } " " } } }
-        p { label { "Named individuals (e-mail addresses of accounts, comma separated; the only readers of TLP:RED)" br; input name="named" size="80" value=(form.named.join(", ")); } }
+        @if !form.groups.is_empty() { p { (t!("adv-f-target-groups")) " " @for g in &form.groups { label { input type="checkbox" name="group" value=(g.id) checked[r.is_some_and(|r| r.groups.contains(&g.id))]; " " (g.name) } " " } } }
+        p { label { (t!("adv-f-named")) br; input name="named" size="80" value=(form.named.join(", ")); } }
     }
 }
 
@@ -611,7 +562,7 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
         fix_available: field(form, "fix_available") == "1",
         references: lines(field(form, "references")).map(str::to_string).collect(),
         rating,
-        tlp: Tlp::parse(field(form, "tlp")).ok_or_else(|| ServerError::Invalid("choose a TLP marking".into()))?,
+        tlp: Tlp::parse(field(form, "tlp")).ok_or_else(|| ServerError::Invalid(t!("adv-choose-tlp")))?,
         revision_note: field(form, "revision_note").trim().to_string(),
     };
     Ok(Draft {
@@ -632,7 +583,7 @@ fn answers_from_form(form: &FormPairs) -> Result<Answers, ServerError> {
         match field(form, level) {
             "" => Ok(None),
             l => Ok(Some(Override {
-                level: Level::parse(l).ok_or_else(|| ServerError::Invalid("bad override level".into()))?,
+                level: Level::parse(l).ok_or_else(|| ServerError::Invalid(t!("adv-bad-override")))?,
                 reason: field(form, reason).to_string(),
             })),
         }
@@ -668,7 +619,7 @@ fn products_from_form(form: &FormPairs) -> Result<Vec<Product>, ServerError> {
     for line in lines(field(form, "products")) {
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         let [supplier, product, versions] = parts[..] else {
-            return Err(ServerError::Invalid(format!("a product line is supplier | product | versions: {line:?}")));
+            return Err(ServerError::Invalid(t!("adv-bad-product-line", line = line)));
         };
         products.push(Product {
             supplier: supplier.into(),
@@ -687,7 +638,7 @@ async fn draft_with_named(state: &AppState, form: &FormPairs) -> Result<Draft, S
     for email in field(form, "named").split([',', ' ', '\n']).map(str::trim).filter(|e| !e.is_empty()) {
         let user = crate::auth::user_id(&state.db, email)
             .await
-            .map_err(|_| ServerError::Invalid(format!("no account {email:?} for a named individual")))?;
+            .map_err(|_| ServerError::Invalid(t!("adv-no-account", email = email)))?;
         draft.recipients.users.push(user);
     }
     Ok(draft)
@@ -731,12 +682,12 @@ fn decision_of(form: &FormPairs) -> Result<(SystemRef, DecisionBody), ServerErro
     let system = match (field(form, "host_id").parse::<i64>(), field(form, "product_id").parse::<i64>()) {
         (Ok(h), _) => SystemRef::Host(h),
         (_, Ok(p)) => SystemRef::Product(p),
-        _ => return Err(ServerError::Invalid("no system".into())),
+        _ => return Err(ServerError::Invalid(t!("adv-no-system"))),
     };
     let opt = |name: &str| Some(field(form, name).to_string()).filter(|s| !s.trim().is_empty());
     let expires_at = match field(form, "expires_days") {
         "" => None,
-        d => Some(now() + d.parse::<i64>().map_err(|_| ServerError::Invalid("expiry in whole days".into()))? * 86_400),
+        d => Some(now() + d.parse::<i64>().map_err(|_| ServerError::Invalid(t!("adv-expiry-days")))? * 86_400),
     };
     let body = DecisionBody {
         decision: field(form, "decision").to_string(),
@@ -783,7 +734,7 @@ pub(crate) async fn record_call(
     CsrfForm { session, form }: CsrfForm<FormPairs>,
 ) -> Result<Response, ServerError> {
     let id = advisory_id(&state, &id).await?;
-    let entry: i64 = field(&form, "entry").parse().map_err(|_| ServerError::Invalid("no call list entry".into()))?;
+    let entry: i64 = field(&form, "entry").parse().map_err(|_| ServerError::Invalid(t!("adv-no-call-entry")))?;
     let (result, note) = (field(&form, "result"), field(&form, "note"));
     store::insert_call(&state.db, id, entry, session.principal.user_id, result, note).await?;
     Ok(to_advisory(id))
@@ -798,4 +749,27 @@ pub(crate) async fn new_version(
     let id = advisory_id(&state, &id).await?;
     let created = store::new_version(&state.db, id, session.principal.user_id, None).await?;
     Ok(to_advisory(created.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The questionnaire's and the codes' messages exist in both languages (their ids are
+    /// built at run time, so the source scan of `i18n` does not see them).
+    #[test]
+    fn questions_and_codes_are_translated() {
+        for lang in i18n::Lang::ALL {
+            let has = |id: &str| i18n::message(lang, id, None) != id;
+            for (name, options) in QUESTIONS {
+                assert!(has(&format!("q-{name}")), "{lang:?} q-{name}");
+                for (value, _) in *options {
+                    assert!(has(&format!("q-{name}-{value}")), "{lang:?} q-{name}-{value}");
+                }
+            }
+            for value in DECISIONS.iter().chain(&CALL_RESULTS).chain(&["open", "resolved", "draft", "published"]) {
+                assert!(has(&format!("code-{value}")), "{lang:?} code-{value}");
+            }
+        }
+    }
 }

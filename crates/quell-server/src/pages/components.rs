@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use crate::extract::Session;
 use crate::html::{layout, page};
+use crate::i18n::{self, number as n};
 use crate::inventories::{self, Ask};
-use crate::time::format_rfc3339;
 use crate::{AppState, ServerError};
 
 #[derive(Debug, Deserialize)]
@@ -35,48 +35,47 @@ pub(crate) async fn ask(
         None => None,
     };
     let body = html! {
-        p { "Which systems run a component, from the inventories and SBOMs already reported — no rescan needed." }
+        p { (t!("components-intro")) }
         form method="get" action="/components" {
             input type="text" name="purl" size="50" placeholder="pkg:maven/org.apache.commons/commons-text"
                 value=(form.purl.as_deref().unwrap_or(""));
             " " input type="text" name="range" size="40" placeholder="vers:maven/>=1.5|<1.10.0"
                 value=(form.range.as_deref().unwrap_or(""));
-            " " button type="submit" { "Ask" }
+            " " button type="submit" { (t!("components-ask")) }
         }
         @if let Some(a) = &answer {
             h2 { (a.purl) " " small { (a.range) } }
             p id="answer-summary" {
-                (a.systems) (if a.systems == 1 { " system in " } else { " systems in " })
-                (a.organisations) (if a.organisations == 1 { " organisation." } else { " organisations." })
+                (t!("components-summary", systems = a.systems, organisations = a.organisations))
             }
             table id="by-version" {
-                tr { th { "Version" } th { "Organisations" } th { "Systems" } }
+                tr { th { (t!("col-version")) } th { (t!("col-organisations")) } th { (t!("col-systems")) } }
                 @for v in &a.by_version {
-                    tr { td { (v.version.as_deref().unwrap_or("(none given)")) } td { (v.organisations) } td { (v.systems) } }
+                    tr { td { (v.version.clone().unwrap_or_else(|| t!("components-none-given"))) } td { (n(v.organisations)) } td { (n(v.systems)) } }
                 }
             }
             @if let Some(orgs) = &a.by_organisation {
-                h3 { "Per organisation" }
+                h3 { (t!("components-per-org")) }
                 table id="by-organisation" {
-                    tr { th { "Organisation" } th { "Systems" } th { "Versions" } th { "Details" } }
+                    tr { th { (t!("col-organisation")) } th { (t!("col-systems")) } th { (t!("col-versions")) } th { (t!("col-details")) } }
                     @for o in orgs {
-                        tr { td { (o.name) } td { (o.systems) } td { (o.versions.join(", ")) }
-                             td { (if o.shares_details { "shared" } else { "counts only" }) } }
+                        tr { td { (o.name) } td { (n(o.systems)) } td { (o.versions.join(", ")) }
+                             td { (if o.shares_details { t!("components-shared") } else { t!("components-counts-only") }) } }
                     }
                 }
             }
             @if !a.locations.is_empty() {
-                h3 { "Where" }
+                h3 { (t!("components-where")) }
                 table id="locations" {
-                    tr { th { "System" } th { "Kind" } th { "Version" } th { "Path" } th { "From" } th { "Reported" } }
+                    tr { th { (t!("col-system")) } th { (t!("col-kind")) } th { (t!("col-version")) } th { (t!("col-path")) } th { (t!("col-from")) } th { (t!("col-reported")) } }
                     @for l in &a.locations {
                         tr { td { (l.system) } td { (l.system_kind) } td { (l.version.as_deref().unwrap_or("?")) }
-                             td.path { (l.path) } td { (l.source) } td { (format_rfc3339(l.taken_at)) } }
+                             td.path { (l.path) } td { (l.source) } td { (i18n::date_time(l.taken_at)) } }
                     }
                 }
-                @if a.locations_truncated { p { "Only the first " (inventories::MAX_ASK_LOCATIONS) " copies are listed; the counts are complete." } }
+                @if a.locations_truncated { p { (t!("components-truncated", max = inventories::MAX_ASK_LOCATIONS)) } }
             }
         }
     };
-    Ok(page(StatusCode::OK, layout("Where does it run?", Some(&session), body)))
+    Ok(page(StatusCode::OK, layout(&t!("components-title"), Some(&session), body)))
 }

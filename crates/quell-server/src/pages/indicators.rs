@@ -14,9 +14,9 @@ use quell_store::indicators::{self as store, OwnIndicator, PooledIndicator, Scop
 use crate::auth::Role;
 use crate::extract::Session;
 use crate::html::{layout, page};
+use crate::i18n::{self, number as n};
 use crate::indicators::Filter;
 use crate::limits::{INDICATOR_CHART_DAYS, PAGE_ROWS};
-use crate::time::day_string;
 use crate::{AppState, ServerError};
 
 /// Attempts per day as bars: the organisation's own (dark) over the pool's (light), for the
@@ -35,26 +35,26 @@ pub fn days_svg(own: &[(i64, i64)], pool: &[(i64, i64)]) -> Markup {
             format!("{:.1}", h - bottom - height),
             format!("{:.1}", (slot - 2.0 * inset).max(0.5)),
             format!("{height:.1}"),
-            format!("{}: {}", day_string(d.0), d.1),
+            format!("{}: {}", i18n::day(d.0), i18n::number(d.1)),
         )
     };
     let pool_bars: Vec<_> = pool.iter().filter(in_range).map(|d| bar(d, 0.0)).collect();
     let own_bars: Vec<_> = own.iter().filter(in_range).map(|d| bar(d, slot * 0.25)).collect();
     html! {
         svg #indicator-chart xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {w} {h}")) width=(w) height=(h)
-            role="img" aria-label="Attempts per day" {
-            title { "Attempts per day: pooled (light) and your organisation's (dark)" }
+            role="img" aria-label=(t!("ind-chart-label")) {
+            title { (t!("ind-chart-title")) }
             line x1=(left) y1=(h - bottom) x2=(w - 10.0) y2=(h - bottom) stroke="#999" {}
             line x1=(left) y1=(top) x2=(left) y2=(h - bottom) stroke="#999" {}
-            text x="4" y=(top + 4.0) font-size="11" { (max as i64) }
+            text x="4" y=(top + 4.0) font-size="11" { (i18n::number(max as i64)) }
             text x="4" y=(h - bottom) font-size="11" { "0" }
-            text x=(left) y=(h - 6.0) font-size="11" { (day_string(first)) }
-            text x=(w - 10.0) y=(h - 6.0) font-size="11" text-anchor="end" { (day_string(last)) }
+            text x=(left) y=(h - 6.0) font-size="11" { (i18n::day(first)) }
+            text x=(w - 10.0) y=(h - 6.0) font-size="11" text-anchor="end" { (i18n::day(last)) }
             @for (x, y, bw, bh, label) in &pool_bars {
-                rect.pool x=(x) y=(y) width=(bw) height=(bh) fill="#9fb7d0" { title { "pool " (label) } }
+                rect.pool x=(x) y=(y) width=(bw) height=(bh) fill="#9fb7d0" { title { (t!("ind-bar-pool")) " " (label) } }
             }
             @for (x, y, bw, bh, label) in &own_bars {
-                rect.own x=(x) y=(y) width=(bw) height=(bh) fill="#1b2a3a" { title { "yours " (label) } }
+                rect.own x=(x) y=(y) width=(bw) height=(bh) fill="#1b2a3a" { title { (t!("ind-bar-own")) " " (label) } }
             }
         }
     }
@@ -94,7 +94,7 @@ pub(crate) async fn indicators_page(
         None => (None, Vec::new()),
     };
     let view = View { pooled, pool_days, mine, own_days, min_orgs, coordinator };
-    Ok(page(StatusCode::OK, layout("Indicators", Some(&session), body(&filter, &view))))
+    Ok(page(StatusCode::OK, layout(&t!("ind-title"), Some(&session), body(&filter, &view))))
 }
 
 fn body(filter: &Filter, view: &View) -> Markup {
@@ -104,60 +104,58 @@ fn body(filter: &Filter, view: &View) -> Markup {
     html! {
         form method="get" action="/indicators" {
             select name="kind" {
-                option value="" { "any kind" }
+                option value="" { (t!("ind-any-kind")) }
                 @for k in IndicatorKind::ALL {
                     option value=(k.as_str()) selected[filter.kind.as_deref() == Some(k.as_str())] { (k.as_str()) }
                 }
             }
-            " " input type="text" name="technique" placeholder="technique, e.g. lower" value=(value(&filter.technique));
+            " " input type="text" name="technique" placeholder=(t!("ind-technique-placeholder")) value=(value(&filter.technique));
             " " select name="known_scanner" {
-                option value="" { "scanners or not" }
-                option value="true" selected[filter.known_scanner.as_deref() == Some("true")] { "known scanners only" }
-                option value="false" selected[filter.known_scanner.as_deref() == Some("false")] { "no known scanners" }
+                option value="" { (t!("ind-scanners-or-not")) }
+                option value="true" selected[filter.known_scanner.as_deref() == Some("true")] { (t!("ind-scanners-only")) }
+                option value="false" selected[filter.known_scanner.as_deref() == Some("false")] { (t!("ind-no-scanners")) }
             }
-            " " input type="search" name="q" placeholder="value contains" value=(value(&filter.q));
-            " " button type="submit" { "Filter" }
+            " " input type="search" name="q" placeholder=(t!("ind-value-placeholder")) value=(value(&filter.q));
+            " " button type="submit" { (t!("filter")) }
         }
-        h2 { "Attempts per day" }
+        h2 { (t!("ind-attempts-per-day")) }
         (days_svg(own_days, pool_days))
-        p { small { "Light: pooled indicators; dark: your organisation's sightings. Attempts without a log time count on the day of their upload." } }
+        p { small { (t!("ind-chart-legend")) } }
         @if let Some(mine) = &mine {
-            h2 { "Your organisation's sightings (" (mine.len()) ")" }
+            h2 { (t!("ind-own", n = mine.len())) }
             table #own {
-                tr { th { "Kind" } th { "Value" } th { "Attempts" } th { "First seen" } th { "Last seen" } th { "Hosts" } th { "Techniques" } th { "TLP" } }
+                tr { th { (t!("col-kind")) } th { (t!("ind-col-value")) } th { (t!("ind-col-attempts")) } th { (t!("ind-col-first-seen")) } th { (t!("col-last-seen")) } th { (t!("col-hosts")) } th { (t!("ind-col-techniques")) } th { "TLP" } }
                 @for i in mine {
                     tr {
                         td { (i.kind.as_str()) }
-                        td.path { (i.value) @if i.known_scanner { " " small.warn { "(known scanner)" } } }
-                        td { (i.count) } td { (i.first_seen) } td { (i.last_seen) }
+                        td.path { (i.value) @if i.known_scanner { " " small.warn { "(" (t!("ind-known-scanner")) ")" } } }
+                        td { (n(i.count)) } td { (i18n::date_text(&i.first_seen)) } td { (i18n::date_text(&i.last_seen)) }
                         td { (i.hosts.join(", ")) } td { (techniques(&i.techniques)) } td { (i.tlp.as_str()) }
                     }
                 }
             }
-            @if mine.is_empty() { p { "None yet: run " code { "quell hunt --upload URL --token TOKEN /var/log" } "." } }
+            @if mine.is_empty() { p { (t!("ind-none-yet")) " " code { "quell hunt --upload URL --token TOKEN /var/log" } } }
         }
         (pool_table(pooled, min_orgs, coordinator))
-        p { "For SOC tooling: " code { "GET /api/v1/indicators/feed?format=stix|misp|csv" } " with an API token." }
+        p { (t!("ind-soc")) " " code { "GET /api/v1/indicators/feed?format=stix|misp|csv" } }
     }
 }
 
 fn pool_table(pooled: &[PooledIndicator], min_orgs: i64, coordinator: bool) -> Markup {
     html! {
-        h2 { "Pooled indicators (" (pooled.len()) ")" }
-        p { "Seen by at least " (min_orgs) " organisations, from sightings marked TLP:CLEAR, GREEN or AMBER; "
-            "which organisations is not shown"
-            @if coordinator { ", except those that share details with coordinators" } "." }
+        h2 { (t!("ind-pooled", n = pooled.len())) }
+        p { (if coordinator { t!("ind-pool-intro-coordinator", min = min_orgs) } else { t!("ind-pool-intro", min = min_orgs) }) }
         table #pool {
             tr {
-                th { "Kind" } th { "Value" } th { "Organisations" } th { "Attempts" } th { "First seen" } th { "Last seen" }
-                th { "Techniques" } th { "TLP" }
-                @if coordinator { th { "Shared by" } }
+                th { (t!("col-kind")) } th { (t!("ind-col-value")) } th { (t!("col-organisations")) } th { (t!("ind-col-attempts")) } th { (t!("ind-col-first-seen")) } th { (t!("col-last-seen")) }
+                th { (t!("ind-col-techniques")) } th { "TLP" }
+                @if coordinator { th { (t!("ind-col-shared-by")) } }
             }
             @for i in pooled {
                 tr {
                     td { (i.kind.as_str()) }
-                    td.path { (i.value) @if i.known_scanner { " " small.warn { "(known scanner)" } } }
-                    td { (i.organisations) } td { (i.count) } td { (i.first_seen) } td { (i.last_seen) }
+                    td.path { (i.value) @if i.known_scanner { " " small.warn { "(" (t!("ind-known-scanner")) ")" } } }
+                    td { (n(i.organisations)) } td { (n(i.count)) } td { (i18n::date_text(&i.first_seen)) } td { (i18n::date_text(&i.last_seen)) }
                     td { (techniques(&i.techniques)) } td { (i.tlp.as_str()) }
                     @if coordinator { td { (i.shared_by.as_deref().unwrap_or_default().join(", ")) } }
                 }

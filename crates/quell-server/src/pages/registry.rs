@@ -27,13 +27,14 @@ use serde::Deserialize;
 use crate::auth::Role;
 use crate::extract::{CsrfForm, MaybeSession, PageCoordinator, PageOrgUser, Session};
 use crate::html::{layout, page, urlencode};
+use crate::i18n::{self, code};
 use crate::registry::limits::MAX_NAME_BYTES;
 use crate::{AppState, ServerError};
 
 type Fields = Vec<(String, String)>;
 
 fn no_entry() -> ServerError {
-    ServerError::NotFound("No such registry entry.".into())
+    ServerError::NotFound(t!("reg-no-entry"))
 }
 
 /// A live (not merged) entry, 404 otherwise.
@@ -52,7 +53,7 @@ fn status_class(status: Status) -> &'static str {
 fn status_cell(cve: &str, status: &VulnStatus) -> Markup {
     html! {
         span class=(status_class(status.status)) {
-            (cve) ": " (status.status.as_str())
+            (cve) ": " (code(status.status.as_str()))
             @if !status.fixed_versions.is_empty() { " (" (status.fixed_versions.join(", ")) ")" }
         }
         br;
@@ -95,7 +96,7 @@ pub(crate) async fn search(
         Err(other) => return Err(other.into()),
     };
     let body = search_body(session.as_ref(), &query, results.as_ref(), message.as_deref());
-    Ok(page(status, layout("Product registry", session.as_ref(), body)))
+    Ok(page(status, layout(&t!("reg-title"), session.as_ref(), body)))
 }
 
 fn search_body(
@@ -106,47 +107,47 @@ fn search_body(
 ) -> Markup {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     html! {
-        p { "The status of software products per vulnerability, from the Dutch and US lists and contributions. "
-            "Exports: " a href="/api/v1/registry/export.csv" { "CSV" } ", " a href="/api/v1/registry/export.json" { "JSON" }
+        p { (t!("reg-intro")) " "
+            (t!("reg-exports")) " " a href="/api/v1/registry/export.csv" { "CSV" } ", " a href="/api/v1/registry/export.json" { "JSON" }
             ", " a href="/api/v1/registry/export.md" { "Markdown" } "." }
         @if let Some(session) = session {
             p {
-                @if session.principal.org_id.is_some() { a href="/registry/my-products" { "Our products" } " · " }
-                a href="/registry/proposals" { "Proposals" }
-                @if session.principal.org_id.is_some() { " · " a href="/registry/confirmations" { "Confirmation requests" } }
+                @if session.principal.org_id.is_some() { a href="/registry/my-products" { (t!("reg-our-products")) } " · " }
+                a href="/registry/proposals" { (t!("reg-proposals")) }
+                @if session.principal.org_id.is_some() { " · " a href="/registry/confirmations" { (t!("reg-confirmations")) } }
             }
         }
         form #registry-search method="get" action="/registry" {
-            input type="search" name="q" placeholder="supplier, product, purl or CPE" value=(value(&query.q));
-            " " input type="text" name="supplier" placeholder="supplier" value=(value(&query.supplier));
+            input type="search" name="q" placeholder=(t!("reg-q-placeholder")) value=(value(&query.q));
+            " " input type="text" name="supplier" placeholder=(t!("reg-supplier-placeholder")) value=(value(&query.supplier));
             " " select name="status" {
-                option value="" { "any status" }
+                option value="" { (t!("reg-any-status")) }
                 @for s in Status::ALL {
-                    option value=(s.as_str()) selected[query.status.as_deref() == Some(s.as_str())] { (s.as_str()) }
+                    option value=(s.as_str()) selected[query.status.as_deref() == Some(s.as_str())] { (code(s.as_str())) }
                 }
             }
             " " input type="text" name="cve" placeholder="CVE-2021-44228" value=(value(&query.cve));
-            " " button type="submit" { "Search" }
+            " " button type="submit" { (t!("search-submit")) }
         }
         @if let Some(message) = message { p.notice { (message) } }
         @if let Some(results) = results {
-            p #result-count { (results.total) " entries" }
+            p #result-count { (t!("reg-entries", n = results.total)) }
             table #results {
-                tr { th { "Supplier" } th { "Product" } th { "Status per CVE" } th { "Updated" } }
+                tr { th { (t!("adv-col-supplier")) } th { (t!("adv-col-product")) } th { (t!("reg-col-status-per-cve")) } th { (t!("reg-col-updated")) } }
                 @for e in &results.entries {
                     tr {
                         td { (e.entry.supplier) }
-                        td { a href=(format!("/registry/entries/{}", e.id)) { (if e.entry.product.is_empty() { "(no product)" } else { &e.entry.product }) } }
+                        td { a href=(format!("/registry/entries/{}", e.id)) { (if e.entry.product.is_empty() { t!("reg-no-product") } else { e.entry.product.clone() }) } }
                         td { @for (cve, s) in &e.entry.statuses { (status_cell(cve, s)) } }
-                        td { (e.updated_at) }
+                        td { (i18n::date_text(&e.updated_at)) }
                     }
                 }
             }
             @let pages = (results.total + results.per_page - 1) / results.per_page;
             p.paging {
-                @if results.page > 1 { a rel="prev" href=(format!("/registry?{}", query_string(query, results.page - 1))) { "« previous" } " " }
-                "page " (results.page) " of " (pages.max(1))
-                @if results.page < pages { " " a rel="next" href=(format!("/registry?{}", query_string(query, results.page + 1))) { "next »" } }
+                @if results.page > 1 { a rel="prev" href=(format!("/registry?{}", query_string(query, results.page - 1))) { (t!("reg-previous")) } " " }
+                (t!("reg-page-of", page = results.page, pages = pages.max(1)))
+                @if results.page < pages { " " a rel="next" href=(format!("/registry?{}", query_string(query, results.page + 1))) { (t!("reg-next")) } }
             }
         }
     }
@@ -178,48 +179,48 @@ fn entry_body(session: Option<&Session>, id: i64, entry: &StoredEntry, history: 
     let org_user = session.is_some_and(|s| s.principal.org_id.is_some());
     html! {
         @if let Some(target) = entry.merged_into {
-            p.notice { "This entry was merged into " a href=(format!("/registry/entries/{target}")) { "entry " (target) } "." }
+            p.notice { (t!("reg-merged-into")) " " a href=(format!("/registry/entries/{target}")) { (t!("reg-entry-n", id = target)) } "." }
         }
-        p { "Revision " span #revision { (entry.revision) } ", updated " (entry.updated_at) " by " (entry.updated_by) "."
-            @if coordinator && entry.merged_into.is_none() { " " a #edit href=(format!("/registry/entries/{id}/edit")) { "Edit" } }
-            @if org_user && entry.merged_into.is_none() { " " a #propose href=(format!("/registry/entries/{id}/propose")) { "Propose a change" } } }
+        p { (t!("reg-revision")) " " span #revision { (entry.revision) } ", " (t!("reg-updated-by", at = i18n::date_text(&entry.updated_at), by = entry.updated_by.as_str())) "."
+            @if coordinator && entry.merged_into.is_none() { " " a #edit href=(format!("/registry/entries/{id}/edit")) { (t!("reg-edit-link")) } }
+            @if org_user && entry.merged_into.is_none() { " " a #propose href=(format!("/registry/entries/{id}/propose")) { (t!("reg-propose-link")) } } }
         @if entry.entry.purl.is_some() || entry.entry.cpe.is_some() {
             p { @if let Some(purl) = &entry.entry.purl { "purl " code { (purl) } " " } @if let Some(cpe) = &entry.entry.cpe { "CPE " code { (cpe) } } }
         }
         table #statuses {
-            tr { th { "Vulnerability" } th { "Status" } th { "Affected versions" } th { "Fixed versions" } }
+            tr { th { (t!("reg-col-vulnerability")) } th { (t!("col-status")) } th { (t!("reg-col-affected-versions")) } th { (t!("reg-col-fixed-versions")) } }
             @for (cve, s) in &entry.entry.statuses {
-                tr { td { (cve) } td class=(status_class(s.status)) { (s.status.as_str()) } td { (s.affected_versions.join(", ")) } td { (s.fixed_versions.join(", ")) } }
+                tr { td { (cve) } td class=(status_class(s.status)) { (code(s.status.as_str())) } td { (s.affected_versions.join(", ")) } td { (s.fixed_versions.join(", ")) } }
             }
         }
-        @if entry.entry.statuses.is_empty() { p { "No information on any vulnerability." } }
-        @if !entry.entry.notes.is_empty() { h2 { "Notes" } p style="white-space:pre-wrap" { (entry.entry.notes) } }
-        h2 { "Sources" }
+        @if entry.entry.statuses.is_empty() { p { (t!("reg-no-information")) } }
+        @if !entry.entry.notes.is_empty() { h2 { (t!("reg-notes")) } p style="white-space:pre-wrap" { (entry.entry.notes) } }
+        h2 { (t!("reg-sources")) }
         ul { @for l in &entry.entry.links { li { (link(l)) } } }
         @if !entry.entry.conflicts.is_empty() {
-            h2 { "Disagreeing sources" }
-            ul { @for c in &entry.entry.conflicts { li { (c.cve) ": " (c.other.status.as_str()) " according to " (c.other_lists.join(", ")) " (kept: " (c.kept.status.as_str()) ")" } } }
+            h2 { (t!("reg-disagreeing")) }
+            ul { @for c in &entry.entry.conflicts { li { (c.cve) ": " (t!("reg-conflict", status = code(c.other.status.as_str()), lists = c.other_lists.join(", "), kept = code(c.kept.status.as_str()))) } } }
         }
         @if let (true, Some(session), None) = (org_user, session, entry.merged_into) {
-            h2 { "Ask the supplier" }
+            h2 { (t!("reg-ask-supplier")) }
             form #ask method="post" action=(format!("/registry/entries/{id}/confirm")) {
                 input type="hidden" name="csrf" value=(session.csrf);
-                input type="text" name="message" size="60" placeholder="what should the supplier confirm?";
-                " " button type="submit" { "Request confirmation" }
+                input type="text" name="message" size="60" placeholder=(t!("reg-ask-placeholder"));
+                " " button type="submit" { (t!("reg-request-confirmation")) }
             }
         }
-        h2 { "History" }
+        h2 { (t!("host-history")) }
         table #history {
-            tr { th { "Entry" } th { "Revision" } th { "Change" } th { "When" } th { "Who" } th { "Source" } }
+            tr { th { (t!("reg-col-entry")) } th { (t!("reg-col-revision")) } th { (t!("adv-col-change")) } th { (t!("reg-col-when")) } th { (t!("reg-col-who")) } th { (t!("reg-col-source")) } }
             @for h in history {
                 tr {
-                    td { (h.entry_id) } td { (h.revision) } td { (h.kind) } td { (h.at) }
+                    td { (h.entry_id) } td { (h.revision) } td { (code(&h.kind)) } td { (i18n::date_text(&h.at)) }
                     td {
                         @match (&h.user, &h.org) {
                             (Some(user), Some(org)) => { (user) " (" (org) ")" }
                             (Some(user), None) => { (user) }
                             (None, Some(org)) => { (org) }
-                            (None, None) => { "coordinator" }
+                            (None, None) => { (t!("role-coordinator")) }
                         }
                     }
                     td { @if let Some(source) = &h.source { (link(source)) } }
@@ -251,8 +252,8 @@ fn form_page(
     message: Option<Markup>,
 ) -> Response {
     let (action, verb) = match mode {
-        Mode::Edit => (format!("/registry/entries/{id}/edit"), "Edit"),
-        Mode::Propose => (format!("/registry/entries/{id}/propose"), "Propose a change to"),
+        Mode::Edit => (format!("/registry/entries/{id}/edit"), t!("reg-edit")),
+        Mode::Propose => (format!("/registry/entries/{id}/propose"), t!("reg-propose")),
     };
     let mut rows: Vec<(String, Option<&VulnStatus>)> =
         entry.statuses.iter().map(|(c, s)| (c.clone(), Some(s))).collect();
@@ -262,32 +263,32 @@ fn form_page(
         form #edit method="post" action=(action) {
             input type="hidden" name="csrf" value=(session.csrf);
             input type="hidden" name="base_revision" value=(revision);
-            p { label { "Supplier " input type="text" name="supplier" required value=(entry.supplier); } }
-            p { label { "Product " input type="text" name="product" required value=(entry.product); } }
+            p { label { (t!("adv-col-supplier")) " " input type="text" name="supplier" required value=(entry.supplier); } }
+            p { label { (t!("adv-col-product")) " " input type="text" name="product" required value=(entry.product); } }
             p { label { "purl " input type="text" name="purl" value=(entry.purl.clone().unwrap_or_default()); } }
             p { label { "CPE " input type="text" name="cpe" value=(entry.cpe.clone().unwrap_or_default()); } }
             table {
-                tr { th { "Vulnerability" } th { "Status" } th { "Affected versions (;)" } th { "Fixed versions (;)" } }
+                tr { th { (t!("reg-col-vulnerability")) } th { (t!("col-status")) } th { (t!("reg-col-affected-versions")) " (;)" } th { (t!("reg-col-fixed-versions")) " (;)" } }
                 @for (i, (cve, s)) in rows.iter().enumerate() {
                     tr {
                         td { input type="text" name=(format!("cve_{i}")) value=(cve) placeholder="CVE-YYYY-NNNN"; }
                         td { select name=(format!("status_{i}")) {
-                            option value="" { "no information" }
-                            @for st in Status::ALL { option value=(st.as_str()) selected[s.is_some_and(|s| s.status == st)] { (st.as_str()) } }
+                            option value="" { (t!("reg-no-info-option")) }
+                            @for st in Status::ALL { option value=(st.as_str()) selected[s.is_some_and(|s| s.status == st)] { (code(st.as_str())) } }
                         } }
                         td { input type="text" name=(format!("affected_{i}")) value=(s.map(|s| s.affected_versions.join("; ")).unwrap_or_default()); }
                         td { input type="text" name=(format!("fixed_{i}")) value=(s.map(|s| s.fixed_versions.join("; ")).unwrap_or_default()); }
                     }
                 }
             }
-            p { label { "Notes" br; textarea name="notes" rows="4" cols="80" { (entry.notes) } } }
-            p { label { "Source links, one per line (at least one)" br; textarea name="links" rows="3" cols="80" { (entry.links.join("\n")) } } }
+            p { label { (t!("reg-notes")) br; textarea name="notes" rows="4" cols="80" { (entry.notes) } } }
+            p { label { (t!("reg-source-links")) br; textarea name="links" rows="3" cols="80" { (entry.links.join("\n")) } } }
             @if mode == Mode::Edit {
-                p { label { "Source of this change (optional; default: the first link) " input type="text" name="source"; } }
-                button type="submit" { "Save" }
+                p { label { (t!("reg-change-source")) " " input type="text" name="source"; } }
+                button type="submit" { (t!("account-language-save")) }
             } @else {
-                p { label { "Comment for the coordinators" br; textarea name="comment" rows="3" cols="80" {} } }
-                button type="submit" { "Send the proposal" }
+                p { label { (t!("reg-comment")) br; textarea name="comment" rows="3" cols="80" {} } }
+                button type="submit" { (t!("reg-send-proposal")) }
             }
         }
     };
@@ -314,7 +315,7 @@ fn entry_from_form(current: &Entry, form: &BTreeMap<String, String>) -> Result<E
         if status.is_empty() {
             continue; // "no information": the CVE is left out.
         }
-        let cve = quell_registry::normalise_cve_id(cve).ok_or_else(|| format!("{cve:?} is not a CVE id"))?;
+        let cve = quell_registry::normalise_cve_id(cve).ok_or_else(|| t!("reg-not-a-cve", cve = cve.as_str()))?;
         let status: Status = status.parse().map_err(|e: quell_registry::UnknownStatus| e.to_string())?;
         let mut s = VulnStatus::new(status);
         s.affected_versions = versions(&field(&format!("affected_{i}")));
@@ -322,7 +323,7 @@ fn entry_from_form(current: &Entry, form: &BTreeMap<String, String>) -> Result<E
         entry.statuses.insert(cve, s);
     }
     if entry.supplier.len() > MAX_NAME_BYTES || entry.product.len() > MAX_NAME_BYTES {
-        return Err(format!("names are limited to {MAX_NAME_BYTES} bytes"));
+        return Err(t!("reg-name-limit", max = MAX_NAME_BYTES));
     }
     Ok(entry)
 }
@@ -340,7 +341,7 @@ pub(crate) async fn edit_form(
 fn form_base(form: &BTreeMap<String, String>) -> Result<i64, ServerError> {
     form.get("base_revision")
         .and_then(|r| r.parse::<i64>().ok())
-        .ok_or_else(|| ServerError::Invalid("The form lacks the entry's revision.".into()))
+        .ok_or_else(|| ServerError::Invalid(t!("reg-no-revision")))
 }
 
 pub(crate) async fn save_edit(
@@ -363,7 +364,7 @@ pub(crate) async fn save_edit(
     match store::edit(&state.db, id, base, entry.clone(), source, &session.principal).await {
         Ok(_) => Ok(Redirect::to(&format!("/registry/entries/{id}")).into_response()),
         Err(StoreError::Invalid(message)) => {
-            let message = Some(html! { "Not saved: " (message) });
+            let message = Some(html! { (t!("reg-not-saved")) " " (message) });
             Ok(form_page(&session, Mode::Edit, id, base, &entry, StatusCode::BAD_REQUEST, message))
         }
         Err(StoreError::Conflict(_)) => Ok(stale_edit(&session, id, &current, &entry)),
@@ -377,10 +378,10 @@ pub(crate) async fn save_edit(
 fn stale_edit(session: &Session, id: i64, current: &StoredEntry, mine: &Entry) -> Response {
     let mine = serde_json::to_string_pretty(mine).unwrap_or_default();
     let message = html! {
-        strong { "Not saved: this entry was changed while you edited it" }
-        " (now revision " (current.revision) ", by " (current.updated_by) " at " (current.updated_at) "). "
-        "The form shows the current entry; apply your change again."
-        details { summary { "Your version" } pre { (mine) } }
+        strong { (t!("reg-conflict-title")) }
+        " " (t!("reg-conflict-now", revision = current.revision, by = current.updated_by.as_str(), at = i18n::date_text(&current.updated_at))) " "
+        (t!("reg-conflict-again"))
+        details { summary { (t!("reg-your-version")) } pre { (mine) } }
     };
     form_page(session, Mode::Edit, id, current.revision, &current.entry, StatusCode::CONFLICT, Some(message))
 }
@@ -399,29 +400,29 @@ async fn my_products_page(
     let body = html! {
         @if let Some(message) = message { p.notice { (message) } }
         table #products {
-            tr { th { "Supplier" } th { "Product" } th { "Your version" } th { "Status" } th { "Fixed from" } }
+            tr { th { (t!("adv-col-supplier")) } th { (t!("adv-col-product")) } th { (t!("reg-your-version")) } th { (t!("col-status")) } th { (t!("reg-fixed-from")) } }
             @for p in &products {
                 tr {
                     td { (p.supplier) } td { (p.product) } td { (p.version.clone().unwrap_or_default()) }
                     td class=(match p.state.as_str() { "vulnerable" | "workaround" => "bad", "fix" | "not_vulnerable" => "ok", _ => "warn" }) {
-                        @if let Some(id) = p.entry_id { a href=(format!("/registry/entries/{id}")) { (p.state) } } @else { (p.state) }
+                        @if let Some(id) = p.entry_id { a href=(format!("/registry/entries/{id}")) { (code(&p.state)) } } @else { (code(&p.state)) }
                     }
                     td { (p.fixed_from.join(", ")) }
                 }
             }
         }
-        h2 { "Add a product" }
+        h2 { (t!("reg-add-product")) }
         form #add-product method="post" action="/registry/my-products" {
             input type="hidden" name="csrf" value=(session.csrf);
-            input type="text" name="supplier" placeholder="supplier" required;
-            " " input type="text" name="product" placeholder="product" required;
-            " " input type="text" name="version" placeholder="version you run";
-            " " button type="submit" { "Add" }
+            input type="text" name="supplier" placeholder=(t!("reg-supplier-placeholder")) required;
+            " " input type="text" name="product" placeholder=(t!("reg-product-placeholder")) required;
+            " " input type="text" name="version" placeholder=(t!("reg-version-placeholder"));
+            " " button type="submit" { (t!("reg-add")) }
         }
-        h2 { "Notifications" }
-        ul { @for n in &notes { li { @if n.unread { strong { "new " } } (n.at) ": " (n.message) } } }
+        h2 { (t!("reg-notifications")) }
+        ul { @for n in &notes { li { @if n.unread { strong { (t!("reg-new")) " " } } (i18n::date_text(&n.at)) ": " (n.message) } } }
     };
-    Ok(page(status, layout("Our products", Some(session), body)))
+    Ok(page(status, layout(&t!("reg-our-products"), Some(session), body)))
 }
 
 pub(crate) async fn my_products(
@@ -450,15 +451,15 @@ pub(crate) async fn add_product(
         || product.len() > MAX_NAME_BYTES
         || version.len() > MAX_NAME_BYTES
     {
-        let message = Some("Supplier and product are required (each at most 300 bytes).");
-        return my_products_page(&state, &session, org, StatusCode::BAD_REQUEST, message).await;
+        let message = t!("reg-product-required", max = MAX_NAME_BYTES);
+        return my_products_page(&state, &session, org, StatusCode::BAD_REQUEST, Some(&message)).await;
     }
     let version = Some(version.to_string()).filter(|v| !v.is_empty());
     match store::insert_product(&state.db, org, supplier, product, version).await? {
         Some(_) => Ok(Redirect::to("/registry/my-products").into_response()),
         None => {
             use crate::registry::limits::MAX_PRODUCTS_PER_ORG;
-            let message = format!("an organisation registers at most {MAX_PRODUCTS_PER_ORG} products");
+            let message = t!("reg-max-products", max = MAX_PRODUCTS_PER_ORG);
             my_products_page(&state, &session, org, StatusCode::PAYLOAD_TOO_LARGE, Some(&message)).await
         }
     }
@@ -496,7 +497,7 @@ pub(crate) async fn save_proposal(
     match store::create_proposal(&state.db, org, user, (Some(id), Some(base)), entry.clone(), comment).await {
         Ok(_) => Ok(Redirect::to("/registry/proposals").into_response()),
         Err(StoreError::Invalid(message)) => {
-            let message = Some(html! { "Not sent: " (message) });
+            let message = Some(html! { (t!("reg-not-sent")) " " (message) });
             Ok(form_page(&session, Mode::Propose, id, base, &entry, StatusCode::BAD_REQUEST, message))
         }
         Err(other) => Err(other.into()),
@@ -529,7 +530,7 @@ pub(crate) struct DecisionForm {
 
 fn no_proposal(error: StoreError) -> ServerError {
     match error {
-        StoreError::NotFound(_) => ServerError::NotFound("No such proposal.".into()),
+        StoreError::NotFound(_) => ServerError::NotFound(t!("reg-no-proposal")),
         other => other.into(),
     }
 }
@@ -543,7 +544,8 @@ pub(crate) async fn accept_proposal(
     match store::accept(&state.db, &session.principal, id).await {
         Ok(Decided::Done(_)) => Ok(Redirect::to("/registry/proposals").into_response()),
         Ok(Decided::Stale { message, .. }) => {
-            decided(&state, &session, StatusCode::CONFLICT, Some(html! { "Not accepted: " (message) })).await
+            decided(&state, &session, StatusCode::CONFLICT, Some(html! { (t!("reg-not-accepted")) " " (message) }))
+                .await
         }
         Err(StoreError::Conflict(m)) => decided(&state, &session, StatusCode::CONFLICT, Some(html! { (m) })).await,
         Err(other) => Err(no_proposal(other)),
@@ -603,17 +605,17 @@ async fn confirmations_view(
     };
     let body = html! {
         @if let Some(message) = message { div.notice #message { (message) } }
-        h2 { "Sent" }
+        h2 { (t!("reg-sent")) }
         table #sent {
-            tr { th { "Entry" } th { "To" } th { "Message" } th { "State" } }
+            tr { th { (t!("reg-col-entry")) } th { (t!("adv-col-to")) } th { (t!("reg-col-message")) } th { (t!("adv-col-state")) } }
             @for c in &sent {
                 tr { td { (entry_link(c)) } td { (c.supplier_org) } td { (c.message) }
-                     td { (c.state) @if let Some(r) = c.revision { " (revision " (r) ")" } } }
+                     td { (code(&c.state)) @if let Some(r) = c.revision { " (" (t!("reg-revision-n", revision = r)) ")" } } }
             }
         }
-        h2 { "Received (you speak for the supplier)" }
+        h2 { (t!("reg-received")) }
         table #received {
-            tr { th { "Entry" } th { "From" } th { "Message" } th { "Answer" } }
+            tr { th { (t!("reg-col-entry")) } th { (t!("col-from")) } th { (t!("reg-col-message")) } th { (t!("reg-col-answer")) } }
             @for c in &received {
                 tr {
                     td { (entry_link(c)) } td { (c.requester_org) } td { (c.message) }
@@ -622,18 +624,18 @@ async fn confirmations_view(
                             form.answer method="post" action=(format!("/registry/confirmations/{}/answer", c.id)) {
                                 input type="hidden" name="csrf" value=(session.csrf);
                                 input type="text" name="cve" value="CVE-2021-44228" size="16";
-                                " " select name="status" { @for st in Status::ALL { option value=(st.as_str()) { (st.as_str()) } } }
-                                " " input type="text" name="fixed" placeholder="fixed versions (;)" size="14";
-                                " " input type="url" name="source" placeholder="https://… your statement" required;
-                                " " button type="submit" { "Answer" }
+                                " " select name="status" { @for st in Status::ALL { option value=(st.as_str()) { (code(st.as_str())) } } }
+                                " " input type="text" name="fixed" placeholder=(t!("reg-fixed-placeholder")) size="14";
+                                " " input type="url" name="source" placeholder=(t!("reg-statement-placeholder")) required;
+                                " " button type="submit" { (t!("reg-answer")) }
                             }
-                        } @else { "answered (revision " (c.revision.unwrap_or(0)) ")" }
+                        } @else { (t!("reg-answered", revision = c.revision.unwrap_or(0))) }
                     }
                 }
             }
         }
     };
-    Ok(page(status, layout("Confirmation requests", Some(session), body)))
+    Ok(page(status, layout(&t!("reg-confirmations"), Some(session), body)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -659,7 +661,7 @@ pub(crate) async fn answer_request(
         source: form.source.trim().to_string(),
         notes: None,
     };
-    let refused = |m: String| Some(html! { "Not answered: " (m) });
+    let refused = |m: String| Some(html! { (t!("reg-not-answered")) " " (m) });
     match store::answer(&state.db, &session.principal, org, id, body).await {
         Ok(_) => Ok(Redirect::to("/registry/confirmations").into_response()),
         Err(StoreError::Invalid(m)) => {
@@ -668,7 +670,7 @@ pub(crate) async fn answer_request(
         Err(StoreError::Conflict(m)) => {
             confirmations_view(&state, &session, org, StatusCode::CONFLICT, refused(m)).await
         }
-        Err(StoreError::NotFound(_)) => Err(ServerError::NotFound("No such request.".into())),
+        Err(StoreError::NotFound(_)) => Err(ServerError::NotFound(t!("reg-no-request"))),
         Err(other) => Err(other.into()),
     }
 }
@@ -676,10 +678,9 @@ fn proposals_view(session: &Session, list: &[Proposal], status: StatusCode, mess
     let coordinator = session.principal.role == Role::Coordinator;
     let body = html! {
         @if let Some(message) = message { div.notice #message { (message) } }
-        @if coordinator { p { "Open proposals from organisations. Accepting applies the proposal as a new revision; "
-            "if the entry changed since the proposal was made, it is refused." } }
+        @if coordinator { p { (t!("reg-proposals-intro")) } }
         table #proposals {
-            tr { th { "Id" } th { "Entry" } th { "Proposed statuses" } th { "From" } th { "Comment" } th { "State" } @if coordinator { th { "Decide" } } }
+            tr { th { (t!("tokens-id")) } th { (t!("reg-col-entry")) } th { (t!("reg-col-proposed")) } th { (t!("col-from")) } th { (t!("reg-col-comment")) } th { (t!("adv-col-state")) } @if coordinator { th { (t!("reg-col-decide")) } } }
             @for p in list {
                 @let entry = p.proposed();
                 @let names = entry.as_ref().map(|e| format!("{} / {}", e.supplier, e.product)).unwrap_or_else(|| " / ".into());
@@ -688,24 +689,24 @@ fn proposals_view(session: &Session, list: &[Proposal], status: StatusCode, mess
                     td {
                         @if let Some(entry_id) = p.entry_id {
                             a href=(format!("/registry/entries/{entry_id}")) { (names) }
-                            " (revision " (p.base_revision.unwrap_or(0)) ")"
-                        } @else { "new: " (names) }
+                            " (" (t!("reg-revision-n", revision = p.base_revision.unwrap_or(0))) ")"
+                        } @else { (t!("reg-new")) ": " (names) }
                     }
                     td { @if let Some(entry) = &entry { @for (cve, s) in &entry.statuses {
-                        (cve) ": " (s.status.as_str())
+                        (cve) ": " (code(s.status.as_str()))
                         @if !s.fixed_versions.is_empty() { " (" (s.fixed_versions.join(", ")) ")" }
                         br;
                     } } }
                     td { (p.user) " (" (p.org) ")" }
                     td { (p.comment) }
-                    td { (p.state) @if let Some(reason) = &p.reason { ": " (reason) } }
+                    td { (code(&p.state)) @if let Some(reason) = &p.reason { ": " (reason) } }
                     @if coordinator { td { (decide_forms(session, p.id)) } }
                 }
             }
         }
-        @if list.is_empty() { p { "No proposals." } }
+        @if list.is_empty() { p { (t!("reg-no-proposals")) } }
     };
-    page(status, layout("Proposals", Some(session), body))
+    page(status, layout(&t!("reg-proposals"), Some(session), body))
 }
 
 /// A coordinator's accept and reject buttons of proposal `id`.
@@ -713,12 +714,12 @@ fn decide_forms(session: &Session, id: i64) -> Markup {
     html! {
         form.inline method="post" action=(format!("/registry/proposals/{id}/accept")) {
             input type="hidden" name="csrf" value=(session.csrf);
-            button type="submit" { "Accept" }
+            button type="submit" { (t!("reg-accept")) }
         }
         form.inline method="post" action=(format!("/registry/proposals/{id}/reject")) {
             input type="hidden" name="csrf" value=(session.csrf);
-            " " input type="text" name="reason" placeholder="reason" required;
-            button type="submit" { "Reject" }
+            " " input type="text" name="reason" placeholder=(t!("adv-override-reason")) required;
+            button type="submit" { (t!("reg-reject")) }
         }
     }
 }

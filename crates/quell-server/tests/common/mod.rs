@@ -64,6 +64,7 @@ pub fn start_with(
         trusted_proxies: Vec::new(),
         metrics_listen: None,
         pack_keys: Vec::new(),
+        default_language: quell_server::i18n::Lang::En,
     };
     start_config(config, dir)
 }
@@ -82,6 +83,7 @@ pub fn start_behind_proxy(limits: Limits, proxies: &[&str]) -> Server {
         trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
         metrics_listen: None,
         pack_keys: Vec::new(),
+        default_language: quell_server::i18n::Lang::En,
     };
     start_config(config, dir)
 }

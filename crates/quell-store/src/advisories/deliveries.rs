@@ -61,18 +61,20 @@ pub async fn delivery(db: &Db, id: i64) -> Result<Delivery> {
         .await?)
 }
 
-/// The organisation and role of an e-mail's addressee (`None`: the account is gone).
+/// The organisation, role and language of an e-mail's addressee (`None`: the account is gone).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Addressee {
     pub org_id: Option<i64>,
     pub role: String,
     /// The user's OpenPGP public key (armored), if they registered one (migration 0009).
     pub openpgp_key: Option<String>,
+    /// The language the user reads (`nl`, `en`; migration 0010), if set.
+    pub language: Option<String>,
 }
 
 /// The addressee of an e-mail delivery.
 pub async fn addressee(db: &Db, user_id: i64) -> Result<Option<Addressee>> {
-    Ok(sqlx::query_as("SELECT org_id, role, openpgp_key FROM users WHERE id = $1")
+    Ok(sqlx::query_as("SELECT org_id, role, openpgp_key, language FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&db.pool)
         .await?)

@@ -1,0 +1,27 @@
+# Logging in, API tokens, the account's language.
+login-title = Log in
+login-email = E-mail
+login-password = Password
+login-submit = Log in
+login-too-many = Too many failed logins; wait a quarter of an hour and try again.
+login-backoff = Too many failed logins for this account; try again in { $seconds } s.
+login-expired = The form expired; please try again.
+login-wrong = Wrong e-mail or password.
+tokens-title = API tokens
+tokens-new-shown = New { $scope } token, shown only now:
+tokens-id = Id
+tokens-name = Name
+tokens-scope = Scope
+tokens-user = User
+tokens-created = Created
+tokens-revoked = revoked
+tokens-revoke = Revoke
+tokens-new = New token
+tokens-what-for = what it is for
+tokens-create = Create
+scope-upload = upload only (scan agents)
+scope-full = full
+account-language = Language
+account-language-browser = as my browser asks
+account-language-save = Save
+tokens-not-found = token { $id }

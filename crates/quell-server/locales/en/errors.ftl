@@ -1,0 +1,20 @@
+# Error messages on pages and in the API's JSON `message`.
+error-internal = Internal error (see the server log).
+api-internal = internal error (see the server log)
+error-not-found = Not found.
+error-log-in = Please log in.
+error-line = line { $line }: { $message }
+error-coordinators-only = This page is for coordinators.
+error-org-page = Coordinators see counts per organisation, on the dashboard.
+error-form-token = Missing or wrong form token.
+error-form-incomplete = The form is incomplete: { $detail }
+error-unknown-scope = Unknown scope.
+error-unknown-language = Unknown language.
+api-send-bearer = send Authorization: Bearer <token>
+api-unknown-token = unknown or revoked token
+api-upload-only = this token may only upload reports
+api-coordinators-only = coordinators only
+api-org-data = this is an organisation's own data: coordinators see counts per organisation, not its hosts
+api-log-in = log in
+api-admins-only = organisation admins only
+api-coordinator-upload = a coordinator belongs to no organisation: upload with an organisation's token

@@ -1,0 +1,26 @@
+# The indicators page.
+ind-title = Indicators
+ind-chart-label = Attempts per day
+ind-chart-title = Attempts per day: pooled (light) and your organisation's (dark)
+ind-bar-pool = pool
+ind-bar-own = yours
+ind-any-kind = any kind
+ind-technique-placeholder = technique, e.g. lower
+ind-scanners-or-not = scanners or not
+ind-scanners-only = known scanners only
+ind-no-scanners = no known scanners
+ind-value-placeholder = value contains
+ind-attempts-per-day = Attempts per day
+ind-chart-legend = Light: pooled indicators; dark: your organisation's sightings. Attempts without a log time count on the day of their upload.
+ind-own = Your organisation's sightings ({ $n })
+ind-col-value = Value
+ind-col-attempts = Attempts
+ind-col-first-seen = First seen
+ind-col-techniques = Techniques
+ind-col-shared-by = Shared by
+ind-known-scanner = known scanner
+ind-none-yet = None yet: run this on a server:
+ind-soc = For SOC tooling, with an API token:
+ind-pooled = Pooled indicators ({ $n })
+ind-pool-intro = Seen by at least { $min } organisations, from sightings marked TLP:CLEAR, GREEN or AMBER; which organisations is not shown.
+ind-pool-intro-coordinator = Seen by at least { $min } organisations, from sightings marked TLP:CLEAR, GREEN or AMBER; which organisations is not shown, except those that share details with coordinators.

@@ -1,0 +1,27 @@
+# Inloggen, API-tokens, de taal van het account.
+login-title = Inloggen
+login-email = E-mailadres
+login-password = Wachtwoord
+login-submit = Inloggen
+login-too-many = Te veel mislukte inlogpogingen; wacht een kwartier en probeer het opnieuw.
+login-backoff = Te veel mislukte inlogpogingen voor dit account; probeer het over { $seconds } s opnieuw.
+login-expired = Het formulier is verlopen; probeer het opnieuw.
+login-wrong = Onjuist e-mailadres of wachtwoord.
+tokens-title = API-tokens
+tokens-new-shown = Nieuw token ({ $scope }), alleen nu getoond:
+tokens-id = Id
+tokens-name = Naam
+tokens-scope = Bereik
+tokens-user = Gebruiker
+tokens-created = Aangemaakt
+tokens-revoked = ingetrokken
+tokens-revoke = Intrekken
+tokens-new = Nieuw token
+tokens-what-for = waarvoor het dient
+tokens-create = Aanmaken
+scope-upload = alleen uploaden (scanagents)
+scope-full = volledig
+account-language = Taal
+account-language-browser = zoals mijn browser vraagt
+account-language-save = Opslaan
+tokens-not-found = token { $id }

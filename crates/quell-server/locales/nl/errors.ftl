@@ -1,0 +1,20 @@
+# Foutmeldingen op pagina's en in de `message` van de JSON-API.
+error-internal = Interne fout (zie het serverlogboek).
+api-internal = interne fout (zie het serverlogboek)
+error-not-found = Niet gevonden.
+error-log-in = Log eerst in.
+error-line = regel { $line }: { $message }
+error-coordinators-only = Deze pagina is voor coördinatoren.
+error-org-page = Coördinatoren zien aantallen per organisatie, op het dashboard.
+error-form-token = Het formuliertoken ontbreekt of klopt niet.
+error-form-incomplete = Het formulier is niet compleet: { $detail }
+error-unknown-scope = Onbekend bereik.
+error-unknown-language = Onbekende taal.
+api-send-bearer = stuur Authorization: Bearer <token>
+api-unknown-token = onbekend of ingetrokken token
+api-upload-only = dit token mag alleen rapporten uploaden
+api-coordinators-only = alleen voor coördinatoren
+api-org-data = dit zijn gegevens van een organisatie zelf: coördinatoren zien aantallen per organisatie, niet haar hosts
+api-log-in = log in
+api-admins-only = alleen voor beheerders van de organisatie
+api-coordinator-upload = een coördinator hoort bij geen organisatie: upload met het token van een organisatie

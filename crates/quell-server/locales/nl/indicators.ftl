@@ -1,0 +1,26 @@
+# De pagina met indicatoren.
+ind-title = Indicatoren
+ind-chart-label = Pogingen per dag
+ind-chart-title = Pogingen per dag: gedeeld (licht) en die van uw organisatie (donker)
+ind-bar-pool = gedeeld
+ind-bar-own = eigen
+ind-any-kind = elke soort
+ind-technique-placeholder = techniek, bijv. lower
+ind-scanners-or-not = scanners of niet
+ind-scanners-only = alleen bekende scanners
+ind-no-scanners = geen bekende scanners
+ind-value-placeholder = waarde bevat
+ind-attempts-per-day = Pogingen per dag
+ind-chart-legend = Licht: gedeelde indicatoren; donker: waarnemingen van uw organisatie. Pogingen zonder tijd in het logboek tellen op de dag van hun upload.
+ind-own = Waarnemingen van uw organisatie ({ $n })
+ind-col-value = Waarde
+ind-col-attempts = Pogingen
+ind-col-first-seen = Eerst gezien
+ind-col-techniques = Technieken
+ind-col-shared-by = Gedeeld door
+ind-known-scanner = bekende scanner
+ind-none-yet = Nog geen: voer dit uit op een server:
+ind-soc = Voor SOC-tooling, met een API-token:
+ind-pooled = Gedeelde indicatoren ({ $n })
+ind-pool-intro = Gezien door ten minste { $min } organisaties, uit waarnemingen gemarkeerd als TLP:CLEAR, GREEN of AMBER; welke organisaties wordt niet getoond.
+ind-pool-intro-coordinator = Gezien door ten minste { $min } organisaties, uit waarnemingen gemarkeerd als TLP:CLEAR, GREEN of AMBER; welke organisaties wordt niet getoond, behalve die details delen met coördinatoren.

@@ -1,0 +1,228 @@
+//! The reader's language over HTTP: `?lang=` (and its cookie), the account's setting,
+//! `Accept-Language`, the server's `--default-language`, in that order; error pages and API
+//! messages in that language, codes unchanged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use quell_server::Limits;
+use quell_server::i18n::Lang;
+
+/// A GET with a cookie and headers: (status, body, cookies set).
+fn get_with(server: &Server, path: &str, cookie: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<String>) {
+    let mut request = ureq::http::Request::builder().method("GET").uri(format!("{}{path}", server.base));
+    if !cookie.is_empty() {
+        request = request.header("Cookie", cookie);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = browser().run(request.body(Vec::new()).unwrap()).unwrap();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap(), cookies)
+}
+
+fn server_with_default(lang: Lang) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let config = quell_server::ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: fresh_location(dir.path()),
+        db_connections: 4,
+        limits: Limits::default(),
+        secure_cookies: false,
+        advisories: quell_server::advisories::Config::default(),
+        trusted_proxies: Vec::new(),
+        metrics_listen: None,
+        pack_keys: Vec::new(),
+        default_language: lang,
+    };
+    start_config(config, dir)
+}
+
+#[test]
+fn the_language_comes_from_the_switch_the_account_the_browser_and_the_server() {
+    let server = start(Limits::default());
+
+    // The server's default (English here), then Accept-Language.
+    let (_, body, _) = get_with(&server, "/login", "", &[]);
+    assert!(body.contains("<html lang=\"en\">") && body.contains("Password"), "{body}");
+    let (_, body, _) = get_with(&server, "/login", "", &[("Accept-Language", "de-DE, nl;q=0.8, en;q=0.5")]);
+    assert!(body.contains("<html lang=\"nl\">") && body.contains("Wachtwoord"), "{body}");
+    assert!(!body.contains("Password"), "{body}");
+
+    // The switch: `?lang=` sets the cookie, and the cookie beats Accept-Language.
+    let (_, body, cookies) = get_with(&server, "/login?lang=nl", "", &[]);
+    assert!(body.contains("Wachtwoord"));
+    assert!(cookies.contains(&"quell_lang=nl".to_string()), "{cookies:?}");
+    let (_, body, _) = get_with(&server, "/login", "quell_lang=en", &[("Accept-Language", "nl")]);
+    assert!(body.contains("Password"), "{body}");
+    // The switch on every page links to both languages.
+    assert!(body.contains("href=\"?lang=nl\"") && body.contains("Nederlands"), "{body}");
+    // Unknown languages are ignored.
+    let (_, body, cookies) = get_with(&server, "/login?lang=xx", "quell_lang=<b>", &[("Accept-Language", "fr")]);
+    assert!(body.contains("Password") && !cookies.iter().any(|c| c.starts_with("quell_lang")), "{cookies:?}");
+
+    // The account's setting: stored, and in force without the cookie; the cookie still wins.
+    let a = org(&server, "alpha");
+    let cookie = session(&server, &a.admin_email);
+    let tokens = fetch(&server, "GET", "/tokens", &cookie, None);
+    assert!(tokens.body.contains("action=\"/account/language\""), "{}", tokens.body);
+    let refused = fetch(&server, "POST", "/account/language", &cookie, Some(&[("language", "nl"), ("csrf", "wrong")]));
+    assert_eq!(refused.status, 403);
+    let token = csrf(&tokens.body);
+    let bad = fetch(&server, "POST", "/account/language", &cookie, Some(&[("language", "xx"), ("csrf", &token)]));
+    assert_eq!(bad.status, 400);
+    let saved = fetch(&server, "POST", "/account/language", &cookie, Some(&[("language", "nl"), ("csrf", &token)]));
+    assert_eq!(saved.status, 303);
+    assert!(saved.cookies.contains(&"quell_lang=nl".to_string()));
+    let (_, body, _) = get_with(&server, "/", &cookie, &[("Accept-Language", "en")]);
+    assert!(body.contains("getroffen hosts") && body.contains("Uitloggen"), "{body}");
+    let (_, body, _) = get_with(&server, "/", &format!("{cookie}; quell_lang=en"), &[]);
+    assert!(body.contains("affected hosts"), "{body}");
+
+    // Error pages in the reader's language, same status.
+    let (status, body, _) = get_with(&server, "/hosts/999999", &cookie, &[]);
+    assert_eq!(status, 404);
+    assert!(body.contains("Niet gevonden"), "{body}");
+
+    // Dutch numbers and dates on the pages.
+    upload(&server, &a.upload, &report("alpha-web", &days_ago(0), 2, 1, "p"));
+    let (_, body, _) = get_with(&server, "/hosts", &cookie, &[]);
+    let months = [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    assert!(months.iter().any(|m| body.contains(&format!(" {m} 20"))), "a Dutch date: {body}");
+
+    // The API: codes stay English, the human message follows Accept-Language.
+    let mut response =
+        agent().get(&format!("{}/api/v1/hosts", server.base)).header("Accept-Language", "nl").call().unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let json: serde_json::Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(json["error"], "unauthorized");
+    assert!(json["message"].as_str().unwrap().ends_with("stuur Authorization: Bearer <token>"), "{json}");
+    let mut response = agent().get(&format!("{}/api/v1/hosts", server.base)).call().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert!(json["message"].as_str().unwrap().ends_with("send Authorization: Bearer <token>"), "{json}");
+}
+
+#[test]
+fn the_server_default_applies_when_nobody_chose() {
+    let server = server_with_default(Lang::Nl);
+    let (_, body, _) = get_with(&server, "/login", "", &[]);
+    assert!(body.contains("<html lang=\"nl\">") && body.contains("Inloggen"), "{body}");
+    let (_, body, _) = get_with(&server, "/login", "", &[("Accept-Language", "en-GB")]);
+    assert!(body.contains("Log in"), "{body}");
+    let (_, body, _) = get_with(&server, "/registry", "", &[]);
+    assert!(body.contains("Productregister") && body.contains("Nederlands"), "{body}");
+}
+
+/// The message ids of a language's files.
+fn message_ids(lang: &str) -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+    let mut ids = Vec::new();
+    for file in std::fs::read_dir(dir).unwrap() {
+        for line in std::fs::read_to_string(file.unwrap().path()).unwrap().lines() {
+            if let Some((id, _)) = line.split_once(" = ")
+                && id.contains('-')
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids
+}
+
+/// Every page an organisation user reaches, in both languages: 200, the right `lang`, and no
+/// message id rendered in place of a text (what a missing message shows).
+#[test]
+fn every_page_renders_in_both_languages_without_message_ids() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    upload(&server, &a.upload, &report("alpha-web", &days_ago(0), 2, 1, "p"));
+    let cookie = session(&server, &a.admin_email);
+    let hosts = fetch(&server, "GET", "/hosts", &cookie, None);
+    let host = hosts.body.split("href=\"/hosts/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let ids = message_ids("en");
+    assert!(ids.len() > 300, "{} ids", ids.len());
+    let pages = [
+        "/".to_string(),
+        "/hosts".into(),
+        format!("/hosts/{host}"),
+        "/search?component=log4j-core&version=2.14.1".into(),
+        "/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core".into(),
+        "/tokens".into(),
+        "/indicators".into(),
+        "/advisories".into(),
+        "/registry?q=x".into(),
+        "/registry/my-products".into(),
+        "/registry/proposals".into(),
+        "/registry/confirmations".into(),
+        "/hosts/999999".into(),
+    ];
+    for lang in ["nl", "en"] {
+        for path in &pages {
+            let (status, body, _) = get_with(&server, path, &format!("{cookie}; quell_lang={lang}"), &[]);
+            assert!(status == 200 || path == "/hosts/999999", "{path}: {status}");
+            assert!(body.contains(&format!("<html lang=\"{lang}\">")), "{path}");
+            for id in &ids {
+                assert!(
+                    !body.contains(&format!(">{id}<")) && !body.contains(&format!("\"{id}\"")),
+                    "{lang} {path}: {id}"
+                );
+            }
+        }
+    }
+    // The coordinator's pages too.
+    let coordinator_cookie = {
+        coordinator(&server);
+        session(&server, "cert@ncsc.example")
+    };
+    for lang in ["nl", "en"] {
+        for path in ["/", "/advisories", "/advisories/new", "/registry/proposals", "/components"] {
+            let (status, body, _) = get_with(&server, path, &format!("{coordinator_cookie}; quell_lang={lang}"), &[]);
+            assert_eq!(status, 200, "{path}");
+            for id in &ids {
+                assert!(!body.contains(&format!(">{id}<")), "{lang} {path}: {id}");
+            }
+        }
+    }
+}
+
+/// `PUT /api/v1/me` sets the account's language, as the Tokens page's form does.
+#[test]
+fn the_api_sets_the_account_language() {
+    let server = start(Limits::default());
+    let a = org(&server, "alpha");
+    let put = |token: &str, body: &str| send(&server, "PUT", token, "/api/v1/me", body.as_bytes(), &[]);
+    let (status, body) = put(&a.full, r#"{"language":"xx"}"#);
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid")), "{body}");
+    assert_eq!(put(&a.upload, r#"{"language":"nl"}"#).0, 403, "upload-only tokens change nothing");
+    let (status, body) = put(&a.full, r#"{"language":"nl-NL"}"#);
+    assert_eq!((status, body["language"].as_str()), (200, Some("nl")), "{body}");
+    assert_eq!(get(&server, &a.full, "/api/v1/me").1["language"], "nl");
+    let cookie = session(&server, &a.admin_email);
+    let (_, page, _) = get_with(&server, "/", &cookie, &[("Accept-Language", "en")]);
+    assert!(page.contains("getroffen hosts"), "{page}");
+    let (status, body) = put(&a.full, r#"{"language":null}"#);
+    assert_eq!((status, body["language"].clone()), (200, serde_json::Value::Null), "{body}");
+    let (_, page, _) = get_with(&server, "/", &cookie, &[("Accept-Language", "en")]);
+    assert!(page.contains("affected hosts"), "{page}");
+}
