@@ -73,8 +73,8 @@ Examples:
   quell scan --inventory --format cyclonedx /srv > sbom.cdx.json   the full Java SBOM + VEX
   quell scan --only spring-beans,commons-text /srv   some detection packs only
   quell scan --rules ./next-crisis.toml /srv  add a pack (quell rules --help)
-  quell scan --rules-from https://quell.example.org --rules-key /etc/quell/packs.pub \\
-             --token-file /etc/quell/token /srv
+  quell scan --rules-from https://quell.example.org \\
+      --rules-key /etc/quell/packs.pub --token-file /etc/quell/token /srv
                                              add the server's signed detection packs; exit 2,
                                              nothing scanned, if one is unsigned, tampered,
                                              signed by another key or expired

@@ -49,13 +49,15 @@ Examples:
   quell serve --pack-public-key /etc/quell/quell-packs.pub
                                        take signed detection packs (minisign)
   quell serve --csaf-signing-key /etc/quell/csaf-signing.asc
-                                       a trusted CSAF provider (OpenPGP-signed documents)
-  QUELL_SMTP_PASSWORD=... quell serve --smtp-host smtp.example.org --smtp-port 587 --smtp-user quell
-                                       e-mail over STARTTLS (required by default) with login
+                                       a trusted CSAF provider (signatures)
+  QUELL_SMTP_PASSWORD=... quell serve --smtp-host smtp.example.org \\
+      --smtp-port 587 --smtp-user quell
+                                       e-mail with STARTTLS and login
 
 Then, on each host:
   quell scan --upload https://quell.example.org --token qt_... /
-  quell scan --rules-from https://quell.example.org --rules-key /etc/quell/quell-packs.pub \\
+  quell scan --rules-from https://quell.example.org \\
+      --rules-key /etc/quell/quell-packs.pub \\
              --token qt_... /          with the CERT's signed packs
 
 API (Authorization: Bearer <token>): POST /api/v1/reports;
