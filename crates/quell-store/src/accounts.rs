@@ -245,6 +245,18 @@ pub fn listable_accounts(manager: &Principal, requested_org: Option<i64>) -> Res
     }
 }
 
+/// The organisation of the account with this e-mail, if any (for the audit log of logins).
+pub async fn user_org(db: &Db, email: &str) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT org_id FROM users WHERE email = $1")
+        .bind(email.to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("org_id")?,
+        None => None,
+    })
+}
+
 /// Finds a user id by e-mail.
 pub async fn user_id(db: &Db, email: &str) -> Result<i64, StoreError> {
     let row = sqlx::query("SELECT id FROM users WHERE email = $1")
@@ -480,7 +492,7 @@ pub async fn set_shares_details(db: &Db, org_id: i64, shares: bool) -> Result<()
 }
 
 /// An account as listed.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct UserRow {
     pub id: i64,
     pub email: String,
@@ -491,18 +503,27 @@ pub struct UserRow {
 
 /// The users of an organisation, or (`None`) the coordinators, by e-mail; removed ones left out.
 pub async fn list_users(db: &Db, org_id: Option<i64>) -> Result<Vec<UserRow>, StoreError> {
-    const COLUMNS: &str = "id, email, role, CASE WHEN disabled_at IS NULL THEN FALSE ELSE TRUE END AS disabled";
+    const COLUMNS: &str = "id, email, role, disabled_at";
     let rows = match org_id {
         Some(org) => {
             let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND removed_at IS NULL ORDER BY email");
-            sqlx::query_as(&sql).bind(org).fetch_all(&db.pool).await?
+            sqlx::query(&sql).bind(org).fetch_all(&db.pool).await?
         }
         None => {
             let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id IS NULL AND removed_at IS NULL ORDER BY email");
-            sqlx::query_as(&sql).fetch_all(&db.pool).await?
+            sqlx::query(&sql).fetch_all(&db.pool).await?
         }
     };
-    Ok(rows)
+    rows.iter()
+        .map(|row| {
+            Ok(UserRow {
+                id: row.try_get("id")?,
+                email: row.try_get("email")?,
+                role: row.try_get("role")?,
+                disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+            })
+        })
+        .collect()
 }
 
 /// What an administrator does to an account.

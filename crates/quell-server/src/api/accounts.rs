@@ -171,6 +171,14 @@ pub(crate) async fn create_user(
     let role = Role::parse(&body.role)
         .ok_or_else(|| ServerError::Invalid("role must be coordinator, admin or member".into()))?;
     let (id, org) = auth::create_account(&state.db, &principal, &body.email, &body.password, role, body.org_id).await?;
+    let event = quell_store::audit::Event {
+        actor: quell_store::audit::Actor::of(&principal),
+        action: "account_created",
+        org_id: org,
+        target: format!("user:{id} {}", body.email.to_lowercase()),
+        detail: role.as_str().to_string(),
+    };
+    quell_store::audit::record(&state.db.pool, &event).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "email": body.email.to_lowercase(), "role": role, "org_id": org })),
@@ -240,4 +248,73 @@ pub(crate) async fn revoke_token(
         return Err(ServerError::NotFound(format!("token {id}")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/v1/users/{id}/disable`: the account cannot log in; its sessions end and its tokens
+/// are revoked. Organisation admins for their organisation, coordinators for any organisation's
+/// accounts; audited.
+pub(crate) async fn disable_user(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    Ok(Json(auth::change_account(&state.db, &principal, id, auth::Lifecycle::Disable).await?).into_response())
+}
+
+/// `POST /api/v1/users/{id}/enable`: the account may log in again (new tokens needed).
+pub(crate) async fn enable_user(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    Ok(Json(auth::change_account(&state.db, &principal, id, auth::Lifecycle::Enable).await?).into_response())
+}
+
+/// `DELETE /api/v1/users/{id}`: disabled for good, its e-mail address freed.
+pub(crate) async fn remove_user(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    auth::change_account(&state.db, &principal, id, auth::Lifecycle::Remove).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// `PUT /api/v1/me/password`: the caller's own password, the current one checked (403 when
+/// wrong); every session of the account ends.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> Result<Response, ServerError> {
+    auth::change_password(&state.db, &principal, &body.current, &body.new).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AuditQuery {
+    limit: Option<i64>,
+    before: Option<i64>,
+}
+
+/// `GET /api/v1/audit`: the audit log, newest first (`?before=ID` pages back). Coordinators read
+/// every event; organisation admins those of their organisation; others 403.
+pub(crate) async fn audit_log(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, ServerError> {
+    let org = match (principal.role, principal.org_id) {
+        (Role::Coordinator, _) => None,
+        (Role::Admin, Some(org)) => Some(org),
+        _ => return Err(ServerError::Forbidden("only coordinators and organisation admins read the audit log".into())),
+    };
+    let limit = query.limit.unwrap_or(200);
+    Ok(Json(quell_store::audit::list(&state.db, org, limit, query.before).await?).into_response())
 }

@@ -116,9 +116,33 @@ pub(crate) async fn login(
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         auth::record_login_failure(&state.db, &keys, forget_before).await?;
         tracing::warn!(%email, address = %client, "failed login");
+        let org = auth::user_org(&state.db, &email).await?;
+        quell_store::audit::record(
+            &state.db.pool,
+            &quell_store::audit::Event {
+                actor: quell_store::audit::Actor::default(),
+                action: "login_failed",
+                org_id: org,
+                target: email.clone(),
+                detail: client.clone(),
+            },
+        )
+        .await?;
         return Ok(login_page(StatusCode::UNAUTHORIZED, Some(&t!("login-wrong"))));
     };
     auth::forget_login_failures(&state.db, &[&email, &auth::login_pair_key(&email, &client)]).await?;
+    let org = auth::user_org(&state.db, &email).await?;
+    quell_store::audit::record(
+        &state.db.pool,
+        &quell_store::audit::Event {
+            actor: quell_store::audit::Actor { user_id: Some(user_id), email: Some(email.clone()), org_id: org },
+            action: "login",
+            org_id: org,
+            target: format!("user:{user_id} {email}"),
+            detail: client.clone(),
+        },
+    )
+    .await?;
     let csrf = auth::new_secret("")?;
     let lifetime = SESSION_LIFETIME.as_secs() as i64;
     let secret = auth::create_session(&state.db, user_id, &csrf, lifetime).await?;
