@@ -233,6 +233,11 @@ fn parse_stream(
 
 // ---- the report's component list (`quell_store::components`) ----
 
+/// The name a unit enum serialises to (`confirmed`, `declared`, …), else `fallback`.
+fn serde_name(value: &impl serde::Serialize, fallback: &str) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| fallback.into())
+}
+
 /// A stored component from one `quell scan --inventory` record.
 pub fn from_inventory(c: &InventoryComponent) -> NewComponent {
     let purl = c.purl.as_deref().and_then(|p| Purl::parse(p).ok());
@@ -244,10 +249,7 @@ pub fn from_inventory(c: &InventoryComponent) -> NewComponent {
         sha1: Some(c.hashes.sha1.clone()),
         sha256: Some(c.hashes.sha256.clone()),
         path: c.path.join("!/"),
-        confidence: serde_json::to_value(c.confidence)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "declared".into()),
+        confidence: serde_name(&c.confidence, "declared"),
     }
 }
 
@@ -284,10 +286,7 @@ pub fn add_findings(inventory: &mut Vec<NewComponent>, findings: &[Finding]) {
             sha1: None,
             sha256: None,
             path,
-            confidence: serde_json::to_value(finding.confidence)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "confirmed".into()),
+            confidence: serde_name(&finding.confidence, "confirmed"),
         });
     }
 }

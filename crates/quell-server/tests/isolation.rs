@@ -64,6 +64,9 @@ fn organisations_are_isolated() {
         for id in [b_report_id, b_same["id"].as_i64().unwrap()] {
             assert_eq!(get(&server, token, &format!("/api/v1/reports/{id}")).0, 404);
         }
+        // B's events are not in A's audit log (members are refused it).
+        let (_, log) = get(&server, token, "/api/v1/audit");
+        assert!(!log.to_string().contains("bravo"), "{log}");
         // B's tokens cannot be revoked from A.
         for id in [b.full_id, b.upload_id] {
             assert_eq!(send(&server, "DELETE", token, &format!("/api/v1/tokens/{id}"), b"", &[]).0, 404);
@@ -90,6 +93,7 @@ fn organisations_are_isolated() {
         "/api/v1/trend".into(),
         "/api/v1/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core".into(),
         "/api/v1/inventories".into(),
+        "/api/v1/audit".into(),
         "/api/v1/orgs".into(),
         "/api/v1/tokens".into(),
     ] {

@@ -481,14 +481,12 @@ pub async fn current_sources(db: &Db, org_id: i64) -> Result<Vec<SourceRow>, Sto
 
 /// Organisation names, for the coordinators' answers.
 pub async fn org_names(db: &Db, orgs: &BTreeSet<i64>) -> Result<BTreeMap<i64, (String, bool)>, StoreError> {
+    // One read of the (few hundred) organisations instead of a query per organisation asked.
     let mut out = BTreeMap::new();
-    for org in orgs {
-        let row = sqlx::query("SELECT name, shares_details FROM orgs WHERE id = $1")
-            .bind(*org)
-            .fetch_optional(&db.pool)
-            .await?;
-        if let Some(row) = row {
-            out.insert(*org, (row.try_get("name")?, row.try_get::<i64, _>("shares_details")? != 0));
+    for row in sqlx::query("SELECT id, name, shares_details FROM orgs").fetch_all(&db.pool).await? {
+        let id: i64 = row.try_get("id")?;
+        if orgs.contains(&id) {
+            out.insert(id, (row.try_get("name")?, row.try_get::<i64, _>("shares_details")? != 0));
         }
     }
     Ok(out)

@@ -92,6 +92,30 @@ fn sign(dir: &Path, secret: &Path, text: &str, expires_at: i64) -> String {
     std::fs::read_to_string(dir.join("acme.toml.minisig")).unwrap()
 }
 
+/// The tokens of a coordinator and of organisation alpha's admin (upload-only and full).
+struct Accounts {
+    cert: String,
+    agent_token: String,
+    org_full: String,
+}
+
+fn accounts(data: &Path) -> Accounts {
+    admin_ok(data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
+    let cert =
+        admin_ok(data, &["create-token", "--email", "cert@ncsc.example", "--name", "packs", "--scope", "full"], "");
+    admin_ok(data, &["create-org", "--name", "alpha"], "");
+    admin_ok(
+        data,
+        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
+        &format!("{PASSWORD}\n"),
+    );
+    let agent_token =
+        admin_ok(data, &["create-token", "--email", "it@alpha.example", "--name", "agent", "--scope", "upload"], "");
+    let org_full =
+        admin_ok(data, &["create-token", "--email", "it@alpha.example", "--name", "read", "--scope", "full"], "");
+    Accounts { cert, agent_token, org_full }
+}
+
 /// POSTs a pack upload with a token: status and JSON answer.
 fn upload_pack(base: &str, token: &str, body: &Value) -> (u16, Value) {
     let mut response = agent()
@@ -160,19 +184,7 @@ fn signed_packs_from_the_server_are_verified_before_the_scan() {
     let (public, secret) = key_pair(dir.path(), "cert");
     let (other_public, other_secret) = key_pair(dir.path(), "other");
     let data = dir.path().join("data");
-    admin_ok(&data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
-    let cert =
-        admin_ok(&data, &["create-token", "--email", "cert@ncsc.example", "--name", "packs", "--scope", "full"], "");
-    admin_ok(&data, &["create-org", "--name", "alpha"], "");
-    admin_ok(
-        &data,
-        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
-        &format!("{PASSWORD}\n"),
-    );
-    let agent_token =
-        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "agent", "--scope", "upload"], "");
-    let org_full =
-        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "read", "--scope", "full"], "");
+    let Accounts { cert, agent_token, org_full } = accounts(&data);
     let public_text = std::fs::read_to_string(&public).unwrap();
     let (mut server, base) = serve(&data, &["--pack-public-key", public.to_str().unwrap()]);
 
@@ -315,19 +327,7 @@ fn a_pack_uploaded_today_finds_copies_answers_where_they_run_and_addresses_the_a
     let dir = tempfile::tempdir().unwrap();
     let (public, secret) = key_pair(dir.path(), "cert");
     let data = dir.path().join("data");
-    admin_ok(&data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
-    let cert =
-        admin_ok(&data, &["create-token", "--email", "cert@ncsc.example", "--name", "packs", "--scope", "full"], "");
-    admin_ok(&data, &["create-org", "--name", "alpha"], "");
-    admin_ok(
-        &data,
-        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
-        &format!("{PASSWORD}\n"),
-    );
-    let agent_token =
-        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "agent", "--scope", "upload"], "");
-    let org_full =
-        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "read", "--scope", "full"], "");
+    let Accounts { cert, agent_token, org_full } = accounts(&data);
     let (mut server, base) = serve(&data, &["--pack-public-key", public.to_str().unwrap()]);
     let signature = sign(dir.path(), &secret, ACME_PACK, quell_model::time::now() + 86_400);
     assert_eq!(upload_pack(&base, &cert, &json!({ "pack": ACME_PACK, "signature": signature })).0, 201);
