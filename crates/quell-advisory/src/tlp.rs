@@ -9,6 +9,9 @@
 //! | AMBER+STRICT | members of the recipient organisations, named individuals, the author |
 //! | RED | named individuals and the author only; no organisation endpoint |
 //!
+//! Under the server's `sensitive` two-factor policy a credential without a second factor asks as
+//! a [`Viewer::User`] with `strict: false`: it sees AMBER+STRICT and RED nowhere.
+//!
 //! The author (the coordinator who wrote the advisory) is the source of the information and
 //! always sees it. Drafts are not covered here: they are for coordinators only (the server
 //! checks that before it asks this function). Public channels ask with [`Viewer::Anonymous`], so
@@ -22,8 +25,11 @@ pub use quell_model::tlp::Tlp;
 pub enum Viewer {
     /// No login: public pages, the Atom feed, the public CSAF directory.
     Anonymous,
-    /// A logged-in user (page session or API token), or the addressee of an e-mail.
-    User { user_id: i64, org_id: Option<i64>, coordinator: bool },
+    /// A logged-in user (page session or API token), or the addressee of an e-mail. `strict`:
+    /// the credential may read AMBER+STRICT and RED at all (`false` when the two-factor policy
+    /// withholds them from a credential without a second factor; the table below applies only
+    /// when it is `true`).
+    User { user_id: i64, org_id: Option<i64>, coordinator: bool, strict: bool },
     /// An organisation as a whole: its webhook endpoint.
     Organisation { org_id: i64 },
 }
@@ -47,13 +53,13 @@ pub fn may_see(tlp: Tlp, viewer: &Viewer, audience: &Audience<'_>) -> bool {
         (Tlp::Green, _) => true,
         (Tlp::Amber | Tlp::AmberStrict, Viewer::Organisation { org_id }) => audience.orgs.contains(&org_id),
         (Tlp::Red, Viewer::Organisation { .. }) => false,
-        (_, Viewer::User { user_id, org_id, coordinator }) => {
+        (_, Viewer::User { user_id, org_id, coordinator, strict }) => {
             let named = audience.named.contains(&user_id) || audience.author == user_id;
             let member = org_id.is_some_and(|o| audience.orgs.contains(&o));
             match tlp {
                 Tlp::Amber => named || member || coordinator,
-                Tlp::AmberStrict => named || member,
-                _ => named,
+                Tlp::AmberStrict => strict && (named || member),
+                _ => strict && named,
             }
         }
     }
@@ -81,11 +87,11 @@ mod tests {
     fn the_table() {
         let audience = Audience { author: 1, orgs: &[10], named: &[5] };
         let anonymous = Viewer::Anonymous;
-        let recipient = Viewer::User { user_id: 2, org_id: Some(10), coordinator: false };
-        let outsider = Viewer::User { user_id: 3, org_id: Some(11), coordinator: false };
-        let named = Viewer::User { user_id: 5, org_id: Some(11), coordinator: false };
-        let author = Viewer::User { user_id: 1, org_id: None, coordinator: true };
-        let other_coordinator = Viewer::User { user_id: 4, org_id: None, coordinator: true };
+        let recipient = Viewer::User { user_id: 2, org_id: Some(10), coordinator: false, strict: true };
+        let outsider = Viewer::User { user_id: 3, org_id: Some(11), coordinator: false, strict: true };
+        let named = Viewer::User { user_id: 5, org_id: Some(11), coordinator: false, strict: true };
+        let author = Viewer::User { user_id: 1, org_id: None, coordinator: true, strict: true };
+        let other_coordinator = Viewer::User { user_id: 4, org_id: None, coordinator: true, strict: true };
         let endpoint = Viewer::Organisation { org_id: 10 };
         let other_endpoint = Viewer::Organisation { org_id: 11 };
         let viewers = [anonymous, recipient, outsider, named, author, other_coordinator, endpoint, other_endpoint];
@@ -100,6 +106,21 @@ mod tests {
             for (viewer, allowed) in viewers.iter().zip(row) {
                 assert_eq!(may_see(tlp, viewer, &audience), allowed, "{tlp:?} {viewer:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_credential_without_the_second_factor_the_policy_asks_for_reads_up_to_amber() {
+        let audience = Audience { author: 1, orgs: &[10], named: &[5] };
+        let withheld = [
+            Viewer::User { user_id: 2, org_id: Some(10), coordinator: false, strict: false },
+            Viewer::User { user_id: 5, org_id: Some(11), coordinator: false, strict: false },
+            Viewer::User { user_id: 1, org_id: None, coordinator: true, strict: false },
+        ];
+        for viewer in withheld {
+            assert!(may_see(Tlp::Amber, &viewer, &audience), "{viewer:?}");
+            assert!(!may_see(Tlp::AmberStrict, &viewer, &audience), "{viewer:?}");
+            assert!(!may_see(Tlp::Red, &viewer, &audience), "{viewer:?}");
         }
     }
 

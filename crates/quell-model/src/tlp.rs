@@ -68,6 +68,12 @@ impl Tlp {
         self <= Tlp::Amber
     }
 
+    /// Whether every read, export and delivery of information under this marking is written to
+    /// the audit log (AMBER, AMBER+STRICT and RED: information with named recipients).
+    pub fn is_audited(self) -> bool {
+        self >= Tlp::Amber
+    }
+
     /// The CSAF 2.0 `distribution.tlp.label` (CSAF 2.0 speaks TLP 1.0: CLEAR is WHITE and
     /// AMBER+STRICT is AMBER, with the strict rule stated in `distribution.text`).
     pub fn csaf_label(self) -> &'static str {
@@ -128,6 +134,12 @@ impl FromStr for Tlp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amber_and_above_are_audited() {
+        let audited: Vec<Tlp> = Tlp::ALL.into_iter().filter(|t| t.is_audited()).collect();
+        assert_eq!(audited, [Tlp::Amber, Tlp::AmberStrict, Tlp::Red]);
+    }
 
     #[test]
     fn names_order_and_ranks() {

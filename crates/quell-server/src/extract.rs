@@ -9,7 +9,7 @@
 //! | [`ApiCoordinator`] | as `ApiUser`, role coordinator | 403 for everyone else |
 //! | [`ApiOrgUser`] | as `ApiUser`, with an organisation | 403 for coordinators |
 //! | [`Caller`] | a bearer token, else a session cookie, else nobody | 401 for a bad token |
-//! | [`Session`] | the session cookie | a redirect to `/login` |
+//! | [`Session`] | the session cookie | a redirect to `/login`; to the enrolment page when the two-factor policy asks |
 //! | [`MaybeSession`] | the session cookie, if any | nothing |
 //! | [`PageCoordinator`] / [`PageOrgUser`] | as `Session`, with the role | 403 page |
 //! | [`CsrfForm<T>`] | a session and a form whose `csrf` field is the session's | 403 page |
@@ -22,6 +22,9 @@
 //! Invariants:
 //! - The organisation a handler reads or writes comes from here (the principal), never from the
 //!   request's path, query or body.
+//! - The two-factor policy is applied here, once ([`two_factor::apply_policy`]): a credential
+//!   without a second factor has AMBER+STRICT and RED withheld when the policy says so, and an
+//!   account the policy requires to enrol reaches nothing but the enrolment page.
 //! - A session is looked up once per request: the first extractor stores it in the request's
 //!   extensions and the others read it from there.
 
@@ -37,12 +40,15 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::{self, Principal, Role, Scope};
 use crate::metrics::Metrics;
+use crate::two_factor;
 use crate::{AppState, ServerError};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "quell_session";
 /// The name of the login form's double-submit cookie.
 pub const LOGIN_COOKIE: &str = "quell_login";
+/// The name of the cookie that carries a login from its password to its second factor.
+pub const PENDING_COOKIE: &str = "quell_pending";
 
 /// A cookie's value.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -68,9 +74,13 @@ impl FromRequestParts<AppState> for Principal {
         let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
             return Err(ServerError::Unauthorized(t!("api-send-bearer")));
         };
-        auth::principal_for_token(&state.db, token)
+        let mut principal = auth::principal_for_token(&state.db, token)
             .await?
-            .ok_or_else(|| ServerError::Unauthorized(t!("api-unknown-token")))
+            .ok_or_else(|| ServerError::Unauthorized(t!("api-unknown-token")))?;
+        if two_factor::apply_policy(state, &mut principal).await? == two_factor::Effect::MustEnrol {
+            return Err(ServerError::Forbidden(t!("two-factor-required")));
+        }
+        Ok(principal)
     }
 }
 
@@ -164,7 +174,12 @@ impl Caller {
 pub fn viewer_of(principal: Option<&Principal>) -> Viewer {
     match principal {
         None => Viewer::Anonymous,
-        Some(p) => Viewer::User { user_id: p.user_id, org_id: p.org_id, coordinator: p.role == Role::Coordinator },
+        Some(p) => Viewer::User {
+            user_id: p.user_id,
+            org_id: p.org_id,
+            coordinator: p.role == Role::Coordinator,
+            strict: !p.strict_withheld,
+        },
     }
 }
 
@@ -271,7 +286,13 @@ fn forwarded_ip(value: &str) -> Option<std::net::IpAddr> {
 pub struct Session {
     pub principal: Principal,
     pub csrf: String,
+    /// The two-factor policy requires this account to enrol before anything else: only the
+    /// [`ENROLMENT_PATHS`] accept the session; [`MaybeSession`] and the API ignore it.
+    pub must_enrol: bool,
 }
+
+/// The pages a session that must enrol a second factor may still use.
+pub const ENROLMENT_PATHS: [&str; 3] = ["/account/two-factor", "/logout", "/account/language"];
 
 impl Session {
     /// The session of a request's cookie, looked up once per request (cached in `parts`).
@@ -280,10 +301,16 @@ impl Session {
             return Ok(cached.clone());
         }
         Metrics::add(&state.metrics.requests, 1);
-        let session = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(secret) => auth::session(&state.db, secret)
-                .await?
-                .map(|record| Session { principal: record.principal, csrf: record.csrf }),
+        let record = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(secret) => auth::session(&state.db, secret).await?,
+            None => None,
+        };
+        let session = match record {
+            Some(record) => {
+                let mut principal = record.principal;
+                let effect = two_factor::apply_policy(state, &mut principal).await?;
+                Some(Session { principal, csrf: record.csrf, must_enrol: effect == two_factor::Effect::MustEnrol })
+            }
             None => None,
         };
         parts.extensions.insert(session.clone());
@@ -301,6 +328,9 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match Session::lookup(parts, state).await {
+            Ok(Some(session)) if session.must_enrol && !ENROLMENT_PATHS.contains(&parts.uri.path()) => {
+                Err(Redirect::to(ENROLMENT_PATHS[0]).into_response())
+            }
             Ok(Some(session)) => Ok(session),
             Ok(None) => Err(Redirect::to("/login").into_response()),
             Err(e) => Err(e.into_response()),
@@ -315,7 +345,8 @@ impl FromRequestParts<AppState> for MaybeSession {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(MaybeSession(Session::lookup(parts, state).await.ok().flatten()))
+        // A session that must enrol first is no session outside the enrolment pages.
+        Ok(MaybeSession(Session::lookup(parts, state).await.ok().flatten().filter(|s| !s.must_enrol)))
     }
 }
 
@@ -349,6 +380,25 @@ impl FromRequestParts<AppState> for PageOrgUser {
             return Err(ServerError::Forbidden(t!("error-org-page")).into_response());
         };
         Ok(PageOrgUser { session, org_id })
+    }
+}
+
+/// The session of someone who manages accounts and reads the audit log: an organisation admin
+/// (`scope`: their organisation) or a coordinator (`scope: None`, every organisation); 403 for
+/// members. The scope rule is the store's ([`auth::managed_scope`]).
+pub struct PageManager {
+    pub session: Session,
+    pub scope: Option<i64>,
+}
+
+impl FromRequestParts<AppState> for PageManager {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        let scope = auth::managed_scope(&session.principal)
+            .map_err(|_| ServerError::Forbidden(t!("error-managers-only")).into_response())?;
+        Ok(PageManager { session, scope })
     }
 }
 

@@ -76,6 +76,10 @@ pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                         a href="/advisories" { (t!("nav-advisories")) }
                         a href="/registry" { (t!("nav-registry")) }
                         a href="/tokens" { (t!("nav-tokens")) }
+                        @if session.principal.role != Role::Member {
+                            a href="/users" { (t!("nav-users")) }
+                            a href="/audit" { (t!("nav-audit")) }
+                        }
                     }
                     nav.lang aria-label=(t!("nav-language")) {
                         @for other in Lang::ALL {
@@ -88,7 +92,9 @@ pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                     }
                     @if let Some(session) = session {
                         span.me {
-                            (session.principal.email) " (" (role_name(session.principal.role)) ") "
+                            a href="/account/password" title=(t!("nav-password")) { (session.principal.email) }
+                            " (" (role_name(session.principal.role)) ") "
+                            a href="/account/two-factor" { (t!("nav-two-factor")) } " "
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(session.csrf);
                                 button type="submit" { (t!("nav-logout")) }

@@ -112,13 +112,15 @@ macro_rules! locale {
             include_str!(concat!("../locales/", $lang, "/advisories.ftl")),
             include_str!(concat!("../locales/", $lang, "/registry.ftl")),
             include_str!(concat!("../locales/", $lang, "/indicators.ftl")),
+            include_str!(concat!("../locales/", $lang, "/users.ftl")),
+            include_str!(concat!("../locales/", $lang, "/two_factor.ftl")),
             include_str!(concat!("../locales/", $lang, "/errors.ftl")),
         ]
     };
 }
 
 /// The message files: (language, file texts).
-pub const SOURCES: [(Lang, [&str; 7]); 2] = [(Lang::En, locale!("en")), (Lang::Nl, locale!("nl"))];
+pub const SOURCES: [(Lang, [&str; 9]); 2] = [(Lang::En, locale!("en")), (Lang::Nl, locale!("nl"))];
 
 struct Bundles {
     en: FluentBundle<FluentResource>,

@@ -40,6 +40,7 @@ pub mod admin;
 pub mod advisories;
 pub mod agents;
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod extract;
 pub mod html;
@@ -53,7 +54,9 @@ pub mod openapi;
 pub mod openpgp;
 pub mod pages;
 pub mod registry;
+pub mod resets;
 pub mod router;
+pub mod two_factor;
 
 pub use ipnet::IpNet;
 pub use limits::Limits;

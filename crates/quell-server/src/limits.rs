@@ -58,6 +58,9 @@ pub struct Limits {
     pub indicator_min_orgs: i64,
     /// See [`DEFAULT_OLDEST_AGENT_VERSION`].
     pub oldest_agent_version: quell_model::maven::MavenVersion,
+    /// How long a password-reset link stays usable; see
+    /// [`quell_store::limits::PASSWORD_RESET_LIFETIME`]. Flag: `--reset-link-hours`.
+    pub password_reset_lifetime: Duration,
 }
 
 impl Default for Limits {
@@ -69,6 +72,7 @@ impl Default for Limits {
             max_report_records: DEFAULT_MAX_REPORT_RECORDS,
             indicator_min_orgs: DEFAULT_INDICATOR_MIN_ORGS,
             oldest_agent_version: quell_model::maven::MavenVersion::new(DEFAULT_OLDEST_AGENT_VERSION),
+            password_reset_lifetime: quell_store::limits::PASSWORD_RESET_LIFETIME,
         }
     }
 }

@@ -57,6 +57,12 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/users/{id}", delete(api::accounts::remove_user))
         .route("/api/v1/users/{id}/disable", post(api::accounts::disable_user))
         .route("/api/v1/users/{id}/enable", post(api::accounts::enable_user))
+        .route("/api/v1/users/{id}/reset-link", post(api::accounts::reset_link))
+        .route("/api/v1/users/{id}/two-factor", delete(api::accounts::remove_two_factor))
+        .route(
+            "/api/v1/two-factor/policy",
+            get(api::accounts::two_factor_policy).put(api::accounts::set_two_factor_policy),
+        )
         .route("/api/v1/me/password", put(api::accounts::change_password))
         .route("/api/v1/audit", get(api::accounts::audit_log))
         .route("/api/v1/tokens", get(api::accounts::list_tokens).post(api::accounts::create_token))
@@ -171,6 +177,7 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         // login and the organisation's own inventory
         .route("/", get(pages::inventory::dashboard))
         .route("/login", get(pages::accounts::login_form).post(pages::accounts::login))
+        .route("/login/code", post(pages::accounts::login_code))
         .route("/logout", post(pages::accounts::logout))
         .route("/hosts", get(pages::inventory::hosts))
         .route("/hosts/{id}", get(pages::inventory::host))
@@ -179,6 +186,19 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/tokens", get(pages::accounts::tokens).post(pages::accounts::create_token))
         .route("/tokens/{id}/revoke", post(pages::accounts::revoke_token))
         .route("/account/language", post(pages::accounts::set_language))
+        // accounts: managing them, one's own password and second factor, reset links, the
+        // two-factor policy, the audit log
+        .route("/users", get(pages::users::users_page))
+        .route("/users/{id}/reset-link", post(pages::users::reset_link))
+        .route("/users/two-factor-policy", post(pages::two_factor::set_policy))
+        .route("/users/{id}/two-factor/remove", post(pages::two_factor::remove_for))
+        .route("/account/two-factor", get(pages::two_factor::two_factor_page).post(pages::two_factor::confirm))
+        .route("/account/two-factor/remove", post(pages::two_factor::remove_own))
+        .route("/users/{id}/{action}", post(pages::users::change_user))
+        .route("/account/password", get(pages::users::password_form).post(pages::users::change_password))
+        .route("/reset/{secret}", get(pages::users::reset_form).post(pages::users::reset))
+        .route("/audit", get(pages::users::audit_page))
+        .route("/audit/{file}", get(pages::users::audit_export))
         // advisories
         .route("/advisories", get(pages::advisories::list))
         .route("/advisories/new", get(pages::advisories::new_form).post(pages::advisories::create))

@@ -612,6 +612,54 @@ fn tlp_matrix_over_every_channel() {
             }
         }
     }
+
+    // The audit log (issue 18): every read of an AMBER, AMBER+STRICT or RED advisory, on every
+    // channel, by whom; every delivery, to which endpoint; nothing for CLEAR and GREEN. Read as
+    // the coordinators' export (JSON lines, streamed).
+    let (status, export) = raw(&server, "/api/v1/audit?format=jsonl", Some(&author), None);
+    assert_eq!(status, 200, "{export}");
+    let events: Vec<Value> = export.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let readers = [
+        ("member of a recipient organisation", "reader@recipient.example"),
+        ("member of another organisation", "reader@outsider.example"),
+        ("named individual", "named@third.example"),
+        ("author (coordinator)", "cert@ncsc.example"),
+        ("another coordinator", "other@ncsc.example"),
+    ];
+    for tlp in everyone {
+        let identifier = &published[tlp].1;
+        let about: Vec<&Value> =
+            events.iter().filter(|e| e["target"].as_str().unwrap().contains(&format!(" {identifier} "))).collect();
+        if tlp == "CLEAR" || tlp == "GREEN" {
+            assert!(about.is_empty(), "TLP:{tlp} is not audited: {about:?}");
+            continue;
+        }
+        for (name, email) in readers {
+            let may = people.iter().find(|w| w.name == name).unwrap().allowed.contains(&tlp);
+            let count = |action: &str, detail: &str| {
+                about.iter().filter(|e| e["actor"] == email && e["action"] == action && e["detail"] == detail).count()
+            };
+            let ctx = format!("{name} / TLP:{tlp}");
+            // API detail once, the page once; the CSAF document twice (API and directory).
+            assert_eq!(count("advisory_read", "api"), usize::from(may), "API read audited: {ctx}");
+            assert_eq!(count("advisory_read", "page"), usize::from(may), "page read audited: {ctx}");
+            assert_eq!(count("advisory_exported", "csaf"), 2 * usize::from(may), "CSAF export audited: {ctx}");
+        }
+        let delivered = |detail: &str| {
+            about.iter().filter(|e| e["action"] == "advisory_delivered" && e["detail"] == detail).count()
+        };
+        assert_eq!(delivered(&format!("webhook {hook_url}")), usize::from(tlp != "RED"), "webhook audited: {tlp}");
+        for address in &recipient_emails {
+            let expected = usize::from(tlp == "AMBER");
+            assert_eq!(delivered(&format!("email {address}")), expected, "e-mail to {address} audited: TLP:{tlp}");
+        }
+    }
+    // An organisation's admin reads its own people's reads, not another organisation's.
+    let (status, theirs) = get(&server, &recipient.full, "/api/v1/audit?action=advisory_read&limit=1000");
+    assert_eq!(status, 200);
+    let actors: BTreeSet<&str> = theirs.as_array().unwrap().iter().filter_map(|e| e["actor"].as_str()).collect();
+    assert!(actors.contains("reader@recipient.example"), "{actors:?}");
+    assert!(!actors.contains("reader@outsider.example") && !actors.contains("cert@ncsc.example"), "{actors:?}");
 }
 
 #[test]

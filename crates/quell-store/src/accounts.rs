@@ -89,6 +89,12 @@ pub struct Principal {
     pub token_id: Option<i64>,
     /// The user's language setting (`nl`, `en`), if any (migration 0010).
     pub language: Option<String>,
+    /// Whether this credential carries a second factor: a session completed with a TOTP or
+    /// recovery code, or a token of an account that has a second factor set up.
+    pub second_factor: bool,
+    /// The two-factor policy keeps AMBER+STRICT and RED from this credential (set by the
+    /// server from the policy in force; the store always answers `false`).
+    pub strict_withheld: bool,
 }
 
 /// Hashes a password with argon2id and a random salt (slow on purpose: call off the async
@@ -324,7 +330,8 @@ pub async fn revoke_token(db: &Db, token_id: i64, org_id: Option<i64>) -> Result
 /// The principal of a bearer token, if the token exists and is not revoked.
 pub async fn principal_for_token(db: &Db, token: &str) -> Result<Option<Principal>, StoreError> {
     let row: Option<PrincipalRow> = sqlx::query_as(
-        "SELECT t.id AS token_id, t.scope, u.id AS user_id, u.email, u.role, u.org_id, u.language \
+        "SELECT t.id AS token_id, t.scope, u.id AS user_id, u.email, u.role, u.org_id, u.language, \
+         (SELECT COUNT(*) FROM totp_secrets f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS second_factor \
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
          AND u.disabled_at IS NULL",
     )
@@ -344,6 +351,7 @@ struct PrincipalRow {
     role: String,
     org_id: Option<i64>,
     language: Option<String>,
+    second_factor: i64,
 }
 
 impl PrincipalRow {
@@ -360,8 +368,20 @@ impl PrincipalRow {
             role: Role::parse(&self.role).ok_or_else(|| StoreError::Internal(format!("bad role {:?}", self.role)))?,
             org_id: self.org_id,
             language: self.language,
+            second_factor: self.second_factor != 0,
+            strict_withheld: false,
         })
     }
+}
+
+/// An account's e-mail address and organisation.
+pub async fn account_of(db: &Db, user_id: i64) -> Result<(String, Option<i64>), StoreError> {
+    let row = sqlx::query("SELECT email, org_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+    Ok((row.try_get("email")?, row.try_get("org_id")?))
 }
 
 /// Stores a user's language setting (`None`: follow the browser).
@@ -497,13 +517,18 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub role: String,
+    /// `None` for coordinators.
+    pub org_id: Option<i64>,
     /// Whether it is disabled (it cannot log in; its sessions ended, its tokens revoked).
     pub disabled: bool,
+    /// Whether it logs in with a second factor (a confirmed TOTP enrolment).
+    pub two_factor: bool,
 }
 
 /// The users of an organisation, or (`None`) the coordinators, by e-mail; removed ones left out.
 pub async fn list_users(db: &Db, org_id: Option<i64>) -> Result<Vec<UserRow>, StoreError> {
-    const COLUMNS: &str = "id, email, role, disabled_at";
+    const COLUMNS: &str = "id, email, role, org_id, disabled_at, \
+        (SELECT COUNT(*) FROM totp_secrets f WHERE f.user_id = users.id AND f.confirmed_at IS NOT NULL) AS two_factor";
     let rows = match org_id {
         Some(org) => {
             let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND removed_at IS NULL ORDER BY email");
@@ -520,7 +545,9 @@ pub async fn list_users(db: &Db, org_id: Option<i64>) -> Result<Vec<UserRow>, St
                 id: row.try_get("id")?,
                 email: row.try_get("email")?,
                 role: row.try_get("role")?,
+                org_id: row.try_get("org_id")?,
                 disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+                two_factor: row.try_get::<i64, _>("two_factor")? > 0,
             })
         })
         .collect()
@@ -547,6 +574,18 @@ impl Lifecycle {
     }
 }
 
+/// Whose accounts `manager` manages: an organisation admin their organisation's (`Some`), a
+/// coordinator every organisation's (`None`; coordinators themselves are managed with
+/// `quell admin`); members nobody's (`Forbidden`). Statements use it as
+/// `org_id IS NOT NULL AND org_id = COALESCE($scope, org_id)`.
+pub fn managed_scope(manager: &Principal) -> Result<Option<i64>, StoreError> {
+    match (manager.role, manager.org_id) {
+        (Role::Admin, Some(org)) => Ok(Some(org)),
+        (Role::Coordinator, _) => Ok(None),
+        _ => Err(StoreError::Forbidden("only organisation admins and coordinators manage accounts".into())),
+    }
+}
+
 /// Disables, re-enables or removes account `user_id` on behalf of `manager`, audited in the same
 /// transaction. An organisation admin acts on the accounts of their organisation; a coordinator
 /// on any organisation's admins and members (coordinators are managed with `quell admin`).
@@ -560,11 +599,7 @@ pub async fn change_account(
     if manager.user_id == user_id {
         return Err(StoreError::Forbidden("you cannot disable or remove your own account".into()));
     }
-    let scope = match (manager.role, manager.org_id) {
-        (Role::Admin, Some(org)) => Some(org),
-        (Role::Coordinator, _) => None,
-        _ => return Err(StoreError::Forbidden("only organisation admins and coordinators manage accounts".into())),
-    };
+    let scope = managed_scope(manager)?;
     let mut tx = db.pool.begin().await?;
     let at = now();
     let set = match what {
@@ -577,7 +612,8 @@ pub async fn change_account(
     // their organisation; a coordinator's (`NULL`) every organisation, never a coordinator.
     let row = sqlx::query(&format!(
         "UPDATE users SET {set} WHERE id = $2 AND removed_at IS NULL AND org_id IS NOT NULL \
-         AND org_id = COALESCE($3, org_id) RETURNING id, email, role, org_id"
+         AND org_id = COALESCE($3, org_id) RETURNING id, email, role, org_id, \
+         (SELECT COUNT(*) FROM totp_secrets f WHERE f.user_id = users.id AND f.confirmed_at IS NOT NULL) AS two_factor"
     ))
     .bind(at)
     .bind(user_id)
@@ -610,7 +646,8 @@ pub async fn change_account(
     )
     .await?;
     tx.commit().await?;
-    Ok(UserRow { id: user_id, email, role, disabled: what != Lifecycle::Enable })
+    let two_factor = row.try_get::<i64, _>("two_factor")? > 0;
+    Ok(UserRow { id: user_id, email, role, org_id: org, disabled: what != Lifecycle::Enable, two_factor })
 }
 
 /// Changes the caller's own password after checking the current one (`Forbidden` when it is
@@ -663,7 +700,8 @@ pub async fn session(db: &Db, secret: &str) -> Result<Option<SessionRecord>, Sto
         csrf: String,
     }
     let row: Option<Row> = sqlx::query_as(
-        "SELECT NULL AS token_id, NULL AS scope, u.id AS user_id, u.email, u.role, u.org_id, u.language, s.csrf \
+        "SELECT NULL AS token_id, NULL AS scope, u.id AS user_id, u.email, u.role, u.org_id, u.language, \
+         s.two_factor AS second_factor, s.csrf \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 \
          AND u.disabled_at IS NULL",
     )
@@ -674,19 +712,40 @@ pub async fn session(db: &Db, secret: &str) -> Result<Option<SessionRecord>, Sto
     row.map(|row| Ok(SessionRecord { principal: row.principal.into_principal()?, csrf: row.csrf })).transpose()
 }
 
-/// A new session for a user who just logged in: returns the cookie secret (stored only hashed).
-pub async fn create_session(db: &Db, user_id: i64, csrf: &str, lifetime_secs: i64) -> Result<String, StoreError> {
+/// A new session for a user who just logged in (`two_factor`: with a second factor): returns
+/// the cookie secret (stored only hashed).
+pub async fn create_session(
+    db: &Db,
+    user_id: i64,
+    csrf: &str,
+    lifetime_secs: i64,
+    two_factor: bool,
+) -> Result<String, StoreError> {
     let secret = new_secret("qs_")?;
     let at = now();
-    sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(secret_hash(&secret))
-        .bind(user_id)
-        .bind(csrf)
-        .bind(at)
-        .bind(at + lifetime_secs)
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at, two_factor) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(secret_hash(&secret))
+    .bind(user_id)
+    .bind(csrf)
+    .bind(at)
+    .bind(at + lifetime_secs)
+    .bind(i64::from(two_factor))
+    .execute(&db.pool)
+    .await?;
+    Ok(secret)
+}
+
+/// Marks the session whose cookie secret is `secret` as one with a second factor (its owner
+/// just confirmed a TOTP enrolment with a code).
+pub async fn mark_session_two_factor(db: &Db, secret: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET two_factor = 1 WHERE id_hash = $1")
+        .bind(secret_hash(secret))
         .execute(&db.pool)
         .await?;
-    Ok(secret)
+    Ok(())
 }
 
 /// Ends the session whose cookie secret is `secret` (logout).

@@ -32,8 +32,11 @@ impl Actor {
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub actor: Actor,
-    /// `login`, `login_failed`, `account_created`, `account_disabled`, `account_enabled`,
-    /// `account_removed`, `password_changed`.
+    /// Accounts: `login`, `login_failed`, `account_created`, `account_disabled`,
+    /// `account_enabled`, `account_removed`, `password_changed`, `password_reset_issued`,
+    /// `password_reset`. Information under an audited marking (AMBER and above) and inventories:
+    /// `advisory_read`, `advisory_exported`, `advisory_delivered`, `inventory_read`,
+    /// `inventory_exported`.
     pub action: &'a str,
     /// The organisation the event concerns (`None`: coordinators').
     pub org_id: Option<i64>,
@@ -77,33 +80,31 @@ pub struct Entry {
     pub detail: String,
 }
 
-/// The newest events first: every event (`None`, coordinators) or those of one organisation.
-pub async fn list(db: &Db, org: Option<i64>, limit: i64, before: Option<i64>) -> Result<Vec<Entry>, StoreError> {
+/// Which events to read: every organisation's (`org: None`, coordinators) or one's, optionally
+/// one action only, older than the event `before` (a cursor for paging back).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub org: Option<i64>,
+    pub action: Option<String>,
+    pub before: Option<i64>,
+}
+
+/// The newest events first, at most `limit` (clamped to [`MAX_PAGE_ROWS`]).
+pub async fn list(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Entry>, StoreError> {
     let limit = limit.clamp(1, MAX_PAGE_ROWS);
-    let before = before.unwrap_or(i64::MAX);
-    let rows = match org {
-        Some(org) => {
-            sqlx::query(
-                "SELECT id, at, actor_email, action, org_id, target, detail FROM audit_log \
-                 WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-            )
-            .bind(org)
-            .bind(before)
-            .bind(limit)
-            .fetch_all(&db.pool)
-            .await?
-        }
-        None => {
-            sqlx::query(
-                "SELECT id, at, actor_email, action, org_id, target, detail FROM audit_log \
-                 WHERE id < $1 ORDER BY id DESC LIMIT $2",
-            )
-            .bind(before)
-            .bind(limit)
-            .fetch_all(&db.pool)
-            .await?
-        }
-    };
+    let before = filter.before.unwrap_or(i64::MAX);
+    // One statement for every filter: a NULL parameter matches everything.
+    let rows = sqlx::query(
+        "SELECT id, at, actor_email, action, org_id, target, detail FROM audit_log \
+         WHERE id < $1 AND ($2 IS NULL OR org_id = $2) AND ($3 IS NULL OR action = $3) \
+         ORDER BY id DESC LIMIT $4",
+    )
+    .bind(before)
+    .bind(filter.org)
+    .bind(filter.action.clone())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
     rows.iter()
         .map(|row| {
             Ok(Entry {

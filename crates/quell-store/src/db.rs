@@ -72,6 +72,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_accounts.sql"),
         include_str!("../migrations/postgres/0012_accounts.sql"),
     ),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_two_factor.sql"),
+        include_str!("../migrations/postgres/0014_two_factor.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_password_resets.sql"),
+        include_str!("../migrations/postgres/0015_password_resets.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

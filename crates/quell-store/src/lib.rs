@@ -21,8 +21,10 @@ pub mod indicators;
 pub mod inventory;
 pub mod limits;
 pub mod packs;
+pub mod password_resets;
 pub mod registry;
 pub mod reports;
+pub mod two_factor;
 
 pub use db::{Backend, Db, DbLocation};
 /// The SQL toolkit, for the rare caller that must name its types (tests, benchmarks).

@@ -25,3 +25,17 @@ pub const FINDINGS_PER_INSERT: usize = 500;
 /// Rows inserted by one multi-row `INSERT` when storing inventory components (12 parameters a
 /// row: under SQLite's 32,766 and PostgreSQL's 65,535).
 pub const COMPONENTS_PER_INSERT: usize = 1000;
+
+/// How long a password-reset link an administrator issued stays usable (`quell serve
+/// --reset-link-hours` changes it per process).
+pub const PASSWORD_RESET_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// How long a login may wait between its password and its second factor.
+pub const PENDING_LOGIN_LIFETIME: Duration = Duration::from_secs(5 * 60);
+
+/// Wrong codes one pending login allows before the password must be given again (with the
+/// login limits on passwords, this bounds guessing a 6-digit code).
+pub const MAX_SECOND_FACTOR_ATTEMPTS: i64 = 5;
+
+/// Recovery codes issued with each confirmed enrolment (each works once).
+pub const RECOVERY_CODES: usize = 10;

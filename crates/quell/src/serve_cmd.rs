@@ -120,6 +120,12 @@ pub struct ServeArgs {
           value_parser = parse_release)]
     pub oldest_agent_version: quell_model::maven::MavenVersion,
 
+    /// Hours a password-reset link stays usable (`POST /api/v1/users/ID/reset-link`, the
+    /// accounts page): once used, or when a newer link is issued, it stops working anyway.
+    #[arg(long, default_value_t = 24, value_name = "HOURS",
+          value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub reset_link_hours: u64,
+
     /// A reverse proxy (address or network, e.g. 10.0.0.0/8; repeatable) whose `Forwarded` or
     /// `X-Forwarded-For` header names the client: login limits then count per real client.
     /// Headers from any other peer are ignored.
@@ -424,6 +430,7 @@ pub fn run(args: ServeArgs) -> u8 {
             max_report_records: args.max_report_records,
             indicator_min_orgs: args.indicator_min_orgs,
             oldest_agent_version: args.oldest_agent_version.clone(),
+            password_reset_lifetime: std::time::Duration::from_secs(args.reset_link_hours * 3600),
         },
         secure_cookies: args.secure_cookies,
         advisories,

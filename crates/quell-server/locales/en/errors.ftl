@@ -18,3 +18,4 @@ api-org-data = this is an organisation's own data: coordinators see counts per o
 api-log-in = log in
 api-admins-only = organisation admins only
 api-coordinator-upload = a coordinator belongs to no organisation: upload with an organisation's token
+error-managers-only = This page is for organisation admins and coordinators.

@@ -18,3 +18,4 @@ api-org-data = dit zijn gegevens van een organisatie zelf: coördinatoren zien a
 api-log-in = log in
 api-admins-only = alleen voor beheerders van de organisatie
 api-coordinator-upload = een coördinator hoort bij geen organisatie: upload met het token van een organisatie
+error-managers-only = Deze pagina is voor beheerders van organisaties en coördinatoren.

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::reports::Page;
+use crate::audit::{self, Channel};
 use crate::auth::{self, Principal, Role, Scope};
 use crate::extract::{ApiCoordinator, ApiOrgAdmin, ApiOrgUser, ApiUser, JsonBody};
 use crate::i18n::Lang;
@@ -113,19 +114,21 @@ pub(crate) async fn put_sharing(
 /// Coordinators: one organisation's counts (hosts, copies, versions, CVE statuses): no names.
 pub(crate) async fn org_inventory(
     State(state): State<AppState>,
-    _: ApiCoordinator,
+    ApiCoordinator(principal): ApiCoordinator,
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
     shares_details(&state, id).await?;
     let mut inventory = inventory::inventory(&state.db, id).await?;
     agents::mark_inventory(&mut inventory, &state.limits.oldest_agent_version);
+    let what = format!("GET /api/v1/orgs/{id}/inventory");
+    audit::inventory(&state, &principal, Some(id), "inventory_exported", &what, Channel::Api).await?;
     Ok(Json(inventory).into_response())
 }
 
 /// Coordinators: one organisation's hosts, only when that organisation shares them.
 pub(crate) async fn org_hosts(
     State(state): State<AppState>,
-    _: ApiCoordinator,
+    ApiCoordinator(principal): ApiCoordinator,
     Path(id): Path<i64>,
     Query(page): Query<Page>,
 ) -> Result<Response, ServerError> {
@@ -135,6 +138,8 @@ pub(crate) async fn org_hosts(
     let mut hosts =
         inventory::hosts(&state.db, id, page.q.as_deref(), page_limit(page.limit), page.offset.unwrap_or(0)).await?;
     agents::mark_hosts(&mut hosts, &state.limits.oldest_agent_version);
+    let what = format!("GET /api/v1/orgs/{id}/hosts");
+    audit::inventory(&state, &principal, Some(id), "inventory_exported", &what, Channel::Api).await?;
     Ok(Json(hosts).into_response())
 }
 
@@ -280,6 +285,57 @@ pub(crate) async fn remove_user(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `POST /api/v1/users/{id}/reset-link`: a one-time link with which the account's owner sets a
+/// new password (e-mailed to them when SMTP is configured; returned either way). Same scope as
+/// disabling; audited.
+pub(crate) async fn reset_link(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    let issued = crate::resets::issue(&state, &principal, id).await?;
+    Ok((StatusCode::CREATED, Json(issued)).into_response())
+}
+
+/// `DELETE /api/v1/users/{id}/two-factor`: removes the second factor of an account that lost
+/// its authenticator and recovery codes (same scope as disabling; audited). Its owner enrols
+/// again on `/account/two-factor`.
+pub(crate) async fn remove_two_factor(
+    State(state): State<AppState>,
+    ApiUser(principal): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ServerError> {
+    quell_store::two_factor::remove_for(&state.db, &principal, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub(crate) struct TwoFactorPolicy {
+    /// `off`, `coordinators`, `sensitive`.
+    policy: String,
+}
+
+/// `GET /api/v1/two-factor/policy`: who must log in with a second factor.
+pub(crate) async fn two_factor_policy(
+    State(state): State<AppState>,
+    ApiUser(_): ApiUser,
+) -> Result<Response, ServerError> {
+    let policy = quell_store::two_factor::policy(&state.db).await?;
+    Ok(Json(TwoFactorPolicy { policy: policy.as_str().into() }).into_response())
+}
+
+/// `PUT /api/v1/two-factor/policy` (coordinators): `{"policy": "off"|"coordinators"|"sensitive"}`.
+pub(crate) async fn set_two_factor_policy(
+    State(state): State<AppState>,
+    ApiCoordinator(principal): ApiCoordinator,
+    JsonBody(body): JsonBody<TwoFactorPolicy>,
+) -> Result<Response, ServerError> {
+    let policy = quell_store::two_factor::Policy::parse(&body.policy)
+        .ok_or_else(|| ServerError::Invalid(t!("two-factor-policy-unknown")))?;
+    quell_store::two_factor::set_policy(&state.db, &principal, policy).await?;
+    Ok(Json(TwoFactorPolicy { policy: policy.as_str().into() }).into_response())
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct PasswordChange {
     current: String,
@@ -301,10 +357,14 @@ pub(crate) async fn change_password(
 pub(crate) struct AuditQuery {
     limit: Option<i64>,
     before: Option<i64>,
+    action: Option<String>,
+    /// `json` (a page, the default), `jsonl` or `csv` (the whole log, streamed: an export).
+    format: Option<String>,
 }
 
-/// `GET /api/v1/audit`: the audit log, newest first (`?before=ID` pages back). Coordinators read
-/// every event; organisation admins those of their organisation; others 403.
+/// `GET /api/v1/audit`: the audit log, newest first (`?before=ID` pages back, `?action=` picks
+/// one kind of event). Coordinators read every event; organisation admins those of their
+/// organisation; others 403. `?format=jsonl|csv` exports every matching event, streamed.
 pub(crate) async fn audit_log(
     State(state): State<AppState>,
     ApiUser(principal): ApiUser,
@@ -315,6 +375,14 @@ pub(crate) async fn audit_log(
         (Role::Admin, Some(org)) => Some(org),
         _ => return Err(ServerError::Forbidden("only coordinators and organisation admins read the audit log".into())),
     };
-    let limit = query.limit.unwrap_or(200);
-    Ok(Json(quell_store::audit::list(&state.db, org, limit, query.before).await?).into_response())
+    let filter = quell_store::audit::Filter { org, action: query.action, before: query.before };
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let limit = query.limit.unwrap_or(200);
+            Ok(Json(quell_store::audit::list(&state.db, &filter, limit).await?).into_response())
+        }
+        "jsonl" => Ok(crate::audit::export(state, filter, crate::audit::ExportFormat::JsonLines)),
+        "csv" => Ok(crate::audit::export(state, filter, crate::audit::ExportFormat::Csv)),
+        other => Err(ServerError::Invalid(format!("unknown format {other:?}: use json, jsonl or csv"))),
+    }
 }

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::advisories::{FEED_ENTRIES, advisory_id, base, context, csaf_document, overdue_json, progress_json};
+use crate::audit::{self, Channel};
 use crate::extract::{ApiCoordinator, ApiOrgAdmin, ApiOrgUser, Caller, JsonBody, OrgReader, viewer_of};
 use crate::time::format_rfc3339;
 use crate::{AppState, ServerError, now};
@@ -93,7 +94,9 @@ pub(crate) async fn show(
     let id = advisory_id(&state, &id).await?;
     let all = store::visible_versions(&state.db, id, &viewer).await?;
     let latest = all.last().ok_or_else(|| ServerError::NotFound(format!("advisory {id}")))?;
-    Ok(Json(detail(latest, &all, &viewer)?).into_response())
+    let body = detail(latest, &all, &viewer)?;
+    audit::advisory_read(&state, caller.principal.as_ref(), latest, Channel::Api).await?;
+    Ok(Json(body).into_response())
 }
 
 pub(crate) async fn show_version(
@@ -109,7 +112,9 @@ pub(crate) async fn show_version(
         .iter()
         .find(|v| v.version_index == index)
         .ok_or_else(|| ServerError::NotFound(format!("advisory {id} version {version}")))?;
-    Ok(Json(detail(v, &all, &viewer)?).into_response())
+    let body = detail(v, &all, &viewer)?;
+    audit::advisory_read(&state, caller.principal.as_ref(), v, Channel::Api).await?;
+    Ok(Json(body).into_response())
 }
 
 pub(crate) async fn edit(
@@ -165,7 +170,9 @@ pub(crate) async fn csaf(
         .rev()
         .find(|v| v.published())
         .ok_or_else(|| ServerError::NotFound(format!("advisory {id} has no published version")))?;
-    Ok(Json(csaf_document(&state, v).await?).into_response())
+    let document = csaf_document(&state, v).await?;
+    audit::advisory_read(&state, caller.principal.as_ref(), v, Channel::Csaf).await?;
+    Ok(Json(document).into_response())
 }
 
 pub(crate) async fn recipients(

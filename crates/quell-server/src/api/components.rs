@@ -13,6 +13,7 @@ use quell_store::components;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::audit::{self, Channel};
 use crate::extract::{ApiOrgUser, ApiUploader, ApiUser};
 use crate::inventories::{self, Answer, Ask, SbomTarget};
 use crate::{AppState, ServerError, ingest};
@@ -32,14 +33,20 @@ pub(crate) async fn ask(
         ServerError::Invalid("give purl=pkg:maven/GROUP/ARTIFACT (and range=vers:maven/... if you like)".into())
     })?;
     let ask = Ask::parse(&purl, query.range.as_deref())?;
-    Ok(Json(inventories::ask(&state.db, &ask, principal.org_id).await?))
+    let answer = inventories::ask(&state.db, &ask, principal.org_id).await?;
+    let what = format!("components {purl} {}", query.range.as_deref().unwrap_or(""));
+    audit::inventory(&state, &principal, principal.org_id, "inventory_read", what.trim_end(), Channel::Api).await?;
+    Ok(Json(answer))
 }
 
 pub(crate) async fn list_sources(
     State(state): State<AppState>,
     user: ApiOrgUser,
 ) -> Result<Json<Vec<quell_store::components::SourceRow>>, ServerError> {
-    Ok(Json(quell_store::components::current_sources(&state.db, user.org_id).await?))
+    let sources = quell_store::components::current_sources(&state.db, user.org_id).await?;
+    let what = "GET /api/v1/inventories";
+    audit::inventory(&state, &user.principal, Some(user.org_id), "inventory_exported", what, Channel::Api).await?;
+    Ok(Json(sources))
 }
 
 /// `POST /api/v1/sboms?system=NAME&kind=host|application`: a CycloneDX or SPDX JSON document

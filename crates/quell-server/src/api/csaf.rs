@@ -282,6 +282,8 @@ pub(crate) async fn document_file(
     let bytes = serde_json::to_vec(&doc).map_err(|e| ServerError::Internal(format!("CSAF document: {e}")))?;
     let digest = match companion {
         None => {
+            crate::audit::advisory_read(&state, caller.principal.as_ref(), &version, crate::audit::Channel::Csaf)
+                .await?;
             return Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], bytes)
                 .into_response());
         }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::audit::{self, Channel};
 use crate::auth::Principal;
 use crate::extract::ApiOrgUser;
 use crate::inventory::{self, SearchQuery, page_limit};
@@ -93,11 +94,12 @@ pub(crate) async fn list_hosts(
 
 pub(crate) async fn get_host(
     State(state): State<AppState>,
-    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    ApiOrgUser { org_id: org, principal }: ApiOrgUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
     let mut detail = inventory::host(&state.db, org, id).await?;
     agents::mark_hosts(std::slice::from_mut(&mut detail.host), &state.limits.oldest_agent_version);
+    audit::inventory(&state, &principal, Some(org), "inventory_read", &format!("host:{id}"), Channel::Api).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -113,18 +115,22 @@ pub(crate) async fn host_reports(
 
 pub(crate) async fn get_report(
     State(state): State<AppState>,
-    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    ApiOrgUser { org_id: org, principal }: ApiOrgUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
-    Ok(Json(inventory::report(&state.db, org, id).await?).into_response())
+    let report = inventory::report(&state.db, org, id).await?;
+    audit::inventory(&state, &principal, Some(org), "inventory_read", &format!("report:{id}"), Channel::Api).await?;
+    Ok(Json(report).into_response())
 }
 
 pub(crate) async fn get_inventory(
     State(state): State<AppState>,
-    ApiOrgUser { org_id: org, .. }: ApiOrgUser,
+    ApiOrgUser { org_id: org, principal }: ApiOrgUser,
 ) -> Result<Response, ServerError> {
     let mut inventory = inventory::inventory(&state.db, org).await?;
     agents::mark_inventory(&mut inventory, &state.limits.oldest_agent_version);
+    audit::inventory(&state, &principal, Some(org), "inventory_exported", "GET /api/v1/inventory", Channel::Api)
+        .await?;
     Ok(Json(inventory).into_response())
 }
 

@@ -28,8 +28,10 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::advisories::{Config, SmtpTls, csaf_document};
+use crate::audit::Channel;
 use crate::i18n::Lang;
 use crate::{AppState, ServerError, now};
+use quell_store::audit::Actor;
 
 /// Deliveries claimed per poll.
 pub const CLAIM_BATCH: i64 = 32;
@@ -83,7 +85,7 @@ async fn recipient(state: &AppState, d: &Delivery) -> Result<(Option<Viewer>, Op
         ("webhook", Some(org_id), _) => (Some(Viewer::Organisation { org_id }), None, default),
         ("email", _, Some(user_id)) => match deliveries::addressee(&state.db, user_id).await? {
             Some(u) => (
-                Some(Viewer::User { user_id, org_id: u.org_id, coordinator: u.role == "coordinator" }),
+                Some(Viewer::User { user_id, org_id: u.org_id, coordinator: u.role == "coordinator", strict: true }),
                 u.openpgp_key,
                 u.language.as_deref().and_then(Lang::parse).unwrap_or(default),
             ),
@@ -131,7 +133,18 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
     };
     deliveries::record_attempt(&state.db, id, at, elapsed, status, error).await?;
     match &outcome {
-        Ok(_) => deliveries::mark_delivered(&state.db, id, at).await?,
+        Ok(_) => {
+            deliveries::mark_delivered(&state.db, id, at).await?;
+            let (org, channel) = match (d.channel.as_str(), viewer) {
+                ("webhook", _) => (d.org_id, Channel::Webhook),
+                (_, Some(Viewer::User { org_id, .. })) => (org_id, Channel::Email),
+                _ => (d.org_id, Channel::Email),
+            };
+            // The event's actor is who received it: the addressee, or the organisation's endpoint.
+            let email = (channel == Channel::Email).then(|| d.target.clone());
+            let addressee = Actor { user_id: d.user_id, email, org_id: org };
+            crate::audit::advisory(state, addressee, org, &version, "advisory_delivered", channel, &d.target).await?;
+        }
         Err(e) => {
             let give_up = !allowed || unencryptable || d.attempts >= state.advisories.max_attempts;
             let wait = backoff(state.advisories.retry_base, d.attempts);
@@ -292,6 +305,23 @@ async fn send_email(
     };
     let response = mailer(config, smtp)?.send(message).await.map_err(|e| e.to_string())?;
     Ok(i64::from(u16::from(response.code())))
+}
+
+/// Sends one plain-text e-mail through the configured relay (STARTTLS and login as for
+/// advisories): account messages such as a password-reset link.
+pub(crate) async fn send_plain(config: &Config, to: &str, subject: &str, text: String) -> Result<(), String> {
+    use lettre::message::header::ContentType;
+    use lettre::{AsyncTransport, Message};
+    let smtp = config.smtp.as_ref().ok_or("no SMTP relay configured")?;
+    let message = Message::builder()
+        .from(smtp.from.parse().map_err(|e| format!("bad --smtp-from: {e}"))?)
+        .to(to.parse().map_err(|e| format!("bad address {to:?}: {e}"))?)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(text)
+        .map_err(|e| e.to_string())?;
+    mailer(config, smtp)?.send(message).await.map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// The SMTP transport of the configuration: STARTTLS required, opportunistic or off; login.

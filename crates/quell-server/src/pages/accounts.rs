@@ -15,7 +15,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::auth::{self, Scope};
-use crate::extract::{ClientAddress, CsrfForm, LOGIN_COOKIE, SESSION_COOKIE, Session, cookie};
+use crate::extract::{ClientAddress, CsrfForm, LOGIN_COOKIE, PENDING_COOKIE, SESSION_COOKIE, Session, cookie};
 use crate::html::{layout, page};
 use crate::i18n::{self, LANG_COOKIE, Lang};
 use crate::limits::{
@@ -33,7 +33,7 @@ pub(crate) struct LoginForm {
     csrf: String,
 }
 
-fn login_page(status: StatusCode, message: Option<&str>) -> Response {
+pub(crate) fn login_page(status: StatusCode, message: Option<&str>) -> Response {
     let token = auth::new_secret("").unwrap_or_default();
     let markup = layout(
         &t!("login-title"),
@@ -110,28 +110,76 @@ pub(crate) async fn login(
         return Ok(login_page(StatusCode::TOO_MANY_REQUESTS, Some(&reason)));
     }
     let Some(user_id) = auth::check_login(&state.db, &email, &form.password).await? else {
-        Metrics::add(&state.metrics.logins_failed, 1);
-        let forget_before = now() - LOGIN_WINDOW.as_secs() as i64;
-        let keys = [email.clone(), format!("address:{client}"), auth::login_pair_key(&email, &client)];
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        auth::record_login_failure(&state.db, &keys, forget_before).await?;
-        tracing::warn!(%email, address = %client, "failed login");
-        let org = auth::user_org(&state.db, &email).await?;
-        quell_store::audit::record(
-            &state.db.pool,
-            &quell_store::audit::Event {
-                actor: quell_store::audit::Actor::default(),
-                action: "login_failed",
-                org_id: org,
-                target: email.clone(),
-                detail: client.clone(),
-            },
-        )
-        .await?;
+        failed_login(&state, &email, &client, &client).await?;
         return Ok(login_page(StatusCode::UNAUTHORIZED, Some(&t!("login-wrong"))));
     };
     auth::forget_login_failures(&state.db, &[&email, &auth::login_pair_key(&email, &client)]).await?;
-    let org = auth::user_org(&state.db, &email).await?;
+    // With a second factor set up, the password only opens the code step (`/login/code`).
+    if quell_store::two_factor::status(&state.db, user_id).await?.enrolled {
+        let lifetime = quell_store::limits::PENDING_LOGIN_LIFETIME.as_secs() as i64;
+        let pending = quell_store::two_factor::begin_login(&state.db, user_id, lifetime).await?;
+        let mut response = code_page(StatusCode::OK, None);
+        let cookie = format!(
+            "{PENDING_COOKIE}={pending}; HttpOnly; SameSite=Strict; Path=/login; Max-Age={lifetime}{}",
+            secure_flag(&state)
+        );
+        append_cookie(&mut response, &cookie)?;
+        return Ok(response);
+    }
+    start_session(&state, user_id, &client, false).await
+}
+
+/// A wrong password or second factor: counted towards the login limits (per account, per
+/// address, per pair), logged and audited (`login_failed`, `detail`: the address and the step).
+pub(crate) async fn failed_login(state: &AppState, email: &str, client: &str, detail: &str) -> Result<(), ServerError> {
+    Metrics::add(&state.metrics.logins_failed, 1);
+    let forget_before = now() - LOGIN_WINDOW.as_secs() as i64;
+    let keys = [email.to_string(), format!("address:{client}"), auth::login_pair_key(email, client)];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    auth::record_login_failure(&state.db, &keys, forget_before).await?;
+    tracing::warn!(%email, address = %client, "failed login");
+    let org = auth::user_org(&state.db, email).await?;
+    quell_store::audit::record(
+        &state.db.pool,
+        &quell_store::audit::Event {
+            actor: quell_store::audit::Actor::default(),
+            action: "login_failed",
+            org_id: org,
+            target: email.to_string(),
+            detail: detail.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn secure_flag(state: &AppState) -> &'static str {
+    if state.secure_cookies { "; Secure" } else { "" }
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) -> Result<(), ServerError> {
+    let value = HeaderValue::from_str(cookie).map_err(|e| ServerError::Internal(e.to_string()))?;
+    response.headers_mut().append(header::SET_COOKIE, value);
+    Ok(())
+}
+
+/// Tells the browser to forget cookie `name` (of path `path`).
+pub(crate) fn expire_cookie(response: &mut Response, name: &str, path: &str) {
+    if let Ok(value) = HeaderValue::from_str(&format!("{name}=; HttpOnly; Path={path}; Max-Age=0")) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// The end of a successful login (`two_factor`: with a second factor): audited, a new session,
+/// its cookie, and the dashboard.
+pub(crate) async fn start_session(
+    state: &AppState,
+    user_id: i64,
+    client: &str,
+    two_factor: bool,
+) -> Result<Response, ServerError> {
+    let (email, org) = auth::account_of(&state.db, user_id).await?;
+    let detail = if two_factor { format!("{client} two-factor") } else { client.to_string() };
     quell_store::audit::record(
         &state.db.pool,
         &quell_store::audit::Event {
@@ -139,19 +187,75 @@ pub(crate) async fn login(
             action: "login",
             org_id: org,
             target: format!("user:{user_id} {email}"),
-            detail: client.clone(),
+            detail,
         },
     )
     .await?;
     let csrf = auth::new_secret("")?;
     let lifetime = SESSION_LIFETIME.as_secs() as i64;
-    let secret = auth::create_session(&state.db, user_id, &csrf, lifetime).await?;
+    let secret = auth::create_session(&state.db, user_id, &csrf, lifetime, two_factor).await?;
     let mut response = Redirect::to("/").into_response();
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={lifetime}{secure}");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ServerError::Internal(e.to_string()))?);
+    let cookie =
+        format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={lifetime}{}", secure_flag(state));
+    append_cookie(&mut response, &cookie)?;
+    Ok(response)
+}
+
+// ---- the second factor of a login ----
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CodeForm {
+    pub(crate) code: String,
+}
+
+/// The second step of a login: the code form.
+pub(crate) fn code_page(status: StatusCode, message: Option<&str>) -> Response {
+    let body = html! {
+        form.login method="post" action="/login/code" {
+            @if let Some(message) = message { p.bad { (message) } }
+            p { (t!("two-factor-login-intro")) }
+            label for="code" { (t!("two-factor-code")) }
+            input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus;
+            button type="submit" { (t!("login-submit")) }
+        }
+    };
+    page(status, layout(&t!("login-title"), None, body))
+}
+
+/// Checks a TOTP code (6 digits) or a recovery code for the account; spends it when valid.
+pub(crate) async fn code_valid(state: &AppState, user_id: i64, code: &str) -> Result<bool, ServerError> {
+    let Some((secret, true)) = quell_store::two_factor::secret(&state.db, user_id).await? else { return Ok(false) };
+    if let Some(step) = crate::two_factor::matching_step(&secret, code, now())? {
+        return Ok(quell_store::two_factor::accept_step(&state.db, user_id, step).await?);
+    }
+    Ok(quell_store::two_factor::use_recovery_code(&state.db, user_id, code).await?)
+}
+
+/// `POST /login/code`: the pending login's code; a session with a second factor on success.
+/// The pending cookie is `SameSite=Strict` and scoped to `/login`, so no other site can post it.
+pub(crate) async fn login_code(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, ServerError> {
+    let Some(secret) = cookie(&headers, PENDING_COOKIE) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Some(user_id) = quell_store::two_factor::pending_login(&state.db, secret).await? else {
+        let mut response = login_page(StatusCode::UNAUTHORIZED, Some(&t!("two-factor-expired")));
+        expire_cookie(&mut response, PENDING_COOKIE, "/login");
+        return Ok(response);
+    };
+    let client = client.to_string();
+    if !code_valid(&state, user_id, &form.code).await? {
+        let (email, _) = crate::auth::account_of(&state.db, user_id).await?;
+        failed_login(&state, &email, &client, &format!("{client} second factor")).await?;
+        return Ok(code_page(StatusCode::UNAUTHORIZED, Some(&t!("two-factor-wrong"))));
+    }
+    quell_store::two_factor::end_login(&state.db, secret).await?;
+    let mut response = start_session(&state, user_id, &client, true).await?;
+    expire_cookie(&mut response, PENDING_COOKIE, "/login");
     Ok(response)
 }
 

@@ -201,6 +201,8 @@ pub(crate) async fn show(
         @if let Some(desk) = &view.desk { (desk_section(&view, desk)) }
         (versions_section(&view))
     };
+    let principal = session.as_ref().map(|s| &s.principal);
+    crate::audit::advisory_read(&state, principal, latest, crate::audit::Channel::Page).await?;
     Ok(page(StatusCode::OK, layout(&title, session.as_ref(), body)))
 }
 

@@ -194,6 +194,16 @@ pub(crate) async fn host(
     let mut detail = inventory::host(&state.db, org_id, id).await?;
     agents::mark_hosts(std::slice::from_mut(&mut detail.host), &state.limits.oldest_agent_version);
     let history = inventory::host_reports(&state.db, org_id, id, PAGE_ROWS, 0).await?;
+    let what = format!("host:{id}");
+    crate::audit::inventory(
+        &state,
+        &session.principal,
+        Some(org_id),
+        "inventory_read",
+        &what,
+        crate::audit::Channel::Page,
+    )
+    .await?;
     let body = html! {
         div.cards {
             div.card { b { (n(detail.host.copies)) } (t!("card-copies")) }

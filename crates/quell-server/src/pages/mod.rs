@@ -13,3 +13,5 @@ pub mod components;
 pub mod indicators;
 pub mod inventory;
 pub mod registry;
+pub mod two_factor;
+pub mod users;

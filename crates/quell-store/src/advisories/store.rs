@@ -613,7 +613,7 @@ async fn queue_emails(tx: &mut Tx<'_>, draft: &VersionRow, stored: &StoredAudien
     }
     let mut emails = 0;
     for u in users {
-        let viewer = Viewer::User { user_id: u.id, org_id: u.org_id, coordinator: u.org_id.is_none() };
+        let viewer = Viewer::User { user_id: u.id, org_id: u.org_id, coordinator: u.org_id.is_none(), strict: true };
         if can_view(true, draft.tlp, &stored.of(draft.author), &viewer) {
             queue(tx, draft.version_id, u.org_id, Some(u.id), "email", &u.email, at).await?;
             emails += 1;
