@@ -89,6 +89,7 @@ fn main() {
         metrics_listen: None,
         pack_keys: Vec::new(),
         default_language: quell_server::i18n::Lang::En,
+        sso: None,
     };
     std::thread::spawn(move || {
         quell_server::block_on(quell_server::serve(config, move |a| tx.send(a).unwrap())).unwrap().unwrap();

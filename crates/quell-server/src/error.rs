@@ -30,7 +30,8 @@ fn page_message(error: &ServerError, status: StatusCode) -> String {
         | ServerError::Forbidden(m)
         | ServerError::Conflict(m)
         | ServerError::Unprocessable(m)
-        | ServerError::TooMany(m) => m.clone(),
+        | ServerError::TooMany(m)
+        | ServerError::Upstream(m) => m.clone(),
         other => other.to_string(),
     }
 }
@@ -47,6 +48,7 @@ impl IntoResponse for ServerError {
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ServerError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ServerError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ServerError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream"),
             ServerError::Config(_) | ServerError::Db(_) | ServerError::Internal(_) | ServerError::Io(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

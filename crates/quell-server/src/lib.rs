@@ -56,6 +56,7 @@ pub mod pages;
 pub mod registry;
 pub mod resets;
 pub mod router;
+pub mod sso;
 pub mod two_factor;
 
 pub use ipnet::IpNet;
@@ -94,6 +95,9 @@ pub enum ServerError {
     Unprocessable(String),
     #[error("too many requests: {0}")]
     TooMany(String),
+    /// A service the request depends on failed (the OpenID provider): 502.
+    #[error("{0}")]
+    Upstream(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("i/o: {0}")]
@@ -134,6 +138,8 @@ pub struct AppState {
     pub pack_keys: Arc<Vec<quell_packs::signed::PinnedKey>>,
     /// See [`ServeConfig::default_language`].
     pub default_language: i18n::Lang,
+    /// See [`ServeConfig::sso`].
+    pub sso: Option<Arc<sso::Config>>,
 }
 
 /// How `quell serve` runs.
@@ -160,11 +166,16 @@ pub struct ServeConfig {
     /// The language of readers who chose none and whose browser asks for neither Dutch nor
     /// English (`--default-language`).
     pub default_language: i18n::Lang,
+    /// Single sign-on with an OpenID provider (`--oidc-*`); `None`: passwords only.
+    pub sso: Option<sso::Config>,
 }
 
 /// Opens the database (migrating it), binds and serves until SIGINT or SIGTERM, then finishes
 /// the requests in flight. `ready` receives the bound address (useful with port 0).
 pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+    if let Some(sso) = &config.sso {
+        sso.check().map_err(ServerError::Config)?;
+    }
     let db = Db::open(&config.db, config.db_connections).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -182,6 +193,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         trusted_proxies: Arc::new(config.trusted_proxies),
         pack_keys: Arc::new(config.pack_keys),
         default_language: config.default_language,
+        sso: config.sso.map(Arc::new),
     };
     jobs::delivery::start(state.clone());
     if let Some(metrics_address) = config.metrics_listen {

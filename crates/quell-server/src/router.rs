@@ -178,6 +178,8 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         .route("/", get(pages::inventory::dashboard))
         .route("/login", get(pages::accounts::login_form).post(pages::accounts::login))
         .route("/login/code", post(pages::accounts::login_code))
+        .route("/login/oidc", get(pages::sso::begin))
+        .route("/login/oidc/callback", get(pages::sso::callback))
         .route("/logout", post(pages::accounts::logout))
         .route("/hosts", get(pages::inventory::hosts))
         .route("/hosts/{id}", get(pages::inventory::host))

@@ -224,6 +224,7 @@ fn metrics_listen_serves_only_metrics() {
         metrics_listen: Some(metrics_address),
         pack_keys: Vec::new(),
         default_language: quell_server::i18n::Lang::En,
+        sso: None,
     };
     let server = start_config(config, dir);
     let a = org(&server, "alpha");
@@ -342,6 +343,7 @@ fn signed_packs_are_current_per_name_replaced_and_withdrawn() {
         metrics_listen: None,
         pack_keys: vec![key],
         default_language: quell_server::i18n::Lang::En,
+        sso: None,
     };
     let server = start_config(config, dir);
     let cert = coordinator(&server);

@@ -41,6 +41,7 @@ fn server_with_default(lang: Lang) -> Server {
         metrics_listen: None,
         pack_keys: Vec::new(),
         default_language: lang,
+        sso: None,
     };
     start_config(config, dir)
 }

@@ -82,6 +82,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0015_password_resets.sql"),
         include_str!("../migrations/postgres/0015_password_resets.sql"),
     ),
+    (
+        16,
+        include_str!("../migrations/sqlite/0016_single_sign_on.sql"),
+        include_str!("../migrations/postgres/0016_single_sign_on.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

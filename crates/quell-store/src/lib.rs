@@ -24,6 +24,7 @@ pub mod packs;
 pub mod password_resets;
 pub mod registry;
 pub mod reports;
+pub mod sso;
 pub mod two_factor;
 
 pub use db::{Backend, Db, DbLocation};

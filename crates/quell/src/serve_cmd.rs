@@ -126,6 +126,37 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=720))]
     pub reset_link_hours: u64,
 
+    /// Single sign-on: the OpenID Connect issuer URL (https; discovery at
+    /// `ISSUER/.well-known/openid-configuration`). Needs --oidc-client-id and
+    /// --oidc-client-secret-file; register `PUBLIC_URL/login/oidc/callback` at the provider.
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id quell is registered under at the OpenID provider.
+    #[arg(long, value_name = "ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+
+    /// A file holding the client secret (kept off the command line and out of `ps`).
+    #[arg(long, value_name = "FILE", requires = "oidc_issuer")]
+    pub oidc_client_secret_file: Option<std::path::PathBuf>,
+
+    /// The callback URL registered at the provider [default: PUBLIC_URL/login/oidc/callback].
+    #[arg(long, value_name = "URL", requires = "oidc_issuer")]
+    pub oidc_redirect_url: Option<String>,
+
+    /// The claim naming the account's organisation (as named in quell).
+    #[arg(long, value_name = "CLAIM", default_value = "quell_org")]
+    pub oidc_org_claim: String,
+
+    /// The claim giving the role: `coordinator`, `admin` or `member` (a string or a list; the
+    /// highest wins; absent: member).
+    #[arg(long, value_name = "CLAIM", default_value = "quell_role")]
+    pub oidc_role_claim: String,
+
+    /// Scopes asked for besides `openid` (repeatable) [default: email profile].
+    #[arg(long = "oidc-scope", value_name = "SCOPE")]
+    pub oidc_scopes: Vec<String>,
+
     /// A reverse proxy (address or network, e.g. 10.0.0.0/8; repeatable) whose `Forwarded` or
     /// `X-Forwarded-For` header names the client: login limits then count per real client.
     /// Headers from any other peer are ignored.
@@ -419,6 +450,13 @@ pub fn run(args: ServeArgs) -> u8 {
             return 2;
         }
     };
+    let sso = match sso_config(&args, &advisories.public_url) {
+        Ok(sso) => sso,
+        Err(e) => {
+            eprintln!("quell serve: {e}");
+            return 2;
+        }
+    };
     let config = ServeConfig {
         listen: args.listen,
         db: location.clone(),
@@ -438,6 +476,7 @@ pub fn run(args: ServeArgs) -> u8 {
         metrics_listen: args.metrics_listen,
         pack_keys,
         default_language: args.default_language,
+        sso,
     };
     let result = quell_server::block_on(quell_server::serve(config, |address| {
         eprintln!("quell serve: listening on http://{address} ({})", location.describe());
@@ -657,6 +696,32 @@ fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// The single sign-on settings of `--oidc-*` (`None` without `--oidc-issuer`).
+fn sso_config(args: &ServeArgs, public_url: &str) -> Result<Option<quell_server::sso::Config>, String> {
+    let Some(issuer) = &args.oidc_issuer else { return Ok(None) };
+    let secret_file = args.oidc_client_secret_file.as_ref().ok_or("--oidc-issuer needs --oidc-client-secret-file")?;
+    let secret = std::fs::read_to_string(secret_file)
+        .map_err(|e| format!("--oidc-client-secret-file {}: {e}", secret_file.display()))?;
+    let config = quell_server::sso::Config {
+        issuer: issuer.clone(),
+        client_id: args.oidc_client_id.clone().ok_or("--oidc-issuer needs --oidc-client-id")?,
+        client_secret: secret.trim().to_string(),
+        redirect_url: args
+            .oidc_redirect_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/login/oidc/callback", public_url.trim_end_matches('/'))),
+        org_claim: args.oidc_org_claim.clone(),
+        role_claim: args.oidc_role_claim.clone(),
+        scopes: if args.oidc_scopes.is_empty() {
+            vec!["email".into(), "profile".into()]
+        } else {
+            args.oidc_scopes.clone()
+        },
+    };
+    config.check()?;
+    Ok(Some(config))
 }
 
 #[cfg(test)]

@@ -25,3 +25,7 @@ account-language = Language
 account-language-browser = as my browser asks
 account-language-save = Save
 tokens-not-found = token { $id }
+login-sso = Log in with your organisation's account (single sign-on)
+login-sso-refused = Single sign-on did not log you in: { $reason }
+login-sso-incomplete = the provider's answer lacks its code or state.
+login-sso-expired = this login is unknown, used or took too long; start again.

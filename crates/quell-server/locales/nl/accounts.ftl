@@ -25,3 +25,7 @@ account-language = Taal
 account-language-browser = zoals mijn browser vraagt
 account-language-save = Opslaan
 tokens-not-found = token { $id }
+login-sso = Inloggen met het account van uw organisatie (single sign-on)
+login-sso-refused = Single sign-on heeft u niet ingelogd: { $reason }
+login-sso-incomplete = het antwoord van de identiteitsprovider mist de code of de state.
+login-sso-expired = deze inlogpoging is onbekend, al gebruikt of duurde te lang; begin opnieuw.

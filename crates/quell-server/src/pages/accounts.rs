@@ -33,7 +33,7 @@ pub(crate) struct LoginForm {
     csrf: String,
 }
 
-pub(crate) fn login_page(status: StatusCode, message: Option<&str>) -> Response {
+pub(crate) fn login_page(state: &AppState, status: StatusCode, message: Option<&str>) -> Response {
     let token = auth::new_secret("").unwrap_or_default();
     let markup = layout(
         &t!("login-title"),
@@ -48,6 +48,9 @@ pub(crate) fn login_page(status: StatusCode, message: Option<&str>) -> Response 
                 input type="hidden" name="csrf" value=(token);
                 button type="submit" { (t!("login-submit")) }
             }
+            @if state.sso.is_some() {
+                p.sso { a #sso href="/login/oidc" { (t!("login-sso")) } }
+            }
         },
     );
     let mut response = page(status, markup);
@@ -58,8 +61,8 @@ pub(crate) fn login_page(status: StatusCode, message: Option<&str>) -> Response 
     response
 }
 
-pub(crate) async fn login_form() -> Response {
-    login_page(StatusCode::OK, None)
+pub(crate) async fn login_form(State(state): State<AppState>) -> Response {
+    login_page(&state, StatusCode::OK, None)
 }
 
 /// Why a login is refused before its password is checked, if it is.
@@ -101,32 +104,47 @@ pub(crate) async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ServerError> {
     if form.csrf.is_empty() || cookie(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
-        return Ok(login_page(StatusCode::FORBIDDEN, Some(&t!("login-expired"))));
+        return Ok(login_page(&state, StatusCode::FORBIDDEN, Some(&t!("login-expired"))));
     }
     let email = form.email.trim().to_lowercase();
     let client = client.to_string();
     if let Some(reason) = login_refusal(&state, &email, &client).await? {
         Metrics::add(&state.metrics.logins_failed, 1);
-        return Ok(login_page(StatusCode::TOO_MANY_REQUESTS, Some(&reason)));
+        return Ok(login_page(&state, StatusCode::TOO_MANY_REQUESTS, Some(&reason)));
     }
     let Some(user_id) = auth::check_login(&state.db, &email, &form.password).await? else {
         failed_login(&state, &email, &client, &client).await?;
-        return Ok(login_page(StatusCode::UNAUTHORIZED, Some(&t!("login-wrong"))));
+        return Ok(login_page(&state, StatusCode::UNAUTHORIZED, Some(&t!("login-wrong"))));
     };
     auth::forget_login_failures(&state.db, &[&email, &auth::login_pair_key(&email, &client)]).await?;
-    // With a second factor set up, the password only opens the code step (`/login/code`).
+    after_first_factor(&state, user_id, &client, "password", false).await
+}
+
+/// A first factor (the password, or the OpenID provider) accepted for `user_id`: a session, or
+/// with a second factor set up the code step (`/login/code`) first — unless the provider says it
+/// checked a second factor itself (`provider_mfa`).
+pub(crate) async fn after_first_factor(
+    state: &AppState,
+    user_id: i64,
+    client: &str,
+    via: &str,
+    provider_mfa: bool,
+) -> Result<Response, ServerError> {
+    if provider_mfa {
+        return start_session(state, user_id, client, &format!("{via} two-factor"), true).await;
+    }
     if quell_store::two_factor::status(&state.db, user_id).await?.enrolled {
         let lifetime = quell_store::limits::PENDING_LOGIN_LIFETIME.as_secs() as i64;
         let pending = quell_store::two_factor::begin_login(&state.db, user_id, lifetime).await?;
         let mut response = code_page(StatusCode::OK, None);
         let cookie = format!(
             "{PENDING_COOKIE}={pending}; HttpOnly; SameSite=Strict; Path=/login; Max-Age={lifetime}{}",
-            secure_flag(&state)
+            secure_flag(state)
         );
         append_cookie(&mut response, &cookie)?;
         return Ok(response);
     }
-    start_session(&state, user_id, &client, false).await
+    start_session(state, user_id, client, via, false).await
 }
 
 /// A wrong password or second factor: counted towards the login limits (per account, per
@@ -170,16 +188,17 @@ pub(crate) fn expire_cookie(response: &mut Response, name: &str, path: &str) {
     }
 }
 
-/// The end of a successful login (`two_factor`: with a second factor): audited, a new session,
-/// its cookie, and the dashboard.
+/// The end of a successful login (`two_factor`: with a second factor; `how`: the factors, for
+/// the audit log): audited, a new session, its cookie, and the dashboard.
 pub(crate) async fn start_session(
     state: &AppState,
     user_id: i64,
     client: &str,
+    how: &str,
     two_factor: bool,
 ) -> Result<Response, ServerError> {
     let (email, org) = auth::account_of(&state.db, user_id).await?;
-    let detail = if two_factor { format!("{client} two-factor") } else { client.to_string() };
+    let detail = format!("{client} {how}");
     quell_store::audit::record(
         &state.db.pool,
         &quell_store::audit::Event {
@@ -243,7 +262,7 @@ pub(crate) async fn login_code(
         return Ok(Redirect::to("/login").into_response());
     };
     let Some(user_id) = quell_store::two_factor::pending_login(&state.db, secret).await? else {
-        let mut response = login_page(StatusCode::UNAUTHORIZED, Some(&t!("two-factor-expired")));
+        let mut response = login_page(&state, StatusCode::UNAUTHORIZED, Some(&t!("two-factor-expired")));
         expire_cookie(&mut response, PENDING_COOKIE, "/login");
         return Ok(response);
     };
@@ -254,7 +273,7 @@ pub(crate) async fn login_code(
         return Ok(code_page(StatusCode::UNAUTHORIZED, Some(&t!("two-factor-wrong"))));
     }
     quell_store::two_factor::end_login(&state.db, secret).await?;
-    let mut response = start_session(&state, user_id, &client, true).await?;
+    let mut response = start_session(&state, user_id, &client, "two-factor", true).await?;
     expire_cookie(&mut response, PENDING_COOKIE, "/login");
     Ok(response)
 }

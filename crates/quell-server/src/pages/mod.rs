@@ -13,5 +13,6 @@ pub mod components;
 pub mod indicators;
 pub mod inventory;
 pub mod registry;
+pub mod sso;
 pub mod two_factor;
 pub mod users;

@@ -65,6 +65,7 @@ pub fn start_with(
         metrics_listen: None,
         pack_keys: Vec::new(),
         default_language: quell_server::i18n::Lang::En,
+        sso: None,
     };
     start_config(config, dir)
 }
@@ -84,6 +85,7 @@ pub fn start_behind_proxy(limits: Limits, proxies: &[&str]) -> Server {
         metrics_listen: None,
         pack_keys: Vec::new(),
         default_language: quell_server::i18n::Lang::En,
+        sso: None,
     };
     start_config(config, dir)
 }
