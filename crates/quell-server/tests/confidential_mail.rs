@@ -332,6 +332,34 @@ fn red_is_encrypted_or_not_emailed_over_required_starttls_and_auth() {
     let (again, _) = publish(&server, &coord, &draft("Red again", "RED", &[], &[keyed_id]));
     let log = settled(&server, &coord, again);
     assert!(log.iter().all(|d| d["channel"] != "email" || d["state"] == "failed"), "{log:?}");
+
+    // A password-reset link an admin issues is e-mailed to the account's owner (over the same
+    // required STARTTLS and login), in the owner's language, and works from the mail.
+    let (_, users) = get(&server, &reader.full, "/api/v1/users");
+    let member = users.as_array().unwrap().iter().find(|u| u["email"] == "member@reader.example").unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let location = server.location.clone();
+    quell_server::block_on(async move {
+        let db = open(location).await;
+        quell_server::auth::set_language(&db, member, Some("nl")).await.unwrap();
+    })
+    .unwrap();
+    let before = mails(&relay.out).len();
+    let (status, issued) = send(&server, "POST", &reader.full, &format!("/api/v1/users/{member}/reset-link"), b"", &[]);
+    assert_eq!(status, 201, "{issued}");
+    assert_eq!(issued["emailed"], true, "{issued}");
+    let url = issued["url"].as_str().unwrap();
+    let received = mails(&relay.out);
+    assert_eq!(received.len(), before + 1);
+    let reset_mail = received
+        .iter()
+        .find(|m| m.contains("X-Sink-Rcpt: member@reader.example\r\n") && !m.contains("TLP:"))
+        .expect("mailed");
+    assert!(reset_mail.starts_with(&format!("X-Sink-Transport: tls\r\nX-Sink-Login: {SINK_USER}\r\n")));
+    let unfolded = reset_mail.replace("=\r\n", "").replace("\r\n", "\n");
+    assert!(unfolded.contains(url) || unfolded.contains(&url.replace('=', "=3D")), "the link: {reset_mail}");
+    assert!(unfolded.contains("wachtwoord"), "Dutch for a Dutch reader: {reset_mail}");
 }
 
 #[test]
