@@ -46,6 +46,9 @@ pub struct CsafInput<'a> {
     pub self_url: Option<&'a str>,
     /// `quell x.y.z`, for `tracking.generator`.
     pub generator_version: &'a str,
+    /// When `content` carries a translation's texts (see [`AdvisoryContent::in_language`]): the
+    /// original's language, for `/document/source_lang`.
+    pub source_lang: Option<&'a str>,
 }
 
 /// The CSAF file name of a tracking id: lower case, every character other than `+`, `-`,
@@ -190,7 +193,7 @@ pub fn render(input: &CsafInput<'_>) -> Value {
         "category": "csaf_security_advisory",
         "csaf_version": "2.0",
         "title": c.title,
-        "lang": "en",
+        "lang": c.original_lang(),
         "publisher": {
             "category": "coordinator",
             "name": input.publisher.name,
@@ -214,6 +217,9 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     });
     if !references.is_empty() {
         document["references"] = Value::Array(references);
+    }
+    if let Some(source) = input.source_lang {
+        document["source_lang"] = json!(source);
     }
     json!({
         "document": document,

@@ -21,7 +21,7 @@ pub mod rolie;
 pub mod tlp;
 
 pub use ident::{AdvisoryId, Version};
-pub use model::{AdvisoryContent, AffectedComponent, Product};
+pub use model::{AdvisoryContent, AffectedComponent, LANGUAGES, Product, Translation};
 pub use rating::{Answers, Damage, DeadlineClass, Level, Rating, Severity};
 pub use tlp::{Audience, Tlp, Viewer, can_view, is_coordinator, may_see};
 

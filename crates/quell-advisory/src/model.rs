@@ -97,7 +97,29 @@ pub struct AdvisoryContent {
     /// What changed in this version (revision history); `Initial release` when empty on 1.00.
     #[serde(default)]
     pub revision_note: String,
+    /// The language the texts above are written in: `nl` or `en` (absent: `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// The texts in the other language, when written (either may be the original).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation: Option<Translation>,
 }
+
+/// An advisory's texts in a second language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Translation {
+    /// `nl` or `en`, not the original's.
+    pub lang: String,
+    pub title: String,
+    pub summary: String,
+    #[serde(default)]
+    pub consequences: String,
+    #[serde(default)]
+    pub solution: String,
+}
+
+/// The languages an advisory's texts may be written in.
+pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 fn yes() -> bool {
     true
@@ -128,8 +150,54 @@ pub fn is_cve(cve: &str) -> bool {
 }
 
 impl AdvisoryContent {
+    /// The language of the original texts.
+    pub fn original_lang(&self) -> &str {
+        self.lang.as_deref().unwrap_or("en")
+    }
+
+    /// The languages the texts exist in, the original's first.
+    pub fn languages(&self) -> Vec<&str> {
+        let mut out = vec![self.original_lang()];
+        out.extend(self.translation.as_ref().map(|t| t.lang.as_str()));
+        out
+    }
+
+    /// The content with its texts in `lang` when a translation in `lang` exists (the original
+    /// otherwise); `lang` then names the language of the texts it carries.
+    pub fn in_language(&self, lang: &str) -> AdvisoryContent {
+        let mut out = self.clone();
+        if let Some(t) = self.translation.as_ref().filter(|t| t.lang == lang) {
+            out.title = t.title.clone();
+            out.summary = t.summary.clone();
+            out.consequences = t.consequences.clone();
+            out.solution = t.solution.clone();
+            out.lang = Some(t.lang.clone());
+            out.translation = None;
+        }
+        out
+    }
+
     /// Checks every field and computes the rating.
     pub fn validate(&self) -> Result<Rating, Invalid> {
+        if !LANGUAGES.contains(&self.original_lang()) {
+            return Err(Invalid(format!("lang must be one of {LANGUAGES:?}, not {:?}", self.original_lang())));
+        }
+        if let Some(t) = &self.translation {
+            if !LANGUAGES.contains(&t.lang.as_str()) || t.lang == self.original_lang() {
+                return Err(Invalid(format!(
+                    "translation.lang must be the other language than {:?}, not {:?}",
+                    self.original_lang(),
+                    t.lang
+                )));
+            }
+            text("translation.title", &t.title, MAX_TITLE_BYTES, true)?;
+            if t.title.contains('\n') {
+                return Err(Invalid("the translated title is one line".into()));
+            }
+            text("translation.summary", &t.summary, MAX_TEXT_BYTES, true)?;
+            text("translation.consequences", &t.consequences, MAX_TEXT_BYTES, false)?;
+            text("translation.solution", &t.solution, MAX_TEXT_BYTES, false)?;
+        }
         text("title", &self.title, MAX_TITLE_BYTES, true)?;
         if self.title.contains('\n') {
             return Err(Invalid("the title is one line".into()));
@@ -182,6 +250,45 @@ impl AdvisoryContent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_in_the_readers_language() {
+        let content: AdvisoryContent = serde_json::from_value(serde_json::json!({
+            "title": "Kwetsbaarheid in Log4j", "summary": "Samenvatting", "consequences": "Gevolgen",
+            "solution": "Oplossing", "lang": "nl",
+            "translation": {"lang": "en", "title": "Vulnerability in Log4j", "summary": "Summary"},
+            "rating": {
+                "chance": {
+                    "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
+                    "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
+                    "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
+                },
+                "damage": {
+                    "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
+                    "privilege_escalation": "yes", "information_leak": "data"
+                }
+            },
+            "tlp": "CLEAR"
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(content.languages(), ["nl", "en"]);
+        let english = content.in_language("en");
+        assert_eq!(
+            (english.title.as_str(), english.consequences.as_str(), english.lang.as_deref()),
+            ("Vulnerability in Log4j", "", Some("en"))
+        );
+        assert_eq!(content.in_language("nl").title, "Kwetsbaarheid in Log4j");
+        assert_eq!(content.in_language("de").title, "Kwetsbaarheid in Log4j", "the original when there is none");
+        let same = AdvisoryContent {
+            translation: Some(Translation {
+                lang: "nl".into(),
+                ..content.translation.clone().unwrap_or_else(|| unreachable!())
+            }),
+            ..content.clone()
+        };
+        assert!(content.validate().is_ok());
+        assert!(matches!(same.validate(), Err(Invalid(m)) if m.contains("other language")));
+    }
 
     #[test]
     fn cve_ids() {

@@ -485,8 +485,10 @@ pub fn base(config: &Config) -> String {
     config.public_url.trim_end_matches('/').to_string()
 }
 
-/// The CSAF document of a published version (revision history: every published version up to it).
-pub async fn csaf_document(state: &AppState, version: &VersionRow) -> Result<Value, ServerError> {
+/// The CSAF document of a published version (revision history: every published version up to
+/// it), in its original language, or (`lang`) in the language of its translation when it has
+/// one: then `/document/lang` is the translation's and `/document/source_lang` the original's.
+pub async fn csaf_document(state: &AppState, version: &VersionRow, lang: Option<&str>) -> Result<Value, ServerError> {
     let all = store::versions(&state.db, version.advisory_id).await?;
     let mut revisions = Vec::new();
     for v in all.iter().filter(|v| v.published() && v.version_index <= version.version_index) {
@@ -496,7 +498,12 @@ pub async fn csaf_document(state: &AppState, version: &VersionRow) -> Result<Val
             summary: v.content()?.revision_note,
         });
     }
-    let content = version.content()?;
+    let original = version.content()?;
+    let translated = lang.filter(|l| *l != original.original_lang() && original.languages().contains(l));
+    let content = match translated {
+        Some(l) => original.in_language(l),
+        None => original.clone(),
+    };
     let rating = version.rating()?;
     let publisher = Publisher { name: state.advisories.publisher_name.clone(), namespace: base(&state.advisories) };
     let first = all.iter().filter(|v| v.published()).filter_map(|v| v.published_at).min();
@@ -509,6 +516,7 @@ pub async fn csaf_document(state: &AppState, version: &VersionRow) -> Result<Val
         publisher: &publisher,
         self_url: Some(&self_url),
         generator_version: env!("CARGO_PKG_VERSION"),
+        source_lang: translated.map(|_| original.original_lang()),
     }))
 }
 

@@ -227,3 +227,98 @@ fn the_api_sets_the_account_language() {
     let (_, page, _) = get_with(&server, "/", &cookie, &[("Accept-Language", "en")]);
     assert!(page.contains("affected hosts"), "{page}");
 }
+
+#[test]
+fn advisories_are_read_in_the_readers_language_with_the_other_a_click_away() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let rating = serde_json::json!({
+        "chance": {
+            "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
+            "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
+            "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
+        },
+        "damage": {
+            "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
+            "privilege_escalation": "yes", "information_leak": "data"
+        }
+    });
+    let content = |translation_lang: &str| {
+        serde_json::json!({
+            "content": {
+                "title": "Kwetsbaarheid in Apache Log4j", "summary": "Een aanvaller kan code uitvoeren.",
+                "cves": ["CVE-2021-44228"],
+                "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 tot 2.14.1"}],
+                "consequences": "Volledige overname van de server.", "solution": "Werk bij naar 2.17.1.",
+                "references": [], "rating": rating, "tlp": "CLEAR", "lang": "nl",
+                "translation": {"lang": translation_lang, "title": "Vulnerability in Apache Log4j",
+                    "summary": "An attacker can run code.", "solution": "Update to 2.17.1."}
+            },
+            "recipients": {"orgs": [], "users": [], "match_inventory": false}
+        })
+    };
+    let json_header = [("Content-Type", "application/json")];
+    // A translation must be in the other language.
+    let (status, body) =
+        send(&server, "POST", &coord, "/api/v1/advisories", content("nl").to_string().as_bytes(), &json_header);
+    assert_eq!(status, 400, "{body}");
+    let (status, created) =
+        send(&server, "POST", &coord, "/api/v1/advisories", content("en").to_string().as_bytes(), &json_header);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let (status, body) =
+        send(&server, "POST", &coord, &format!("/api/v1/advisories/{id}/publish"), b"{}", &json_header);
+    assert_eq!(status, 200, "{body}");
+
+    // The page: a Dutch reader gets the Dutch texts, an English reader the English ones, each
+    // with a link to the other language.
+    let path = format!("/advisories/{id}");
+    let (_, dutch, _) = get_with(&server, &path, "", &[("Accept-Language", "nl")]);
+    assert!(dutch.contains("Kwetsbaarheid in Apache Log4j") && dutch.contains("Werk bij naar 2.17.1."), "{dutch}");
+    assert!(
+        dutch.contains("href=\"?text=en\"") && dutch.contains("Lees dit beveiligingsadvies in het Engels"),
+        "{dutch}"
+    );
+    let (_, english, _) = get_with(&server, &path, "", &[("Accept-Language", "en")]);
+    assert!(english.contains("Vulnerability in Apache Log4j") && english.contains("Update to 2.17.1."), "{english}");
+    assert!(!english.contains("Een aanvaller"), "{english}");
+    assert!(english.contains("href=\"?text=nl\""), "{english}");
+    let (_, chosen, _) = get_with(&server, &format!("{path}?text=nl"), "", &[("Accept-Language", "en")]);
+    assert!(chosen.contains("Een aanvaller kan code uitvoeren.") && chosen.contains("<html lang=\"en\">"), "{chosen}");
+
+    // CSAF: the original with its language; the translation as its own document with
+    // source_lang.
+    let (status, original) = get(&server, &coord, &format!("/api/v1/advisories/{id}/csaf"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        (original["document"]["lang"].as_str(), original["document"]["title"].as_str()),
+        (Some("nl"), Some("Kwetsbaarheid in Apache Log4j"))
+    );
+    assert!(original["document"].get("source_lang").is_none(), "{original}");
+    let (_, translated) = get(&server, &coord, &format!("/api/v1/advisories/{id}/csaf?lang=en"));
+    assert_eq!(translated["document"]["lang"], "en");
+    assert_eq!(translated["document"]["source_lang"], "nl");
+    assert_eq!(translated["document"]["title"], "Vulnerability in Apache Log4j");
+    // Both documents pass the BSI validator (when scripts/test provides it).
+    match std::env::var("QUELL_CSAF_CHECK") {
+        Ok(check) if !check.is_empty() => {
+            let dir = tempfile::tempdir().unwrap();
+            let files: Vec<std::path::PathBuf> = [("nl", &original), ("en", &translated)]
+                .iter()
+                .map(|(lang, doc)| {
+                    let path = dir.path().join(format!("quell-{lang}.json"));
+                    std::fs::write(&path, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+                    path
+                })
+                .collect();
+            let out = std::process::Command::new(&check).args(&files).output().expect("run the CSAF checker");
+            assert!(
+                out.status.success(),
+                "CSAF check failed:\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        _ => assert_ne!(std::env::var("QUELL_REQUIRE_CSAF").as_deref(), Ok("1"), "QUELL_CSAF_CHECK is required"),
+    }
+}

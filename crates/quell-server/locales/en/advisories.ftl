@@ -195,3 +195,10 @@ q-information_leak-none = none
 mail-heading = { $identifier } version { $version } ({ $label })
 mail-tlp-footer = This message is TLP:{ $tlp } ({ $meaning }): share it only as that marking allows.
 feed-title = { $publisher } advisories
+# Bilingual advisories.
+adv-f-lang = Language of the texts
+adv-f-translation = Translation
+adv-f-translation-help = The same texts in the other language (optional): readers see the advisory in their language, with the other one a click away.
+adv-choose-lang = choose the language of the texts: nl or en
+adv-read-in-en = Read this advisory in English
+adv-read-in-nl = Read this advisory in Dutch

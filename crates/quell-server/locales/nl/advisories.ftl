@@ -195,3 +195,10 @@ q-information_leak-none = geen
 mail-heading = { $identifier } versie { $version } (kans/schade { $label })
 mail-tlp-footer = Dit bericht is TLP:{ $tlp } ({ $meaning }): deel het alleen zoals die markering toestaat.
 feed-title = Beveiligingsadviezen van { $publisher }
+# Tweetalige beveiligingsadviezen.
+adv-f-lang = Taal van de teksten
+adv-f-translation = Vertaling
+adv-f-translation-help = Dezelfde teksten in de andere taal (niet verplicht): lezers zien het beveiligingsadvies in hun eigen taal, de andere taal is één klik verder.
+adv-choose-lang = kies de taal van de teksten: nl of en
+adv-read-in-en = Lees dit beveiligingsadvies in het Engels
+adv-read-in-nl = Lees dit beveiligingsadvies in het Nederlands

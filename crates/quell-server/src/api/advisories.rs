@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quell_advisory::progress::SystemRef;
@@ -157,10 +157,18 @@ pub(crate) async fn publish(
     Ok(Json(published).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct CsafQuery {
+    /// `nl` or `en`: the document of the advisory's translation in that language, if it has one.
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/advisories/{id}/csaf[?lang=nl|en]`.
 pub(crate) async fn csaf(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(query): Query<CsafQuery>,
 ) -> Result<Response, ServerError> {
     let viewer = caller.viewer()?;
     let id = advisory_id(&state, &id).await?;
@@ -170,7 +178,7 @@ pub(crate) async fn csaf(
         .rev()
         .find(|v| v.published())
         .ok_or_else(|| ServerError::NotFound(format!("advisory {id} has no published version")))?;
-    let document = csaf_document(&state, v).await?;
+    let document = csaf_document(&state, v, query.lang.as_deref()).await?;
     audit::advisory_read(&state, caller.principal.as_ref(), v, Channel::Csaf).await?;
     Ok(Json(document).into_response())
 }

@@ -278,7 +278,7 @@ pub(crate) async fn document_file(
     let wanted = format!("{year}/{document_name}");
     let found = directory(&state, &caller, &dir).await?.into_iter().find(|l| l.path == wanted);
     let Some(Listed { version, .. }) = found else { return Err(ServerError::NotFound(format!("{dir}/{wanted}"))) };
-    let doc = csaf_document(&state, &version).await?;
+    let doc = csaf_document(&state, &version, None).await?;
     let bytes = serde_json::to_vec(&doc).map_err(|e| ServerError::Internal(format!("CSAF document: {e}")))?;
     let digest = match companion {
         None => {

@@ -163,7 +163,7 @@ pub fn backoff(base: Duration, attempts: i64) -> i64 {
 /// The JSON a webhook receives.
 pub async fn payload(state: &AppState, version: &VersionRow) -> Result<serde_json::Value, ServerError> {
     let rating = version.rating()?;
-    let csaf = csaf_document(state, version).await?;
+    let csaf = csaf_document(state, version, None).await?;
     Ok(json!({
         "event": "advisory.published",
         "identifier": version.identifier,
@@ -221,8 +221,10 @@ async fn send_webhook(state: &AppState, version: &VersionRow, org: i64, url: &st
 }
 
 /// The subject and text of an advisory's e-mail, in the current language ([`crate::i18n`]).
+/// The subject and text of an advisory's e-mail, in the language the caller set (the texts in
+/// that language when the advisory has them).
 fn email_text(config: &Config, version: &VersionRow) -> Result<(String, String), String> {
-    let content = version.content().map_err(|e| e.to_string())?;
+    let content = version.content().map_err(|e| e.to_string())?.in_language(crate::i18n::current().code());
     let rating = version.rating().map_err(|e| e.to_string())?;
     let subject = format!(
         "[TLP:{}] {} {} v{}: {}",
@@ -230,7 +232,7 @@ fn email_text(config: &Config, version: &VersionRow) -> Result<(String, String),
         rating.tag,
         version.identifier,
         version.version,
-        version.title
+        content.title
     );
     let mut text = format!(
         "TLP:{tlp}\n\n{heading}\n{title}\n\n{summary_heading}\n{summary}\n",
@@ -241,7 +243,7 @@ fn email_text(config: &Config, version: &VersionRow) -> Result<(String, String),
             version = version.version.as_str(),
             label = crate::i18n::rating_label(&rating)
         ),
-        title = version.title,
+        title = content.title,
         summary_heading = t!("adv-summary"),
         summary = content.summary,
     );

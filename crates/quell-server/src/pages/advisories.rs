@@ -4,7 +4,7 @@
 //! checked by the extractors ([`PageCoordinator`], [`PageOrgUser`], [`CsrfForm`]); errors
 //! become HTML pages in the route table's `html_errors`.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -15,6 +15,7 @@ use quell_store::advisories::deliveries::{self, LogEntry};
 use quell_store::advisories::groups;
 use quell_store::advisories::store::{self, CALL_RESULTS, CallEntry, Draft, RecipientName, Recipients, VersionRow};
 use quell_store::advisories::systems::{self, DecisionBody};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::advisories::{advisory_id, context, overdue_json, progress_json};
@@ -185,16 +186,33 @@ async fn load(state: &AppState, session: Option<&Session>, id: &str) -> Result<A
     Ok(AdvisoryView { id, all, notes, content, rating, csrf, coordinator, progress, systems, desk })
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct TextQuery {
+    /// The language to read the advisory's texts in (`nl`, `en`); default: the reader's.
+    text: Option<String>,
+}
+
 pub(crate) async fn show(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     Path(id): Path<String>,
+    Query(query): Query<TextQuery>,
 ) -> Result<Response, ServerError> {
-    let view = load(&state, session.as_ref(), &id).await?;
+    let mut view = load(&state, session.as_ref(), &id).await?;
+    // The texts in the reader's language when the advisory has them; the other a click away.
+    let wanted = query.text.unwrap_or_else(|| i18n::current().code().to_string());
+    let languages: Vec<String> = view.content.languages().into_iter().map(str::to_string).collect();
+    view.content = view.content.in_language(&wanted);
+    let shown = view.content.original_lang().to_string();
     let latest = view.latest();
     let title = format!("{} {} v{}", view.rating.tag, latest.identifier, latest.version);
     let body = html! {
         (advisory_head(&view))
+        @for other in languages.iter().filter(|l| **l != shown) {
+            @if let Some(lang) = i18n::Lang::parse(other) {
+                p #other-language { a hreflang=(lang.code()) href=(format!("?text={}", lang.code())) { (i18n::text(&format!("adv-read-in-{}", lang.code()), None)) } }
+            }
+        }
         (advisory_content(&view.content))
         @if let Some((deadline, systems)) = &view.systems { (systems_section(&view, *deadline, systems)) }
         @if let Some(p) = &view.progress { (progress_section(p)) }
@@ -209,7 +227,7 @@ pub(crate) async fn show(
 fn advisory_head(view: &AdvisoryView) -> Markup {
     let (id, latest, rating) = (view.id, view.latest(), &view.rating);
     html! {
-        p { (tlp_badge(latest.tlp)) " " strong { (latest.title) } }
+        p { (tlp_badge(latest.tlp)) " " strong #title lang=(view.content.original_lang()) { (view.content.title) } }
         p { (t!("adv-rating")) " " strong #rating { (rating_label(rating)) } " (" (rating.urgency_text()) "), "
             (t!("adv-rating-points", chance = rating.chance_points, damage = rating.damage_value))
             @if let Some(r) = &rating.chance_override_reason { br; (t!("adv-chance-overridden")) " " (r) }
@@ -477,7 +495,11 @@ fn content_fields(c: Option<&AdvisoryContent>) -> Markup {
         .unwrap_or_default();
     let components: String =
         c.map(|c| c.components.iter().map(|k| format!("{} {}\n", k.purl, k.range)).collect()).unwrap_or_default();
+    let original = c.map_or("", |c| c.original_lang());
+    let t = c.and_then(|c| c.translation.as_ref());
     html! {
+        p { label { (t!("adv-f-lang")) " " select name="lang" {
+            @for l in i18n::Lang::ALL { option value=(l.code()) selected[original == l.code()] { (l.name()) } } } } }
         p { label { (t!("adv-f-title")) br; input name="title" size="80" required value=(c.map_or("", |c| c.title.as_str())); } }
         p { label { (t!("adv-summary")) br; textarea name="summary" rows="4" cols="80" required { (c.map_or("", |c| c.summary.as_str())) } } }
         p { label { (t!("adv-f-cves")) br; input name="cves" size="60" value=(c.map(|c| c.cves.join(", ")).unwrap_or_default()); } }
@@ -489,7 +511,32 @@ fn content_fields(c: Option<&AdvisoryContent>) -> Markup {
         p { label { (t!("adv-f-references")) br; textarea name="references" rows="2" cols="80" { (c.map(|c| c.references.join("\n")).unwrap_or_default()) } } }
         p { label { "TLP " select name="tlp" { @for t in Tlp::ALL { option value=(t.as_str()) selected[c.is_some_and(|c| c.tlp == t)] { "TLP:" (t.as_str()) " — " (tlp_meaning(t)) } } } } }
         @if c.is_some() { p { label { (t!("adv-f-revision-note")) br; input name="revision_note" size="80" value=(c.map_or("", |c| c.revision_note.as_str())); } } }
+        fieldset #translation {
+            legend { (t!("adv-f-translation")) }
+            p { (t!("adv-f-translation-help")) }
+            p { label { (t!("adv-f-title")) br; input name="tr_title" size="80" value=(t.map_or("", |t| t.title.as_str())); } }
+            p { label { (t!("adv-summary")) br; textarea name="tr_summary" rows="4" cols="80" { (t.map_or("", |t| t.summary.as_str())) } } }
+            p { label { (t!("adv-consequences")) br; textarea name="tr_consequences" rows="2" cols="80" { (t.map_or("", |t| t.consequences.as_str())) } } }
+            p { label { (t!("adv-solution")) br; textarea name="tr_solution" rows="2" cols="80" { (t.map_or("", |t| t.solution.as_str())) } } }
+        }
     }
+}
+
+/// The translation of the form: the other language than the original's, when its title or
+/// summary is filled in (validation then asks for both).
+fn translation_from_form(form: &FormPairs, original: &str) -> Option<quell_advisory::Translation> {
+    let text = |name: &str| field(form, name).trim().to_string();
+    if text("tr_title").is_empty() && text("tr_summary").is_empty() {
+        return None;
+    }
+    let other = quell_advisory::LANGUAGES.iter().find(|l| **l != original).copied().unwrap_or("en");
+    Some(quell_advisory::Translation {
+        lang: other.to_string(),
+        title: text("tr_title"),
+        summary: text("tr_summary"),
+        consequences: text("tr_consequences"),
+        solution: text("tr_solution"),
+    })
 }
 
 fn rating_fields(c: Option<&AdvisoryContent>) -> Markup {
@@ -532,6 +579,14 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
     let rating = answers_from_form(form)?;
     let products = products_from_form(form)?;
+    let lang = match field(form, "lang") {
+        "" => "en",
+        other => quell_advisory::LANGUAGES
+            .iter()
+            .find(|l| **l == other)
+            .copied()
+            .ok_or_else(|| ServerError::Invalid(t!("adv-choose-lang")))?,
+    };
     let content = AdvisoryContent {
         title: field(form, "title").trim().to_string(),
         summary: field(form, "summary").trim().to_string(),
@@ -566,6 +621,8 @@ fn draft_from_form(form: &FormPairs) -> Result<Draft, ServerError> {
         rating,
         tlp: Tlp::parse(field(form, "tlp")).ok_or_else(|| ServerError::Invalid(t!("adv-choose-tlp")))?,
         revision_note: field(form, "revision_note").trim().to_string(),
+        lang: Some(lang.to_string()),
+        translation: translation_from_form(form, lang),
     };
     Ok(Draft {
         content,
