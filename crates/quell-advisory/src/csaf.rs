@@ -305,6 +305,49 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
     Ok(Imported { tracking_id, version, title, publisher, tlp_label, current_release_date: current, cves })
 }
 
+/// The content of an own advisory that forwards an imported one ("forward to target group"):
+/// its title, its summary note (else its description, else the title), its CVEs, the TLP it
+/// was marked with, and a reference (CSAF category `external`) to where the original is — the
+/// URL it was fetched from, else its own `self` reference. The rating is the coordinator's.
+pub fn forwarded_content(
+    doc: &Value,
+    imported: &Imported,
+    source_url: Option<&str>,
+    tlp: crate::Tlp,
+    rating: crate::Answers,
+) -> AdvisoryContent {
+    let notes = doc["document"]["notes"].as_array().cloned().unwrap_or_default();
+    let note = |category: &str| {
+        notes.iter().find(|n| n["category"] == category).and_then(|n| n["text"].as_str()).map(str::to_string)
+    };
+    let self_reference = doc["document"]["references"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["category"] == "self"))
+        .and_then(|r| r["url"].as_str())
+        .map(str::to_string);
+    let summary = note("summary").or_else(|| note("description")).unwrap_or_else(|| imported.title.clone());
+    let summary = format!("{} ({} {}): {summary}", imported.publisher, imported.tracking_id, imported.version);
+    AdvisoryContent {
+        title: imported.title.replace(['\n', '\r'], " "),
+        summary,
+        cves: imported.cves.iter().fold(Vec::new(), |mut all, c| {
+            if !all.contains(c) {
+                all.push(c.clone());
+            }
+            all
+        }),
+        products: Vec::new(),
+        components: Vec::new(),
+        consequences: String::new(),
+        solution: String::new(),
+        fix_available: true,
+        references: source_url.map(str::to_string).or(self_reference).into_iter().collect(),
+        rating,
+        tlp,
+        revision_note: String::new(),
+    }
+}
+
 fn collect_product_ids(value: &Value, out: &mut std::collections::HashSet<String>) {
     match value {
         Value::Object(map) => {

@@ -72,6 +72,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_accounts.sql"),
         include_str!("../migrations/postgres/0012_accounts.sql"),
     ),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_csaf_subscriptions.sql"),
+        include_str!("../migrations/postgres/0013_csaf_subscriptions.sql"),
+    ),
 ];
 
 /// The database handle shared by every request. Cheap to clone.

@@ -21,11 +21,10 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quell_advisory::{Tlp, can_view, csaf, rolie};
-use quell_store::advisories::StoredAudience;
+use quell_advisory::{Tlp, csaf, rolie};
 use quell_store::advisories::csaf as csaf_store;
 use quell_store::advisories::store::{self, VersionRow};
 use serde_json::{Value, json};
@@ -317,6 +316,10 @@ pub struct External {
     pub tlp_label: String,
     pub current_release_date: String,
     pub cves: Vec<String>,
+    /// The subscription whose poll imported it (`None`: uploaded by a coordinator).
+    pub subscription_id: Option<i64>,
+    /// Where it was fetched from.
+    pub source_url: Option<String>,
 }
 
 pub(crate) async fn import(
@@ -335,7 +338,7 @@ pub(crate) async fn import(
             "/document/distribution/tlp/label is missing or unknown: an import needs a TLP label".into(),
         ));
     }
-    let id = csaf_store::import(&state.db, &imported, &doc.to_string(), principal.user_id).await?;
+    let id = csaf_store::import(&state.db, &imported, &doc.to_string(), principal.user_id, None).await?;
     let external = External {
         id,
         publisher: imported.publisher,
@@ -345,22 +348,30 @@ pub(crate) async fn import(
         tlp_label: imported.tlp_label.to_ascii_uppercase(),
         current_release_date: imported.current_release_date,
         cves: imported.cves,
+        subscription_id: None,
+        source_url: None,
     };
     Ok((StatusCode::CREATED, Json(external)).into_response())
 }
 
-/// Imported advisories the caller may see (their audience is nobody but the importer, so
-/// AMBER reaches coordinators and RED the importer alone).
-pub(crate) async fn list_external(State(state): State<AppState>, caller: Caller) -> Result<Response, ServerError> {
+/// What `GET /api/v1/advisories/external` takes: `q` narrows to title, tracking id, publisher
+/// or CVE.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ExternalQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// Imported advisories the caller may see (see [`crate::aggregator::visible_external`]).
+pub(crate) async fn list_external(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ExternalQuery>,
+) -> Result<Response, ServerError> {
     let viewer = caller.viewer()?;
-    let nobody = StoredAudience::default();
-    let out: Vec<External> = csaf_store::list_external(&state.db, crate::limits::MAX_PAGE_ROWS)
+    let out: Vec<External> = crate::aggregator::visible_external(&state.db, &viewer, query.q.as_deref())
         .await?
         .into_iter()
-        .filter(|row| {
-            let tlp = Tlp::parse(&row.tlp_label).unwrap_or(Tlp::Red);
-            can_view(true, tlp, &nobody.of(row.imported_by), &viewer)
-        })
         .map(|row| External {
             id: row.id,
             publisher: row.publisher,
@@ -370,6 +381,8 @@ pub(crate) async fn list_external(State(state): State<AppState>, caller: Caller)
             tlp_label: row.tlp_label,
             current_release_date: row.current_release_date,
             cves: row.cves.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+            subscription_id: row.subscription_id,
+            source_url: row.source_url,
         })
         .collect();
     Ok(Json(out).into_response())

@@ -11,6 +11,7 @@ use maud::{Markup, html};
 use quell_advisory::progress::{self, DECISIONS, JUSTIFICATIONS, System, SystemRef};
 use quell_advisory::rating::*;
 use quell_advisory::{AdvisoryContent, Product, Tlp, Version, Viewer, is_coordinator};
+use quell_store::advisories::csaf::ExternalRow;
 use quell_store::advisories::deliveries::{self, LogEntry};
 use quell_store::advisories::groups;
 use quell_store::advisories::store::{self, CALL_RESULTS, CallEntry, Draft, RecipientName, Recipients, VersionRow};
@@ -54,8 +55,9 @@ pub(crate) async fn list(
     let overdue =
         if viewer == Viewer::Anonymous { Value::Array(vec![]) } else { overdue_json(&state, &viewer).await? };
     let coordinator = is_coordinator(&viewer);
+    let external = crate::aggregator::visible_external(&state.db, &viewer, None).await?;
     let body = html! {
-        @if coordinator { p { a href="/advisories/new" { (t!("adv-write-new")) } } }
+        @if coordinator { p { a href="/advisories/new" { (t!("adv-write-new")) } " · " a #subscriptions-link href="/advisories/subscriptions" { (t!("agg-title")) } } }
         @if session.is_none() { p { (t!("adv-public-only")) " " a href="/login" { (t!("adv-log-in-for-more")) } } }
         table #advisories {
             tr { th { (t!("adv-col-advisory")) } th { (t!("col-version")) } th { (t!("adv-col-rating")) } th { "TLP" } th { (t!("adv-col-title")) } th { (t!("adv-col-published")) } }
@@ -70,6 +72,7 @@ pub(crate) async fn list(
                 }
             }
         }
+        @if !external.is_empty() { (external_table(&external)) }
         @if let Some(items) = overdue.as_array().filter(|a| !a.is_empty()) {
             h2 { (t!("adv-overdue")) }
             (overdue_table(items, coordinator))
@@ -78,6 +81,26 @@ pub(crate) async fn list(
         }
     };
     Ok(page(StatusCode::OK, layout(&t!("adv-title"), session.as_ref(), body)))
+}
+
+/// Advisories of other providers (imported, read-only) beside the own ones.
+fn external_table(rows: &[ExternalRow]) -> Markup {
+    html! {
+        h2 { (t!("agg-imported")) }
+        table #external {
+            tr { th { (t!("agg-col-publisher")) } th { (t!("adv-col-advisory")) } th { (t!("col-version")) } th { "TLP" } th { (t!("adv-col-title")) } th { (t!("agg-col-released")) } }
+            @for e in rows {
+                tr {
+                    td { (e.publisher) }
+                    td { (e.tracking_id) }
+                    td { (e.version) }
+                    td { @if let Some(tlp) = Tlp::parse(&e.tlp_label) { (tlp_badge(tlp)) } }
+                    td { (e.title) }
+                    td { (e.current_release_date.get(..10).unwrap_or(&e.current_release_date)) }
+                }
+            }
+        }
+    }
 }
 
 fn overdue_table(items: &[Value], coordinator: bool) -> Markup {

@@ -13,3 +13,4 @@ pub mod components;
 pub mod indicators;
 pub mod inventory;
 pub mod registry;
+pub mod subscriptions;
