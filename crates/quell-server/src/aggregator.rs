@@ -39,11 +39,13 @@ pub struct SubscribeBody {
 pub async fn subscribe(state: &AppState, user: i64, body: &SubscribeBody) -> Result<i64, ServerError> {
     let url = body.url.trim();
     check_provider_url(url, state.limits.peers.allow_private).map_err(ServerError::Invalid)?;
-    let fingerprint =
-        pinned_fingerprint(body.pinned_fingerprint.as_deref(), body.pinned_key.as_deref()).map_err(ServerError::Invalid)?;
+    let fingerprint = pinned_fingerprint(body.pinned_fingerprint.as_deref(), body.pinned_key.as_deref())
+        .map_err(ServerError::Invalid)?;
     let token = body.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if token.is_some_and(|t| t.len() > MAX_SUBSCRIPTION_URL_BYTES || t.chars().any(char::is_control)) {
-        return Err(ServerError::Invalid(format!("the access token is one line of at most {MAX_SUBSCRIPTION_URL_BYTES} bytes")));
+        return Err(ServerError::Invalid(format!(
+            "the access token is one line of at most {MAX_SUBSCRIPTION_URL_BYTES} bytes"
+        )));
     }
     if subscriptions::list(&state.db).await?.len() >= MAX_SUBSCRIPTIONS {
         return Err(ServerError::Invalid(format!("at most {MAX_SUBSCRIPTIONS} subscriptions")));
@@ -106,7 +108,6 @@ pub async fn forward(
     let draft = Draft { content, recipients };
     Ok(store::create(&state.db, &state.advisories.prefix, principal.user_id, &draft).await?)
 }
-
 
 /// The imported advisories (subscriptions' and uploaded ones) a viewer may see, newest first:
 /// their audience is nobody but the importer (for a subscription, the coordinator who

@@ -394,11 +394,12 @@ fn serve_one(
     let _ = match answer {
         None => stream.write_all(head("404 Not Found", "", 0).as_bytes()),
         Some(Answer::Ok(content_type, body)) => {
-            let _ = stream.write_all(head("200 OK", &format!("Content-Type: {content_type}\r\n"), body.len()).as_bytes());
+            let _ =
+                stream.write_all(head("200 OK", &format!("Content-Type: {content_type}\r\n"), body.len()).as_bytes());
             stream.write_all(&body)
         }
         Some(Answer::Tagged(content_type, body)) => {
-            let tag = format!("\"{:x}\"", sha2::Sha256::digest(&body));
+            let tag = format!("\"{}\"", hex(&sha2::Sha256::digest(&body)));
             if if_none_match.as_deref() == Some(tag.as_str()) {
                 stream.write_all(head("304 Not Modified", &format!("ETag: {tag}\r\n"), 0).as_bytes())
             } else {
@@ -504,7 +505,10 @@ fn hostile_documents_are_reported_and_never_imported() {
     let mut invalid = document(namespace, "HOSTILE-INVALID");
     invalid["document"]["tracking"].as_object_mut().unwrap().remove("revision_history");
     add("invalid", signed("invalid", serde_json::to_vec(&invalid).unwrap()));
-    add("other-publisher", signed("other-publisher", serde_json::to_vec(&document("https://cert.example", "HOSTILE-SPOOF")).unwrap()));
+    add(
+        "other-publisher",
+        signed("other-publisher", serde_json::to_vec(&document("https://cert.example", "HOSTILE-SPOOF")).unwrap()),
+    );
     add("loop", signed("loop", bytes_of("HOSTILE-LOOP")));
     peer.route("/docs/loop.json", Answer::Redirect(format!("{b}/docs/loop.json")));
     add("slow", signed("slow", bytes_of("HOSTILE-SLOW")));
@@ -517,7 +521,10 @@ fn hostile_documents_are_reported_and_never_imported() {
                    "content": {"type": "application/json", "src": format!("{b}/docs/{n}.json")}})
         })
         .collect();
-    peer.route("/feed.json", Answer::Tagged("application/json", serde_json::to_vec(&json!({"feed": {"entry": entries}})).unwrap()));
+    peer.route(
+        "/feed.json",
+        Answer::Tagged("application/json", serde_json::to_vec(&json!({"feed": {"entry": entries}})).unwrap()),
+    );
 
     let server = provider("agg", &aggregator_secret);
     let coord = coordinator(&server);
@@ -549,7 +556,8 @@ fn hostile_documents_are_reported_and_never_imported() {
     let report = poll(&server, &coord, id);
     assert_eq!(report["status"], "ok", "{report}");
     let seen = peer.seen.lock().unwrap().clone();
-    let feed_requests: Vec<&(String, Option<String>)> = seen[before.0..].iter().filter(|(p, _)| p == "/feed.json").collect();
+    let feed_requests: Vec<&(String, Option<String>)> =
+        seen[before.0..].iter().filter(|(p, _)| p == "/feed.json").collect();
     assert_eq!(feed_requests.len(), 1);
     assert!(feed_requests[0].1.is_some(), "If-None-Match sent");
     assert!(seen[before.0..].iter().all(|(p, _)| !p.starts_with("/docs/")), "{seen:?}");

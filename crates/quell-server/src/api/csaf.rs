@@ -16,13 +16,15 @@
 //!   (requirement 19) made over exactly the served bytes. With a key the metadata says
 //!   `csaf_trusted_provider` and names the key's fingerprint (requirement 20); without one,
 //!   `csaf_provider`.
+//! - Feeds and documents carry an `ETag` over the bytes served to the caller and answer 304 to
+//!   an `If-None-Match` naming it (conditional requests of aggregators).
 //! - Imported advisories have no audience but the importer, so AMBER reaches coordinators and
 //!   RED the importer alone.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quell_advisory::{Tlp, csaf, rolie};
 use quell_store::advisories::csaf as csaf_store;
@@ -117,6 +119,7 @@ pub(crate) async fn rolie_feed(
     State(state): State<AppState>,
     caller: Caller,
     Path(dir): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     let mut docs = directory(&state, &caller, &dir).await?;
     docs.sort_by_key(|l| std::cmp::Reverse(l.version.published_at));
@@ -140,7 +143,27 @@ pub(crate) async fn rolie_feed(
         signed: state.advisories.csaf_keys.is_some(),
         entries: &entries,
     });
-    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], Json(feed)).into_response())
+    let bytes = serde_json::to_vec(&feed).map_err(|e| ServerError::Internal(format!("ROLIE feed: {e}")))?;
+    Ok(etagged(&headers, "application/json", bytes))
+}
+
+/// A document with an `ETag` over its bytes, and 304 when the request's `If-None-Match` names
+/// it: aggregators' conditional requests (the caller's view decides the bytes, so the tag).
+fn etagged(headers: &HeaderMap, content_type: &'static str, bytes: Vec<u8>) -> Response {
+    let tag = format!("\"{}\"", crate::auth::hex(&sha2::Sha256::digest(&bytes)));
+    let asked = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if asked.split(',').any(|t| t.trim() == tag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CACHE_CONTROL, "no-store".into()),
+            (header::ETAG, tag),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// `/.well-known/csaf/<dir>/`: the directory listing of requirement 14 (the files and year
@@ -264,6 +287,7 @@ pub(crate) async fn document_file(
     State(state): State<AppState>,
     caller: Caller,
     Path((dir, year, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     // `<file>.json.sha256` / `.sha512`: the hash files of CSAF 2.0 requirement 18, in the
     // `sha256sum` format (`<hex>  <file name>`), and `.asc`, the detached OpenPGP signature of
@@ -280,10 +304,7 @@ pub(crate) async fn document_file(
     let doc = csaf_document(&state, &version).await?;
     let bytes = serde_json::to_vec(&doc).map_err(|e| ServerError::Internal(format!("CSAF document: {e}")))?;
     let digest = match companion {
-        None => {
-            return Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], bytes)
-                .into_response());
-        }
+        None => return Ok(etagged(&headers, "application/json", bytes)),
         Some(Companion::Signature) => {
             let Some(keys) = state.advisories.csaf_keys.as_deref() else {
                 return Err(ServerError::NotFound(format!("{dir}/{wanted}.asc: this provider does not sign")));

@@ -149,7 +149,8 @@ pub async fn poll(state: &AppState, id: i64) -> Result<PollReport, ServerError> 
         match csaf_store::import(&state.db, &doc.imported, &doc.text, user, Some(source)).await {
             Ok(_) => {
                 report.imported += 1;
-                let detail = format!("{} {} (TLP:{})", doc.imported.tracking_id, doc.imported.version, doc.imported.tlp_label);
+                let detail =
+                    format!("{} {} (TLP:{})", doc.imported.tracking_id, doc.imported.version, doc.imported.tlp_label);
                 subscriptions::log(&state.db, id, &doc.url, "imported", "ok", &detail).await?;
             }
             // This version of this document is here already (from this or another source).
@@ -366,9 +367,8 @@ fn fetch_all(sub: &SubscriptionRow, cache: &HashMap<String, CacheRow>, limits: &
         }
     };
     let keys = keys_of(&client, sub, &metadata, &mut out.problems);
-    let signature_required = !keys.is_empty()
-        || sub.pinned_fingerprint.is_some()
-        || provider.role == "csaf_trusted_provider";
+    let signature_required =
+        !keys.is_empty() || sub.pinned_fingerprint.is_some() || provider.role == "csaf_trusted_provider";
     let listed = documents_of(&client, &metadata, cache, &mut out);
     let mut seen = HashSet::new();
     for doc in listed.into_iter().take(MAX_PEER_DOCUMENTS_PER_POLL) {
@@ -464,7 +464,12 @@ fn keys_of(client: &Client, sub: &SubscriptionRow, metadata: &Value, problems: &
 
 /// The documents every distribution lists (ROLIE feeds, else the directory's `changes.csv`),
 /// each feed read conditionally.
-fn documents_of(client: &Client, metadata: &Value, cache: &HashMap<String, CacheRow>, out: &mut Fetched) -> Vec<Listed> {
+fn documents_of(
+    client: &Client,
+    metadata: &Value,
+    cache: &HashMap<String, CacheRow>,
+    out: &mut Fetched,
+) -> Vec<Listed> {
     let mut listed = Vec::new();
     let distributions = metadata["distributions"].as_array().cloned().unwrap_or_default();
     let mut feeds = Vec::new();
@@ -607,7 +612,10 @@ fn check_document(
         return Err(Problem::refused(
             url,
             "publisher_mismatch",
-            format!("the document's publisher namespace {namespace} is not the provider's {}", provider.publisher_namespace),
+            format!(
+                "the document's publisher namespace {namespace} is not the provider's {}",
+                provider.publisher_namespace
+            ),
         ));
     }
     Ok(Checked::Verified(Box::new(Verified { url: url.to_string(), text, imported, cache })))
@@ -632,7 +640,11 @@ fn check_hashes(client: &Client, doc: &Listed, bytes: &[u8]) -> Result<(), Probl
         };
         let given = text.split_whitespace().next().unwrap_or_default();
         if !given.eq_ignore_ascii_case(&expected) {
-            return Err(Problem::refused(&doc.url, "wrong_hash", format!("{hash_url} says {given}, the document is {expected}")));
+            return Err(Problem::refused(
+                &doc.url,
+                "wrong_hash",
+                format!("{hash_url} says {given}, the document is {expected}"),
+            ));
         }
         found += 1;
     }
@@ -676,11 +688,16 @@ mod tests {
 
     #[test]
     fn changes_csv_paths_stay_in_the_directory() {
-        let ok = changes_entries("https://p.example/csaf/white/changes.csv", b"\"2026/a-1.json\",\"2026-01-02T00:00:00Z\"\n")
-            .unwrap();
+        let ok = changes_entries(
+            "https://p.example/csaf/white/changes.csv",
+            b"\"2026/a-1.json\",\"2026-01-02T00:00:00Z\"\n",
+        )
+        .unwrap();
         assert_eq!(ok[0].url, "https://p.example/csaf/white/2026/a-1.json");
         assert_eq!(ok[0].signature_url, "https://p.example/csaf/white/2026/a-1.json.asc");
-        for bad in ["\"../x.json\",\"t\"", "\"/etc/x.json\",\"t\"", "\"2026/a.txt\",\"t\"", "\"https://e/x.json\",\"t\""] {
+        for bad in
+            ["\"../x.json\",\"t\"", "\"/etc/x.json\",\"t\"", "\"2026/a.txt\",\"t\"", "\"https://e/x.json\",\"t\""]
+        {
             assert!(changes_entries("https://p.example/changes.csv", bad.as_bytes()).is_err(), "{bad}");
         }
     }

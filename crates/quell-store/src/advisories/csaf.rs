@@ -45,7 +45,13 @@ pub struct Source<'a> {
 /// Stores an imported document (its TLP label upper-cased) — uploaded by a coordinator
 /// (`source` `None`) or fetched by a subscription; returns its id. The same publisher, tracking
 /// id and version twice is a conflict.
-pub async fn import(db: &Db, imported: &Imported, document: &str, user: i64, source: Option<Source<'_>>) -> Result<i64> {
+pub async fn import(
+    db: &Db,
+    imported: &Imported,
+    document: &str,
+    user: i64,
+    source: Option<Source<'_>>,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO external_advisories (publisher, tracking_id, version, title, tlp_label, current_release_date, \
          cves, document, imported_by, imported_at, subscription_id, source_url) \

@@ -142,7 +142,11 @@ pub async fn claim_due(db: &Db, at: i64, cutoff: i64) -> Result<Vec<i64>> {
 
 /// Marks a subscription claimed now (a poll asked for by a coordinator).
 pub async fn claim_now(db: &Db, id: i64) -> Result<()> {
-    sqlx::query("UPDATE csaf_subscriptions SET claimed_at = $1 WHERE id = $2").bind(now()).bind(id).execute(&db.pool).await?;
+    sqlx::query("UPDATE csaf_subscriptions SET claimed_at = $1 WHERE id = $2")
+        .bind(now())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
     Ok(())
 }
 
