@@ -306,7 +306,8 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
 }
 
 /// The content of an own advisory that forwards an imported one ("forward to target group"):
-/// its title, its summary note (else its description, else the title), its CVEs, the TLP it
+/// its title, its summary note (else its description, else the title), its CVEs, its products
+/// (the vendor / product name / version branches of its product tree), the TLP it
 /// was marked with, and a reference (CSAF category `external`) to where the original is — the
 /// URL it was fetched from, else its own `self` reference. The rating is the coordinator's.
 pub fn forwarded_content(
@@ -336,7 +337,7 @@ pub fn forwarded_content(
             }
             all
         }),
-        products: Vec::new(),
+        products: products_of(doc),
         components: Vec::new(),
         consequences: String::new(),
         solution: String::new(),
@@ -346,6 +347,38 @@ pub fn forwarded_content(
         tlp,
         revision_note: String::new(),
     }
+}
+
+/// The products of a CSAF product tree as (vendor, product name, version or version range):
+/// every branch path down to a `product_version` or `product_version_range` leaf, at most
+/// [`crate::model::MAX_PRODUCTS`].
+fn products_of(doc: &Value) -> Vec<crate::Product> {
+    fn walk(branches: &Value, vendor: &str, product: &str, out: &mut Vec<crate::Product>) {
+        for b in branches.as_array().into_iter().flatten() {
+            let name = b["name"].as_str().unwrap_or_default();
+            let (vendor, product) = match b["category"].as_str() {
+                Some("vendor") => (name, product),
+                Some("product_name") => (vendor, name),
+                Some("product_version" | "product_version_range") => {
+                    if !vendor.is_empty() && !product.is_empty() && !name.is_empty() {
+                        out.push(crate::Product {
+                            supplier: vendor.to_string(),
+                            product: product.to_string(),
+                            versions: name.to_string(),
+                            registry_entry_id: None,
+                        });
+                    }
+                    (vendor, product)
+                }
+                _ => (vendor, product),
+            };
+            walk(&b["branches"], vendor, product, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&doc["product_tree"]["branches"], "", "", &mut out);
+    out.truncate(crate::model::MAX_PRODUCTS);
+    out
 }
 
 fn collect_product_ids(value: &Value, out: &mut std::collections::HashSet<String>) {
