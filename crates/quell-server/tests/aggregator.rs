@@ -334,11 +334,14 @@ enum Answer {
     Slow,
 }
 
+/// (path, If-None-Match) of every request the hostile server answered.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 struct Hostile {
     base: String,
     routes: Arc<Mutex<HashMap<String, Answer>>>,
     /// (path, If-None-Match) of every request.
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Seen,
 }
 
 impl Hostile {
@@ -346,7 +349,7 @@ impl Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let routes: Arc<Mutex<HashMap<String, Answer>>> = Arc::default();
-        let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let (r, s) = (routes.clone(), seen.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
