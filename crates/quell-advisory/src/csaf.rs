@@ -400,6 +400,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_forward_keeps_title_cves_products_and_references_the_original() {
+        let doc = json!({
+            "document": {
+                "category": "csaf_base", "csaf_version": "2.0", "title": "Log4Shell\nupdate",
+                "publisher": {"category": "coordinator", "name": "CERT-DE", "namespace": "https://cert.example.de"},
+                "distribution": {"tlp": {"label": "GREEN"}},
+                "notes": [{"category": "description", "text": "long"}, {"category": "summary", "text": "short"}],
+                "references": [{"category": "self", "url": "https://cert.example.de/a.json"}],
+                "tracking": {"id": "DE-1", "version": "2", "status": "final",
+                    "initial_release_date": "2026-01-01T00:00:00Z", "current_release_date": "2026-01-02T00:00:00Z",
+                    "revision_history": [{"number": "1", "date": "2026-01-01T00:00:00Z", "summary": "x"}]}
+            },
+            "product_tree": {"branches": [{"category": "vendor", "name": "Apache", "branches": [
+                {"category": "product_name", "name": "Log4j", "branches": [
+                    {"category": "product_version_range", "name": "<2.17.1",
+                     "product": {"product_id": "P1", "name": "Log4j <2.17.1"}}]}]}]},
+            "vulnerabilities": [{"cve": "CVE-2021-44228"}, {"cve": "CVE-2021-44228"}]
+        });
+        let imported = read_import(&doc).unwrap();
+        let rating: crate::Answers = serde_json::from_value(json!({
+            "chance": {"default_configuration": "yes", "exploit_code": "none", "details_public": "none",
+                "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
+                "actively_exploited": "no", "exploitation_expected": "no", "solution": "none"},
+            "damage": {"denial_of_service": "none", "code_execution": "none", "remote_access": "none",
+                "privilege_escalation": "no", "information_leak": "none"}
+        }))
+        .unwrap();
+        let c = forwarded_content(&doc, &imported, None, crate::Tlp::Green, rating.clone());
+        assert_eq!(c.title, "Log4Shell update");
+        assert_eq!(c.summary, "CERT-DE (DE-1 2): short");
+        assert_eq!(c.cves, ["CVE-2021-44228"]);
+        assert_eq!((c.products[0].supplier.as_str(), c.products[0].product.as_str()), ("Apache", "Log4j"));
+        assert_eq!(c.products[0].versions, "<2.17.1");
+        assert_eq!(c.references, ["https://cert.example.de/a.json"]);
+        let fetched = forwarded_content(&doc, &imported, Some("https://mirror/a.json"), crate::Tlp::Green, rating);
+        assert_eq!(fetched.references, ["https://mirror/a.json"]);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
     fn file_names() {
         assert_eq!(file_name("QUELL-2026-0001"), "quell-2026-0001.json");
         assert_eq!(file_name("Example Company - 2019-YH3234"), "example_company_-_2019-yh3234.json");

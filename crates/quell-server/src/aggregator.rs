@@ -13,6 +13,7 @@ use quell_store::advisories::subscriptions::{self, NewSubscription};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::auth::Principal;
 use crate::extract::viewer_of;
 use crate::jobs::aggregator::{self, check_provider_url, pinned_fingerprint};
 use crate::limits::{MAX_SUBSCRIPTION_URL_BYTES, MAX_SUBSCRIPTIONS};
@@ -35,8 +36,8 @@ pub struct SubscribeBody {
     pub access_token: Option<String>,
 }
 
-/// Checks a subscription and stores it: its id.
-pub async fn subscribe(state: &AppState, user: i64, body: &SubscribeBody) -> Result<i64, ServerError> {
+/// Checks a subscription and stores it (audited as `csaf_subscribed`): its id.
+pub async fn subscribe(state: &AppState, principal: &Principal, body: &SubscribeBody) -> Result<i64, ServerError> {
     let url = body.url.trim();
     check_provider_url(url, state.limits.peers.allow_private).map_err(ServerError::Invalid)?;
     let fingerprint = pinned_fingerprint(body.pinned_fingerprint.as_deref(), body.pinned_key.as_deref())
@@ -56,7 +57,34 @@ pub async fn subscribe(state: &AppState, user: i64, body: &SubscribeBody) -> Res
         pinned_key: body.pinned_key.clone().filter(|k| !k.trim().is_empty()),
         access_token: token.map(str::to_string),
     };
-    Ok(subscriptions::create(&state.db, &new, user).await?)
+    let id = subscriptions::create(&state.db, &new, principal.user_id).await?;
+    let detail = new.pinned_fingerprint.as_deref().map(|f| format!("pinned {f}")).unwrap_or_default();
+    audit(state, principal, "csaf_subscribed", format!("subscription:{id} {url}"), detail).await?;
+    Ok(id)
+}
+
+/// Ends a subscription (audited as `csaf_unsubscribed`); what it imported stays.
+pub async fn unsubscribe(state: &AppState, principal: &Principal, id: i64) -> Result<(), ServerError> {
+    let url = subscriptions::get(&state.db, id).await?.metadata_url;
+    subscriptions::remove(&state.db, id).await?;
+    audit(state, principal, "csaf_unsubscribed", format!("subscription:{id} {url}"), String::new()).await
+}
+
+async fn audit(
+    state: &AppState,
+    principal: &Principal,
+    action: &str,
+    target: String,
+    detail: String,
+) -> Result<(), ServerError> {
+    let event = quell_store::audit::Event {
+        actor: quell_store::audit::Actor::of(principal),
+        action,
+        org_id: None,
+        target,
+        detail,
+    };
+    Ok(quell_store::audit::record(&state.db.pool, &event).await?)
 }
 
 /// Polls a subscription now (claiming it, so the background poller waits a full interval).
@@ -77,12 +105,17 @@ pub struct ForwardBody {
     /// A marking at least as restrictive as the original's (default: the original's).
     #[serde(default)]
     pub tlp: Option<Tlp>,
+    /// Also address the organisations that the platform's recipient matching finds for the
+    /// original's CVEs and products (scanned copies, inventories and SBOMs, registered
+    /// products), as for an own advisory.
+    #[serde(default)]
+    pub match_recipients: bool,
 }
 
 /// Creates a draft of an own advisory that forwards an imported one to target groups.
 pub async fn forward(
     state: &AppState,
-    principal: &crate::auth::Principal,
+    principal: &Principal,
     external_id: i64,
     body: ForwardBody,
 ) -> Result<store::Created, ServerError> {
@@ -103,8 +136,13 @@ pub async fn forward(
         serde_json::from_str(&document).map_err(|e| ServerError::Internal(format!("stored CSAF document: {e}")))?;
     let imported = read_import(&doc).map_err(|e| ServerError::Internal(e.0))?;
     let content = forwarded_content(&doc, &imported, row.source_url.as_deref(), tlp, body.rating);
-    let recipients =
-        Recipients { groups: body.groups, match_inventory: false, match_products: false, ..Recipients::default() };
+    let matching = body.match_recipients;
+    let recipients = Recipients {
+        groups: body.groups,
+        match_inventory: matching,
+        match_products: matching,
+        ..Recipients::default()
+    };
     let draft = Draft { content, recipients };
     Ok(store::create(&state.db, &state.advisories.prefix, principal.user_id, &draft).await?)
 }

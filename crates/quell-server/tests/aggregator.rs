@@ -310,6 +310,12 @@ fn two_servers_exchange_advisories_both_ways() {
     let (_, on_a) = get(&a, &coord_a, "/api/v1/advisories/external");
     assert_eq!(titles(&on_a), ["B public"]);
 
+    // Subscribing and unsubscribing are in the audit log.
+    let (status, audit) = get(&a, &coord_a, "/api/v1/audit");
+    assert_eq!(status, 200, "{audit}");
+    let audit = audit.to_string();
+    assert!(audit.contains("csaf_subscribed") && audit.contains("csaf_unsubscribed"), "{audit}");
+
     // The subscriptions page and a subscription's log, for coordinators only.
     let cookie_a = session(&a, "cert@ncsc.example");
     let page = fetch(&a, "GET", "/advisories/subscriptions", &cookie_a, None);

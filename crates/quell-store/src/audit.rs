@@ -33,7 +33,7 @@ impl Actor {
 pub struct Event<'a> {
     pub actor: Actor,
     /// `login`, `login_failed`, `account_created`, `account_disabled`, `account_enabled`,
-    /// `account_removed`, `password_changed`.
+    /// `account_removed`, `password_changed`, `csaf_subscribed`, `csaf_unsubscribed`.
     pub action: &'a str,
     /// The organisation the event concerns (`None`: coordinators').
     pub org_id: Option<i64>,

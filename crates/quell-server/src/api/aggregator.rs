@@ -13,7 +13,7 @@ use quell_store::advisories::subscriptions;
 use serde_json::{Value, json};
 
 use crate::advisories::base;
-use crate::aggregator::{ForwardBody, SubscribeBody, forward, poll_now, subscribe};
+use crate::aggregator::{ForwardBody, SubscribeBody, forward, poll_now, subscribe, unsubscribe};
 use crate::extract::{ApiCoordinator, JsonBody};
 use crate::time::format_rfc3339;
 use crate::{AppState, ServerError, now};
@@ -24,7 +24,7 @@ pub(crate) async fn create(
     ApiCoordinator(p): ApiCoordinator,
     JsonBody(body): JsonBody<SubscribeBody>,
 ) -> Result<Response, ServerError> {
-    let id = subscribe(&state, p.user_id, &body).await?;
+    let id = subscribe(&state, &p, &body).await?;
     Ok((StatusCode::CREATED, Json(subscriptions::get(&state.db, id).await?)).into_response())
 }
 
@@ -52,10 +52,10 @@ pub(crate) async fn show(
 /// `DELETE /api/v1/csaf/subscriptions/{id}`: no more polls; what it imported stays.
 pub(crate) async fn remove(
     State(state): State<AppState>,
-    _: ApiCoordinator,
+    ApiCoordinator(p): ApiCoordinator,
     Path(id): Path<String>,
 ) -> Result<Response, ServerError> {
-    subscriptions::remove(&state.db, subscription_id(&id)?).await?;
+    unsubscribe(&state, &p, subscription_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

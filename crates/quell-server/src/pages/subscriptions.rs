@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use quell_store::advisories::subscriptions::{self, MAX_LOG_ROWS, SubscriptionRow};
 use serde::Deserialize;
 
-use crate::aggregator::{SubscribeBody, poll_now, subscribe};
+use crate::aggregator::{SubscribeBody, poll_now, subscribe, unsubscribe};
 use crate::api::aggregator::subscription_id;
 use crate::extract::{CsrfForm, PageCoordinator};
 use crate::html::{layout, page};
@@ -112,7 +112,7 @@ pub(crate) async fn create(
         pinned_key: some(form.pinned_key),
         access_token: some(form.access_token),
     };
-    subscribe(&state, session.principal.user_id, &body).await?;
+    subscribe(&state, &session.principal, &body).await?;
     Ok(back())
 }
 
@@ -133,9 +133,9 @@ pub(crate) async fn remove(
     State(state): State<AppState>,
     _: PageCoordinator,
     Path(id): Path<String>,
-    _: CsrfForm<Empty>,
+    CsrfForm { session, .. }: CsrfForm<Empty>,
 ) -> Result<Response, ServerError> {
-    subscriptions::remove(&state.db, subscription_id(&id)?).await?;
+    unsubscribe(&state, &session.principal, subscription_id(&id)?).await?;
     Ok(back())
 }
 
