@@ -188,6 +188,10 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         // advisories
         .route("/advisories", get(pages::advisories::list))
         .route("/advisories/new", get(pages::advisories::new_form).post(pages::advisories::create))
+        .route(
+            "/advisories/external/{id}/forward",
+            get(pages::advisories::forward_form).post(pages::advisories::forward),
+        )
         .route("/advisories/subscriptions", get(pages::subscriptions::list).post(pages::subscriptions::create))
         .route("/advisories/subscriptions/{id}", get(pages::subscriptions::show))
         .route("/advisories/subscriptions/{id}/poll", post(pages::subscriptions::poll))

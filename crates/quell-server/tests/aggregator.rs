@@ -296,6 +296,26 @@ fn two_servers_exchange_advisories_both_ways() {
     assert_eq!(status, 200);
     assert!(recipients.to_string().contains("energy"), "{recipients}");
 
+    // The same from the pages: the imported table links to the forward form (a coordinator's).
+    let page = fetch(&b, "GET", "/advisories", &cookie, None);
+    let form_path = format!("/advisories/external/{}/forward", green["id"]);
+    assert!(page.body.contains(&form_path), "{}", page.body);
+    let form = fetch(&b, "GET", &form_path, &cookie, None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    let mut fields: Vec<(String, String)> =
+        vec![("csrf".into(), csrf(&form.body)), ("group".into(), group_id.to_string())];
+    for axis in ["chance", "damage"] {
+        for (question, answer) in rating()[axis].as_object().unwrap() {
+            fields.push((format!("q_{question}"), answer.as_str().unwrap().to_string()));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = fetch(&b, "POST", &form_path, &cookie, Some(&pairs));
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(done.location.as_deref().is_some_and(|l| l.starts_with("/advisories/")), "{:?}", done.location);
+    let anonymous_form = fetch(&b, "GET", &form_path, "", None);
+    assert_ne!(anonymous_form.status, 200);
+
     // A pinned key that is not the peer's: nothing verifies, nothing new is imported.
     let (status, _) = send(&a, "DELETE", &coord_a, &format!("/api/v1/csaf/subscriptions/{a_follows_b}"), b"", &[]);
     assert_eq!(status, 204);
