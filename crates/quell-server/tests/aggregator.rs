@@ -8,7 +8,9 @@
 //! - a hostile provider (a small HTTP server in this test) whose feed lists a good document and
 //!   tampered ones — wrong hash, bad signature, oversized, invalid CSAF, a redirect loop, a slow
 //!   answer —: only the good one is imported, every other is in the subscription's log with its
-//!   reason; a second poll sends `If-None-Match` and reads nothing more on 304.
+//!   reason; a second poll sends `If-None-Match` and reads nothing more on 304;
+//! - a plain `csaf_provider` without keys (directory distribution, `changes.csv`, only a
+//!   `.sha256`) found by the server's own background poller.
 //!
 //! SQLite always; PostgreSQL too when `QUELL_TEST_POSTGRES` is set (see `common`). Needs `gpg`
 //! (skips without it, fails under `QUELL_REQUIRE_GPG=1`).
@@ -593,4 +595,51 @@ fn hostile_documents_are_reported_and_never_imported() {
     assert_eq!(log_of(&server, &coord, id).len(), before.1);
     let (_, imported) = get(&server, &coord, "/api/v1/advisories/external");
     assert_eq!(imported.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_background_poller_imports_from_an_unsigned_provider() {
+    // A `csaf_provider` without keys: documents need no signature, but a hash (here only the
+    // `.sha256`; the `.sha512` is missing).
+    let peer = Hostile::start();
+    let b = peer.base.clone();
+    let namespace = "https://plain.example";
+    let metadata = json!({
+        "canonical_url": format!("{b}/provider-metadata.json"), "metadata_version": "2.0", "role": "csaf_provider",
+        "last_updated": "2026-12-01T00:00:00Z", "list_on_CSAF_aggregators": true,
+        "publisher": {"category": "vendor", "name": "Plain Vendor", "namespace": namespace},
+        "distributions": [{"directory_url": format!("{b}/csaf/white/")}]
+    });
+    peer.route("/provider-metadata.json", Answer::Ok("application/json", serde_json::to_vec(&metadata).unwrap()));
+    let doc = serde_json::to_vec(&document(namespace, "PLAIN-1")).unwrap();
+    let sha256 = format!("{}  plain-1.json\n", hex(&sha2::Sha256::digest(&doc)));
+    peer.route("/csaf/white/2026/plain-1.json", Answer::Ok("application/json", doc));
+    peer.route("/csaf/white/2026/plain-1.json.sha256", Answer::Ok("text/plain", sha256.into_bytes()));
+    peer.route(
+        "/csaf/white/changes.csv",
+        Answer::Ok("text/csv", b"\"2026/plain-1.json\",\"2026-12-01T00:00:00Z\"\n".to_vec()),
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let limits =
+        Limits { peers: PeerLimits { poll_interval: Duration::from_secs(1), ..peer_limits() }, ..Limits::default() };
+    let server = start_with(fresh_location(dir.path()), limits, Config::default(), dir);
+    let coord = coordinator(&server);
+    let id = subscribe(&server, &coord, json!({"url": format!("{b}/provider-metadata.json")}));
+    // No poll asked for: the server's own poller (every second here) finds it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, imported) = get(&server, &coord, "/api/v1/advisories/external");
+        if imported.as_array().is_some_and(|a| !a.is_empty()) {
+            assert_eq!(titles(&imported), ["Hostile PLAIN-1"]);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the background poller imported nothing");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, subscription) = get(&server, &coord, &format!("/api/v1/csaf/subscriptions/{id}"));
+    assert_eq!(subscription["subscription"]["poll_status"], "ok", "{subscription}");
+    assert_eq!(subscription["subscription"]["role"], "csaf_provider");
+    let (_, aggregator) = get_anonymous(&server, "/.well-known/csaf-aggregator/aggregator.json");
+    assert_eq!(aggregator["csaf_providers"][0]["metadata"]["publisher"]["name"], "Plain Vendor");
 }
