@@ -179,6 +179,7 @@ pub async fn poll(state: &AppState, id: i64) -> Result<PollReport, ServerError> 
         report.imported, report.unchanged, report.refused, report.errors, report.skipped_feeds
     );
     subscriptions::finish_poll(&state.db, id, report.status, &report.summary, fetched.provider.as_ref()).await?;
+    subscriptions::prune_log(&state.db, id).await?;
     Ok(report)
 }
 
@@ -621,6 +622,11 @@ fn check_document(
     Ok(Checked::Verified(Box::new(Verified { url: url.to_string(), text, imported, cache })))
 }
 
+/// A problem with a hash or signature file, reported for its document.
+fn companion_problem(doc: &Listed, p: Problem) -> Problem {
+    Problem { detail: format!("{}: {}", p.url, p.detail), url: doc.url.clone(), ..p }
+}
+
 /// Every hash file present must match; at least one must be present.
 fn check_hashes(client: &Client, doc: &Listed, bytes: &[u8]) -> Result<(), Problem> {
     let mut found = 0;
@@ -632,10 +638,10 @@ fn check_hashes(client: &Client, doc: &Listed, bytes: &[u8]) -> Result<(), Probl
         } else {
             continue;
         };
-        let text = match client.get(hash_url, None)? {
+        let text = match client.get(hash_url, None).map_err(|p| companion_problem(doc, p))? {
             Got::Body { bytes, .. } => String::from_utf8_lossy(&bytes).to_string(),
             Got::Status(404) => continue,
-            Got::Status(s) => return Err(Problem::error(hash_url, "http_status", format!("HTTP {s}"))),
+            Got::Status(s) => return Err(Problem::error(&doc.url, "http_status", format!("{hash_url}: HTTP {s}"))),
             Got::NotModified => continue,
         };
         let given = text.split_whitespace().next().unwrap_or_default();
@@ -663,14 +669,18 @@ fn check_signature(
     keys: &[PeerKey],
     required: bool,
 ) -> Result<(), Problem> {
-    let signature = match client.get(&doc.signature_url, None)? {
+    let signature = match client.get(&doc.signature_url, None).map_err(|p| companion_problem(doc, p))? {
         Got::Body { bytes, .. } => String::from_utf8_lossy(&bytes).to_string(),
         Got::Status(404) if !required => return Ok(()),
         Got::Status(404) => {
             return Err(Problem::refused(&doc.url, "no_signature", format!("{} is missing", doc.signature_url)));
         }
-        Got::Status(s) => return Err(Problem::error(&doc.signature_url, "http_status", format!("HTTP {s}"))),
-        Got::NotModified => return Err(Problem::error(&doc.signature_url, "http_status", "HTTP 304")),
+        Got::Status(s) => {
+            return Err(Problem::error(&doc.url, "http_status", format!("{}: HTTP {s}", doc.signature_url)));
+        }
+        Got::NotModified => {
+            return Err(Problem::error(&doc.url, "http_status", format!("{}: HTTP 304", doc.signature_url)));
+        }
     };
     if keys.is_empty() {
         if required {

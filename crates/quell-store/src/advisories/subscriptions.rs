@@ -14,8 +14,11 @@ use crate::db::Db;
 use crate::{Result, StoreError};
 use quell_model::time::now;
 
-/// Most log entries kept per subscription and read at once (the newest).
+/// Most log entries read at once (the newest).
 pub const MAX_LOG_ROWS: i64 = 1_000;
+/// Most log entries kept per subscription: older ones are dropped after each poll (a provider
+/// that keeps serving a refused document is logged at every poll).
+pub const KEPT_LOG_ROWS: i64 = 10_000;
 
 /// A subscription as a coordinator creates it (checked by the server).
 #[derive(Debug, Clone, Default)]
@@ -213,6 +216,19 @@ pub async fn log(db: &Db, id: i64, url: &str, outcome: &str, reason: &str, detai
     .bind(outcome)
     .bind(reason)
     .bind(detail)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Drops all but the newest [`KEPT_LOG_ROWS`] entries of a subscription's log.
+pub async fn prune_log(db: &Db, id: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM csaf_subscription_log WHERE subscription_id = $1 AND id <= (SELECT id FROM \
+         csaf_subscription_log WHERE subscription_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
+    )
+    .bind(id)
+    .bind(KEPT_LOG_ROWS)
     .execute(&db.pool)
     .await?;
     Ok(())
