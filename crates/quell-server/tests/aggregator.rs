@@ -582,7 +582,17 @@ fn hostile_documents_are_reported_and_never_imported() {
     assert_eq!(reason("loop"), Some(("refused".into(), "redirects".into())), "{log:?}");
     assert_eq!(reason("slow"), Some(("error".into(), "timeout".into())), "{log:?}");
 
-    // A second poll asks for the feed conditionally; on 304 nothing else is read or logged.
+    // The slow document could not be read: the feed is read in full again next time and the
+    // document retried (now answered at once); what was refused is refused again.
+    peer.route("/docs/slow.json", Answer::Ok("application/json", bytes_of("HOSTILE-SLOW")));
+    let report = poll(&server, &coord, id);
+    assert_eq!((report["imported"].as_u64(), report["refused"].as_u64()), (Some(1), Some(6)), "{report}");
+    let (_, imported) = get(&server, &coord, "/api/v1/advisories/external");
+    assert_eq!(titles(&imported), ["Hostile HOSTILE-GOOD", "Hostile HOSTILE-SLOW"]);
+    let log = log_of(&server, &coord, id);
+
+    // Nothing failed to be read this time: the next poll asks for the feed conditionally, and on
+    // 304 nothing else is read or logged.
     let before = (peer.seen.lock().unwrap().len(), log.len());
     let report = poll(&server, &coord, id);
     assert_eq!(report["status"], "ok", "{report}");
@@ -594,7 +604,7 @@ fn hostile_documents_are_reported_and_never_imported() {
     assert!(seen[before.0..].iter().all(|(p, _)| !p.starts_with("/docs/")), "{seen:?}");
     assert_eq!(log_of(&server, &coord, id).len(), before.1);
     let (_, imported) = get(&server, &coord, "/api/v1/advisories/external");
-    assert_eq!(imported.as_array().unwrap().len(), 1);
+    assert_eq!(imported.as_array().unwrap().len(), 2);
 }
 
 #[test]

@@ -10,6 +10,9 @@
 //!    conditional request (`If-None-Match`/`If-Modified-Since` from the last answer): a feed
 //!    that did not change is not read again. A document whose feed time is the one it was last
 //!    imported (or found unchanged) at is not fetched; otherwise it is fetched conditionally.
+//!    A feed with a document that could not be read (timeout, HTTP error) keeps no validators,
+//!    so that document is tried again at the next poll; refused documents are not retried
+//!    until the feed changes.
 //! 3. Per document: its `.sha256` and `.sha512` (at least one; each present one must match the
 //!    bytes), its `.asc` signature against the keys — the pinned key when the coordinator pinned
 //!    one (then only it), else every key the metadata names; a signature is required when there
@@ -342,6 +345,8 @@ struct Listed {
     marker: String,
     hash_urls: Vec<String>,
     signature_url: String,
+    /// The feed (or `changes.csv`) that lists it.
+    feed: String,
 }
 
 /// The whole HTTP part of a poll.
@@ -372,7 +377,11 @@ fn fetch_all(sub: &SubscriptionRow, cache: &HashMap<String, CacheRow>, limits: &
         !keys.is_empty() || sub.pinned_fingerprint.is_some() || provider.role == "csaf_trusted_provider";
     let listed = documents_of(&client, &metadata, cache, &mut out);
     let mut seen = HashSet::new();
-    for doc in listed.into_iter().take(MAX_PEER_DOCUMENTS_PER_POLL) {
+    // Feeds with a document that could not be read (a timeout, an HTTP error) are read in full
+    // again next time (their validators are not kept), so that document is tried again.
+    let mut retry = HashSet::new();
+    let mut fetched = 0;
+    for doc in listed {
         if !seen.insert(doc.url.clone()) {
             continue;
         }
@@ -380,12 +389,24 @@ fn fetch_all(sub: &SubscriptionRow, cache: &HashMap<String, CacheRow>, limits: &
         if known.is_some_and(|c| c.sha256.is_some() && c.marker.as_deref() == Some(doc.marker.as_str())) {
             continue;
         }
+        if fetched == MAX_PEER_DOCUMENTS_PER_POLL {
+            // The rest waits for the next poll.
+            retry.insert(doc.feed.clone());
+            continue;
+        }
+        fetched += 1;
         match check_document(&client, &doc, known, &keys, signature_required, &provider) {
             Ok(Checked::Verified(v)) => out.verified.push(*v),
             Ok(Checked::Unchanged(row)) => out.unchanged.push(row),
-            Err(p) => out.problems.push(p),
+            Err(p) => {
+                if p.outcome == "error" {
+                    retry.insert(doc.feed.clone());
+                }
+                out.problems.push(p);
+            }
         }
     }
+    out.feeds.retain(|f| !retry.contains(&f.url));
     out.provider = Some(provider);
     out
 }
@@ -505,7 +526,7 @@ fn documents_of(
                 continue;
             }
         };
-        let read = if is_rolie { rolie_entries(&bytes) } else { changes_entries(&url, &bytes) };
+        let read = if is_rolie { rolie_entries(&url, &bytes) } else { changes_entries(&url, &bytes) };
         match read {
             Ok(entries) => listed.extend(entries),
             Err(detail) => out.problems.push(Problem::refused(&url, "invalid_feed", detail)),
@@ -514,17 +535,18 @@ fn documents_of(
     listed
 }
 
-fn with_companions(url: String, marker: String) -> Listed {
+fn with_companions(url: String, marker: String, feed: &str) -> Listed {
     Listed {
         hash_urls: vec![format!("{url}.sha256"), format!("{url}.sha512")],
         signature_url: format!("{url}.asc"),
         url,
         marker,
+        feed: feed.to_string(),
     }
 }
 
 /// The entries of a ROLIE feed (JSON, as CSAF 2.0 requirement 15 shows it).
-fn rolie_entries(bytes: &[u8]) -> Result<Vec<Listed>, String> {
+fn rolie_entries(feed_url: &str, bytes: &[u8]) -> Result<Vec<Listed>, String> {
     let feed: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     let entries = feed["feed"]["entry"].as_array().ok_or("no feed.entry")?;
     let mut out = Vec::new();
@@ -538,7 +560,7 @@ fn rolie_entries(bytes: &[u8]) -> Result<Vec<Listed>, String> {
             continue;
         };
         let marker = e["updated"].as_str().unwrap_or_default().to_string();
-        let mut listed = with_companions(url, marker);
+        let mut listed = with_companions(url, marker, feed_url);
         let hashes = link("hash");
         if !hashes.is_empty() {
             listed.hash_urls = hashes;
@@ -564,7 +586,7 @@ fn changes_entries(changes_url: &str, bytes: &[u8]) -> Result<Vec<Listed>, Strin
         if path.contains("..") || path.starts_with('/') || path.contains("://") || !path.ends_with(".json") {
             return Err(format!("line {}: {path:?} is not a document path of the directory", i + 1));
         }
-        out.push(with_companions(format!("{dir}{path}"), time.to_string()));
+        out.push(with_companions(format!("{dir}{path}"), time.to_string(), changes_url));
     }
     Ok(out)
 }
