@@ -72,6 +72,21 @@ impl Gpg {
     }
 }
 
+/// The BSI validator over a document (`scripts/check-csaf` via `QUELL_CSAF_CHECK`, as the
+/// provider test does it).
+fn check_csaf(document: &Value) {
+    match std::env::var("QUELL_CSAF_CHECK") {
+        Ok(check) if !check.is_empty() => {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("forwarded.json");
+            std::fs::write(&file, serde_json::to_vec(document).unwrap()).unwrap();
+            let out = Command::new(&check).arg(&file).output().expect("run the CSAF checker");
+            assert!(out.status.success(), "CSAF check failed:\n{}", String::from_utf8_lossy(&out.stdout));
+        }
+        _ => assert_ne!(std::env::var("QUELL_REQUIRE_CSAF").as_deref(), Ok("1"), "QUELL_CSAF_CHECK is required"),
+    }
+}
+
 /// A free loopback port (so the server's public URL can name it).
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -289,6 +304,7 @@ fn two_servers_exchange_advisories_both_ways() {
     let (status, csaf) = get(&b, &coord_b, &format!("/api/v1/advisories/{own}/csaf"));
     assert_eq!(status, 200, "{csaf}");
     assert_eq!(csaf["document"]["distribution"]["tlp"]["label"], "GREEN");
+    check_csaf(&csaf);
     let references = csaf["document"]["references"].as_array().unwrap();
     assert!(
         references.iter().any(|r| r["category"] == "external" && r["url"] == green["source_url"]),
