@@ -240,6 +240,8 @@ struct Client {
     /// `scheme://host[:port]` of the metadata URL: the only origin the token goes to.
     origin: String,
     token: Option<String>,
+    /// Plain http allowed (only with `--allow-private-providers`).
+    allow_http: bool,
 }
 
 impl Client {
@@ -259,13 +261,14 @@ impl Client {
             max_bytes: limits.max_document_bytes,
             origin: origin(&sub.metadata_url),
             token: sub.access_token.clone().filter(|t| !t.is_empty()),
+            allow_http: limits.allow_private,
         }
     }
 
     /// GET with the validators of an earlier answer.
     fn get(&self, url: &str, validators: Option<&CacheRow>) -> Result<Got, Problem> {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(Problem::refused(url, "bad_url", "not an http(s) URL"));
+        if !(url.starts_with("https://") || (self.allow_http && url.starts_with("http://"))) {
+            return Err(Problem::refused(url, "bad_url", "not an https URL"));
         }
         let mut request = self.agent.get(url);
         if let Some(token) = &self.token
