@@ -314,6 +314,21 @@ fn two_servers_exchange_advisories_both_ways() {
     assert_eq!(status, 200);
     assert!(recipients.to_string().contains("energy"), "{recipients}");
 
+    // With recipient matching, also the organisations whose scanned copies are affected by
+    // the original's CVEs.
+    let hospital = org(&b, "hospital");
+    let (status, body) = upload(&b, &hospital.upload, &common::report("ward-1", &days_ago(0), 1, 0, "h"));
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let matching = json!({"groups": [group_id], "rating": rating(), "match_recipients": true});
+    let (status, created) = post_json(&b, &coord_b, &forward, &matching);
+    assert_eq!(status, 201, "{created}");
+    let matched = created["id"].as_i64().unwrap();
+    let (status, body) = send(&b, "POST", &coord_b, &format!("/api/v1/advisories/{matched}/publish"), b"{}", &[JSON]);
+    assert_eq!(status, 200, "{body}");
+    let (_, recipients) = get(&b, &coord_b, &format!("/api/v1/advisories/{matched}/recipients"));
+    let text = recipients.to_string();
+    assert!(text.contains("hospital") && text.contains("energy"), "{recipients}");
+
     // The same from the pages: the imported table links to the forward form (a coordinator's).
     let page = fetch(&b, "GET", "/advisories", &cookie, None);
     let form_path = format!("/advisories/external/{}/forward", green["id"]);
