@@ -142,7 +142,7 @@ pub async fn poll(state: &AppState, id: i64) -> Result<PollReport, ServerError> 
         .await
         .map_err(|e| ServerError::Internal(format!("aggregator poll: {e}")))?;
     let mut report = PollReport { subscription_id: id, ..PollReport::default() };
-    for row in fetched.feeds.iter().chain(&fetched.unchanged) {
+    for row in &fetched.unchanged {
         subscriptions::put_cache(&state.db, id, row).await?;
     }
     report.unchanged = fetched.unchanged.len();
@@ -169,6 +169,11 @@ pub async fn poll(state: &AppState, id: i64) -> Result<PollReport, ServerError> 
         }
         let detail: String = p.detail.chars().take(MAX_DETAIL_CHARS).collect();
         subscriptions::log(&state.db, id, &p.url, p.outcome, p.reason, &detail).await?;
+    }
+    // The feeds' validators last: a poll that stopped before storing its documents reads the
+    // feeds in full again.
+    for row in &fetched.feeds {
+        subscriptions::put_cache(&state.db, id, row).await?;
     }
     report.status = if fetched.metadata_failed {
         "failed"
