@@ -171,6 +171,10 @@ pub const DEFAULT_PEER_POLL_INTERVAL: Duration = Duration::from_secs(3600);
 /// Most documents read from one provider in one poll (feeds together); the rest wait for the next.
 pub const MAX_PEER_DOCUMENTS_PER_POLL: usize = 2_000;
 
+/// How long one poll of one provider starts new document fetches; the rest wait for the next
+/// poll (a slow provider with many documents cannot keep the poller busy for hours).
+pub const PEER_POLL_BUDGET: Duration = Duration::from_secs(600);
+
 /// Most feeds (ROLIE feeds or directories) read from one provider's metadata, and most public
 /// keys fetched from it.
 pub const MAX_PEER_FEEDS: usize = 32;

@@ -44,7 +44,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::Digest;
 
-use crate::limits::{MAX_PEER_DOCUMENTS_PER_POLL, MAX_PEER_FEEDS, MAX_PEER_KEYS, PeerLimits};
+use crate::limits::{MAX_PEER_DOCUMENTS_PER_POLL, MAX_PEER_FEEDS, MAX_PEER_KEYS, PEER_POLL_BUDGET, PeerLimits};
 use crate::openpgp::{PeerKey, normalise_fingerprint, verify_any};
 use crate::{AppState, ServerError, StoreError, now};
 
@@ -68,11 +68,15 @@ pub fn start(state: AppState) {
                     continue;
                 }
             };
+            // One task per provider: a slow one does not hold up the others.
             for id in claimed {
-                match poll(&state, id).await {
-                    Ok(report) => tracing::info!(subscription = id, status = report.status, "aggregator poll"),
-                    Err(e) => tracing::warn!(subscription = id, error = %e, "aggregator poll"),
-                }
+                let state = state.clone();
+                tokio::spawn(async move {
+                    match poll(&state, id).await {
+                        Ok(report) => tracing::info!(subscription = id, status = report.status, "aggregator poll"),
+                        Err(e) => tracing::warn!(subscription = id, error = %e, "aggregator poll"),
+                    }
+                });
             }
         }
     });
@@ -389,6 +393,7 @@ fn fetch_all(sub: &SubscriptionRow, cache: &HashMap<String, CacheRow>, limits: &
     // again next time (their validators are not kept), so that document is tried again.
     let mut retry = HashSet::new();
     let mut fetched = 0;
+    let started = std::time::Instant::now();
     for doc in listed {
         if !seen.insert(doc.url.clone()) {
             continue;
@@ -397,7 +402,7 @@ fn fetch_all(sub: &SubscriptionRow, cache: &HashMap<String, CacheRow>, limits: &
         if known.is_some_and(|c| c.sha256.is_some() && c.marker.as_deref() == Some(doc.marker.as_str())) {
             continue;
         }
-        if fetched == MAX_PEER_DOCUMENTS_PER_POLL {
+        if fetched == MAX_PEER_DOCUMENTS_PER_POLL || started.elapsed() > PEER_POLL_BUDGET {
             // The rest waits for the next poll.
             retry.insert(doc.feed.clone());
             continue;
