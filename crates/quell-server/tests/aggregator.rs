@@ -363,6 +363,18 @@ fn two_servers_exchange_advisories_both_ways() {
     let (_, on_a) = get(&a, &coord_a, "/api/v1/advisories/external");
     assert_eq!(titles(&on_a), ["B public"]);
 
+    // Only coordinators read or poll subscriptions.
+    assert_eq!(get(&b, &member.full, "/api/v1/csaf/subscriptions").0, 403);
+    assert_eq!(get(&b, &member.upload, &format!("/api/v1/csaf/subscriptions/{b_follows_a}")).0, 403);
+    assert_eq!(
+        post_json(&b, &member.full, &format!("/api/v1/csaf/subscriptions/{b_follows_a}/poll"), &json!({})).0,
+        403
+    );
+    // Subscribing to the same URL again took the ended subscription up again (a fresh read).
+    assert_eq!(pinned, a_follows_b);
+    assert_eq!(post_json(&a, &coord_a, "/api/v1/csaf/subscriptions/999999/poll", &json!({})).0, 404);
+    assert_eq!(get(&a, &coord_a, "/api/v1/csaf/subscriptions/x").0, 404);
+
     // Subscribing and unsubscribing are in the audit log.
     let (status, audit) = get(&a, &coord_a, "/api/v1/audit");
     assert_eq!(status, 200, "{audit}");
