@@ -648,6 +648,27 @@ fn hostile_documents_are_reported_and_never_imported() {
     assert_eq!(log_of(&server, &coord, id).len(), before.1);
     let (_, imported) = get(&server, &coord, "/api/v1/advisories/external");
     assert_eq!(imported.as_array().unwrap().len(), 2);
+
+    // A pinned key: a secret key or a key that is not the fingerprint given is refused at once;
+    // a pinned key that is not the provider's refuses every document, the good one included.
+    let metadata = peer.routes.lock().unwrap().get("/provider-metadata.json").cloned().unwrap();
+    peer.route("/provider-metadata.json?again", metadata);
+    let again = format!("{b}/provider-metadata.json?again");
+    let other = CsafKeys::new(&aggregator_secret, "", &[]).unwrap().current;
+    let refused = |body: Value| post_json(&server, &coord, "/api/v1/csaf/subscriptions", &body).0;
+    assert_eq!(refused(json!({"url": again, "pinned_key": aggregator_secret})), 400);
+    assert_eq!(refused(json!({"url": again, "pinned_key": other.armored, "pinned_fingerprint": fingerprint})), 400);
+    assert_eq!(refused(json!({"url": again, "pinned_fingerprint": "not hex"})), 400);
+    let pinned = subscribe(&server, &coord, json!({"url": again, "pinned_key": other.armored}));
+    let (_, listed) = get(&server, &coord, "/api/v1/csaf/subscriptions");
+    let row = listed.as_array().unwrap().iter().find(|s| s["id"] == pinned).unwrap().clone();
+    assert_eq!(row["pinned_fingerprint"], other.fingerprint.as_str());
+    assert!(row.get("pinned_key").is_none() && row.get("access_token").is_none(), "{row}");
+    let report = poll(&server, &coord, pinned);
+    assert_eq!(report["imported"], 0, "{report}");
+    let log = log_of(&server, &coord, pinned);
+    let good = format!("{b}/docs/good.json");
+    assert!(log.iter().any(|e| e["url"] == good && e["reason"] == "bad_signature"), "{log:?}");
 }
 
 #[test]
