@@ -53,6 +53,7 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/advisories/{id}/progress",
     "/api/v1/advisories/import",
     "/api/v1/advisories/external",
+    "/api/v1/advisories/external/{id}",
     "/api/v1/advisories/external/{id}/forward",
     "/api/v1/csaf/subscriptions",
     "/api/v1/csaf/subscriptions/{id}",

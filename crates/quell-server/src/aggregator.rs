@@ -168,3 +168,16 @@ pub async fn visible_external(db: &Db, viewer: &Viewer, query: Option<&str>) -> 
         })
         .collect())
 }
+
+/// One imported advisory with its document as fetched, if the viewer may see it (404 otherwise,
+/// as for one that does not exist).
+pub async fn visible_document(db: &Db, viewer: &Viewer, id: i64) -> Result<(ExternalRow, Value), ServerError> {
+    let (row, document) = csaf_store::get_external(db, id).await?;
+    let tlp = Tlp::parse(&row.tlp_label).unwrap_or(Tlp::Red);
+    if !can_view(true, tlp, &StoredAudience::default().of(row.imported_by), viewer) {
+        return Err(ServerError::NotFound(format!("imported advisory {id}")));
+    }
+    let document =
+        serde_json::from_str(&document).map_err(|e| ServerError::Internal(format!("stored CSAF document: {e}")))?;
+    Ok((row, document))
+}

@@ -87,6 +87,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/advisories/overdue", get(advisories::overdue))
         .route("/api/v1/advisories/import", post(csaf::import))
         .route("/api/v1/advisories/external", get(csaf::list_external))
+        .route("/api/v1/advisories/external/{id}", get(aggregator::show_external))
         .route("/api/v1/advisories/external/{id}/forward", post(aggregator::forward_external))
         // the aggregator: subscriptions to other CSAF providers
         .route("/api/v1/csaf/subscriptions", get(aggregator::list).post(aggregator::create))

@@ -264,6 +264,11 @@ fn two_servers_exchange_advisories_both_ways() {
     assert_eq!(titles(&anonymous), ["A public"]);
     let (_, found) = get(&b, &coord_b, "/api/v1/advisories/external?q=cve-2021-45046");
     assert_eq!(titles(&found), ["A sector"]);
+    // One import with its document as served; the GREEN one is not for anonymous readers.
+    let (status, one) = get(&b, &coord_b, &format!("/api/v1/advisories/external/{}", green["id"]));
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["document"]["document"]["title"], "A sector");
+    assert_eq!(get_anonymous(&b, &format!("/api/v1/advisories/external/{}", green["id"])).0, 404);
     // Beside the own ones on the advisories page (coordinator's session).
     let cookie = session(&b, "cert@ncsc.example");
     let page = fetch(&b, "GET", "/advisories", &cookie, None);

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::advisories::base;
 use crate::aggregator::{ForwardBody, SubscribeBody, forward, poll_now, subscribe, unsubscribe};
-use crate::extract::{ApiCoordinator, JsonBody};
+use crate::extract::{ApiCoordinator, Caller, JsonBody};
 use crate::time::format_rfc3339;
 use crate::{AppState, ServerError, now};
 
@@ -111,4 +111,17 @@ pub(crate) async fn aggregator_json(State(state): State<AppState>) -> Result<Res
         "last_updated": format_rfc3339(now()),
     }))
     .into_response())
+}
+
+/// `GET /api/v1/advisories/external/{id}`: an imported advisory and its CSAF document as the
+/// provider served it (same access rule as the list).
+pub(crate) async fn show_external(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let viewer = caller.viewer()?;
+    let id: i64 = id.parse().map_err(|_| ServerError::NotFound(format!("imported advisory {id}")))?;
+    let (row, document) = crate::aggregator::visible_document(&state.db, &viewer, id).await?;
+    Ok(Json(json!({ "advisory": row, "document": document })).into_response())
 }

@@ -82,7 +82,7 @@ pub async fn import(
 }
 
 /// An imported advisory as listed.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct ExternalRow {
     pub id: i64,
     pub publisher: String,
