@@ -311,6 +311,82 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
     Ok(Imported { tracking_id, version, title, publisher, tlp_label, current_release_date: current, cves })
 }
 
+/// The content of an own advisory that forwards an imported one ("forward to target group"):
+/// its title, its summary note (else its description, else the title), its CVEs, its products
+/// (the vendor / product name / version branches of its product tree), the TLP it
+/// was marked with, and a reference (CSAF category `external`) to where the original is — the
+/// URL it was fetched from, else its own `self` reference. The rating is the coordinator's.
+pub fn forwarded_content(
+    doc: &Value,
+    imported: &Imported,
+    source_url: Option<&str>,
+    tlp: crate::Tlp,
+    rating: crate::Answers,
+) -> AdvisoryContent {
+    let notes = doc["document"]["notes"].as_array().cloned().unwrap_or_default();
+    let note = |category: &str| {
+        notes.iter().find(|n| n["category"] == category).and_then(|n| n["text"].as_str()).map(str::to_string)
+    };
+    let self_reference = doc["document"]["references"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["category"] == "self"))
+        .and_then(|r| r["url"].as_str())
+        .map(str::to_string);
+    let summary = note("summary").or_else(|| note("description")).unwrap_or_else(|| imported.title.clone());
+    let summary = format!("{} ({} {}): {summary}", imported.publisher, imported.tracking_id, imported.version);
+    AdvisoryContent {
+        title: imported.title.replace(['\n', '\r'], " "),
+        summary,
+        cves: imported.cves.iter().fold(Vec::new(), |mut all, c| {
+            if !all.contains(c) {
+                all.push(c.clone());
+            }
+            all
+        }),
+        products: products_of(doc),
+        components: Vec::new(),
+        consequences: String::new(),
+        solution: String::new(),
+        fix_available: true,
+        references: source_url.map(str::to_string).or(self_reference).into_iter().collect(),
+        rating,
+        tlp,
+        revision_note: String::new(),
+    }
+}
+
+/// The products of a CSAF product tree as (vendor, product name, version or version range):
+/// every branch path down to a `product_version` or `product_version_range` leaf, at most
+/// [`crate::model::MAX_PRODUCTS`].
+fn products_of(doc: &Value) -> Vec<crate::Product> {
+    fn walk(branches: &Value, vendor: &str, product: &str, out: &mut Vec<crate::Product>) {
+        for b in branches.as_array().into_iter().flatten() {
+            let name = b["name"].as_str().unwrap_or_default();
+            let (vendor, product) = match b["category"].as_str() {
+                Some("vendor") => (name, product),
+                Some("product_name") => (vendor, name),
+                Some("product_version" | "product_version_range") => {
+                    if !vendor.is_empty() && !product.is_empty() && !name.is_empty() {
+                        out.push(crate::Product {
+                            supplier: vendor.to_string(),
+                            product: product.to_string(),
+                            versions: name.to_string(),
+                            registry_entry_id: None,
+                        });
+                    }
+                    (vendor, product)
+                }
+                _ => (vendor, product),
+            };
+            walk(&b["branches"], vendor, product, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&doc["product_tree"]["branches"], "", "", &mut out);
+    out.truncate(crate::model::MAX_PRODUCTS);
+    out
+}
+
 fn collect_product_ids(value: &Value, out: &mut std::collections::HashSet<String>) {
     match value {
         Value::Object(map) => {
@@ -328,6 +404,46 @@ fn collect_product_ids(value: &Value, out: &mut std::collections::HashSet<String
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_forward_keeps_title_cves_products_and_references_the_original() {
+        let doc = json!({
+            "document": {
+                "category": "csaf_base", "csaf_version": "2.0", "title": "Log4Shell\nupdate",
+                "publisher": {"category": "coordinator", "name": "CERT-DE", "namespace": "https://cert.example.de"},
+                "distribution": {"tlp": {"label": "GREEN"}},
+                "notes": [{"category": "description", "text": "long"}, {"category": "summary", "text": "short"}],
+                "references": [{"category": "self", "url": "https://cert.example.de/a.json"}],
+                "tracking": {"id": "DE-1", "version": "2", "status": "final",
+                    "initial_release_date": "2026-01-01T00:00:00Z", "current_release_date": "2026-01-02T00:00:00Z",
+                    "revision_history": [{"number": "1", "date": "2026-01-01T00:00:00Z", "summary": "x"}]}
+            },
+            "product_tree": {"branches": [{"category": "vendor", "name": "Apache", "branches": [
+                {"category": "product_name", "name": "Log4j", "branches": [
+                    {"category": "product_version_range", "name": "<2.17.1",
+                     "product": {"product_id": "P1", "name": "Log4j <2.17.1"}}]}]}]},
+            "vulnerabilities": [{"cve": "CVE-2021-44228"}, {"cve": "CVE-2021-44228"}]
+        });
+        let imported = read_import(&doc).unwrap();
+        let rating: crate::Answers = serde_json::from_value(json!({
+            "chance": {"default_configuration": "yes", "exploit_code": "none", "details_public": "none",
+                "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
+                "actively_exploited": "no", "exploitation_expected": "no", "solution": "none"},
+            "damage": {"denial_of_service": "none", "code_execution": "none", "remote_access": "none",
+                "privilege_escalation": "no", "information_leak": "none"}
+        }))
+        .unwrap();
+        let c = forwarded_content(&doc, &imported, None, crate::Tlp::Green, rating.clone());
+        assert_eq!(c.title, "Log4Shell update");
+        assert_eq!(c.summary, "CERT-DE (DE-1 2): short");
+        assert_eq!(c.cves, ["CVE-2021-44228"]);
+        assert_eq!((c.products[0].supplier.as_str(), c.products[0].product.as_str()), ("Apache", "Log4j"));
+        assert_eq!(c.products[0].versions, "<2.17.1");
+        assert_eq!(c.references, ["https://cert.example.de/a.json"]);
+        let fetched = forwarded_content(&doc, &imported, Some("https://mirror/a.json"), crate::Tlp::Green, rating);
+        assert_eq!(fetched.references, ["https://mirror/a.json"]);
+        assert!(c.validate().is_ok());
+    }
 
     #[test]
     fn file_names() {

@@ -53,6 +53,11 @@ pub const API_PATHS: &[&str] = &[
     "/api/v1/advisories/{id}/progress",
     "/api/v1/advisories/import",
     "/api/v1/advisories/external",
+    "/api/v1/advisories/external/{id}",
+    "/api/v1/advisories/external/{id}/forward",
+    "/api/v1/csaf/subscriptions",
+    "/api/v1/csaf/subscriptions/{id}",
+    "/api/v1/csaf/subscriptions/{id}/poll",
     "/api/v1/target-groups",
     "/api/v1/target-groups/{id}",
     "/api/v1/webhook",
@@ -67,6 +72,7 @@ pub const API_PATHS: &[&str] = &[
     "/.well-known/csaf/{dir}/{year}/",
     "/.well-known/csaf/openpgp/{file}",
     "/.well-known/security.txt",
+    "/.well-known/csaf-aggregator/aggregator.json",
 ];
 
 /// Default identifier prefix (`QUELL-2026-0001`). Flag: `--advisory-prefix`.

@@ -10,9 +10,10 @@
 //! 3. Handlers: [`api`] (JSON) and [`pages`] (maud HTML in the frame of [`html`]); each calls
 //!    one store function (`quell_store`, re-exported as [`auth`] and [`inventory`] where the
 //!    older paths are used) or a service module ([`ingest`]: decoding and validating a report;
-//!    [`registry`], [`indicators`], [`advisories`]), then renders.
+//!    [`registry`], [`indicators`], [`advisories`], [`aggregator`]), then renders.
 //! 4. [`error`]: the one error type, sent as JSON, or as an HTML page on page routes.
-//! 5. [`jobs`]: background work — the ingest writer's group commit, advisory delivery.
+//! 5. [`jobs`]: background work — the ingest writer's group commit, advisory delivery, the
+//!    aggregator's poller of subscribed CSAF providers.
 //!
 //! [`admin`] is `quell admin` (accounts from the command line); [`limits`] holds every limit.
 //!
@@ -39,6 +40,7 @@ pub mod i18n;
 pub mod admin;
 pub mod advisories;
 pub mod agents;
+pub mod aggregator;
 pub mod api;
 pub mod audit;
 pub mod error;
@@ -196,6 +198,7 @@ pub async fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Resul
         sso: config.sso.map(Arc::new),
     };
     jobs::delivery::start(state.clone());
+    jobs::aggregator::start(state.clone());
     if let Some(metrics_address) = config.metrics_listen {
         let metrics = tokio::net::TcpListener::bind(metrics_address)
             .await

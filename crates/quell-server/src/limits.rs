@@ -61,6 +61,8 @@ pub struct Limits {
     /// How long a password-reset link stays usable; see
     /// [`quell_store::limits::PASSWORD_RESET_LIFETIME`]. Flag: `--reset-link-hours`.
     pub password_reset_lifetime: Duration,
+    /// How the aggregator reads other providers (see [`PeerLimits`]).
+    pub peers: PeerLimits,
 }
 
 impl Default for Limits {
@@ -73,6 +75,7 @@ impl Default for Limits {
             indicator_min_orgs: DEFAULT_INDICATOR_MIN_ORGS,
             oldest_agent_version: quell_model::maven::MavenVersion::new(DEFAULT_OLDEST_AGENT_VERSION),
             password_reset_lifetime: quell_store::limits::PASSWORD_RESET_LIFETIME,
+            peers: PeerLimits::default(),
         }
     }
 }
@@ -149,3 +152,69 @@ pub const MAX_FEED_ROWS: i64 = 100_000;
 
 /// Days the chart of the indicators page covers (ending at the latest day with sightings).
 pub const INDICATOR_CHART_DAYS: i64 = 90;
+
+// ---- the aggregator: reading other CSAF providers (jobs::aggregator) ----
+
+/// Largest answer read from a subscribed provider — metadata, feed, `changes.csv`, key, hash,
+/// signature or CSAF document. A larger one is refused (`too_large`) and not imported.
+/// Flag: `--peer-max-document-bytes`.
+pub const DEFAULT_PEER_MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Redirects followed for one request to a provider; one more is refused (`redirects`), so a
+/// redirect loop ends here. Flag: `--peer-max-redirects`.
+pub const DEFAULT_PEER_MAX_REDIRECTS: u32 = 3;
+
+/// How long one request to a provider may take in all (connecting, headers and the whole body):
+/// a slow or stalling server is given up (`timeout`). Flag: `--peer-timeout-secs`.
+pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How often each subscription is polled; zero: only when a coordinator asks
+/// (`POST /api/v1/csaf/subscriptions/{id}/poll`). Flag: `--peer-poll-interval-secs`.
+pub const DEFAULT_PEER_POLL_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Most documents read from one provider in one poll (feeds together); the rest wait for the next.
+pub const MAX_PEER_DOCUMENTS_PER_POLL: usize = 2_000;
+
+/// How long one poll of one provider starts new document fetches; the rest wait for the next
+/// poll (a slow provider with many documents cannot keep the poller busy for hours).
+pub const PEER_POLL_BUDGET: Duration = Duration::from_secs(600);
+
+/// Most feeds (ROLIE feeds or directories) read from one provider's metadata, and most public
+/// keys fetched from it.
+pub const MAX_PEER_FEEDS: usize = 32;
+pub const MAX_PEER_KEYS: usize = 8;
+
+/// Most subscriptions (providers) one server follows.
+pub const MAX_SUBSCRIPTIONS: usize = 500;
+
+/// Longest subscribed URL and access token.
+pub const MAX_SUBSCRIPTION_URL_BYTES: usize = 2048;
+
+/// How the aggregator reads other providers: limits of one request and the poll interval.
+#[derive(Debug, Clone)]
+pub struct PeerLimits {
+    /// See [`DEFAULT_PEER_MAX_DOCUMENT_BYTES`].
+    pub max_document_bytes: u64,
+    /// See [`DEFAULT_PEER_MAX_REDIRECTS`].
+    pub max_redirects: u32,
+    /// See [`DEFAULT_PEER_TIMEOUT`].
+    pub timeout: Duration,
+    /// See [`DEFAULT_PEER_POLL_INTERVAL`].
+    pub poll_interval: Duration,
+    /// Allow providers over plain http and on loopback, private and link-local addresses
+    /// (tests and closed networks), checked where the client resolves, as for webhooks.
+    /// Flag: `--allow-private-providers`.
+    pub allow_private: bool,
+}
+
+impl Default for PeerLimits {
+    fn default() -> Self {
+        PeerLimits {
+            max_document_bytes: DEFAULT_PEER_MAX_DOCUMENT_BYTES,
+            max_redirects: DEFAULT_PEER_MAX_REDIRECTS,
+            timeout: DEFAULT_PEER_TIMEOUT,
+            poll_interval: DEFAULT_PEER_POLL_INTERVAL,
+            allow_private: false,
+        }
+    }
+}

@@ -182,3 +182,76 @@ pub fn encrypt(recipient_armored: &str, data: &[u8]) -> Result<String, String> {
     builder.encrypt_to_key(&mut rng, &sub.key).map_err(|e| format!("encrypting: {e}"))?;
     builder.to_armored_string(&mut rng, ArmorOptions::default()).map_err(|e| format!("encrypting: {e}"))
 }
+
+/// A public key a detached signature is checked against (a peer provider's published key, or
+/// one a coordinator pinned): its fingerprint and the parsed key.
+#[derive(Debug, Clone)]
+pub struct PeerKey {
+    /// Upper-case hex fingerprint of the primary key.
+    pub fingerprint: String,
+    key: SignedPublicKey,
+}
+
+impl PeerKey {
+    /// Reads an ASCII-armored public key whose self-signatures verify.
+    pub fn from_armored(text: &str) -> Result<PeerKey, String> {
+        check_size(text)?;
+        if text.contains("PRIVATE KEY") {
+            return Err("this is a secret key: give the public key only".into());
+        }
+        let (key, _) =
+            SignedPublicKey::from_string(text).map_err(|e| format!("not an ASCII-armored OpenPGP public key: {e}"))?;
+        key.verify_bindings().map_err(|e| format!("the key's self-signatures do not verify: {e}"))?;
+        Ok(PeerKey { fingerprint: format!("{:X}", key.fingerprint()), key })
+    }
+
+    /// Whether `armored_signature` is a good detached signature over `data` by this key (its
+    /// primary key or one of its subkeys).
+    pub fn verifies(&self, data: &[u8], armored_signature: &str) -> Result<(), String> {
+        if armored_signature.len() > MAX_KEY_FILE_BYTES {
+            return Err(format!("a signature is at most {MAX_KEY_FILE_BYTES} bytes"));
+        }
+        let (signature, _) = DetachedSignature::from_string(armored_signature)
+            .map_err(|e| format!("not an ASCII-armored OpenPGP signature: {e}"))?;
+        if signature.verify(&self.key, data).is_ok()
+            || self.key.public_subkeys.iter().any(|sub| signature.verify(sub, data).is_ok())
+        {
+            return Ok(());
+        }
+        Err(format!("the signature does not verify with key {}", self.fingerprint))
+    }
+}
+
+/// A fingerprint as given by a person or a provider (spaces, `0x`, lower case) in the upper-case
+/// hex form keys are compared by; `None` when it is not 40 or 64 hex digits.
+pub fn normalise_fingerprint(text: &str) -> Option<String> {
+    let hex: String = text.trim().trim_start_matches("0x").chars().filter(|c| !c.is_whitespace()).collect();
+    let ok = matches!(hex.len(), 40 | 64) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    ok.then(|| hex.to_ascii_uppercase())
+}
+
+/// Checks a detached signature against a set of keys: the fingerprint of the key that made it.
+pub fn verify_any(keys: &[PeerKey], data: &[u8], armored_signature: &str) -> Result<String, String> {
+    let mut last = "no key to verify with".to_string();
+    for key in keys {
+        match key.verifies(data, armored_signature) {
+            Ok(()) => return Ok(key.fingerprint.clone()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod verify_tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_normalised() {
+        let fp = "0x1234 5678 9abc def0 1234 5678 9ABC DEF0 1234 5678";
+        assert_eq!(normalise_fingerprint(fp).unwrap(), "123456789ABCDEF0123456789ABCDEF012345678");
+        assert!(normalise_fingerprint("1234").is_none());
+        assert!(normalise_fingerprint(&"g".repeat(40)).is_none());
+    }
+}

@@ -10,7 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, post, put};
 
-use crate::api::{advisories, csaf};
+use crate::api::{advisories, aggregator, csaf};
 use crate::html::html_errors;
 use crate::{AppState, api, pages, registry};
 
@@ -93,6 +93,12 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/advisories/overdue", get(advisories::overdue))
         .route("/api/v1/advisories/import", post(csaf::import))
         .route("/api/v1/advisories/external", get(csaf::list_external))
+        .route("/api/v1/advisories/external/{id}", get(aggregator::show_external))
+        .route("/api/v1/advisories/external/{id}/forward", post(aggregator::forward_external))
+        // the aggregator: subscriptions to other CSAF providers
+        .route("/api/v1/csaf/subscriptions", get(aggregator::list).post(aggregator::create))
+        .route("/api/v1/csaf/subscriptions/{id}", get(aggregator::show).delete(aggregator::remove))
+        .route("/api/v1/csaf/subscriptions/{id}/poll", post(aggregator::poll))
         .route("/api/v1/advisories/{id}", get(advisories::show))
         .route("/api/v1/advisories/{id}/versions", post(advisories::new_version))
         .route("/api/v1/advisories/{id}/versions/{version}", get(advisories::show_version).put(advisories::edit))
@@ -126,6 +132,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/.well-known/csaf/{dir}/{year}/", get(csaf::year_listing))
         .route("/.well-known/csaf/openpgp/{file}", get(csaf::public_key))
         .route("/.well-known/security.txt", get(csaf::security_txt))
+        .route("/.well-known/csaf-aggregator/aggregator.json", get(aggregator::aggregator_json))
         .route("/.well-known/csaf/{dir}/{year}/{file}", get(csaf::document_file))
         // the product status registry
         .route("/api/v1/registry/import", post(api::registry::import).layer(import_limit))
@@ -204,6 +211,14 @@ fn page_routes(state: &AppState) -> Router<AppState> {
         // advisories
         .route("/advisories", get(pages::advisories::list))
         .route("/advisories/new", get(pages::advisories::new_form).post(pages::advisories::create))
+        .route(
+            "/advisories/external/{id}/forward",
+            get(pages::advisories::forward_form).post(pages::advisories::forward),
+        )
+        .route("/advisories/subscriptions", get(pages::subscriptions::list).post(pages::subscriptions::create))
+        .route("/advisories/subscriptions/{id}", get(pages::subscriptions::show))
+        .route("/advisories/subscriptions/{id}/poll", post(pages::subscriptions::poll))
+        .route("/advisories/subscriptions/{id}/remove", post(pages::subscriptions::remove))
         .route("/advisories/{id}", get(pages::advisories::show))
         .route("/advisories/{id}/publish", post(pages::advisories::publish))
         .route("/advisories/{id}/decide", post(pages::advisories::decide))

@@ -34,7 +34,8 @@ pub struct Event<'a> {
     pub actor: Actor,
     /// Accounts: `login`, `login_failed`, `account_created`, `account_disabled`,
     /// `account_enabled`, `account_removed`, `password_changed`, `password_reset_issued`,
-    /// `password_reset`. Information under an audited marking (AMBER and above) and inventories:
+    /// `password_reset`, `two_factor_enabled`, `two_factor_removed`, `two_factor_policy`,
+    /// `account_role_changed`. The aggregator: `csaf_subscribed`, `csaf_unsubscribed`. Information under an audited marking (AMBER and above) and inventories:
     /// `advisory_read`, `advisory_exported`, `advisory_delivered`, `inventory_read`,
     /// `inventory_exported`.
     pub action: &'a str,

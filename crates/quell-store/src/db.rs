@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0012_accounts.sql"),
     ),
     (
+        13,
+        include_str!("../migrations/sqlite/0013_csaf_subscriptions.sql"),
+        include_str!("../migrations/postgres/0013_csaf_subscriptions.sql")
+    ),
+    (
         14,
         include_str!("../migrations/sqlite/0014_two_factor.sql"),
         include_str!("../migrations/postgres/0014_two_factor.sql"),

@@ -197,6 +197,47 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub advisories: AdvisoryArgs,
+
+    #[command(flatten)]
+    pub peers: PeerArgs,
+}
+
+/// Flags of the aggregator (subscriptions to other CSAF providers).
+#[derive(Debug, Args)]
+pub struct PeerArgs {
+    /// Largest answer read from a subscribed CSAF provider (metadata, feed, document, hash,
+    /// signature, key); a larger document is refused and logged.
+    #[arg(long, default_value_t = limits::DEFAULT_PEER_MAX_DOCUMENT_BYTES, value_name = "BYTES")]
+    pub peer_max_document_bytes: u64,
+
+    /// Redirects followed per request to a provider (one more is refused: redirect loops).
+    #[arg(long, default_value_t = limits::DEFAULT_PEER_MAX_REDIRECTS, value_name = "N")]
+    pub peer_max_redirects: u32,
+
+    /// Seconds one request to a provider may take in all (a slow server is given up).
+    #[arg(long, default_value_t = limits::DEFAULT_PEER_TIMEOUT.as_secs(), value_name = "SECS")]
+    pub peer_timeout_secs: u64,
+
+    /// Seconds between polls of each subscribed provider; 0: only when a coordinator asks.
+    #[arg(long, default_value_t = limits::DEFAULT_PEER_POLL_INTERVAL.as_secs(), value_name = "SECS")]
+    pub peer_poll_interval_secs: u64,
+
+    /// Allow subscriptions over plain http and to loopback, private and link-local addresses
+    /// (tests and closed networks only).
+    #[arg(long)]
+    pub allow_private_providers: bool,
+}
+
+impl PeerArgs {
+    fn limits(&self) -> limits::PeerLimits {
+        limits::PeerLimits {
+            max_document_bytes: self.peer_max_document_bytes,
+            max_redirects: self.peer_max_redirects,
+            timeout: std::time::Duration::from_secs(self.peer_timeout_secs.max(1)),
+            poll_interval: std::time::Duration::from_secs(self.peer_poll_interval_secs),
+            allow_private: self.allow_private_providers,
+        }
+    }
 }
 
 /// Advisory flags of `quell serve`.
@@ -469,6 +510,7 @@ pub fn run(args: ServeArgs) -> u8 {
             indicator_min_orgs: args.indicator_min_orgs,
             oldest_agent_version: args.oldest_agent_version.clone(),
             password_reset_lifetime: std::time::Duration::from_secs(args.reset_link_hours * 3600),
+            peers: args.peers.limits(),
         },
         secure_cookies: args.secure_cookies,
         advisories,

@@ -16,16 +16,17 @@
 //!   (requirement 19) made over exactly the served bytes. With a key the metadata says
 //!   `csaf_trusted_provider` and names the key's fingerprint (requirement 20); without one,
 //!   `csaf_provider`.
+//! - Feeds and documents carry an `ETag` over the bytes served to the caller and answer 304 to
+//!   an `If-None-Match` naming it (conditional requests of aggregators).
 //! - Imported advisories have no audience but the importer, so AMBER reaches coordinators and
 //!   RED the importer alone.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use quell_advisory::{Tlp, can_view, csaf, rolie};
-use quell_store::advisories::StoredAudience;
+use quell_advisory::{Tlp, csaf, rolie};
 use quell_store::advisories::csaf as csaf_store;
 use quell_store::advisories::store::{self, VersionRow};
 use serde_json::{Value, json};
@@ -118,6 +119,7 @@ pub(crate) async fn rolie_feed(
     State(state): State<AppState>,
     caller: Caller,
     Path(dir): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     let mut docs = directory(&state, &caller, &dir).await?;
     docs.sort_by_key(|l| std::cmp::Reverse(l.version.published_at));
@@ -141,7 +143,27 @@ pub(crate) async fn rolie_feed(
         signed: state.advisories.csaf_keys.is_some(),
         entries: &entries,
     });
-    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], Json(feed)).into_response())
+    let bytes = serde_json::to_vec(&feed).map_err(|e| ServerError::Internal(format!("ROLIE feed: {e}")))?;
+    Ok(etagged(&headers, "application/json", bytes))
+}
+
+/// A document with an `ETag` over its bytes, and 304 when the request's `If-None-Match` names
+/// it: aggregators' conditional requests (the caller's view decides the bytes, so the tag).
+fn etagged(headers: &HeaderMap, content_type: &'static str, bytes: Vec<u8>) -> Response {
+    let tag = format!("\"{}\"", crate::auth::hex(&sha2::Sha256::digest(&bytes)));
+    let asked = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if asked.split(',').any(|t| t.trim() == tag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CACHE_CONTROL, "no-store".into()),
+            (header::ETAG, tag),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// `/.well-known/csaf/<dir>/`: the directory listing of requirement 14 (the files and year
@@ -265,6 +287,7 @@ pub(crate) async fn document_file(
     State(state): State<AppState>,
     caller: Caller,
     Path((dir, year, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     // `<file>.json.sha256` / `.sha512`: the hash files of CSAF 2.0 requirement 18, in the
     // `sha256sum` format (`<hex>  <file name>`), and `.asc`, the detached OpenPGP signature of
@@ -284,8 +307,7 @@ pub(crate) async fn document_file(
         None => {
             crate::audit::advisory_read(&state, caller.principal.as_ref(), &version, crate::audit::Channel::Csaf)
                 .await?;
-            return Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], bytes)
-                .into_response());
+            return Ok(etagged(&headers, "application/json", bytes));
         }
         Some(Companion::Signature) => {
             let Some(keys) = state.advisories.csaf_keys.as_deref() else {
@@ -319,6 +341,10 @@ pub struct External {
     pub tlp_label: String,
     pub current_release_date: String,
     pub cves: Vec<String>,
+    /// The subscription whose poll imported it (`None`: uploaded by a coordinator).
+    pub subscription_id: Option<i64>,
+    /// Where it was fetched from.
+    pub source_url: Option<String>,
 }
 
 pub(crate) async fn import(
@@ -337,7 +363,7 @@ pub(crate) async fn import(
             "/document/distribution/tlp/label is missing or unknown: an import needs a TLP label".into(),
         ));
     }
-    let id = csaf_store::import(&state.db, &imported, &doc.to_string(), principal.user_id).await?;
+    let id = csaf_store::import(&state.db, &imported, &doc.to_string(), principal.user_id, None).await?;
     let external = External {
         id,
         publisher: imported.publisher,
@@ -347,22 +373,30 @@ pub(crate) async fn import(
         tlp_label: imported.tlp_label.to_ascii_uppercase(),
         current_release_date: imported.current_release_date,
         cves: imported.cves,
+        subscription_id: None,
+        source_url: None,
     };
     Ok((StatusCode::CREATED, Json(external)).into_response())
 }
 
-/// Imported advisories the caller may see (their audience is nobody but the importer, so
-/// AMBER reaches coordinators and RED the importer alone).
-pub(crate) async fn list_external(State(state): State<AppState>, caller: Caller) -> Result<Response, ServerError> {
+/// What `GET /api/v1/advisories/external` takes: `q` narrows to title, tracking id, publisher
+/// or CVE.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ExternalQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// Imported advisories the caller may see (see [`crate::aggregator::visible_external`]).
+pub(crate) async fn list_external(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ExternalQuery>,
+) -> Result<Response, ServerError> {
     let viewer = caller.viewer()?;
-    let nobody = StoredAudience::default();
-    let out: Vec<External> = csaf_store::list_external(&state.db, crate::limits::MAX_PAGE_ROWS)
+    let out: Vec<External> = crate::aggregator::visible_external(&state.db, &viewer, query.q.as_deref())
         .await?
         .into_iter()
-        .filter(|row| {
-            let tlp = Tlp::parse(&row.tlp_label).unwrap_or(Tlp::Red);
-            can_view(true, tlp, &nobody.of(row.imported_by), &viewer)
-        })
         .map(|row| External {
             id: row.id,
             publisher: row.publisher,
@@ -372,6 +406,8 @@ pub(crate) async fn list_external(State(state): State<AppState>, caller: Caller)
             tlp_label: row.tlp_label,
             current_release_date: row.current_release_date,
             cves: row.cves.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+            subscription_id: row.subscription_id,
+            source_url: row.source_url,
         })
         .collect();
     Ok(Json(out).into_response())

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod advisories;
+pub mod aggregator;
 pub mod components;
 pub mod csaf;
 pub mod indicators;

@@ -11,6 +11,7 @@ use maud::{Markup, html};
 use quell_advisory::progress::{self, DECISIONS, JUSTIFICATIONS, System, SystemRef};
 use quell_advisory::rating::*;
 use quell_advisory::{AdvisoryContent, Product, Tlp, Version, Viewer, is_coordinator};
+use quell_store::advisories::csaf::ExternalRow;
 use quell_store::advisories::deliveries::{self, LogEntry};
 use quell_store::advisories::groups;
 use quell_store::advisories::store::{self, CALL_RESULTS, CallEntry, Draft, RecipientName, Recipients, VersionRow};
@@ -55,8 +56,9 @@ pub(crate) async fn list(
     let overdue =
         if viewer == Viewer::Anonymous { Value::Array(vec![]) } else { overdue_json(&state, &viewer).await? };
     let coordinator = is_coordinator(&viewer);
+    let external = crate::aggregator::visible_external(&state.db, &viewer, None).await?;
     let body = html! {
-        @if coordinator { p { a href="/advisories/new" { (t!("adv-write-new")) } } }
+        @if coordinator { p { a href="/advisories/new" { (t!("adv-write-new")) } " · " a #subscriptions-link href="/advisories/subscriptions" { (t!("agg-title")) } } }
         @if session.is_none() { p { (t!("adv-public-only")) " " a href="/login" { (t!("adv-log-in-for-more")) } } }
         table #advisories {
             tr { th { (t!("adv-col-advisory")) } th { (t!("col-version")) } th { (t!("adv-col-rating")) } th { "TLP" } th { (t!("adv-col-title")) } th { (t!("adv-col-published")) } }
@@ -71,6 +73,7 @@ pub(crate) async fn list(
                 }
             }
         }
+        @if !external.is_empty() { (external_table(&external, coordinator)) }
         @if let Some(items) = overdue.as_array().filter(|a| !a.is_empty()) {
             h2 { (t!("adv-overdue")) }
             (overdue_table(items, coordinator))
@@ -79,6 +82,27 @@ pub(crate) async fn list(
         }
     };
     Ok(page(StatusCode::OK, layout(&t!("adv-title"), session.as_ref(), body)))
+}
+
+/// Advisories of other providers (imported, read-only) beside the own ones.
+fn external_table(rows: &[ExternalRow], coordinator: bool) -> Markup {
+    html! {
+        h2 { (t!("agg-imported")) }
+        table #external {
+            tr { th { (t!("agg-col-publisher")) } th { (t!("adv-col-advisory")) } th { (t!("col-version")) } th { "TLP" } th { (t!("adv-col-title")) } th { (t!("agg-col-released")) } @if coordinator { th {} } }
+            @for e in rows {
+                tr {
+                    td { (e.publisher) }
+                    td { (e.tracking_id) }
+                    td { (e.version) }
+                    td { @if let Some(tlp) = Tlp::parse(&e.tlp_label) { (tlp_badge(tlp)) } }
+                    td { (e.title) }
+                    td { (e.current_release_date.get(..10).unwrap_or(&e.current_release_date)) }
+                    @if coordinator { td { a href=(format!("/advisories/external/{}/forward", e.id)) { (t!("agg-forward")) } } }
+                }
+            }
+        }
+    }
 }
 
 fn overdue_table(items: &[Value], coordinator: bool) -> Markup {
@@ -807,6 +831,61 @@ pub(crate) async fn new_version(
 ) -> Result<Response, ServerError> {
     let id = advisory_id(&state, &id).await?;
     let created = store::new_version(&state.db, id, session.principal.user_id, None).await?;
+    Ok(to_advisory(created.id))
+}
+
+/// The imported advisory `id` if the viewer may see it (404 otherwise, as for a missing one).
+async fn visible_import(state: &AppState, session: &Session, id: &str) -> Result<ExternalRow, ServerError> {
+    let found = match id.parse::<i64>() {
+        Ok(id) => crate::aggregator::visible_external(&state.db, &viewer(Some(session)), None)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id),
+        Err(_) => None,
+    };
+    found.ok_or_else(|| ServerError::NotFound(t!("agg-import-not-found", id = id)))
+}
+
+/// `GET /advisories/external/{id}/forward`: forward an imported advisory to target groups as a
+/// new own advisory (a draft) that references the original; the coordinator rates it.
+pub(crate) async fn forward_form(
+    State(state): State<AppState>,
+    PageCoordinator(session): PageCoordinator,
+    Path(id): Path<String>,
+) -> Result<Response, ServerError> {
+    let e = visible_import(&state, &session, &id).await?;
+    let groups = groups::list(&state.db).await?;
+    let body = html! {
+        p { (t!("agg-forward-intro", publisher = e.publisher.as_str(), tracking = e.tracking_id.as_str(), version = e.version.as_str())) }
+        p { @if let Some(tlp) = Tlp::parse(&e.tlp_label) { (tlp_badge(tlp)) " " } strong { (e.title) } }
+        form #forward-form method="post" action=(format!("/advisories/external/{}/forward", e.id)) {
+            input type="hidden" name="csrf" value=(session.csrf);
+            h2 { (t!("adv-rating-heading")) }
+            (rating_fields(None))
+            h2 { (t!("adv-recipients")) }
+            p { (t!("adv-f-target-groups")) " " @for g in &groups { label { input type="checkbox" name="group" value=(g.id); " " (g.name) } " " } }
+            p { label { input type="checkbox" name="match_recipients" value="1"; " " (t!("agg-forward-match")) } }
+            button type="submit" { (t!("agg-forward")) }
+        }
+    };
+    Ok(page(StatusCode::OK, layout(&t!("agg-forward-title"), Some(&session), body)))
+}
+
+/// `POST /advisories/external/{id}/forward`: creates the draft and opens it.
+pub(crate) async fn forward(
+    State(state): State<AppState>,
+    _: PageCoordinator,
+    Path(id): Path<String>,
+    CsrfForm { session, form }: CsrfForm<FormPairs>,
+) -> Result<Response, ServerError> {
+    let e = visible_import(&state, &session, &id).await?;
+    let body = crate::aggregator::ForwardBody {
+        groups: all_ids(&form, "group"),
+        rating: answers_from_form(&form)?,
+        tlp: None,
+        match_recipients: field(&form, "match_recipients") == "1",
+    };
+    let created = crate::aggregator::forward(&state, &session.principal, e.id, body).await?;
     Ok(to_advisory(created.id))
 }
 

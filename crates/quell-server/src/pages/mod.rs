@@ -14,5 +14,6 @@ pub mod indicators;
 pub mod inventory;
 pub mod registry;
 pub mod sso;
+pub mod subscriptions;
 pub mod two_factor;
 pub mod users;

@@ -34,12 +34,28 @@ pub async fn first_published_all(db: &Db) -> Result<std::collections::HashMap<i6
     Ok(out)
 }
 
-/// Stores an imported document (its TLP label upper-cased); returns its id. The same
-/// publisher, tracking id and version twice is a conflict.
-pub async fn import(db: &Db, imported: &Imported, document: &str, user: i64) -> Result<i64> {
+/// Where an imported document came from when a subscription's poll fetched it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub subscription_id: i64,
+    /// The URL the document was fetched from.
+    pub url: &'a str,
+}
+
+/// Stores an imported document (its TLP label upper-cased) — uploaded by a coordinator
+/// (`source` `None`) or fetched by a subscription; returns its id. The same publisher, tracking
+/// id and version twice is a conflict.
+pub async fn import(
+    db: &Db,
+    imported: &Imported,
+    document: &str,
+    user: i64,
+    source: Option<Source<'_>>,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO external_advisories (publisher, tracking_id, version, title, tlp_label, current_release_date, \
-         cves, document, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         cves, document, imported_by, imported_at, subscription_id, source_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (publisher, tracking_id, version) DO NOTHING RETURNING id",
     )
     .bind(&imported.publisher)
@@ -52,6 +68,8 @@ pub async fn import(db: &Db, imported: &Imported, document: &str, user: i64) -> 
     .bind(document)
     .bind(user)
     .bind(now())
+    .bind(source.map(|s| s.subscription_id))
+    .bind(source.map(|s| s.url))
     .fetch_optional(&db.pool)
     .await?;
     match row {
@@ -64,7 +82,7 @@ pub async fn import(db: &Db, imported: &Imported, document: &str, user: i64) -> 
 }
 
 /// An imported advisory as listed.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct ExternalRow {
     pub id: i64,
     pub publisher: String,
@@ -76,15 +94,34 @@ pub struct ExternalRow {
     /// Comma separated.
     pub cves: String,
     pub imported_by: i64,
+    /// The subscription whose poll fetched it (`None`: uploaded by a coordinator).
+    pub subscription_id: Option<i64>,
+    /// Where it was fetched from.
+    pub source_url: Option<String>,
 }
+
+const EXTERNAL_COLUMNS: &str = "id, publisher, tracking_id, version, title, tlp_label, current_release_date, cves, \
+     imported_by, subscription_id, source_url";
 
 /// The newest imports, at most `limit`, newest first.
 pub async fn list_external(db: &Db, limit: i64) -> Result<Vec<ExternalRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, publisher, tracking_id, version, title, tlp_label, current_release_date, cves, imported_by \
-         FROM external_advisories ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
+    Ok(sqlx::query_as(&format!("SELECT {EXTERNAL_COLUMNS} FROM external_advisories ORDER BY id DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+/// One import with its document as stored.
+pub async fn get_external(db: &Db, id: i64) -> Result<(ExternalRow, String)> {
+    let row: ExternalRow = sqlx::query_as(&format!("SELECT {EXTERNAL_COLUMNS} FROM external_advisories WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("imported advisory {id}")))?;
+    let document: String = sqlx::query("SELECT document FROM external_advisories WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("document")?;
+    Ok((row, document))
 }

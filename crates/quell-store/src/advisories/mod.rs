@@ -5,7 +5,8 @@
 //!
 //! Parts: [`store`] (advisories, versions, publication, recipients, call list), [`groups`] (target groups, resolving recipients),
 //! [`deliveries`] (the delivery queue and its log), [`systems`] (affected systems, decisions),
-//! [`csaf`] (imports, the provider directory's date), [`orgs`] (webhooks and contacts of
+//! [`csaf`] (imports, the provider directory's date), [`subscriptions`] (the aggregator's
+//! subscriptions to other providers, their poll log and conditional-request cache), [`orgs`] (webhooks and contacts of
 //! organisations).
 //!
 //! Invariants:
@@ -32,6 +33,7 @@ pub mod deliveries;
 pub mod groups;
 pub mod orgs;
 pub mod store;
+pub mod subscriptions;
 pub mod systems;
 
 /// Most advisory versions read for one listing (the newest first).
