@@ -352,6 +352,16 @@ pub fn forwarded_content(
         rating,
         tlp,
         revision_note: String::new(),
+        // The original's language when it is one quell writes in (`en` otherwise).
+        lang: doc["document"]["lang"]
+            .as_str()
+            .and_then(|l| {
+                crate::LANGUAGES.iter().find(|known| {
+                    l.eq_ignore_ascii_case(known) || l.to_ascii_lowercase().starts_with(&format!("{known}-"))
+                })
+            })
+            .map(|l| l.to_string()),
+        translation: None,
     }
 }
 

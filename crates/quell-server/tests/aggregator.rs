@@ -128,6 +128,7 @@ fn provider(name: &str, secret: &str) -> Server {
         metrics_listen: None,
         pack_keys: Vec::new(),
         default_language: quell_server::i18n::Lang::En,
+        sso: None,
     };
     start_config(config, dir)
 }

@@ -75,7 +75,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         13,
         include_str!("../migrations/sqlite/0013_csaf_subscriptions.sql"),
-        include_str!("../migrations/postgres/0013_csaf_subscriptions.sql")
+        include_str!("../migrations/postgres/0013_csaf_subscriptions.sql"),
     ),
     (
         14,
