@@ -19,20 +19,6 @@ use quell_server::auth::{self, Role, Scope};
 use serde_json::{Value, json};
 use sha2::Digest;
 
-fn log4shell_rating() -> Value {
-    json!({
-        "chance": {
-            "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
-            "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
-            "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
-        },
-        "damage": {
-            "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
-            "privilege_escalation": "yes", "information_leak": "data"
-        }
-    })
-}
-
 fn low_rating() -> Value {
     json!({
         "chance": {

@@ -145,20 +145,6 @@ fn user_token(server: &Server, email: &str, role: Role, org: Option<i64>) -> Str
     .unwrap()
 }
 
-fn rating() -> Value {
-    json!({
-        "chance": {
-            "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
-            "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
-            "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
-        },
-        "damage": {
-            "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
-            "privilege_escalation": "yes", "information_leak": "data"
-        }
-    })
-}
-
 /// Publishes an advisory; its id.
 fn publish(server: &Server, coord: &str, title: &str, tlp: &str, cve: &str, orgs: &[i64]) -> i64 {
     let draft = json!({
@@ -168,7 +154,7 @@ fn publish(server: &Server, coord: &str, title: &str, tlp: &str, cve: &str, orgs
             "cves": [cve],
             "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 to 2.14.1"}],
             "references": ["https://logging.apache.org/log4j/2.x/security.html"],
-            "rating": rating(),
+            "rating": log4shell_rating(),
             "tlp": tlp
         },
         "recipients": {"orgs": orgs, "users": [], "match_inventory": false}
@@ -299,10 +285,14 @@ fn two_servers_exchange_advisories_both_ways() {
     assert_eq!(status, 201, "{group}");
     let group_id = group["id"].as_i64().unwrap();
     let forward = format!("/api/v1/advisories/external/{}/forward", green["id"]);
-    let lower = json!({"groups": [group_id], "rating": rating(), "tlp": "CLEAR"});
+    let lower = json!({"groups": [group_id], "rating": log4shell_rating(), "tlp": "CLEAR"});
     assert_eq!(post_json(&b, &coord_b, &forward, &lower).0, 400, "a forward never lowers the TLP");
-    assert_eq!(post_json(&b, &member.full, &forward, &json!({"groups": [group_id], "rating": rating()})).0, 403);
-    let (status, created) = post_json(&b, &coord_b, &forward, &json!({"groups": [group_id], "rating": rating()}));
+    assert_eq!(
+        post_json(&b, &member.full, &forward, &json!({"groups": [group_id], "rating": log4shell_rating()})).0,
+        403
+    );
+    let (status, created) =
+        post_json(&b, &coord_b, &forward, &json!({"groups": [group_id], "rating": log4shell_rating()}));
     assert_eq!(status, 201, "{created}");
     let own = created["id"].as_i64().unwrap();
     let (status, body) = send(&b, "POST", &coord_b, &format!("/api/v1/advisories/{own}/publish"), b"{}", &[JSON]);
@@ -325,7 +315,7 @@ fn two_servers_exchange_advisories_both_ways() {
     let hospital = org(&b, "hospital");
     let (status, body) = upload(&b, &hospital.upload, &common::report("ward-1", &days_ago(0), 1, 0, "h"));
     assert!(status == 200 || status == 201, "{status} {body}");
-    let matching = json!({"groups": [group_id], "rating": rating(), "match_recipients": true});
+    let matching = json!({"groups": [group_id], "rating": log4shell_rating(), "match_recipients": true});
     let (status, created) = post_json(&b, &coord_b, &forward, &matching);
     assert_eq!(status, 201, "{created}");
     let matched = created["id"].as_i64().unwrap();
@@ -344,7 +334,7 @@ fn two_servers_exchange_advisories_both_ways() {
     let mut fields: Vec<(String, String)> =
         vec![("csrf".into(), csrf(&form.body)), ("group".into(), group_id.to_string())];
     for axis in ["chance", "damage"] {
-        for (question, answer) in rating()[axis].as_object().unwrap() {
+        for (question, answer) in log4shell_rating()[axis].as_object().unwrap() {
             fields.push((format!("q_{question}"), answer.as_str().unwrap().to_string()));
         }
     }

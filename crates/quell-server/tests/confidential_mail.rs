@@ -24,20 +24,6 @@ use serde_json::{Value, json};
 const SINK_USER: &str = "quell";
 const SINK_PASSWORD: &str = "relay password";
 
-fn rating() -> Value {
-    json!({
-        "chance": {
-            "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
-            "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
-            "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
-        },
-        "damage": {
-            "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
-            "privilege_escalation": "yes", "information_leak": "data"
-        }
-    })
-}
-
 fn draft(title: &str, tlp: &str, orgs: &[i64], users: &[i64]) -> Value {
     json!({
         "content": {
@@ -48,7 +34,7 @@ fn draft(title: &str, tlp: &str, orgs: &[i64], users: &[i64]) -> Value {
             "consequences": "An attacker can run code on the server.",
             "solution": "Update to 2.17.1.",
             "references": [],
-            "rating": rating(),
+            "rating": log4shell_rating(),
             "tlp": tlp
         },
         "recipients": {"orgs": orgs, "users": users, "match_inventory": false}

@@ -21,20 +21,6 @@ use quell_server::openpgp::CsafKeys;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-fn rating() -> Value {
-    json!({
-        "chance": {
-            "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
-            "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
-            "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
-        },
-        "damage": {
-            "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
-            "privilege_escalation": "yes", "information_leak": "data"
-        }
-    })
-}
-
 fn draft(title: &str, tlp: &str, orgs: &[i64]) -> Value {
     json!({
         "content": {
@@ -45,7 +31,7 @@ fn draft(title: &str, tlp: &str, orgs: &[i64]) -> Value {
             "consequences": "An attacker can run code on the server.",
             "solution": "Update to 2.17.1.",
             "references": ["https://logging.apache.org/log4j/2.x/security.html"],
-            "rating": rating(),
+            "rating": log4shell_rating(),
             "tlp": tlp
         },
         "recipients": {"orgs": orgs, "users": [], "match_inventory": false}

@@ -232,17 +232,7 @@ fn the_api_sets_the_account_language() {
 fn advisories_are_read_in_the_readers_language_with_the_other_a_click_away() {
     let server = start(Limits::default());
     let coord = coordinator(&server);
-    let rating = serde_json::json!({
-        "chance": {
-            "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
-            "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
-            "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
-        },
-        "damage": {
-            "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
-            "privilege_escalation": "yes", "information_leak": "data"
-        }
-    });
+    let rating = log4shell_rating();
     let content = |translation_lang: &str| {
         serde_json::json!({
             "content": {

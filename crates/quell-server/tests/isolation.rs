@@ -201,6 +201,27 @@ fn accounts_stay_in_their_organisation() {
     // The same e-mail again is a conflict.
     let body = new_user("new@alpha.example", "member", a.id);
     assert_eq!(send(&server, "POST", &a.full, "/api/v1/users", body.as_bytes(), &json).0, 409);
+
+    // Reset links and second factors of another organisation's accounts: not found from A;
+    // upload tokens and members manage no accounts; only coordinators set the two-factor policy
+    // and manage subscriptions to other CSAF providers.
+    let (_, theirs) = get(&server, &coordinator, &format!("/api/v1/users?org_id={}", b.id));
+    let bravo_admin =
+        theirs.as_array().unwrap().iter().find(|u| u["email"] == b.admin_email).unwrap()["id"].as_i64().unwrap();
+    for (method, path) in [
+        ("POST", format!("/api/v1/users/{bravo_admin}/reset-link")),
+        ("DELETE", format!("/api/v1/users/{bravo_admin}/two-factor")),
+    ] {
+        assert_eq!(send(&server, method, &a.full, &path, b"", &[]).0, 404, "{method} {path}");
+        assert_eq!(send(&server, method, &a.member_full, &path, b"", &[]).0, 403, "{method} {path}");
+        assert_eq!(send(&server, method, &a.upload, &path, b"", &[]).0, 403, "{method} {path}");
+    }
+    let policy = br#"{"policy":"off"}"#;
+    assert_eq!(send(&server, "PUT", &a.full, "/api/v1/two-factor/policy", policy, &json).0, 403);
+    assert_eq!(get(&server, &a.upload, "/api/v1/two-factor/policy").0, 403);
+    assert_eq!(get(&server, &a.full, "/api/v1/csaf/subscriptions").0, 403);
+    let subscribe = br#"{"url":"https://csaf.example/.well-known/csaf/provider-metadata.json"}"#;
+    assert_eq!(send(&server, "POST", &a.full, "/api/v1/csaf/subscriptions", subscribe, &json).0, 403);
 }
 
 #[test]

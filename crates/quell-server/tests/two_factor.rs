@@ -205,17 +205,7 @@ fn the_policy_sends_coordinators_to_enrol_and_keeps_strict_markings_from_single_
             "title": "Strictly for alpha", "summary": "s", "cves": ["CVE-2021-44228"],
             "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.14.1"}],
             "consequences": "c", "solution": "Update.", "references": [],
-            "rating": {
-                "chance": {
-                    "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
-                    "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
-                    "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
-                },
-                "damage": {
-                    "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
-                    "privilege_escalation": "yes", "information_leak": "data"
-                }
-            },
+            "rating": log4shell_rating(),
             "tlp": "AMBER+STRICT"
         },
         "recipients": {"orgs": [alpha.id], "users": [], "match_inventory": false}

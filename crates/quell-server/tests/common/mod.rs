@@ -314,3 +314,18 @@ pub fn session(server: &Server, email: &str) -> String {
     assert_eq!((page.status, page.location.as_deref()), (303, Some("/")), "{}", page.body);
     page.cookies.into_iter().find(|c| c.starts_with("quell_session=")).expect("session cookie")
 }
+
+/// The rating answers of Log4Shell (HIGH/HIGH), as the advisory API takes them.
+pub fn log4shell_rating() -> serde_json::Value {
+    serde_json::json!({
+        "chance": {
+            "default_configuration": "yes", "exploit_code": "working_exploit", "details_public": "full",
+            "access": "internet", "credentials": "none", "complexity": "easy", "user_interaction": "none",
+            "actively_exploited": "large_scale", "exploitation_expected": "yes", "solution": "less_than_two_months"
+        },
+        "damage": {
+            "denial_of_service": "infrastructure", "code_execution": "root", "remote_access": "root_shell",
+            "privilege_escalation": "yes", "information_leak": "data"
+        }
+    })
+}
