@@ -77,7 +77,11 @@ impl FromRequestParts<AppState> for Principal {
         let mut principal = auth::principal_for_token(&state.db, token)
             .await?
             .ok_or_else(|| ServerError::Unauthorized(t!("api-unknown-token")))?;
-        if two_factor::apply_policy(state, &mut principal).await? == two_factor::Effect::MustEnrol {
+        // Upload-only tokens (agents, the ingest path) read nothing and belong to organisations,
+        // so the policy cannot change what they may do: no policy lookup per upload.
+        if principal.scope != Scope::Upload
+            && two_factor::apply_policy(state, &mut principal).await? == two_factor::Effect::MustEnrol
+        {
             return Err(ServerError::Forbidden(t!("two-factor-required")));
         }
         Ok(principal)
