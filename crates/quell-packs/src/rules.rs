@@ -601,10 +601,13 @@ impl Rules {
         self.infos.iter().find(|c| c.name == name)
     }
 
-    /// The (component, class id) pairs a class entry is, for `quell rules build`.
+    /// The (component, class id) pairs a class entry is, for `quell rules build`. Wildcard
+    /// classes (`chainsaw/*`) are left out: one id stands for many entries there, so no one hash
+    /// fingerprints it (docs/packs.md).
     pub fn class_ids(&self, name: &str) -> Vec<(String, String)> {
         let Some(stem) = class_stem(name) else { return Vec::new() };
         self.class_matches(stem)
+            .filter(|(ci, ki, _)| !self.components[*ci].classes[*ki].path.ends_with("/*"))
             .map(|(ci, ki, _)| {
                 (self.components[ci].identity.name.name().to_string(), self.components[ci].classes[ki].id.clone())
             })

@@ -23,9 +23,38 @@ pub const MAX_RELEASE_JAR_BYTES: u64 = 512 << 20;
 /// Largest class entry hashed (bytes).
 pub const MAX_CLASS_BYTES: u64 = 8 << 20;
 
+/// A release jar's identity: its version, and the `group:artifact` of its own pom.properties when
+/// it has exactly one.
+struct Release {
+    version: String,
+    coordinates: Option<(String, String)>,
+}
+
+/// The components of the pack a release jar is a release of. A jar with one pom.properties is a
+/// release only of the components (and variants) whose `pom` list names its coordinates: a
+/// log4j-core jar that happens to hold a class named like a Log4j 1.x marker
+/// (`appender/db/jdbc/JDBCAppender`) is no release of Log4j 1.x. Without a pom, every component
+/// with a class in the jar counts.
+fn releases_of(pack: &quell_packs::format::Pack, coordinates: &(String, String)) -> Vec<String> {
+    let named = |patterns: &[String]| {
+        patterns.iter().any(|p| match p.split_once(':') {
+            Some((group, artifact)) => group == coordinates.0 && (artifact == "*" || artifact == coordinates.1),
+            None => false,
+        })
+    };
+    let mut out = Vec::new();
+    for component in &pack.components {
+        let c = component.get_ref();
+        if named(&c.pom) || c.variants.iter().any(|v| named(&v.get_ref().pom)) {
+            out.push(c.name.clone());
+        }
+    }
+    out
+}
+
 /// The version of a release jar: its own pom.properties (exactly one), else the manifest's
 /// `Implementation-Version`/`Bundle-Version`, else the file name `artifact-VERSION.jar`.
-fn release_version(file: &Path, archive: &mut zip::ZipArchive<std::fs::File>) -> Option<String> {
+fn release_version(file: &Path, archive: &mut zip::ZipArchive<std::fs::File>) -> Option<Release> {
     let mut poms = Vec::new();
     let mut manifest = None;
     for i in 0..archive.len() {
@@ -43,23 +72,23 @@ fn release_version(file: &Path, archive: &mut zip::ZipArchive<std::fs::File>) ->
         if name == "META-INF/MANIFEST.MF" {
             manifest = Some(bytes);
         } else if let Some(pom) = read_pom(&name, &bytes) {
-            poms.push(pom.version);
+            poms.push(pom);
         }
     }
     if poms.len() == 1 {
-        return poms.pop();
+        return poms.pop().map(|pom| Release { version: pom.version, coordinates: Some((pom.group, pom.artifact)) });
     }
     if let Some(bytes) = manifest {
         for section in parse_manifest(&bytes) {
             for key in ["Implementation-Version", "Bundle-Version"] {
                 if let Some((_, v)) = section.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                    return Some(v.clone());
+                    return Some(Release { version: v.clone(), coordinates: None });
                 }
             }
         }
     }
     let name = file.file_name()?.to_str()?;
-    quell_scan::inventory::name_and_version(name).1
+    quell_scan::inventory::name_and_version(name).1.map(|version| Release { version, coordinates: None })
 }
 
 /// A TOML basic string: `"` and `\` escaped, control characters as `\uXXXX`; everything else
@@ -131,10 +160,11 @@ pub fn run(pack_path: &Path, releases: &Path, write: bool) -> u8 {
                 continue;
             }
         };
-        let Some(version) = release_version(jar, &mut archive) else {
+        let Some(Release { version, coordinates }) = release_version(jar, &mut archive) else {
             eprintln!("quell rules build: {}: skipped: no version in pom.properties, manifest or name", jar.display());
             continue;
         };
+        let released = coordinates.as_ref().map(|c| releases_of(&pack, c));
         let mut seen_components = Vec::new();
         for i in 0..archive.len() {
             let Ok(mut entry) = archive.by_index(i) else { continue };
@@ -142,7 +172,10 @@ pub fn run(pack_path: &Path, releases: &Path, write: bool) -> u8 {
             if class_stem(&name).is_none() {
                 continue;
             }
-            let hits = rules.class_ids(&name);
+            let mut hits = rules.class_ids(&name);
+            if let Some(released) = &released {
+                hits.retain(|(component, _)| released.contains(component));
+            }
             if hits.is_empty() {
                 continue;
             }

@@ -402,6 +402,37 @@ fn rules_build_fingerprints_pin_exact_versions_when_every_release_is_covered() {
     assert_eq!(findings(&out)[0]["version_range"], "1.5..1.9");
 }
 
+/// The built-in Log4j pack's fingerprint table is what `quell rules build` computes from the
+/// corpus's release jars — regenerate it with `quell rules build --write` rather than by hand —
+/// and a log4j-core jar is a release of log4j-core only, not of Log4j 1.x, even where one of its
+/// classes is named like a 1.x marker (`appender/db/jdbc/JDBCAppender`).
+#[test]
+fn the_log4j_fingerprint_table_is_built_from_the_corpus_releases() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let releases = dir.path().join("releases");
+    std::fs::create_dir_all(&releases).expect("mkdir");
+    let corpus = workspace().join("../shared/corpus/jars");
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&corpus).expect("corpus") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if name.starts_with("log4j-core-") || name == "log4j-1.2.17.jar" {
+            std::fs::copy(&path, releases.join(&name)).expect("copy");
+            copied += 1;
+        }
+    }
+    assert_eq!(copied, 24);
+    let shipped = quell_packs_text("log4j.toml");
+    let pack = dir.path().join("log4j.toml");
+    std::fs::write(&pack, &shipped).expect("pack");
+    let out = run(quell().args(["rules", "build"]).arg(&pack).arg(&releases).arg("--write"));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&pack).expect("read"), shipped, "log4j.toml's table is stale");
+    assert!(shipped.contains("component = \"log4j\"\nreleases = [\"1.2.17\"]\n"), "only 1.2.17 is a 1.x release");
+    // Wildcard classes (Chainsaw: `chainsaw/*`) stand for many entries and get no fingerprint.
+    assert!(!shipped.contains("\nclass = \"Chainsaw\""));
+}
+
 fn quell_packs_text(file: &str) -> String {
     std::fs::read_to_string(workspace().join("crates/quell-packs/packs").join(file)).expect("pack file")
 }

@@ -67,6 +67,22 @@ pub fn rewrite(zip: &[u8], map: impl Fn(&str) -> Option<String>) -> Vec<u8> {
     zip_of(entries_of(zip).into_iter().filter_map(|(name, bytes)| map(&name).map(|n| entry(&n, bytes))).collect())
 }
 
+/// Rebuilds a jar, changing the bytes of every `.class` entry (as a relocating shade plugin or
+/// another compiler does).
+pub fn rewrite_classes(zip: &[u8], change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+    zip_of(
+        entries_of(zip)
+            .into_iter()
+            .map(|(name, mut bytes)| {
+                if name.ends_with(".class") {
+                    change(&mut bytes);
+                }
+                entry(&name, bytes)
+            })
+            .collect(),
+    )
+}
+
 /// Relocates log4j-core's classes to another package and strips all metadata.
 pub fn shade(zip: &[u8], new_prefix: &str) -> Vec<u8> {
     rewrite(zip, |name| {
