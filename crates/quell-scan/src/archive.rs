@@ -333,6 +333,8 @@ pub(crate) struct FileScan<'a> {
     /// Report every Java archive as an inventory component (`--inventory`).
     inventory: bool,
     reporter: &'a Reporter<'a>,
+    /// Hashes of this file's archives from an earlier scan (`--hash-cache`).
+    hashes: Option<crate::hash_cache::FileHashes<'a>>,
     budget: Cell<u64>,
     budget_spent: Cell<bool>,
     deadline: Instant,
@@ -347,9 +349,24 @@ impl<'a> FileScan<'a> {
             rules,
             inventory,
             reporter,
+            hashes: None,
             budget: Cell::new(limits.max_inflated_bytes),
             budget_spent: Cell::new(false),
             deadline: Instant::now() + limits.max_time_per_file,
+        }
+    }
+
+    /// Reuses and records archive hashes through the hash cache's view of this file.
+    pub(crate) fn with_hash_cache(mut self, hashes: crate::hash_cache::FileHashes<'a>) -> Self {
+        self.hashes = Some(hashes);
+        self
+    }
+
+    /// Hands what the hash cache learnt of this file back to it; `after` is the file's stamp
+    /// once read.
+    pub(crate) fn commit_hashes(self, after: Option<crate::hash_cache::FileStamp>) {
+        if let Some(hashes) = self.hashes {
+            hashes.commit(after);
         }
     }
 
@@ -663,9 +680,16 @@ impl<'a> FileScan<'a> {
         }
         let copies = self.emit(chain, &evidence);
         if is_java {
-            let mut source = zip.into_inner();
-            match self.hash_archive(&mut source) {
+            let below = &chain[1..];
+            let hashed = match self.hashes.as_ref().and_then(|cache| cache.get(below)) {
+                Some(hashes) => Ok(hashes),
+                None => self.hash_archive(&mut zip.into_inner()),
+            };
+            match hashed {
                 Ok(hashes) => {
+                    if let Some(cache) = &self.hashes {
+                        cache.put(below, &hashes);
+                    }
                     let component = crate::inventory::component(chain.clone(), &evidence, &copies, hashes);
                     self.reporter.component(component);
                 }

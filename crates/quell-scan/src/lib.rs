@@ -37,6 +37,7 @@ use quell_model::{Finding, ScanError, ScanRecord};
 
 mod archive;
 pub mod classify;
+pub mod hash_cache;
 pub mod inventory;
 pub mod limits;
 mod seekbuf;
@@ -66,6 +67,9 @@ pub struct ScanOptions {
     /// Also report every Java archive (jar, war, ear, ... nested included) as a `component`
     /// record with its identity and SHA-1/SHA-256: `quell scan --inventory`.
     pub inventory: bool,
+    /// Archive hashes from an earlier inventory scan, reused for unchanged files
+    /// (`--hash-cache`); used only with `inventory`.
+    pub hash_cache: Option<Arc<hash_cache::HashCache>>,
 }
 
 impl Default for ScanOptions {
@@ -75,6 +79,7 @@ impl Default for ScanOptions {
             walk: WalkOptions::default(),
             rules: quell_packs::active(),
             inventory: false,
+            hash_cache: None,
         }
     }
 }

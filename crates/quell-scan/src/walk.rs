@@ -6,6 +6,7 @@
 //! `.git`, `.hg`, `.svn` and `node_modules` are skipped by default; `--exclude` globs skip the
 //! rest; unreadable files and directories are reported and counted, never fatal.
 
+use crate::hash_cache::FileStamp;
 use crate::seekbuf::SeekBufReader;
 use std::collections::HashSet;
 use std::fs::File;
@@ -286,7 +287,10 @@ fn visit_file(
     if metadata.len() < 22 {
         return; // smaller than the smallest zip or compressed archive
     }
-    let scan = FileScan::new(&options.limits, &options.rules, options.inventory, reporter);
+    let mut scan = FileScan::new(&options.limits, &options.rules, options.inventory, reporter);
+    if let Some(cache) = options.hash_cache.as_deref().filter(|_| options.inventory) {
+        scan = scan.with_hash_cache(cache.for_file(&display, FileStamp::of(&metadata)));
+    }
     let file = match SeekBufReader::new(file) {
         Ok(file) => file,
         Err(e) => {
@@ -294,8 +298,10 @@ fn visit_file(
             return;
         }
     };
-    if let Some(abort) = scan.scan_top(file, &display) {
-        reporter.error(vec![display], abort.0);
+    match scan.scan_top(file, &display) {
+        Some(abort) => reporter.error(vec![display], abort.0),
+        // Kept for the next scan only if the file did not change while it was read.
+        None => scan.commit_hashes(std::fs::metadata(path).ok().map(|m| FileStamp::of(&m))),
     }
     reporter.sink.file_scanned(path, metadata.len());
 }

@@ -270,6 +270,7 @@ pub fn run(args: FixArgs) -> u8 {
         scan: ScanOptions {
             rules,
             inventory: false,
+            hash_cache: None,
             limits: Limits::default(),
             walk: WalkOptions {
                 one_file_system: args.one_file_system,

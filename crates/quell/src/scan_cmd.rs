@@ -71,6 +71,7 @@ Examples:
   quell scan --sort none --format json / | jq .   stream records as found (order varies)
   quell scan --inventory --format json /srv > inventory.jsonl   every jar, with purl and hashes
   quell scan --inventory --format cyclonedx /srv > sbom.cdx.json   the full Java SBOM + VEX
+  quell scan --inventory --hash-cache /var/cache/quell/hashes.jsonl /srv   daily: hash only what changed
   quell scan --only spring-beans,commons-text /srv   some detection packs only
   quell scan --rules ./next-crisis.toml /srv  add a pack (quell rules --help)
   quell scan --rules-from https://quell.example.org \\
@@ -181,6 +182,13 @@ pub struct ScanArgs {
     #[arg(long)]
     pub inventory: bool,
 
+    /// With --inventory: keep the archives' hashes in FILE and reuse them for files unchanged
+    /// since (same device, inode, size, modification and status-change time), so a daily scan
+    /// hashes only what changed. Written whole and renamed into place, mode 0600; a cache that is
+    /// malformed, not yours or writable by others is ignored with a warning.
+    #[arg(long, value_name = "FILE", requires = "inventory")]
+    pub hash_cache: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub packs: crate::rules_cmd::PackArgs,
 
@@ -192,10 +200,15 @@ pub struct ScanArgs {
 }
 
 impl ScanArgs {
+    fn hash_cache_shown(&self) -> String {
+        self.hash_cache.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+    }
+
     fn options(&self, rules: std::sync::Arc<quell_scan::Rules>) -> ScanOptions {
         ScanOptions {
             rules,
             inventory: self.inventory,
+            hash_cache: None,
             limits: Limits {
                 max_depth: self.max_depth,
                 max_inflated_bytes: self.max_inflated_bytes,
@@ -551,7 +564,24 @@ pub fn run(args: ScanArgs) -> u8 {
         host_name: args.upload.host_name.clone(),
         sorted: (args.sort == SortOrder::Path).then(|| Mutex::new(Vec::new())),
     };
-    let summary = quell_scan::scan(&args.paths, &args.options(rules), &sink);
+    let mut options = args.options(rules);
+    if let Some(file) = &args.hash_cache {
+        let (cache, warning) = quell_scan::hash_cache::HashCache::open(file);
+        if let Some(warning) = warning {
+            eprintln!("quell scan: {warning}");
+        }
+        options.hash_cache = Some(std::sync::Arc::new(cache));
+    }
+    let summary = quell_scan::scan(&args.paths, &options, &sink);
+    if let Some(cache) = &options.hash_cache {
+        match cache.save() {
+            Ok(()) if !args.quiet => {
+                eprintln!("quell scan: hash cache: {} archive hashes reused", cache.hits())
+            }
+            Ok(()) => {}
+            Err(e) => eprintln!("quell scan: --hash-cache {}: cannot write it: {e}", args.hash_cache_shown()),
+        }
+    }
     if let Some(bar) = &sink.progress {
         bar.finish_and_clear();
     }

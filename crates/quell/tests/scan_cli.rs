@@ -241,3 +241,72 @@ fn version_names_the_release_the_commit_and_the_build_date() {
     let parts: Vec<&str> = date.split('-').collect();
     assert!(parts.len() == 3 && parts[0].len() == 4 && parts.iter().all(|p| p.parse::<u32>().is_ok()), "{text}");
 }
+
+/// `--hash-cache`: a second inventory scan reuses the hashes of unchanged files (proved by a
+/// tampered entry showing through), hashes a changed file again, survives a broken cache with a
+/// warning, and needs `--inventory`.
+#[test]
+fn the_hash_cache_reuses_hashes_of_unchanged_files_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = dir.path().join("srv");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    let core = corpus("log4j-core-2.14.1.jar");
+    std::fs::write(tree.join("app.war"), zip_with(&[("WEB-INF/lib/log4j-core-2.14.1.jar", &core)])).expect("war");
+    std::fs::write(tree.join("lib.jar"), corpus("log4j-core-2.17.1.jar")).expect("jar");
+    let cache = dir.path().join("cache/hashes.jsonl");
+    std::fs::create_dir_all(cache.parent().expect("parent")).expect("mkdir");
+    let scan = || {
+        let out = quell()
+            .args(["scan", "--inventory", "--format", "json", "--hash-cache"])
+            .arg(&cache)
+            .arg(&tree)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut components: Vec<(String, String)> = json_lines(&out.stdout)
+            .into_iter()
+            .filter(|r| r["kind"] == "component")
+            .map(|r| (r["path"].to_string(), r["hashes"]["sha256"].as_str().expect("sha256").to_string()))
+            .collect();
+        components.sort();
+        (components, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (first, stderr) = scan();
+    assert_eq!(first.len(), 3, "{first:?}");
+    assert!(stderr.contains("0 archive hashes reused"), "{stderr}");
+    assert_eq!(std::fs::metadata(&cache).expect("cache").permissions().mode() & 0o777, 0o600);
+    let (second, stderr) = scan();
+    assert_eq!(second, first);
+    assert!(stderr.contains("3 archive hashes reused"), "{stderr}");
+
+    // The cache is what answers for unchanged files: a tampered hash shows through...
+    let real = &first.iter().find(|(path, _)| path.contains("lib.jar")).expect("lib.jar").1;
+    let text = std::fs::read_to_string(&cache).expect("read");
+    std::fs::write(&cache, text.replace(real.as_str(), &"0".repeat(64))).expect("tamper");
+    let (tampered, _) = scan();
+    assert!(tampered.iter().any(|(path, hash)| path.contains("lib.jar") && hash == &"0".repeat(64)));
+    // ...but a file written since is hashed again.
+    std::fs::write(tree.join("lib.jar"), corpus("log4j-core-2.16.0.jar")).expect("rewrite");
+    let (changed, stderr) = scan();
+    let lib = &changed.iter().find(|(path, _)| path.contains("lib.jar")).expect("lib.jar").1;
+    let want: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(corpus("log4j-core-2.16.0.jar")).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert_eq!(lib, &want);
+    assert!(stderr.contains("2 archive hashes reused"), "{stderr}");
+
+    // A broken cache is a warning, and the scan's hashes are computed.
+    std::fs::write(&cache, "not json\n").expect("break");
+    let (after, stderr) = scan();
+    assert!(stderr.contains("line 1") && stderr.contains("every archive is hashed again"), "{stderr}");
+    assert_eq!(after, changed);
+    // A cache others may write is not trusted.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let (_, stderr) = scan();
+    assert!(stderr.contains("writable by other users"), "{stderr}");
+
+    let out = quell().args(["scan", "--hash-cache"]).arg(&cache).arg(&tree).output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "--hash-cache needs --inventory");
+}
