@@ -31,8 +31,9 @@ const CAFEBABE: [u8; 4] = [0xca, 0xfe, 0xba, 0xbe];
 /// The role an entry plays in classification, decided from its name alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interest {
-    /// A class file some pack names; `needs_bytes` when a rule reads its contents.
-    Class { needs_bytes: bool },
+    /// A class file some pack names; `needs_bytes` when a rule reads its strings, `fingerprint`
+    /// when a fingerprint table may hash it.
+    Class { needs_bytes: bool, fingerprint: bool },
     /// `META-INF/maven/<group>/<artifact>/pom.properties`.
     PomProperties,
     /// `META-INF/MANIFEST.MF`.
@@ -40,10 +41,22 @@ pub enum Interest {
 }
 
 impl Interest {
-    /// Whether the classifier reads the entry's bytes (otherwise only its presence counts).
+    /// Whether the classifier may read the entry's bytes (otherwise only its presence counts): what
+    /// a caller that cannot come back for an entry later (a tar stream, a directory walk) reads.
     pub fn needs_bytes(self) -> bool {
         match self {
-            Interest::Class { needs_bytes } => needs_bytes,
+            Interest::Class { needs_bytes, fingerprint } => needs_bytes || fingerprint,
+            Interest::PomProperties | Interest::Manifest => true,
+        }
+    }
+
+    /// Whether the classifier always reads the entry's bytes. A caller that can read an entry
+    /// again by name (a zip) reads only these up front and hands the rest to
+    /// [`Rules::classify_with`] as a loader: fingerprints are consulted only when the class rules
+    /// and the metadata leave the version open, so ordinary jars cost no extra reads.
+    pub fn needs_bytes_now(self) -> bool {
+        match self {
+            Interest::Class { needs_bytes, .. } => needs_bytes,
             Interest::PomProperties | Interest::Manifest => true,
         }
     }
@@ -90,7 +103,10 @@ struct Class {
     /// What the entry stem must end with (defaults to `path`).
     suffix: String,
     anywhere: bool,
+    /// A rule reads its strings: only a readable class file counts.
     needs_bytes: bool,
+    /// The fingerprint table hashes it.
+    fingerprinted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -398,7 +414,8 @@ impl Rules {
                         path: k.path.clone(),
                         suffix: k.match_suffix.clone().unwrap_or_else(|| k.path.clone()),
                         anywhere: k.anywhere,
-                        needs_bytes: !k.strings.is_empty() || fingerprinted,
+                        needs_bytes: !k.strings.is_empty(),
+                        fingerprinted,
                     }
                 })
                 .collect();
@@ -657,9 +674,12 @@ impl Rules {
         if let Some(stem) = class_stem(name) {
             return self
                 .class_matches(stem)
-                .map(|(ci, ki, _)| self.components[ci].classes[ki].needs_bytes)
-                .reduce(|a, b| a || b)
-                .map(|needs_bytes| Interest::Class { needs_bytes });
+                .map(|(ci, ki, _)| {
+                    let class = &self.components[ci].classes[ki];
+                    (class.needs_bytes, class.fingerprinted)
+                })
+                .reduce(|a, b| (a.0 || b.0, a.1 || b.1))
+                .map(|(needs_bytes, fingerprint)| Interest::Class { needs_bytes, fingerprint });
         }
         if name.ends_with("/pom.properties") && name.contains("META-INF/maven/") {
             return Some(Interest::PomProperties);
@@ -719,6 +739,17 @@ impl Rules {
     /// `entries` holds every entry for which [`Rules::interest`] returned `Some`, with bytes where
     /// [`Interest::needs_bytes`]. The result is ordered by component, then copy root.
     pub fn classify(&self, entries: &[EvidenceEntry]) -> Vec<ClassifiedCopy> {
+        self.classify_with(entries, &mut |_| None)
+    }
+
+    /// [`Rules::classify`] for a container that can read an entry again: `load` returns the bytes
+    /// of the entry called `name`, asked for fingerprinted classes handed over without bytes
+    /// (see [`Interest::needs_bytes_now`]).
+    pub fn classify_with(
+        &self,
+        entries: &[EvidenceEntry],
+        load: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    ) -> Vec<ClassifiedCopy> {
         let meta = read_metadata(entries);
         // (component, root) → class index → (entry name, bytes)
         type Found<'a> = BTreeMap<usize, (&'a str, Option<&'a [u8]>)>;
@@ -743,7 +774,7 @@ impl Rules {
                 if *gci != ci {
                     break;
                 }
-                if let Some(copy) = self.classify_copy(component, root, found, &meta) {
+                if let Some(copy) = self.classify_copy(component, root, found, &meta, load) {
                     copies.push(copy);
                 }
             }
@@ -770,6 +801,7 @@ impl Rules {
         root: &str,
         found: &BTreeMap<usize, (&str, Option<&[u8]>)>,
         meta: &Metadata,
+        load: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
     ) -> Option<ClassifiedCopy> {
         let holds = |cond: &Cond| -> bool {
             let bytes_of = |ki: &usize| found.get(ki).and_then(|(_, b)| *b);
@@ -858,7 +890,20 @@ impl Rules {
             ) => hi <= newest,
             _ => false,
         };
-        if bounded && let Some((matched, matched_classes)) = fingerprint_versions(component, found) {
+        // Fingerprints are read only when they can tell more: the rules leave more than one known
+        // release, and no metadata version lies among them. (A pom that names a version the
+        // class rules allow is taken as before; most copies have one, and their fingerprint
+        // classes are then never inflated.)
+        let open = component.releases.iter().filter(|r| class_set.contains(r)).take(2).count() > 1;
+        let pinned = || {
+            metadata_version(meta, root, identity)
+                .is_some_and(|(_, text)| looks_like_version(&text) && class_set.contains(&MavenVersion::new(&text)))
+        };
+        if bounded
+            && open
+            && !pinned()
+            && let Some((matched, matched_classes)) = fingerprint_versions(component, found, load)
+        {
             // The releases with these bytes, and the known releases the table did not see.
             let mut inside: Vec<MavenVersion> = matched
                 .iter()
@@ -965,17 +1010,26 @@ fn looks_like_version(text: &str) -> bool {
 fn fingerprint_versions(
     component: &CompiledComponent,
     found: &BTreeMap<usize, (&str, Option<&[u8]>)>,
+    load: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
 ) -> Option<(Vec<MavenVersion>, Vec<usize>)> {
     if component.fingerprints.is_empty() {
         return None;
     }
     let mut result: Option<Vec<MavenVersion>> = None;
     let mut matched_classes = Vec::new();
-    for (ki, (_, bytes)) in found {
-        let Some(bytes) = bytes else { continue };
+    for (ki, (name, bytes)) in found {
         if !component.fingerprinted_classes.contains(ki) {
             continue;
         }
+        let loaded;
+        let bytes = match bytes {
+            Some(bytes) => *bytes,
+            None => {
+                let Some(read) = load(name) else { continue };
+                loaded = read;
+                &loaded[..]
+            }
+        };
         let hash: [u8; 32] = Sha256::digest(bytes).into();
         let Some(versions) = component.fingerprints.get(&(*ki, hash)) else {
             // Bytes no known release has (rebuilt, relocated): no conclusion from this class.

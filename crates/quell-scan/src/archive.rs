@@ -517,11 +517,17 @@ impl<'a> FileScan<'a> {
 
     /// Classifies a container's entries and reports its copies; returns them when the inventory
     /// needs them (empty otherwise: no copy is cloned on a findings-only scan).
-    fn emit(&self, chain: &[String], entries: &[EvidenceEntry]) -> Vec<crate::classify::ClassifiedCopy> {
+    /// `load` reads an entry again by name, for the classes handed over without bytes.
+    fn emit(
+        &self,
+        chain: &[String],
+        entries: &[EvidenceEntry],
+        load: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    ) -> Vec<crate::classify::ClassifiedCopy> {
         if entries.is_empty() {
             return Vec::new();
         }
-        let copies = self.rules.classify(entries);
+        let copies = self.rules.classify_with(entries, load);
         if !self.inventory {
             for copy in copies {
                 self.reporter.finding(chain.to_vec(), copy);
@@ -656,7 +662,8 @@ impl<'a> FileScan<'a> {
                 }
             };
             if let Some(interest) = interest {
-                let bytes = if interest.needs_bytes() {
+                // Fingerprint-only classes are read later, by name, if the classifier asks.
+                let bytes = if interest.needs_bytes_now() {
                     match self.read_evidence(&mut entry) {
                         Ok(bytes) => bytes,
                         Err(e) => {
@@ -678,7 +685,10 @@ impl<'a> FileScan<'a> {
             chain.pop();
             result?;
         }
-        let copies = self.emit(chain, &evidence);
+        let copies = self.emit(chain, &evidence, &mut |name| {
+            let mut entry = zip.by_name(name).ok()?;
+            self.read_evidence(&mut entry).ok().flatten()
+        });
         if is_java {
             let below = &chain[1..];
             let hashed = match self.hashes.as_ref().and_then(|cache| cache.get(below)) {
@@ -848,7 +858,8 @@ impl<'a> FileScan<'a> {
             chain.pop();
             result?;
         }
-        self.emit(chain, &evidence);
+        // A tar stream cannot be read again: its evidence was read in full (`needs_bytes`).
+        self.emit(chain, &evidence, &mut |_| None);
         Ok(())
     }
 }

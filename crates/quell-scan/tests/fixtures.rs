@@ -424,3 +424,19 @@ fn zip64_archives_are_read() {
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
     assert_eq!(only_core(&outcome).version.as_deref(), Some("2.14.0"));
 }
+
+#[test]
+fn fingerprints_pin_class_only_copies_in_zips_and_tar_streams_alike() {
+    // In a zip, fingerprint-only classes are read later by name; a tar stream cannot be read
+    // again, so there they are read up front. Both must give the same exact version.
+    let classes: Vec<(String, Vec<u8>)> =
+        entries_of(&core_jar("2.12.1")).into_iter().filter(|(n, _)| !n.starts_with("META-INF/")).collect();
+    let zip = zip_of(classes.iter().map(|(n, b)| entry(n, b.clone())).collect());
+    let (_dir, outcome) = scan_bytes("tool.jar", &zip);
+    assert_eq!(only_core(&outcome).version.as_deref(), Some("2.12.1"));
+    let listed: Vec<(&str, &[u8])> = classes.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let (_dir, outcome) = scan_bytes("tool.tgz", &tgz_of(&listed));
+    let f = only_core(&outcome);
+    assert_eq!(f.version.as_deref(), Some("2.12.1"), "{f:?}");
+    assert!(f.evidence.iter().any(|e| e == "fingerprint:ThreadContextDataInjectorCow"), "{:?}", f.evidence);
+}
