@@ -228,6 +228,44 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     })
 }
 
+/// Why an imported document is refused ([`read_import`]); `Display` is the English reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportProblem {
+    #[error("no /document")]
+    NoDocument,
+    /// A required field (its JSON pointer) is missing or empty.
+    #[error("{pointer} is missing")]
+    Missing { pointer: &'static str },
+    #[error("/document/csaf_version must be 2.0")]
+    CsafVersion,
+    #[error("/document/tracking/revision_history is missing or empty")]
+    NoRevisionHistory,
+    #[error("a csaf_security_advisory needs /vulnerabilities")]
+    NeedsVulnerabilities,
+    #[error("a csaf_security_advisory needs /product_tree")]
+    NeedsProductTree,
+    #[error("/vulnerabilities/{index}/cve is not a CVE id")]
+    NotCve { index: usize },
+    #[error("/vulnerabilities/{index}/product_status uses undefined product {product}")]
+    UndefinedProduct { index: usize, product: String },
+}
+
+impl ImportProblem {
+    /// One value of every variant.
+    pub fn examples() -> Vec<ImportProblem> {
+        vec![
+            ImportProblem::NoDocument,
+            ImportProblem::Missing { pointer: "/document/title" },
+            ImportProblem::CsafVersion,
+            ImportProblem::NoRevisionHistory,
+            ImportProblem::NeedsVulnerabilities,
+            ImportProblem::NeedsProductTree,
+            ImportProblem::NotCve { index: 0 },
+            ImportProblem::UndefinedProduct { index: 0, product: "CSAFPID-1".into() },
+        ]
+    }
+}
+
 /// What an imported CSAF document says, read leniently but checked for the fields a stored
 /// external advisory needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,26 +283,26 @@ pub struct Imported {
 /// required `document` fields, a product tree when it has vulnerabilities, and every
 /// product id it uses defined (mandatory test 6.1.1). Returns what it says.
 pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
-    let bad = |m: &str| crate::Invalid(format!("not a valid CSAF 2.0 document: {m}"));
-    let d = doc.get("document").ok_or_else(|| bad("no /document"))?;
-    let s = |v: Option<&Value>, what: &str| -> Result<String, crate::Invalid> {
+    let bad = crate::Invalid::Csaf;
+    let d = doc.get("document").ok_or(bad(ImportProblem::NoDocument))?;
+    let s = |v: Option<&Value>, what: &'static str| -> Result<String, crate::Invalid> {
         v.and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty())
             .map(str::to_string)
-            .ok_or_else(|| bad(&format!("{what} is missing")))
+            .ok_or(bad(ImportProblem::Missing { pointer: what }))
     };
     if s(d.get("csaf_version"), "/document/csaf_version")? != "2.0" {
-        return Err(bad("/document/csaf_version must be 2.0"));
+        return Err(bad(ImportProblem::CsafVersion));
     }
     let category = s(d.get("category"), "/document/category")?;
-    let tracking = d.get("tracking").ok_or_else(|| bad("/document/tracking is missing"))?;
+    let tracking = d.get("tracking").ok_or(bad(ImportProblem::Missing { pointer: "/document/tracking" }))?;
     let tracking_id = s(tracking.get("id"), "/document/tracking/id")?;
     let version = s(tracking.get("version"), "/document/tracking/version")?;
     let current = s(tracking.get("current_release_date"), "/document/tracking/current_release_date")?;
     s(tracking.get("initial_release_date"), "/document/tracking/initial_release_date")?;
     s(tracking.get("status"), "/document/tracking/status")?;
     if tracking.get("revision_history").and_then(Value::as_array).is_none_or(Vec::is_empty) {
-        return Err(bad("/document/tracking/revision_history is missing or empty"));
+        return Err(bad(ImportProblem::NoRevisionHistory));
     }
     let title = s(d.get("title"), "/document/title")?;
     let publisher = s(d.get("publisher").and_then(|p| p.get("name")), "/document/publisher/name")?;
@@ -280,10 +318,10 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
     let vulnerabilities = doc.get("vulnerabilities").and_then(Value::as_array).cloned().unwrap_or_default();
     if category == "csaf_security_advisory" {
         if vulnerabilities.is_empty() {
-            return Err(bad("a csaf_security_advisory needs /vulnerabilities"));
+            return Err(bad(ImportProblem::NeedsVulnerabilities));
         }
         if doc.get("product_tree").is_none() {
-            return Err(bad("a csaf_security_advisory needs /product_tree"));
+            return Err(bad(ImportProblem::NeedsProductTree));
         }
     }
     let mut defined = std::collections::HashSet::new();
@@ -294,7 +332,7 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
     for (i, v) in vulnerabilities.iter().enumerate() {
         if let Some(cve) = v.get("cve").and_then(Value::as_str) {
             if !crate::model::is_cve(cve) {
-                return Err(bad(&format!("/vulnerabilities/{i}/cve is not a CVE id")));
+                return Err(bad(ImportProblem::NotCve { index: i }));
             }
             cves.push(cve.to_string());
         }
@@ -302,7 +340,7 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
             for ids in status.values().filter_map(Value::as_array) {
                 for id in ids.iter().filter_map(Value::as_str) {
                     if !defined.contains(id) {
-                        return Err(bad(&format!("/vulnerabilities/{i}/product_status uses undefined product {id}")));
+                        return Err(bad(ImportProblem::UndefinedProduct { index: i, product: id.to_string() }));
                     }
                 }
             }

@@ -134,7 +134,7 @@ pub async fn forward(
     }
     let doc: Value =
         serde_json::from_str(&document).map_err(|e| ServerError::Internal(format!("stored CSAF document: {e}")))?;
-    let imported = read_import(&doc).map_err(|e| ServerError::Internal(e.0))?;
+    let imported = read_import(&doc).map_err(|e| ServerError::Internal(e.to_string()))?;
     let content = forwarded_content(&doc, &imported, row.source_url.as_deref(), tlp, body.rating);
     let matching = body.match_recipients;
     let recipients = Recipients {

@@ -57,8 +57,14 @@ impl IntoResponse for ServerError {
             tracing::error!(error = %self, "request failed");
             t!("api-internal")
         } else {
+            // The kind before the message as in `Display` (`conflict: …`), in the caller's language.
             match &self {
                 ServerError::BadLine(_, m) => m.clone(),
+                ServerError::Unauthorized(m) => t!("api-unauthorized", message = m.as_str()),
+                ServerError::Forbidden(m) => t!("api-forbidden", message = m.as_str()),
+                ServerError::NotFound(m) => t!("api-not-found", message = m.as_str()),
+                ServerError::Conflict(m) => t!("api-conflict", message = m.as_str()),
+                ServerError::TooMany(m) => t!("api-too-many", message = m.as_str()),
                 other => other.to_string(),
             }
         };

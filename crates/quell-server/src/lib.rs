@@ -55,6 +55,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod openpgp;
 pub mod pages;
+pub mod refusals;
 pub mod registry;
 pub mod resets;
 pub mod router;
@@ -111,10 +112,10 @@ impl From<StoreError> for ServerError {
         match error {
             StoreError::Config(m) => ServerError::Config(m),
             db @ StoreError::Db(_) => ServerError::Db(db),
-            StoreError::Invalid(m) => ServerError::Invalid(m),
+            StoreError::Invalid(r) => ServerError::Invalid(refusals::refusal(&r)),
             StoreError::NotFound(m) => ServerError::NotFound(m),
-            StoreError::Conflict(m) => ServerError::Conflict(m),
-            StoreError::Forbidden(m) => ServerError::Forbidden(m),
+            StoreError::Conflict(r) => ServerError::Conflict(refusals::refusal(&r)),
+            StoreError::Forbidden(r) => ServerError::Forbidden(refusals::refusal(&r)),
             StoreError::Internal(m) => ServerError::Internal(m),
         }
     }

@@ -67,7 +67,7 @@ fn detail(v: &VersionRow, all: &[VersionRow], viewer: &Viewer) -> Result<Value, 
 }
 
 fn version_index(version: &str) -> Result<i64, ServerError> {
-    Ok(Version::parse(version).map_err(|e| ServerError::Invalid(e.0))?.0)
+    Ok(Version::parse(version).map_err(|e| ServerError::Invalid(crate::refusals::invalid(&e)))?.0)
 }
 
 pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ServerError> {

@@ -357,7 +357,7 @@ pub(crate) async fn import(
     }
     let doc: Value =
         serde_json::from_slice(&body).map_err(|e| ServerError::Invalid(format!("the body is not JSON: {e}")))?;
-    let imported = csaf::read_import(&doc).map_err(|e| ServerError::Invalid(e.0))?;
+    let imported = csaf::read_import(&doc).map_err(|e| ServerError::Invalid(crate::refusals::invalid(&e)))?;
     if Tlp::parse(&imported.tlp_label).is_none() {
         return Err(ServerError::Invalid(
             "/document/distribution/tlp/label is missing or unknown: an import needs a TLP label".into(),

@@ -30,7 +30,8 @@ use crate::registry::limits::{EXPORT_MAX_AGE_SECONDS, MAX_IMPORT_BYTES};
 use crate::{AppState, ServerError, time};
 
 /// 409 with the entry as it is now, so the client can redo its change on top of it.
-async fn conflict(state: &AppState, id: Option<i64>, message: String) -> Result<Response, ServerError> {
+async fn conflict(state: &AppState, id: Option<i64>, refusal: &quell_store::Refusal) -> Result<Response, ServerError> {
+    let message = crate::refusals::refusal(refusal);
     let current = match id {
         Some(id) => store::entry(&state.db, id).await?,
         None => None,
@@ -312,7 +313,7 @@ pub(crate) async fn edit(
     let base = base_revision(&headers, body.base_revision)?;
     match store::edit(&state.db, id, base, body.entry, body.source, &principal).await {
         Ok(applied) => Ok(entry_response(entry_or_404(&state, applied.id).await?)),
-        Err(quell_store::StoreError::Conflict(message)) => conflict(&state, Some(id), message).await,
+        Err(quell_store::StoreError::Conflict(message)) => conflict(&state, Some(id), &message).await,
         Err(other) => Err(other.into()),
     }
 }
@@ -336,7 +337,7 @@ pub(crate) async fn merge_entries(
     let revisions = (body.base_revision, body.from_revision);
     match store::merge(&state.db, id, body.from, revisions, &principal).await? {
         Decided::Done(entry) => Ok(Json(entry).into_response()),
-        Decided::Stale { entry_id, message } => conflict(&state, entry_id, message).await,
+        Decided::Stale { entry_id, message } => conflict(&state, entry_id, &message).await,
     }
 }
 
@@ -399,7 +400,7 @@ pub(crate) async fn accept_proposal(
 ) -> Result<Response, ServerError> {
     match store::accept(&state.db, &principal, id).await? {
         Decided::Done(decided) => Ok(Json(decided).into_response()),
-        Decided::Stale { entry_id, message } => conflict(&state, entry_id, message).await,
+        Decided::Stale { entry_id, message } => conflict(&state, entry_id, &message).await,
     }
 }
 
