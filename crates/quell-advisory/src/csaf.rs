@@ -10,6 +10,12 @@
 //!   product (the supplier's version text is a range, not one version), each with its own
 //!   product id `QUELL-PID-n`; every CVE lists them all as `known_affected`, with one
 //!   remediation (`vendor_fix` when a fix exists, else `none_available`) and an `impact` threat.
+//! - The texts the document itself writes (note titles `Summary`/`Samenvatting`, the rating
+//!   note, the levels `HIGH`/`HOOG` of `aggregate_severity` and the threat, default remediation
+//!   and revision texts, the reference summary) are in the document's language, `/document/lang`
+//!   (the language of the texts `content` carries), from [`Wording`]. They are part of the
+//!   document, like its author's texts, not of a reader's interface: so they live here, not in
+//!   the server's message files, and the renderer stays pure and deterministic.
 
 use serde_json::{Value, json};
 
@@ -63,6 +69,86 @@ pub fn file_name(tracking_id: &str) -> String {
     name
 }
 
+/// The fixed texts of a CSAF document in one of [`crate::LANGUAGES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wording {
+    pub summary: &'static str,
+    pub consequences: &'static str,
+    pub rating: &'static str,
+    pub reference: &'static str,
+    pub initial_release: &'static str,
+    pub update: &'static str,
+    pub fixed_version: &'static str,
+    pub no_fix: &'static str,
+    /// `Chance`, `Damage` (with a capital: they start a sentence).
+    pub chance: &'static str,
+    pub damage: &'static str,
+    /// `points`, `highest answer`, `set to … by the analyst`.
+    pub points: &'static str,
+    pub highest_answer: &'static str,
+    pub set_to: &'static str,
+    pub by_the_analyst: &'static str,
+    /// `LOW`, `MEDIUM`, `HIGH`.
+    pub levels: [&'static str; 3],
+}
+
+impl Wording {
+    pub const EN: Wording = Wording {
+        summary: "Summary",
+        consequences: "Consequences",
+        rating: "Rating",
+        reference: "Reference",
+        initial_release: "Initial release",
+        update: "Update",
+        fixed_version: "Update to a fixed version.",
+        no_fix: "No fix is available. Consider switching affected systems off until one is.",
+        chance: "Chance",
+        damage: "Damage",
+        points: "points",
+        highest_answer: "highest answer",
+        set_to: "set to",
+        by_the_analyst: "by the analyst",
+        levels: ["LOW", "MEDIUM", "HIGH"],
+    };
+
+    /// As the national CERT writes its beveiligingsadviezen (docs/glossary.md).
+    pub const NL: Wording = Wording {
+        summary: "Samenvatting",
+        consequences: "Gevolgen",
+        rating: "Kans/schade",
+        reference: "Referentie",
+        initial_release: "Initiële versie",
+        update: "Bijgewerkte versie",
+        fixed_version: "Installeer een versie waarin de kwetsbaarheid is verholpen.",
+        no_fix: "Er is nog geen oplossing. Overweeg getroffen systemen uit te schakelen tot die er is.",
+        chance: "Kans",
+        damage: "Schade",
+        points: "punten",
+        highest_answer: "hoogste antwoord",
+        set_to: "op",
+        by_the_analyst: "gezet door de analist",
+        levels: ["LAAG", "MIDDEL", "HOOG"],
+    };
+
+    /// The wording of a document in `lang` (`nl`; anything else: English).
+    pub fn of(lang: &str) -> Wording {
+        if lang == "nl" { Wording::NL } else { Wording::EN }
+    }
+
+    fn level(&self, level: crate::Level) -> &'static str {
+        match level {
+            crate::Level::Low => self.levels[0],
+            crate::Level::Medium => self.levels[1],
+            crate::Level::High => self.levels[2],
+        }
+    }
+
+    /// The two-axis label (`HIGH/MEDIUM`, `HOOG/MIDDEL`).
+    pub fn label(&self, rating: &Rating) -> String {
+        format!("{}/{}", self.level(rating.chance), self.level(rating.damage))
+    }
+}
+
 /// A product name and its version-range leaves.
 type ProductBranch = (String, Vec<Value>);
 
@@ -70,6 +156,7 @@ type ProductBranch = (String, Vec<Value>);
 pub fn render(input: &CsafInput<'_>) -> Value {
     let c = input.content;
     let r = input.rating;
+    let w = Wording::of(c.original_lang());
     let last = input.revisions.last();
     let version = last.map_or_else(|| "1".to_string(), |rev| rev.version.csaf_number());
     let current = last.map(|rev| rev.date.clone()).unwrap_or_default();
@@ -79,7 +166,7 @@ pub fn render(input: &CsafInput<'_>) -> Value {
         .iter()
         .map(|rev| {
             let summary = if rev.summary.trim().is_empty() {
-                if rev.version == crate::Version::FIRST { "Initial release".to_string() } else { "Update".to_string() }
+                if rev.version == crate::Version::FIRST { w.initial_release.to_string() } else { w.update.to_string() }
             } else {
                 rev.summary.clone()
             };
@@ -87,31 +174,47 @@ pub fn render(input: &CsafInput<'_>) -> Value {
         })
         .collect();
 
-    let mut notes = vec![json!({ "category": "summary", "title": "Summary", "text": c.summary })];
+    let mut notes = vec![json!({ "category": "summary", "title": w.summary, "text": c.summary })];
     if !c.consequences.trim().is_empty() {
-        notes.push(json!({ "category": "details", "title": "Consequences", "text": c.consequences }));
+        notes.push(json!({ "category": "details", "title": w.consequences, "text": c.consequences }));
     }
     let mut rating_text = format!(
-        "Chance: {} ({} points). Damage: {} (highest answer {}).",
-        r.chance.upper(),
+        "{}: {} ({} {}). {}: {} ({} {}).",
+        w.chance,
+        w.level(r.chance),
         r.chance_points,
-        r.damage.upper(),
+        w.points,
+        w.damage,
+        w.level(r.damage),
+        w.highest_answer,
         r.damage_value
     );
     if let Some(reason) = &r.chance_override_reason {
-        rating_text.push_str(&format!(" Chance set to {} by the analyst: {reason}", r.chance.upper()));
+        rating_text.push_str(&format!(
+            " {} {} {} {}: {reason}",
+            w.chance,
+            w.set_to,
+            w.level(r.chance),
+            w.by_the_analyst
+        ));
     }
     if let Some(reason) = &r.damage_override_reason {
-        rating_text.push_str(&format!(" Damage set to {} by the analyst: {reason}", r.damage.upper()));
+        rating_text.push_str(&format!(
+            " {} {} {} {}: {reason}",
+            w.damage,
+            w.set_to,
+            w.level(r.damage),
+            w.by_the_analyst
+        ));
     }
-    notes.push(json!({ "category": "other", "title": "Rating", "text": rating_text }));
+    notes.push(json!({ "category": "other", "title": w.rating, "text": rating_text }));
 
     let mut references = Vec::new();
     if let Some(url) = input.self_url {
         references.push(json!({ "category": "self", "summary": format!("{} (CSAF)", input.tracking_id), "url": url }));
     }
     for url in &c.references {
-        references.push(json!({ "category": "external", "summary": "Reference", "url": url }));
+        references.push(json!({ "category": "external", "summary": w.reference, "url": url }));
     }
 
     // vendor → product_name → product_version_range, in the order first seen.
@@ -152,14 +255,14 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     let remediation = if c.fix_available {
         json!({
             "category": "vendor_fix",
-            "details": if c.solution.trim().is_empty() { "Update to a fixed version." } else { c.solution.as_str() },
+            "details": if c.solution.trim().is_empty() { w.fixed_version } else { c.solution.as_str() },
             "product_ids": product_ids,
         })
     } else {
         json!({
             "category": "none_available",
             "details": if c.solution.trim().is_empty() {
-                "No fix is available. Consider switching affected systems off until one is."
+                w.no_fix
             } else {
                 c.solution.as_str()
             },
@@ -168,11 +271,11 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     };
     let threat = json!({
         "category": "impact",
-        "details": format!("Damage: {}. {}", r.damage.upper(), c.consequences.trim()).trim().to_string(),
+        "details": format!("{}: {}. {}", w.damage, w.level(r.damage), c.consequences.trim()).trim().to_string(),
     });
     let vulnerability = |cve: Option<&str>| {
         let mut v = json!({
-            "notes": [{ "category": "description", "title": "Summary", "text": c.summary }],
+            "notes": [{ "category": "description", "title": w.summary, "text": c.summary }],
             "product_status": { "known_affected": product_ids },
             "remediations": [remediation],
             "threats": [threat],
@@ -203,7 +306,7 @@ pub fn render(input: &CsafInput<'_>) -> Value {
             "text": format!("TLP:{}", c.tlp.as_str()),
             "tlp": { "label": c.tlp.csaf_label(), "url": "https://www.first.org/tlp/" },
         },
-        "aggregate_severity": { "text": r.label },
+        "aggregate_severity": { "text": w.label(r) },
         "notes": notes,
         "tracking": {
             "id": input.tracking_id,
@@ -491,6 +594,69 @@ mod tests {
         let fetched = forwarded_content(&doc, &imported, Some("https://mirror/a.json"), crate::Tlp::Green, rating);
         assert_eq!(fetched.references, ["https://mirror/a.json"]);
         assert!(c.validate().is_ok());
+    }
+
+    /// The document's own texts follow `/document/lang`: a Dutch document says `Samenvatting`
+    /// and `HOOG`, an English one `Summary` and `HIGH`, whatever the reader's language.
+    #[test]
+    fn the_documents_own_texts_follow_its_language() {
+        let content = |lang: &str| -> AdvisoryContent {
+            serde_json::from_value(json!({
+                "title": "Log4j", "summary": "S", "consequences": "G", "cves": ["CVE-2021-44228"],
+                "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0 - 2.14.1"}],
+                "references": ["https://logging.apache.org/security.html"], "lang": lang,
+                "rating": {
+                    "chance": {"default_configuration": "yes", "exploit_code": "working_exploit",
+                        "details_public": "full", "access": "internet", "credentials": "none", "complexity": "easy",
+                        "user_interaction": "none", "actively_exploited": "large_scale",
+                        "exploitation_expected": "yes", "solution": "none"},
+                    "damage": {"denial_of_service": "infrastructure", "code_execution": "root",
+                        "remote_access": "root_shell", "privilege_escalation": "yes", "information_leak": "data"}
+                },
+                "tlp": "CLEAR"
+            }))
+            .unwrap()
+        };
+        let publisher = Publisher { name: "CERT".into(), namespace: "https://cert.example".into() };
+        let revisions =
+            [Revision { version: crate::Version::FIRST, date: "2026-12-02T00:00:00Z".into(), summary: String::new() }];
+        let render_in = |lang: &str| {
+            let c = content(lang);
+            let rating = c.validate().unwrap();
+            render(&CsafInput {
+                tracking_id: "CERT-2026-0001",
+                content: &c,
+                rating: &rating,
+                revisions: &revisions,
+                publisher: &publisher,
+                self_url: None,
+                generator_version: "0",
+                source_lang: None,
+            })
+        };
+        let titles = |doc: &Value| -> Vec<String> {
+            doc["document"]["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["title"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let nl = render_in("nl");
+        assert_eq!(nl["document"]["lang"], "nl");
+        assert_eq!(titles(&nl), ["Samenvatting", "Gevolgen", "Kans/schade"]);
+        assert_eq!(nl["document"]["aggregate_severity"]["text"], "HOOG/HOOG");
+        assert_eq!(nl["document"]["tracking"]["revision_history"][0]["summary"], "Initiële versie");
+        assert_eq!(nl["document"]["references"][0]["summary"], "Referentie");
+        assert_eq!(nl["vulnerabilities"][0]["notes"][0]["title"], "Samenvatting");
+        assert!(nl["vulnerabilities"][0]["threats"][0]["details"].as_str().unwrap().starts_with("Schade: HOOG."));
+        let rating_note = nl["document"]["notes"][2]["text"].as_str().unwrap();
+        assert!(rating_note.starts_with("Kans: HOOG (") && rating_note.contains("punten"), "{rating_note}");
+        let en = render_in("en");
+        assert_eq!(titles(&en), ["Summary", "Consequences", "Rating"]);
+        assert_eq!(en["document"]["aggregate_severity"]["text"], "HIGH/HIGH");
+        assert_eq!(en["document"]["tracking"]["revision_history"][0]["summary"], "Initial release");
+        assert!(en["document"]["notes"][2]["text"].as_str().unwrap().starts_with("Chance: HIGH ("));
     }
 
     #[test]
