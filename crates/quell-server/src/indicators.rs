@@ -111,7 +111,11 @@ fn bad(message: String) -> ServerError {
 
 fn check_text(what: &str, value: &str, max: usize) -> Result<(), ServerError> {
     if value.trim().is_empty() || value.len() > max || value.chars().any(char::is_control) {
-        return Err(bad(format!("{what} must be 1 to {max} bytes without control characters")));
+        return Err(bad(t!(
+            "refusal-bad-name",
+            what = crate::refusals::field(what),
+            max = crate::refusals::limit(max as u64)
+        )));
     }
     Ok(())
 }
@@ -119,9 +123,10 @@ fn check_text(what: &str, value: &str, max: usize) -> Result<(), ServerError> {
 /// An RFC 3339 time between [`EARLIEST_INDICATOR_TIME`] and now (plus
 /// [`MAX_INDICATOR_CLOCK_SKEW_SECS`]).
 fn time(what: &str, text: &str) -> Result<i64, ServerError> {
-    let t = parse_rfc3339(text).ok_or_else(|| bad(format!("{what} {text:?} is not an RFC 3339 time")))?;
+    let t = parse_rfc3339(text)
+        .ok_or_else(|| bad(t!("api-not-rfc3339", what = crate::refusals::field(what), text = format!("{text:?}"))))?;
     if !(EARLIEST_INDICATOR_TIME..=now() + MAX_INDICATOR_CLOCK_SKEW_SECS).contains(&t) {
-        return Err(bad(format!("{what} {text:?} is before 2000 or in the future")));
+        return Err(bad(t!("api-time-out-of-range", what = crate::refusals::field(what), text = format!("{text:?}"))));
     }
     Ok(t)
 }
@@ -250,8 +255,11 @@ fn check_upload(upload: IndicatorUpload) -> Result<NewUpload, ServerError> {
     sightings.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
     for (index, line) in upload.lines.iter().enumerate() {
         if line.raw.len() > MAX_RAW_LINE_BYTES || line.file.len() > MAX_INDICATOR_VALUE_BYTES {
-            return Err(ServerError::TooLarge(format!(
-                "lines[{index}]: longer than {MAX_RAW_LINE_BYTES} bytes (raw) or {MAX_INDICATOR_VALUE_BYTES} (file)"
+            return Err(ServerError::TooLarge(t!(
+                "api-indicator-line-too-long",
+                index = index.to_string(),
+                raw = crate::refusals::limit(MAX_RAW_LINE_BYTES as u64),
+                file = crate::refusals::limit(MAX_INDICATOR_VALUE_BYTES as u64)
             )));
         }
     }
@@ -348,9 +356,9 @@ impl Filter {
 pub fn scope_of(principal: &Principal, scope: Option<&str>) -> Result<Scope, ServerError> {
     match scope.unwrap_or("pool") {
         "pool" => Ok(Scope::Pool),
-        "own" => principal.org_id.map(Scope::Own).ok_or_else(|| {
-            ServerError::Forbidden("coordinators see counts per organisation (/api/v1/orgs), not their hosts".into())
-        }),
+        "own" => {
+            principal.org_id.map(Scope::Own).ok_or_else(|| ServerError::Forbidden(t!("api-coordinators-see-counts")))
+        }
         other => Err(bad(format!("scope {other:?}: own or pool"))),
     }
 }

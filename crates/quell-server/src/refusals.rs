@@ -21,7 +21,7 @@ use crate::i18n::{self, Lang};
 
 /// A limit (bytes, characters, a count) in the reader's language. English keeps the plain
 /// digits the crates' `Display` has (`20000 bytes`); Dutch groups them (`20.000 bytes`).
-fn limit(n: usize) -> String {
+pub(crate) fn limit(n: impl std::fmt::Display) -> String {
     match i18n::current() {
         Lang::En => n.to_string(),
         Lang::Nl => i18n::number(n),

@@ -114,7 +114,10 @@ fn read_json<T: serde::de::DeserializeOwned>(
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ServerError::Internal(e.to_string()))?
+    let lang = crate::i18n::current();
+    tokio::task::spawn_blocking(move || crate::i18n::with(lang, work))
+        .await
+        .map_err(|e| ServerError::Internal(e.to_string()))?
 }
 
 async fn discover(config: &Config) -> Result<Discovery, ServerError> {

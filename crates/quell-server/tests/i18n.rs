@@ -276,6 +276,12 @@ fn advisories_are_read_in_the_readers_language_with_the_other_a_click_away() {
     let (_, chosen, _) = get_with(&server, &format!("{path}?text=nl"), "", &[("Accept-Language", "en")]);
     assert!(chosen.contains("Een aanvaller kan code uitvoeren.") && chosen.contains("<html lang=\"en\">"), "{chosen}");
 
+    // The Atom feed: each entry in the reader's language.
+    let (_, feed, _) = get_with(&server, "/advisories.atom", "", &[("Accept-Language", "en")]);
+    assert!(feed.contains("Vulnerability in Apache Log4j") && feed.contains("xml:lang=\"en\""), "{feed}");
+    let (_, feed, _) = get_with(&server, "/advisories.atom", "", &[("Accept-Language", "nl")]);
+    assert!(feed.contains("Kwetsbaarheid in Apache Log4j") && feed.contains("xml:lang=\"nl\""), "{feed}");
+
     // CSAF: the original with its language; the translation as its own document with
     // source_lang.
     let (status, original) = get(&server, &coord, &format!("/api/v1/advisories/{id}/csaf"));
@@ -373,6 +379,15 @@ fn refusals_are_said_in_the_readers_language() {
     );
     let (_, english) = post(&publish, "{}", Some("en"));
     assert_eq!(english["message"], "conflict: nothing to publish: the newest version is already published");
+
+    // The server's own refusals, also those made off the async threads (decoding an upload).
+    let a = org(&server, "alpha");
+    let headers = [("Content-Type", "application/x-ndjson"), ("Accept-Language", "nl")];
+    let (status, dutch) = send(&server, "POST", &a.upload, "/api/v1/reports", b"\n", &headers);
+    assert_eq!((status, dutch["error"].as_str()), (400, Some("invalid")), "{dutch}");
+    assert!(dutch["message"].as_str().unwrap().starts_with("het rapport heeft geen samenvatting"), "{dutch}");
+    let (_, english) = upload(&server, &a.upload, "\n");
+    assert!(english["message"].as_str().unwrap().starts_with("the report has no summary record"), "{english}");
 
     // A refusal of the store on a page: the registry's search with a bad CVE and a bad status.
     let (status, body, _) = get_with(&server, "/registry?cve=CVE-21", "quell_lang=nl", &[]);

@@ -293,12 +293,10 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ServerError> {
 /// The revision an edit is based on: `If-Match` or `base_revision` (they must agree), required.
 fn base_revision(headers: &HeaderMap, body: Option<i64>) -> Result<i64, ServerError> {
     match (if_match(headers)?, body) {
-        (Some(a), Some(b)) if a != b => Err(ServerError::Invalid("If-Match and base_revision disagree".into())),
+        (Some(a), Some(b)) if a != b => Err(ServerError::Invalid(t!("api-if-match-disagree"))),
         (Some(a), _) => Ok(a),
         (None, Some(b)) => Ok(b),
-        (None, None) => {
-            Err(ServerError::Invalid("the base revision is required (If-Match header or base_revision field)".into()))
-        }
+        (None, None) => Err(ServerError::Invalid(t!("api-base-revision-required"))),
     }
 }
 
