@@ -360,6 +360,7 @@ fn refusals_are_said_in_the_readers_language() {
     let (status, dutch) = post("/api/v1/advisories", &draft("  "), Some("nl-NL,nl;q=0.9"));
     assert_eq!((status, dutch["error"].as_str()), (400, Some("invalid")), "{dutch}");
     assert_eq!(dutch["message"], "de titel is verplicht", "{dutch}");
+    assert_eq!(dutch["reason"], "required", "the machine code stays English: {dutch}");
     let (status, english) = post("/api/v1/advisories", &draft("  "), None);
     assert_eq!((status, english["error"].as_str()), (400, Some("invalid")));
     assert_eq!(english["message"], "title is required", "English as before: {english}");
@@ -373,6 +374,7 @@ fn refusals_are_said_in_the_readers_language() {
     assert_eq!(post(&publish, "{}", None).0, 200);
     let (status, dutch) = post(&publish, "{}", Some("nl"));
     assert_eq!((status, dutch["error"].as_str()), (409, Some("conflict")), "{dutch}");
+    assert_eq!(dutch["reason"], "nothing_to_publish", "{dutch}");
     assert_eq!(
         dutch["message"], "conflict: er is niets te publiceren: de nieuwste versie is al gepubliceerd",
         "{dutch}"

@@ -32,11 +32,15 @@ use crate::{AppState, ServerError, time};
 /// 409 with the entry as it is now, so the client can redo its change on top of it.
 async fn conflict(state: &AppState, id: Option<i64>, refusal: &quell_store::Refusal) -> Result<Response, ServerError> {
     let message = crate::refusals::refusal(refusal);
+    let reason = refusal.code();
     let current = match id {
         Some(id) => store::entry(&state.db, id).await?,
         None => None,
     };
-    Ok((StatusCode::CONFLICT, Json(json!({ "error": "conflict", "message": message, "current": current })))
+    Ok((
+        StatusCode::CONFLICT,
+        Json(json!({ "error": "conflict", "reason": reason, "message": message, "current": current })),
+    )
         .into_response())
 }
 
