@@ -137,6 +137,24 @@ pub fn rule(rule: &RuleBroken) -> String {
     }
 }
 
+/// Why a signed detection pack is refused (`quell_packs::signed::verify`); the parser's own
+/// details (a malformed signature, a pack's `file:line: reason`) stay as they are.
+pub fn signature(error: &quell_packs::signed::SignatureError) -> String {
+    use quell_packs::signed::{EXPIRES_KEY, SignatureError};
+    match error {
+        SignatureError::Unsigned => t!("pack-unsigned"),
+        SignatureError::Malformed(why) => t!("pack-malformed", why = why.as_str()),
+        SignatureError::WrongKey { signed_by, pinned } => {
+            t!("pack-wrong-key", signed_by = signed_by.as_str(), pinned = pinned.as_str())
+        }
+        SignatureError::BadSignature => t!("pack-bad-signature"),
+        SignatureError::NoExpiry { comment } => t!("pack-no-expiry", comment = quoted(comment), key = EXPIRES_KEY),
+        SignatureError::BadExpiry { value } => t!("pack-bad-expiry", value = value.as_str(), key = EXPIRES_KEY),
+        SignatureError::Expired { expires_at } => t!("pack-expired", expires_at = expires_at.as_str()),
+        SignatureError::Pack(errors) => t!("pack-invalid", errors = errors.join("; ")),
+    }
+}
+
 /// A refusal of the store (and, wrapped in it, of the pure crates).
 pub fn refusal(refusal: &Refusal) -> String {
     match refusal {
@@ -259,6 +277,26 @@ mod tests {
                 "{dutch}"
             );
             assert_ne!(dutch, english, "{}: not translated", example.code());
+        }
+    }
+
+    #[test]
+    fn pack_signature_refusals_in_both_languages() {
+        use quell_packs::signed::SignatureError;
+        let all = [
+            SignatureError::Unsigned,
+            SignatureError::Malformed("x".into()),
+            SignatureError::WrongKey { signed_by: "A".into(), pinned: "B".into() },
+            SignatureError::BadSignature,
+            SignatureError::NoExpiry { comment: "c".into() },
+            SignatureError::BadExpiry { value: "v".into() },
+            SignatureError::Expired { expires_at: "2026-01-01T00:00:00Z".into() },
+            SignatureError::Pack(vec!["a.toml:1: bad".into(), "a.toml:2: bad".into()]),
+        ];
+        for error in &all {
+            assert_eq!(i18n::with(Lang::En, || signature(error)), error.to_string());
+            let dutch = i18n::with(Lang::Nl, || signature(error));
+            assert!(!dutch.contains("pack-") && dutch != error.to_string(), "{dutch}");
         }
     }
 

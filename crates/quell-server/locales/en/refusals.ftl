@@ -152,3 +152,13 @@ api-forbidden = forbidden: { $message }
 api-unauthorized = authentication required: { $message }
 api-not-found = not found: { $message }
 api-too-many = too many requests: { $message }
+
+# Signed detection packs (quell_packs::signed::SignatureError).
+pack-unsigned = unsigned: no minisign signature came with the pack
+pack-malformed = malformed signature: { $why }
+pack-wrong-key = signed by another key: key id { $signed_by }, but the pinned key is { $pinned } (re-sign with the pinned key, or pin the new public key too)
+pack-bad-signature = bad signature: the pack or its trusted comment was changed after signing (tampered)
+pack-no-expiry = no expiry: the trusted comment { $comment } has no { $key }<RFC 3339 time> (sign with -t "quell-pack expires=2027-03-01T00:00:00Z")
+pack-bad-expiry = bad expiry: { $key }{ $value } is not an RFC 3339 time (2027-03-01T00:00:00Z)
+pack-expired = expired: the signature was valid until { $expires_at }; re-sign the pack with a later expiry
+pack-invalid = signed, but not a valid pack: { $errors }

@@ -151,3 +151,13 @@ api-forbidden = geweigerd: { $message }
 api-unauthorized = inloggen vereist: { $message }
 api-not-found = niet gevonden: { $message }
 api-too-many = te veel verzoeken: { $message }
+
+# Ondertekende detectiepakketten (quell_packs::signed::SignatureError).
+pack-unsigned = niet ondertekend: er kwam geen minisign-handtekening mee met het detectiepakket
+pack-malformed = onleesbare handtekening: { $why }
+pack-wrong-key = ondertekend met een andere sleutel: sleutel-id { $signed_by }, maar de vastgepinde sleutel is { $pinned } (onderteken opnieuw met de vastgepinde sleutel, of pin ook de nieuwe publieke sleutel)
+pack-bad-signature = ongeldige handtekening: het detectiepakket of het vertrouwde commentaar is na het ondertekenen gewijzigd (gemanipuleerd)
+pack-no-expiry = geen vervaldatum: het vertrouwde commentaar { $comment } heeft geen { $key }<RFC 3339-tijd> (onderteken met -t "quell-pack expires=2027-03-01T00:00:00Z")
+pack-bad-expiry = ongeldige vervaldatum: { $key }{ $value } is geen RFC 3339-tijd (2027-03-01T00:00:00Z)
+pack-expired = verlopen: de handtekening was geldig tot { $expires_at }; onderteken het detectiepakket opnieuw met een latere vervaldatum
+pack-invalid = ondertekend, maar geen geldig detectiepakket: { $errors }

@@ -67,9 +67,9 @@ impl From<store::StoredPack> for Served {
 fn refused(error: SignatureError) -> ServerError {
     match error {
         SignatureError::Unsigned | SignatureError::Malformed(_) | SignatureError::Pack(_) => {
-            ServerError::Invalid(error.to_string())
+            ServerError::Invalid(crate::refusals::signature(&error))
         }
-        _ => ServerError::Unprocessable(error.to_string()),
+        _ => ServerError::Unprocessable(crate::refusals::signature(&error)),
     }
 }
 
