@@ -140,3 +140,40 @@ impl Invalid {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The English sentences are those the model said before its refusals were typed, and every
+    /// variant has its own code.
+    #[test]
+    fn refusals_say_what_they_said() {
+        assert_eq!(Invalid::Required { field: "title".into() }.to_string(), "title is required");
+        assert_eq!(
+            Invalid::TooLong { field: "products[0].supplier".into(), max: 500 }.to_string(),
+            "products[0].supplier is longer than 500 bytes"
+        );
+        assert_eq!(
+            Invalid::Language { lang: "de".into() }.to_string(),
+            "lang must be one of [\"nl\", \"en\"], not \"de\""
+        );
+        assert_eq!(Invalid::TitleOneLine { translated: true }.to_string(), "the translated title is one line");
+        assert_eq!(
+            Invalid::Prefix { prefix: "x".into(), max: 16 }.to_string(),
+            "an advisory prefix is 1 to 16 upper-case letters or digits, starting with a letter: \"x\""
+        );
+        assert_eq!(
+            Invalid::Csaf(csaf::ImportProblem::Missing { pointer: "/document/title" }).to_string(),
+            "not a valid CSAF 2.0 document: /document/title is missing"
+        );
+        assert_eq!(
+            Invalid::ComponentVersionTwice { index: 2 }.to_string(),
+            "components[2]: give the version in the purl or in range, not both"
+        );
+        let examples = Invalid::examples();
+        let codes: std::collections::BTreeSet<_> = examples.iter().map(Invalid::code).collect();
+        // TitleOneLine twice and the CSAF problems share their codes.
+        assert_eq!(codes.len(), examples.len() - 1 - (csaf::ImportProblem::examples().len() - 1));
+    }
+}

@@ -87,7 +87,7 @@ rule-separator = ;{" "}
 # De opslag (quell_store::Refusal).
 refusal-bad-name = { $what } moet 1 tot { $max } bytes lang zijn, zonder stuurtekens
 refusal-password-too-short = een wachtwoord moet minstens { $min } tekens hebben
-refusal-email-needs-at = een e-mailadres bevat een @
+refusal-email-needs-at = het e-mailadres moet een @ bevatten
 refusal-coordinator-without-org = een coördinator hoort bij geen organisatie
 refusal-member-needs-org = een beheerder of lid hoort bij een organisatie: kies er een
 refusal-org-id-required = org_id is verplicht
