@@ -391,6 +391,11 @@ fn refusals_are_said_in_the_readers_language() {
     let (_, english) = upload(&server, &a.upload, "\n");
     assert!(english["message"].as_str().unwrap().starts_with("the report has no summary record"), "{english}");
 
+    let (status, dutch) =
+        send(&server, "GET", &a.full, "/api/v1/indicators/pool?kind=banaan", b"", &[("Accept-Language", "nl")]);
+    assert_eq!((status, dutch["error"].as_str()), (400, Some("invalid")), "{dutch}");
+    assert!(dutch["message"].as_str().unwrap().starts_with("soort (kind) \"banaan\""), "{dutch}");
+
     // A refusal of the store on a page: the registry's search with a bad CVE and a bad status.
     let (status, body, _) = get_with(&server, "/registry?cve=CVE-21", "quell_lang=nl", &[]);
     assert_eq!(status, 400);

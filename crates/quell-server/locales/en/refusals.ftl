@@ -162,3 +162,16 @@ pack-no-expiry = no expiry: the trusted comment { $comment } has no { $key }<RFC
 pack-bad-expiry = bad expiry: { $key }{ $value } is not an RFC 3339 time (2027-03-01T00:00:00Z)
 pack-expired = expired: the signature was valid until { $expires_at }; re-sign the pack with a later expiry
 pack-invalid = signed, but not a valid pack: { $errors }
+
+# OpenPGP keys for encrypted e-mail, and webhook URLs (the server's own checks).
+key-no-encryption-subkey = the key has no subkey for encryption (flags: encrypt communications or storage)
+key-secret-register-public = this is a secret key: register the public key only (gpg --armor --export)
+key-not-armored-public = not an ASCII-armored OpenPGP public key: { $detail }
+key-self-signatures = the key's self-signatures do not verify: { $detail }
+key-file-too-large = a key file is at most { $max } bytes
+webhook-start-https = the webhook URL must start with https://
+webhook-use-https = the webhook URL must use https (advisories are sent to it)
+webhook-https-url = the webhook URL must be an https URL
+webhook-credentials = the webhook URL must not carry a user name or password
+webhook-no-host = the webhook URL names no host
+webhook-private = the webhook URL points at a loopback, private or link-local address ({ $ip })

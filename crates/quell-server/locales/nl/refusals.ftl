@@ -161,3 +161,16 @@ pack-no-expiry = geen vervaldatum: het vertrouwde commentaar { $comment } heeft 
 pack-bad-expiry = ongeldige vervaldatum: { $key }{ $value } is geen RFC 3339-tijd (2027-03-01T00:00:00Z)
 pack-expired = verlopen: de handtekening was geldig tot { $expires_at }; onderteken het detectiepakket opnieuw met een latere vervaldatum
 pack-invalid = ondertekend, maar geen geldig detectiepakket: { $errors }
+
+# OpenPGP-sleutels voor versleutelde e-mail, en webhook-URL's (de eigen controles van de server).
+key-no-encryption-subkey = de sleutel heeft geen subsleutel voor versleuteling (vlaggen: encrypt communications of storage)
+key-secret-register-public = dit is een geheime sleutel: registreer alleen de publieke sleutel (gpg --armor --export)
+key-not-armored-public = geen ASCII-armored publieke OpenPGP-sleutel: { $detail }
+key-self-signatures = de eigen handtekeningen van de sleutel kloppen niet: { $detail }
+key-file-too-large = een sleutelbestand is hoogstens { $max } bytes
+webhook-start-https = de webhook-URL moet met https:// beginnen
+webhook-use-https = de webhook-URL moet https gebruiken (er worden beveiligingsadviezen naartoe gestuurd)
+webhook-https-url = de webhook-URL moet een https-URL zijn
+webhook-credentials = de webhook-URL mag geen gebruikersnaam of wachtwoord bevatten
+webhook-no-host = de webhook-URL noemt geen host
+webhook-private = de webhook-URL wijst naar een loopback-, privé- of link-local-adres ({ $ip })
