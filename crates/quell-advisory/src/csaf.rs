@@ -10,6 +10,12 @@
 //!   product (the supplier's version text is a range, not one version), each with its own
 //!   product id `QUELL-PID-n`; every CVE lists them all as `known_affected`, with one
 //!   remediation (`vendor_fix` when a fix exists, else `none_available`) and an `impact` threat.
+//! - The texts the document itself writes (note titles `Summary`/`Samenvatting`, the rating
+//!   note, the levels `HIGH`/`HOOG` of `aggregate_severity` and the threat, default remediation
+//!   and revision texts, the reference summary) are in the document's language, `/document/lang`
+//!   (the language of the texts `content` carries), from [`Wording`]. They are part of the
+//!   document, like its author's texts, not of a reader's interface: so they live here, not in
+//!   the server's message files, and the renderer stays pure and deterministic.
 
 use serde_json::{Value, json};
 
@@ -63,6 +69,86 @@ pub fn file_name(tracking_id: &str) -> String {
     name
 }
 
+/// The fixed texts of a CSAF document in one of [`crate::LANGUAGES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wording {
+    pub summary: &'static str,
+    pub consequences: &'static str,
+    pub rating: &'static str,
+    pub reference: &'static str,
+    pub initial_release: &'static str,
+    pub update: &'static str,
+    pub fixed_version: &'static str,
+    pub no_fix: &'static str,
+    /// `Chance`, `Damage` (with a capital: they start a sentence).
+    pub chance: &'static str,
+    pub damage: &'static str,
+    /// `points`, `highest answer`, `set to … by the analyst`.
+    pub points: &'static str,
+    pub highest_answer: &'static str,
+    pub set_to: &'static str,
+    pub by_the_analyst: &'static str,
+    /// `LOW`, `MEDIUM`, `HIGH`.
+    pub levels: [&'static str; 3],
+}
+
+impl Wording {
+    pub const EN: Wording = Wording {
+        summary: "Summary",
+        consequences: "Consequences",
+        rating: "Rating",
+        reference: "Reference",
+        initial_release: "Initial release",
+        update: "Update",
+        fixed_version: "Update to a fixed version.",
+        no_fix: "No fix is available. Consider switching affected systems off until one is.",
+        chance: "Chance",
+        damage: "Damage",
+        points: "points",
+        highest_answer: "highest answer",
+        set_to: "set to",
+        by_the_analyst: "by the analyst",
+        levels: ["LOW", "MEDIUM", "HIGH"],
+    };
+
+    /// As the national CERT writes its beveiligingsadviezen (docs/glossary.md).
+    pub const NL: Wording = Wording {
+        summary: "Samenvatting",
+        consequences: "Gevolgen",
+        rating: "Kans/schade",
+        reference: "Referentie",
+        initial_release: "Initiële versie",
+        update: "Bijgewerkte versie",
+        fixed_version: "Installeer een versie waarin de kwetsbaarheid is verholpen.",
+        no_fix: "Er is nog geen oplossing. Overweeg getroffen systemen uit te schakelen tot die er is.",
+        chance: "Kans",
+        damage: "Schade",
+        points: "punten",
+        highest_answer: "hoogste antwoord",
+        set_to: "op",
+        by_the_analyst: "gezet door de analist",
+        levels: ["LAAG", "MIDDEL", "HOOG"],
+    };
+
+    /// The wording of a document in `lang` (`nl`; anything else: English).
+    pub fn of(lang: &str) -> Wording {
+        if lang == "nl" { Wording::NL } else { Wording::EN }
+    }
+
+    fn level(&self, level: crate::Level) -> &'static str {
+        match level {
+            crate::Level::Low => self.levels[0],
+            crate::Level::Medium => self.levels[1],
+            crate::Level::High => self.levels[2],
+        }
+    }
+
+    /// The two-axis label (`HIGH/MEDIUM`, `HOOG/MIDDEL`).
+    pub fn label(&self, rating: &Rating) -> String {
+        format!("{}/{}", self.level(rating.chance), self.level(rating.damage))
+    }
+}
+
 /// A product name and its version-range leaves.
 type ProductBranch = (String, Vec<Value>);
 
@@ -70,6 +156,7 @@ type ProductBranch = (String, Vec<Value>);
 pub fn render(input: &CsafInput<'_>) -> Value {
     let c = input.content;
     let r = input.rating;
+    let w = Wording::of(c.original_lang());
     let last = input.revisions.last();
     let version = last.map_or_else(|| "1".to_string(), |rev| rev.version.csaf_number());
     let current = last.map(|rev| rev.date.clone()).unwrap_or_default();
@@ -79,7 +166,7 @@ pub fn render(input: &CsafInput<'_>) -> Value {
         .iter()
         .map(|rev| {
             let summary = if rev.summary.trim().is_empty() {
-                if rev.version == crate::Version::FIRST { "Initial release".to_string() } else { "Update".to_string() }
+                if rev.version == crate::Version::FIRST { w.initial_release.to_string() } else { w.update.to_string() }
             } else {
                 rev.summary.clone()
             };
@@ -87,31 +174,47 @@ pub fn render(input: &CsafInput<'_>) -> Value {
         })
         .collect();
 
-    let mut notes = vec![json!({ "category": "summary", "title": "Summary", "text": c.summary })];
+    let mut notes = vec![json!({ "category": "summary", "title": w.summary, "text": c.summary })];
     if !c.consequences.trim().is_empty() {
-        notes.push(json!({ "category": "details", "title": "Consequences", "text": c.consequences }));
+        notes.push(json!({ "category": "details", "title": w.consequences, "text": c.consequences }));
     }
     let mut rating_text = format!(
-        "Chance: {} ({} points). Damage: {} (highest answer {}).",
-        r.chance.upper(),
+        "{}: {} ({} {}). {}: {} ({} {}).",
+        w.chance,
+        w.level(r.chance),
         r.chance_points,
-        r.damage.upper(),
+        w.points,
+        w.damage,
+        w.level(r.damage),
+        w.highest_answer,
         r.damage_value
     );
     if let Some(reason) = &r.chance_override_reason {
-        rating_text.push_str(&format!(" Chance set to {} by the analyst: {reason}", r.chance.upper()));
+        rating_text.push_str(&format!(
+            " {} {} {} {}: {reason}",
+            w.chance,
+            w.set_to,
+            w.level(r.chance),
+            w.by_the_analyst
+        ));
     }
     if let Some(reason) = &r.damage_override_reason {
-        rating_text.push_str(&format!(" Damage set to {} by the analyst: {reason}", r.damage.upper()));
+        rating_text.push_str(&format!(
+            " {} {} {} {}: {reason}",
+            w.damage,
+            w.set_to,
+            w.level(r.damage),
+            w.by_the_analyst
+        ));
     }
-    notes.push(json!({ "category": "other", "title": "Rating", "text": rating_text }));
+    notes.push(json!({ "category": "other", "title": w.rating, "text": rating_text }));
 
     let mut references = Vec::new();
     if let Some(url) = input.self_url {
         references.push(json!({ "category": "self", "summary": format!("{} (CSAF)", input.tracking_id), "url": url }));
     }
     for url in &c.references {
-        references.push(json!({ "category": "external", "summary": "Reference", "url": url }));
+        references.push(json!({ "category": "external", "summary": w.reference, "url": url }));
     }
 
     // vendor → product_name → product_version_range, in the order first seen.
@@ -152,14 +255,14 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     let remediation = if c.fix_available {
         json!({
             "category": "vendor_fix",
-            "details": if c.solution.trim().is_empty() { "Update to a fixed version." } else { c.solution.as_str() },
+            "details": if c.solution.trim().is_empty() { w.fixed_version } else { c.solution.as_str() },
             "product_ids": product_ids,
         })
     } else {
         json!({
             "category": "none_available",
             "details": if c.solution.trim().is_empty() {
-                "No fix is available. Consider switching affected systems off until one is."
+                w.no_fix
             } else {
                 c.solution.as_str()
             },
@@ -168,11 +271,11 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     };
     let threat = json!({
         "category": "impact",
-        "details": format!("Damage: {}. {}", r.damage.upper(), c.consequences.trim()).trim().to_string(),
+        "details": format!("{}: {}. {}", w.damage, w.level(r.damage), c.consequences.trim()).trim().to_string(),
     });
     let vulnerability = |cve: Option<&str>| {
         let mut v = json!({
-            "notes": [{ "category": "description", "title": "Summary", "text": c.summary }],
+            "notes": [{ "category": "description", "title": w.summary, "text": c.summary }],
             "product_status": { "known_affected": product_ids },
             "remediations": [remediation],
             "threats": [threat],
@@ -203,7 +306,7 @@ pub fn render(input: &CsafInput<'_>) -> Value {
             "text": format!("TLP:{}", c.tlp.as_str()),
             "tlp": { "label": c.tlp.csaf_label(), "url": "https://www.first.org/tlp/" },
         },
-        "aggregate_severity": { "text": r.label },
+        "aggregate_severity": { "text": w.label(r) },
         "notes": notes,
         "tracking": {
             "id": input.tracking_id,
@@ -228,6 +331,44 @@ pub fn render(input: &CsafInput<'_>) -> Value {
     })
 }
 
+/// Why an imported document is refused ([`read_import`]); `Display` is the English reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportProblem {
+    #[error("no /document")]
+    NoDocument,
+    /// A required field (its JSON pointer) is missing or empty.
+    #[error("{pointer} is missing")]
+    Missing { pointer: &'static str },
+    #[error("/document/csaf_version must be 2.0")]
+    CsafVersion,
+    #[error("/document/tracking/revision_history is missing or empty")]
+    NoRevisionHistory,
+    #[error("a csaf_security_advisory needs /vulnerabilities")]
+    NeedsVulnerabilities,
+    #[error("a csaf_security_advisory needs /product_tree")]
+    NeedsProductTree,
+    #[error("/vulnerabilities/{index}/cve is not a CVE id")]
+    NotCve { index: usize },
+    #[error("/vulnerabilities/{index}/product_status uses undefined product {product}")]
+    UndefinedProduct { index: usize, product: String },
+}
+
+impl ImportProblem {
+    /// One value of every variant.
+    pub fn examples() -> Vec<ImportProblem> {
+        vec![
+            ImportProblem::NoDocument,
+            ImportProblem::Missing { pointer: "/document/title" },
+            ImportProblem::CsafVersion,
+            ImportProblem::NoRevisionHistory,
+            ImportProblem::NeedsVulnerabilities,
+            ImportProblem::NeedsProductTree,
+            ImportProblem::NotCve { index: 0 },
+            ImportProblem::UndefinedProduct { index: 0, product: "CSAFPID-1".into() },
+        ]
+    }
+}
+
 /// What an imported CSAF document says, read leniently but checked for the fields a stored
 /// external advisory needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,26 +386,26 @@ pub struct Imported {
 /// required `document` fields, a product tree when it has vulnerabilities, and every
 /// product id it uses defined (mandatory test 6.1.1). Returns what it says.
 pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
-    let bad = |m: &str| crate::Invalid(format!("not a valid CSAF 2.0 document: {m}"));
-    let d = doc.get("document").ok_or_else(|| bad("no /document"))?;
-    let s = |v: Option<&Value>, what: &str| -> Result<String, crate::Invalid> {
+    let bad = crate::Invalid::Csaf;
+    let d = doc.get("document").ok_or(bad(ImportProblem::NoDocument))?;
+    let s = |v: Option<&Value>, what: &'static str| -> Result<String, crate::Invalid> {
         v.and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty())
             .map(str::to_string)
-            .ok_or_else(|| bad(&format!("{what} is missing")))
+            .ok_or(bad(ImportProblem::Missing { pointer: what }))
     };
     if s(d.get("csaf_version"), "/document/csaf_version")? != "2.0" {
-        return Err(bad("/document/csaf_version must be 2.0"));
+        return Err(bad(ImportProblem::CsafVersion));
     }
     let category = s(d.get("category"), "/document/category")?;
-    let tracking = d.get("tracking").ok_or_else(|| bad("/document/tracking is missing"))?;
+    let tracking = d.get("tracking").ok_or(bad(ImportProblem::Missing { pointer: "/document/tracking" }))?;
     let tracking_id = s(tracking.get("id"), "/document/tracking/id")?;
     let version = s(tracking.get("version"), "/document/tracking/version")?;
     let current = s(tracking.get("current_release_date"), "/document/tracking/current_release_date")?;
     s(tracking.get("initial_release_date"), "/document/tracking/initial_release_date")?;
     s(tracking.get("status"), "/document/tracking/status")?;
     if tracking.get("revision_history").and_then(Value::as_array).is_none_or(Vec::is_empty) {
-        return Err(bad("/document/tracking/revision_history is missing or empty"));
+        return Err(bad(ImportProblem::NoRevisionHistory));
     }
     let title = s(d.get("title"), "/document/title")?;
     let publisher = s(d.get("publisher").and_then(|p| p.get("name")), "/document/publisher/name")?;
@@ -280,10 +421,10 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
     let vulnerabilities = doc.get("vulnerabilities").and_then(Value::as_array).cloned().unwrap_or_default();
     if category == "csaf_security_advisory" {
         if vulnerabilities.is_empty() {
-            return Err(bad("a csaf_security_advisory needs /vulnerabilities"));
+            return Err(bad(ImportProblem::NeedsVulnerabilities));
         }
         if doc.get("product_tree").is_none() {
-            return Err(bad("a csaf_security_advisory needs /product_tree"));
+            return Err(bad(ImportProblem::NeedsProductTree));
         }
     }
     let mut defined = std::collections::HashSet::new();
@@ -294,7 +435,7 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
     for (i, v) in vulnerabilities.iter().enumerate() {
         if let Some(cve) = v.get("cve").and_then(Value::as_str) {
             if !crate::model::is_cve(cve) {
-                return Err(bad(&format!("/vulnerabilities/{i}/cve is not a CVE id")));
+                return Err(bad(ImportProblem::NotCve { index: i }));
             }
             cves.push(cve.to_string());
         }
@@ -302,7 +443,7 @@ pub fn read_import(doc: &Value) -> Result<Imported, crate::Invalid> {
             for ids in status.values().filter_map(Value::as_array) {
                 for id in ids.iter().filter_map(Value::as_str) {
                     if !defined.contains(id) {
-                        return Err(bad(&format!("/vulnerabilities/{i}/product_status uses undefined product {id}")));
+                        return Err(bad(ImportProblem::UndefinedProduct { index: i, product: id.to_string() }));
                     }
                 }
             }
@@ -453,6 +594,69 @@ mod tests {
         let fetched = forwarded_content(&doc, &imported, Some("https://mirror/a.json"), crate::Tlp::Green, rating);
         assert_eq!(fetched.references, ["https://mirror/a.json"]);
         assert!(c.validate().is_ok());
+    }
+
+    /// The document's own texts follow `/document/lang`: a Dutch document says `Samenvatting`
+    /// and `HOOG`, an English one `Summary` and `HIGH`, whatever the reader's language.
+    #[test]
+    fn the_documents_own_texts_follow_its_language() {
+        let content = |lang: &str| -> AdvisoryContent {
+            serde_json::from_value(json!({
+                "title": "Log4j", "summary": "S", "consequences": "G", "cves": ["CVE-2021-44228"],
+                "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0 - 2.14.1"}],
+                "references": ["https://logging.apache.org/security.html"], "lang": lang,
+                "rating": {
+                    "chance": {"default_configuration": "yes", "exploit_code": "working_exploit",
+                        "details_public": "full", "access": "internet", "credentials": "none", "complexity": "easy",
+                        "user_interaction": "none", "actively_exploited": "large_scale",
+                        "exploitation_expected": "yes", "solution": "none"},
+                    "damage": {"denial_of_service": "infrastructure", "code_execution": "root",
+                        "remote_access": "root_shell", "privilege_escalation": "yes", "information_leak": "data"}
+                },
+                "tlp": "CLEAR"
+            }))
+            .unwrap()
+        };
+        let publisher = Publisher { name: "CERT".into(), namespace: "https://cert.example".into() };
+        let revisions =
+            [Revision { version: crate::Version::FIRST, date: "2026-12-02T00:00:00Z".into(), summary: String::new() }];
+        let render_in = |lang: &str| {
+            let c = content(lang);
+            let rating = c.validate().unwrap();
+            render(&CsafInput {
+                tracking_id: "CERT-2026-0001",
+                content: &c,
+                rating: &rating,
+                revisions: &revisions,
+                publisher: &publisher,
+                self_url: None,
+                generator_version: "0",
+                source_lang: None,
+            })
+        };
+        let titles = |doc: &Value| -> Vec<String> {
+            doc["document"]["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["title"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let nl = render_in("nl");
+        assert_eq!(nl["document"]["lang"], "nl");
+        assert_eq!(titles(&nl), ["Samenvatting", "Gevolgen", "Kans/schade"]);
+        assert_eq!(nl["document"]["aggregate_severity"]["text"], "HOOG/HOOG");
+        assert_eq!(nl["document"]["tracking"]["revision_history"][0]["summary"], "Initiële versie");
+        assert_eq!(nl["document"]["references"][0]["summary"], "Referentie");
+        assert_eq!(nl["vulnerabilities"][0]["notes"][0]["title"], "Samenvatting");
+        assert!(nl["vulnerabilities"][0]["threats"][0]["details"].as_str().unwrap().starts_with("Schade: HOOG."));
+        let rating_note = nl["document"]["notes"][2]["text"].as_str().unwrap();
+        assert!(rating_note.starts_with("Kans: HOOG (") && rating_note.contains("punten"), "{rating_note}");
+        let en = render_in("en");
+        assert_eq!(titles(&en), ["Summary", "Consequences", "Rating"]);
+        assert_eq!(en["document"]["aggregate_severity"]["text"], "HIGH/HIGH");
+        assert_eq!(en["document"]["tracking"]["revision_history"][0]["summary"], "Initial release");
+        assert!(en["document"]["notes"][2]["text"].as_str().unwrap().starts_with("Chance: HIGH ("));
     }
 
     #[test]

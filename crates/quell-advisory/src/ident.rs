@@ -14,13 +14,7 @@ pub fn check_prefix(prefix: &str) -> Result<(), Invalid> {
         && prefix.len() <= MAX_PREFIX_CHARS
         && prefix.starts_with(|c: char| c.is_ascii_uppercase())
         && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(Invalid(format!(
-            "an advisory prefix is 1 to {MAX_PREFIX_CHARS} upper-case letters or digits, starting with a letter: {prefix:?}"
-        )))
-    }
+    if ok { Ok(()) } else { Err(Invalid::Prefix { prefix: prefix.to_string(), max: MAX_PREFIX_CHARS }) }
 }
 
 /// `NCSC-2021-1052`: numbered per year, at least four digits.
@@ -39,7 +33,7 @@ impl fmt::Display for AdvisoryId {
 
 impl AdvisoryId {
     pub fn parse(text: &str) -> Result<AdvisoryId, Invalid> {
-        let bad = || Invalid(format!("not an advisory identifier PREFIX-YYYY-NNNN: {text:?}"));
+        let bad = || Invalid::Identifier { text: text.to_string() };
         let mut parts = text.rsplitn(3, '-');
         let number = parts.next().ok_or_else(bad)?;
         let year = parts.next().ok_or_else(bad)?;
@@ -73,7 +67,7 @@ impl Version {
     }
 
     pub fn parse(text: &str) -> Result<Version, Invalid> {
-        let bad = || Invalid(format!("not an advisory version like 1.00: {text:?}"));
+        let bad = || Invalid::Version { text: text.to_string() };
         let (major, minor) = text.split_once('.').ok_or_else(bad)?;
         if minor.len() != 2 || !minor.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad());

@@ -55,14 +55,15 @@ pub struct AffectedComponent {
 }
 
 impl AffectedComponent {
-    /// The package key and version set this names.
-    pub fn parse(&self) -> Result<(quell_model::purl::Purl, quell_model::vers::Versions), String> {
-        let purl = quell_model::purl::Purl::parse(&self.purl).map_err(|e| e.to_string())?;
+    /// The package key and version set this names; `None` in the error when the version is
+    /// given twice (in the purl and in the range), else the parser's explanation.
+    pub fn parse(&self) -> Result<(quell_model::purl::Purl, quell_model::vers::Versions), Option<String>> {
+        let purl = quell_model::purl::Purl::parse(&self.purl).map_err(|e| Some(e.to_string()))?;
         let range = self.range.trim();
         let versions = match (&purl.version, range.is_empty()) {
-            (Some(_), false) => return Err("give the version in the purl or in range, not both".into()),
-            (Some(v), true) => v.parse().map_err(|e: quell_model::vers::VersError| e.to_string())?,
-            (None, false) => range.parse().map_err(|e: quell_model::vers::VersError| e.to_string())?,
+            (Some(_), false) => return Err(None),
+            (Some(v), true) => v.parse().map_err(|e: quell_model::vers::VersError| Some(e.to_string()))?,
+            (None, false) => range.parse().map_err(|e: quell_model::vers::VersError| Some(e.to_string()))?,
             (None, true) => quell_model::vers::Versions::All,
         };
         Ok((purl, versions))
@@ -127,13 +128,13 @@ fn yes() -> bool {
 
 fn text(what: &str, value: &str, max: usize, required: bool) -> Result<(), Invalid> {
     if required && value.trim().is_empty() {
-        return Err(Invalid(format!("{what} is required")));
+        return Err(Invalid::Required { field: what.to_string() });
     }
     if value.len() > max {
-        return Err(Invalid(format!("{what} is longer than {max} bytes")));
+        return Err(Invalid::TooLong { field: what.to_string(), max });
     }
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(Invalid(format!("{what} contains control characters")));
+        return Err(Invalid::ControlCharacters { field: what.to_string() });
     }
     Ok(())
 }
@@ -180,19 +181,18 @@ impl AdvisoryContent {
     /// Checks every field and computes the rating.
     pub fn validate(&self) -> Result<Rating, Invalid> {
         if !LANGUAGES.contains(&self.original_lang()) {
-            return Err(Invalid(format!("lang must be one of {LANGUAGES:?}, not {:?}", self.original_lang())));
+            return Err(Invalid::Language { lang: self.original_lang().to_string() });
         }
         if let Some(t) = &self.translation {
             if !LANGUAGES.contains(&t.lang.as_str()) || t.lang == self.original_lang() {
-                return Err(Invalid(format!(
-                    "translation.lang must be the other language than {:?}, not {:?}",
-                    self.original_lang(),
-                    t.lang
-                )));
+                return Err(Invalid::TranslationLanguage {
+                    original: self.original_lang().to_string(),
+                    lang: t.lang.clone(),
+                });
             }
             text("translation.title", &t.title, MAX_TITLE_BYTES, true)?;
             if t.title.contains('\n') {
-                return Err(Invalid("the translated title is one line".into()));
+                return Err(Invalid::TitleOneLine { translated: true });
             }
             text("translation.summary", &t.summary, MAX_TEXT_BYTES, true)?;
             text("translation.consequences", &t.consequences, MAX_TEXT_BYTES, false)?;
@@ -200,25 +200,25 @@ impl AdvisoryContent {
         }
         text("title", &self.title, MAX_TITLE_BYTES, true)?;
         if self.title.contains('\n') {
-            return Err(Invalid("the title is one line".into()));
+            return Err(Invalid::TitleOneLine { translated: false });
         }
         text("summary", &self.summary, MAX_TEXT_BYTES, true)?;
         text("consequences", &self.consequences, MAX_TEXT_BYTES, false)?;
         text("solution", &self.solution, MAX_TEXT_BYTES, false)?;
         text("revision_note", &self.revision_note, MAX_TEXT_BYTES, false)?;
         if self.cves.len() > MAX_CVES {
-            return Err(Invalid(format!("at most {MAX_CVES} CVEs")));
+            return Err(Invalid::TooManyCves { max: MAX_CVES });
         }
         for (i, cve) in self.cves.iter().enumerate() {
             if !is_cve(cve) {
-                return Err(Invalid(format!("cves[{i}] is not a CVE id like CVE-2021-44228: {cve:?}")));
+                return Err(Invalid::NotCve { index: i, cve: cve.clone() });
             }
             if self.cves[..i].contains(cve) {
-                return Err(Invalid(format!("{cve} is listed twice")));
+                return Err(Invalid::CveTwice { cve: cve.clone() });
             }
         }
         if self.products.len() > MAX_PRODUCTS {
-            return Err(Invalid(format!("at most {MAX_PRODUCTS} products")));
+            return Err(Invalid::TooManyProducts { max: MAX_PRODUCTS });
         }
         for (i, p) in self.products.iter().enumerate() {
             text(&format!("products[{i}].supplier"), &p.supplier, MAX_FIELD_BYTES, true)?;
@@ -226,21 +226,24 @@ impl AdvisoryContent {
             text(&format!("products[{i}].versions"), &p.versions, MAX_FIELD_BYTES, true)?;
         }
         if self.components.len() > MAX_COMPONENTS {
-            return Err(Invalid(format!("at most {MAX_COMPONENTS} components")));
+            return Err(Invalid::TooManyComponents { max: MAX_COMPONENTS });
         }
         for (i, c) in self.components.iter().enumerate() {
             text(&format!("components[{i}].range"), &c.range, MAX_FIELD_BYTES, false)?;
-            c.parse().map_err(|e| Invalid(format!("components[{i}]: {e}")))?;
+            c.parse().map_err(|e| match e {
+                Some(detail) => Invalid::Component { index: i, detail },
+                None => Invalid::ComponentVersionTwice { index: i },
+            })?;
         }
         if self.references.len() > MAX_REFERENCES {
-            return Err(Invalid(format!("at most {MAX_REFERENCES} references")));
+            return Err(Invalid::TooManyReferences { max: MAX_REFERENCES });
         }
         for (i, r) in self.references.iter().enumerate() {
             text(&format!("references[{i}]"), r, MAX_FIELD_BYTES, true)?;
             let ok = (r.starts_with("https://") || r.starts_with("http://"))
                 && !r.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
             if !ok {
-                return Err(Invalid(format!("references[{i}] is not an http(s) URL: {r:?}")));
+                return Err(Invalid::NotUrl { index: i, url: r.clone() });
             }
         }
         self.rating.rate()
@@ -287,7 +290,9 @@ mod tests {
             ..content.clone()
         };
         assert!(content.validate().is_ok());
-        assert!(matches!(same.validate(), Err(Invalid(m)) if m.contains("other language")));
+        assert!(
+            matches!(same.validate(), Err(e @ Invalid::TranslationLanguage { .. }) if e.to_string().contains("other language"))
+        );
     }
 
     #[test]

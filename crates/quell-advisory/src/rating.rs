@@ -274,16 +274,16 @@ pub struct Rating {
     pub severity: Severity,
 }
 
-fn check_override(what: &str, o: &Option<Override>) -> Result<Option<String>, Invalid> {
+fn check_override(what: &'static str, o: &Option<Override>) -> Result<Option<String>, Invalid> {
     match o {
         None => Ok(None),
         Some(o) => {
             let reason = o.reason.trim();
             if reason.is_empty() {
-                return Err(Invalid(format!("an override of {what} needs a written reason")));
+                return Err(Invalid::OverrideReason { which: what });
             }
             if reason.len() > MAX_REASON_BYTES {
-                return Err(Invalid(format!("the {what} override reason is longer than {MAX_REASON_BYTES} bytes")));
+                return Err(Invalid::OverrideReasonTooLong { which: what, max: MAX_REASON_BYTES });
             }
             Ok(Some(reason.to_string()))
         }
@@ -485,7 +485,7 @@ mod tests {
     fn overrides_need_a_reason() {
         let mut a = log4shell();
         a.damage_override = Some(Override { level: Level::Medium, reason: "  ".into() });
-        assert!(a.rate().unwrap_err().0.contains("reason"));
+        assert!(a.rate().unwrap_err().to_string().contains("reason"));
         a.damage_override = Some(Override { level: Level::Medium, reason: "only in a lab build".into() });
         let rating = a.rate().unwrap();
         assert_eq!(rating.damage_computed, Level::High);

@@ -33,8 +33,8 @@ pub use csaf::{CsafMeta, to_csaf_vex};
 pub use export::{to_csv, to_json, to_markdown};
 pub use merge::merge;
 pub use model::{
-    Conflict, Entry, ImportOutcome, Problem, ProblemKind, SourceRef, Status, UnknownStatus, VulnStatus, count_problems,
-    count_statuses, entry_key, is_cve_id, normalise_cve_id,
+    Conflict, Entry, ImportOutcome, Problem, ProblemKind, RuleBroken, SourceRef, Status, UnknownStatus, VulnStatus,
+    count_problems, count_statuses, entry_key, is_cve_id, normalise_cve_id,
 };
 
 /// The file formats the importers read.

@@ -153,6 +153,58 @@ pub struct Entry {
     pub conflicts: Vec<Conflict>,
 }
 
+/// A rule of the registry an entry breaks ([`Entry::validate`]), typed so a caller can say it
+/// in its reader's language; `Display` is the English sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleBroken {
+    #[error("supplier is empty")]
+    SupplierEmpty,
+    #[error("product is empty")]
+    ProductEmpty,
+    #[error("at least one source link (vendor statement) is required")]
+    NoSourceLink,
+    #[error("link {link:?} is not an http(s) URL")]
+    LinkNotUrl { link: String },
+    #[error("{cve:?} is not a CVE id (CVE-YYYY-NNNN)")]
+    NotCve { cve: String },
+    #[error("{cve}: status fix requires a released fixed version (without one it is a workaround)")]
+    FixWithoutVersion { cve: String },
+    #[error("purl {purl:?} does not start with pkg:")]
+    Purl { purl: String },
+    #[error("CPE {cpe:?} does not start with cpe:")]
+    Cpe { cpe: String },
+}
+
+impl RuleBroken {
+    /// The stable machine code of the rule (`supplier_empty`, `no_source_link`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleBroken::SupplierEmpty => "supplier_empty",
+            RuleBroken::ProductEmpty => "product_empty",
+            RuleBroken::NoSourceLink => "no_source_link",
+            RuleBroken::LinkNotUrl { .. } => "link_not_url",
+            RuleBroken::NotCve { .. } => "not_cve",
+            RuleBroken::FixWithoutVersion { .. } => "fix_without_version",
+            RuleBroken::Purl { .. } => "purl",
+            RuleBroken::Cpe { .. } => "cpe",
+        }
+    }
+
+    /// One value of every variant, for callers' tests that each has a message.
+    pub fn examples() -> Vec<RuleBroken> {
+        vec![
+            RuleBroken::SupplierEmpty,
+            RuleBroken::ProductEmpty,
+            RuleBroken::NoSourceLink,
+            RuleBroken::LinkNotUrl { link: "ftp://x".into() },
+            RuleBroken::NotCve { cve: "CVE-21".into() },
+            RuleBroken::FixWithoutVersion { cve: "CVE-2021-44228".into() },
+            RuleBroken::Purl { purl: "maven/x".into() },
+            RuleBroken::Cpe { cpe: "x".into() },
+        ]
+    }
+}
+
 impl Entry {
     /// An entry with no statuses, links or sources.
     pub fn new(supplier: impl Into<String>, product: impl Into<String>) -> Entry {
@@ -182,41 +234,39 @@ impl Entry {
     /// - every CVE id is `CVE-YYYY-NNNN` (4 or more digits), upper case;
     /// - `fix` has at least one fixed version (a released version; otherwise it is a workaround);
     /// - a purl starts with `pkg:`, a CPE with `cpe:`.
-    pub fn validate(&self) -> Result<(), Vec<String>> {
+    pub fn validate(&self) -> Result<(), Vec<RuleBroken>> {
         let mut errors = Vec::new();
         if self.supplier.trim().is_empty() {
-            errors.push("supplier is empty".to_string());
+            errors.push(RuleBroken::SupplierEmpty);
         }
         if self.product.trim().is_empty() {
-            errors.push("product is empty".to_string());
+            errors.push(RuleBroken::ProductEmpty);
         }
         if self.links.is_empty() {
-            errors.push("at least one source link (vendor statement) is required".to_string());
+            errors.push(RuleBroken::NoSourceLink);
         }
         for link in &self.links {
             if !is_http_url(link) {
-                errors.push(format!("link {link:?} is not an http(s) URL"));
+                errors.push(RuleBroken::LinkNotUrl { link: link.clone() });
             }
         }
         for (cve, status) in &self.statuses {
             if !is_cve_id(cve) {
-                errors.push(format!("{cve:?} is not a CVE id (CVE-YYYY-NNNN)"));
+                errors.push(RuleBroken::NotCve { cve: cve.clone() });
             }
             if status.status == Status::Fix && status.fixed_versions.iter().all(|v| v.trim().is_empty()) {
-                errors.push(format!(
-                    "{cve}: status fix requires a released fixed version (without one it is a workaround)"
-                ));
+                errors.push(RuleBroken::FixWithoutVersion { cve: cve.clone() });
             }
         }
         if let Some(purl) = &self.purl
             && !purl.starts_with("pkg:")
         {
-            errors.push(format!("purl {purl:?} does not start with pkg:"));
+            errors.push(RuleBroken::Purl { purl: purl.clone() });
         }
         if let Some(cpe) = &self.cpe
             && !cpe.starts_with("cpe:")
         {
-            errors.push(format!("CPE {cpe:?} does not start with cpe:"));
+            errors.push(RuleBroken::Cpe { cpe: cpe.clone() });
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }

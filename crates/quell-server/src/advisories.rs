@@ -301,9 +301,7 @@ pub async fn expand_packs(db: &crate::Db, draft: &mut store::Draft) -> Result<()
             }
         }
         if out.len() == before {
-            return Err(ServerError::Invalid(format!(
-                "detection pack {pack:?} names no affected versions for this advisory's CVEs"
-            )));
+            return Err(ServerError::Invalid(t!("api-pack-no-versions", pack = format!("{pack:?}"))));
         }
     }
     draft.content.components = out;
@@ -374,7 +372,7 @@ pub async fn progress_json(state: &AppState, id: i64, viewer: &Viewer) -> Result
     let org = match viewer {
         Viewer::User { org_id: Some(org), .. } => Some(*org),
         Viewer::User { coordinator: true, .. } => None,
-        _ => return Err(ServerError::Unauthorized("log in to see progress".into())),
+        _ => return Err(ServerError::Unauthorized(t!("api-log-in-progress"))),
     };
     let at = now();
     let t = systems::timelines(&state.db, &ctx.scope(), org).await?;
@@ -420,7 +418,7 @@ fn orgs_of(t: &[Timeline]) -> Vec<i64> {
 /// (401 for anonymous viewers).
 pub async fn overdue_json(state: &AppState, viewer: &Viewer) -> Result<Value, ServerError> {
     if *viewer == Viewer::Anonymous {
-        return Err(ServerError::Unauthorized("log in".into()));
+        return Err(ServerError::Unauthorized(t!("api-log-in")));
     }
     let at = now();
     let mut out = Vec::new();

@@ -44,8 +44,9 @@ pub async fn subscribe(state: &AppState, principal: &Principal, body: &Subscribe
         .map_err(ServerError::Invalid)?;
     let token = body.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if token.is_some_and(|t| t.len() > MAX_SUBSCRIPTION_URL_BYTES || t.chars().any(char::is_control)) {
-        return Err(ServerError::Invalid(format!(
-            "the access token is one line of at most {MAX_SUBSCRIPTION_URL_BYTES} bytes"
+        return Err(ServerError::Invalid(t!(
+            "api-access-token",
+            max = crate::refusals::limit(MAX_SUBSCRIPTION_URL_BYTES as u64)
         )));
     }
     if subscriptions::list(&state.db).await?.len() >= MAX_SUBSCRIPTIONS {
@@ -127,14 +128,14 @@ pub async fn forward(
     }
     let tlp = body.tlp.unwrap_or(original);
     if tlp < original {
-        return Err(ServerError::Invalid(format!("a forward is marked TLP:{} or stricter", original.as_str())));
+        return Err(ServerError::Invalid(t!("api-forward-tlp", tlp = original.as_str())));
     }
     if body.groups.is_empty() {
-        return Err(ServerError::Invalid("name at least one target group".into()));
+        return Err(ServerError::Invalid(t!("api-name-target-group")));
     }
     let doc: Value =
         serde_json::from_str(&document).map_err(|e| ServerError::Internal(format!("stored CSAF document: {e}")))?;
-    let imported = read_import(&doc).map_err(|e| ServerError::Internal(e.0))?;
+    let imported = read_import(&doc).map_err(|e| ServerError::Internal(e.to_string()))?;
     let content = forwarded_content(&doc, &imported, row.source_url.as_deref(), tlp, body.rating);
     let matching = body.match_recipients;
     let recipients = Recipients {

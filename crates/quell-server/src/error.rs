@@ -1,5 +1,6 @@
 //! The one error type of the server and how it is sent: JSON (`{"error": "<code>", "message":
-//! "...", "line": N}`) for the API; the pages' middleware ([`crate::html::html_errors`]) turns
+//! "...", "line": N}`, with `"reason": "<machine code>"` for a typed refusal of the store or a
+//! pure crate; the message in the caller's language, the rest English) for the API; the pages' middleware ([`crate::html::html_errors`]) turns
 //! the same response into an HTML page, using the [`ErrorMessage`] it carries.
 //!
 //! Invariants: an internal error's details go to the log, never to the client.
@@ -9,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::ServerError;
+use crate::{RefusalKind, ServerError};
 
 /// What an error response says, kept in its extensions for the pages' HTML rendering.
 #[derive(Debug, Clone)]
@@ -31,7 +32,8 @@ fn page_message(error: &ServerError, status: StatusCode) -> String {
         | ServerError::Conflict(m)
         | ServerError::Unprocessable(m)
         | ServerError::TooMany(m)
-        | ServerError::Upstream(m) => m.clone(),
+        | ServerError::Upstream(m)
+        | ServerError::Refused { message: m, .. } => m.clone(),
         other => other.to_string(),
     }
 }
@@ -49,6 +51,9 @@ impl IntoResponse for ServerError {
             ServerError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ServerError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ServerError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream"),
+            ServerError::Refused { kind: RefusalKind::Invalid, .. } => (StatusCode::BAD_REQUEST, "invalid"),
+            ServerError::Refused { kind: RefusalKind::Conflict, .. } => (StatusCode::CONFLICT, "conflict"),
+            ServerError::Refused { kind: RefusalKind::Forbidden, .. } => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::Config(_) | ServerError::Db(_) | ServerError::Internal(_) | ServerError::Io(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -57,14 +62,30 @@ impl IntoResponse for ServerError {
             tracing::error!(error = %self, "request failed");
             t!("api-internal")
         } else {
+            // The kind before the message as in `Display` (`conflict: …`), in the caller's language.
             match &self {
                 ServerError::BadLine(_, m) => m.clone(),
+                ServerError::Unauthorized(m) => t!("api-unauthorized", message = m.as_str()),
+                ServerError::Forbidden(m) => t!("api-forbidden", message = m.as_str()),
+                ServerError::NotFound(m) => t!("api-not-found", message = m.as_str()),
+                ServerError::Conflict(m) => t!("api-conflict", message = m.as_str()),
+                ServerError::TooMany(m) => t!("api-too-many", message = m.as_str()),
+                ServerError::Refused { kind: RefusalKind::Invalid, message, .. } => message.clone(),
+                ServerError::Refused { kind: RefusalKind::Conflict, message, .. } => {
+                    t!("api-conflict", message = message.as_str())
+                }
+                ServerError::Refused { kind: RefusalKind::Forbidden, message, .. } => {
+                    t!("api-forbidden", message = message.as_str())
+                }
                 other => other.to_string(),
             }
         };
         let mut body = json!({ "error": code, "message": message });
         if let ServerError::BadLine(line, _) = &self {
             body["line"] = json!(line);
+        }
+        if let ServerError::Refused { reason, .. } = &self {
+            body["reason"] = json!(reason);
         }
         let mut response = (status, Json(body)).into_response();
         response.extensions_mut().insert(ErrorMessage { status, message: page_message(&self, status) });

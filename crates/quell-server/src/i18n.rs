@@ -20,6 +20,9 @@
 //!   have the same ids (`tests::every_id_used_exists_in_both_languages`, `tests::same_ids`).
 //! - Page code holds no user-facing English: `tests/i18n_lint.rs` scans `pages/*.rs` and
 //!   `html.rs`.
+//! - The typed refusals of the pure crates and the store (`quell_advisory::Invalid`,
+//!   `quell_registry::RuleBroken`, `quell_store::Refusal`) are said in the reader's language by
+//!   [`crate::refusals`], never by the crates themselves.
 //! - Numbers and dates are shown through [`number`] and [`date`]/[`date_time`], so Dutch readers
 //!   see `1.234` and `2 december 2026`.
 
@@ -115,12 +118,13 @@ macro_rules! locale {
             include_str!(concat!("../locales/", $lang, "/users.ftl")),
             include_str!(concat!("../locales/", $lang, "/two_factor.ftl")),
             include_str!(concat!("../locales/", $lang, "/errors.ftl")),
+            include_str!(concat!("../locales/", $lang, "/refusals.ftl")),
         ]
     };
 }
 
 /// The message files: (language, file texts).
-pub const SOURCES: [(Lang, [&str; 9]); 2] = [(Lang::En, locale!("en")), (Lang::Nl, locale!("nl"))];
+pub const SOURCES: [(Lang, [&str; 10]); 2] = [(Lang::En, locale!("en")), (Lang::Nl, locale!("nl"))];
 
 struct Bundles {
     en: FluentBundle<FluentResource>,
@@ -225,6 +229,14 @@ pub fn message(lang: Lang, id: &str, args: Option<&FluentArgs>) -> String {
         tracing::error!(id, lang = lang.code(), ?errors, "message did not format");
     }
     text.into_owned()
+}
+
+/// Whether `lang` has the message `id` (for ids made at run time, like `field-<name>`).
+pub fn has_message(lang: Lang, id: &str) -> bool {
+    match lang {
+        Lang::En => BUNDLES.en.has_message(id),
+        Lang::Nl => BUNDLES.nl.has_message(id),
+    }
 }
 
 /// A machine-readable value shown to a reader (`patched`, `open`, `no_answer`): its

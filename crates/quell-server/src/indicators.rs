@@ -111,7 +111,11 @@ fn bad(message: String) -> ServerError {
 
 fn check_text(what: &str, value: &str, max: usize) -> Result<(), ServerError> {
     if value.trim().is_empty() || value.len() > max || value.chars().any(char::is_control) {
-        return Err(bad(format!("{what} must be 1 to {max} bytes without control characters")));
+        return Err(bad(t!(
+            "refusal-bad-name",
+            what = crate::refusals::field(what),
+            max = crate::refusals::limit(max as u64)
+        )));
     }
     Ok(())
 }
@@ -119,9 +123,10 @@ fn check_text(what: &str, value: &str, max: usize) -> Result<(), ServerError> {
 /// An RFC 3339 time between [`EARLIEST_INDICATOR_TIME`] and now (plus
 /// [`MAX_INDICATOR_CLOCK_SKEW_SECS`]).
 fn time(what: &str, text: &str) -> Result<i64, ServerError> {
-    let t = parse_rfc3339(text).ok_or_else(|| bad(format!("{what} {text:?} is not an RFC 3339 time")))?;
+    let t = parse_rfc3339(text)
+        .ok_or_else(|| bad(t!("api-not-rfc3339", what = crate::refusals::field(what), text = format!("{text:?}"))))?;
     if !(EARLIEST_INDICATOR_TIME..=now() + MAX_INDICATOR_CLOCK_SKEW_SECS).contains(&t) {
-        return Err(bad(format!("{what} {text:?} is before 2000 or in the future")));
+        return Err(bad(t!("api-time-out-of-range", what = crate::refusals::field(what), text = format!("{text:?}"))));
     }
     Ok(t)
 }
@@ -136,21 +141,21 @@ fn check_indicator(
     i: &quell_model::indicators::IndicatorSighting,
     generated_at: i64,
 ) -> Result<NewSighting, ServerError> {
-    let at = |m: String| bad(format!("indicators[{index}]: {m}"));
+    let at = |m: String| bad(t!("ind-at", index = index.to_string(), message = m));
     check_text("value", &i.value, MAX_INDICATOR_VALUE_BYTES).map_err(|e| at(e.to_string()))?;
     if i.value.trim() != i.value {
-        return Err(at("value has surrounding white space".into()));
+        return Err(at(t!("ind-value-space")));
     }
     if i.count == 0 {
-        return Err(at("count must be at least 1".into()));
+        return Err(at(t!("ind-count")));
     }
     let first_seen = time("first_seen", &i.first_seen).map_err(|e| at(e.to_string()))?;
     let last_seen = time("last_seen", &i.last_seen).map_err(|e| at(e.to_string()))?;
     if first_seen > last_seen {
-        return Err(at("first_seen is after last_seen".into()));
+        return Err(at(t!("ind-first-after-last")));
     }
     if i.techniques.len() > MAX_TECHNIQUES_PER_INDICATOR {
-        return Err(at(format!("more than {MAX_TECHNIQUES_PER_INDICATOR} techniques")));
+        return Err(at(t!("ind-too-many-techniques", max = crate::refusals::limit(MAX_TECHNIQUES_PER_INDICATOR))));
     }
     let mut techniques = BTreeSet::new();
     for t in &i.techniques {
@@ -158,33 +163,36 @@ fn check_indicator(
         techniques.insert(t.clone());
     }
     if i.vulnerabilities.len() > MAX_VULNERABILITIES_PER_INDICATOR {
-        return Err(at(format!("more than {MAX_VULNERABILITIES_PER_INDICATOR} vulnerabilities")));
+        return Err(at(t!(
+            "ind-too-many-vulnerabilities",
+            max = crate::refusals::limit(MAX_VULNERABILITIES_PER_INDICATOR)
+        )));
     }
     let mut vulnerabilities = BTreeSet::new();
     for v in &i.vulnerabilities {
         if !quell_advisory::model::is_cve(v) {
-            return Err(at(format!("vulnerability {v:?} is not a CVE id like CVE-2021-44228")));
+            return Err(at(t!("ind-not-cve", cve = format!("{v:?}"))));
         }
         vulnerabilities.insert(v.clone());
     }
     if i.days.len() > MAX_DAYS_PER_INDICATOR {
-        return Err(at(format!("more than {MAX_DAYS_PER_INDICATOR} days")));
+        return Err(at(t!("ind-too-many-days", max = crate::refusals::limit(MAX_DAYS_PER_INDICATOR))));
     }
     let mut days = Vec::with_capacity(i.days.len());
     let mut total: u64 = 0;
     for (day, n) in &i.days {
-        let number = parse_day(day).ok_or_else(|| at(format!("day {day:?} is not YYYY-MM-DD")))?;
+        let number = parse_day(day).ok_or_else(|| at(t!("ind-day-format", day = format!("{day:?}"))))?;
         if number < first_seen.div_euclid(86_400) || number > last_seen.max(generated_at).div_euclid(86_400) {
-            return Err(at(format!("day {day} is outside first_seen..last_seen (or the upload day)")));
+            return Err(at(t!("ind-day-outside", day = day.as_str())));
         }
         if *n == 0 {
-            return Err(at(format!("day {day}: count must be at least 1")));
+            return Err(at(t!("ind-day-count", day = day.as_str())));
         }
         total = total.saturating_add(*n);
         days.push((number, to_i64(*n)));
     }
     if !days.is_empty() && total != i.count {
-        return Err(at(format!("the days add up to {total}, not to count {}", i.count)));
+        return Err(at(t!("ind-days-total", total = total.to_string(), count = i.count.to_string())));
     }
     Ok(NewSighting {
         kind: i.kind,
@@ -210,7 +218,7 @@ fn check_indicator(
 /// came from the logs, so a re-run is stored once, not counted twice.
 pub fn parse_upload(body: &[u8]) -> Result<NewUpload, ServerError> {
     let upload: IndicatorUpload =
-        serde_json::from_slice(body).map_err(|e| bad(format!("not an indicator upload: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| bad(t!("ind-not-upload", detail = e.to_string())))?;
     check_upload(upload)
 }
 
@@ -226,23 +234,38 @@ fn check_upload(upload: IndicatorUpload) -> Result<NewUpload, ServerError> {
     let canonical = serde_json::to_vec(&canonical).map_err(|e| ServerError::Internal(e.to_string()))?;
     let sha256 = hex(&Sha256::digest(&canonical));
     if upload.format != UPLOAD_FORMAT {
-        return Err(bad(format!("format must be {UPLOAD_FORMAT:?}, not {:?}", upload.format)));
+        return Err(bad(t!(
+            "ind-format",
+            expected = format!("{UPLOAD_FORMAT:?}"),
+            format = format!("{:?}", upload.format)
+        )));
     }
     check_text("host", &upload.host, MAX_HOST_NAME_BYTES)?;
     check_text("tool_version", &upload.tool_version, MAX_NAME_BYTES)?;
     let generated_at = time("generated_at", &upload.generated_at)?;
     if upload.indicators.len() > MAX_INDICATORS_PER_UPLOAD {
-        return Err(ServerError::TooLarge(format!("more than {MAX_INDICATORS_PER_UPLOAD} indicators in one upload")));
+        return Err(ServerError::TooLarge(t!(
+            "ind-too-many-indicators",
+            max = crate::refusals::limit(MAX_INDICATORS_PER_UPLOAD)
+        )));
     }
     if upload.lines.len() > MAX_LINES_PER_UPLOAD {
-        return Err(ServerError::TooLarge(format!("more than {MAX_LINES_PER_UPLOAD} lines in one upload")));
+        return Err(ServerError::TooLarge(t!(
+            "ind-too-many-lines",
+            max = crate::refusals::limit(MAX_LINES_PER_UPLOAD)
+        )));
     }
     let mut seen = HashSet::new();
     let mut sightings = Vec::with_capacity(upload.indicators.len());
     for (index, i) in upload.indicators.iter().enumerate() {
         // A repeat of a value that passed its checks (a bad one was refused at its first).
         if !seen.insert((i.kind, i.value.as_str())) {
-            return Err(bad(format!("indicators[{index}]: {} {:?} appears twice", i.kind.as_str(), i.value)));
+            return Err(bad(t!(
+                "ind-twice",
+                index = index.to_string(),
+                kind = i.kind.as_str(),
+                value = format!("{:?}", i.value)
+            )));
         }
         sightings.push(check_indicator(index, i, generated_at)?);
     }
@@ -250,8 +273,11 @@ fn check_upload(upload: IndicatorUpload) -> Result<NewUpload, ServerError> {
     sightings.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
     for (index, line) in upload.lines.iter().enumerate() {
         if line.raw.len() > MAX_RAW_LINE_BYTES || line.file.len() > MAX_INDICATOR_VALUE_BYTES {
-            return Err(ServerError::TooLarge(format!(
-                "lines[{index}]: longer than {MAX_RAW_LINE_BYTES} bytes (raw) or {MAX_INDICATOR_VALUE_BYTES} (file)"
+            return Err(ServerError::TooLarge(t!(
+                "api-indicator-line-too-long",
+                index = index.to_string(),
+                raw = crate::refusals::limit(MAX_RAW_LINE_BYTES as u64),
+                file = crate::refusals::limit(MAX_INDICATOR_VALUE_BYTES as u64)
             )));
         }
     }
@@ -299,17 +325,13 @@ impl Filter {
     /// The filter checked, with at most `max_rows` rows (400 for a bad value).
     pub fn check(&self, max_rows: i64) -> Result<store::Filter, ServerError> {
         let kind = nonempty(&self.kind)
-            .map(|k| {
-                IndicatorKind::parse(k).ok_or_else(|| {
-                    bad(format!("kind {k:?}: callback_host, payload_url, command_host, source_address or dropped_file"))
-                })
-            })
+            .map(|k| IndicatorKind::parse(k).ok_or_else(|| bad(t!("ind-kind", kind = format!("{k:?}")))))
             .transpose()?;
         let known_scanner = nonempty(&self.known_scanner)
             .map(|k| match k {
                 "true" | "1" | "yes" => Ok(true),
                 "false" | "0" | "no" => Ok(false),
-                _ => Err(bad(format!("known_scanner {k:?}: true or false"))),
+                _ => Err(bad(t!("ind-bad-known-scanner", value = format!("{k:?}")))),
             })
             .transpose()?;
         let since = nonempty(&self.since)
@@ -317,17 +339,17 @@ impl Filter {
                 s.parse::<i64>()
                     .ok()
                     .or_else(|| parse_rfc3339(s))
-                    .ok_or_else(|| bad(format!("since {s:?}: an RFC 3339 time or Unix seconds")))
+                    .ok_or_else(|| bad(t!("ind-since", value = format!("{s:?}"))))
             })
             .transpose()?;
         let max_tlp = nonempty(&self.max_tlp).map(|t| t.parse::<Tlp>().map_err(|e| bad(e.to_string()))).transpose()?;
         let technique = nonempty(&self.technique).map(str::to_owned);
         if technique.as_ref().is_some_and(|t| t.len() > MAX_TECHNIQUE_BYTES) {
-            return Err(bad("technique is too long".into()));
+            return Err(bad(t!("ind-technique-too-long")));
         }
         let q = nonempty(&self.q).map(str::to_owned);
         if q.as_ref().is_some_and(|t| t.len() > MAX_INDICATOR_VALUE_BYTES) {
-            return Err(bad("q is too long".into()));
+            return Err(bad(t!("ind-q-too-long")));
         }
         Ok(store::Filter {
             kind,
@@ -348,10 +370,10 @@ impl Filter {
 pub fn scope_of(principal: &Principal, scope: Option<&str>) -> Result<Scope, ServerError> {
     match scope.unwrap_or("pool") {
         "pool" => Ok(Scope::Pool),
-        "own" => principal.org_id.map(Scope::Own).ok_or_else(|| {
-            ServerError::Forbidden("coordinators see counts per organisation (/api/v1/orgs), not their hosts".into())
-        }),
-        other => Err(bad(format!("scope {other:?}: own or pool"))),
+        "own" => {
+            principal.org_id.map(Scope::Own).ok_or_else(|| ServerError::Forbidden(t!("api-coordinators-see-counts")))
+        }
+        other => Err(bad(t!("ind-scope", scope = format!("{other:?}")))),
     }
 }
 

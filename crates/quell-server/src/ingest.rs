@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::hex;
 pub use crate::jobs::ingest::Writer;
 use crate::limits::{Limits, MAX_HOST_NAME_BYTES};
+use crate::refusals::limit;
 use crate::{ServerError, now, time};
 pub use quell_store::reports::{ParsedReport, Stored, store, store_many};
 
@@ -69,9 +70,9 @@ pub fn read_json<T: serde::de::DeserializeOwned>(mut reader: Decoded<'_>, what: 
     let limit = reader.limit();
     serde_json::from_reader(std::io::BufReader::new(&mut reader)).map_err(|e| {
         if e.is_io() && reader.consumed() >= limit {
-            ServerError::TooLarge(format!("the upload inflates to more than {limit} bytes"))
+            ServerError::TooLarge(t!("api-upload-inflates", max = crate::refusals::limit(limit)))
         } else if e.is_io() {
-            ServerError::Invalid(format!("the body is not valid gzip: {e}"))
+            ServerError::Invalid(t!("api-not-gzip", detail = e.to_string()))
         } else {
             ServerError::Invalid(format!("not {what}: {e}"))
         }
@@ -85,9 +86,12 @@ pub async fn decode_bounded<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
     let permit = decoding.clone().acquire_owned().await.map_err(|e| ServerError::Internal(e.to_string()))?;
+    // The work says its refusals in the request's language: the task-local does not cross
+    // into the blocking thread by itself.
+    let lang = crate::i18n::current();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        work()
+        crate::i18n::with(lang, work)
     })
     .await
     .map_err(|e| ServerError::Internal(e.to_string()))?
@@ -123,7 +127,7 @@ fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> Resul
     let read = reader
         .take(cap)
         .read_until(b'\n', line)
-        .map_err(|e| ServerError::Invalid(format!("the body is not valid gzip: {e}")))?;
+        .map_err(|e| ServerError::Invalid(t!("api-not-gzip", detail = e.to_string())))?;
     Ok(read > 0)
 }
 
@@ -145,9 +149,9 @@ fn parse_stream(
         number += 1;
         inflated += line.len() as u64;
         if inflated > limits.max_report_inflated_bytes {
-            return Err(ServerError::TooLarge(format!(
-                "the report inflates to more than {} bytes",
-                limits.max_report_inflated_bytes
+            return Err(ServerError::TooLarge(t!(
+                "api-report-inflates",
+                max = limit(limits.max_report_inflated_bytes)
             )));
         }
         hash.update(&line);
@@ -156,20 +160,17 @@ fn parse_stream(
         if text.len() > limits.max_line_bytes {
             return Err(ServerError::BadLine(
                 number,
-                format!("the line is longer than {} bytes", limits.max_line_bytes),
+                t!("api-line-too-long", max = limit(limits.max_line_bytes as u64)),
             ));
         }
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         if let Some((at, _)) = &summary {
-            return Err(ServerError::BadLine(
-                number,
-                format!("a record follows the summary (line {at}); the summary must be last"),
-            ));
+            return Err(ServerError::BadLine(number, t!("api-record-after-summary", at = at.to_string())));
         }
         let record: ScanRecord = serde_json::from_slice(text)
-            .map_err(|e| ServerError::BadLine(number, format!("not a scan record: {e}")))?;
+            .map_err(|e| ServerError::BadLine(number, t!("api-not-scan-record", detail = e.to_string())))?;
         match record {
             ScanRecord::Finding(finding) => findings.push(finding),
             ScanRecord::Error(error) => errors.push(error),
@@ -178,53 +179,46 @@ fn parse_stream(
         }
         records += 1;
         if records > limits.max_report_records {
-            return Err(ServerError::TooLarge(format!(
-                "more than {} records in one report",
-                limits.max_report_records
+            return Err(ServerError::TooLarge(t!(
+                "api-too-many-records",
+                max = limit(limits.max_report_records as u64)
             )));
         }
     }
     let sha256 = hex(&hash.finalize());
     let Some((summary_line, summary)) = summary else {
-        return Err(ServerError::Invalid("the report has no summary record (the last line of a scan report)".into()));
+        return Err(ServerError::Invalid(t!("api-no-summary")));
     };
     if summary.findings != findings.len() as u64 {
         return Err(ServerError::BadLine(
             summary_line,
-            format!("the summary counts {} findings but the report holds {}", summary.findings, findings.len()),
+            t!("api-summary-findings", counted = summary.findings.to_string(), held = findings.len().to_string()),
         ));
     }
     let host = match (summary.host.as_deref(), host_override) {
         (Some(a), Some(b)) if a != b => {
             return Err(ServerError::BadLine(
                 summary_line,
-                format!("the summary's host {a:?} differs from ?host={b:?}"),
+                t!("api-summary-host", summary = format!("{a:?}"), query = format!("{b:?}")),
             ));
         }
         (Some(h), _) | (None, Some(h)) => h.to_string(),
         (None, None) => {
-            return Err(ServerError::BadLine(
-                summary_line,
-                "the summary names no host: upload with a current quell or add ?host=NAME".into(),
-            ));
+            return Err(ServerError::BadLine(summary_line, t!("api-summary-no-host")));
         }
     };
     if host.is_empty() || host.len() > MAX_HOST_NAME_BYTES || host.chars().any(char::is_control) {
-        return Err(ServerError::BadLine(
-            summary_line,
-            format!("the host name must be 1 to {MAX_HOST_NAME_BYTES} bytes without control characters"),
-        ));
+        return Err(ServerError::BadLine(summary_line, t!("api-host-name", max = limit(MAX_HOST_NAME_BYTES as u64))));
     }
     let scanned_at = match summary.finished_at.as_deref() {
-        Some(text) => time::parse_rfc3339(text).ok_or_else(|| {
-            ServerError::BadLine(summary_line, format!("finished_at {text:?} is not an RFC 3339 time"))
-        })?,
+        Some(text) => time::parse_rfc3339(text)
+            .ok_or_else(|| ServerError::BadLine(summary_line, t!("api-finished-at", text = format!("{text:?}"))))?,
         None => now(),
     };
     if summary.components != inventory.len() as u64 {
         return Err(ServerError::BadLine(
             summary_line,
-            format!("the summary counts {} components but the report holds {}", summary.components, inventory.len()),
+            t!("api-summary-components", counted = summary.components.to_string(), held = inventory.len().to_string()),
         ));
     }
     add_findings(&mut inventory, &findings);

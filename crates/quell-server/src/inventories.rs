@@ -36,9 +36,7 @@ impl Ask {
         let purl = Purl::parse(purl).map_err(|e| ServerError::Invalid(e.to_string()))?;
         let versions = match (range.map(str::trim).filter(|r| !r.is_empty()), &purl.version) {
             (Some(_), Some(_)) => {
-                return Err(ServerError::Invalid(
-                    "give the version either in the purl (@2.14.1) or as range=, not both".into(),
-                ));
+                return Err(ServerError::Invalid(t!("api-version-twice")));
             }
             (Some(range), None) => {
                 range.parse().map_err(|e: quell_model::vers::VersError| ServerError::Invalid(e.to_string()))?
@@ -213,13 +211,11 @@ pub fn parse_sbom(
         .or_else(|| sbom.subject.clone())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ServerError::Invalid("name the host or application: ?system=NAME (the SBOM names no subject)".into())
-        })?;
+        .ok_or_else(|| ServerError::Invalid(t!("api-sbom-system")))?;
     if system.len() > crate::limits::MAX_HOST_NAME_BYTES || system.chars().any(char::is_control) {
-        return Err(ServerError::Invalid(format!(
-            "the system name must be 1 to {} bytes without control characters",
-            crate::limits::MAX_HOST_NAME_BYTES
+        return Err(ServerError::Invalid(t!(
+            "api-system-name",
+            max = crate::refusals::limit(crate::limits::MAX_HOST_NAME_BYTES as u64)
         )));
     }
     let taken_at = sbom.created.as_deref().and_then(crate::time::parse_rfc3339).unwrap_or_else(crate::now);

@@ -55,6 +55,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod openpgp;
 pub mod pages;
+pub mod refusals;
 pub mod registry;
 pub mod resets;
 pub mod router;
@@ -104,6 +105,40 @@ pub enum ServerError {
     Internal(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// A typed refusal of the store or a pure crate ([`quell_store::Refusal`]): `reason` is its
+    /// stable machine code (the API's `reason`), `message` its sentence in the reader's
+    /// language ([`refusals`]).
+    #[error("{}{message}", kind.prefix())]
+    Refused { kind: RefusalKind, reason: &'static str, message: String },
+}
+
+/// The HTTP kind of a [`ServerError::Refused`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// 400 `invalid`.
+    Invalid,
+    /// 409 `conflict`.
+    Conflict,
+    /// 403 `forbidden`.
+    Forbidden,
+}
+
+impl RefusalKind {
+    /// What `Display` puts before the message, as for the other variants (`conflict: `).
+    fn prefix(self) -> &'static str {
+        match self {
+            RefusalKind::Invalid => "",
+            RefusalKind::Conflict => "conflict: ",
+            RefusalKind::Forbidden => "forbidden: ",
+        }
+    }
+}
+
+impl ServerError {
+    /// A refusal of the store or a pure crate, said in the current language.
+    pub fn refused(kind: RefusalKind, refusal: &quell_store::Refusal) -> ServerError {
+        ServerError::Refused { kind, reason: refusal.code(), message: refusals::refusal(refusal) }
+    }
 }
 
 impl From<StoreError> for ServerError {
@@ -111,10 +146,10 @@ impl From<StoreError> for ServerError {
         match error {
             StoreError::Config(m) => ServerError::Config(m),
             db @ StoreError::Db(_) => ServerError::Db(db),
-            StoreError::Invalid(m) => ServerError::Invalid(m),
+            StoreError::Invalid(r) => ServerError::refused(RefusalKind::Invalid, &r),
             StoreError::NotFound(m) => ServerError::NotFound(m),
-            StoreError::Conflict(m) => ServerError::Conflict(m),
-            StoreError::Forbidden(m) => ServerError::Forbidden(m),
+            StoreError::Conflict(r) => ServerError::refused(RefusalKind::Conflict, &r),
+            StoreError::Forbidden(r) => ServerError::refused(RefusalKind::Forbidden, &r),
             StoreError::Internal(m) => ServerError::Internal(m),
         }
     }

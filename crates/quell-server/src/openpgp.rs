@@ -62,7 +62,7 @@ fn public_of(key: &SignedPublicKey) -> Result<PublicKey, String> {
 
 fn check_size(text: &str) -> Result<(), String> {
     if text.len() > MAX_KEY_FILE_BYTES {
-        return Err(format!("a key file is at most {MAX_KEY_FILE_BYTES} bytes"));
+        return Err(t!("key-file-too-large", max = crate::refusals::limit(MAX_KEY_FILE_BYTES)));
     }
     Ok(())
 }
@@ -146,18 +146,18 @@ pub fn check_recipient_key(armored: &str) -> Result<String, String> {
     check_size(armored)?;
     let key = read_recipient(armored)?;
     if encryption_subkey(&key).is_none() {
-        return Err("the key has no subkey for encryption (flags: encrypt communications or storage)".into());
+        return Err(t!("key-no-encryption-subkey"));
     }
     Ok(format!("{:X}", key.fingerprint()))
 }
 
 fn read_recipient(armored: &str) -> Result<SignedPublicKey, String> {
     if armored.contains("PRIVATE KEY") {
-        return Err("this is a secret key: register the public key only (gpg --armor --export)".into());
+        return Err(t!("key-secret-register-public"));
     }
     let (key, _) =
-        SignedPublicKey::from_string(armored).map_err(|e| format!("not an ASCII-armored OpenPGP public key: {e}"))?;
-    key.verify_bindings().map_err(|e| format!("the key's self-signatures do not verify: {e}"))?;
+        SignedPublicKey::from_string(armored).map_err(|e| t!("key-not-armored-public", detail = e.to_string()))?;
+    key.verify_bindings().map_err(|e| t!("key-self-signatures", detail = e.to_string()))?;
     Ok(key)
 }
 

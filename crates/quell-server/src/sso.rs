@@ -114,7 +114,10 @@ fn read_json<T: serde::de::DeserializeOwned>(
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ServerError::Internal(e.to_string()))?
+    let lang = crate::i18n::current();
+    tokio::task::spawn_blocking(move || crate::i18n::with(lang, work))
+        .await
+        .map_err(|e| ServerError::Internal(e.to_string()))?
 }
 
 async fn discover(config: &Config) -> Result<Discovery, ServerError> {
@@ -265,17 +268,17 @@ fn verify_id_token(
     client_id: &str,
     nonce: &str,
 ) -> Result<Map<String, Value>, ServerError> {
-    let refused = |why: String| ServerError::Forbidden(format!("the ID token is refused: {why}"));
+    let refused = |why: String| ServerError::Forbidden(t!("sso-token-refused", why = why));
     let header = decode_header(token).map_err(|e| refused(e.to_string()))?;
     if !ALGORITHMS.contains(&header.alg) {
-        return Err(refused(format!("algorithm {:?} is not accepted", header.alg)));
+        return Err(refused(t!("sso-algorithm", algorithm = format!("{:?}", header.alg))));
     }
     let key = match &header.kid {
         Some(kid) => keys.find(kid),
         None if keys.keys.len() == 1 => keys.keys.first(),
         None => None,
     }
-    .ok_or_else(|| refused("no key of the provider matches".into()))?;
+    .ok_or_else(|| refused(t!("sso-no-key")))?;
     let key = DecodingKey::from_jwk(key).map_err(|e| refused(e.to_string()))?;
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[issuer]);
@@ -283,7 +286,7 @@ fn verify_id_token(
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     let data = decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| refused(e.to_string()))?;
     if data.claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
-        return Err(refused("its nonce is not this login's".into()));
+        return Err(refused(t!("sso-nonce")));
     }
     Ok(data.claims)
 }
@@ -291,12 +294,11 @@ fn verify_id_token(
 /// Claims → identity: a verified e-mail, the organisation and the role from the configured
 /// claims, and whether `amr` names a second factor.
 fn map_claims(config: &Config, issuer: &str, claims: &Map<String, Value>) -> Result<(Identity, bool), ServerError> {
-    let refused = |why: &str| ServerError::Forbidden(format!("single sign-on refused: {why}"));
-    let subject = claims.get("sub").and_then(Value::as_str).ok_or_else(|| refused("no subject"))?;
-    let email =
-        claims.get("email").and_then(Value::as_str).ok_or_else(|| refused("the provider sent no e-mail address"))?;
+    let refused = |why: String| ServerError::Forbidden(t!("sso-refused", why = why));
+    let subject = claims.get("sub").and_then(Value::as_str).ok_or_else(|| refused(t!("sso-no-subject")))?;
+    let email = claims.get("email").and_then(Value::as_str).ok_or_else(|| refused(t!("sso-no-email")))?;
     if claims.get("email_verified") != Some(&Value::Bool(true)) {
-        return Err(refused("the provider has not verified the e-mail address"));
+        return Err(refused(t!("sso-email-unverified")));
     }
     let org = claims.get(&config.org_claim).and_then(Value::as_str).map(str::to_string);
     let roles: Vec<&str> = match claims.get(&config.role_claim) {

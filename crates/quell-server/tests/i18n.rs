@@ -276,6 +276,12 @@ fn advisories_are_read_in_the_readers_language_with_the_other_a_click_away() {
     let (_, chosen, _) = get_with(&server, &format!("{path}?text=nl"), "", &[("Accept-Language", "en")]);
     assert!(chosen.contains("Een aanvaller kan code uitvoeren.") && chosen.contains("<html lang=\"en\">"), "{chosen}");
 
+    // The Atom feed: each entry in the reader's language.
+    let (_, feed, _) = get_with(&server, "/advisories.atom", "", &[("Accept-Language", "en")]);
+    assert!(feed.contains("Vulnerability in Apache Log4j") && feed.contains("xml:lang=\"en\""), "{feed}");
+    let (_, feed, _) = get_with(&server, "/advisories.atom", "", &[("Accept-Language", "nl")]);
+    assert!(feed.contains("Kwetsbaarheid in Apache Log4j") && feed.contains("xml:lang=\"nl\""), "{feed}");
+
     // CSAF: the original with its language; the translation as its own document with
     // source_lang.
     let (status, original) = get(&server, &coord, &format!("/api/v1/advisories/{id}/csaf"));
@@ -289,6 +295,16 @@ fn advisories_are_read_in_the_readers_language_with_the_other_a_click_away() {
     assert_eq!(translated["document"]["lang"], "en");
     assert_eq!(translated["document"]["source_lang"], "nl");
     assert_eq!(translated["document"]["title"], "Vulnerability in Apache Log4j");
+    // The document's own texts (note titles, levels, defaults) follow its language too.
+    let note_titles = |doc: &serde_json::Value| -> Vec<String> {
+        doc["document"]["notes"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(note_titles(&original), ["Samenvatting", "Gevolgen", "Kans/schade"], "{original}");
+    assert_eq!(original["document"]["aggregate_severity"]["text"], "HOOG/HOOG");
+    assert_eq!(original["document"]["tracking"]["revision_history"][0]["summary"], "Initiële versie");
+    assert_eq!(original["vulnerabilities"][0]["notes"][0]["title"], "Samenvatting");
+    assert_eq!(note_titles(&translated)[0], "Summary", "{translated}");
+    assert_eq!(translated["document"]["aggregate_severity"]["text"], "HIGH/HIGH");
     // Both documents pass the BSI validator (when scripts/test provides it).
     match std::env::var("QUELL_CSAF_CHECK") {
         Ok(check) if !check.is_empty() => {
@@ -311,4 +327,82 @@ fn advisories_are_read_in_the_readers_language_with_the_other_a_click_away() {
         }
         _ => assert_ne!(std::env::var("QUELL_REQUIRE_CSAF").as_deref(), Ok("1"), "QUELL_CSAF_CHECK is required"),
     }
+}
+
+/// Refusals of the pure crates and the store (validation, conflicts) in the reader's language:
+/// the API's `message` follows `Accept-Language` while `error` and field names stay English;
+/// the pages say them in the page's language.
+#[test]
+fn refusals_are_said_in_the_readers_language() {
+    let server = start(Limits::default());
+    let coord = coordinator(&server);
+    let draft = |title: &str| {
+        serde_json::json!({
+            "content": {
+                "title": title, "summary": "Een aanvaller kan code uitvoeren.", "cves": ["CVE-2021-44228"],
+                "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 tot 2.14.1"}],
+                "references": [], "rating": log4shell_rating(), "tlp": "CLEAR", "lang": "nl"
+            },
+            "recipients": {"orgs": [], "users": [], "match_inventory": false}
+        })
+        .to_string()
+    };
+    let json_header = ("Content-Type", "application/json");
+    let post = |path: &str, body: &str, lang: Option<&str>| {
+        let mut headers = vec![json_header];
+        if let Some(lang) = lang {
+            headers.push(("Accept-Language", lang));
+        }
+        send(&server, "POST", &coord, path, body.as_bytes(), &headers)
+    };
+
+    // Validation by quell-advisory, through the store.
+    let (status, dutch) = post("/api/v1/advisories", &draft("  "), Some("nl-NL,nl;q=0.9"));
+    assert_eq!((status, dutch["error"].as_str()), (400, Some("invalid")), "{dutch}");
+    assert_eq!(dutch["message"], "de titel is verplicht", "{dutch}");
+    assert_eq!(dutch["reason"], "required", "the machine code stays English: {dutch}");
+    let (status, english) = post("/api/v1/advisories", &draft("  "), None);
+    assert_eq!((status, english["error"].as_str()), (400, Some("invalid")));
+    assert_eq!(english["message"], "title is required", "English as before: {english}");
+    let (_, lang) = post("/api/v1/advisories?lang=nl", &draft("  "), Some("en"));
+    assert_eq!(lang["message"], "de titel is verplicht", "?lang= wins: {lang}");
+
+    // A conflict of the store: the kind and the reason in Dutch, the code English.
+    let (status, created) = post("/api/v1/advisories", &draft("Kwetsbaarheid in Log4j"), None);
+    assert_eq!(status, 201, "{created}");
+    let publish = format!("/api/v1/advisories/{}/publish", created["id"]);
+    assert_eq!(post(&publish, "{}", None).0, 200);
+    let (status, dutch) = post(&publish, "{}", Some("nl"));
+    assert_eq!((status, dutch["error"].as_str()), (409, Some("conflict")), "{dutch}");
+    assert_eq!(dutch["reason"], "nothing_to_publish", "{dutch}");
+    assert_eq!(
+        dutch["message"], "conflict: er is niets te publiceren: de nieuwste versie is al gepubliceerd",
+        "{dutch}"
+    );
+    let (_, english) = post(&publish, "{}", Some("en"));
+    assert_eq!(english["message"], "conflict: nothing to publish: the newest version is already published");
+
+    // The server's own refusals, also those made off the async threads (decoding an upload).
+    let a = org(&server, "alpha");
+    let headers = [("Content-Type", "application/x-ndjson"), ("Accept-Language", "nl")];
+    let (status, dutch) = send(&server, "POST", &a.upload, "/api/v1/reports", b"\n", &headers);
+    assert_eq!((status, dutch["error"].as_str()), (400, Some("invalid")), "{dutch}");
+    assert!(dutch["message"].as_str().unwrap().starts_with("het rapport heeft geen samenvatting"), "{dutch}");
+    let (_, english) = upload(&server, &a.upload, "\n");
+    assert!(english["message"].as_str().unwrap().starts_with("the report has no summary record"), "{english}");
+
+    let (status, dutch) =
+        send(&server, "GET", &a.full, "/api/v1/indicators/pool?kind=banaan", b"", &[("Accept-Language", "nl")]);
+    assert_eq!((status, dutch["error"].as_str()), (400, Some("invalid")), "{dutch}");
+    assert!(dutch["message"].as_str().unwrap().starts_with("soort (kind) \"banaan\""), "{dutch}");
+
+    // A refusal of the store on a page: the registry's search with a bad CVE and a bad status.
+    let (status, body, _) = get_with(&server, "/registry?cve=CVE-21", "quell_lang=nl", &[]);
+    assert_eq!(status, 400);
+    assert!(body.contains("is geen CVE-nummer (CVE-JJJJ-NNNN)"), "{body}");
+    let (_, body, _) = get_with(&server, "/registry?cve=CVE-21", "", &[("Accept-Language", "en")]);
+    assert!(body.contains("is not a CVE id (CVE-YYYY-NNNN)"), "{body}");
+    let (status, body, _) = get_with(&server, "/registry?status=kapot", "", &[("Accept-Language", "nl")]);
+    assert_eq!(status, 400);
+    assert!(body.contains("onbekende status"), "{body}");
 }

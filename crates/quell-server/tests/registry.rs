@@ -821,6 +821,28 @@ fn pages_search_show_history_and_edit_with_conflict_detection() {
     let bad = edit(&csrf, "1", "");
     assert_eq!(bad.status, 400, "fix without a fixed version");
     assert!(bad.body.contains("fixed version"));
+    // The registry's rule (quell-registry) in the page's language.
+    let dutch = fetch(
+        &server,
+        "POST",
+        &format!("/registry/entries/{widget}/edit?lang=nl"),
+        &cookie,
+        Some(&[
+            ("csrf", &csrf),
+            ("base_revision", "1"),
+            ("supplier", "Acme"),
+            ("product", "Widget"),
+            ("cve_0", "CVE-2021-44228"),
+            ("status_0", "fix"),
+            ("fixed_0", ""),
+            ("links", ""),
+        ]),
+    );
+    assert_eq!(dutch.status, 400);
+    assert!(dutch.body.contains("Niet opgeslagen:"), "{}", dutch.body);
+    assert!(dutch.body.contains("minstens één bronlink"), "{}", dutch.body);
+    assert!(dutch.body.contains("vraagt om een uitgebrachte versie met de oplossing"), "{}", dutch.body);
+    assert!(!dutch.body.contains("fixed version"), "{}", dutch.body);
     let saved = edit(&csrf, "1", "2.6; 2.5.9");
     assert_eq!((saved.status, saved.location.as_deref()), (303, Some(format!("/registry/entries/{widget}").as_str())));
     let stale = edit(&csrf, "1", "2.7");

@@ -8,6 +8,7 @@
 //!   from the principal, never from the request, so one organisation cannot name another's rows.
 //! - An `upload` token may do nothing but `POST /api/v1/reports` and `POST /api/v1/indicators`.
 
+use crate::Refusal;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
@@ -101,7 +102,7 @@ pub struct Principal {
 /// threads).
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StoreError::Invalid(format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(StoreError::Invalid(Refusal::PasswordTooShort { min: MIN_PASSWORD_CHARS }));
     }
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| StoreError::Internal(format!("no randomness: {e}")))?;
@@ -140,11 +141,9 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn check_name(what: &str, value: &str) -> Result<(), StoreError> {
+fn check_name(what: &'static str, value: &str) -> Result<(), StoreError> {
     if value.trim().is_empty() || value.len() > MAX_NAME_BYTES || value.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(format!(
-            "{what} must be 1 to {MAX_NAME_BYTES} bytes without control characters"
-        )));
+        return Err(StoreError::Invalid(Refusal::BadName { what, max: MAX_NAME_BYTES }));
     }
     Ok(())
 }
@@ -160,7 +159,7 @@ pub async fn create_org(db: &Db, name: &str) -> Result<i64, StoreError> {
             .await?;
     match row {
         Some(row) => Ok(row.try_get("id")?),
-        None => Err(StoreError::Conflict(format!("an organisation named {name:?} exists"))),
+        None => Err(StoreError::Conflict(Refusal::OrgExists { name: name.to_string() })),
     }
 }
 
@@ -183,14 +182,14 @@ pub async fn create_user(
 ) -> Result<i64, StoreError> {
     check_name("the e-mail address", email)?;
     if !email.contains('@') {
-        return Err(StoreError::Invalid("the e-mail address needs an @".into()));
+        return Err(StoreError::Invalid(Refusal::EmailNeedsAt));
     }
     match (role, org_id) {
         (Role::Coordinator, Some(_)) => {
-            return Err(StoreError::Invalid("a coordinator belongs to no organisation".into()));
+            return Err(StoreError::Invalid(Refusal::CoordinatorWithoutOrg));
         }
         (Role::Admin | Role::Member, None) => {
-            return Err(StoreError::Invalid("an organisation admin or member needs an organisation".into()));
+            return Err(StoreError::Invalid(Refusal::MemberNeedsOrg));
         }
         _ => {}
     }
@@ -211,7 +210,7 @@ pub async fn create_user(
     .await?;
     match row {
         Some(row) => Ok(row.try_get("id")?),
-        None => Err(StoreError::Conflict(format!("a user {email:?} exists"))),
+        None => Err(StoreError::Conflict(Refusal::UserExists { email: email.to_string() })),
     }
 }
 
@@ -230,13 +229,13 @@ pub async fn create_account(
         (Role::Admin, Role::Admin | Role::Member) => manager.org_id,
         (Role::Coordinator, Role::Coordinator) => None,
         (Role::Coordinator, _) => {
-            let org = requested_org.ok_or_else(|| StoreError::Invalid("org_id is required".into()))?;
+            let org = requested_org.ok_or_else(|| StoreError::Invalid(Refusal::OrgIdRequired))?;
             if !org_exists(db, org).await? {
                 return Err(StoreError::NotFound(format!("organisation {org}")));
             }
             Some(org)
         }
-        _ => return Err(StoreError::Forbidden("only organisation admins and coordinators add users".into())),
+        _ => return Err(StoreError::Forbidden(Refusal::AddUsers)),
     };
     Ok((create_user(db, email, password, role, org).await?, org))
 }
@@ -247,7 +246,7 @@ pub fn listable_accounts(manager: &Principal, requested_org: Option<i64>) -> Res
     match (manager.role, manager.org_id, requested_org) {
         (Role::Admin, Some(org), _) | (Role::Coordinator, _, Some(org)) => Ok(Some(org)),
         (Role::Coordinator, _, None) => Ok(None),
-        _ => Err(StoreError::Forbidden("only organisation admins and coordinators list users".into())),
+        _ => Err(StoreError::Forbidden(Refusal::ListUsers)),
     }
 }
 
@@ -582,7 +581,7 @@ pub fn managed_scope(manager: &Principal) -> Result<Option<i64>, StoreError> {
     match (manager.role, manager.org_id) {
         (Role::Admin, Some(org)) => Ok(Some(org)),
         (Role::Coordinator, _) => Ok(None),
-        _ => Err(StoreError::Forbidden("only organisation admins and coordinators manage accounts".into())),
+        _ => Err(StoreError::Forbidden(Refusal::ManageAccounts)),
     }
 }
 
@@ -597,7 +596,7 @@ pub async fn change_account(
     what: Lifecycle,
 ) -> Result<UserRow, StoreError> {
     if manager.user_id == user_id {
-        return Err(StoreError::Forbidden("you cannot disable or remove your own account".into()));
+        return Err(StoreError::Forbidden(Refusal::OwnAccount));
     }
     let scope = managed_scope(manager)?;
     let mut tx = db.pool.begin().await?;
@@ -654,7 +653,7 @@ pub async fn change_account(
 /// wrong); ends the account's other sessions. Audited.
 pub async fn change_password(db: &Db, principal: &Principal, current: &str, new: &str) -> Result<(), StoreError> {
     if check_login(db, &principal.email, current).await? != Some(principal.user_id) {
-        return Err(StoreError::Forbidden("the current password is wrong".into()));
+        return Err(StoreError::Forbidden(Refusal::WrongPassword));
     }
     let new = new.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&new))

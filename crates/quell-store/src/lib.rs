@@ -22,12 +22,14 @@ pub mod inventory;
 pub mod limits;
 pub mod packs;
 pub mod password_resets;
+pub mod refusal;
 pub mod registry;
 pub mod reports;
 pub mod sso;
 pub mod two_factor;
 
 pub use db::{Backend, Db, DbLocation};
+pub use refusal::Refusal;
 /// The SQL toolkit, for the rare caller that must name its types (tests, benchmarks).
 pub use sqlx;
 
@@ -43,16 +45,16 @@ pub enum StoreError {
     /// The arguments break a rule of the stored data (a name too long, a role without an
     /// organisation).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Refusal),
     /// Nothing with that id (in the caller's organisation).
     #[error("not found: {0}")]
     NotFound(String),
     /// The row exists already or changed since it was read.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Refusal),
     /// The row exists but the caller may not change it.
     #[error("forbidden: {0}")]
-    Forbidden(String),
+    Forbidden(Refusal),
     /// A stored value the code does not understand, or a failed background task.
     #[error("internal error: {0}")]
     Internal(String),

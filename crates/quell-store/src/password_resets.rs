@@ -10,6 +10,7 @@
 //!   only on an account that is neither disabled nor removed, and is audited in the same
 //!   transaction (`password_reset_issued`, `password_reset`).
 
+use crate::Refusal;
 use sqlx::Row;
 
 use crate::accounts::{Principal, hash_password, managed_scope, new_secret, secret_hash};
@@ -33,7 +34,7 @@ pub struct IssuedReset {
 /// the password change). Its unused links are retired.
 pub async fn issue(db: &Db, manager: &Principal, user_id: i64, lifetime_secs: i64) -> Result<IssuedReset, StoreError> {
     if manager.user_id == user_id {
-        return Err(StoreError::Forbidden("change your own password with your current one instead".into()));
+        return Err(StoreError::Forbidden(Refusal::OwnPasswordReset));
     }
     let scope = managed_scope(manager)?;
     let secret = new_secret("qr_")?;

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod products;
 pub mod proposals;
 
+use crate::Refusal;
 use quell_registry::Entry;
 use serde::Serialize;
 
@@ -176,9 +177,9 @@ pub struct Applied {
 }
 
 /// `Invalid` when `value` is longer than `max` bytes.
-pub fn check_len(what: &str, value: &str, max: usize) -> Result<(), StoreError> {
+pub fn check_len(what: &'static str, value: &str, max: usize) -> Result<(), StoreError> {
     if value.len() > max {
-        return Err(StoreError::Invalid(format!("{what} is longer than {max} bytes")));
+        return Err(StoreError::Invalid(Refusal::TooLong { what, max }));
     }
     Ok(())
 }
@@ -191,7 +192,7 @@ pub fn validate(entry: &Entry) -> Result<(), StoreError> {
     check_len("purl", entry.purl.as_deref().unwrap_or(""), MAX_NAME_BYTES)?;
     check_len("cpe", entry.cpe.as_deref().unwrap_or(""), MAX_NAME_BYTES)?;
     check_len("notes", &entry.notes, MAX_TEXT_BYTES)?;
-    entry.validate().map_err(|errors| StoreError::Invalid(errors.join("; ")))
+    entry.validate().map_err(|errors| StoreError::Invalid(Refusal::Registry(errors)))
 }
 
 /// Serialisers of stored columns: Unix seconds as RFC 3339, JSON text as the JSON it holds.

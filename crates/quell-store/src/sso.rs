@@ -13,6 +13,7 @@
 //!   organisation: a claimed organisation that differs from the account's is refused. Disabled
 //!   and removed accounts stay locked out. Creations and role changes are audited.
 
+use crate::Refusal;
 use sqlx::Row;
 
 use crate::accounts::{Role, new_secret, secret_hash};
@@ -79,17 +80,17 @@ pub async fn account(db: &Db, identity: &Identity) -> Result<i64, StoreError> {
                 .bind(name)
                 .fetch_optional(&db.pool)
                 .await?
-                .ok_or_else(|| StoreError::Forbidden(format!("the organisation {name:?} does not exist here")))?
+                .ok_or_else(|| StoreError::Forbidden(Refusal::SsoUnknownOrg { name: name.to_string() }))?
                 .try_get::<i64, _>("id")?,
         ),
         None => None,
     };
     match (identity.role, org_id) {
         (Role::Coordinator, Some(_)) => {
-            return Err(StoreError::Forbidden("a coordinator belongs to no organisation".into()));
+            return Err(StoreError::Forbidden(Refusal::CoordinatorWithoutOrg));
         }
         (Role::Admin | Role::Member, None) => {
-            return Err(StoreError::Forbidden("the provider named no organisation for this account".into()));
+            return Err(StoreError::Forbidden(Refusal::SsoNoOrg));
         }
         _ => {}
     }
@@ -121,12 +122,10 @@ pub async fn account(db: &Db, identity: &Identity) -> Result<i64, StoreError> {
             let current_org: Option<i64> = row.try_get("org_id")?;
             let current_role: String = row.try_get("role")?;
             if disabled.is_some() {
-                return Err(StoreError::Forbidden("this account is disabled".into()));
+                return Err(StoreError::Forbidden(Refusal::AccountDisabled));
             }
             if current_org != org_id {
-                return Err(StoreError::Forbidden(
-                    "the provider names another organisation than this account's: an admin must move it".into(),
-                ));
+                return Err(StoreError::Forbidden(Refusal::SsoOtherOrg));
             }
             if current_role != identity.role.as_str() {
                 sqlx::query("UPDATE users SET role = $1 WHERE id = $2")

@@ -17,6 +17,7 @@
 //!   code locks nobody out.
 //! - Enrolment, removal and policy changes are audited in the same transaction.
 
+use crate::Refusal;
 use sqlx::Row;
 
 use crate::accounts::{Principal, Role, managed_scope, new_secret, secret_hash};
@@ -78,7 +79,7 @@ pub async fn policy(db: &Db) -> Result<Policy, StoreError> {
 /// Sets the policy (coordinators only). Audited as `two_factor_policy`.
 pub async fn set_policy(db: &Db, coordinator: &Principal, policy: Policy) -> Result<(), StoreError> {
     if coordinator.role != Role::Coordinator {
-        return Err(StoreError::Forbidden("only coordinators set the two-factor policy".into()));
+        return Err(StoreError::Forbidden(Refusal::TwoFactorPolicy));
     }
     let at = now();
     let mut tx = db.pool.begin().await?;
@@ -139,7 +140,7 @@ pub async fn begin_enrolment(db: &Db, user_id: i64, secret: &str) -> Result<(), 
     .execute(&db.pool)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict("a second factor is set up already: remove it first".into()));
+        return Err(StoreError::Conflict(Refusal::SecondFactorExists));
     }
     Ok(())
 }
@@ -185,7 +186,7 @@ pub async fn confirm_enrolment(db: &Db, principal: &Principal, step: i64) -> Res
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(StoreError::Conflict("no enrolment to confirm (or that code was used)".into()));
+        return Err(StoreError::Conflict(Refusal::NoEnrolment));
     }
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(principal.user_id).execute(&mut *tx).await?;
     for code in &codes {
@@ -218,7 +219,7 @@ pub async fn remove_own(db: &Db, owner: &Principal) -> Result<(), StoreError> {
 /// [`remove_own`], with a code). Audited as `two_factor_removed`.
 pub async fn remove_for(db: &Db, manager: &Principal, user_id: i64) -> Result<(), StoreError> {
     if manager.user_id == user_id {
-        return Err(StoreError::Forbidden("turn off your own second factor with a current code instead".into()));
+        return Err(StoreError::Forbidden(Refusal::OwnSecondFactor));
     }
     remove(db, manager, user_id, managed_scope(manager)?).await
 }

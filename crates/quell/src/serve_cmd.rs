@@ -338,7 +338,7 @@ pub struct AdvisoryArgs {
 impl AdvisoryArgs {
     fn config(&self, listen: SocketAddr) -> Result<quell_server::advisories::Config, String> {
         use quell_server::advisories::{Config, DeadlineDays};
-        quell_server::advisories::check_prefix(&self.advisory_prefix).map_err(|e| e.0)?;
+        quell_server::advisories::check_prefix(&self.advisory_prefix).map_err(|e| e.to_string())?;
         for days in [self.deadline_high_days, self.deadline_medium_days, self.deadline_low_days] {
             if days < 0 {
                 return Err("deadlines are zero days (due at publication) or more".into());

@@ -194,6 +194,7 @@ q-information_leak-none = none
 # E-mail of a published advisory.
 mail-heading = { $identifier } version { $version } ({ $label })
 mail-tlp-footer = This message is TLP:{ $tlp } ({ $meaning }): share it only as that marking allows.
+mail-encrypted-subject = { $tag } (encrypted)
 feed-title = { $publisher } advisories
 # Bilingual advisories.
 adv-f-lang = Language of the texts

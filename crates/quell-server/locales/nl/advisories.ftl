@@ -194,6 +194,7 @@ q-information_leak-none = geen
 # E-mail van een gepubliceerd beveiligingsadvies.
 mail-heading = { $identifier } versie { $version } (kans/schade { $label })
 mail-tlp-footer = Dit bericht is TLP:{ $tlp } ({ $meaning }): deel het alleen zoals die markering toestaat.
+mail-encrypted-subject = { $tag } (versleuteld)
 feed-title = Beveiligingsadviezen van { $publisher }
 # Tweetalige beveiligingsadviezen.
 adv-f-lang = Taal van de teksten

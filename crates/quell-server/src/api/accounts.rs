@@ -133,7 +133,7 @@ pub(crate) async fn org_hosts(
     Query(page): Query<Page>,
 ) -> Result<Response, ServerError> {
     if !shares_details(&state, id).await? {
-        return Err(ServerError::Forbidden("this organisation does not share its host names".into()));
+        return Err(ServerError::Forbidden(t!("api-no-host-sharing")));
     }
     let mut hosts =
         inventory::hosts(&state.db, id, page.q.as_deref(), page_limit(page.limit), page.offset.unwrap_or(0)).await?;
@@ -173,8 +173,7 @@ pub(crate) async fn create_user(
     ApiUser(principal): ApiUser,
     JsonBody(body): JsonBody<NewUser>,
 ) -> Result<Response, ServerError> {
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| ServerError::Invalid("role must be coordinator, admin or member".into()))?;
+    let role = Role::parse(&body.role).ok_or_else(|| ServerError::Invalid(t!("api-role")))?;
     let (id, org) = auth::create_account(&state.db, &principal, &body.email, &body.password, role, body.org_id).await?;
     let event = quell_store::audit::Event {
         actor: quell_store::audit::Actor::of(&principal),
@@ -373,7 +372,7 @@ pub(crate) async fn audit_log(
     let org = match (principal.role, principal.org_id) {
         (Role::Coordinator, _) => None,
         (Role::Admin, Some(org)) => Some(org),
-        _ => return Err(ServerError::Forbidden("only coordinators and organisation admins read the audit log".into())),
+        _ => return Err(ServerError::Forbidden(t!("api-audit-readers"))),
     };
     let filter = quell_store::audit::Filter { org, action: query.action, before: query.before };
     match query.format.as_deref().unwrap_or("json") {

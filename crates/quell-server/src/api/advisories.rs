@@ -67,7 +67,7 @@ fn detail(v: &VersionRow, all: &[VersionRow], viewer: &Viewer) -> Result<Value, 
 }
 
 fn version_index(version: &str) -> Result<i64, ServerError> {
-    Ok(Version::parse(version).map_err(|e| ServerError::Invalid(e.0))?.0)
+    Ok(Version::parse(version).map_err(|e| ServerError::Invalid(crate::refusals::invalid(&e)))?.0)
 }
 
 pub(crate) async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ServerError> {
@@ -409,11 +409,13 @@ pub(crate) async fn feed(State(state): State<AppState>) -> Result<Response, Serv
     let base = base(&state.advisories);
     let rows = store::list_visible(&state.db, &Viewer::Anonymous, true).await?;
     let mut entries = Vec::new();
+    // Each advisory's texts in the reader's language when it has them (else its original's).
+    let lang = crate::i18n::current().code();
     for v in rows.iter().take(FEED_ENTRIES as usize) {
-        let content = v.content()?;
+        let content = v.content()?.in_language(lang);
         entries.push(atom::Entry {
             id: format!("{base}/advisories/{}", v.advisory_id),
-            title: format!("{} {} v{}: {}", v.tag(), v.identifier, v.version, v.title),
+            title: format!("{} {} v{}: {}", v.tag(), v.identifier, v.version, content.title),
             updated: format_rfc3339(v.published_at.unwrap_or(v.updated_at)),
             summary: content.summary,
             link: format!("{base}/advisories/{}", v.advisory_id),

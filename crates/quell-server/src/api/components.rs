@@ -29,9 +29,7 @@ pub(crate) async fn ask(
     ApiUser(principal): ApiUser,
     Query(query): Query<AskQuery>,
 ) -> Result<Json<Answer>, ServerError> {
-    let purl = query.purl.ok_or_else(|| {
-        ServerError::Invalid("give purl=pkg:maven/GROUP/ARTIFACT (and range=vers:maven/... if you like)".into())
-    })?;
+    let purl = query.purl.ok_or_else(|| ServerError::Invalid(t!("api-components-purl")))?;
     let ask = Ask::parse(&purl, query.range.as_deref())?;
     let answer = inventories::ask(&state.db, &ask, principal.org_id).await?;
     let what = format!("components {purl} {}", query.range.as_deref().unwrap_or(""));

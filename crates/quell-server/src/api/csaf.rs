@@ -356,12 +356,10 @@ pub(crate) async fn import(
         return Err(ServerError::TooLarge(format!("a CSAF document is at most {MAX_IMPORT_BYTES} bytes")));
     }
     let doc: Value =
-        serde_json::from_slice(&body).map_err(|e| ServerError::Invalid(format!("the body is not JSON: {e}")))?;
-    let imported = csaf::read_import(&doc).map_err(|e| ServerError::Invalid(e.0))?;
+        serde_json::from_slice(&body).map_err(|e| ServerError::Invalid(t!("api-not-json", detail = e.to_string())))?;
+    let imported = csaf::read_import(&doc).map_err(|e| ServerError::Invalid(crate::refusals::invalid(&e)))?;
     if Tlp::parse(&imported.tlp_label).is_none() {
-        return Err(ServerError::Invalid(
-            "/document/distribution/tlp/label is missing or unknown: an import needs a TLP label".into(),
-        ));
+        return Err(ServerError::Invalid(t!("api-import-needs-tlp")));
     }
     let id = csaf_store::import(&state.db, &imported, &doc.to_string(), principal.user_id, None).await?;
     let external = External {

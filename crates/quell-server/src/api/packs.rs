@@ -67,9 +67,9 @@ impl From<store::StoredPack> for Served {
 fn refused(error: SignatureError) -> ServerError {
     match error {
         SignatureError::Unsigned | SignatureError::Malformed(_) | SignatureError::Pack(_) => {
-            ServerError::Invalid(error.to_string())
+            ServerError::Invalid(crate::refusals::signature(&error))
         }
-        _ => ServerError::Unprocessable(error.to_string()),
+        _ => ServerError::Unprocessable(crate::refusals::signature(&error)),
     }
 }
 
@@ -79,9 +79,7 @@ pub(crate) async fn upload(
     JsonBody(body): JsonBody<Upload>,
 ) -> Result<Response, ServerError> {
     if state.pack_keys.is_empty() {
-        return Err(ServerError::Conflict(
-            "this server takes no packs: start quell serve with --pack-public-key".into(),
-        ));
+        return Err(ServerError::Conflict(t!("api-no-pack-keys")));
     }
     let verified = verify(&state.pack_keys, "pack", &body.pack, body.signature.as_deref(), now()).map_err(refused)?;
     let name = verified.pack.name.get_ref().clone();
@@ -117,7 +115,7 @@ pub(crate) async fn history(
 ) -> Result<Response, ServerError> {
     let uploads: Vec<Served> = store::history(&state.db, &name).await?.into_iter().map(Served::from).collect();
     if uploads.is_empty() {
-        return Err(ServerError::NotFound(format!("no pack named {name:?} was ever uploaded")));
+        return Err(ServerError::NotFound(t!("api-no-pack-named", name = format!("{name:?}"))));
     }
     Ok(Json(json!({ "name": name, "uploads": uploads })).into_response())
 }

@@ -30,12 +30,17 @@ use crate::registry::limits::{EXPORT_MAX_AGE_SECONDS, MAX_IMPORT_BYTES};
 use crate::{AppState, ServerError, time};
 
 /// 409 with the entry as it is now, so the client can redo its change on top of it.
-async fn conflict(state: &AppState, id: Option<i64>, message: String) -> Result<Response, ServerError> {
+async fn conflict(state: &AppState, id: Option<i64>, refusal: &quell_store::Refusal) -> Result<Response, ServerError> {
+    let message = crate::refusals::refusal(refusal);
+    let reason = refusal.code();
     let current = match id {
         Some(id) => store::entry(&state.db, id).await?,
         None => None,
     };
-    Ok((StatusCode::CONFLICT, Json(json!({ "error": "conflict", "message": message, "current": current })))
+    Ok((
+        StatusCode::CONFLICT,
+        Json(json!({ "error": "conflict", "reason": reason, "message": message, "current": current })),
+    )
         .into_response())
 }
 
@@ -292,12 +297,10 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ServerError> {
 /// The revision an edit is based on: `If-Match` or `base_revision` (they must agree), required.
 fn base_revision(headers: &HeaderMap, body: Option<i64>) -> Result<i64, ServerError> {
     match (if_match(headers)?, body) {
-        (Some(a), Some(b)) if a != b => Err(ServerError::Invalid("If-Match and base_revision disagree".into())),
+        (Some(a), Some(b)) if a != b => Err(ServerError::Invalid(t!("api-if-match-disagree"))),
         (Some(a), _) => Ok(a),
         (None, Some(b)) => Ok(b),
-        (None, None) => {
-            Err(ServerError::Invalid("the base revision is required (If-Match header or base_revision field)".into()))
-        }
+        (None, None) => Err(ServerError::Invalid(t!("api-base-revision-required"))),
     }
 }
 
@@ -312,7 +315,7 @@ pub(crate) async fn edit(
     let base = base_revision(&headers, body.base_revision)?;
     match store::edit(&state.db, id, base, body.entry, body.source, &principal).await {
         Ok(applied) => Ok(entry_response(entry_or_404(&state, applied.id).await?)),
-        Err(quell_store::StoreError::Conflict(message)) => conflict(&state, Some(id), message).await,
+        Err(quell_store::StoreError::Conflict(message)) => conflict(&state, Some(id), &message).await,
         Err(other) => Err(other.into()),
     }
 }
@@ -336,7 +339,7 @@ pub(crate) async fn merge_entries(
     let revisions = (body.base_revision, body.from_revision);
     match store::merge(&state.db, id, body.from, revisions, &principal).await? {
         Decided::Done(entry) => Ok(Json(entry).into_response()),
-        Decided::Stale { entry_id, message } => conflict(&state, entry_id, message).await,
+        Decided::Stale { entry_id, message } => conflict(&state, entry_id, &message).await,
     }
 }
 
@@ -399,7 +402,7 @@ pub(crate) async fn accept_proposal(
 ) -> Result<Response, ServerError> {
     match store::accept(&state.db, &principal, id).await? {
         Decided::Done(decided) => Ok(Json(decided).into_response()),
-        Decided::Stale { entry_id, message } => conflict(&state, entry_id, message).await,
+        Decided::Stale { entry_id, message } => conflict(&state, entry_id, &message).await,
     }
 }
 

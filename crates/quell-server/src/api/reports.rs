@@ -45,9 +45,7 @@ pub(crate) async fn upload_inner(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    let org = principal.org_id.ok_or_else(|| {
-        ServerError::Forbidden("a coordinator belongs to no organisation: upload with an organisation's token".into())
-    })?;
+    let org = principal.org_id.ok_or_else(|| ServerError::Forbidden(t!("api-coordinator-upload")))?;
     let body = ingest::body_bytes(body, state.limits.max_report_bytes)?;
     let gzip = ingest::content_gzip(headers)?;
     let limits = state.limits.clone();

@@ -639,7 +639,7 @@ fn check_document(
     let text = String::from_utf8(bytes).map_err(|_| Problem::refused(url, "invalid_csaf", "not UTF-8"))?;
     let json: Value =
         serde_json::from_str(&text).map_err(|e| Problem::refused(url, "invalid_csaf", format!("not JSON: {e}")))?;
-    let imported = read_import(&json).map_err(|e| Problem::refused(url, "invalid_csaf", e.0))?;
+    let imported = read_import(&json).map_err(|e| Problem::refused(url, "invalid_csaf", e.to_string()))?;
     if Tlp::parse(&imported.tlp_label).is_none() {
         return Err(Problem::refused(url, "invalid_csaf", "/document/distribution/tlp/label is missing or unknown"));
     }

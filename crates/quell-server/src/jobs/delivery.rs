@@ -302,7 +302,8 @@ async fn send_email(
                         .header(parse("application/octet-stream; name=\"encrypted.asc\"")?)
                         .body(armored),
                 );
-            builder.subject(format!("{tag} (encrypted)")).multipart(body).map_err(|e| e.to_string())?
+            let subject = crate::i18n::with(lang, || t!("mail-encrypted-subject", tag = tag.as_str()));
+            builder.subject(subject).multipart(body).map_err(|e| e.to_string())?
         }
     };
     let response = mailer(config, smtp)?.send(message).await.map_err(|e| e.to_string())?;

@@ -46,29 +46,29 @@ pub fn forbidden(ip: IpAddr) -> bool {
 
 /// Checks a webhook URL as it is set; the reason when it is refused.
 pub fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
-    let (scheme, rest) = url.split_once("://").ok_or("the webhook URL must start with https://")?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| t!("webhook-start-https"))?;
     match scheme.to_ascii_lowercase().as_str() {
         "https" => {}
         "http" if allow_private => {}
-        "http" => return Err("the webhook URL must use https (advisories are sent to it)".into()),
-        _ => return Err("the webhook URL must be an https URL".into()),
+        "http" => return Err(t!("webhook-use-https")),
+        _ => return Err(t!("webhook-https-url")),
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {
-        return Err("the webhook URL must not carry a user name or password".into());
+        return Err(t!("webhook-credentials"));
     }
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
     };
     if host.is_empty() {
-        return Err("the webhook URL names no host".into());
+        return Err(t!("webhook-no-host"));
     }
     if !allow_private
         && let Ok(ip) = host.parse::<IpAddr>()
         && forbidden(ip)
     {
-        return Err(format!("the webhook URL points at a loopback, private or link-local address ({ip})"));
+        return Err(t!("webhook-private", ip = ip.to_string()));
     }
     Ok(())
 }

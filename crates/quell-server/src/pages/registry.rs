@@ -28,6 +28,7 @@ use crate::auth::Role;
 use crate::extract::{CsrfForm, MaybeSession, PageCoordinator, PageOrgUser, Session};
 use crate::html::{layout, page, urlencode};
 use crate::i18n::{self, code};
+use crate::refusals;
 use crate::registry::limits::MAX_NAME_BYTES;
 use crate::{AppState, ServerError};
 
@@ -92,7 +93,7 @@ pub(crate) async fn search(
 ) -> Result<Response, ServerError> {
     let (status, results, message) = match store::search(&state.db, &query).await {
         Ok(page) => (StatusCode::OK, Some(page), None),
-        Err(StoreError::Invalid(m)) => (StatusCode::BAD_REQUEST, None, Some(m)),
+        Err(StoreError::Invalid(m)) => (StatusCode::BAD_REQUEST, None, Some(refusals::refusal(&m))),
         Err(other) => return Err(other.into()),
     };
     let body = search_body(session.as_ref(), &query, results.as_ref(), message.as_deref());
@@ -316,7 +317,7 @@ fn entry_from_form(current: &Entry, form: &BTreeMap<String, String>) -> Result<E
             continue; // "no information": the CVE is left out.
         }
         let cve = quell_registry::normalise_cve_id(cve).ok_or_else(|| t!("reg-not-a-cve", cve = cve.as_str()))?;
-        let status: Status = status.parse().map_err(|e: quell_registry::UnknownStatus| e.to_string())?;
+        let status: Status = status.parse().map_err(|e| refusals::refusal(&quell_store::Refusal::UnknownStatus(e)))?;
         let mut s = VulnStatus::new(status);
         s.affected_versions = versions(&field(&format!("affected_{i}")));
         s.fixed_versions = versions(&field(&format!("fixed_{i}")));
@@ -364,7 +365,7 @@ pub(crate) async fn save_edit(
     match store::edit(&state.db, id, base, entry.clone(), source, &session.principal).await {
         Ok(_) => Ok(Redirect::to(&format!("/registry/entries/{id}")).into_response()),
         Err(StoreError::Invalid(message)) => {
-            let message = Some(html! { (t!("reg-not-saved")) " " (message) });
+            let message = Some(html! { (t!("reg-not-saved")) " " (refusals::refusal(&message)) });
             Ok(form_page(&session, Mode::Edit, id, base, &entry, StatusCode::BAD_REQUEST, message))
         }
         Err(StoreError::Conflict(_)) => Ok(stale_edit(&session, id, &current, &entry)),
@@ -497,7 +498,7 @@ pub(crate) async fn save_proposal(
     match store::create_proposal(&state.db, org, user, (Some(id), Some(base)), entry.clone(), comment).await {
         Ok(_) => Ok(Redirect::to("/registry/proposals").into_response()),
         Err(StoreError::Invalid(message)) => {
-            let message = Some(html! { (t!("reg-not-sent")) " " (message) });
+            let message = Some(html! { (t!("reg-not-sent")) " " (refusals::refusal(&message)) });
             Ok(form_page(&session, Mode::Propose, id, base, &entry, StatusCode::BAD_REQUEST, message))
         }
         Err(other) => Err(other.into()),
@@ -544,10 +545,17 @@ pub(crate) async fn accept_proposal(
     match store::accept(&state.db, &session.principal, id).await {
         Ok(Decided::Done(_)) => Ok(Redirect::to("/registry/proposals").into_response()),
         Ok(Decided::Stale { message, .. }) => {
-            decided(&state, &session, StatusCode::CONFLICT, Some(html! { (t!("reg-not-accepted")) " " (message) }))
-                .await
+            decided(
+                &state,
+                &session,
+                StatusCode::CONFLICT,
+                Some(html! { (t!("reg-not-accepted")) " " (refusals::refusal(&message)) }),
+            )
+            .await
         }
-        Err(StoreError::Conflict(m)) => decided(&state, &session, StatusCode::CONFLICT, Some(html! { (m) })).await,
+        Err(StoreError::Conflict(m)) => {
+            decided(&state, &session, StatusCode::CONFLICT, Some(html! { (refusals::refusal(&m)) })).await
+        }
         Err(other) => Err(no_proposal(other)),
     }
 }
@@ -560,8 +568,12 @@ pub(crate) async fn reject_proposal(
 ) -> Result<Response, ServerError> {
     match store::reject(&state.db, session.principal.user_id, id, &form.reason).await {
         Ok(_) => Ok(Redirect::to("/registry/proposals").into_response()),
-        Err(StoreError::Invalid(m)) => decided(&state, &session, StatusCode::BAD_REQUEST, Some(html! { (m) })).await,
-        Err(StoreError::Conflict(m)) => decided(&state, &session, StatusCode::CONFLICT, Some(html! { (m) })).await,
+        Err(StoreError::Invalid(m)) => {
+            decided(&state, &session, StatusCode::BAD_REQUEST, Some(html! { (refusals::refusal(&m)) })).await
+        }
+        Err(StoreError::Conflict(m)) => {
+            decided(&state, &session, StatusCode::CONFLICT, Some(html! { (refusals::refusal(&m)) })).await
+        }
         Err(other) => Err(no_proposal(other)),
     }
 }
@@ -665,10 +677,10 @@ pub(crate) async fn answer_request(
     match store::answer(&state.db, &session.principal, org, id, body).await {
         Ok(_) => Ok(Redirect::to("/registry/confirmations").into_response()),
         Err(StoreError::Invalid(m)) => {
-            confirmations_view(&state, &session, org, StatusCode::BAD_REQUEST, refused(m)).await
+            confirmations_view(&state, &session, org, StatusCode::BAD_REQUEST, refused(refusals::refusal(&m))).await
         }
         Err(StoreError::Conflict(m)) => {
-            confirmations_view(&state, &session, org, StatusCode::CONFLICT, refused(m)).await
+            confirmations_view(&state, &session, org, StatusCode::CONFLICT, refused(refusals::refusal(&m))).await
         }
         Err(StoreError::NotFound(_)) => Err(ServerError::NotFound(t!("reg-no-request"))),
         Err(other) => Err(other.into()),

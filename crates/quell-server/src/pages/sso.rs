@@ -68,7 +68,7 @@ pub(crate) async fn callback(
     };
     let user_id = match quell_store::sso::account(&state.db, &identity).await {
         Ok(id) => id,
-        Err(quell_store::StoreError::Forbidden(reason)) => return refuse(reason),
+        Err(quell_store::StoreError::Forbidden(reason)) => return refuse(crate::refusals::refusal(&reason)),
         Err(other) => return Err(other.into()),
     };
     after_first_factor(&state, user_id, &client.to_string(), "sso", provider_mfa).await

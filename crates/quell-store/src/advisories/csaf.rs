@@ -1,6 +1,7 @@
 //! CSAF: the date of the provider directory, and advisories imported from other providers
 //! (`external_advisories`), stored as sent with the fields they are listed by.
 
+use crate::Refusal;
 use quell_advisory::csaf::Imported;
 use sqlx::Row;
 
@@ -74,10 +75,11 @@ pub async fn import(
     .await?;
     match row {
         Some(row) => Ok(row.try_get("id")?),
-        None => Err(StoreError::Conflict(format!(
-            "{} version {} of {} is already imported",
-            imported.tracking_id, imported.version, imported.publisher
-        ))),
+        None => Err(StoreError::Conflict(Refusal::AlreadyImported {
+            tracking_id: imported.tracking_id.clone(),
+            version: imported.version.clone(),
+            publisher: imported.publisher.clone(),
+        })),
     }
 }
 

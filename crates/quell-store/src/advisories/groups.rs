@@ -1,6 +1,7 @@
 //! Target groups: named sets of organisations and of other groups (a linking organisation's
 //! community); cycles are refused. Resolving an advisory's recipients.
 
+use crate::Refusal;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -112,7 +113,7 @@ pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group> {
         .bind(now())
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::Conflict(format!("a target group named {:?} exists", body.name.trim())))?
+        .ok_or_else(|| StoreError::Conflict(Refusal::GroupExists { name: body.name.trim().to_string() }))?
         .try_get("id")?,
         Some(id) => {
             sqlx::query("UPDATE target_groups SET name = $1 WHERE id = $2")
@@ -122,7 +123,7 @@ pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group> {
                 .await
                 .map_err(|e| match e {
                     sqlx::Error::Database(d) if d.is_unique_violation() => {
-                        StoreError::Conflict("another target group has that name".into())
+                        StoreError::Conflict(Refusal::GroupNameTaken)
                     }
                     other => other.into(),
                 })?;
@@ -156,7 +157,7 @@ pub async fn save(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<Group> {
 async fn check_group(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<()> {
     check_note("the group name", &body.name, true)?;
     if body.orgs.len() + body.groups.len() > MAX_RECIPIENTS {
-        return Err(StoreError::Invalid(format!("at most {} members", MAX_RECIPIENTS)));
+        return Err(StoreError::Invalid(Refusal::TooManyMembers { max: MAX_RECIPIENTS }));
     }
     let g = graph(db).await?;
     if let Some(id) = id
@@ -166,19 +167,17 @@ async fn check_group(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<()> {
     }
     for child in &body.groups {
         if !g.names.contains_key(child) {
-            return Err(StoreError::Invalid(format!("no target group {child}")));
+            return Err(StoreError::Invalid(Refusal::NoTargetGroup { id: *child }));
         }
         if let Some(id) = id
             && g.reachable(*child).contains(&id)
         {
-            return Err(StoreError::Invalid(format!(
-                "group {child} contains this group (directly or through others): that would be a cycle"
-            )));
+            return Err(StoreError::Invalid(Refusal::GroupCycle { id: *child }));
         }
     }
     for org in &body.orgs {
         if sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(*org).fetch_optional(&db.pool).await?.is_none() {
-            return Err(StoreError::Invalid(format!("no organisation {org}")));
+            return Err(StoreError::Invalid(Refusal::NoOrganisation { id: *org }));
         }
     }
     Ok(())

@@ -24,6 +24,7 @@
 //! - Whatever is read for a viewer goes through [`quell_advisory::can_view`] over the audience
 //!   stored at publication ([`StoredAudience`]).
 
+use crate::Refusal;
 use quell_advisory::Audience;
 
 use crate::StoreError;
@@ -58,15 +59,15 @@ impl StoredAudience {
 }
 
 /// Checks free text of a note-like field.
-pub fn check_note(what: &str, value: &str, required: bool) -> Result<(), StoreError> {
+pub fn check_note(what: &'static str, value: &str, required: bool) -> Result<(), StoreError> {
     if required && value.trim().is_empty() {
-        return Err(StoreError::Invalid(format!("{what} is required")));
+        return Err(StoreError::Invalid(Refusal::Required { what }));
     }
     if value.len() > MAX_NOTE_BYTES {
-        return Err(StoreError::Invalid(format!("{what} is longer than {MAX_NOTE_BYTES} bytes")));
+        return Err(StoreError::Invalid(Refusal::TooLong { what, max: MAX_NOTE_BYTES }));
     }
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(StoreError::Invalid(format!("{what} contains control characters")));
+        return Err(StoreError::Invalid(Refusal::ControlCharacters { what }));
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! What an organisation sets up to receive advisories: its webhook (URL and signing secret) and
 //! its contacts (the call list of High/High advisories). Always of the caller's organisation.
 
+use crate::Refusal;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -33,7 +34,7 @@ pub async fn set_webhook(db: &Db, org_id: i64, url: &str) -> Result<(String, Str
         || url.len() > MAX_NOTE_BYTES
         || url.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(StoreError::Invalid("the webhook URL must be an http(s) URL".into()));
+        return Err(StoreError::Invalid(Refusal::WebhookUrl));
     }
     let secret = new_secret("whsec_")?;
     sqlx::query(
@@ -72,7 +73,7 @@ pub async fn create_contact(db: &Db, org_id: i64, name: &str, phone: &str, email
     check_note("phone", phone, true)?;
     check_note("email", email, false)?;
     if name.contains('\n') || phone.contains('\n') || email.contains('\n') {
-        return Err(StoreError::Invalid("contact fields are one line each".into()));
+        return Err(StoreError::Invalid(Refusal::ContactOneLine));
     }
     Ok(sqlx::query(
         "INSERT INTO org_contacts (org_id, name, phone, email, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",

@@ -1,6 +1,7 @@
 //! Advisories and their versions: create (numbered per year), edit drafts, publish (resolve
 //! recipients, queue deliveries, call list), new versions, reads, recipients and the call list.
 
+use crate::Refusal;
 use std::collections::BTreeMap;
 
 use quell_advisory::rating::{Level, Rating, Severity};
@@ -88,7 +89,7 @@ impl VersionRow {
         serde_json::from_str(&self.recipients_json).map_err(|e| StoreError::Internal(format!("stored recipients: {e}")))
     }
     pub fn rating(&self) -> Result<Rating> {
-        self.content()?.rating.rate().map_err(|e| StoreError::Internal(e.0))
+        self.content()?.rating.rate().map_err(|e| StoreError::Internal(e.to_string()))
     }
     /// `[H/H]`.
     pub fn tag(&self) -> String {
@@ -164,10 +165,10 @@ fn rows(records: Vec<VersionRecord>) -> Result<Vec<VersionRow>> {
 
 /// Checks a draft: content and rating, recipients exist and are within limits.
 async fn check_draft(db: &Db, draft: &Draft) -> Result<Rating> {
-    let rating = draft.content.validate().map_err(|e| StoreError::Invalid(e.0))?;
+    let rating = draft.content.validate().map_err(|e| StoreError::Invalid(e.into()))?;
     let r = &draft.recipients;
     if r.orgs.len() + r.groups.len() + r.users.len() > MAX_RECIPIENTS {
-        return Err(StoreError::Invalid(format!("at most {MAX_RECIPIENTS} recipients")));
+        return Err(StoreError::Invalid(Refusal::TooManyRecipients { max: MAX_RECIPIENTS }));
     }
     for (table, ids, what) in [("orgs", &r.orgs, "organisation"), ("target_groups", &r.groups, "target group")] {
         for id in ids {
@@ -177,13 +178,13 @@ async fn check_draft(db: &Db, draft: &Draft) -> Result<Rating> {
                 .await?
                 .is_some();
             if !found {
-                return Err(StoreError::Invalid(format!("recipients: no {what} {id}")));
+                return Err(StoreError::Invalid(Refusal::NoRecipient { what, id: *id }));
             }
         }
     }
     for id in &r.users {
         if sqlx::query("SELECT id FROM users WHERE id = $1").bind(*id).fetch_optional(&db.pool).await?.is_none() {
-            return Err(StoreError::Invalid(format!("recipients: no user {id}")));
+            return Err(StoreError::Invalid(Refusal::NoRecipient { what: "user", id: *id }));
         }
     }
     Ok(rating)
@@ -408,10 +409,7 @@ pub async fn update_draft(db: &Db, advisory_id: i64, index: i64, draft: &Draft) 
         .fetch_optional(&db.pool)
         .await?;
     match exists {
-        Some(_) => Err(StoreError::Conflict(format!(
-            "version {} is published and cannot change: create a new version",
-            Version(index)
-        ))),
+        Some(_) => Err(StoreError::Conflict(Refusal::VersionPublished { version: Version(index).to_string() })),
         None => Err(StoreError::NotFound(format!("advisory {advisory_id} version {}", Version(index)))),
     }
 }
@@ -429,7 +427,7 @@ pub async fn new_version(db: &Db, advisory_id: i64, user: i64, draft: Option<&Dr
     let all = versions(db, advisory_id).await?;
     let Some(last) = all.last() else { return Err(StoreError::NotFound(format!("advisory {advisory_id}"))) };
     if !last.published() {
-        return Err(StoreError::Conflict(format!("version {} is still a draft: edit or publish it", last.version)));
+        return Err(StoreError::Conflict(Refusal::StillDraft { version: last.version.to_string() }));
     }
     let draft = match draft {
         Some(d) => d.clone(),
@@ -445,7 +443,7 @@ pub async fn new_version(db: &Db, advisory_id: i64, user: i64, draft: Option<&Dr
     // UNIQUE (advisory_id, version) makes a concurrent second "new version" fail, not duplicate.
     insert_version(&mut tx, advisory_id, index, &draft, &rating, user, now()).await.map_err(|e| match e {
         StoreError::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-            StoreError::Conflict("another new version was started at the same time".into())
+            StoreError::Conflict(Refusal::ConcurrentVersion)
         }
         other => other,
     })?;
@@ -474,12 +472,12 @@ pub struct Published {
 pub async fn publish(db: &Db, advisory_id: i64, user: i64, email: bool) -> Result<Published> {
     let all = versions(db, advisory_id).await?;
     let Some(draft) = all.last().filter(|v| !v.published()) else {
-        return Err(StoreError::Conflict("nothing to publish: the newest version is already published".into()));
+        return Err(StoreError::Conflict(Refusal::NothingToPublish));
     };
     let content = draft.content()?;
-    let rating = content.validate().map_err(|e| StoreError::Invalid(e.0))?;
+    let rating = content.validate().map_err(|e| StoreError::Invalid(e.into()))?;
     if content.products.is_empty() && content.components.is_empty() {
-        return Err(StoreError::Invalid("publishing needs at least one affected product or component".into()));
+        return Err(StoreError::Invalid(Refusal::PublishNeedsProduct));
     }
     let recipients = draft.recipients()?;
     let audience = groups::resolve(db, &recipients, &content).await?;
@@ -495,7 +493,7 @@ pub async fn publish(db: &Db, advisory_id: i64, user: i64, email: bool) -> Resul
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict("this version was published meanwhile".into()));
+        return Err(StoreError::Conflict(Refusal::PublishedMeanwhile));
     }
     let named = store_audience(&mut tx, draft.version_id, &content.cves, &audience, &recipients.users).await?;
     let stored = StoredAudience { orgs: audience.keys().copied().collect(), named: named.clone() };
@@ -792,7 +790,7 @@ pub async fn call_list(db: &Db, advisory_id: i64) -> Result<Vec<CallEntry>> {
 /// Records a call on a call list entry of the advisory; returns its time.
 pub async fn insert_call(db: &Db, advisory_id: i64, entry: i64, caller: i64, result: &str, note: &str) -> Result<i64> {
     if !CALL_RESULTS.contains(&result) {
-        return Err(StoreError::Invalid(format!("result must be one of {}", CALL_RESULTS.join(", "))));
+        return Err(StoreError::Invalid(Refusal::NotOneOf { field: "result", allowed: CALL_RESULTS.to_vec() }));
     }
     check_note("note", note, false)?;
     let exists = sqlx::query("SELECT id FROM call_list WHERE id = $1 AND advisory_id = $2")

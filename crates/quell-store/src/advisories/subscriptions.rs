@@ -7,6 +7,7 @@
 //! Polls are claimed by a conditional `UPDATE` of `claimed_at`, so several processes sharing
 //! one database poll each subscription once per interval.
 
+use crate::Refusal;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -79,7 +80,7 @@ pub async fn create(db: &Db, new: &NewSubscription, user: i64) -> Result<i64> {
     .await?;
     let id: i64 = match row {
         Some(row) => row.try_get("id")?,
-        None => return Err(StoreError::Conflict(format!("{} is subscribed already", new.metadata_url))),
+        None => return Err(StoreError::Conflict(Refusal::Subscribed { url: new.metadata_url.to_string() })),
     };
     // A subscription taken up again (perhaps with another pin) reads everything afresh.
     sqlx::query("DELETE FROM csaf_fetch_cache WHERE subscription_id = $1").bind(id).execute(&db.pool).await?;

@@ -11,6 +11,7 @@
 //! - Decisions are append-only (triggers refuse UPDATE and DELETE); the newest counts, the
 //!   history is kept. A decision is recorded only on a system of the caller's organisation.
 
+use crate::Refusal;
 use std::collections::BTreeMap;
 
 use quell_advisory::progress::{DECISIONS, Decision, JUSTIFICATIONS, SystemRef, Timeline};
@@ -374,12 +375,12 @@ struct Checked {
 /// justification for `not_affected`, a reason and a future expiry for `risk_accepted`).
 fn check_decision(body: &DecisionBody, at: i64) -> Result<Checked> {
     if !DECISIONS.contains(&body.decision.as_str()) {
-        return Err(StoreError::Invalid(format!("decision must be one of {}", DECISIONS.join(", "))));
+        return Err(StoreError::Invalid(Refusal::NotOneOf { field: "decision", allowed: DECISIONS.to_vec() }));
     }
-    let text = |what: &str, v: &Option<String>, required: bool| -> Result<Option<String>> {
+    let text = |what: &'static str, v: &Option<String>, required: bool| -> Result<Option<String>> {
         let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if required && v.is_none() {
-            return Err(StoreError::Invalid(format!("a {} decision needs {what}", body.decision)));
+            return Err(StoreError::Invalid(Refusal::DecisionNeeds { decision: body.decision.clone(), what }));
         }
         if let Some(v) = v {
             check_note(what, v, false)?;
@@ -392,12 +393,15 @@ fn check_decision(body: &DecisionBody, at: i64) -> Result<Checked> {
     if let Some(j) = &justification
         && !JUSTIFICATIONS.contains(&j.as_str())
     {
-        return Err(StoreError::Invalid(format!("justification must be one of {}", JUSTIFICATIONS.join(", "))));
+        return Err(StoreError::Invalid(Refusal::NotOneOf {
+            field: "justification",
+            allowed: JUSTIFICATIONS.to_vec(),
+        }));
     }
     let expires_at = match (body.decision.as_str(), body.expires_at) {
         ("risk_accepted", Some(e)) if e > at => Some(e),
         ("risk_accepted", _) => {
-            return Err(StoreError::Invalid("a risk_accepted decision needs expires_at in the future".into()));
+            return Err(StoreError::Invalid(Refusal::RiskAcceptedExpiry));
         }
         (_, _) => None,
     };

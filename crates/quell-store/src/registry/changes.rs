@@ -2,6 +2,7 @@
 //! and notifications in the caller's transaction), and the transactions built on it: an import,
 //! an edit, a merge.
 
+use crate::Refusal;
 use quell_model::time::now;
 use quell_registry::{Entry, entry_key};
 use sqlx::{AnyConnection, Row};
@@ -20,7 +21,7 @@ pub enum Decided<T> {
     /// Nothing stored: the entry (if any) changed since; the caller shows it as it is now.
     Stale {
         entry_id: Option<i64>,
-        message: String,
+        message: Refusal,
     },
 }
 
@@ -68,19 +69,23 @@ pub(crate) async fn apply(
     let applied = match target {
         Target::New => {
             if let Some(other) = same_key {
-                return Err(StoreError::Conflict(format!(
-                    "entry {other} already has this supplier and product ({} / {})",
-                    entry.supplier, entry.product
-                )));
+                return Err(StoreError::Conflict(Refusal::EntryExists {
+                    other,
+                    supplier: entry.supplier.clone(),
+                    product: entry.product.clone(),
+                    merge: false,
+                }));
             }
             insert_entry(conn, entry, &key, at, &who).await?
         }
         Target::Existing { id, base_revision } => {
             if let Some(other) = same_key.filter(|other| *other != id) {
-                return Err(StoreError::Conflict(format!(
-                    "entry {other} already has this supplier and product ({} / {}): merge the two instead",
-                    entry.supplier, entry.product
-                )));
+                return Err(StoreError::Conflict(Refusal::EntryExists {
+                    other,
+                    supplier: entry.supplier.clone(),
+                    product: entry.product.clone(),
+                    merge: true,
+                }));
             }
             update_entry(conn, id, base_revision, entry, &key, at, &who).await?
         }
@@ -137,7 +142,10 @@ async fn insert_entry(
     .await
     .map_err(|e| {
         if unique_violation(&e) {
-            StoreError::Conflict(format!("an entry for {} / {} was just created", entry.supplier, entry.product))
+            StoreError::Conflict(Refusal::EntryJustCreated {
+                supplier: entry.supplier.clone(),
+                product: entry.product.clone(),
+            })
         } else {
             StoreError::Db(e)
         }
@@ -175,9 +183,7 @@ async fn update_entry(
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!(
-            "entry {id} changed since revision {base_revision} (or was merged): reload it and apply your change again"
-        )));
+        return Err(StoreError::Conflict(Refusal::EntryChanged { id, revision: base_revision }));
     }
     sqlx::query("DELETE FROM registry_statuses WHERE entry_id = $1").bind(id).execute(&mut *conn).await?;
     Ok(Applied { id, revision: base_revision + 1 })
@@ -286,7 +292,7 @@ async fn mark_merged(
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!("entry {id} changed since revision {revision}")));
+        return Err(StoreError::Conflict(Refusal::MergedEntryChanged { id, revision }));
     }
     sqlx::query(
         "INSERT INTO registry_history (entry_id, revision, kind, snapshot, user_id, user_email, org_id, org_name, at, \
@@ -403,17 +409,17 @@ pub async fn merge(
 ) -> Result<Decided<StoredEntry>, StoreError> {
     let actor = &Actor::of(db, principal).await?;
     if from == id {
-        return Err(StoreError::Invalid("an entry cannot be merged into itself".into()));
+        return Err(StoreError::Invalid(Refusal::MergeIntoItself));
     }
-    let stale = |message: &str| Ok(Decided::Stale { entry_id: Some(id), message: message.to_string() });
+    let stale = |message: Refusal| Ok(Decided::Stale { entry_id: Some(id), message });
     let mut tx = begin_write(db).await?;
     let a = load_or_404(&mut tx, id).await?;
     let b = load_or_404(&mut tx, from).await?;
     if a.merged_into.is_some() || b.merged_into.is_some() {
-        return stale("one of the entries was already merged");
+        return stale(Refusal::AlreadyMerged);
     }
     if revisions.0.is_some_and(|r| r != a.revision) || revisions.1.is_some_and(|r| r != b.revision) {
-        return stale("an entry changed since the revision you saw");
+        return stale(Refusal::ChangedSinceSeen);
     }
     let mut merged = merge_existing(&a.entry, b.entry.clone());
     // The duplicate's own import sources and links move with it.

@@ -3,6 +3,7 @@
 //! answer is a sourced revision (kind `supplier_confirmation`) and a notification to the asker.
 //! Each organisation reads the requests it sent and those it received, no others.
 
+use crate::Refusal;
 use std::collections::BTreeMap;
 
 use quell_model::time::now;
@@ -176,7 +177,7 @@ pub async fn answer(
         .next()
         .ok_or_else(|| StoreError::NotFound(format!("confirmation request {id}")))?;
     if request.state != "open" {
-        return Err(StoreError::Conflict(format!("confirmation request {id} was already answered")));
+        return Err(StoreError::Conflict(Refusal::ConfirmationAnswered { id }));
     }
     let entry_id = request.entry_id;
     let entry_id =
@@ -185,7 +186,7 @@ pub async fn answer(
     let mut entry = current.entry.clone();
     for (cve, status) in &body.statuses {
         let cve = quell_registry::normalise_cve_id(cve)
-            .ok_or_else(|| StoreError::Invalid(format!("{cve:?} is not a CVE id (CVE-YYYY-NNNN)")))?;
+            .ok_or_else(|| StoreError::Invalid(Refusal::NotCve { text: cve.to_string() }))?;
         entry.statuses.insert(cve, status.clone());
     }
     if !entry.links.contains(&body.source) {

@@ -1,5 +1,6 @@
 //! Reading entries: one, many, all live ones, the search, the history, the registry's version.
 
+use crate::Refusal;
 use std::collections::HashMap;
 
 use quell_model::time;
@@ -276,13 +277,13 @@ fn search_filter(query: &SearchQuery) -> Result<(String, Vec<String>), StoreErro
         clauses.push(format!("e.cpe = {p}"));
     }
     let status = match nonempty(&query.status) {
-        Some(s) => Some(s.parse::<Status>().map_err(|e| StoreError::Invalid(e.to_string()))?),
+        Some(s) => Some(s.parse::<Status>().map_err(|e| StoreError::Invalid(Refusal::UnknownStatus(e)))?),
         None => None,
     };
     let cve = match nonempty(&query.cve) {
         Some(c) => Some(
             quell_registry::normalise_cve_id(c)
-                .ok_or_else(|| StoreError::Invalid(format!("{c:?} is not a CVE id (CVE-YYYY-NNNN)")))?,
+                .ok_or_else(|| StoreError::Invalid(Refusal::NotCve { text: c.to_string() }))?,
         ),
         None => None,
     };

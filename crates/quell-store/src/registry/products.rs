@@ -2,6 +2,7 @@
 //! notifications of changes to the entries they point at. Every query filters on the
 //! organisation given.
 
+use crate::Refusal;
 use std::collections::BTreeMap;
 
 use quell_model::time::{self, now};
@@ -42,7 +43,7 @@ async fn product_fields(conn: &mut AnyConnection, input: ProductInput) -> Result
         None => (input.supplier.unwrap_or_default(), input.product.unwrap_or_default()),
     };
     if supplier.trim().is_empty() || product.trim().is_empty() {
-        return Err(StoreError::Invalid("supplier and product are required (or an entry_id)".into()));
+        return Err(StoreError::Invalid(Refusal::ProductRequired));
     }
     check_len("supplier", &supplier, MAX_NAME_BYTES)?;
     check_len("product", &product, MAX_NAME_BYTES)?;

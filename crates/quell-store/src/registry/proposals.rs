@@ -2,6 +2,7 @@
 //! (a new revision, kind `accepted_proposal`, only on top of the proposal's base revision) or
 //! rejects it with a reason. An organisation reads only its own proposals.
 
+use crate::Refusal;
 use quell_model::time::now;
 use quell_registry::Entry;
 use serde::Serialize;
@@ -92,7 +93,7 @@ pub async fn create_proposal(
         Some(id) => {
             let current = load_or_404(&mut conn, id).await?;
             if let Some(target) = current.merged_into {
-                return Err(StoreError::Invalid(format!("entry {id} was merged into entry {target}: propose there")));
+                return Err(StoreError::Invalid(Refusal::ProposeOnMerged { id, target }));
             }
             Some(base_revision.unwrap_or(current.revision))
         }
@@ -140,7 +141,7 @@ pub async fn accept(db: &Db, principal: &Principal, id: i64) -> Result<Decided<P
     let p = load(&mut tx, None, id).await?;
     if p.state != "open" {
         // As JSON, quoted: `proposal 3 is already "accepted"`.
-        return Err(StoreError::Conflict(format!("proposal {id} is already {:?}", p.state)));
+        return Err(StoreError::Conflict(Refusal::ProposalState { id, state: p.state.clone() }));
     }
     let mut entry: Entry = serde_json::from_str(&p.entry)
         .map_err(|e| StoreError::Internal(format!("stored proposal does not parse: {e}")))?;
@@ -180,7 +181,7 @@ pub async fn accept(db: &Db, principal: &Principal, id: i64) -> Result<Decided<P
 /// Rejects an open proposal with a reason (coordinators); `Conflict` when it was decided already.
 pub async fn reject(db: &Db, user_id: i64, id: i64, reason: &str) -> Result<Proposal, StoreError> {
     if reason.trim().is_empty() {
-        return Err(StoreError::Invalid("a reason is required".into()));
+        return Err(StoreError::Invalid(Refusal::ReasonRequired));
     }
     check_len("reason", reason, MAX_TEXT_BYTES)?;
     let mut conn = db.pool.acquire().await?;
@@ -196,7 +197,7 @@ pub async fn reject(db: &Db, user_id: i64, id: i64, reason: &str) -> Result<Prop
     .execute(&mut *conn)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!("proposal {id} was already decided")));
+        return Err(StoreError::Conflict(Refusal::ProposalDecided { id }));
     }
     load(&mut conn, None, id).await
 }
