@@ -349,7 +349,7 @@ pub async fn context(state: &AppState, id: i64, viewer: &Viewer) -> Result<Conte
         .into_iter()
         .rev()
         .find(VersionRow::published)
-        .ok_or_else(|| ServerError::NotFound(format!("advisory {id} has no published version")))?;
+        .ok_or_else(|| ServerError::NotFound(t!("not-found-no-published-version", id = id.to_string())))?;
     let content = version.content()?;
     let published = store::first_published(&state.db, id).await?.unwrap_or_else(now);
     let deadline = published + state.advisories.deadlines.days(version.severity) * 86_400;

@@ -10,6 +10,7 @@ use quell_store::advisories::StoredAudience;
 use quell_store::advisories::csaf::{self as csaf_store, ExternalRow};
 use quell_store::advisories::store::{self, Draft, Recipients};
 use quell_store::advisories::subscriptions::{self, NewSubscription};
+use quell_store::{Missing, Thing};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -124,7 +125,7 @@ pub async fn forward(
     let original = Tlp::parse(&row.tlp_label).unwrap_or(Tlp::Red);
     let nobody = StoredAudience::default();
     if !can_view(true, original, &nobody.of(row.imported_by), &viewer_of(Some(principal))) {
-        return Err(ServerError::NotFound(format!("imported advisory {external_id}")));
+        return Err(ServerError::missing(&Missing::thing(Thing::ImportedAdvisory, external_id)));
     }
     let tlp = body.tlp.unwrap_or(original);
     if tlp < original {
@@ -176,7 +177,7 @@ pub async fn visible_document(db: &Db, viewer: &Viewer, id: i64) -> Result<(Exte
     let (row, document) = csaf_store::get_external(db, id).await?;
     let tlp = Tlp::parse(&row.tlp_label).unwrap_or(Tlp::Red);
     if !can_view(true, tlp, &StoredAudience::default().of(row.imported_by), viewer) {
-        return Err(ServerError::NotFound(format!("imported advisory {id}")));
+        return Err(ServerError::missing(&Missing::thing(Thing::ImportedAdvisory, id)));
     }
     let document =
         serde_json::from_str(&document).map_err(|e| ServerError::Internal(format!("stored CSAF document: {e}")))?;

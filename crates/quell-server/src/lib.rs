@@ -141,13 +141,20 @@ impl ServerError {
     }
 }
 
+impl ServerError {
+    /// A 404 for what the store or a handler did not find, in the reader's language.
+    pub(crate) fn missing(missing: &quell_store::Missing) -> ServerError {
+        ServerError::NotFound(refusals::missing(missing))
+    }
+}
+
 impl From<StoreError> for ServerError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Config(m) => ServerError::Config(m),
             db @ StoreError::Db(_) => ServerError::Db(db),
             StoreError::Invalid(r) => ServerError::refused(RefusalKind::Invalid, &r),
-            StoreError::NotFound(m) => ServerError::NotFound(m),
+            StoreError::NotFound(m) => ServerError::missing(&m),
             StoreError::Conflict(r) => ServerError::refused(RefusalKind::Conflict, &r),
             StoreError::Forbidden(r) => ServerError::refused(RefusalKind::Forbidden, &r),
             StoreError::Internal(m) => ServerError::Internal(m),

@@ -15,7 +15,7 @@
 use quell_advisory::Invalid;
 use quell_advisory::csaf::ImportProblem;
 use quell_registry::RuleBroken;
-use quell_store::Refusal;
+use quell_store::{Missing, Refusal, Thing};
 
 use crate::i18n::{self, Lang};
 
@@ -257,6 +257,44 @@ pub fn refusal(refusal: &Refusal) -> String {
     }
 }
 
+/// The reader's name of a kind of stored thing.
+fn thing(what: Thing) -> String {
+    match what {
+        Thing::Advisory => t!("thing-advisory"),
+        Thing::ImportedAdvisory => t!("thing-imported-advisory"),
+        Thing::CallListEntry => t!("thing-call-list-entry"),
+        Thing::TargetGroup => t!("thing-target-group"),
+        Thing::Subscription => t!("thing-subscription"),
+        Thing::Host => t!("thing-host"),
+        Thing::Report => t!("thing-report"),
+        Thing::User => t!("thing-user"),
+        Thing::Organisation => t!("thing-organisation"),
+        Thing::RegistryEntry => t!("thing-registry-entry"),
+        Thing::ConfirmationRequest => t!("thing-confirmation-request"),
+        Thing::Product => t!("thing-product"),
+        Thing::Notification => t!("thing-notification"),
+        Thing::Proposal => t!("thing-proposal"),
+    }
+}
+
+/// What the store (or a handler) did not find, in the reader's language; the English is the
+/// store's own `Display`, word for word.
+pub fn missing(missing: &Missing) -> String {
+    match missing {
+        Missing::Thing { what, id } => t!("missing-thing", what = thing(*what), id = id.as_str()),
+        Missing::AdvisoryVersion { advisory, version } => {
+            t!("missing-advisory-version", advisory = advisory.to_string(), version = version.as_str())
+        }
+        Missing::NotAffectedSystem { system } => t!("missing-not-affected-system", system = system.as_str()),
+        Missing::NoSupplierOrg { supplier } => t!("missing-no-supplier-org", supplier = quoted(supplier)),
+        Missing::NoPack { name } => t!("missing-no-pack", name = quoted(name)),
+        Missing::NoOrgNamed { name } => t!("missing-no-org-named", name = quoted(name)),
+        Missing::NoUserEmail { email } => t!("missing-no-user-email", email = quoted(email)),
+        Missing::UserOrDisabled { id } => t!("missing-user-or-disabled", id = id.to_string()),
+        Missing::ResetLink => t!("missing-reset-link"),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -278,6 +316,22 @@ mod tests {
             );
             assert_ne!(dutch, english, "{}: not translated", example.code());
         }
+    }
+
+    /// Every "not found" of the store in both languages: English word for word its `Display`.
+    #[test]
+    fn every_missing_thing_in_both_languages() {
+        for example in Missing::examples() {
+            let english = i18n::with(Lang::En, || missing(&example));
+            assert_eq!(english, example.to_string());
+            let dutch = i18n::with(Lang::Nl, || missing(&example));
+            assert!(!dutch.contains("missing-") && !dutch.contains("thing-"), "{dutch}");
+            if !matches!(example, Missing::Thing { what: Thing::Host | Thing::Product, .. }) {
+                assert_ne!(dutch, english, "not translated");
+            }
+        }
+        let dutch = i18n::with(Lang::Nl, || missing(&Missing::thing(Thing::RegistryEntry, 12)));
+        assert_eq!(dutch, "registervermelding 12");
     }
 
     #[test]

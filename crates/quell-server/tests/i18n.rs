@@ -382,6 +382,17 @@ fn refusals_are_said_in_the_readers_language() {
     let (_, english) = post(&publish, "{}", Some("en"));
     assert_eq!(english["message"], "conflict: nothing to publish: the newest version is already published");
 
+    // What is not there: the kind of thing in the reader's language, the code English.
+    let get = |path: &str, lang: &str| send(&server, "GET", &coord, path, b"", &[("Accept-Language", lang)]);
+    let (status, dutch) = get("/api/v1/registry/entries/987654", "nl");
+    assert_eq!((status, dutch["error"].as_str()), (404, Some("not_found")), "{dutch}");
+    assert_eq!(dutch["message"], "niet gevonden: registervermelding 987654", "{dutch}");
+    let (_, english) = get("/api/v1/registry/entries/987654", "en");
+    assert_eq!(english["message"], "not found: registry entry 987654", "English as before: {english}");
+    let (status, dutch) = get(&format!("/api/v1/advisories/{}/versions/9.00", created["id"]), "nl");
+    assert_eq!(status, 404, "{dutch}");
+    assert!(dutch["message"].as_str().unwrap().starts_with("niet gevonden: beveiligingsadvies "), "{dutch}");
+
     // The server's own refusals, also those made off the async threads (decoding an upload).
     let a = org(&server, "alpha");
     let headers = [("Content-Type", "application/x-ndjson"), ("Accept-Language", "nl")];

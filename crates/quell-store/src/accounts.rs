@@ -9,6 +9,7 @@
 //! - An `upload` token may do nothing but `POST /api/v1/reports` and `POST /api/v1/indicators`.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
@@ -168,7 +169,7 @@ pub async fn org_id(db: &Db, name: &str) -> Result<i64, StoreError> {
     let row = sqlx::query("SELECT id FROM orgs WHERE name = $1").bind(name).fetch_optional(&db.pool).await?;
     match row {
         Some(row) => Ok(row.try_get("id")?),
-        None => Err(StoreError::NotFound(format!("no organisation named {name:?}"))),
+        None => Err(StoreError::NotFound(Missing::NoOrgNamed { name: name.to_string() })),
     }
 }
 
@@ -231,7 +232,7 @@ pub async fn create_account(
         (Role::Coordinator, _) => {
             let org = requested_org.ok_or_else(|| StoreError::Invalid(Refusal::OrgIdRequired))?;
             if !org_exists(db, org).await? {
-                return Err(StoreError::NotFound(format!("organisation {org}")));
+                return Err(StoreError::NotFound(Missing::thing(Thing::Organisation, org)));
             }
             Some(org)
         }
@@ -270,7 +271,7 @@ pub async fn user_id(db: &Db, email: &str) -> Result<i64, StoreError> {
         .await?;
     match row {
         Some(row) => Ok(row.try_get("id")?),
-        None => Err(StoreError::NotFound(format!("no user {email:?}"))),
+        None => Err(StoreError::NotFound(Missing::NoUserEmail { email: email.to_string() })),
     }
 }
 
@@ -379,7 +380,7 @@ pub async fn account_of(db: &Db, user_id: i64) -> Result<(String, Option<i64>), 
         .bind(user_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::User, user_id)))?;
     Ok((row.try_get("email")?, row.try_get("org_id")?))
 }
 
@@ -483,7 +484,7 @@ pub async fn set_openpgp_key(db: &Db, user_id: i64, key: Option<&str>) -> Result
         .execute(&db.pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("user {user_id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::User, user_id)));
     }
     Ok(())
 }
@@ -620,7 +621,7 @@ pub async fn change_account(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
-        return Err(StoreError::NotFound(format!("user {user_id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::User, user_id)));
     };
     let email: String = row.try_get("email")?;
     let role: String = row.try_get("role")?;

@@ -9,6 +9,7 @@
 //! 'application'`, see [`crate::components`]) are not hosts: host lists and host counts leave
 //! them out.
 
+use crate::{Missing, Thing};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
@@ -208,7 +209,7 @@ pub async fn host(db: &Db, org: i64, host_id: i64) -> Result<HostDetail, StoreEr
         .bind(host_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("host {host_id}")))?;
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::Host, host_id)))?;
     let host = host_row(&row)?;
     let reports: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reports WHERE org_id = $1 AND host_id = $2")
         .bind(org)
@@ -257,7 +258,7 @@ pub async fn host_reports(
         .fetch_optional(&db.pool)
         .await?;
     if exists.is_none() {
-        return Err(StoreError::NotFound(format!("host {host_id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::Host, host_id)));
     }
     let rows = sqlx::query(&format!(
         "SELECT {REPORT_COLUMNS} WHERE r.org_id = $1 AND r.host_id = $2 ORDER BY r.scanned_at DESC, r.id DESC LIMIT $3 OFFSET $4"
@@ -278,7 +279,7 @@ pub async fn report(db: &Db, org: i64, report_id: i64) -> Result<ReportDetail, S
         .bind(report_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("report {report_id}")))?;
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::Report, report_id)))?;
     let report = report_row(&row)?;
     let findings = sqlx::query("SELECT record FROM findings WHERE org_id = $1 AND report_id = $2 ORDER BY id")
         .bind(org)

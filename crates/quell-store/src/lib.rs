@@ -29,7 +29,7 @@ pub mod sso;
 pub mod two_factor;
 
 pub use db::{Backend, Db, DbLocation};
-pub use refusal::Refusal;
+pub use refusal::{Missing, Refusal, Thing};
 /// The SQL toolkit, for the rare caller that must name its types (tests, benchmarks).
 pub use sqlx;
 
@@ -48,7 +48,7 @@ pub enum StoreError {
     Invalid(Refusal),
     /// Nothing with that id (in the caller's organisation).
     #[error("not found: {0}")]
-    NotFound(String),
+    NotFound(Missing),
     /// The row exists already or changed since it was read.
     #[error("conflict: {0}")]
     Conflict(Refusal),

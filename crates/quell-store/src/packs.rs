@@ -9,6 +9,7 @@
 //! signature: the server verifies (`quell_packs::signed`) before calling [`store`], and agents
 //! verify again against their own pinned key, so a row changed in the database is refused there.
 
+use crate::Missing;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -98,7 +99,7 @@ pub async fn withdraw(db: &Db, name: &str) -> Result<()> {
     .execute(&db.pool)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("no current pack named {name:?}")));
+        return Err(StoreError::NotFound(Missing::NoPack { name: name.to_string() }));
     }
     Ok(())
 }

@@ -10,6 +10,7 @@
 //!   only on an account that is neither disabled nor removed, and is audited in the same
 //!   transaction (`password_reset_issued`, `password_reset`).
 
+use crate::Missing;
 use crate::Refusal;
 use sqlx::Row;
 
@@ -60,7 +61,7 @@ pub async fn issue(db: &Db, manager: &Principal, user_id: i64, lifetime_secs: i6
     .bind(scope)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| StoreError::NotFound(format!("user {user_id} (or it is disabled)")))?;
+    .ok_or_else(|| StoreError::NotFound(Missing::UserOrDisabled { id: user_id }))?;
     let email: String = account.try_get("email")?;
     let org: Option<i64> = account.try_get("org_id")?;
     sqlx::query(
@@ -119,9 +120,7 @@ pub async fn complete(db: &Db, secret: &str, new_password: &str) -> Result<Strin
     .bind(secret_hash(secret))
     .fetch_optional(&mut *tx)
     .await?;
-    let gone = || {
-        StoreError::NotFound("this reset link is unknown, used or expired: ask your administrator for a new one".into())
-    };
+    let gone = || StoreError::NotFound(Missing::ResetLink);
     let user_id: i64 = spent.ok_or_else(gone)?.try_get("user_id")?;
     let account = sqlx::query(
         "UPDATE users SET password_hash = $1 WHERE id = $2 AND removed_at IS NULL AND disabled_at IS NULL \

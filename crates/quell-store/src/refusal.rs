@@ -348,3 +348,133 @@ mod tests {
         assert!(codes.len() > 60, "{}", codes.len());
     }
 }
+
+/// What a request named but the store does not hold (or not for the caller's organisation),
+/// carried by [`crate::StoreError::NotFound`]. Typed like [`Refusal`]: the server says it in the
+/// reader's language (`quell_server::refusals::missing`), `Display` is the English text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    /// A thing by its id (or identifier): `advisory 5`, `registry entry 12`.
+    #[error("{} {id}", .what.english())]
+    Thing { what: Thing, id: String },
+    #[error("advisory {advisory} version {version}")]
+    AdvisoryVersion { advisory: i64, version: String },
+    /// `system` as the API names it (`Host(5)`, `Application("shop")`).
+    #[error("{system} is not an affected system of this advisory")]
+    NotAffectedSystem { system: String },
+    #[error("no organisation on this platform speaks for {supplier:?}")]
+    NoSupplierOrg { supplier: String },
+    #[error("no current pack named {name:?}")]
+    NoPack { name: String },
+    #[error("no organisation named {name:?}")]
+    NoOrgNamed { name: String },
+    #[error("no user {email:?}")]
+    NoUserEmail { email: String },
+    #[error("user {id} (or it is disabled)")]
+    UserOrDisabled { id: i64 },
+    #[error("this reset link is unknown, used or expired: ask your administrator for a new one")]
+    ResetLink,
+}
+
+/// The kinds of stored things a request names by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thing {
+    Advisory,
+    ImportedAdvisory,
+    CallListEntry,
+    TargetGroup,
+    Subscription,
+    Host,
+    Report,
+    User,
+    Organisation,
+    RegistryEntry,
+    ConfirmationRequest,
+    Product,
+    Notification,
+    Proposal,
+}
+
+impl Thing {
+    /// Every kind, for tests.
+    pub const ALL: [Thing; 14] = [
+        Thing::Advisory,
+        Thing::ImportedAdvisory,
+        Thing::CallListEntry,
+        Thing::TargetGroup,
+        Thing::Subscription,
+        Thing::Host,
+        Thing::Report,
+        Thing::User,
+        Thing::Organisation,
+        Thing::RegistryEntry,
+        Thing::ConfirmationRequest,
+        Thing::Product,
+        Thing::Notification,
+        Thing::Proposal,
+    ];
+
+    /// The English name, as the API's messages have always said it.
+    pub fn english(self) -> &'static str {
+        match self {
+            Thing::Advisory => "advisory",
+            Thing::ImportedAdvisory => "imported advisory",
+            Thing::CallListEntry => "call list entry",
+            Thing::TargetGroup => "target group",
+            Thing::Subscription => "subscription",
+            Thing::Host => "host",
+            Thing::Report => "report",
+            Thing::User => "user",
+            Thing::Organisation => "organisation",
+            Thing::RegistryEntry => "registry entry",
+            Thing::ConfirmationRequest => "confirmation request",
+            Thing::Product => "product",
+            Thing::Notification => "notification",
+            Thing::Proposal => "proposal",
+        }
+    }
+
+    /// A stable machine name (`registry_entry`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Thing::Advisory => "advisory",
+            Thing::ImportedAdvisory => "imported_advisory",
+            Thing::CallListEntry => "call_list_entry",
+            Thing::TargetGroup => "target_group",
+            Thing::Subscription => "subscription",
+            Thing::Host => "host",
+            Thing::Report => "report",
+            Thing::User => "user",
+            Thing::Organisation => "organisation",
+            Thing::RegistryEntry => "registry_entry",
+            Thing::ConfirmationRequest => "confirmation_request",
+            Thing::Product => "product",
+            Thing::Notification => "notification",
+            Thing::Proposal => "proposal",
+        }
+    }
+}
+
+impl Missing {
+    /// A thing by its id.
+    pub fn thing(what: Thing, id: impl std::fmt::Display) -> Missing {
+        Missing::Thing { what, id: id.to_string() }
+    }
+
+    /// One value of every variant and every [`Thing`], for the server's test that each has a
+    /// message in every language.
+    pub fn examples() -> Vec<Missing> {
+        let mut out: Vec<Missing> = Thing::ALL.iter().map(|what| Missing::thing(*what, 7)).collect();
+        out.extend([
+            Missing::AdvisoryVersion { advisory: 7, version: "1.01".into() },
+            Missing::NotAffectedSystem { system: "Host(7)".into() },
+            Missing::NoSupplierOrg { supplier: "Acme".into() },
+            Missing::NoPack { name: "log4j".into() },
+            Missing::NoOrgNamed { name: "Acme".into() },
+            Missing::NoUserEmail { email: "a@example.org".into() },
+            Missing::UserOrDisabled { id: 7 },
+            Missing::ResetLink,
+        ]);
+        out
+    }
+}

@@ -18,6 +18,7 @@
 //! - Enrolment, removal and policy changes are audited in the same transaction.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use sqlx::Row;
 
 use crate::accounts::{Principal, Role, managed_scope, new_secret, secret_hash};
@@ -231,7 +232,7 @@ async fn remove(db: &Db, by: &Principal, user_id: i64, scope: Option<i64>) -> Re
         .bind(scope)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::User, user_id)))?;
     let email: String = account.try_get("email")?;
     let org: Option<i64> = account.try_get("org_id")?;
     sqlx::query("DELETE FROM totp_secrets WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;

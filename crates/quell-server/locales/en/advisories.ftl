@@ -260,3 +260,5 @@ agg-forward-title = Forward an advisory of another provider
 agg-forward-intro = { $publisher } published { $tracking } version { $version }. Forwarding it makes a new advisory of your own (a draft, with your rating) that references the original and keeps its TLP.
 agg-forward-match = Also address the organisations that run what it names (as for your own advisories)
 agg-import-not-found = No imported advisory { $id }.
+delivery-access-withdrawn = the recipient may no longer see this advisory
+delivery-no-openpgp-key = not sent by e-mail: TLP:{ $tlp } goes out only encrypted and the addressee has no OpenPGP key registered (PUT /api/v1/me/openpgp-key); they read it on the platform

@@ -260,3 +260,5 @@ agg-forward-title = Een advies van een andere provider doorsturen
 agg-forward-intro = { $publisher } publiceerde { $tracking } versie { $version }. Doorsturen maakt er een eigen beveiligingsadvies van (een concept, met uw beoordeling) dat naar het origineel verwijst en de TLP behoudt.
 agg-forward-match = Ook de organisaties aanschrijven die draaien wat het noemt (zoals bij eigen adviezen)
 agg-import-not-found = Geen overgenomen advies { $id }.
+delivery-access-withdrawn = de ontvanger mag dit beveiligingsadvies niet meer zien
+delivery-no-openpgp-key = niet per e-mail verstuurd: TLP:{ $tlp } gaat alleen versleuteld de deur uit en de geadresseerde heeft geen OpenPGP-sleutel geregistreerd (PUT /api/v1/me/openpgp-key); de geadresseerde leest het op het platform

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use quell_store::{Missing, Thing};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -85,7 +86,9 @@ pub(crate) async fn list_orgs(State(state): State<AppState>, _: ApiCoordinator) 
 
 /// Whether an organisation lets coordinators see its host names; `NotFound` for no such org.
 pub(crate) async fn shares_details(state: &AppState, org: i64) -> Result<bool, ServerError> {
-    auth::shares_details(&state.db, org).await?.ok_or_else(|| ServerError::NotFound(format!("organisation {org}")))
+    auth::shares_details(&state.db, org)
+        .await?
+        .ok_or_else(|| ServerError::missing(&Missing::thing(Thing::Organisation, org)))
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -249,7 +252,7 @@ pub(crate) async fn revoke_token(
     Path(id): Path<i64>,
 ) -> Result<Response, ServerError> {
     if !auth::revoke_owned_token(&state.db, principal.token_owner(), id).await? {
-        return Err(ServerError::NotFound(format!("token {id}")));
+        return Err(ServerError::NotFound(t!("tokens-not-found", id = id)));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

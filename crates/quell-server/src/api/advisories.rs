@@ -12,6 +12,7 @@ use quell_advisory::{Version, Viewer, atom, is_coordinator};
 use quell_store::advisories::store::{self, Draft, VersionRow};
 use quell_store::advisories::systems::{self, DecisionBody};
 use quell_store::advisories::{deliveries, groups, orgs};
+use quell_store::{Missing, Thing};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -93,7 +94,7 @@ pub(crate) async fn show(
     let viewer = caller.viewer()?;
     let id = advisory_id(&state, &id).await?;
     let all = store::visible_versions(&state.db, id, &viewer).await?;
-    let latest = all.last().ok_or_else(|| ServerError::NotFound(format!("advisory {id}")))?;
+    let latest = all.last().ok_or_else(|| ServerError::missing(&Missing::thing(Thing::Advisory, id)))?;
     let body = detail(latest, &all, &viewer)?;
     audit::advisory_read(&state, caller.principal.as_ref(), latest, Channel::Api).await?;
     Ok(Json(body).into_response())
@@ -111,7 +112,7 @@ pub(crate) async fn show_version(
     let v = all
         .iter()
         .find(|v| v.version_index == index)
-        .ok_or_else(|| ServerError::NotFound(format!("advisory {id} version {version}")))?;
+        .ok_or_else(|| ServerError::missing(&Missing::AdvisoryVersion { advisory: id, version: version.clone() }))?;
     let body = detail(v, &all, &viewer)?;
     audit::advisory_read(&state, caller.principal.as_ref(), v, Channel::Api).await?;
     Ok(Json(body).into_response())
@@ -177,7 +178,7 @@ pub(crate) async fn csaf(
         .iter()
         .rev()
         .find(|v| v.published())
-        .ok_or_else(|| ServerError::NotFound(format!("advisory {id} has no published version")))?;
+        .ok_or_else(|| ServerError::NotFound(t!("not-found-no-published-version", id = id.to_string())))?;
     let document = csaf_document(&state, v, query.lang.as_deref()).await?;
     audit::advisory_read(&state, caller.principal.as_ref(), v, Channel::Csaf).await?;
     Ok(Json(document).into_response())

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quell_store::advisories::subscriptions;
+use quell_store::{Missing, Thing};
 use serde_json::{Value, json};
 
 use crate::advisories::base;
@@ -34,7 +35,7 @@ pub(crate) async fn list(State(state): State<AppState>, _: ApiCoordinator) -> Re
 }
 
 pub(crate) fn subscription_id(text: &str) -> Result<i64, ServerError> {
-    text.parse().map_err(|_| ServerError::NotFound(format!("subscription {text}")))
+    text.parse().map_err(|_| ServerError::missing(&Missing::thing(Thing::Subscription, text)))
 }
 
 /// `GET /api/v1/csaf/subscriptions/{id}`: the subscription and its log (newest first).
@@ -75,7 +76,7 @@ pub(crate) async fn forward_external(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ForwardBody>,
 ) -> Result<Response, ServerError> {
-    let id: i64 = id.parse().map_err(|_| ServerError::NotFound(format!("imported advisory {id}")))?;
+    let id: i64 = id.parse().map_err(|_| ServerError::missing(&Missing::thing(Thing::ImportedAdvisory, &id)))?;
     Ok((StatusCode::CREATED, Json(forward(&state, &p, id, body).await?)).into_response())
 }
 
@@ -121,7 +122,7 @@ pub(crate) async fn show_external(
     Path(id): Path<String>,
 ) -> Result<Response, ServerError> {
     let viewer = caller.viewer()?;
-    let id: i64 = id.parse().map_err(|_| ServerError::NotFound(format!("imported advisory {id}")))?;
+    let id: i64 = id.parse().map_err(|_| ServerError::missing(&Missing::thing(Thing::ImportedAdvisory, &id)))?;
     let (row, document) = crate::aggregator::visible_document(&state.db, &viewer, id).await?;
     Ok(Json(json!({ "advisory": row, "document": document })).into_response())
 }

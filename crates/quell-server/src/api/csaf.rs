@@ -96,7 +96,9 @@ pub(crate) async fn public_key(
         state.advisories.csaf_keys.as_deref().and_then(|keys| {
             keys.published().find(|k| !wanted.is_empty() && k.fingerprint.eq_ignore_ascii_case(wanted))
         });
-    let Some(key) = key else { return Err(ServerError::NotFound(format!("OpenPGP key {file}"))) };
+    let Some(key) = key else {
+        return Err(ServerError::NotFound(t!("not-found-openpgp-key", file = file.to_string())));
+    };
     Ok(text(key.armored.clone(), "application/pgp-keys"))
 }
 
@@ -201,7 +203,7 @@ pub(crate) async fn year_listing(
         names.push(file);
     }
     if names.is_empty() {
-        return Err(ServerError::NotFound(format!("CSAF folder {dir}/{year}/")));
+        return Err(ServerError::NotFound(t!("not-found-csaf-folder", folder = format!("{dir}/{year}/"))));
     }
     names.sort_unstable();
     Ok(html_index(&format!("/.well-known/csaf/{dir}/{year}/"), &names))
@@ -231,7 +233,7 @@ struct Listed {
 /// The documents of a directory that the caller may see.
 async fn directory(state: &AppState, caller: &Caller, dir: &str) -> Result<Vec<Listed>, ServerError> {
     if !DIRS.contains(&dir) {
-        return Err(ServerError::NotFound(format!("CSAF directory {dir}")));
+        return Err(ServerError::NotFound(t!("not-found-csaf-directory", dir = dir.to_string())));
     }
     if dir != "white" && caller.principal.is_none() {
         return Err(ServerError::Unauthorized(format!("the {dir} directory is for logged-in users")));
@@ -311,7 +313,7 @@ pub(crate) async fn document_file(
         }
         Some(Companion::Signature) => {
             let Some(keys) = state.advisories.csaf_keys.as_deref() else {
-                return Err(ServerError::NotFound(format!("{dir}/{wanted}.asc: this provider does not sign")));
+                return Err(ServerError::NotFound(t!("not-found-csaf-unsigned", file = format!("{dir}/{wanted}"))));
             };
             let signature = keys.sign(&bytes).map_err(|e| ServerError::Internal(format!("signing: {e}")))?;
             return Ok(text(signature, "application/pgp-signature"));

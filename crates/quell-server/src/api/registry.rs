@@ -12,6 +12,7 @@
 //! - Exports carry an `ETag` and `Last-Modified` derived from the registry's history (count of
 //!   live entries, of history rows, time of the latest change): they change with every change.
 
+use quell_store::{Missing, Thing};
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -46,7 +47,7 @@ async fn conflict(state: &AppState, id: Option<i64>, refusal: &quell_store::Refu
 
 /// A live entry by id: 404 when there is none.
 async fn entry_or_404(state: &AppState, id: i64) -> Result<StoredEntry, ServerError> {
-    store::entry(&state.db, id).await?.ok_or_else(|| ServerError::NotFound(format!("registry entry {id}")))
+    store::entry(&state.db, id).await?.ok_or_else(|| ServerError::missing(&Missing::thing(Thing::RegistryEntry, id)))
 }
 
 fn revision_etag(revision: i64) -> HeaderValue {
@@ -264,7 +265,7 @@ pub(crate) async fn csaf(State(state): State<AppState>, Path(supplier): Path<Str
     let key = entry_key(&supplier, "").0;
     let entries = store::live_entries(&state.db, Some(&key)).await?;
     let Some(first) = entries.first() else {
-        return Err(ServerError::NotFound(format!("no registry entries of supplier {supplier:?}")));
+        return Err(ServerError::NotFound(t!("not-found-supplier-entries", supplier = format!("{supplier:?}"))));
     };
     let name = first.entry.supplier.clone();
     let latest = entries.iter().map(|e| e.updated_unix).max().unwrap_or(0);

@@ -100,6 +100,26 @@ pub fn needs_encryption(tlp: Tlp) -> bool {
     matches!(tlp, Tlp::AmberStrict | Tlp::Red)
 }
 
+/// The delivery log's reasons that quell itself gives (the others are the receiving server's own
+/// words: an HTTP status, an SMTP reply). Stored and served by the API in English; the pages say
+/// them in the reader's language ([`reason_for_reader`]).
+const ACCESS_WITHDRAWN: &str = "the recipient may no longer see this advisory";
+const NO_OPENPGP_KEY: &str = "not sent by e-mail: TLP:";
+const NO_OPENPGP_KEY_REST: &str = " goes out only encrypted and the addressee has no OpenPGP key registered \
+                                   (PUT /api/v1/me/openpgp-key); they read it on the platform";
+
+/// A stored delivery reason in the reader's language: quell's own reasons translated, the
+/// receiving side's words as they were.
+pub(crate) fn reason_for_reader(stored: &str) -> String {
+    if stored == ACCESS_WITHDRAWN {
+        return t!("delivery-access-withdrawn");
+    }
+    if let Some(tlp) = stored.strip_prefix(NO_OPENPGP_KEY).and_then(|rest| rest.strip_suffix(NO_OPENPGP_KEY_REST)) {
+        return t!("delivery-no-openpgp-key", tlp = tlp.to_string());
+    }
+    stored.to_string()
+}
+
 /// One attempt of a claimed delivery: ask the rule again, send, log, and mark it delivered,
 /// pending a retry, or failed.
 async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
@@ -112,13 +132,9 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
     let unencryptable = d.channel == "email" && needs_encryption(version.tlp) && key.is_none();
     let started = Instant::now();
     let outcome: Result<i64, String> = if !allowed {
-        Err("the recipient may no longer see this advisory".into())
+        Err(ACCESS_WITHDRAWN.into())
     } else if unencryptable {
-        Err(format!(
-            "not sent by e-mail: TLP:{} goes out only encrypted and the addressee has no OpenPGP key \
-             registered (PUT /api/v1/me/openpgp-key); they read it on the platform",
-            version.tlp.as_str()
-        ))
+        Err(format!("{NO_OPENPGP_KEY}{}{NO_OPENPGP_KEY_REST}", version.tlp.as_str()))
     } else if d.channel == "webhook" {
         send_webhook(state, &version, d.org_id.unwrap_or(0), &d.target).await
     } else {
@@ -368,5 +384,23 @@ mod tests {
         assert_eq!(backoff(base, 2), 60_000);
         assert_eq!(backoff(base, 4), 240_000);
         assert_eq!(backoff(Duration::from_millis(10), 3), 40);
+    }
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+    use crate::i18n::{self, Lang};
+
+    #[test]
+    fn quells_own_delivery_reasons_are_said_in_the_readers_language() {
+        let no_key = format!("{NO_OPENPGP_KEY}RED{NO_OPENPGP_KEY_REST}");
+        for stored in [ACCESS_WITHDRAWN, no_key.as_str()] {
+            assert_eq!(i18n::with(Lang::En, || reason_for_reader(stored)), stored);
+            let dutch = i18n::with(Lang::Nl, || reason_for_reader(stored));
+            assert!(dutch != stored && !dutch.contains("delivery-"), "{dutch}");
+        }
+        assert!(i18n::with(Lang::Nl, || reason_for_reader(&no_key)).contains("TLP:RED"));
+        assert_eq!(i18n::with(Lang::Nl, || reason_for_reader("HTTP 503")), "HTTP 503");
     }
 }

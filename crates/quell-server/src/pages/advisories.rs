@@ -355,7 +355,7 @@ fn desk_section(view: &AdvisoryView, desk: &Desk) -> Markup {
         p #recipients { @for r in &desk.recipients { (r.org) " (" (r.via) ") · " } @if desk.recipients.is_empty() { (t!("adv-none")) } }
         h2 { (t!("adv-deliveries")) }
         table #deliveries { tr { th { (t!("adv-col-channel")) } th { (t!("adv-col-to")) } th { (t!("adv-col-state")) } th { (t!("adv-col-attempts")) } th { (t!("adv-col-last-error")) } }
-            @for d in &desk.deliveries { tr { td { (code(&d.channel)) } td { (d.target) } td class=(if d.state == "failed" { "bad" } else { "" }) { (code(&d.state)) } td { (d.attempts) } td { (d.last_error.clone().unwrap_or_default()) } } } }
+            @for d in &desk.deliveries { tr { td { (code(&d.channel)) } td { (d.target) } td class=(if d.state == "failed" { "bad" } else { "" }) { (code(&d.state)) } td { (d.attempts) } td { (d.last_error.as_deref().map(crate::jobs::delivery::reason_for_reader).unwrap_or_default()) } } } }
         @if !desk.calls.is_empty() { (call_list(view, &desk.calls)) }
         form method="post" action=(format!("/advisories/{id}/new-version")) {
             input type="hidden" name="csrf" value=(view.csrf);

@@ -23,7 +23,9 @@ pub(crate) async fn begin(
     State(state): State<AppState>,
     Query(query): Query<BeginQuery>,
 ) -> Result<Response, ServerError> {
-    let Some(config) = state.sso.clone() else { return Err(ServerError::NotFound("/login/oidc".into())) };
+    let Some(config) = state.sso.clone() else {
+        return Err(ServerError::NotFound(t!("not-found-sso-off", path = "/login/oidc")));
+    };
     let login_state = quell_store::sso::random()?;
     let nonce = quell_store::sso::random()?;
     let verifier = quell_store::sso::random()?;
@@ -47,7 +49,9 @@ pub(crate) async fn callback(
     ClientAddress(client): ClientAddress,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, ServerError> {
-    let Some(config) = state.sso.clone() else { return Err(ServerError::NotFound("/login/oidc/callback".into())) };
+    let Some(config) = state.sso.clone() else {
+        return Err(ServerError::NotFound(t!("not-found-sso-off", path = "/login/oidc/callback")));
+    };
     let refuse = |reason: String| {
         tracing::warn!(address = %client, %reason, "single sign-on refused");
         Ok(login_page(&state, StatusCode::FORBIDDEN, Some(&t!("login-sso-refused", reason = reason.as_str()))))

@@ -2,6 +2,7 @@
 //! (`external_advisories`), stored as sent with the fields they are listed by.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use quell_advisory::csaf::Imported;
 use sqlx::Row;
 
@@ -119,7 +120,7 @@ pub async fn get_external(db: &Db, id: i64) -> Result<(ExternalRow, String)> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("imported advisory {id}")))?;
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::ImportedAdvisory, id)))?;
     let document: String = sqlx::query("SELECT document FROM external_advisories WHERE id = $1")
         .bind(id)
         .fetch_one(&db.pool)

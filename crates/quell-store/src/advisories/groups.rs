@@ -2,6 +2,7 @@
 //! community); cycles are refused. Resolving an advisory's recipients.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -92,7 +93,7 @@ pub async fn list(db: &Db) -> Result<Vec<Group>> {
 
 /// One group.
 pub async fn get(db: &Db, id: i64) -> Result<Group> {
-    graph(db).await?.show(id).ok_or_else(|| StoreError::NotFound(format!("target group {id}")))
+    graph(db).await?.show(id).ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::TargetGroup, id)))
 }
 
 /// Members (transitively) of a group.
@@ -163,7 +164,7 @@ async fn check_group(db: &Db, id: Option<i64>, body: &GroupBody) -> Result<()> {
     if let Some(id) = id
         && !g.names.contains_key(&id)
     {
-        return Err(StoreError::NotFound(format!("target group {id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::TargetGroup, id)));
     }
     for child in &body.groups {
         if !g.names.contains_key(child) {

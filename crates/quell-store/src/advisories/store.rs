@@ -2,6 +2,7 @@
 //! recipients, queue deliveries, call list), new versions, reads, recipients and the call list.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use std::collections::BTreeMap;
 
 use quell_advisory::rating::{Level, Rating, Severity};
@@ -274,7 +275,7 @@ pub async fn versions(db: &Db, advisory_id: i64) -> Result<Vec<VersionRow>> {
     .fetch_all(&db.pool)
     .await?;
     if records.is_empty() {
-        return Err(StoreError::NotFound(format!("advisory {advisory_id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::Advisory, advisory_id)));
     }
     rows(records)
 }
@@ -298,7 +299,7 @@ pub async fn id_of(db: &Db, identifier: &str) -> Result<i64> {
         .await?
         .map(|r| r.try_get("id"))
         .transpose()?
-        .ok_or_else(|| StoreError::NotFound(format!("advisory {identifier}")))
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::Advisory, identifier)))
 }
 
 /// Reads a version's audience.
@@ -325,7 +326,7 @@ pub async fn visible_versions(db: &Db, advisory_id: i64, viewer: &Viewer) -> Res
         }
     }
     if out.is_empty() {
-        return Err(StoreError::NotFound(format!("advisory {advisory_id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::Advisory, advisory_id)));
     }
     Ok(out)
 }
@@ -410,7 +411,10 @@ pub async fn update_draft(db: &Db, advisory_id: i64, index: i64, draft: &Draft) 
         .await?;
     match exists {
         Some(_) => Err(StoreError::Conflict(Refusal::VersionPublished { version: Version(index).to_string() })),
-        None => Err(StoreError::NotFound(format!("advisory {advisory_id} version {}", Version(index)))),
+        None => Err(StoreError::NotFound(Missing::AdvisoryVersion {
+            advisory: advisory_id,
+            version: Version(index).to_string(),
+        })),
     }
 }
 
@@ -425,7 +429,7 @@ pub async fn update_latest_draft(db: &Db, advisory_id: i64, draft: &Draft) -> Re
 /// given. 409 when a draft exists or nothing is published yet.
 pub async fn new_version(db: &Db, advisory_id: i64, user: i64, draft: Option<&Draft>) -> Result<Created> {
     let all = versions(db, advisory_id).await?;
-    let Some(last) = all.last() else { return Err(StoreError::NotFound(format!("advisory {advisory_id}"))) };
+    let Some(last) = all.last() else { return Err(StoreError::NotFound(Missing::thing(Thing::Advisory, advisory_id))) };
     if !last.published() {
         return Err(StoreError::Conflict(Refusal::StillDraft { version: last.version.to_string() }));
     }
@@ -799,7 +803,7 @@ pub async fn insert_call(db: &Db, advisory_id: i64, entry: i64, caller: i64, res
         .fetch_optional(&db.pool)
         .await?;
     if exists.is_none() {
-        return Err(StoreError::NotFound(format!("call list entry {entry}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::CallListEntry, entry)));
     }
     let at = now();
     sqlx::query("INSERT INTO calls (call_id, caller_id, at, result, note) VALUES ($1, $2, $3, $4, $5)")

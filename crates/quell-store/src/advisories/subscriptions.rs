@@ -8,6 +8,7 @@
 //! one database poll each subscription once per interval.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -100,7 +101,7 @@ pub async fn get(db: &Db, id: i64) -> Result<SubscriptionRow> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("subscription {id}")))
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::Subscription, id)))
 }
 
 /// Ends a subscription; what it imported stays (marked with it).
@@ -111,7 +112,7 @@ pub async fn remove(db: &Db, id: i64) -> Result<()> {
         .execute(&db.pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("subscription {id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::Subscription, id)));
     }
     Ok(())
 }

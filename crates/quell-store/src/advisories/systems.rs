@@ -11,6 +11,7 @@
 //! - Decisions are append-only (triggers refuse UPDATE and DELETE); the newest counts, the
 //!   history is kept. A decision is recorded only on a system of the caller's organisation.
 
+use crate::Missing;
 use crate::Refusal;
 use std::collections::BTreeMap;
 
@@ -331,7 +332,7 @@ pub async fn decide(
     let Checked { measure, justification, reason, expires_at } = check_decision(body, at)?;
     let owned = timelines(db, scope, Some(org)).await?.into_iter().any(|t| t.system == system);
     if !owned {
-        return Err(StoreError::NotFound(format!("{system:?} is not an affected system of this advisory")));
+        return Err(StoreError::NotFound(Missing::NotAffectedSystem { system: format!("{system:?}") }));
     }
     let (host_id, product_id) = match system {
         SystemRef::Host(h) => (Some(h), None),

@@ -4,6 +4,7 @@
 //! Each organisation reads the requests it sent and those it received, no others.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use std::collections::BTreeMap;
 
 use quell_model::time::now;
@@ -33,7 +34,7 @@ pub async fn set_supplier_org(db: &Db, id: i64, supplier: Option<String>) -> Res
         .execute(&db.pool)
         .await?;
     if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("organisation {id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::Organisation, id)));
     }
     Ok(supplier)
 }
@@ -111,16 +112,14 @@ pub async fn request_confirmation(
     let mut conn = db.pool.acquire().await?;
     let id = resolve(&mut conn, entry_id)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("registry entry {entry_id}")))?;
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::RegistryEntry, entry_id)))?;
     let entry = load_or_404(&mut conn, id).await?;
     let key = entry_key(&entry.entry.supplier, "").0;
     let supplier_org: i64 = sqlx::query("SELECT id FROM orgs WHERE supplier_key = $1 ORDER BY id")
         .bind(key)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| {
-            StoreError::NotFound(format!("no organisation on this platform speaks for {:?}", entry.entry.supplier))
-        })?
+        .ok_or_else(|| StoreError::NotFound(Missing::NoSupplierOrg { supplier: entry.entry.supplier.clone() }))?
         .try_get("id")?;
     let row = sqlx::query(
         "INSERT INTO registry_confirmations (entry_id, requester_org_id, supplier_org_id, requested_by, message, \
@@ -175,13 +174,14 @@ pub async fn answer(
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| StoreError::NotFound(format!("confirmation request {id}")))?;
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::ConfirmationRequest, id)))?;
     if request.state != "open" {
         return Err(StoreError::Conflict(Refusal::ConfirmationAnswered { id }));
     }
     let entry_id = request.entry_id;
-    let entry_id =
-        resolve(&mut tx, entry_id).await?.ok_or_else(|| StoreError::NotFound(format!("registry entry {entry_id}")))?;
+    let entry_id = resolve(&mut tx, entry_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::RegistryEntry, entry_id)))?;
     let current = load_or_404(&mut tx, entry_id).await?;
     let mut entry = current.entry.clone();
     for (cve, status) in &body.statuses {

@@ -1,6 +1,7 @@
 //! Reading entries: one, many, all live ones, the search, the history, the registry's version.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use std::collections::HashMap;
 
 use quell_model::time;
@@ -48,7 +49,7 @@ pub(crate) async fn load(conn: &mut AnyConnection, id: i64) -> Result<Option<Sto
 /// One entry by id, `NotFound` when there is none. A merged entry is answered as it is (its
 /// `merged_into` points at the entry to read).
 pub(crate) async fn load_or_404(conn: &mut AnyConnection, id: i64) -> Result<StoredEntry, StoreError> {
-    load(conn, id).await?.ok_or_else(|| StoreError::NotFound(format!("registry entry {id}")))
+    load(conn, id).await?.ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::RegistryEntry, id)))
 }
 
 /// One entry by id (merged ones included), or `None`.

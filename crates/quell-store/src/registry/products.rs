@@ -3,6 +3,7 @@
 //! organisation given.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use std::collections::BTreeMap;
 
 use quell_model::time::{self, now};
@@ -152,7 +153,7 @@ pub async fn update_product(db: &Db, org: i64, id: i64, input: ProductInput) -> 
     .bind(org)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| StoreError::NotFound(format!("product {id}")))
+    .ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::Product, id)))
 }
 
 /// Deletes a product of the organisation; `NotFound` for another organisation's.
@@ -163,7 +164,7 @@ pub async fn delete_product(db: &Db, org: i64, id: i64) -> Result<(), StoreError
         .execute(&db.pool)
         .await?;
     if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("product {id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::Product, id)));
     }
     Ok(())
 }
@@ -313,7 +314,7 @@ pub async fn read_notification(db: &Db, org: i64, id: i64) -> Result<(), StoreEr
             .execute(&db.pool)
             .await?;
     if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("notification {id}")));
+        return Err(StoreError::NotFound(Missing::thing(Thing::Notification, id)));
     }
     Ok(())
 }

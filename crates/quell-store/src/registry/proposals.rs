@@ -3,6 +3,7 @@
 //! rejects it with a reason. An organisation reads only its own proposals.
 
 use crate::Refusal;
+use crate::{Missing, Thing};
 use quell_model::time::now;
 use quell_registry::Entry;
 use serde::Serialize;
@@ -69,7 +70,7 @@ async fn load(conn: &mut AnyConnection, org: Option<i64>, id: i64) -> Result<Pro
     .bind(org.unwrap_or(-1))
     .fetch_optional(&mut *conn)
     .await?;
-    row.ok_or_else(|| StoreError::NotFound(format!("proposal {id}")))
+    row.ok_or_else(|| StoreError::NotFound(Missing::thing(Thing::Proposal, id)))
 }
 
 /// One proposal, of organisation `org` only (`None`: a coordinator, any organisation's).
