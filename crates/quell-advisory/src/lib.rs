@@ -25,6 +25,15 @@ pub use model::{AdvisoryContent, AffectedComponent, LANGUAGES, Product, Translat
 pub use rating::{Answers, Damage, DeadlineClass, Level, Rating, Severity};
 pub use tlp::{Audience, Tlp, Viewer, can_view, is_coordinator, may_see};
 
+/// Why a component of an advisory (a purl and a version range) does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComponentProblem {
+    #[error(transparent)]
+    Purl(#[from] quell_model::purl::PurlError),
+    #[error(transparent)]
+    Versions(#[from] quell_model::vers::VersError),
+}
+
 /// Bad input to the model, typed: a stable machine code ([`Invalid::code`]) with its arguments,
 /// so a caller can say it in its reader's language. `Display` is the English sentence, which
 /// says what to fix. `field` values are the JSON paths of the content (`title`,
@@ -54,10 +63,9 @@ pub enum Invalid {
     TooManyProducts { max: usize },
     #[error("at most {max} components")]
     TooManyComponents { max: usize },
-    /// A component's purl or versions do not parse; `detail` is the parser's own (English)
-    /// explanation of where.
+    /// A component's purl or versions do not parse; `detail` is the parser's typed explanation.
     #[error("components[{index}]: {detail}")]
-    Component { index: usize, detail: String },
+    Component { index: usize, detail: ComponentProblem },
     /// A component names a version both in its purl and in its range.
     #[error("components[{index}]: give the version in the purl or in range, not both")]
     ComponentVersionTwice { index: usize },
@@ -126,7 +134,19 @@ impl Invalid {
             Invalid::CveTwice { cve: "CVE-2021-44228".into() },
             Invalid::TooManyProducts { max: model::MAX_PRODUCTS },
             Invalid::TooManyComponents { max: model::MAX_COMPONENTS },
-            Invalid::Component { index: 0, detail: "not a purl".into() },
+            Invalid::Component {
+                index: 0,
+                detail: ComponentProblem::Purl(quell_model::purl::PurlError(
+                    quell_model::purl::PurlProblem::ControlCharacters,
+                )),
+            },
+            Invalid::Component {
+                index: 1,
+                detail: ComponentProblem::Versions(quell_model::vers::VersError {
+                    text: Some("[1.0".into()),
+                    problem: quell_model::vers::VersProblem::MavenNotClosed,
+                }),
+            },
             Invalid::ComponentVersionTwice { index: 0 },
             Invalid::TooManyReferences { max: model::MAX_REFERENCES },
             Invalid::NotUrl { index: 0, url: "ftp://x".into() },
@@ -173,7 +193,8 @@ mod tests {
         );
         let examples = Invalid::examples();
         let codes: std::collections::BTreeSet<_> = examples.iter().map(Invalid::code).collect();
-        // TitleOneLine twice and the CSAF problems share their codes.
-        assert_eq!(codes.len(), examples.len() - 1 - (csaf::ImportProblem::examples().len() - 1));
+        // TitleOneLine twice, Component twice (a purl and a range) and the CSAF problems share
+        // their codes.
+        assert_eq!(codes.len(), examples.len() - 2 - (csaf::ImportProblem::examples().len() - 1));
     }
 }

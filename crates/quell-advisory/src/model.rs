@@ -57,13 +57,15 @@ pub struct AffectedComponent {
 impl AffectedComponent {
     /// The package key and version set this names; `None` in the error when the version is
     /// given twice (in the purl and in the range), else the parser's explanation.
-    pub fn parse(&self) -> Result<(quell_model::purl::Purl, quell_model::vers::Versions), Option<String>> {
-        let purl = quell_model::purl::Purl::parse(&self.purl).map_err(|e| Some(e.to_string()))?;
+    pub fn parse(
+        &self,
+    ) -> Result<(quell_model::purl::Purl, quell_model::vers::Versions), Option<crate::ComponentProblem>> {
+        let purl = quell_model::purl::Purl::parse(&self.purl).map_err(|e| Some(e.into()))?;
         let range = self.range.trim();
         let versions = match (&purl.version, range.is_empty()) {
             (Some(_), false) => return Err(None),
-            (Some(v), true) => v.parse().map_err(|e: quell_model::vers::VersError| Some(e.to_string()))?,
-            (None, false) => range.parse().map_err(|e: quell_model::vers::VersError| Some(e.to_string()))?,
+            (Some(v), true) => v.parse().map_err(|e: quell_model::vers::VersError| Some(e.into()))?,
+            (None, false) => range.parse().map_err(|e: quell_model::vers::VersError| Some(e.into()))?,
             (None, true) => quell_model::vers::Versions::All,
         };
         Ok((purl, versions))

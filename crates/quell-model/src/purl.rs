@@ -32,7 +32,51 @@ pub struct Purl {
 #[error(
     "not a package URL: {0} (write pkg:TYPE/NAMESPACE/NAME[@VERSION], e.g. pkg:maven/org.apache.commons/commons-text)"
 )]
-pub struct PurlError(pub String);
+pub struct PurlError(pub PurlProblem);
+
+/// What is wrong with a package URL, typed so that a server can say it in its reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PurlProblem {
+    #[error("bad percent escape in {text:?}")]
+    BadEscape { text: String },
+    #[error("{text:?} decodes to invalid UTF-8")]
+    InvalidUtf8 { text: String },
+    #[error("longer than {max} bytes")]
+    TooLong { max: usize },
+    #[error("it contains control characters")]
+    ControlCharacters,
+    #[error("{text:?} has no pkg: scheme")]
+    NoScheme { text: String },
+    #[error("{text:?} has no type")]
+    NoType { text: String },
+    #[error("type {kind:?} is not a purl type")]
+    NotAType { kind: String },
+    #[error("{text:?} has no name")]
+    NoName { text: String },
+    #[error("{text:?}: a maven purl is pkg:maven/GROUP/ARTIFACT")]
+    MavenShape { text: String },
+    #[error("{text:?} has an empty version")]
+    EmptyVersion { text: String },
+}
+
+impl PurlProblem {
+    /// One value of every variant, for translations' tests.
+    pub fn examples() -> Vec<PurlProblem> {
+        let text = || "pkg:x".to_string();
+        vec![
+            PurlProblem::BadEscape { text: text() },
+            PurlProblem::InvalidUtf8 { text: text() },
+            PurlProblem::TooLong { max: 2048 },
+            PurlProblem::ControlCharacters,
+            PurlProblem::NoScheme { text: text() },
+            PurlProblem::NoType { text: text() },
+            PurlProblem::NotAType { kind: "x!".into() },
+            PurlProblem::NoName { text: text() },
+            PurlProblem::MavenShape { text: text() },
+            PurlProblem::EmptyVersion { text: text() },
+        ]
+    }
+}
 
 fn percent_decode(text: &str) -> Result<String, PurlError> {
     let bytes = text.as_bytes();
@@ -44,7 +88,7 @@ fn percent_decode(text: &str) -> Result<String, PurlError> {
             let value = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
             match value {
                 Some(v) => out.push(v),
-                None => return Err(PurlError(format!("bad percent escape in {text:?}"))),
+                None => return Err(PurlError(PurlProblem::BadEscape { text: text.to_string() })),
             }
             i += 3;
         } else {
@@ -52,24 +96,24 @@ fn percent_decode(text: &str) -> Result<String, PurlError> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| PurlError(format!("{text:?} decodes to invalid UTF-8")))
+    String::from_utf8(out).map_err(|_| PurlError(PurlProblem::InvalidUtf8 { text: text.to_string() }))
 }
 
 impl Purl {
     /// Parses a purl; a version is optional.
     pub fn parse(text: &str) -> Result<Purl, PurlError> {
         if text.len() > MAX_PURL_BYTES {
-            return Err(PurlError(format!("longer than {MAX_PURL_BYTES} bytes")));
+            return Err(PurlError(PurlProblem::TooLong { max: MAX_PURL_BYTES }));
         }
         if text.chars().any(char::is_control) {
-            return Err(PurlError("it contains control characters".into()));
+            return Err(PurlError(PurlProblem::ControlCharacters));
         }
         let text = text.trim();
         let Some(scheme_end) = text.find(':') else {
-            return Err(PurlError(format!("{text:?} has no pkg: scheme")));
+            return Err(PurlError(PurlProblem::NoScheme { text: text.to_string() }));
         };
         if !text[..scheme_end].eq_ignore_ascii_case("pkg") {
-            return Err(PurlError(format!("{text:?} has no pkg: scheme")));
+            return Err(PurlError(PurlProblem::NoScheme { text: text.to_string() }));
         }
         let rest = text[scheme_end + 1..].trim_start_matches('/');
         let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
@@ -82,15 +126,15 @@ impl Purl {
         };
         let mut segments = path.split('/').filter(|s| !s.is_empty());
         let Some(kind) = segments.next() else {
-            return Err(PurlError(format!("{text:?} has no type")));
+            return Err(PurlError(PurlProblem::NoType { text: text.to_string() }));
         };
         let kind = kind.to_ascii_lowercase();
         if !kind.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-')) {
-            return Err(PurlError(format!("type {kind:?} is not a purl type")));
+            return Err(PurlError(PurlProblem::NotAType { kind: kind.to_string() }));
         }
         let mut parts: Vec<String> = segments.map(percent_decode).collect::<Result<_, _>>()?;
         if parts.is_empty() {
-            return Err(PurlError(format!("{text:?} has no name")));
+            return Err(PurlError(PurlProblem::NoName { text: text.to_string() }));
         }
         if matches!(kind.as_str(), "npm" | "pypi" | "github" | "golang" | "bitbucket") {
             for p in &mut parts {
@@ -103,10 +147,10 @@ impl Purl {
             *name = name.replace('_', "-");
         }
         if kind == "maven" && parts.len() != 2 {
-            return Err(PurlError(format!("{text:?}: a maven purl is pkg:maven/GROUP/ARTIFACT")));
+            return Err(PurlError(PurlProblem::MavenShape { text: text.to_string() }));
         }
         let version = match version {
-            Some("") => return Err(PurlError(format!("{text:?} has an empty version"))),
+            Some("") => return Err(PurlError(PurlProblem::EmptyVersion { text: text.to_string() })),
             Some(v) => Some(percent_decode(v)?),
             None => None,
         };

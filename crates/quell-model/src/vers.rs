@@ -63,13 +63,103 @@ pub enum Versions {
     Events(Vec<Event>),
 }
 
-/// Text that is not a version set.
+/// Text that is not a version set: the text (none when it was too long to quote) and what is
+/// wrong with it, typed so that a server can say it in its reader's language.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a version range: {0} (write vers:maven/>=2.0|<2.17.1, [2.0,2.17.1), 2.0..<2.17.1, one version, or *)")]
-pub struct VersError(pub String);
+#[error(
+    "not a version range: {}{problem} (write vers:maven/>=2.0|<2.17.1, [2.0,2.17.1), 2.0..<2.17.1, one version, or *)",
+    .text.as_ref().map(|t| format!("{t:?}: ")).unwrap_or_default()
+)]
+pub struct VersError {
+    pub text: Option<String>,
+    pub problem: VersProblem,
+}
 
-fn err(text: &str, why: &str) -> VersError {
-    VersError(format!("{text:?}: {why}"))
+/// What is wrong with a version range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersProblem {
+    #[error("vers: needs a scheme, e.g. vers:maven/>=1.0")]
+    NoScheme,
+    #[error("the vers scheme is not a purl type")]
+    SchemeNotPurlType,
+    #[error("more than {max} constraints")]
+    TooManyConstraints { max: usize },
+    #[error("an empty constraint")]
+    EmptyConstraint,
+    #[error("* must be the only constraint")]
+    StarNotAlone,
+    #[error("{part:?} has no version")]
+    NoVersion { part: String },
+    #[error("version {version} appears twice")]
+    Twice { version: String },
+    #[error("two lower bounds follow each other (bounds must alternate)")]
+    TwoLowerBounds,
+    #[error("two upper bounds follow each other (bounds must alternate)")]
+    TwoUpperBounds,
+    #[error("a Maven range starts with [ or (")]
+    MavenStart,
+    #[error("a Maven range is not closed with ] or )")]
+    MavenNotClosed,
+    #[error("a trailing comma")]
+    TrailingComma,
+    #[error("Maven ranges are separated by commas")]
+    MavenSeparator,
+    #[error("more than {max} ranges")]
+    TooManyRanges { max: usize },
+    #[error("one version is written [V]")]
+    OneVersionBrackets,
+    #[error("a range has two bounds")]
+    TwoBounds,
+    #[error("the lower bound is above the upper bound")]
+    LowerAboveUpper,
+    #[error("longer than {max} bytes")]
+    TooLong { max: usize },
+    #[error("empty")]
+    Empty,
+    #[error("white space or control characters inside a version")]
+    WhiteSpace,
+    #[error("control characters")]
+    ControlCharacters,
+    #[error("not a LO..HI range")]
+    NotPackRange,
+    #[error("not one version")]
+    NotOneVersion,
+}
+
+impl VersProblem {
+    /// One value of every variant, for translations' tests.
+    pub fn examples() -> Vec<VersProblem> {
+        use VersProblem::*;
+        vec![
+            NoScheme,
+            SchemeNotPurlType,
+            TooManyConstraints { max: 64 },
+            EmptyConstraint,
+            StarNotAlone,
+            NoVersion { part: ">=".into() },
+            Twice { version: "1.0".into() },
+            TwoLowerBounds,
+            TwoUpperBounds,
+            MavenStart,
+            MavenNotClosed,
+            TrailingComma,
+            MavenSeparator,
+            TooManyRanges { max: 64 },
+            OneVersionBrackets,
+            TwoBounds,
+            LowerAboveUpper,
+            TooLong { max: 4096 },
+            Empty,
+            WhiteSpace,
+            ControlCharacters,
+            NotPackRange,
+            NotOneVersion,
+        ]
+    }
+}
+
+fn err(text: &str, problem: VersProblem) -> VersError {
+    VersError { text: Some(text.to_string()), problem }
 }
 
 impl Versions {
@@ -183,10 +273,10 @@ impl Versions {
 
     fn from_vers(text: &str, body: &str) -> Result<Versions, VersError> {
         let Some((scheme, constraints)) = body.split_once('/') else {
-            return Err(err(text, "vers: needs a scheme, e.g. vers:maven/>=1.0"));
+            return Err(err(text, VersProblem::NoScheme));
         };
         if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-            return Err(err(text, "the vers scheme is not a purl type"));
+            return Err(err(text, VersProblem::SchemeNotPurlType));
         }
         let constraints = constraints.trim();
         if constraints == "*" {
@@ -199,25 +289,25 @@ impl Versions {
         let mut seen: Vec<MavenVersion> = Vec::new();
         let parts: Vec<&str> = constraints.split('|').map(str::trim).collect();
         if parts.len() > MAX_VERS_CONSTRAINTS {
-            return Err(err(text, &format!("more than {MAX_VERS_CONSTRAINTS} constraints")));
+            return Err(err(text, VersProblem::TooManyConstraints { max: MAX_VERS_CONSTRAINTS }));
         }
         for part in parts {
             if part.is_empty() {
-                return Err(err(text, "an empty constraint"));
+                return Err(err(text, VersProblem::EmptyConstraint));
             }
             if part == "*" {
-                return Err(err(text, "* must be the only constraint"));
+                return Err(err(text, VersProblem::StarNotAlone));
             }
             let (op, version) = ["<=", ">=", "!=", "<", ">", "="]
                 .iter()
                 .find_map(|op| part.strip_prefix(op).map(|v| (*op, v.trim())))
                 .unwrap_or(("=", part));
             if version.is_empty() {
-                return Err(err(text, &format!("{part:?} has no version")));
+                return Err(err(text, VersProblem::NoVersion { part: part.to_string() }));
             }
             let v = MavenVersion::new(version);
             if seen.contains(&v) {
-                return Err(err(text, &format!("version {version} appears twice")));
+                return Err(err(text, VersProblem::Twice { version: version.to_string() }));
             }
             seen.push(v.clone());
             match op {
@@ -236,14 +326,14 @@ impl Versions {
             let bound = Bound { version, inclusive };
             if is_lower {
                 if open.is_some() {
-                    return Err(err(text, "two lower bounds follow each other (bounds must alternate)"));
+                    return Err(err(text, VersProblem::TwoLowerBounds));
                 }
                 open = Some(bound);
             } else {
                 match open.take() {
                     Some(lo) => intervals.push(Interval { lo: Some(lo), hi: Some(bound) }),
                     None if i == 0 => intervals.push(Interval { lo: None, hi: Some(bound) }),
-                    None => return Err(err(text, "two upper bounds follow each other (bounds must alternate)")),
+                    None => return Err(err(text, VersProblem::TwoUpperBounds)),
                 }
             }
         }
@@ -262,10 +352,10 @@ impl Versions {
             let lo_inclusive = match rest.as_bytes()[0] {
                 b'[' => true,
                 b'(' => false,
-                _ => return Err(err(text, "a Maven range starts with [ or (")),
+                _ => return Err(err(text, VersProblem::MavenStart)),
             };
             let Some(end) = rest.find([']', ')']) else {
-                return Err(err(text, "a Maven range is not closed with ] or )"));
+                return Err(err(text, VersProblem::MavenNotClosed));
             };
             let hi_inclusive = rest.as_bytes()[end] == b']';
             let inner = &rest[1..end];
@@ -273,26 +363,26 @@ impl Versions {
             if let Some(after) = rest.strip_prefix(',') {
                 rest = after.trim_start();
                 if rest.is_empty() {
-                    return Err(err(text, "a trailing comma"));
+                    return Err(err(text, VersProblem::TrailingComma));
                 }
             } else if !rest.is_empty() {
-                return Err(err(text, "Maven ranges are separated by commas"));
+                return Err(err(text, VersProblem::MavenSeparator));
             }
             if intervals.len() + equal.len() >= MAX_VERS_CONSTRAINTS {
-                return Err(err(text, &format!("more than {MAX_VERS_CONSTRAINTS} ranges")));
+                return Err(err(text, VersProblem::TooManyRanges { max: MAX_VERS_CONSTRAINTS }));
             }
             match inner.split_once(',') {
                 None => {
                     let v = inner.trim();
                     if v.is_empty() || !lo_inclusive || !hi_inclusive {
-                        return Err(err(text, "one version is written [V]"));
+                        return Err(err(text, VersProblem::OneVersionBrackets));
                     }
                     equal.push(MavenVersion::new(v));
                 }
                 Some((lo, hi)) => {
                     let (lo, hi) = (lo.trim(), hi.trim());
                     if hi.contains(',') {
-                        return Err(err(text, "a range has two bounds"));
+                        return Err(err(text, VersProblem::TwoBounds));
                     }
                     let lo =
                         (!lo.is_empty()).then(|| Bound { version: MavenVersion::new(lo), inclusive: lo_inclusive });
@@ -301,7 +391,7 @@ impl Versions {
                     if let (Some(l), Some(h)) = (&lo, &hi)
                         && (l.version > h.version || (l.version == h.version && !(l.inclusive && h.inclusive)))
                     {
-                        return Err(err(text, "the lower bound is above the upper bound"));
+                        return Err(err(text, VersProblem::LowerAboveUpper));
                     }
                     intervals.push(Interval { lo, hi });
                 }
@@ -330,16 +420,16 @@ impl FromStr for Versions {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let text = s.trim();
         if text.len() > MAX_VERS_BYTES {
-            return Err(VersError(format!("longer than {MAX_VERS_BYTES} bytes")));
+            return Err(VersError { text: None, problem: VersProblem::TooLong { max: MAX_VERS_BYTES } });
         }
         if text.is_empty() {
-            return Err(err(text, "empty"));
+            return Err(err(text, VersProblem::Empty));
         }
         if text.chars().any(|c| c.is_control() || c.is_whitespace()) && !text.starts_with("vers:") {
-            return Err(err(text, "white space or control characters inside a version"));
+            return Err(err(text, VersProblem::WhiteSpace));
         }
         if text.chars().any(char::is_control) {
-            return Err(err(text, "control characters"));
+            return Err(err(text, VersProblem::ControlCharacters));
         }
         if text == "*" {
             return Ok(Versions::All);
@@ -351,11 +441,11 @@ impl FromStr for Versions {
             return Versions::from_maven(text);
         }
         if text.contains("..") {
-            let range: VersionRange = text.parse().map_err(|_| err(text, "not a LO..HI range"))?;
+            let range: VersionRange = text.parse().map_err(|_| err(text, VersProblem::NotPackRange))?;
             return Ok(Versions::from(&range));
         }
         if text.contains([',', '|', '<', '>', '=', '[', ']', '(', ')']) {
-            return Err(err(text, "not one version"));
+            return Err(err(text, VersProblem::NotOneVersion));
         }
         Ok(Versions::Set { intervals: Vec::new(), equal: vec![MavenVersion::new(text)], excluded: Vec::new() })
     }

@@ -33,16 +33,14 @@ pub struct Ask {
 impl Ask {
     /// From `purl` (a version in it narrows to that version) and an optional `range`.
     pub fn parse(purl: &str, range: Option<&str>) -> Result<Ask, ServerError> {
-        let purl = Purl::parse(purl).map_err(|e| ServerError::Invalid(e.to_string()))?;
+        let purl = Purl::parse(purl).map_err(|e| ServerError::Invalid(crate::refusals::purl_error(&e)))?;
         let versions = match (range.map(str::trim).filter(|r| !r.is_empty()), &purl.version) {
             (Some(_), Some(_)) => {
                 return Err(ServerError::Invalid(t!("api-version-twice")));
             }
-            (Some(range), None) => {
-                range.parse().map_err(|e: quell_model::vers::VersError| ServerError::Invalid(e.to_string()))?
-            }
+            (Some(range), None) => range.parse().map_err(|e| ServerError::Invalid(crate::refusals::vers_error(&e)))?,
             (None, Some(version)) => {
-                version.parse().map_err(|e: quell_model::vers::VersError| ServerError::Invalid(e.to_string()))?
+                version.parse().map_err(|e| ServerError::Invalid(crate::refusals::vers_error(&e)))?
             }
             (None, None) => Versions::All,
         };

@@ -12,8 +12,10 @@
 //! Field names (`title`, `products[2].supplier`, `the e-mail address`) stay as the crates name
 //! them in English; [`field`] gives the reader's word for the ones a page shows.
 
-use quell_advisory::Invalid;
 use quell_advisory::csaf::ImportProblem;
+use quell_advisory::{ComponentProblem, Invalid};
+use quell_model::purl::{PurlError, PurlProblem};
+use quell_model::vers::{VersError, VersProblem};
 use quell_registry::RuleBroken;
 use quell_store::{Missing, Refusal, Thing};
 
@@ -86,9 +88,12 @@ pub fn invalid(error: &Invalid) -> String {
         Invalid::CveTwice { cve } => t!("invalid-cve-twice", cve = cve.as_str()),
         Invalid::TooManyProducts { max } => t!("invalid-too-many-products", max = limit(*max)),
         Invalid::TooManyComponents { max } => t!("invalid-too-many-components", max = limit(*max)),
-        Invalid::Component { index, detail } => {
-            t!("invalid-component", index = index.to_string(), n = (index + 1).to_string(), detail = detail.as_str())
-        }
+        Invalid::Component { index, detail } => t!(
+            "invalid-component",
+            index = index.to_string(),
+            n = (index + 1).to_string(),
+            detail = component_problem(detail)
+        ),
         Invalid::ComponentVersionTwice { index } => {
             t!("invalid-component-version-twice", index = index.to_string(), n = (index + 1).to_string())
         }
@@ -257,7 +262,63 @@ pub fn refusal(refusal: &Refusal) -> String {
     }
 }
 
-/// The reader's name of a kind of stored thing.
+/// Why an advisory's component does not parse.
+fn component_problem(problem: &ComponentProblem) -> String {
+    match problem {
+        ComponentProblem::Purl(e) => purl_error(e),
+        ComponentProblem::Versions(e) => vers_error(e),
+    }
+}
+
+/// A package URL that does not parse (`quell_model::purl`).
+pub fn purl_error(error: &PurlError) -> String {
+    let problem = match &error.0 {
+        PurlProblem::BadEscape { text } => t!("purl-bad-escape", text = quoted(text)),
+        PurlProblem::InvalidUtf8 { text } => t!("purl-invalid-utf8", text = quoted(text)),
+        PurlProblem::TooLong { max } => t!("purl-too-long", max = limit(*max)),
+        PurlProblem::ControlCharacters => t!("purl-control-characters"),
+        PurlProblem::NoScheme { text } => t!("purl-no-scheme", text = quoted(text)),
+        PurlProblem::NoType { text } => t!("purl-no-type", text = quoted(text)),
+        PurlProblem::NotAType { kind } => t!("purl-not-a-type", kind = quoted(kind)),
+        PurlProblem::NoName { text } => t!("purl-no-name", text = quoted(text)),
+        PurlProblem::MavenShape { text } => t!("purl-maven-shape", text = quoted(text)),
+        PurlProblem::EmptyVersion { text } => t!("purl-empty-version", text = quoted(text)),
+    };
+    t!("purl-error", problem = problem)
+}
+
+/// A version range that does not parse (`quell_model::vers`).
+pub fn vers_error(error: &VersError) -> String {
+    let problem = match &error.problem {
+        VersProblem::NoScheme => t!("vers-no-scheme"),
+        VersProblem::SchemeNotPurlType => t!("vers-scheme-not-purl-type"),
+        VersProblem::TooManyConstraints { max } => t!("vers-too-many-constraints", max = limit(*max)),
+        VersProblem::EmptyConstraint => t!("vers-empty-constraint"),
+        VersProblem::StarNotAlone => t!("vers-star-not-alone"),
+        VersProblem::NoVersion { part } => t!("vers-no-version", part = quoted(part)),
+        VersProblem::Twice { version } => t!("vers-twice", version = version.as_str()),
+        VersProblem::TwoLowerBounds => t!("vers-two-lower-bounds"),
+        VersProblem::TwoUpperBounds => t!("vers-two-upper-bounds"),
+        VersProblem::MavenStart => t!("vers-maven-start"),
+        VersProblem::MavenNotClosed => t!("vers-maven-not-closed"),
+        VersProblem::TrailingComma => t!("vers-trailing-comma"),
+        VersProblem::MavenSeparator => t!("vers-maven-separator"),
+        VersProblem::TooManyRanges { max } => t!("vers-too-many-ranges", max = limit(*max)),
+        VersProblem::OneVersionBrackets => t!("vers-one-version-brackets"),
+        VersProblem::TwoBounds => t!("vers-two-bounds"),
+        VersProblem::LowerAboveUpper => t!("vers-lower-above-upper"),
+        VersProblem::TooLong { max } => t!("vers-too-long", max = limit(*max)),
+        VersProblem::Empty => t!("vers-empty"),
+        VersProblem::WhiteSpace => t!("vers-white-space"),
+        VersProblem::ControlCharacters => t!("vers-control-characters"),
+        VersProblem::NotPackRange => t!("vers-not-pack-range"),
+        VersProblem::NotOneVersion => t!("vers-not-one-version"),
+    };
+    let text = error.text.as_ref().map(|t| format!("{}: ", quoted(t))).unwrap_or_default();
+    t!("vers-error", text = text, problem = problem)
+}
+
+/// The reader's name of a kind of stored thing./// The reader's name of a kind of stored thing.
 fn thing(what: Thing) -> String {
     match what {
         Thing::Advisory => t!("thing-advisory"),
@@ -315,6 +376,24 @@ mod tests {
                 "{dutch}"
             );
             assert_ne!(dutch, english, "{}: not translated", example.code());
+        }
+    }
+
+    /// Every purl and version-range problem in both languages, English word for word the
+    /// parsers' own `Display`.
+    #[test]
+    fn purl_and_range_problems_in_both_languages() {
+        for problem in PurlProblem::examples() {
+            let error = PurlError(problem);
+            assert_eq!(i18n::with(Lang::En, || purl_error(&error)), error.to_string());
+            let dutch = i18n::with(Lang::Nl, || purl_error(&error));
+            assert_ne!(dutch, error.to_string(), "not translated");
+        }
+        for (i, problem) in VersProblem::examples().into_iter().enumerate() {
+            let error = VersError { text: (i % 2 == 0).then(|| "[1.0".to_string()), problem };
+            assert_eq!(i18n::with(Lang::En, || vers_error(&error)), error.to_string());
+            let dutch = i18n::with(Lang::Nl, || vers_error(&error));
+            assert_ne!(dutch, error.to_string(), "not translated");
         }
     }
 

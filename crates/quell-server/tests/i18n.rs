@@ -393,6 +393,15 @@ fn refusals_are_said_in_the_readers_language() {
     assert_eq!(status, 404, "{dutch}");
     assert!(dutch["message"].as_str().unwrap().starts_with("niet gevonden: beveiligingsadvies "), "{dutch}");
 
+    // A package URL or version range that does not parse: the parser's explanation translated.
+    let (status, dutch) = get("/api/v1/components?purl=pkg:maven/log4j&range=%5B1.0", "nl");
+    assert_eq!((status, dutch["error"].as_str()), (400, Some("invalid")), "{dutch}");
+    assert!(dutch["message"].as_str().unwrap().contains("een Maven-purl is pkg:maven/GROEP/ARTEFACT"), "{dutch}");
+    let (_, dutch) = get("/api/v1/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core&range=%5B1.0", "nl");
+    assert!(dutch["message"].as_str().unwrap().contains("een Maven-bereik is niet afgesloten met ] of )"), "{dutch}");
+    let (_, english) = get("/api/v1/components?purl=pkg:maven/org.apache.logging.log4j/log4j-core&range=%5B1.0", "en");
+    assert!(english["message"].as_str().unwrap().contains("a Maven range is not closed with ] or )"), "{english}");
+
     // The server's own refusals, also those made off the async threads (decoding an upload).
     let a = org(&server, "alpha");
     let headers = [("Content-Type", "application/x-ndjson"), ("Accept-Language", "nl")];

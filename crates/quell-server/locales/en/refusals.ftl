@@ -207,3 +207,41 @@ not-found-csaf-unsigned = { $file }.asc: this provider does not sign
 not-found-no-published-version = advisory { $id } has no published version
 not-found-supplier-entries = no registry entries of supplier { $supplier }
 not-found-sso-off = single sign-on is not set up on this server ({ $path })
+
+# Package URLs and version ranges that do not parse (quell_model::purl, quell_model::vers); the
+# English is the parsers' own text.
+purl-error = not a package URL: { $problem } (write pkg:TYPE/NAMESPACE/NAME[@VERSION], e.g. pkg:maven/org.apache.commons/commons-text)
+purl-bad-escape = bad percent escape in { $text }
+purl-invalid-utf8 = { $text } decodes to invalid UTF-8
+purl-too-long = longer than { $max } bytes
+purl-control-characters = it contains control characters
+purl-no-scheme = { $text } has no pkg: scheme
+purl-no-type = { $text } has no type
+purl-not-a-type = type { $kind } is not a purl type
+purl-no-name = { $text } has no name
+purl-maven-shape = { $text }: a maven purl is pkg:maven/GROUP/ARTIFACT
+purl-empty-version = { $text } has an empty version
+vers-error = not a version range: { $text }{ $problem } (write vers:maven/>=2.0|<2.17.1, [2.0,2.17.1), 2.0..<2.17.1, one version, or *)
+vers-no-scheme = vers: needs a scheme, e.g. vers:maven/>=1.0
+vers-scheme-not-purl-type = the vers scheme is not a purl type
+vers-too-many-constraints = more than { $max } constraints
+vers-empty-constraint = an empty constraint
+vers-star-not-alone = * must be the only constraint
+vers-no-version = { $part } has no version
+vers-twice = version { $version } appears twice
+vers-two-lower-bounds = two lower bounds follow each other (bounds must alternate)
+vers-two-upper-bounds = two upper bounds follow each other (bounds must alternate)
+vers-maven-start = a Maven range starts with [ or (
+vers-maven-not-closed = a Maven range is not closed with ] or )
+vers-trailing-comma = a trailing comma
+vers-maven-separator = Maven ranges are separated by commas
+vers-too-many-ranges = more than { $max } ranges
+vers-one-version-brackets = one version is written [V]
+vers-two-bounds = a range has two bounds
+vers-lower-above-upper = the lower bound is above the upper bound
+vers-too-long = longer than { $max } bytes
+vers-empty = empty
+vers-white-space = white space or control characters inside a version
+vers-control-characters = control characters
+vers-not-pack-range = not a LO..HI range
+vers-not-one-version = not one version

@@ -206,3 +206,40 @@ not-found-csaf-unsigned = { $file }.asc: deze aanbieder ondertekent niet
 not-found-no-published-version = beveiligingsadvies { $id } heeft geen gepubliceerde versie
 not-found-supplier-entries = geen registervermeldingen van leverancier { $supplier }
 not-found-sso-off = single sign-on is op deze server niet ingesteld ({ $path })
+
+# Package-URL's en versiebereiken die niet te lezen zijn (quell_model::purl, quell_model::vers).
+purl-error = geen package-URL: { $problem } (schrijf pkg:TYPE/NAMESPACE/NAAM[@VERSIE], bijvoorbeeld pkg:maven/org.apache.commons/commons-text)
+purl-bad-escape = onjuiste procent-codering in { $text }
+purl-invalid-utf8 = { $text } decodeert tot ongeldige UTF-8
+purl-too-long = langer dan { $max } bytes
+purl-control-characters = er staan stuurtekens in
+purl-no-scheme = { $text } heeft geen pkg:-schema
+purl-no-type = { $text } heeft geen type
+purl-not-a-type = type { $kind } is geen purl-type
+purl-no-name = { $text } heeft geen naam
+purl-maven-shape = { $text }: een Maven-purl is pkg:maven/GROEP/ARTEFACT
+purl-empty-version = { $text } heeft een lege versie
+vers-error = geen versiebereik: { $text }{ $problem } (schrijf vers:maven/>=2.0|<2.17.1, [2.0,2.17.1), 2.0..<2.17.1, één versie of *)
+vers-no-scheme = vers: heeft een schema nodig, bijvoorbeeld vers:maven/>=1.0
+vers-scheme-not-purl-type = het vers-schema is geen purl-type
+vers-too-many-constraints = meer dan { $max } voorwaarden
+vers-empty-constraint = een lege voorwaarde
+vers-star-not-alone = * moet de enige voorwaarde zijn
+vers-no-version = { $part } heeft geen versie
+vers-twice = versie { $version } staat er twee keer in
+vers-two-lower-bounds = twee ondergrenzen volgen elkaar op (grenzen moeten afwisselen)
+vers-two-upper-bounds = twee bovengrenzen volgen elkaar op (grenzen moeten afwisselen)
+vers-maven-start = een Maven-bereik begint met [ of (
+vers-maven-not-closed = een Maven-bereik is niet afgesloten met ] of )
+vers-trailing-comma = een komma aan het eind
+vers-maven-separator = Maven-bereiken worden door komma's gescheiden
+vers-too-many-ranges = meer dan { $max } bereiken
+vers-one-version-brackets = één versie schrijft u als [V]
+vers-two-bounds = een bereik heeft twee grenzen
+vers-lower-above-upper = de ondergrens ligt boven de bovengrens
+vers-too-long = langer dan { $max } bytes
+vers-empty = leeg
+vers-white-space = spaties of stuurtekens in een versie
+vers-control-characters = stuurtekens
+vers-not-pack-range = geen LO..HI-bereik
+vers-not-one-version = niet één versie
