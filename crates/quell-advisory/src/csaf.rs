@@ -189,23 +189,12 @@ pub fn render(input: &CsafInput<'_>) -> Value {
         w.highest_answer,
         r.damage_value
     );
-    if let Some(reason) = &r.chance_override_reason {
-        rating_text.push_str(&format!(
-            " {} {} {} {}: {reason}",
-            w.chance,
-            w.set_to,
-            w.level(r.chance),
-            w.by_the_analyst
-        ));
-    }
-    if let Some(reason) = &r.damage_override_reason {
-        rating_text.push_str(&format!(
-            " {} {} {} {}: {reason}",
-            w.damage,
-            w.set_to,
-            w.level(r.damage),
-            w.by_the_analyst
-        ));
+    for (axis, level, reason) in
+        [(w.chance, r.chance, &r.chance_override_reason), (w.damage, r.damage, &r.damage_override_reason)]
+    {
+        if let Some(reason) = reason {
+            rating_text.push_str(&format!(" {axis} {} {} {}: {reason}", w.set_to, w.level(level), w.by_the_analyst));
+        }
     }
     notes.push(json!({ "category": "other", "title": w.rating, "text": rating_text }));
 
@@ -652,6 +641,31 @@ mod tests {
         assert!(nl["vulnerabilities"][0]["threats"][0]["details"].as_str().unwrap().starts_with("Schade: HOOG."));
         let rating_note = nl["document"]["notes"][2]["text"].as_str().unwrap();
         assert!(rating_note.starts_with("Kans: HOOG (") && rating_note.contains("punten"), "{rating_note}");
+        // Overrides of both axes each say their level and reason, in the document's language.
+        let with_overrides = |lang: &str| {
+            let mut c = content(lang);
+            c.rating.chance_override = Some(crate::rating::Override { level: crate::Level::Low, reason: "WAF".into() });
+            c.rating.damage_override =
+                Some(crate::rating::Override { level: crate::Level::Medium, reason: "test".into() });
+            let rating = c.validate().unwrap();
+            let doc = render(&CsafInput {
+                tracking_id: "CERT-2026-0001",
+                content: &c,
+                rating: &rating,
+                revisions: &revisions,
+                publisher: &publisher,
+                self_url: None,
+                generator_version: "0",
+                source_lang: None,
+            });
+            doc["document"]["notes"][2]["text"].as_str().unwrap().to_string()
+        };
+        let text = with_overrides("nl");
+        assert!(text.contains(" Kans ") && text.contains("gezet door de analist: WAF"), "{text}");
+        assert!(text.contains(" Schade ") && text.ends_with("gezet door de analist: test"), "{text}");
+        let text = with_overrides("en");
+        assert!(text.contains(" Chance set to LOW by the analyst: WAF"), "{text}");
+        assert!(text.ends_with(" Damage set to MEDIUM by the analyst: test"), "{text}");
         let en = render_in("en");
         assert_eq!(titles(&en), ["Summary", "Consequences", "Rating"]);
         assert_eq!(en["document"]["aggregate_severity"]["text"], "HIGH/HIGH");
