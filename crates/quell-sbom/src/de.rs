@@ -535,6 +535,37 @@ fn hex_digest<E: de::Error>(ctx: &Ctx<'_>, loc: &Loc<'_>, alg: &str, len: usize,
     Err(ctx.fail(SbomError::InvalidValue { pointer: loc.pointer(), reason }))
 }
 
+/// An object of which only some string members matter: the value of `keys[i]` lands in
+/// `values[i]` (the last one wins when a key repeats); every other member is skipped, under the
+/// same depth and size limits as the rest of the document.
+struct StringMembers<const N: usize> {
+    keys: [&'static str; N],
+    values: [Option<String>; N],
+}
+
+impl<const N: usize> StringMembers<N> {
+    fn new(keys: [&'static str; N]) -> Self {
+        StringMembers { keys, values: std::array::from_fn(|_| None) }
+    }
+}
+
+impl<'de, const N: usize> Fields<'de> for StringMembers<N> {
+    fn field<A: MapAccess<'de>>(
+        &mut self,
+        ctx: &Ctx<'_>,
+        key: &str,
+        loc: &Loc<'_>,
+        depth: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match self.keys.iter().position(|wanted| *wanted == key) {
+            Some(index) => self.values[index] = read_str(ctx, loc, map)?,
+            None => skip(ctx, loc, depth, map)?,
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------- the top level
 
 /// The top-level object of either format.
@@ -738,10 +769,10 @@ impl<'de> Element<'de> for ToolList {
         depth: usize,
         seq: &mut A,
     ) -> Result<bool, A::Error> {
-        let Some(tool) = next_object(ctx, loc, depth, seq, Tool::default())? else {
+        let Some(tool) = next_object(ctx, loc, depth, seq, StringMembers::new(["name", "version"]))? else {
             return Ok(false);
         };
-        if let Some(Tool { name: Some(name), version }) = tool {
+        if let Some(StringMembers { values: [Some(name), version], .. }) = tool {
             let text = match version {
                 Some(v) if !v.is_empty() => format!("{name} {v}"),
                 _ => name,
@@ -749,30 +780,6 @@ impl<'de> Element<'de> for ToolList {
             ctx.raw.borrow_mut().tools.push(text);
         }
         Ok(true)
-    }
-}
-
-#[derive(Default)]
-struct Tool {
-    name: Option<String>,
-    version: Option<String>,
-}
-
-impl<'de> Fields<'de> for Tool {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        ctx: &Ctx<'_>,
-        key: &str,
-        loc: &Loc<'_>,
-        depth: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key {
-            "name" => self.name = read_str(ctx, loc, map)?,
-            "version" => self.version = read_str(ctx, loc, map)?,
-            _ => skip(ctx, loc, depth, map)?,
-        }
-        Ok(())
     }
 }
 
@@ -842,7 +849,7 @@ impl<'de> Fields<'de> for Component {
             "purl" => node.purl = read_str(ctx, loc, map)?,
             "bom-ref" => node.reference = read_str(ctx, loc, map)?,
             "hashes" => {
-                let hashes = read_array(ctx, loc, depth, map, CdxHashes::default())?;
+                let hashes = read_array(ctx, loc, depth, map, Digests::new(&CDX_DIGESTS))?;
                 node.sha1 = node.sha1.take().or(hashes.sha1);
                 node.sha256 = node.sha256.take().or(hashes.sha256);
             }
@@ -869,13 +876,35 @@ impl<'de> Fields<'de> for Component {
     }
 }
 
-#[derive(Default)]
-struct CdxHashes {
+/// A `hashes` (CycloneDX) or `checksums` (SPDX) array: the first SHA-1 and SHA-256 digests,
+/// each checked to be hex of the right length. The two formats name the members and the
+/// algorithms differently ([`CDX_DIGESTS`], [`SPDX_DIGESTS`]); the reading is the same.
+struct Digests {
+    names: &'static DigestNames,
     sha1: Option<String>,
     sha256: Option<String>,
 }
 
-impl<'de> Element<'de> for CdxHashes {
+/// How one format writes a digest: `{alg_key: "SHA-1", content_key: "…"}`.
+struct DigestNames {
+    alg_key: &'static str,
+    content_key: &'static str,
+    sha1: &'static str,
+    sha256: &'static str,
+}
+
+const CDX_DIGESTS: DigestNames =
+    DigestNames { alg_key: "alg", content_key: "content", sha1: "SHA-1", sha256: "SHA-256" };
+const SPDX_DIGESTS: DigestNames =
+    DigestNames { alg_key: "algorithm", content_key: "checksumValue", sha1: "SHA1", sha256: "SHA256" };
+
+impl Digests {
+    fn new(names: &'static DigestNames) -> Self {
+        Digests { names, sha1: None, sha256: None }
+    }
+}
+
+impl<'de> Element<'de> for Digests {
     fn next<A: SeqAccess<'de>>(
         &mut self,
         ctx: &Ctx<'_>,
@@ -883,56 +912,20 @@ impl<'de> Element<'de> for CdxHashes {
         depth: usize,
         seq: &mut A,
     ) -> Result<bool, A::Error> {
-        let Some(hash) = next_object(ctx, loc, depth, seq, Hash::new("alg", "content"))? else {
+        let names = self.names;
+        let Some(hash) = next_object(ctx, loc, depth, seq, StringMembers::new([names.alg_key, names.content_key]))?
+        else {
             return Ok(false);
         };
-        if let Some(Hash { alg: Some(alg), content: Some(content), .. }) = hash {
-            let content_loc = loc.key("content");
-            match alg.as_str() {
-                "SHA-1" if self.sha1.is_none() => {
-                    self.sha1 = Some(hex_digest(ctx, &content_loc, "SHA-1", 40, &content)?)
-                }
-                "SHA-256" if self.sha256.is_none() => {
-                    self.sha256 = Some(hex_digest(ctx, &content_loc, "SHA-256", 64, &content)?)
-                }
-                _ => {}
+        if let Some(StringMembers { values: [Some(alg), Some(content)], .. }) = hash {
+            let content_loc = loc.key(names.content_key);
+            if alg == names.sha1 && self.sha1.is_none() {
+                self.sha1 = Some(hex_digest(ctx, &content_loc, names.sha1, 40, &content)?);
+            } else if alg == names.sha256 && self.sha256.is_none() {
+                self.sha256 = Some(hex_digest(ctx, &content_loc, names.sha256, 64, &content)?);
             }
         }
         Ok(true)
-    }
-}
-
-/// `{alg, content}` (CycloneDX) or `{algorithm, checksumValue}` (SPDX).
-struct Hash {
-    alg_key: &'static str,
-    content_key: &'static str,
-    alg: Option<String>,
-    content: Option<String>,
-}
-
-impl Hash {
-    fn new(alg_key: &'static str, content_key: &'static str) -> Self {
-        Hash { alg_key, content_key, alg: None, content: None }
-    }
-}
-
-impl<'de> Fields<'de> for Hash {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        ctx: &Ctx<'_>,
-        key: &str,
-        loc: &Loc<'_>,
-        depth: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        if key == self.alg_key {
-            self.alg = read_str(ctx, loc, map)?;
-        } else if key == self.content_key {
-            self.content = read_str(ctx, loc, map)?;
-        } else {
-            skip(ctx, loc, depth, map)?;
-        }
-        Ok(())
     }
 }
 
@@ -996,10 +989,11 @@ impl<'de> Element<'de> for Relationships {
         depth: usize,
         seq: &mut A,
     ) -> Result<bool, A::Error> {
-        let Some(rel) = next_object(ctx, loc, depth, seq, Relationship::default())? else {
+        let fields = StringMembers::new(["spdxElementId", "relationshipType", "relatedSpdxElement"]);
+        let Some(rel) = next_object(ctx, loc, depth, seq, fields)? else {
             return Ok(false);
         };
-        if let Some(Relationship { element: Some(element), kind: Some(kind), related: Some(related) }) = rel {
+        if let Some(StringMembers { values: [Some(element), Some(kind), Some(related)], .. }) = rel {
             match kind.as_str() {
                 "DESCRIBES" if element == "SPDXRef-DOCUMENT" => ctx.raw.borrow_mut().describes.push(related),
                 "DESCRIBED_BY" if related == "SPDXRef-DOCUMENT" => ctx.raw.borrow_mut().describes.push(element),
@@ -1007,32 +1001,6 @@ impl<'de> Element<'de> for Relationships {
             }
         }
         Ok(true)
-    }
-}
-
-#[derive(Default)]
-struct Relationship {
-    element: Option<String>,
-    kind: Option<String>,
-    related: Option<String>,
-}
-
-impl<'de> Fields<'de> for Relationship {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        ctx: &Ctx<'_>,
-        key: &str,
-        loc: &Loc<'_>,
-        depth: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key {
-            "spdxElementId" => self.element = read_str(ctx, loc, map)?,
-            "relationshipType" => self.kind = read_str(ctx, loc, map)?,
-            "relatedSpdxElement" => self.related = read_str(ctx, loc, map)?,
-            _ => skip(ctx, loc, depth, map)?,
-        }
-        Ok(())
     }
 }
 
@@ -1085,7 +1053,7 @@ impl<'de> Fields<'de> for Package {
                 node.purl = node.purl.take().or(refs.0);
             }
             "checksums" => {
-                let sums = read_array(ctx, loc, depth, map, SpdxChecksums::default())?;
+                let sums = read_array(ctx, loc, depth, map, Digests::new(&SPDX_DIGESTS))?;
                 node.sha1 = node.sha1.take().or(sums.sha1);
                 node.sha256 = node.sha256.take().or(sums.sha256);
             }
@@ -1118,69 +1086,15 @@ impl<'de> Element<'de> for ExternalRefs {
         depth: usize,
         seq: &mut A,
     ) -> Result<bool, A::Error> {
-        let Some(r) = next_object(ctx, loc, depth, seq, ExternalRef::default())? else {
+        let Some(r) = next_object(ctx, loc, depth, seq, StringMembers::new(["referenceType", "referenceLocator"]))?
+        else {
             return Ok(false);
         };
-        if let Some(ExternalRef { kind: Some(kind), locator: Some(locator) }) = r
+        if let Some(StringMembers { values: [Some(kind), Some(locator)], .. }) = r
             && kind == "purl"
             && self.0.is_none()
         {
             self.0 = Some(locator);
-        }
-        Ok(true)
-    }
-}
-
-#[derive(Default)]
-struct ExternalRef {
-    kind: Option<String>,
-    locator: Option<String>,
-}
-
-impl<'de> Fields<'de> for ExternalRef {
-    fn field<A: MapAccess<'de>>(
-        &mut self,
-        ctx: &Ctx<'_>,
-        key: &str,
-        loc: &Loc<'_>,
-        depth: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match key {
-            "referenceType" => self.kind = read_str(ctx, loc, map)?,
-            "referenceLocator" => self.locator = read_str(ctx, loc, map)?,
-            _ => skip(ctx, loc, depth, map)?,
-        }
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-struct SpdxChecksums {
-    sha1: Option<String>,
-    sha256: Option<String>,
-}
-
-impl<'de> Element<'de> for SpdxChecksums {
-    fn next<A: SeqAccess<'de>>(
-        &mut self,
-        ctx: &Ctx<'_>,
-        loc: &Loc<'_>,
-        depth: usize,
-        seq: &mut A,
-    ) -> Result<bool, A::Error> {
-        let Some(hash) = next_object(ctx, loc, depth, seq, Hash::new("algorithm", "checksumValue"))? else {
-            return Ok(false);
-        };
-        if let Some(Hash { alg: Some(alg), content: Some(content), .. }) = hash {
-            let content_loc = loc.key("checksumValue");
-            match alg.as_str() {
-                "SHA1" if self.sha1.is_none() => self.sha1 = Some(hex_digest(ctx, &content_loc, "SHA1", 40, &content)?),
-                "SHA256" if self.sha256.is_none() => {
-                    self.sha256 = Some(hex_digest(ctx, &content_loc, "SHA256", 64, &content)?)
-                }
-                _ => {}
-            }
         }
         Ok(true)
     }
