@@ -609,12 +609,11 @@ mod tests {
         let publisher = Publisher { name: "CERT".into(), namespace: "https://cert.example".into() };
         let revisions =
             [Revision { version: crate::Version::FIRST, date: "2026-12-02T00:00:00Z".into(), summary: String::new() }];
-        let render_in = |lang: &str| {
-            let c = content(lang);
+        let render_content = |c: &AdvisoryContent| {
             let rating = c.validate().unwrap();
             render(&CsafInput {
                 tracking_id: "CERT-2026-0001",
-                content: &c,
+                content: c,
                 rating: &rating,
                 revisions: &revisions,
                 publisher: &publisher,
@@ -623,6 +622,7 @@ mod tests {
                 source_lang: None,
             })
         };
+        let render_in = |lang: &str| render_content(&content(lang));
         let titles = |doc: &Value| -> Vec<String> {
             doc["document"]["notes"]
                 .as_array()
@@ -647,17 +647,7 @@ mod tests {
             c.rating.chance_override = Some(crate::rating::Override { level: crate::Level::Low, reason: "WAF".into() });
             c.rating.damage_override =
                 Some(crate::rating::Override { level: crate::Level::Medium, reason: "test".into() });
-            let rating = c.validate().unwrap();
-            let doc = render(&CsafInput {
-                tracking_id: "CERT-2026-0001",
-                content: &c,
-                rating: &rating,
-                revisions: &revisions,
-                publisher: &publisher,
-                self_url: None,
-                generator_version: "0",
-                source_lang: None,
-            });
+            let doc = render_content(&c);
             doc["document"]["notes"][2]["text"].as_str().unwrap().to_string()
         };
         let text = with_overrides("nl");

@@ -571,6 +571,20 @@ fn decode_utf8<'b>(file: &str, bytes: &'b [u8]) -> Result<std::borrow::Cow<'b, s
     Ok(String::from_utf8_lossy(bytes))
 }
 
+/// The file's text (see [`decode_utf8`]) and a row reader that already holds its invalid-UTF-8
+/// problem, if any: how both formats start.
+fn open_text<'a, 'b>(
+    file: &'a str,
+    bytes: &'b [u8],
+) -> Result<(std::borrow::Cow<'b, str>, RowReader<'a>), ImportOutcome> {
+    let text = decode_utf8(file, bytes)?;
+    let mut reader = RowReader::new(file);
+    if let Some(problem) = utf8_problem(file, bytes) {
+        reader.problems.push_problem(problem);
+    }
+    Ok((text, reader))
+}
+
 pub(crate) fn utf8_problem(file: &str, bytes: &[u8]) -> Option<crate::model::Problem> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     std::str::from_utf8(bytes).err().map(|err| {
@@ -590,14 +604,10 @@ pub(crate) fn utf8_problem(file: &str, bytes: &[u8]) -> Option<crate::model::Pro
 /// Every table whose header has Supplier and Product columns is read; a table line before any such
 /// header is `missing_header` and read with the standard 9 columns when it has 9 cells.
 pub fn import_markdown(file: &str, bytes: &[u8]) -> ImportOutcome {
-    let text = match decode_utf8(file, bytes) {
-        Ok(text) => text,
+    let (text, mut reader) = match open_text(file, bytes) {
+        Ok(opened) => opened,
         Err(outcome) => return outcome,
     };
-    let mut reader = RowReader::new(file);
-    if let Some(problem) = utf8_problem(file, bytes) {
-        reader.problems.push_problem(problem);
-    }
     let mut header: Option<Header> = None;
     let mut expect_delimiter = false;
     for (index, line) in text.lines().enumerate() {
@@ -687,14 +697,10 @@ pub fn import_markdown(file: &str, bytes: &[u8]) -> ImportOutcome {
 
 /// Imports a CSV release of the Dutch list (see the module docs).
 pub fn import_csv(file: &str, bytes: &[u8]) -> ImportOutcome {
-    let text = match decode_utf8(file, bytes) {
-        Ok(text) => text,
+    let (text, mut reader) = match open_text(file, bytes) {
+        Ok(opened) => opened,
         Err(outcome) => return outcome,
     };
-    let mut reader = RowReader::new(file);
-    if let Some(problem) = utf8_problem(file, bytes) {
-        reader.problems.push_problem(problem);
-    }
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut header: Option<Header> = None;
     let mut record = csv::StringRecord::new();

@@ -36,57 +36,6 @@ use sha2::Digest;
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
-/// A GnuPG home that makes signing keys.
-struct Gpg {
-    home: tempfile::TempDir,
-}
-
-impl Gpg {
-    fn new() -> Option<Gpg> {
-        if Command::new("gpg").arg("--version").output().is_err() {
-            assert_ne!(std::env::var("QUELL_REQUIRE_GPG").as_deref(), Ok("1"), "gpg is required");
-            eprintln!("skipped: gpg is missing");
-            return None;
-        }
-        Some(Gpg { home: tempfile::tempdir().unwrap() })
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("gpg")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    /// A new signing key: (armored secret key, fingerprint).
-    fn new_key(&self, uid: &str) -> (String, String) {
-        let made = self.run(&["--quick-gen-key", uid, "ed25519", "sign", "never"]);
-        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-        let secret = self.run(&["--armor", "--export-secret-keys", uid]);
-        let listed = self.run(&["--with-colons", "--list-keys", uid]);
-        let text = String::from_utf8(listed.stdout).unwrap();
-        let fingerprint = text.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
-        (String::from_utf8(secret.stdout).unwrap(), fingerprint)
-    }
-}
-
-/// The BSI validator over a document (`scripts/check-csaf` via `QUELL_CSAF_CHECK`, as the
-/// provider test does it).
-fn check_csaf(document: &Value) {
-    match std::env::var("QUELL_CSAF_CHECK") {
-        Ok(check) if !check.is_empty() => {
-            let dir = tempfile::tempdir().unwrap();
-            let file = dir.path().join("forwarded.json");
-            std::fs::write(&file, serde_json::to_vec(document).unwrap()).unwrap();
-            let out = Command::new(&check).arg(&file).output().expect("run the CSAF checker");
-            assert!(out.status.success(), "CSAF check failed:\n{}", String::from_utf8_lossy(&out.stdout));
-        }
-        _ => assert_ne!(std::env::var("QUELL_REQUIRE_CSAF").as_deref(), Ok("1"), "QUELL_CSAF_CHECK is required"),
-    }
-}
-
 /// A free loopback port (so the server's public URL can name it).
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -300,7 +249,7 @@ fn two_servers_exchange_advisories_both_ways() {
     let (status, csaf) = get(&b, &coord_b, &format!("/api/v1/advisories/{own}/csaf"));
     assert_eq!(status, 200, "{csaf}");
     assert_eq!(csaf["document"]["distribution"]["tlp"]["label"], "GREEN");
-    check_csaf(&csaf);
+    check_csaf(&[("forwarded.json", &csaf)]);
     let references = csaf["document"]["references"].as_array().unwrap();
     assert!(
         references.iter().any(|r| r["category"] == "external" && r["url"] == green["source_url"]),

@@ -148,29 +148,6 @@ fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (p("ca.pem"), p("relay.pem"), p("relay.key"))
 }
 
-struct Gpg {
-    home: tempfile::TempDir,
-}
-
-impl Gpg {
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("gpg")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    /// A key pair for `uid` (`future-default`: ed25519 + a cv25519 encryption subkey, or a
-    /// signing-only key); the armored public key.
-    fn key(&self, uid: &str, usage: &str) -> String {
-        let made = self.run(&["--quick-gen-key", uid, "future-default", usage, "never"]);
-        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-        String::from_utf8(self.run(&["--armor", "--export", uid]).stdout).unwrap()
-    }
-}
-
 fn me(server: &Server, token: &str) -> i64 {
     get(server, token, "/api/v1/me").1["user_id"].as_i64().unwrap()
 }

@@ -65,80 +65,6 @@ fn local(server: &Server, path_or_url: &str) -> String {
     }
 }
 
-/// GnuPG in its own home directory.
-struct Gpg {
-    home: tempfile::TempDir,
-}
-
-impl Gpg {
-    /// A fresh home, or `None` when gpg is missing (a failure under `QUELL_REQUIRE_GPG=1`).
-    fn new() -> Option<Gpg> {
-        if Command::new("gpg").arg("--version").output().is_err() {
-            assert_ne!(std::env::var("QUELL_REQUIRE_GPG").as_deref(), Ok("1"), "gpg is required");
-            eprintln!("skipped: gpg is missing");
-            return None;
-        }
-        Some(Gpg { home: tempfile::tempdir().unwrap() })
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("gpg")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    /// A new signing key: (armored secret key, fingerprint).
-    fn new_key(&self, uid: &str) -> (String, String) {
-        let made = self.run(&["--quick-gen-key", uid, "ed25519", "sign", "never"]);
-        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-        let secret = self.run(&["--armor", "--export-secret-keys", uid]);
-        assert!(secret.status.success());
-        let listed = self.run(&["--with-colons", "--list-keys", uid]);
-        let text = String::from_utf8(listed.stdout).unwrap();
-        let fingerprint = text.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
-        (String::from_utf8(secret.stdout).unwrap(), fingerprint)
-    }
-
-    fn import(&self, armored: &[u8]) -> std::process::Output {
-        let path = self.home.path().join("import.asc");
-        std::fs::write(&path, armored).unwrap();
-        self.run(&["--import", path.to_str().unwrap()])
-    }
-
-    /// `gpg --verify`: the fingerprint of the primary key of a good signature, or gpg's status.
-    fn verify(&self, data: &[u8], signature: &[u8]) -> Result<String, String> {
-        let dir = tempfile::tempdir().unwrap();
-        let (d, s) = (dir.path().join("doc.json"), dir.path().join("doc.json.asc"));
-        std::fs::write(&d, data).unwrap();
-        std::fs::write(&s, signature).unwrap();
-        let out = self.run(&["--status-fd", "1", "--verify", s.to_str().unwrap(), d.to_str().unwrap()]);
-        let status = String::from_utf8_lossy(&out.stdout).to_string();
-        // VALIDSIG <signing key fpr> <date> <time> <expire> <ver> <reserved> <pk algo> <hash> <class> <primary fpr>
-        match status.lines().find(|l| l.starts_with("[GNUPG:] VALIDSIG ")) {
-            Some(line) if out.status.success() => Ok(line.split(' ').next_back().unwrap_or_default().to_string()),
-            _ => Err(format!("{status}{}", String::from_utf8_lossy(&out.stderr))),
-        }
-    }
-}
-
-fn check_csaf(files: &[PathBuf]) {
-    match std::env::var("QUELL_CSAF_CHECK") {
-        Ok(check) if !check.is_empty() => {
-            let out = Command::new(&check).args(files).output().expect("run the CSAF checker");
-            assert!(
-                out.status.success(),
-                "CSAF check failed:\n{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        _ => assert_ne!(std::env::var("QUELL_REQUIRE_CSAF").as_deref(), Ok("1"), "QUELL_CSAF_CHECK is required"),
-    }
-}
-
 fn keyed_server(secret: &str, previous: &[String], location: Option<quell_server::DbLocation>) -> Server {
     let keys = CsafKeys::new(secret, "", previous).unwrap();
     let config = Config { csaf_keys: Some(Arc::new(keys)), ..Config::default() };
@@ -364,7 +290,7 @@ fn trusted_provider_requirements_1_to_23() {
             path
         })
         .collect();
-    check_csaf(&files);
+    check_csaf_files(&files);
 
     // Requirement 14: directory listings for manual navigation, per caller like everything else.
     for s in &served {

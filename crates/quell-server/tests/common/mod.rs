@@ -4,6 +4,9 @@
 //! a PostgreSQL URL (as `scripts/test` sets it), a fresh database created on that server.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+mod tools;
+pub use tools::*;
+
 use quell_store::sqlx;
 use std::net::SocketAddr;
 use std::sync::mpsc;
