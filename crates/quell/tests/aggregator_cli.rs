@@ -55,9 +55,8 @@ fn provider(dir: &Path, name: &str) -> Option<(std::process::Child, String, Stri
         return None;
     }
     let data = dir.join(format!("data-{name}"));
-    admin_ok(&data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
-    let token =
-        admin_ok(&data, &["create-token", "--email", "cert@ncsc.example", "--name", "t", "--scope", "full"], "");
+    create_coordinator(&data);
+    let token = create_token(&data, COORDINATOR, "t", "full");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let listen = format!("127.0.0.1:{port}");

@@ -15,8 +15,6 @@ use std::path::Path;
 
 use serde_json::json;
 
-const CORPUS: &str = "../../../shared/corpus/jars";
-
 /// The message ids of the English files (`id = text` lines): none may show on a page.
 fn message_ids() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../quell-server/locales/en");
@@ -89,25 +87,15 @@ fn pages_in_dutch_and_in_english() {
     let ids = message_ids();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    admin_ok(&data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
-    admin_ok(&data, &["create-org", "--name", "alpha"], "");
-    admin_ok(
-        &data,
-        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
-        &format!("{PASSWORD}\n"),
-    );
-    let upload =
-        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "agent", "--scope", "upload"], "");
-    let cert =
-        admin_ok(&data, &["create-token", "--email", "cert@ncsc.example", "--name", "import", "--scope", "full"], "");
+    create_coordinator(&data);
+    let alpha = create_org_admin(&data, "alpha");
+    let upload = create_token(&data, &alpha, "agent", "upload");
+    let cert = create_token(&data, COORDINATOR, "import", "full");
     // English by default (the flag's default), so every Dutch page below is the switch's doing.
     let (mut server, base) = serve(&data, &["--advisory-prefix", "NCSC", "--default-language", "en"]);
 
     // A host with an affected copy, the Dutch list's "A" file in the registry.
-    let tree = dir.path().join("tree");
-    std::fs::create_dir(&tree).unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
-    std::fs::copy(corpus.join("log4j-core-2.14.1.jar"), tree.join("log4j-core-2.14.1.jar")).unwrap();
+    let tree = corpus_tree(dir.path(), "tree", &["log4j-core-2.14.1.jar"]);
     let out = quell()
         .args(["scan", "--quiet", "--host-name", "web-01", "--upload", &base, "--token", &upload])
         .arg(&tree)
@@ -124,10 +112,7 @@ fn pages_in_dutch_and_in_english() {
 
     let profile = dir.path().join("chromium");
     let (mut browser, mut cdp) = browser(chromium, &profile);
-    cdp.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({ "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
-    );
+    cdp.viewport(1280, 900, false);
     let artifacts = artifacts();
 
     // The coordinator writes and publishes an advisory through the Dutch form.

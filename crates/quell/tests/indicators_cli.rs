@@ -18,20 +18,11 @@ const ORGS: [&str; 3] = ["alpha", "bravo", "charlie"];
 /// Per organisation an admin (`it@NAME.example`) with an upload token and a full token; a
 /// coordinator `cert@ncsc.example`. Returns (upload, full) tokens.
 fn setup(data: &Path) -> Vec<(String, String)> {
-    admin_ok(data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
+    create_coordinator(data);
     ORGS.iter()
         .map(|name| {
-            let email = format!("it@{name}.example");
-            admin_ok(data, &["create-org", "--name", name], "");
-            admin_ok(
-                data,
-                &["create-user", "--org", name, "--email", &email, "--role", "admin"],
-                &format!("{PASSWORD}\n"),
-            );
-            let upload =
-                admin_ok(data, &["create-token", "--email", &email, "--name", "hunt", "--scope", "upload"], "");
-            let full = admin_ok(data, &["create-token", "--email", &email, "--name", "read", "--scope", "full"], "");
-            (upload, full)
+            let email = create_org_admin(data, name);
+            (create_token(data, &email, "hunt", "upload"), create_token(data, &email, "read", "full"))
         })
         .collect()
 }
@@ -157,10 +148,7 @@ fn browser_shows_the_indicators_page_to_a_coordinator_and_an_organisation_user()
 
     let profile = dir.path().join("chromium");
     let (mut browser, mut cdp) = browser(chromium, &profile);
-    cdp.call(
-        "Emulation.setDeviceMetricsOverride",
-        serde_json::json!({ "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
-    );
+    cdp.viewport(1280, 900, false);
     let artifacts = artifacts();
 
     // An organisation user: own sightings (with its own callback host) and the pool.

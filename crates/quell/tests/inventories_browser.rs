@@ -11,32 +11,19 @@ mod common;
 #[allow(unused_imports)]
 use common::*;
 
-use std::path::Path;
-
 use serde_json::json;
-
-const CORPUS: &str = "../../../shared/corpus/jars";
 
 #[test]
 fn a_coordinator_asks_where_a_component_runs_and_the_advisory_reaches_the_host() {
     let Some(chromium) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    admin_ok(&data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
-    admin_ok(&data, &["create-org", "--name", "alpha"], "");
-    admin_ok(
-        &data,
-        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
-        &format!("{PASSWORD}\n"),
-    );
-    let token =
-        admin_ok(&data, &["create-token", "--email", "it@alpha.example", "--name", "agent", "--scope", "upload"], "");
+    create_coordinator(&data);
+    let alpha = create_org_admin(&data, "alpha");
+    let token = create_token(&data, &alpha, "agent", "upload");
     let (mut server, base) = serve(&data, &["--advisory-prefix", "NCSC"]);
 
-    let tree = dir.path().join("tree");
-    std::fs::create_dir(&tree).unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
-    std::fs::copy(corpus.join("log4j-api-2.14.1.jar"), tree.join("log4j-api-2.14.1.jar")).unwrap();
+    let tree = corpus_tree(dir.path(), "tree", &["log4j-api-2.14.1.jar"]);
     let out = quell()
         .args(["scan", "--quiet", "--inventory", "--host-name", "app-07", "--upload", &base, "--token", &token])
         .arg(&tree)
@@ -46,10 +33,7 @@ fn a_coordinator_asks_where_a_component_runs_and_the_advisory_reaches_the_host()
 
     let profile = dir.path().join("chromium");
     let (mut browser, mut cdp) = browser(chromium, &profile);
-    cdp.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({ "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
-    );
+    cdp.viewport(1280, 900, false);
     let artifacts = artifacts();
 
     // The coordinator asks.

@@ -100,19 +100,11 @@ struct Accounts {
 }
 
 fn accounts(data: &Path) -> Accounts {
-    admin_ok(data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
-    let cert =
-        admin_ok(data, &["create-token", "--email", "cert@ncsc.example", "--name", "packs", "--scope", "full"], "");
-    admin_ok(data, &["create-org", "--name", "alpha"], "");
-    admin_ok(
-        data,
-        &["create-user", "--org", "alpha", "--email", "it@alpha.example", "--role", "admin"],
-        &format!("{PASSWORD}\n"),
-    );
-    let agent_token =
-        admin_ok(data, &["create-token", "--email", "it@alpha.example", "--name", "agent", "--scope", "upload"], "");
-    let org_full =
-        admin_ok(data, &["create-token", "--email", "it@alpha.example", "--name", "read", "--scope", "full"], "");
+    create_coordinator(data);
+    let cert = create_token(data, COORDINATOR, "packs", "full");
+    let alpha = create_org_admin(data, "alpha");
+    let agent_token = create_token(data, &alpha, "agent", "upload");
+    let org_full = create_token(data, &alpha, "read", "full");
     Accounts { cert, agent_token, org_full }
 }
 

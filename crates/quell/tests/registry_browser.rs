@@ -16,9 +16,8 @@ fn browser_searches_the_registry_and_a_coordinator_edits_an_entry() {
     let Some(chromium) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    admin_ok(&data, &["create-coordinator", "--email", "cert@ncsc.example"], &format!("{PASSWORD}\n"));
-    let token =
-        admin_ok(&data, &["create-token", "--email", "cert@ncsc.example", "--name", "import", "--scope", "full"], "");
+    create_coordinator(&data);
+    let token = create_token(&data, COORDINATOR, "import", "full");
     let (mut server, base) = serve(&data, &[]);
 
     // The Dutch list's "A" file, through the API.
@@ -34,10 +33,7 @@ fn browser_searches_the_registry_and_a_coordinator_edits_an_entry() {
     let profile = dir.path().join("chromium");
     let (mut browser, mut cdp) = browser(chromium, &profile);
     let artifacts = artifacts();
-    cdp.call(
-        "Emulation.setDeviceMetricsOverride",
-        serde_json::json!({ "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
-    );
+    cdp.viewport(1280, 900, false);
 
     // A visitor searches, without logging in.
     cdp.call("Page.navigate", serde_json::json!({ "url": format!("{base}/registry") }));

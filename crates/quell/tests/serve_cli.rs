@@ -42,11 +42,7 @@ fn scan_uploads_to_serve_and_the_host_appears() {
     let token = setup(&data);
     let (mut server, base) = serve(&data, &[]);
 
-    let scanned = dir.path().join("tree");
-    std::fs::create_dir(&scanned).unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
-    std::fs::copy(corpus.join("log4j-core-2.14.1.jar"), scanned.join("log4j-core-2.14.1.jar")).unwrap();
-    std::fs::copy(corpus.join("log4j-core-2.17.1.jar"), scanned.join("log4j-core-2.17.1.jar")).unwrap();
+    let scanned = corpus_tree(dir.path(), "tree", &["log4j-core-2.14.1.jar", "log4j-core-2.17.1.jar"]);
     let out = quell()
         .args(["scan", "--quiet", "--format", "json", "--host-name", "web-7", "--upload", &base, "--token", &token])
         .arg(&scanned)
@@ -181,10 +177,7 @@ fn browser_logs_in_and_sees_the_uploaded_host() {
     let token = setup(&data);
     let (mut server, base) = serve(&data, &[]);
 
-    let scanned = dir.path().join("tree");
-    std::fs::create_dir(&scanned).unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
-    std::fs::copy(corpus.join("log4j-core-2.14.1.jar"), scanned.join("log4j-core-2.14.1.jar")).unwrap();
+    let scanned = corpus_tree(dir.path(), "tree", &["log4j-core-2.14.1.jar"]);
     let out = quell()
         .args(["scan", "--quiet", "--host-name", "browser-host", "--upload", &base, "--token", &token])
         .arg(&scanned)
@@ -195,13 +188,7 @@ fn browser_logs_in_and_sees_the_uploaded_host() {
     let profile = dir.path().join("chromium");
     let (mut browser, mut cdp) = browser(chromium, &profile);
     let artifacts = artifacts();
-    let viewport = |cdp: &mut Cdp, width: u32, height: u32, mobile: bool| {
-        cdp.call(
-            "Emulation.setDeviceMetricsOverride",
-            serde_json::json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
-        );
-    };
-    viewport(&mut cdp, 1280, 900, false);
+    cdp.viewport(1280, 900, false);
 
     cdp.call("Page.navigate", serde_json::json!({ "url": format!("{base}/") }));
     cdp.wait_for("/login");
@@ -236,7 +223,7 @@ fn browser_logs_in_and_sees_the_uploaded_host() {
     assert!(host.contains("browser-host") && host.contains("AFFECTED"), "{host}");
     assert!(host.contains("log4j-core-2.14.1.jar") && host.contains("CVE-2021-44228"), "{host}");
     cdp.screenshot(&artifacts.join("host.png"));
-    viewport(&mut cdp, 390, 844, true);
+    cdp.viewport(390, 844, true);
     cdp.screenshot(&artifacts.join("host-phone.png"));
 
     browser.kill().unwrap();

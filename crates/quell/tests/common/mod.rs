@@ -26,6 +26,16 @@ pub fn corpus_jar(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS_JARS).join(name)
 }
 
+/// A new folder `parent/name` holding copies of the corpus jars `jars`: a host's tree to scan.
+pub fn corpus_tree(parent: &Path, name: &str, jars: &[&str]) -> PathBuf {
+    let tree = parent.join(name);
+    std::fs::create_dir(&tree).unwrap();
+    for jar in jars {
+        std::fs::copy(corpus_jar(jar), tree.join(jar)).unwrap();
+    }
+    tree
+}
+
 /// Starts `quell serve` on a free loopback port with `extra` flags; returns the child and its
 /// base URL. Its log goes to a pipe, as to a log file: it must carry no colour escapes.
 pub fn serve(data_dir: &Path, extra: &[&str]) -> (Child, String) {
@@ -85,6 +95,28 @@ pub fn admin_ok(data_dir: &Path, args: &[&str], stdin: &str) -> String {
     let (code, out) = admin(data_dir, args, stdin);
     assert_eq!(code, 0, "admin {args:?}: {out}");
     out
+}
+
+/// The national CERT's coordinator, `cert@ncsc.example`, with [`PASSWORD`].
+pub const COORDINATOR: &str = "cert@ncsc.example";
+
+/// Creates the coordinator [`COORDINATOR`].
+pub fn create_coordinator(data_dir: &Path) {
+    admin_ok(data_dir, &["create-coordinator", "--email", COORDINATOR], &format!("{PASSWORD}\n"));
+}
+
+/// Creates the organisation `org` and its admin `it@ORG.example` (with [`PASSWORD`]); the admin's
+/// address.
+pub fn create_org_admin(data_dir: &Path, org: &str) -> String {
+    let email = format!("it@{org}.example");
+    admin_ok(data_dir, &["create-org", "--name", org], "");
+    admin_ok(data_dir, &["create-user", "--org", org, "--email", &email, "--role", "admin"], &format!("{PASSWORD}\n"));
+    email
+}
+
+/// A new API token of the account `email`, named `name`, of `scope` (`upload` or `full`).
+pub fn create_token(data_dir: &Path, email: &str, name: &str, scope: &str) -> String {
+    admin_ok(data_dir, &["create-token", "--email", email, "--name", name, "--scope", scope], "")
 }
 
 /// An HTTP client that reports every status instead of failing on 4xx/5xx.
@@ -191,6 +223,14 @@ impl Cdp {
                 return value;
             }
         }
+    }
+
+    /// Sets the page's size (`mobile` for a phone's layout), as a device would.
+    pub fn viewport(&mut self, width: u32, height: u32, mobile: bool) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+        );
     }
 
     /// The value of `expression`; null when the page navigated away meanwhile.
