@@ -34,20 +34,7 @@ fn low_rating() -> Value {
 }
 
 fn draft(title: &str, tlp: &str, orgs: &[i64], users: &[i64], match_inventory: bool) -> Value {
-    json!({
-        "content": {
-            "title": title,
-            "summary": "Remote code execution through JNDI lookups in log messages.",
-            "cves": ["CVE-2021-44228"],
-            "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 to 2.14.1"}],
-            "consequences": "An attacker can run code on the server.",
-            "solution": "Update to 2.17.1.",
-            "references": ["https://logging.apache.org/log4j/2.x/security.html"],
-            "rating": log4shell_rating(),
-            "tlp": tlp
-        },
-        "recipients": {"orgs": orgs, "users": users, "match_inventory": match_inventory}
-    })
+    log4shell_draft(title, tlp, orgs, users, match_inventory)
 }
 
 fn post(server: &Server, token: &str, path: &str, body: &Value) -> (u16, Value) {

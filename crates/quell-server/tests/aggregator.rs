@@ -21,7 +21,6 @@ mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -68,16 +67,9 @@ fn provider(name: &str, secret: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig {
         listen: format!("127.0.0.1:{port}").parse().unwrap(),
-        db: fresh_location(dir.path()),
-        db_connections: 4,
         limits: Limits { peers: peer_limits(), ..Limits::default() },
-        secure_cookies: false,
         advisories,
-        trusted_proxies: Vec::new(),
-        metrics_listen: None,
-        pack_keys: Vec::new(),
-        default_language: quell_server::i18n::Lang::En,
-        sso: None,
+        ..test_config(fresh_location(dir.path()))
     };
     start_config(config, dir)
 }

@@ -213,19 +213,8 @@ fn metrics_listen_serves_only_metrics() {
     let metrics_address = free.local_addr().unwrap();
     drop(free);
     let dir = tempfile::tempdir().unwrap();
-    let config = quell_server::ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: fresh_location(dir.path()),
-        db_connections: 4,
-        limits: Limits::default(),
-        secure_cookies: false,
-        advisories: quell_server::advisories::Config::default(),
-        trusted_proxies: Vec::new(),
-        metrics_listen: Some(metrics_address),
-        pack_keys: Vec::new(),
-        default_language: quell_server::i18n::Lang::En,
-        sso: None,
-    };
+    let config =
+        quell_server::ServeConfig { metrics_listen: Some(metrics_address), ..test_config(fresh_location(dir.path())) };
     let server = start_config(config, dir);
     let a = org(&server, "alpha");
     upload(&server, &a.upload, &report("h", &days_ago(0), 1, 0, "m"));
@@ -332,19 +321,7 @@ fn errors_are_json_and_authorisation_comes_first() {
 fn signed_packs_are_current_per_name_replaced_and_withdrawn() {
     let dir = tempfile::tempdir().unwrap();
     let key = quell_packs::signed::PinnedKey::parse(include_str!("packs/fixture.pub")).unwrap();
-    let config = quell_server::ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: fresh_location(dir.path()),
-        db_connections: 4,
-        limits: Limits::default(),
-        secure_cookies: false,
-        advisories: quell_server::advisories::Config::default(),
-        trusted_proxies: Vec::new(),
-        metrics_listen: None,
-        pack_keys: vec![key],
-        default_language: quell_server::i18n::Lang::En,
-        sso: None,
-    };
+    let config = quell_server::ServeConfig { pack_keys: vec![key], ..test_config(fresh_location(dir.path())) };
     let server = start_config(config, dir);
     let cert = coordinator(&server);
     let a = org(&server, "alpha");

@@ -11,31 +11,17 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use common::*;
 use quell_server::Limits;
 use quell_server::advisories::Config;
 use quell_server::openpgp::CsafKeys;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Digest;
 
 fn draft(title: &str, tlp: &str, orgs: &[i64]) -> Value {
-    json!({
-        "content": {
-            "title": title,
-            "summary": "Remote code execution through JNDI lookups in log messages.",
-            "cves": ["CVE-2021-44228"],
-            "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 to 2.14.1"}],
-            "consequences": "An attacker can run code on the server.",
-            "solution": "Update to 2.17.1.",
-            "references": ["https://logging.apache.org/log4j/2.x/security.html"],
-            "rating": log4shell_rating(),
-            "tlp": tlp
-        },
-        "recipients": {"orgs": orgs, "users": [], "match_inventory": false}
-    })
+    log4shell_draft(title, tlp, orgs, &[], false)
 }
 
 /// GET with an optional bearer token, never following redirects: (status, content type, body).

@@ -30,19 +30,7 @@ fn get_with(server: &Server, path: &str, cookie: &str, headers: &[(&str, &str)])
 
 fn server_with_default(lang: Lang) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let config = quell_server::ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: fresh_location(dir.path()),
-        db_connections: 4,
-        limits: Limits::default(),
-        secure_cookies: false,
-        advisories: quell_server::advisories::Config::default(),
-        trusted_proxies: Vec::new(),
-        metrics_listen: None,
-        pack_keys: Vec::new(),
-        default_language: lang,
-        sso: None,
-    };
+    let config = quell_server::ServeConfig { default_language: lang, ..test_config(fresh_location(dir.path())) };
     start_config(config, dir)
 }
 

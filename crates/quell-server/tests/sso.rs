@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
 use common::*;
-use quell_server::{Limits, ServeConfig};
+use quell_server::ServeConfig;
 use serde_json::json;
 
 struct Provider {
@@ -82,15 +82,6 @@ fn start_quell(issuer: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig {
         listen: format!("127.0.0.1:{port}").parse().unwrap(),
-        db: fresh_location(dir.path()),
-        db_connections: 4,
-        limits: Limits::default(),
-        secure_cookies: false,
-        advisories: quell_server::advisories::Config::default(),
-        trusted_proxies: Vec::new(),
-        metrics_listen: None,
-        pack_keys: Vec::new(),
-        default_language: quell_server::i18n::Lang::En,
         sso: Some(quell_server::sso::Config {
             issuer: issuer.to_string(),
             client_id: "quell".into(),
@@ -100,6 +91,7 @@ fn start_quell(issuer: &str) -> Server {
             role_claim: quell_server::sso::Config::DEFAULT_ROLE_CLAIM.into(),
             scopes: vec!["email".into(), "profile".into(), "quell".into()],
         }),
+        ..test_config(fresh_location(dir.path()))
     };
     start_config(config, dir)
 }

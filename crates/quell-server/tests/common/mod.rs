@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 mod tools;
+#[allow(unused_imports)]
 pub use tools::*;
 
 use quell_store::sqlx;
@@ -50,6 +51,25 @@ pub fn start_at(location: DbLocation, limits: Limits, dir: tempfile::TempDir) ->
     start_with(location, limits, quell_server::advisories::Config::default(), dir)
 }
 
+/// The configuration every test server starts from: loopback on a free port, the database at
+/// `db`, 4 connections, default limits and advisory settings, English, no proxies, metrics, packs
+/// keys or single sign-on. Tests change what they test with `ServeConfig { .., ..test_config(db) }`.
+pub fn test_config(db: DbLocation) -> ServeConfig {
+    ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db,
+        db_connections: 4,
+        limits: Limits::default(),
+        secure_cookies: false,
+        advisories: quell_server::advisories::Config::default(),
+        trusted_proxies: Vec::new(),
+        metrics_listen: None,
+        pack_keys: Vec::new(),
+        default_language: quell_server::i18n::Lang::En,
+        sso: None,
+    }
+}
+
 /// A server with the given advisory settings (SMTP relay, retries, …).
 pub fn start_with(
     location: DbLocation,
@@ -57,19 +77,7 @@ pub fn start_with(
     advisories: quell_server::advisories::Config,
     dir: tempfile::TempDir,
 ) -> Server {
-    let config = ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: location,
-        db_connections: 4,
-        limits,
-        secure_cookies: false,
-        advisories,
-        trusted_proxies: Vec::new(),
-        metrics_listen: None,
-        pack_keys: Vec::new(),
-        default_language: quell_server::i18n::Lang::En,
-        sso: None,
-    };
+    let config = ServeConfig { limits, advisories, ..test_config(location) };
     start_config(config, dir)
 }
 
@@ -78,17 +86,9 @@ pub fn start_behind_proxy(limits: Limits, proxies: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let location = fresh_location(dir.path());
     let config = ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        db: location,
-        db_connections: 4,
         limits,
-        secure_cookies: false,
-        advisories: quell_server::advisories::Config::default(),
         trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
-        metrics_listen: None,
-        pack_keys: Vec::new(),
-        default_language: quell_server::i18n::Lang::En,
-        sso: None,
+        ..test_config(location)
     };
     start_config(config, dir)
 }
@@ -316,6 +316,32 @@ pub fn session(server: &Server, email: &str) -> String {
     let page = login(server, email, PASSWORD);
     assert_eq!((page.status, page.location.as_deref()), (303, Some("/")), "{}", page.body);
     page.cookies.into_iter().find(|c| c.starts_with("quell_session=")).expect("session cookie")
+}
+
+/// A Log4Shell advisory draft as the advisory API takes it: `title`, `tlp`, rated HIGH/HIGH, sent
+/// to the organisations `orgs` and the users `users`, and to every organisation whose inventory
+/// holds an affected copy when `match_inventory`.
+pub fn log4shell_draft(
+    title: &str,
+    tlp: &str,
+    orgs: &[i64],
+    users: &[i64],
+    match_inventory: bool,
+) -> serde_json::Value {
+    serde_json::json!({
+        "content": {
+            "title": title,
+            "summary": "Remote code execution through JNDI lookups in log messages.",
+            "cves": ["CVE-2021-44228"],
+            "products": [{"supplier": "Apache", "product": "Log4j", "versions": "2.0-beta9 to 2.14.1"}],
+            "consequences": "An attacker can run code on the server.",
+            "solution": "Update to 2.17.1.",
+            "references": ["https://logging.apache.org/log4j/2.x/security.html"],
+            "rating": log4shell_rating(),
+            "tlp": tlp
+        },
+        "recipients": {"orgs": orgs, "users": users, "match_inventory": match_inventory}
+    })
 }
 
 /// The rating answers of Log4Shell (HIGH/HIGH), as the advisory API takes them.
