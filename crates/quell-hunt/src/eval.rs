@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+use crate::push_unique;
+
 /// Default for [`EvalLimits::max_lookups`].
 pub const DEFAULT_MAX_LOOKUPS: u32 = 4_096;
 /// Default for [`EvalLimits::max_depth`].
@@ -258,6 +260,12 @@ enum Stop {
     Bounded(&'static str),
 }
 
+impl From<Bounded> for Stop {
+    fn from(b: Bounded) -> Self {
+        Stop::Bounded(b.0)
+    }
+}
+
 impl Evaluator {
     pub fn new(env: Environment, limits: EvalLimits) -> Self {
         let env_has_dollar = env.properties.values().any(|v| v.contains('$'))
@@ -349,15 +357,11 @@ impl Evaluator {
     fn lenient_run(&self, text: &str, forgiving: bool) -> Evaluation {
         let mut run = Run::new(self, true);
         run.forgiving = forgiving;
-        let mut closed = text.to_owned();
-        let spans = top_level_spans(text);
-        if let Some(last) = spans.last().filter(|s| !s.closed) {
-            for _ in 0..last.open_depth.min(self.limits.max_depth as usize) {
-                closed.push('}');
-            }
+        let closed = close_unterminated(text, self.limits.max_depth);
+        if closed.is_some() {
             run.technique(technique::UNTERMINATED);
         }
-        run.evaluate(&closed)
+        run.evaluate(closed.as_deref().unwrap_or(text))
     }
 }
 
@@ -433,29 +437,105 @@ pub fn for_each_span(text: &str, mut f: impl FnMut(Span) -> bool) {
             continue;
         }
         let start = pos;
-        pos += 2;
-        let mut nested = 0usize;
-        let mut closed = false;
-        while pos < b.len() {
-            if pos + 1 < b.len() && b[pos] == b'$' && b[pos + 1] == b'{' {
-                nested += 1;
-                pos += 2;
-                continue;
-            }
-            if b[pos] == b'}' {
-                pos += 1;
-                if nested == 0 {
-                    closed = true;
-                    break;
-                }
-                nested -= 1;
-            } else {
-                pos += 1;
-            }
-        }
-        if !f(Span { start, end: pos, closed, open_depth: if closed { 0 } else { nested + 1 } }) || !closed {
+        let (end, closed, open_depth) = match closing_suffix(b, pos + 2, b.len(), true) {
+            Ok(close) => (close + 1, true, 0),
+            Err(open) => (b.len(), false, open + 1),
+        };
+        pos = end;
+        if !f(Span { start, end, closed, open_depth }) || !closed {
             break;
         }
+    }
+}
+
+/// `text` with its unterminated last top-level lookup (see [`top_level_spans`]) closed by as
+/// many `}` as it needs (at most `max_depth`), for the lenient readings of both evaluators;
+/// `None` when every lookup is closed.
+pub(crate) fn close_unterminated(text: &str, max_depth: u32) -> Option<String> {
+    let last = top_level_spans(text).last().copied().filter(|s| !s.closed)?;
+    let mut closed = text.to_owned();
+    for _ in 0..last.open_depth.min(max_depth as usize) {
+        closed.push('}');
+    }
+    Some(closed)
+}
+
+/// Whether a `${` starts at `pos` of `b`, ending before `end`.
+#[inline]
+pub(crate) fn is_opening(b: &[u8], pos: usize, end: usize) -> bool {
+    pos + 2 <= end && b[pos] == b'$' && b[pos + 1] == b'{'
+}
+
+/// Where the lookup whose name starts at `pos` ends, looking no further than `end`: `Ok` with
+/// the index of its closing `}`, or `Err` with how many lookups inside it are still open at
+/// `end`. With `nested`, every `${` on the way needs a `}` of its own first (Log4j's
+/// substitution in variable names); without it, the first `}` closes (Commons Text).
+#[inline]
+pub(crate) fn closing_suffix(b: &[u8], mut pos: usize, end: usize, nested: bool) -> Result<usize, usize> {
+    let mut open = 0usize;
+    while pos < end {
+        if nested && is_opening(b, pos, end) {
+            open += 1;
+            pos += 2;
+            continue;
+        }
+        if b[pos] == b'}' {
+            if open == 0 {
+                return Ok(pos);
+            }
+            open -= 1;
+        }
+        pos += 1;
+    }
+    Err(open)
+}
+
+/// A bound of [`EvalLimits`] an evaluation reached (which one).
+#[derive(Debug)]
+pub(crate) struct Bounded(pub(crate) &'static str);
+
+/// The work of one evaluation against its [`EvalLimits`]. The Log4j and the Commons Text engine
+/// share the bounds and the names they end with.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    limits: EvalLimits,
+    lookups: u32,
+    steps: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(limits: EvalLimits) -> Self {
+        Budget { limits, lookups: 0, steps: 0 }
+    }
+
+    /// Counts `n` characters examined.
+    pub(crate) fn step(&mut self, n: u64) -> Result<(), Bounded> {
+        self.steps += n;
+        if self.steps > self.limits.max_steps { Err(Bounded("steps")) } else { Ok(()) }
+    }
+
+    /// Counts one variable resolution.
+    pub(crate) fn lookup(&mut self) -> Result<(), Bounded> {
+        self.lookups += 1;
+        if self.lookups > self.limits.max_lookups { Err(Bounded("lookups")) } else { Ok(()) }
+    }
+
+    /// Starts counting resolutions afresh (each pass of the converter loop has its own).
+    pub(crate) fn reset_lookups(&mut self) {
+        self.lookups = 0;
+    }
+
+    /// Whether a `substitute` call at nesting `depth` on a buffer of `len` bytes may start.
+    pub(crate) fn enter(&self, depth: u32, len: usize) -> Result<(), Bounded> {
+        if depth > self.limits.max_depth {
+            return Err(Bounded("depth"));
+        }
+        self.buffer(len)
+    }
+
+    /// Whether a buffer of `len` bytes is within bounds.
+    pub(crate) fn buffer(&self, len: usize) -> Result<(), Bounded> {
+        if len > self.limits.max_buffer { Err(Bounded("buffer length")) } else { Ok(()) }
     }
 }
 
@@ -467,8 +547,7 @@ struct Run<'a> {
     names: Vec<String>,
     techniques: Vec<&'static str>,
     exfil: Vec<String>,
-    lookups: u32,
-    steps: u64,
+    budget: Budget,
 }
 
 impl<'a> Run<'a> {
@@ -480,15 +559,12 @@ impl<'a> Run<'a> {
             names: Vec::new(),
             techniques: Vec::new(),
             exfil: Vec::new(),
-            lookups: 0,
-            steps: 0,
+            budget: Budget::new(ev.limits),
         }
     }
 
     fn technique(&mut self, t: &'static str) {
-        if !self.techniques.contains(&t) {
-            self.techniques.push(t);
-        }
+        push_unique(&mut self.techniques, t);
     }
 
     fn record_name(&mut self, name: &str) {
@@ -553,7 +629,7 @@ impl<'a> Run<'a> {
                     }
                 } else {
                     let mut buf = msg.clone();
-                    self.lookups = 0;
+                    self.budget.reset_lookups();
                     match self.substitute(&mut buf, 0, msg.len(), None, 0) {
                         Ok(_) => Ok(buf),
                         Err(stop) => Err(stop),
@@ -583,11 +659,6 @@ impl<'a> Run<'a> {
         Outcome::Completed
     }
 
-    fn step(&mut self, n: u64) -> Result<(), Stop> {
-        self.steps += n;
-        if self.steps > self.ev.limits.max_steps { Err(Stop::Bounded("steps")) } else { Ok(()) }
-    }
-
     /// The port of `StrSubstitutor.substitute(event, buf, offset, length, priorVariables)`.
     /// Returns the length change (or, at the top, whether the buffer was altered).
     fn substitute(
@@ -598,12 +669,7 @@ impl<'a> Run<'a> {
         prior: Option<&mut Vec<String>>,
         depth: u32,
     ) -> Result<isize, Stop> {
-        if depth > self.ev.limits.max_depth {
-            return Err(Stop::Bounded("depth"));
-        }
-        if buf.len() > self.ev.limits.max_buffer {
-            return Err(Stop::Bounded("buffer length"));
-        }
+        self.budget.enter(depth, buf.len())?;
         let top = prior.is_none();
         let mut owned: Vec<String> = Vec::new();
         let prior: &mut Vec<String> = match prior {
@@ -617,7 +683,7 @@ impl<'a> Run<'a> {
         let scan_start = pos;
         while pos < buf_end {
             let b = buf.as_bytes();
-            if !(b[pos] == b'$' && pos + 2 <= buf_end && b[pos + 1] == b'{') {
+            if !is_opening(b, pos, buf_end) {
                 pos += 1;
                 continue;
             }
@@ -631,78 +697,59 @@ impl<'a> Run<'a> {
                 continue;
             }
             let start_pos = pos;
-            pos += 2;
-            let mut nested = 0u32;
-            while pos < buf_end {
-                let b = buf.as_bytes();
-                if b[pos] == b'$' && pos + 2 <= buf_end && b[pos + 1] == b'{' {
-                    nested += 1;
-                    pos += 2;
-                    continue;
-                }
-                if b[pos] != b'}' {
-                    pos += 1;
-                    continue;
-                }
-                if nested > 0 {
-                    nested -= 1;
-                    pos += 1;
-                    continue;
-                }
-                // The closing suffix of the variable at `start_pos`.
-                let mut var_name_expr = buf[start_pos + 2..pos].to_owned();
-                if var_name_expr.contains("${") {
-                    self.technique(technique::NESTED);
-                    let len = var_name_expr.len();
-                    self.substitute(&mut var_name_expr, 0, len, None, depth + 1)?;
-                }
-                pos += 1;
-                let end_pos = pos;
-                let (var_name, default) = split_name_default(&var_name_expr);
-                if var_name_expr.contains(":\\-") {
-                    self.technique(technique::ESCAPED_DELIMITER);
-                }
-                if top && prior.is_empty() {
-                    let end = (offset as isize + length as isize + length_change) as usize;
-                    prior.push(buf[offset..end].to_owned());
-                }
-                if prior.contains(&var_name) {
-                    return Err(Stop::Recursion(var_name));
-                }
-                prior.push(var_name.clone());
-                let mut value = self.resolve(&var_name, default.is_some())?;
-                if value.is_none() && default.is_some() {
-                    self.technique(technique::DEFAULT_VALUE);
-                    value = default;
-                }
-                if let Some(value) = value {
-                    let var_len = value.len();
-                    buf.replace_range(start_pos..end_pos, &value);
-                    if buf.len() > self.ev.limits.max_buffer {
-                        return Err(Stop::Bounded("buffer length"));
+            // Substitution in variable names is enabled: `${` inside a name nests.
+            match closing_suffix(b, pos + 2, buf_end, true) {
+                Err(_) => pos = buf_end,
+                Ok(close) => {
+                    pos = close;
+                    let mut var_name_expr = buf[start_pos + 2..pos].to_owned();
+                    if var_name_expr.contains("${") {
+                        self.technique(technique::NESTED);
+                        let len = var_name_expr.len();
+                        self.substitute(&mut var_name_expr, 0, len, None, depth + 1)?;
                     }
-                    altered = true;
-                    let mut change = self.substitute(buf, start_pos, var_len, Some(prior), depth + 1)?;
-                    change += var_len as isize - (end_pos - start_pos) as isize;
-                    pos = (pos as isize + change) as usize;
-                    buf_end = (buf_end as isize + change) as usize;
-                    length_change += change;
+                    pos += 1;
+                    let end_pos = pos;
+                    let (var_name, default) = split_name_default(&var_name_expr);
+                    if var_name_expr.contains(":\\-") {
+                        self.technique(technique::ESCAPED_DELIMITER);
+                    }
+                    if top && prior.is_empty() {
+                        let end = (offset as isize + length as isize + length_change) as usize;
+                        prior.push(buf[offset..end].to_owned());
+                    }
+                    if prior.contains(&var_name) {
+                        return Err(Stop::Recursion(var_name));
+                    }
+                    prior.push(var_name.clone());
+                    let mut value = self.resolve(&var_name, default.is_some())?;
+                    if value.is_none() && default.is_some() {
+                        self.technique(technique::DEFAULT_VALUE);
+                        value = default;
+                    }
+                    if let Some(value) = value {
+                        let var_len = value.len();
+                        buf.replace_range(start_pos..end_pos, &value);
+                        self.budget.buffer(buf.len())?;
+                        altered = true;
+                        let mut change = self.substitute(buf, start_pos, var_len, Some(prior), depth + 1)?;
+                        change += var_len as isize - (end_pos - start_pos) as isize;
+                        pos = (pos as isize + change) as usize;
+                        buf_end = (buf_end as isize + change) as usize;
+                        length_change += change;
+                    }
+                    prior.pop();
                 }
-                prior.pop();
-                break;
             }
-            self.step((pos.saturating_sub(start_pos)) as u64)?;
+            self.budget.step((pos.saturating_sub(start_pos)) as u64)?;
         }
-        self.step((buf_end.saturating_sub(scan_start)) as u64 / 8 + 1)?;
+        self.budget.step((buf_end.saturating_sub(scan_start)) as u64 / 8 + 1)?;
         if top { Ok(isize::from(altered)) } else { Ok(length_change) }
     }
 
     /// `Interpolator.lookup(event, var)`.
     fn resolve(&mut self, var: &str, has_default: bool) -> Result<Option<String>, Stop> {
-        self.lookups += 1;
-        if self.lookups > self.ev.limits.max_lookups {
-            return Err(Stop::Bounded("lookups"));
-        }
+        self.budget.lookup()?;
         let mut rest = var;
         if let Some(colon) = var.find(':') {
             let mut raw_prefix = &var[..colon];
@@ -732,9 +779,7 @@ impl<'a> Run<'a> {
     }
 
     fn exfil_push(&mut self, e: String) {
-        if !self.exfil.contains(&e) {
-            self.exfil.push(e);
-        }
+        push_unique(&mut self.exfil, e);
     }
 
     fn lookup(
@@ -859,28 +904,10 @@ pub fn format_date(pattern: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         if c == '\'' {
-            if chars.get(i + 1) == Some(&'\'') {
-                out.push('\'');
-                i += 2;
-                continue;
-            }
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return default_date(&t),
-                    Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                        out.push('\'');
-                        i += 2;
-                    }
-                    Some('\'') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&q) => {
-                        out.push(q);
-                        i += 1;
-                    }
-                }
+            // An unterminated quote makes the pattern invalid.
+            match date_quote(&chars, i, &mut out) {
+                Some(next) => i = next,
+                None => return default_date(&t),
             }
             continue;
         }
@@ -900,6 +927,32 @@ pub fn format_date(pattern: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// The quote at `chars[i]` of a Java date pattern, as `SimpleDateFormat` and `FastDatePrinter`
+/// both read it: `''` is a quote; otherwise the text up to the next lone `'` is literal (`''`
+/// inside it is a quote too). Appends the literal text to `out` and returns the index after the
+/// quote, or `None` when it is unterminated (then `out` holds the rest of the pattern).
+pub(crate) fn date_quote(chars: &[char], mut i: usize, out: &mut String) -> Option<usize> {
+    if chars.get(i + 1) == Some(&'\'') {
+        out.push('\'');
+        return Some(i + 2);
+    }
+    i += 1;
+    loop {
+        match chars.get(i) {
+            None => return None,
+            Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                out.push('\'');
+                i += 2;
+            }
+            Some('\'') => return Some(i + 1),
+            Some(&q) => {
+                out.push(q);
+                i += 1;
+            }
+        }
+    }
 }
 
 fn default_date(t: &crate::format::Civil) -> String {

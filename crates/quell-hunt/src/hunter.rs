@@ -15,6 +15,7 @@ use crate::eval::{Environment, EvalLimits, Evaluation, Evaluator, Outcome, techn
 use crate::format::{Field, LineContext, parse_line};
 use crate::indicators::{classify_hosts, could_work, exploit_commands, parse_target};
 use crate::prefilter::{HitKind, Prefilter, TRACE_MARKERS};
+use crate::push_unique;
 use crate::reader::{ExtraNeedles, LogReader, ReadStats, Source};
 use crate::spring4shell::{ValveTracker, binding, mentions_class_loader, stage};
 use crate::text4shell::{TextEvaluator, TextEvent, TextVersion};
@@ -507,34 +508,17 @@ impl Hunter {
     ) -> Attempt {
         let mut targets = Vec::new();
         for n in &p.names {
-            if let Some(t) = parse_target(n)
-                && !targets.contains(&t)
-            {
-                targets.push(t);
+            if let Some(t) = parse_target(n) {
+                push_unique(&mut targets, t);
             }
         }
         let commands: Vec<_> = targets.iter().flat_map(|t| exploit_commands(&t.path)).collect();
         let tail_host = tail_host(&p.names, &p.tail);
-        let hosts = targets
-            .iter()
-            .flat_map(|t| std::iter::once(t.host.as_str()).chain(t.alt_host.as_deref()))
-            .chain(tail_host.as_deref());
-        let callback_class = classify_hosts(hosts);
-        let mut techniques: Vec<String> = v.chain.iter().map(|c| format!("encoding:{c}")).collect();
-        techniques.dedup();
-        techniques.extend(p.techniques.iter().map(|t| (*t).to_owned()));
+        let callback_class = classify_hosts(target_hosts(&targets).chain(tail_host.as_deref()));
         let could = could_work(&targets, p.functional && !p.names.is_empty(), p.dos);
         let vulnerability = if p.dos && p.names.is_empty() { LOG4J_RECURSION } else { LOG4SHELL };
+        let base = self.decoded_attempt(file, line_no, offset, ctx, field, v, &p.raw, &p.techniques, vulnerability);
         Attempt {
-            file: file.to_owned(),
-            line: line_no,
-            offset,
-            field: field.name.clone(),
-            source_ip: ctx.source_ip.clone(),
-            time: ctx.time.clone(),
-            raw: truncate(&p.raw, self.config.max_raw_chars),
-            decode_chain: v.chain.iter().map(|c| (*c).to_owned()).collect(),
-            techniques,
             normalized: p.names.iter().map(|n| format!("${{jndi:{n}}}")).collect(),
             jndi: p.names,
             rescan_only: p.rescan_only,
@@ -545,11 +529,78 @@ impl Hunter {
             functional: p.functional,
             dos: p.dos,
             could_work: could,
-            encoded: (!v.chain.is_empty()).then(|| truncate(&field.text, self.config.max_raw_chars)),
             tail_host,
+            ..base
+        }
+    }
+
+    /// An attempt on `vulnerability` at `offset` of line `line_no` of `file`, in `field`, with
+    /// the line's source and time and the payload `raw` (truncated); everything that depends on
+    /// the vulnerability empty, "no" or false, for the caller to fill in.
+    #[allow(clippy::too_many_arguments)]
+    fn attempt_at(
+        &self,
+        file: &str,
+        line_no: u64,
+        offset: u64,
+        ctx: &LineContext,
+        field: Option<String>,
+        raw: &str,
+        vulnerability: &str,
+    ) -> Attempt {
+        Attempt {
+            file: file.to_owned(),
+            line: line_no,
+            offset,
+            field,
+            source_ip: ctx.source_ip.clone(),
+            time: ctx.time.clone(),
+            raw: truncate(raw, self.config.max_raw_chars),
+            decode_chain: Vec::new(),
+            techniques: Vec::new(),
+            jndi: Vec::new(),
+            rescan_only: false,
+            targets: Vec::new(),
+            exfiltration: Vec::new(),
+            commands: Vec::new(),
+            callback_class: CallbackClass::Unknown,
+            normalized: Vec::new(),
+            functional: false,
+            dos: false,
+            could_work: no_log4j(),
+            encoded: None,
+            tail_host: None,
             vulnerability: vulnerability.to_owned(),
             text4shell: None,
             spring4shell: None,
+        }
+    }
+
+    /// [`Hunter::attempt_at`] for a payload in the transport-decoded variant `v` of `field`: with
+    /// the decode chain, the techniques (each encoding, then `techniques`) and, when it had to be
+    /// decoded, the field as logged.
+    #[allow(clippy::too_many_arguments)]
+    fn decoded_attempt(
+        &self,
+        file: &str,
+        line_no: u64,
+        offset: u64,
+        ctx: &LineContext,
+        field: &Field,
+        v: &Variant,
+        raw: &str,
+        techniques: &[&'static str],
+        vulnerability: &str,
+    ) -> Attempt {
+        let mut all: Vec<String> = v.chain.iter().map(|c| format!("encoding:{c}")).collect();
+        all.dedup();
+        all.extend(techniques.iter().map(|t| (*t).to_owned()));
+        let base = self.attempt_at(file, line_no, offset, ctx, field.name.clone(), raw, vulnerability);
+        Attempt {
+            decode_chain: v.chain.iter().map(|c| (*c).to_owned()).collect(),
+            techniques: all,
+            encoded: (!v.chain.is_empty()).then(|| truncate(&field.text, self.config.max_raw_chars)),
+            ..base
         }
     }
 
@@ -570,8 +621,7 @@ impl Hunter {
             }
         }
         let e110 = self.text.evaluate(text, TextVersion::V1_10);
-        let start = text.find("${").unwrap_or(0);
-        let start = if start > 0 && text.as_bytes()[start - 1] == b'$' { start - 1 } else { start };
+        let start = first_opening(text);
         Some(TextFinding {
             raw: text[start..].to_owned(),
             events: e19.events,
@@ -608,16 +658,12 @@ impl Hunter {
                         path: String::new(),
                         alt_host: None,
                     };
-                    if !targets.contains(&t) {
-                        targets.push(t);
-                    }
+                    push_unique(&mut targets, t);
                 }
                 TextEvent::Url(url) => {
                     detail.urls.push(url.clone());
-                    if let Some(t) = parse_target(url)
-                        && !targets.contains(&t)
-                    {
-                        targets.push(t);
+                    if let Some(t) = parse_target(url) {
+                        push_unique(&mut targets, t);
                     }
                 }
                 TextEvent::File(path) => detail.files.push(path.clone()),
@@ -629,36 +675,15 @@ impl Hunter {
             commons_text_1_9: if f.functional { Workable::Yes } else { Workable::No },
             commons_text_1_10_0: if f.works_1_10 { Workable::Yes } else { Workable::No },
         };
-        let callback_class =
-            classify_hosts(targets.iter().flat_map(|t| std::iter::once(t.host.as_str()).chain(t.alt_host.as_deref())));
-        let mut techniques: Vec<String> = v.chain.iter().map(|c| format!("encoding:{c}")).collect();
-        techniques.dedup();
-        techniques.extend(f.techniques.iter().map(|t| (*t).to_owned()));
+        let callback_class = classify_hosts(target_hosts(&targets));
+        let base = self.decoded_attempt(file, line_no, offset, ctx, field, v, &f.raw, &f.techniques, TEXT4SHELL);
         Attempt {
-            file: file.to_owned(),
-            line: line_no,
-            offset,
-            field: field.name.clone(),
-            source_ip: ctx.source_ip.clone(),
-            time: ctx.time.clone(),
-            raw: truncate(&f.raw, self.config.max_raw_chars),
-            decode_chain: v.chain.iter().map(|c| (*c).to_owned()).collect(),
-            techniques,
-            jndi: Vec::new(),
-            rescan_only: false,
             targets,
-            exfiltration: Vec::new(),
             commands,
             callback_class,
-            normalized: Vec::new(),
             functional: f.functional,
-            dos: false,
-            could_work: no_log4j(),
-            encoded: (!v.chain.is_empty()).then(|| truncate(&field.text, self.config.max_raw_chars)),
-            tail_host: None,
-            vulnerability: TEXT4SHELL.to_owned(),
             text4shell: Some(Box::new(detail)),
-            spring4shell: None,
+            ..base
         }
     }
 
@@ -742,32 +767,8 @@ impl Hunter {
         functional: bool,
         detail: Spring4Shell,
     ) -> Attempt {
-        Attempt {
-            file: file.to_owned(),
-            line: line_no,
-            offset,
-            field,
-            source_ip: ctx.source_ip.clone(),
-            time: ctx.time.clone(),
-            raw: truncate(raw, self.config.max_raw_chars),
-            decode_chain: Vec::new(),
-            techniques,
-            jndi: Vec::new(),
-            rescan_only: false,
-            targets: Vec::new(),
-            exfiltration: Vec::new(),
-            commands: Vec::new(),
-            callback_class: CallbackClass::Unknown,
-            normalized: Vec::new(),
-            functional,
-            dos: false,
-            could_work: no_log4j(),
-            encoded: None,
-            tail_host: None,
-            vulnerability: SPRING4SHELL.to_owned(),
-            text4shell: None,
-            spring4shell: Some(Box::new(detail)),
-        }
+        let base = self.attempt_at(file, line_no, offset, ctx, field, raw, SPRING4SHELL);
+        Attempt { techniques, functional, spring4shell: Some(Box::new(detail)), ..base }
     }
 
     /// The payloads of one (decoded) text: each top-level lookup that records a JNDI name or
@@ -806,13 +807,10 @@ impl Hunter {
             let known: Vec<&String> = out.iter().flat_map(|p| p.names.iter()).collect();
             let fresh: Vec<String> = m.rescan_only.iter().filter(|n| !known.contains(n)).cloned().collect();
             if !fresh.is_empty() {
-                let start = text.find("${").unwrap_or(0);
-                let start = if start > 0 && text.as_bytes()[start - 1] == b'$' { start - 1 } else { start };
+                let start = first_opening(text);
                 let mut techniques = m.single.techniques.clone();
                 for t in m.rescan_techniques.iter().chain([&technique::RESCAN]) {
-                    if !techniques.contains(t) {
-                        techniques.push(t);
-                    }
+                    push_unique(&mut techniques, *t);
                 }
                 let mut exfiltration = m.single.exfiltration.clone();
                 exfiltration.extend(m.rescan_exfiltration.iter().cloned());
@@ -874,6 +872,17 @@ fn no_log4j() -> CouldWork {
         log4j_2_16_0: Workable::No,
         log4j_2_17_0: Workable::No,
     }
+}
+
+/// Where the first lookup of `text` starts: its `${`, or the `$` escaping it (0 when there is none).
+fn first_opening(text: &str) -> usize {
+    let start = text.find("${").unwrap_or(0);
+    if start > 0 && text.as_bytes()[start - 1] == b'$' { start - 1 } else { start }
+}
+
+/// Every host of `targets`: each one's host and, for `127.0.0.1#evil.com`, the other side.
+fn target_hosts(targets: &[Target]) -> impl Iterator<Item = &str> {
+    targets.iter().flat_map(|t| std::iter::once(t.host.as_str()).chain(t.alt_host.as_deref()))
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {

@@ -74,26 +74,7 @@ fn split_host_port(a: &str) -> (&str, Option<u16>) {
 /// Lenient base64: standard or URL-safe alphabet, padding optional, percent-encoding and stray
 /// characters ignored. `None` when nothing decodes.
 pub fn lenient_base64(s: &str) -> Option<Vec<u8>> {
-    let unpercent = if s.contains('%') {
-        let mut out = Vec::new();
-        let b = s.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'%'
-                && i + 2 < b.len()
-                && let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16))
-            {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-            out.push(b[i]);
-            i += 1;
-        }
-        out
-    } else {
-        s.as_bytes().to_vec()
-    };
+    let unpercent = percent_decode_bytes(s);
     let mut bits = 0u32;
     let mut nbits = 0;
     let mut out = Vec::new();
@@ -175,7 +156,16 @@ fn printable(b: &[u8]) -> Option<String> {
 }
 
 fn percent_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(s)).into_owned()
+}
+
+/// `s` with every `%HH` that has a character after it decoded (a `%HH` at the very end, and any
+/// other `%`, stays as it is).
+fn percent_decode_bytes(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
+    if memchr::memchr(b'%', b).is_none() {
+        return b.to_vec();
+    }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
@@ -190,7 +180,7 @@ fn percent_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// Hosts inside a shell command: URLs, `ip[:port]` anywhere, and curl/wget targets.

@@ -81,3 +81,11 @@ pub use sightings::SightingCollector;
 pub use summary::IndicatorSummary;
 pub use text4shell::{TextEvaluation, TextEvaluator, TextEvent, TextOutcome, TextVersion};
 pub use vuln::{VulnSet, Vulnerability};
+
+/// Appends `item` unless `list` already holds it: the lists of names, techniques, events and
+/// targets keep their first occurrences, in order.
+pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}

@@ -27,7 +27,8 @@
 //! Positions are byte offsets into UTF-8 text; every marker is ASCII, so they agree with Java's
 //! UTF-16 offsets wherever the engine compares them. Work is bounded by [`EvalLimits`].
 
-use crate::eval::{Environment, EvalLimits};
+use crate::eval::{Bounded, Budget, Environment, EvalLimits, closing_suffix, is_opening};
+use crate::push_unique;
 
 /// The default lookups of Commons Text 1.5–1.9's interpolator (keys lower-cased, as
 /// `InterpolatorStringLookup` stores them).
@@ -200,6 +201,12 @@ enum Stop {
     Bounded(&'static str),
 }
 
+impl From<Bounded> for Stop {
+    fn from(b: Bounded) -> Self {
+        Stop::Bounded(b.0)
+    }
+}
+
 const IAE: &str = "IllegalArgumentException";
 
 impl TextEvaluator {
@@ -219,15 +226,9 @@ impl TextEvaluator {
     /// substitution, and unterminated lookups are closed at the end. An attacker who sends
     /// Log4Shell-style obfuscation to a Commons Text application is still probing.
     pub fn lenient(&self, text: &str) -> TextEvaluation {
-        let mut closed = text.to_owned();
-        let mut unterminated = false;
-        if let Some(last) = crate::eval::top_level_spans(text).last().filter(|s| !s.closed) {
-            for _ in 0..last.open_depth.min(self.limits.max_depth as usize) {
-                closed.push('}');
-            }
-            unterminated = true;
-        }
-        let mut e = self.run(closed, TextVersion::V1_9, true);
+        let closed = crate::eval::close_unterminated(text, self.limits.max_depth);
+        let unterminated = closed.is_some();
+        let mut e = self.run(closed.unwrap_or_else(|| text.to_owned()), TextVersion::V1_9, true);
         if unterminated {
             e.techniques.push(crate::eval::technique::UNTERMINATED);
         }
@@ -235,8 +236,14 @@ impl TextEvaluator {
     }
 
     fn run(&self, text: String, version: TextVersion, lenient: bool) -> TextEvaluation {
-        let mut run =
-            Run { ev: self, version, lenient, events: Vec::new(), techniques: Vec::new(), lookups: 0, steps: 0 };
+        let mut run = Run {
+            ev: self,
+            version,
+            lenient,
+            events: Vec::new(),
+            techniques: Vec::new(),
+            budget: Budget::new(self.limits),
+        };
         let mut buf = text;
         let len = buf.len();
         let outcome = match run.substitute(&mut buf, 0, len, None, 0) {
@@ -286,26 +293,16 @@ struct Run<'a> {
     lenient: bool,
     events: Vec<TextEvent>,
     techniques: Vec<&'static str>,
-    lookups: u32,
-    steps: u64,
+    budget: Budget,
 }
 
 impl Run<'_> {
     fn technique(&mut self, t: &'static str) {
-        if !self.techniques.contains(&t) {
-            self.techniques.push(t);
-        }
+        push_unique(&mut self.techniques, t);
     }
 
     fn event(&mut self, e: TextEvent) {
-        if !self.events.contains(&e) {
-            self.events.push(e);
-        }
-    }
-
-    fn step(&mut self, n: u64) -> Result<(), Stop> {
-        self.steps += n;
-        if self.steps > self.ev.limits.max_steps { Err(Stop::Bounded("steps")) } else { Ok(()) }
+        push_unique(&mut self.events, e);
     }
 
     /// The port of `StringSubstitutor.substitute(builder, offset, length, priorVariables)`;
@@ -318,21 +315,16 @@ impl Run<'_> {
         prior: Option<&mut Vec<String>>,
         depth: u32,
     ) -> Result<isize, Stop> {
-        if depth > self.ev.limits.max_depth {
-            return Err(Stop::Bounded("depth"));
-        }
-        if buf.len() > self.ev.limits.max_buffer {
-            return Err(Stop::Bounded("buffer length"));
-        }
+        self.budget.enter(depth, buf.len())?;
         let mut owned: Option<Vec<String>> = None;
         let mut prior = prior;
         let mut length_change: isize = 0;
         let mut buf_end = offset + length;
         let mut pos = offset;
         let mut esc_pos: Option<usize> = None;
-        'outer: while pos < buf_end {
+        while pos < buf_end {
             let b = buf.as_bytes();
-            if !(pos + 2 <= buf_end && b[pos] == b'$' && b[pos + 1] == b'{') {
+            if !is_opening(b, pos, buf_end) {
                 pos += 1;
                 continue;
             }
@@ -340,109 +332,91 @@ impl Run<'_> {
                 esc_pos = Some(pos - 1);
             }
             let start_pos = pos;
-            pos += 2;
-            let mut nested = 0usize;
-            while pos < buf_end {
-                let b = buf.as_bytes();
-                if self.lenient && pos + 2 <= buf_end && b[pos] == b'$' && b[pos + 1] == b'{' {
-                    nested += 1;
-                    pos += 2;
-                    continue;
-                }
-                if b[pos] != b'}' {
-                    pos += 1;
-                    continue;
-                }
-                if nested > 0 {
-                    nested -= 1;
-                    pos += 1;
-                    continue;
-                }
-                if let Some(e) = esc_pos.take() {
-                    buf.remove(e);
-                    self.technique(crate::eval::technique::ESCAPE);
-                    length_change -= 1;
-                    buf_end -= 1;
-                    pos = start_pos + 1;
-                    self.step(1)?;
-                    continue 'outer;
-                }
-                let mut var_name_expr = buf[start_pos + 2..pos].to_owned();
-                if self.lenient && var_name_expr.contains("${") {
-                    self.technique(technique::NESTED_NAME);
-                    let len = var_name_expr.len();
-                    self.substitute(&mut var_name_expr, 0, len, None, depth + 1)?;
-                }
-                pos += 1;
-                let end_pos = pos;
-                let (var_name, default) = if self.lenient {
-                    match var_name_expr.split_once(":-") {
-                        Some((n, d)) => (n.to_owned(), Some(d.to_owned())),
-                        None => (var_name_expr.clone(), None),
+            // No substitution in variable names: the first `}` closes (the lenient reading nests).
+            match closing_suffix(b, pos + 2, buf_end, self.lenient) {
+                Err(_) => pos = buf_end,
+                Ok(close) => {
+                    pos = close;
+                    if let Some(e) = esc_pos.take() {
+                        buf.remove(e);
+                        self.technique(crate::eval::technique::ESCAPE);
+                        length_change -= 1;
+                        buf_end -= 1;
+                        pos = start_pos + 1;
+                        self.budget.step(1)?;
+                        continue;
                     }
-                } else {
-                    split_name_default(&var_name_expr)
-                };
-                let prior_vec: &mut Vec<String> = match prior.as_deref_mut() {
-                    Some(p) => p,
-                    None => owned.get_or_insert_with(|| {
-                        let mut end = (offset + length).min(buf.len());
-                        while !buf.is_char_boundary(end) {
-                            end -= 1;
+                    let mut var_name_expr = buf[start_pos + 2..pos].to_owned();
+                    if self.lenient && var_name_expr.contains("${") {
+                        self.technique(technique::NESTED_NAME);
+                        let len = var_name_expr.len();
+                        self.substitute(&mut var_name_expr, 0, len, None, depth + 1)?;
+                    }
+                    pos += 1;
+                    let end_pos = pos;
+                    let (var_name, default) = if self.lenient {
+                        match var_name_expr.split_once(":-") {
+                            Some((n, d)) => (n.to_owned(), Some(d.to_owned())),
+                            None => (var_name_expr.clone(), None),
                         }
-                        vec![buf[offset.min(end)..end].to_owned()]
-                    }),
-                };
-                if prior_vec.contains(&var_name) {
-                    return Err(Stop::Threw("IllegalStateException", format!("infinite loop at {var_name:?}")));
-                }
-                prior_vec.push(var_name.clone());
-                let mut value = match self.resolve(&var_name) {
-                    Err(Stop::Threw(..)) if self.lenient => None,
-                    other => other?,
-                };
-                if value.is_none() && default.is_some() {
-                    self.technique(crate::eval::technique::DEFAULT_VALUE);
-                    value = default;
-                }
-                if let Some(value) = value {
-                    let var_len = value.len();
-                    buf.replace_range(start_pos..end_pos, &value);
-                    if buf.len() > self.ev.limits.max_buffer {
-                        return Err(Stop::Bounded("buffer length"));
+                    } else {
+                        split_name_default(&var_name_expr)
+                    };
+                    let prior_vec: &mut Vec<String> = match prior.as_deref_mut() {
+                        Some(p) => p,
+                        None => owned.get_or_insert_with(|| {
+                            let mut end = (offset + length).min(buf.len());
+                            while !buf.is_char_boundary(end) {
+                                end -= 1;
+                            }
+                            vec![buf[offset.min(end)..end].to_owned()]
+                        }),
+                    };
+                    if prior_vec.contains(&var_name) {
+                        return Err(Stop::Threw("IllegalStateException", format!("infinite loop at {var_name:?}")));
                     }
-                    if value.contains("${") {
-                        self.technique(technique::VALUE_RECURSION);
+                    prior_vec.push(var_name.clone());
+                    let mut value = match self.resolve(&var_name) {
+                        Err(Stop::Threw(..)) if self.lenient => None,
+                        other => other?,
+                    };
+                    if value.is_none() && default.is_some() {
+                        self.technique(crate::eval::technique::DEFAULT_VALUE);
+                        value = default;
                     }
-                    let prior_again: &mut Vec<String> = match prior.as_deref_mut() {
+                    if let Some(value) = value {
+                        let var_len = value.len();
+                        buf.replace_range(start_pos..end_pos, &value);
+                        self.budget.buffer(buf.len())?;
+                        if value.contains("${") {
+                            self.technique(technique::VALUE_RECURSION);
+                        }
+                        let prior_again: &mut Vec<String> = match prior.as_deref_mut() {
+                            Some(p) => p,
+                            None => owned.get_or_insert_with(Vec::new),
+                        };
+                        let mut change = self.substitute(buf, start_pos, var_len, Some(prior_again), depth + 1)?;
+                        change += var_len as isize - (end_pos - start_pos) as isize;
+                        pos = (pos as isize + change) as usize;
+                        buf_end = (buf_end as isize + change) as usize;
+                        length_change += change;
+                    }
+                    let prior_vec: &mut Vec<String> = match prior.as_deref_mut() {
                         Some(p) => p,
                         None => owned.get_or_insert_with(Vec::new),
                     };
-                    let mut change = self.substitute(buf, start_pos, var_len, Some(prior_again), depth + 1)?;
-                    change += var_len as isize - (end_pos - start_pos) as isize;
-                    pos = (pos as isize + change) as usize;
-                    buf_end = (buf_end as isize + change) as usize;
-                    length_change += change;
+                    prior_vec.pop();
                 }
-                let prior_vec: &mut Vec<String> = match prior.as_deref_mut() {
-                    Some(p) => p,
-                    None => owned.get_or_insert_with(Vec::new),
-                };
-                prior_vec.pop();
-                break;
             }
-            self.step(pos.saturating_sub(start_pos) as u64)?;
+            self.budget.step(pos.saturating_sub(start_pos) as u64)?;
         }
-        self.step((buf_end.saturating_sub(offset)) as u64 / 8 + 1)?;
+        self.budget.step((buf_end.saturating_sub(offset)) as u64 / 8 + 1)?;
         Ok(length_change)
     }
 
     /// `InterpolatorStringLookup.lookup(var)`.
     fn resolve(&mut self, var: &str) -> Result<Option<String>, Stop> {
-        self.lookups += 1;
-        if self.lookups > self.ev.limits.max_lookups {
-            return Err(Stop::Bounded("lookups"));
-        }
+        self.budget.lookup()?;
         let Some(colon) = var.find(':') else { return Ok(None) };
         let raw_prefix = &var[..colon];
         let prefix = raw_prefix.to_lowercase();
@@ -458,7 +432,7 @@ impl Run<'_> {
         if !known.contains(&prefix.as_str()) {
             return Ok(None);
         }
-        if !LOOKUP_SPELLINGS.contains(&raw_prefix) {
+        if raw_prefix != documented_spelling(&prefix) {
             self.technique(crate::eval::technique::MIXED_CASE);
         }
         self.lookup(&prefix, &var[colon + 1..])
@@ -553,28 +527,15 @@ impl Run<'_> {
     }
 }
 
-/// The spellings of the lookup keys in `StringLookupFactory` and its documentation; any other
-/// case is a [`crate::eval::technique::MIXED_CASE`] obfuscation.
-const LOOKUP_SPELLINGS: &[&str] = &[
-    "base64",
-    "base64Decoder",
-    "base64Encoder",
-    "const",
-    "date",
-    "dns",
-    "env",
-    "file",
-    "java",
-    "localhost",
-    "properties",
-    "resourceBundle",
-    "script",
-    "sys",
-    "url",
-    "urlDecoder",
-    "urlEncoder",
-    "xml",
-];
+/// The keys `StringLookupFactory` and its documentation spell in camel case; the others are all
+/// lower case.
+const CAMEL_CASE_KEYS: &[&str] = &["base64Decoder", "base64Encoder", "resourceBundle", "urlDecoder", "urlEncoder"];
+
+/// How `StringLookupFactory` spells the (lower-cased) lookup key `prefix`; any other case is a
+/// [`crate::eval::technique::MIXED_CASE`] obfuscation.
+fn documented_spelling(prefix: &str) -> &str {
+    CAMEL_CASE_KEYS.iter().copied().find(|k| k.eq_ignore_ascii_case(prefix)).unwrap_or(prefix)
+}
 
 /// The name/default split of Commons Text's `substitute` (substitution in variables disabled):
 /// at the first `:-`, unless a `${` comes first, in which case there is no default.
@@ -654,7 +615,8 @@ pub fn java_base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn base64_encode(data: &[u8]) -> String {
+/// `Base64.getEncoder().encodeToString(data)`: the basic alphabet, with padding.
+pub fn base64_encode(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
@@ -747,30 +709,8 @@ fn date_pattern_literal(pattern: &str) -> Option<Result<String, ()>> {
     while i < chars.len() {
         let c = chars[i];
         if c == '\'' {
-            if chars.get(i + 1) == Some(&'\'') {
-                out.push('\'');
-                i += 2;
-                continue;
-            }
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    // `FastDatePrinter` takes an unterminated quote to the end as literal text.
-                    None => break,
-                    Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                        out.push('\'');
-                        i += 2;
-                    }
-                    Some('\'') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&q) => {
-                        out.push(q);
-                        i += 1;
-                    }
-                }
-            }
+            // `FastDatePrinter` takes an unterminated quote to the end as literal text.
+            i = crate::eval::date_quote(&chars, i, &mut out).unwrap_or(chars.len());
             continue;
         }
         if c.is_ascii_alphabetic() {

@@ -10,7 +10,7 @@ mod common;
 use common::Rng;
 use quell_hunt::eval::ALWAYS_SET_SYS;
 use quell_hunt::{HuntConfig, Hunter};
-use quell_model::hunt::{Attempt, HuntRecord, LOG4SHELL, TEXT4SHELL};
+use quell_model::hunt::{Attempt, LOG4SHELL, TEXT4SHELL};
 
 const JNDI: &str = concat!("jn", "di");
 const SCRIPT: &str = concat!("scr", "ipt");
@@ -18,16 +18,7 @@ const SCRIPT: &str = concat!("scr", "ipt");
 const MEMBERS: usize = 2_000;
 
 fn attempts(line: &str) -> Vec<Attempt> {
-    let hunter = Hunter::new(HuntConfig::new());
-    let mut records: Vec<HuntRecord> = Vec::new();
-    hunter.analyze_line("app.log", 1, 0, line.as_bytes(), None, &mut records);
-    records
-        .into_iter()
-        .filter_map(|r| match r {
-            HuntRecord::Attempt(a) => Some(a),
-            _ => None,
-        })
-        .collect()
+    common::attempts(&Hunter::new(HuntConfig::new()), "app.log", &[line])
 }
 
 /// One transport layer over all (or, with `some`, over the syntax characters of) `s`.

@@ -2,14 +2,12 @@
 //! (plain, encoded, gzip-compressed), and hostile input ends quickly in an error or a bounded
 //! result.
 
-#[path = "common/benign.rs"]
-mod benign;
 mod common;
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
-use common::hex;
+use common::{benign, hex};
 use quell_hunt::{HuntConfig, Hunter, Source, SourceReport};
 use quell_model::hunt::HuntRecord;
 
@@ -211,7 +209,7 @@ fn hostile_input_is_bounded() {
     bounded("exponential", Duration::from_secs(30), || hunt_bytes(expo.into_bytes()));
 
     // 16 MB of binary garbage.
-    let mut g = benign::Gen(7);
+    let mut g = benign::Rng(7);
     let garbage: Vec<u8> = (0..16 << 20).map(|_| g.next() as u8).collect();
     let report = bounded("garbage", Duration::from_secs(60), || hunt_bytes(garbage));
     assert!(attempts_of(&report).is_empty());

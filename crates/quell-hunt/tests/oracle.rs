@@ -6,14 +6,9 @@
 //!
 //! Needs `javac` and `java` (JDK 11+); without them the tests fail (the oracle is never skipped).
 
-#[path = "common/benign.rs"]
-mod benign;
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use common::{Rng, b64d, b64e, corpus, vectors};
+use common::{Rng, b64_list, benign, corpus, run_java_oracle, vectors};
 use quell_hunt::{Decoder, Evaluator, Outcome};
 
 /// How many generated payloads go to the JVM.
@@ -31,69 +26,20 @@ struct JvmAnswer {
     rescan: Vec<String>,
 }
 
-fn dedup(names: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for n in names {
-        if !out.contains(&n) {
-            out.push(n);
-        }
-    }
-    out
-}
-
 fn run_jvm(payloads: &[String]) -> Option<Vec<JvmAnswer>> {
     let jars = corpus().join("jars");
     let cp_jars =
         format!("{}:{}", jars.join("log4j-core-2.14.1.jar").display(), jars.join("log4j-api-2.14.1.jar").display());
-    let dir = tempfile::tempdir().expect("temp dir");
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/HuntOracle.java");
-    let status = Command::new("javac")
-        .args(["-nowarn", "-cp", &cp_jars, "-d"])
-        .arg(dir.path())
-        .arg(&src)
-        .status()
-        .expect("javac must be installed: the oracle is required (scripts/test installs default-jdk-headless)");
-    assert!(status.success(), "javac failed");
-    let cp = format!("{}:{cp_jars}", dir.path().display());
-    let mut child = Command::new("java")
-        .args(["-Xss8m", "-Dlog4j2.statusLoggerLevel=OFF", "-cp", &cp, "HuntOracle"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("java runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input: String = payloads.iter().map(|p| b64e(p.as_bytes()) + "\n").collect();
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(input.as_bytes()).expect("write payloads");
-    });
-    let out = child.wait_with_output().expect("java output");
-    writer.join().expect("writer");
-    assert!(out.status.success(), "java failed");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let dec = |s: &str| -> Vec<String> {
-        if s.is_empty() {
-            Vec::new()
-        } else {
-            s.split(',')
-                .map(|n| String::from_utf8(b64d(n.strip_prefix('=').expect("'=' prefix"))).expect("utf-8 name"))
-                .collect()
-        }
-    };
-    let answers: Vec<JvmAnswer> = text
-        .lines()
-        .map(|l| {
-            let p: Vec<&str> = l.split('\t').collect();
-            assert_eq!(p.len(), 4, "oracle line {l:?}");
-            JvmAnswer {
-                single_status: p[0].to_owned(),
-                single: dedup(dec(p[1])),
-                rescan_status: p[2].to_owned(),
-                rescan: dedup(dec(p[3])),
-            }
+    let opts = ["-Xss8m", "-Dlog4j2.statusLoggerLevel=OFF"];
+    let answers = run_java_oracle("HuntOracle", &cp_jars, &opts, payloads, 4)
+        .into_iter()
+        .map(|p| JvmAnswer {
+            single_status: p[0].clone(),
+            single: b64_list(&p[1]),
+            rescan_status: p[2].clone(),
+            rescan: b64_list(&p[3]),
         })
         .collect();
-    assert_eq!(answers.len(), payloads.len(), "one answer per payload");
     Some(answers)
 }
 
@@ -214,7 +160,7 @@ fn quell_agrees_with_the_jvm() {
             labels.push(format!("{} (decoded {}: {:?})", v.id, i + 1, var.chain));
         }
     }
-    let mut g = benign::Gen(3);
+    let mut g = benign::Rng(3);
     for n in 0..BENIGN {
         payloads.push(benign::benign_line(&mut g, n as u64));
         labels.push(format!("benign #{n}"));

@@ -13,15 +13,11 @@
 //! `/usr/share/java/commons-lang3.jar`, Debian's `libcommons-lang3-java`, which `scripts/test`
 //! installs). Without them the test fails: the oracle is never skipped.
 
-#[path = "common/benign.rs"]
-mod benign;
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use common::{Rng, b64d, b64e, vectors};
+use common::{Rng, b64_list, b64d, b64e, benign, run_java_oracle, vectors};
 use quell_hunt::{Decoder, TextEvaluator, TextVersion};
 
 /// How many generated payloads go to the JVM.
@@ -57,61 +53,15 @@ struct JvmAnswer {
 }
 
 fn run_jvm(jar: &str, payloads: &[String]) -> Vec<JvmAnswer> {
-    let jar = pack_jars().join(jar);
-    let cp_jars = format!("{}:{}", jar.display(), lang3().display());
-    let dir = tempfile::tempdir().expect("temp dir");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/TextOracle.java");
-    let status = Command::new("javac")
-        .args(["-nowarn", "-cp", &cp_jars, "-d"])
-        .arg(dir.path())
-        .arg(&src)
-        .status()
-        .expect("javac must be installed: the oracle is required (scripts/test installs default-jdk-headless)");
-    assert!(status.success(), "javac failed");
-    let cp = format!("{}:{cp_jars}", dir.path().display());
-    let mut child = Command::new("java")
-        .args(["-Xss8m", "-cp", &cp, "TextOracle"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("java runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input: String = payloads.iter().map(|p| b64e(p.as_bytes()) + "\n").collect();
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(input.as_bytes()).expect("write payloads");
-    });
-    let out = child.wait_with_output().expect("java output");
-    writer.join().expect("writer");
-    assert!(out.status.success(), "java failed");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let answers: Vec<JvmAnswer> = text
-        .lines()
-        .map(|l| {
-            let p: Vec<&str> = l.split('\t').collect();
-            assert_eq!(p.len(), 3, "oracle line {l:?}");
-            let events = if p[1].is_empty() {
-                Vec::new()
-            } else {
-                p[1].split(',')
-                    .map(|n| String::from_utf8(b64d(n.strip_prefix('=').expect("'=' prefix"))).expect("utf-8 event"))
-                    .collect()
-            };
-            let mut dedup: Vec<String> = Vec::new();
-            for e in events {
-                if !dedup.contains(&e) {
-                    dedup.push(e);
-                }
-            }
-            JvmAnswer {
-                status: p[0].to_owned(),
-                events: dedup,
-                output: String::from_utf8(b64d(p[2])).expect("utf-8 output"),
-            }
+    let cp_jars = format!("{}:{}", pack_jars().join(jar).display(), lang3().display());
+    run_java_oracle("TextOracle", &cp_jars, &["-Xss8m"], payloads, 3)
+        .into_iter()
+        .map(|p| JvmAnswer {
+            status: p[0].clone(),
+            events: b64_list(&p[1]),
+            output: String::from_utf8(b64d(&p[2])).expect("utf-8 output"),
         })
-        .collect();
-    assert_eq!(answers.len(), payloads.len(), "one answer per payload");
-    answers
+        .collect()
 }
 
 const ENGINES: &[&str] = &["javascript", "js", "JavaScript", "nashorn", "groovy", "ecmascript"];
@@ -223,7 +173,7 @@ fn quell_agrees_with_commons_text() {
         payloads.push(text);
         labels.push(format!("{} (as logged)", v.id));
     }
-    let mut g = benign::Gen(7);
+    let mut g = benign::Rng(7);
     for n in 0..BENIGN {
         payloads.push(benign::benign_line(&mut g, n as u64));
         labels.push(format!("benign #{n}"));

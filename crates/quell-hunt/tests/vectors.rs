@@ -7,15 +7,7 @@ use quell_hunt::{HuntConfig, Hunter};
 use quell_model::hunt::{Attempt, CallbackClass, HuntRecord};
 
 fn attempts(hunter: &Hunter, input: &[u8]) -> Vec<Attempt> {
-    let mut records: Vec<HuntRecord> = Vec::new();
-    hunter.analyze_line("vectors.jsonl", 1, 0, input, None, &mut records);
-    records
-        .into_iter()
-        .filter_map(|r| match r {
-            HuntRecord::Attempt(a) => Some(a),
-            _ => None,
-        })
-        .collect()
+    common::attempts(hunter, "vectors.jsonl", &[input])
 }
 
 #[test]

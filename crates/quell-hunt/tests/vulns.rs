@@ -8,7 +8,7 @@
 mod common;
 
 use quell_hunt::{HuntConfig, Hunter, IndicatorSummary, SightingCollector, SourceReport, VulnSet, Vulnerability};
-use quell_model::hunt::{Attempt, HuntRecord, LOG4J_RECURSION, LOG4SHELL, SPRING4SHELL, TEXT4SHELL, Workable};
+use quell_model::hunt::{Attempt, LOG4J_RECURSION, LOG4SHELL, SPRING4SHELL, TEXT4SHELL, Workable};
 use quell_model::indicators::{IndicatorKind, Tlp};
 
 const JNDI: &str = concat!("jn", "di");
@@ -19,14 +19,7 @@ fn hunt_with(config: HuntConfig, log: &str) -> Vec<Attempt> {
     let hunter = Hunter::new(config);
     let mut report = SourceReport::default();
     hunter.hunt_reader("test.log", &mut log.as_bytes(), &mut report);
-    report
-        .records
-        .into_iter()
-        .filter_map(|r| match r {
-            HuntRecord::Attempt(a) => Some(a),
-            _ => None,
-        })
-        .collect()
+    common::only_attempts(report.records)
 }
 
 fn hunt(log: &str) -> Vec<Attempt> {

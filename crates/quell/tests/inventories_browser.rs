@@ -11,8 +11,6 @@ mod common;
 #[allow(unused_imports)]
 use common::*;
 
-use serde_json::json;
-
 #[test]
 fn a_coordinator_asks_where_a_component_runs_and_the_advisory_reaches_the_host() {
     let Some(chromium) = chromium() else { return };

@@ -6,23 +6,10 @@
 
 use std::io::{self, Write};
 
-/// xorshift64*.
-pub struct Gen(pub u64);
-
-impl Gen {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    pub fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+#[path = "rng.rs"]
+mod rng;
+#[allow(unused_imports)] // Not every user of the generator makes one itself.
+pub use rng::Rng;
 
 const PATHS: &[&str] = &[
     "/",
@@ -100,16 +87,17 @@ pub const PLACEHOLDER_TAILS: &[&str] = &[
 ];
 
 /// One benign line.
-pub fn benign_line(g: &mut Gen, n: u64) -> String {
+pub fn benign_line(g: &mut Rng, n: u64) -> String {
     benign_line_mix(g, n, Mix::Dense)
 }
 
 /// One benign line of the given mix.
-pub fn benign_line_mix(g: &mut Gen, n: u64, mix: Mix) -> String {
+pub fn benign_line_mix(g: &mut Rng, n: u64, mix: Mix) -> String {
     if mix == Mix::Placeholders {
         let mut line = benign_line_mix(g, n, Mix::Typical);
         if g.below(4) == 0 {
-            line.push_str(g.pick(PLACEHOLDER_TAILS));
+            let tail = g.pick(PLACEHOLDER_TAILS);
+            line.push_str(tail);
         }
         return line;
     }
@@ -117,7 +105,7 @@ pub fn benign_line_mix(g: &mut Gen, n: u64, mix: Mix) -> String {
     let sec = n % 60;
     let min = (n / 60) % 60;
     // 1 in 100 access-log lines carries a percent-encoded dollar (`%24`).
-    let path = if g.below(100) == 0 { "/cart?price=%2450.00&currency=USD" } else { g.pick(PATHS) };
+    let path = if g.below(100) == 0 { "/cart?price=%2450.00&currency=USD" } else { *g.pick(PATHS) };
     let (access, app, json) = match mix {
         Mix::Dense => (890, 980, 992),
         Mix::Typical | Mix::Placeholders => (970, 990, 995),
@@ -166,7 +154,7 @@ pub fn write_benign_log<W: Write>(
     mix: Mix,
     mut plant: impl FnMut(u64) -> Option<String>,
 ) -> io::Result<u64> {
-    let mut g = Gen(seed | 1);
+    let mut g = Rng(seed | 1);
     let mut written = 0u64;
     let mut n = 0u64;
     let mut buf = String::with_capacity(1 << 16);

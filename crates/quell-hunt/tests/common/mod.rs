@@ -1,7 +1,17 @@
-//! Shared test helpers: the corpus, base64, a deterministic PRNG.
+//! Shared test helpers: the corpus, base64, a deterministic PRNG (from [`benign`], the benign-log
+//! generator), the attempts the hunter reports for some lines, and the JVM oracles' harness.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use quell_hunt::Hunter;
+use quell_model::hunt::{Attempt, HuntRecord};
+
+pub mod benign;
+#[allow(unused_imports)] // Not every test uses every helper.
+pub use benign::Rng;
 
 /// `../shared/corpus` relative to the repository root, or `$QUELL_CORPUS`.
 pub fn corpus() -> PathBuf {
@@ -16,20 +26,7 @@ pub fn b64d(s: &str) -> Vec<u8> {
 }
 
 pub fn b64e(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    quell_hunt::text4shell::base64_encode(data)
 }
 
 pub fn hex(s: &str) -> Vec<u8> {
@@ -69,23 +66,90 @@ pub fn vectors() -> Vec<Vector> {
         .collect()
 }
 
-/// xorshift64* — small, deterministic.
-pub struct Rng(pub u64);
+/// The attempts `hunter` reports for `lines` of `file` (numbered from 1, each examined on its own).
+pub fn attempts<L: AsRef<[u8]>>(hunter: &Hunter, file: &str, lines: &[L]) -> Vec<Attempt> {
+    let mut records: Vec<HuntRecord> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        hunter.analyze_line(file, i as u64 + 1, 0, line.as_ref(), None, &mut records);
+    }
+    only_attempts(records)
+}
 
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+/// The attempts among `records`, in order.
+pub fn only_attempts(records: Vec<HuntRecord>) -> Vec<Attempt> {
+    records
+        .into_iter()
+        .filter_map(|r| match r {
+            HuntRecord::Attempt(a) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Compiles the JVM oracle `tests/oracle/{class}.java` (with the protocol it shares,
+/// `tests/oracle/OracleProtocol.java`) against `classpath`, runs it with `java_opts`, gives it
+/// every payload base64-encoded on a line of its own, and returns its answers split at tabs:
+/// one line of `fields` fields per payload. Without `javac` or `java` it panics: the oracle is
+/// never skipped.
+pub fn run_java_oracle(
+    class: &str,
+    classpath: &str,
+    java_opts: &[&str],
+    payloads: &[String],
+    fields: usize,
+) -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle");
+    let status = Command::new("javac")
+        .args(["-nowarn", "-cp", classpath, "-d"])
+        .arg(dir.path())
+        .arg(sources.join(format!("{class}.java")))
+        .arg(sources.join("OracleProtocol.java"))
+        .status()
+        .expect("javac must be installed: the oracle is required (scripts/test installs default-jdk-headless)");
+    assert!(status.success(), "javac failed");
+    let cp = format!("{}:{classpath}", dir.path().display());
+    let mut child = Command::new("java")
+        .args(java_opts)
+        .args(["-cp", &cp, class])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("java runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input: String = payloads.iter().map(|p| b64e(p.as_bytes()) + "\n").collect();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(input.as_bytes()).expect("write payloads");
+    });
+    let out = child.wait_with_output().expect("java output");
+    writer.join().expect("writer");
+    assert!(out.status.success(), "java failed");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let answers: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| {
+            let p: Vec<String> = l.split('\t').map(str::to_owned).collect();
+            assert_eq!(p.len(), fields, "oracle line {l:?}");
+            p
+        })
+        .collect();
+    assert_eq!(answers.len(), payloads.len(), "one answer per payload");
+    answers
+}
+
+/// A list field of an oracle's answer (`=BASE64,=BASE64,...`, empty for none) decoded, each
+/// entry once, in order.
+pub fn b64_list(field: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if field.is_empty() {
+        return out;
     }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    for e in field.split(',') {
+        let e = String::from_utf8(b64d(e.strip_prefix('=').expect("'=' prefix"))).expect("utf-8 entry");
+        if !out.contains(&e) {
+            out.push(e);
+        }
     }
-    pub fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
+    out
 }

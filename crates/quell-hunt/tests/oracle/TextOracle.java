@@ -3,11 +3,13 @@
 // jar on the class path: 1.9 has script/dns/url, 1.10.0 does not), the acting ones replaced by
 // recorders.
 //
-// Protocol: one payload per stdin line, base64 (UTF-8 text). For each payload one stdout line:
+// Protocol (OracleProtocol.java): one payload per stdin line, base64 (UTF-8 text). For each
+// payload one stdout line:
 //   <status> TAB <events> TAB <output>
 // status is "ok" or "error:<ExceptionClass>"; events are what the recorders saw, in call order
-// with duplicates, each as "script=ENGINE:CODE", "dns=NAME", "url=URL" or "file=PATH", base64
-// encoded and prefixed with '=', joined by ','; output is the substituted text, base64.
+// with duplicates, each as "script=ENGINE:CODE", "dns=NAME", "url=URL" or "file=PATH", a list
+// field (each base64 encoded and prefixed with '=', joined by ','); output is the substituted
+// text, base64.
 // With --list-lookups it prints the interpolator's lookup keys and exits.
 //
 // The recorders keep the real lookups' argument checks (they throw IllegalArgumentException as
@@ -20,12 +22,8 @@
 // throw IllegalArgumentException for other keys, as the real lookups do. The rest (base64Decoder,
 // base64Encoder, urlDecoder, urlEncoder, const, date, resourceBundle) are the jar's own.
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,24 +35,6 @@ import org.apache.commons.text.lookup.StringLookupFactory;
 
 public class TextOracle {
     static final List<String> RECORDED = new ArrayList<>();
-
-    static final String[] ALWAYS_SET = {
-        "java.version", "java.vendor", "java.vendor.url", "java.home", "java.vm.specification.version",
-        "java.vm.specification.vendor", "java.vm.specification.name", "java.vm.version", "java.vm.vendor",
-        "java.vm.name", "java.specification.version", "java.specification.vendor", "java.specification.name",
-        "java.class.version", "java.class.path", "java.library.path", "java.io.tmpdir", "java.runtime.version",
-        "java.runtime.name", "os.name", "os.arch", "os.version", "user.name", "user.home", "user.dir",
-        "file.encoding",
-    };
-
-    static Map<String, String> sys() {
-        Map<String, String> sys = new HashMap<>();
-        for (String k : ALWAYS_SET) sys.put(k, "<sys:" + k + ">");
-        sys.put("path.separator", ":");
-        sys.put("file.separator", "/");
-        sys.put("line.separator", "\n");
-        return sys;
-    }
 
     static String[] split(String s, String sep) { return s.split(java.util.regex.Pattern.quote(sep)); }
 
@@ -74,7 +54,7 @@ public class TextOracle {
             System.out.println(new java.util.TreeSet<>(lookups.keySet()));
             return;
         }
-        Map<String, String> sys = sys();
+        Map<String, String> sys = OracleProtocol.sys();
         Map<String, StringLookup> stubs = new HashMap<>();
         stubs.put("script", key -> {
             String[] k = key.split(":", 2);
@@ -132,36 +112,16 @@ public class TextOracle {
         StringSubstitutor subst =
             new StringSubstitutor(StringLookupFactory.INSTANCE.interpolatorStringLookup(lookups, null, false));
 
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        StringBuilder out = new StringBuilder();
-        String line;
-        while ((line = in.readLine()) != null) {
-            String payload = new String(Base64.getDecoder().decode(line.trim()), StandardCharsets.UTF_8);
+        OracleProtocol.serve(payload -> {
             RECORDED.clear();
             String status = "ok";
             String result = "";
             try {
                 result = subst.replace(payload);
             } catch (Throwable t) {
-                status = "error:" + t.getClass().getSimpleName();
+                status = OracleProtocol.error(t);
             }
-            out.append(status).append('\t').append(encode(RECORDED)).append('\t')
-                .append(Base64.getEncoder().encodeToString(result.getBytes(StandardCharsets.UTF_8))).append('\n');
-            if (out.length() > 1 << 16) {
-                System.out.print(out);
-                out.setLength(0);
-            }
-        }
-        System.out.print(out);
-        System.out.flush();
-    }
-
-    static String encode(List<String> events) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < events.size(); i++) {
-            if (i > 0) sb.append(',');
-            sb.append('=').append(Base64.getEncoder().encodeToString(events.get(i).getBytes(StandardCharsets.UTF_8)));
-        }
-        return sb.toString();
+            return status + '\t' + OracleProtocol.encode(RECORDED) + '\t' + OracleProtocol.base64(result);
+        });
     }
 }
