@@ -11,11 +11,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../../quell-packs/tests/minisign/mod.rs"]
+mod minisign;
 #[allow(unused_imports)]
 use common::*;
+use minisign::{key_pair, minisign_available};
 
 use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
@@ -55,41 +58,9 @@ component = "acme-widget"
 events = [{ introduced = "1.0" }, { fixed = "2.0.1" }]
 "#;
 
-fn minisign_available() -> bool {
-    let found = Command::new("minisign").arg("-v").output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("QUELL_REQUIRE_MINISIGN").is_none_or(|v| v != "1"),
-            "QUELL_REQUIRE_MINISIGN=1 but `minisign` is not installed (apt-get install minisign)"
-        );
-        eprintln!("skipped: `minisign` is not installed (apt-get install minisign; scripts/test does)");
-    }
-    found
-}
-
-/// `minisign -G` without a password: (public key file, secret key file).
-fn key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let (public, secret) = (dir.join(format!("{name}.pub")), dir.join(format!("{name}.key")));
-    let out = Command::new("minisign").args(["-G", "-W", "-p"]).arg(&public).arg("-s").arg(&secret).output().unwrap();
-    assert!(out.status.success(), "minisign -G: {}", String::from_utf8_lossy(&out.stderr));
-    (public, secret)
-}
-
 /// Signs `text` as `minisign -S -t "quell-pack expires=..."` does; the signature's text.
 fn sign(dir: &Path, secret: &Path, text: &str, expires_at: i64) -> String {
-    let file = dir.join("acme.toml");
-    std::fs::write(&file, text).unwrap();
-    let comment = format!("quell-pack expires={}", quell_model::time::format_rfc3339(expires_at));
-    let out = Command::new("minisign")
-        .args(["-S", "-s"])
-        .arg(secret)
-        .arg("-m")
-        .arg(&file)
-        .args(["-t", &comment])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "minisign -S: {}", String::from_utf8_lossy(&out.stderr));
-    std::fs::read_to_string(dir.join("acme.toml.minisig")).unwrap()
+    minisign::sign(dir, secret, text, &format!("quell-pack expires={}", quell_model::time::format_rfc3339(expires_at)))
 }
 
 /// The tokens of a coordinator and of organisation alpha's admin (upload-only and full).
