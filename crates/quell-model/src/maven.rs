@@ -357,12 +357,9 @@ pub enum Event {
     LastAffected(MavenVersion),
 }
 
-/// Whether `version` is affected by OSV `events` (an `ECOSYSTEM` range in Maven order): sorted
-/// by version, the version is affected when the last `introduced` at or below it is not followed
-/// by a `fixed` at or below it (or a `last_affected` below it). Backport lines are written as
-/// more events: `introduced 2.0-beta9, fixed 2.3.1, introduced 2.4, fixed 2.12.2, introduced
-/// 2.13.0, fixed 2.15.0`.
-pub fn affected_by_events(events: &[Event], version: &MavenVersion) -> bool {
+/// OSV `events` in the order both readers of them walk: by version in Maven order, and at one
+/// version `fixed` before `introduced` before `last_affected` (`introduced 0` first of all).
+pub fn sorted_events(events: &[Event]) -> Vec<&Event> {
     let zero = MavenVersion::new("0");
     let key = |e: &Event| -> (MavenVersion, u8) {
         match e {
@@ -378,6 +375,16 @@ pub fn affected_by_events(events: &[Event], version: &MavenVersion) -> bool {
         let (vb, kb) = key(b);
         va.cmp(&vb).then(ka.cmp(&kb))
     });
+    sorted
+}
+
+/// Whether `version` is affected by OSV `events` (an `ECOSYSTEM` range in Maven order): sorted
+/// by version, the version is affected when the last `introduced` at or below it is not followed
+/// by a `fixed` at or below it (or a `last_affected` below it). Backport lines are written as
+/// more events: `introduced 2.0-beta9, fixed 2.3.1, introduced 2.4, fixed 2.12.2, introduced
+/// 2.13.0, fixed 2.15.0`.
+pub fn affected_by_events(events: &[Event], version: &MavenVersion) -> bool {
+    let sorted = sorted_events(events);
     let mut affected = false;
     for event in sorted {
         match event {

@@ -15,7 +15,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::maven::{Event, MavenVersion, VersionRange, affected_by_events};
+use crate::maven::{Event, MavenVersion, VersionRange, affected_by_events, sorted_events};
 
 /// Longest version-set text accepted (bytes).
 pub const MAX_VERS_BYTES: usize = 4096;
@@ -185,20 +185,7 @@ impl Versions {
     /// equivalent union of intervals, so they print as `vers:` (see [`Versions::Events`] for
     /// the events as they are).
     pub fn from_events(events: &[Event]) -> Versions {
-        let key = |e: &Event| -> (MavenVersion, u8) {
-            match e {
-                Event::Introduced(v) if v.as_str() == "0" => (MavenVersion::new("0"), 0),
-                Event::Introduced(v) => (v.clone(), 1),
-                Event::Fixed(v) => (v.clone(), 0),
-                Event::LastAffected(v) => (v.clone(), 2),
-            }
-        };
-        let mut sorted: Vec<&Event> = events.iter().collect();
-        sorted.sort_by(|a, b| {
-            let (va, ka) = key(a);
-            let (vb, kb) = key(b);
-            va.cmp(&vb).then(ka.cmp(&kb))
-        });
+        let sorted = sorted_events(events);
         let mut intervals = Vec::new();
         // `Some(lo)` while inside an affected run; `Some(None)`: from the first release.
         let mut open: Option<Option<Bound>> = None;
