@@ -97,6 +97,21 @@ pub async fn decode_bounded<T: Send + 'static>(
     .map_err(|e| ServerError::Internal(e.to_string()))?
 }
 
+/// An upload's body, decoded and validated off the async threads: 413 beyond the route's body
+/// limit, 400 for an encoding other than gzip, then `parse(body, gzip, limits)` under
+/// [`decode_bounded`]. The one way every upload route (reports, indicators, SBOMs) reads its body.
+pub async fn decode_upload<T: Send + 'static>(
+    state: &crate::AppState,
+    headers: &axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    parse: impl FnOnce(&[u8], bool, &Limits) -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    let body = body_bytes(body, state.limits.max_report_bytes)?;
+    let gzip = content_gzip(headers)?;
+    let limits = state.limits.clone();
+    decode_bounded(&state.decoding, move || parse(&body, gzip, &limits)).await
+}
+
 /// Validates a decoded report. `host_override` is the `?host=` parameter, used when the summary
 /// carries no host (reports of older tools) and checked against it when it does.
 pub fn parse_report(body: &[u8], host_override: Option<&str>, limits: &Limits) -> Result<ParsedReport, ServerError> {

@@ -57,11 +57,10 @@ pub(crate) async fn upload_sbom(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    let body = ingest::body_bytes(body, state.limits.max_report_bytes)?;
-    let gzip = ingest::content_gzip(&headers)?;
-    let limits = state.limits.clone();
-    let parsed =
-        ingest::decode_bounded(&state.decoding, move || inventories::parse_sbom(&body, gzip, &target, &limits)).await?;
+    let parsed = ingest::decode_upload(&state, &headers, body, move |body, gzip, limits| {
+        inventories::parse_sbom(body, gzip, &target, limits)
+    })
+    .await?;
     let stored =
         components::store_sbom(&state.db, uploader.org_id, &parsed.system, parsed.kind, &parsed.source).await?;
     if !stored.duplicate {

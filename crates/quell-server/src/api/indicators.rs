@@ -25,12 +25,10 @@ pub(crate) async fn upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    let body = ingest::body_bytes(body, state.limits.max_report_bytes)?;
-    let gzip = ingest::content_gzip(&headers)?;
-    let limits = state.limits.clone();
-    let parsed =
-        ingest::decode_bounded(&state.decoding, move || read_upload(ingest::decoded_reader(&body, gzip, &limits)))
-            .await?;
+    let parsed = ingest::decode_upload(&state, &headers, body, |body, gzip, limits| {
+        read_upload(ingest::decoded_reader(body, gzip, limits))
+    })
+    .await?;
     let stored = store::store_upload(&state.db, org, principal.token_id.unwrap_or(0), &parsed).await?;
     let status = if stored.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     if !stored.duplicate {

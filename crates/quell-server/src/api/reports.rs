@@ -46,13 +46,11 @@ pub(crate) async fn upload_inner(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let org = principal.org_id.ok_or_else(|| ServerError::Forbidden(t!("api-coordinator-upload")))?;
-    let body = ingest::body_bytes(body, state.limits.max_report_bytes)?;
-    let gzip = ingest::content_gzip(headers)?;
-    let limits = state.limits.clone();
     let host = query.host;
-    let report =
-        ingest::decode_bounded(&state.decoding, move || ingest::parse_upload(&body, gzip, host.as_deref(), &limits))
-            .await?;
+    let report = ingest::decode_upload(state, headers, body, move |body, gzip, limits| {
+        ingest::parse_upload(body, gzip, host.as_deref(), limits)
+    })
+    .await?;
     let token_id = principal.token_id.unwrap_or(0);
     let host = report.host.clone();
     let had_inventory = !report.inventory.is_empty();
