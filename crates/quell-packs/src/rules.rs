@@ -306,8 +306,13 @@ pub struct PackSummary {
 }
 
 fn coords(text: &str) -> (String, String) {
-    let (g, a) = text.split_once(':').unwrap_or((text, "*"));
+    let (g, a) = split_coords(text);
     (g.to_string(), a.to_string())
+}
+
+/// `group:artifact` as its two parts (a bare group: any artifact).
+fn split_coords(text: &str) -> (&str, &str) {
+    text.split_once(':').unwrap_or((text, "*"))
 }
 
 fn range(text: &str) -> VersionRange {
@@ -1124,7 +1129,19 @@ pub struct Pom {
 }
 
 fn pom_matches((group, artifact): &(String, String), pom: &Pom) -> bool {
-    group == &pom.group && (artifact == "*" || artifact == &pom.artifact)
+    coords_name((group, artifact), &pom.group, &pom.artifact)
+}
+
+/// Whether coordinates `(group, artifact)` of a pack (the artifact may be `*`) name `group` and
+/// `artifact`: the one rule for classification and for `quell rules build`.
+fn coords_name((group, artifact): (&str, &str), of_group: &str, of_artifact: &str) -> bool {
+    group == of_group && (artifact == "*" || artifact == of_artifact)
+}
+
+/// Whether a pack's `pom` entry (`group:artifact`, the artifact may be `*`) names the Maven
+/// coordinates `group:artifact`.
+pub fn pom_entry_names(entry: &str, group: &str, artifact: &str) -> bool {
+    coords_name(split_coords(entry), group, artifact)
 }
 
 /// Metadata found in a container.

@@ -41,19 +41,22 @@ fn page_message(error: &ServerError, status: StatusCode) -> String {
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {
-            ServerError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            ServerError::Invalid(_) | ServerError::Refused { kind: RefusalKind::Invalid, .. } => {
+                (StatusCode::BAD_REQUEST, "invalid")
+            }
             ServerError::BadLine(..) => (StatusCode::BAD_REQUEST, "invalid_record"),
             ServerError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ServerError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ServerError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServerError::Forbidden(_) | ServerError::Refused { kind: RefusalKind::Forbidden, .. } => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ServerError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServerError::Conflict(_) | ServerError::Refused { kind: RefusalKind::Conflict, .. } => {
+                (StatusCode::CONFLICT, "conflict")
+            }
             ServerError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ServerError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ServerError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream"),
-            ServerError::Refused { kind: RefusalKind::Invalid, .. } => (StatusCode::BAD_REQUEST, "invalid"),
-            ServerError::Refused { kind: RefusalKind::Conflict, .. } => (StatusCode::CONFLICT, "conflict"),
-            ServerError::Refused { kind: RefusalKind::Forbidden, .. } => (StatusCode::FORBIDDEN, "forbidden"),
             ServerError::Config(_) | ServerError::Db(_) | ServerError::Internal(_) | ServerError::Io(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -66,17 +69,15 @@ impl IntoResponse for ServerError {
             match &self {
                 ServerError::BadLine(_, m) => m.clone(),
                 ServerError::Unauthorized(m) => t!("api-unauthorized", message = m.as_str()),
-                ServerError::Forbidden(m) => t!("api-forbidden", message = m.as_str()),
+                ServerError::Forbidden(m) | ServerError::Refused { kind: RefusalKind::Forbidden, message: m, .. } => {
+                    t!("api-forbidden", message = m.as_str())
+                }
                 ServerError::NotFound(m) => t!("api-not-found", message = m.as_str()),
-                ServerError::Conflict(m) => t!("api-conflict", message = m.as_str()),
+                ServerError::Conflict(m) | ServerError::Refused { kind: RefusalKind::Conflict, message: m, .. } => {
+                    t!("api-conflict", message = m.as_str())
+                }
                 ServerError::TooMany(m) => t!("api-too-many", message = m.as_str()),
                 ServerError::Refused { kind: RefusalKind::Invalid, message, .. } => message.clone(),
-                ServerError::Refused { kind: RefusalKind::Conflict, message, .. } => {
-                    t!("api-conflict", message = message.as_str())
-                }
-                ServerError::Refused { kind: RefusalKind::Forbidden, message, .. } => {
-                    t!("api-forbidden", message = message.as_str())
-                }
                 other => other.to_string(),
             }
         };

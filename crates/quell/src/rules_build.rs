@@ -36,11 +36,8 @@ struct Release {
 /// (`appender/db/jdbc/JDBCAppender`) is no release of Log4j 1.x. Without a pom, every component
 /// with a class in the jar counts.
 fn releases_of(pack: &quell_packs::format::Pack, coordinates: &(String, String)) -> Vec<String> {
-    let named = |patterns: &[String]| {
-        patterns.iter().any(|p| match p.split_once(':') {
-            Some((group, artifact)) => group == coordinates.0 && (artifact == "*" || artifact == coordinates.1),
-            None => false,
-        })
+    let named = |entries: &[String]| {
+        entries.iter().any(|entry| quell_packs::rules::pom_entry_names(entry, &coordinates.0, &coordinates.1))
     };
     let mut out = Vec::new();
     for component in &pack.components {

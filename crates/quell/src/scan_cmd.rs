@@ -200,10 +200,6 @@ pub struct ScanArgs {
 }
 
 impl ScanArgs {
-    fn hash_cache_shown(&self) -> String {
-        self.hash_cache.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-    }
-
     fn options(&self, rules: std::sync::Arc<quell_scan::Rules>) -> ScanOptions {
         ScanOptions {
             rules,
@@ -573,13 +569,13 @@ pub fn run(args: ScanArgs) -> u8 {
         options.hash_cache = Some(std::sync::Arc::new(cache));
     }
     let summary = quell_scan::scan(&args.paths, &options, &sink);
-    if let Some(cache) = &options.hash_cache {
+    if let (Some(cache), Some(file)) = (&options.hash_cache, &args.hash_cache) {
         match cache.save() {
             Ok(()) if !args.quiet => {
                 eprintln!("quell scan: hash cache: {} archive hashes reused", cache.hits())
             }
             Ok(()) => {}
-            Err(e) => eprintln!("quell scan: --hash-cache {}: cannot write it: {e}", args.hash_cache_shown()),
+            Err(e) => eprintln!("quell scan: --hash-cache {}: cannot write it: {e}", file.display()),
         }
     }
     if let Some(bar) = &sink.progress {
