@@ -11,54 +11,12 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek, Write};
 
 use quell_model::{Component, Confidence, Cve, CveStatus};
+use quell_scan::NestedHint;
 use quell_scan::classify::EvidenceEntry;
 
 use crate::zipfile::{self, Edit, ZipLayout};
 use crate::{FixError, MAX_DEPTH, MAX_EVIDENCE_BYTES, MAX_INFLATED_BYTES, MAX_NESTED_ARCHIVE_BYTES};
 
-/// Extensions of nested entries opened as zip archives (checked case-insensitively); as the
-/// scanner's list.
-pub const ZIP_EXTENSIONS: &[&str] =
-    &["jar", "war", "ear", "zip", "aar", "jmod", "sar", "par", "rar", "nar", "kar", "hpi", "jpi", "apk"];
-/// Extensions of nested entries never sniffed for zip content.
-const NOT_ARCHIVE_EXTENSIONS: &[&str] = &[
-    "class",
-    "esclazz",
-    "classdata",
-    "java",
-    "properties",
-    "xml",
-    "html",
-    "htm",
-    "txt",
-    "md",
-    "mf",
-    "sf",
-    "rsa",
-    "dsa",
-    "ec",
-    "png",
-    "gif",
-    "jpg",
-    "jpeg",
-    "svg",
-    "css",
-    "js",
-    "json",
-    "yml",
-    "yaml",
-    "xsd",
-    "dtd",
-    "so",
-    "dll",
-    "sh",
-    "tar",
-    "tgz",
-    "gz",
-    "bz2",
-    "xz",
-    "zst",
-];
 /// Signature files of a signed jar, directly under `META-INF/` (upper-cased extension).
 pub const SIGNATURE_EXTENSIONS: &[&str] = &["SF", "RSA", "DSA", "EC"];
 
@@ -100,11 +58,6 @@ pub(crate) struct Plan {
     /// Problems met while planning, with the chain where they happened.
     pub problems: Vec<(Vec<String>, String)>,
     pub root: Option<(ZipLayout, Node)>,
-}
-
-fn extension(name: &str) -> Option<String> {
-    let base = name.rsplit('/').next().unwrap_or(name);
-    base.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).filter(|e| !e.is_empty())
 }
 
 fn is_signature_file(name: &str) -> Option<bool> {
@@ -222,10 +175,12 @@ impl Planner {
                 evidence.push(EvidenceEntry { name, bytes });
                 continue;
             }
-            let candidate = match extension(&name) {
-                Some(ext) if ZIP_EXTENSIONS.contains(&ext.as_str()) => true,
-                Some(ext) if NOT_ARCHIVE_EXTENSIONS.contains(&ext.as_str()) => false,
-                _ => zipfile::read_head(r, entry, 4).is_ok_and(|head| head.starts_with(b"PK\x03\x04")),
+            // The scanner's rule for names; the fixer rewrites zips only, so a tar or stream
+            // archive is left as it is (the scanner reports what it holds).
+            let candidate = match quell_scan::nested_hint(&name) {
+                NestedHint::Zip => true,
+                NestedHint::Stream | NestedHint::No => false,
+                NestedHint::Sniff => zipfile::read_head(r, entry, 4).is_ok_and(|head| head.starts_with(b"PK\x03\x04")),
             };
             if !candidate {
                 continue;

@@ -161,19 +161,33 @@ fn detect(head: &[u8], name: &str) -> Format {
     Format::Other
 }
 
-/// Whether a nested entry should be opened as a possible archive, judged from its name.
-#[derive(Debug, PartialEq, Eq)]
-enum NestedHint {
-    /// A known archive extension: open it.
-    Archive,
+/// What a nested entry's name says about opening it as an archive. The scanner and the fixer
+/// (`quell-fix`) judge names by this one rule, so the fixer looks inside every nested archive the
+/// scanner reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NestedHint {
+    /// A zip-family extension (`jar`, `war`, ... [`ZIP_EXTENSIONS`]): open it as a zip.
+    Zip,
+    /// A tar or compressed-stream extension (`tar`, `tgz`, `gz`, `xz`, `zst`, ...).
+    Stream,
     /// Unknown or no extension: read its first bytes to decide.
     Sniff,
+    /// Known not to be an archive (classes, text, images, ...): never inflated to be sniffed.
     No,
 }
 
-fn nested_hint(name: &str) -> NestedHint {
+impl NestedHint {
+    /// Whether the name promises an archive of some kind (zip family or stream).
+    pub fn expects_archive(self) -> bool {
+        matches!(self, Self::Zip | Self::Stream)
+    }
+}
+
+/// Judges a nested entry by its name's extension, ignoring ASCII case.
+pub fn nested_hint(name: &str) -> NestedHint {
     match extension(name) {
-        Some(ext) if in_list(ext, ZIP_EXTENSIONS) || in_list(ext, STREAM_EXTENSIONS) => NestedHint::Archive,
+        Some(ext) if in_list(ext, ZIP_EXTENSIONS) => NestedHint::Zip,
+        Some(ext) if in_list(ext, STREAM_EXTENSIONS) => NestedHint::Stream,
         Some(ext) if in_list(ext, NOT_ARCHIVE_EXTENSIONS) => NestedHint::No,
         // A dotted class-like name (`a.b.C`) is usually a resource, but the bytes decide.
         _ => NestedHint::Sniff,
@@ -647,7 +661,7 @@ impl<'a> FileScan<'a> {
                 && let Ok(mut window) = zip.by_index_seek(index)
             {
                 chain.push(name);
-                let result = self.scan_nested_in_place(&mut window, chain, depth, hint == NestedHint::Archive);
+                let result = self.scan_nested_in_place(&mut window, chain, depth, hint.expects_archive());
                 chain.pop();
                 result?;
                 continue;
@@ -681,7 +695,7 @@ impl<'a> FileScan<'a> {
                 continue;
             }
             chain.push(name);
-            let result = self.scan_nested(&mut entry, chain, depth, hint == NestedHint::Archive);
+            let result = self.scan_nested(&mut entry, chain, depth, hint.expects_archive());
             chain.pop();
             result?;
         }
@@ -854,7 +868,7 @@ impl<'a> FileScan<'a> {
                 continue;
             }
             chain.push(name);
-            let result = self.scan_nested(&mut entry, chain, depth, hint == NestedHint::Archive);
+            let result = self.scan_nested(&mut entry, chain, depth, hint.expects_archive());
             chain.pop();
             result?;
         }
@@ -887,8 +901,8 @@ mod tests {
 
     #[test]
     fn nested_hints() {
-        assert_eq!(nested_hint("BOOT-INF/lib/log4j-core-2.14.1.jar"), NestedHint::Archive);
-        assert_eq!(nested_hint("lib/bundle.TGZ"), NestedHint::Archive);
+        assert_eq!(nested_hint("BOOT-INF/lib/log4j-core-2.14.1.jar"), NestedHint::Zip);
+        assert_eq!(nested_hint("lib/bundle.TGZ"), NestedHint::Stream);
         assert_eq!(nested_hint("org/x/Y.class"), NestedHint::No);
         assert_eq!(nested_hint("lib/renamed"), NestedHint::Sniff);
     }

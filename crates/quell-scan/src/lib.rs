@@ -36,6 +36,7 @@ pub use quell_packs::Rules;
 use quell_model::{Finding, ScanError, ScanRecord};
 
 mod archive;
+pub use archive::{NestedHint, nested_hint};
 pub mod classify;
 pub mod hash_cache;
 pub mod inventory;
