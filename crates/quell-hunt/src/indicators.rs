@@ -246,51 +246,13 @@ fn find_ipv4(s: &str) -> Vec<String> {
     out
 }
 
-/// Out-of-band testing services (callback catchers used by testers and scanners).
-const OAST_SUFFIXES: &[&str] = &[
-    "interact.sh",
-    "interactsh.com",
-    "oast.pro",
-    "oast.live",
-    "oast.site",
-    "oast.online",
-    "oast.fun",
-    "oast.me",
-    "oastify.com",
-    "dnslog.cn",
-    "dnslog.link",
-    "ceye.io",
-    "burpcollaborator.net",
-    "canarytokens.com",
-    "canarytokens.org",
-    "requestbin.net",
-    "pipedream.net",
-    "dig.pm",
-    "eyes.sh",
-];
-
-/// Known vulnerability scanners and research scanners.
-const SCANNER_SUFFIXES: &[&str] = &[
-    "nessus.org",
-    "qualys.com",
-    "qualysperiscope.com",
-    "log4shell.huntress.com",
-    "huntress.com",
-    "rapid7.com",
-    "leakix.net",
-    "shadowserver.org",
-    "censys.io",
-    "scanner.log4shell.com",
-];
-
 /// Classifies a callback host.
 pub fn classify_host(host: &str) -> CallbackClass {
-    let h = host.trim_end_matches('.').to_ascii_lowercase();
-    let ends = |suffix: &str| h == suffix || h.ends_with(&format!(".{suffix}"));
-    if SCANNER_SUFFIXES.iter().any(|s| ends(s)) {
-        return CallbackClass::Scanner;
+    if let Some(class) = quell_model::indicators::probe_service(host) {
+        return class;
     }
-    if OAST_SUFFIXES.iter().any(|s| ends(s)) || h.starts_with("oast.") {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    if h.starts_with("oast.") {
         return CallbackClass::Oast;
     }
     if is_local(&h) {

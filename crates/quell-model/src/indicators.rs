@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 /// The value of [`IndicatorUpload::format`].
 pub const UPLOAD_FORMAT: &str = "quell-indicators/1";
 
+pub use crate::hunt::CallbackClass;
 pub use crate::tlp::{ParseTlpError, Tlp};
 
 /// What an indicator is.
@@ -129,6 +130,62 @@ pub struct IndicatorUpload {
 
 pub use crate::time::{day_string, format_rfc3339, parse_day, parse_rfc3339};
 
+/// Out-of-band testing services: callback catchers used by testers and scanners (ProjectDiscovery's
+/// interactsh servers, PortSwigger Burp Collaborator, DNS loggers, Thinkst canarytokens, request
+/// bins). A callback to one of these (or a name below one) is most likely a probe.
+pub const OAST_DOMAINS: &[&str] = &[
+    "interact.sh",
+    "interactsh.com",
+    "oast.pro",
+    "oast.live",
+    "oast.site",
+    "oast.online",
+    "oast.fun",
+    "oast.me",
+    "oastify.com",
+    "burpcollaborator.net",
+    "dnslog.cn",
+    "dnslog.link",
+    "ceye.io",
+    "canarytokens.com",
+    "canarytokens.org",
+    "requestbin.net",
+    "pipedream.net",
+    "dig.pm",
+    "eyes.sh",
+];
+
+/// Vulnerability and research scanners, most of which announced their Log4Shell probe domains in
+/// December 2021 (Huntress, LeakIX, Shadowserver, Censys, Shodan, Rapid7, Qualys, Tenable/Nessus).
+pub const SCANNER_DOMAINS: &[&str] = &[
+    "nessus.org",
+    "qualys.com",
+    "qualysperiscope.com",
+    "huntress.com",
+    "rapid7.com",
+    "leakix.net",
+    "shadowserver.org",
+    "censys.io",
+    "shodan.io",
+    "scanner.log4shell.com",
+];
+
+/// The kind of well-known probing service `host` belongs to (the domain itself or a name below
+/// it, ignoring ASCII case and a trailing dot): [`CallbackClass::Scanner`] or
+/// [`CallbackClass::Oast`], `None` for any other host. One list for the hunter's callback classes
+/// and the server's `known_scanner` mark, so a host and the platform call the same hosts probes.
+pub fn probe_service(host: &str) -> Option<CallbackClass> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let under = |domain: &&str| host.strip_suffix(*domain).is_some_and(|rest| rest.is_empty() || rest.ends_with('.'));
+    if SCANNER_DOMAINS.iter().any(under) {
+        Some(CallbackClass::Scanner)
+    } else if OAST_DOMAINS.iter().any(under) {
+        Some(CallbackClass::Oast)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +213,16 @@ mod tests {
         assert_eq!(parse_day("2021-13-11"), None);
         assert_eq!(format_rfc3339(1_639_216_800), "2021-12-11T10:00:00Z");
         assert_eq!(day_string(parse_day("2024-02-29").unwrap_or(0)), "2024-02-29");
+    }
+
+    #[test]
+    fn probe_services_match_the_domain_and_names_below_it() {
+        assert_eq!(probe_service("abc.c6x.interact.sh"), Some(CallbackClass::Oast));
+        assert_eq!(probe_service("INTERACT.SH."), Some(CallbackClass::Oast));
+        assert_eq!(probe_service("x.log4shell.huntress.com"), Some(CallbackClass::Scanner));
+        assert_eq!(probe_service("census.shodan.io"), Some(CallbackClass::Scanner));
+        assert_eq!(probe_service("notinteract.sh"), None);
+        assert_eq!(probe_service("interact.sh.evil.example"), None);
+        assert_eq!(probe_service("198.51.100.7"), None);
     }
 }

@@ -29,7 +29,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use quell_model::indicators::{IndicatorKind, IndicatorUpload, Tlp, UPLOAD_FORMAT, parse_day, parse_rfc3339};
+use quell_model::indicators::{
+    IndicatorKind, IndicatorUpload, Tlp, UPLOAD_FORMAT, parse_day, parse_rfc3339, probe_service,
+};
 use quell_report::indicators::ExportRow;
 use quell_store::indicators::{self as store, NewSighting, NewUpload, Scope};
 use serde::Deserialize;
@@ -43,38 +45,6 @@ use crate::limits::{
 };
 use crate::{Limits, ServerError, now};
 use quell_store::Db;
-
-/// Well-known research-scanning and out-of-band testing services: an indicator whose host is
-/// one of these (or below one) is `known_scanner`, a probe rather than an attack. A small list
-/// on purpose, of services that publish these domains themselves: ProjectDiscovery's interactsh
-/// public servers (interact.sh, oast.*), PortSwigger Burp Collaborator (oastify.com,
-/// burpcollaborator.net), dnslog.cn and ceye.io (callback loggers), Thinkst canarytokens, and
-/// the research scanners that announced their Log4Shell probe domains in December 2021
-/// (Huntress, LeakIX, Shadowserver, Censys, Shodan, Rapid7, Qualys, Tenable/Nessus).
-/// Source addresses are plain IP addresses and never match. Decided when a value is first
-/// stored (`indicator_values.known_scanner`, so that lists can filter on it).
-pub const KNOWN_SCANNER_DOMAINS: &[&str] = &[
-    "interact.sh",
-    "oast.pro",
-    "oast.live",
-    "oast.site",
-    "oast.online",
-    "oast.fun",
-    "oast.me",
-    "oastify.com",
-    "burpcollaborator.net",
-    "dnslog.cn",
-    "ceye.io",
-    "canarytokens.com",
-    "log4shell.huntress.com",
-    "leakix.net",
-    "shadowserver.org",
-    "censys.io",
-    "shodan.io",
-    "rapid7.com",
-    "qualys.com",
-    "nessus.org",
-];
 
 /// The host inside an indicator value: a host or `host:port`, or a URL's authority (for
 /// `ldap://127.0.0.1#evil.example:1389/a`, the part after `#`, which is what gets called).
@@ -97,10 +67,12 @@ pub fn value_host(kind: IndicatorKind, value: &str) -> Option<String> {
     (!host.is_empty()).then_some(host)
 }
 
-/// Whether the indicator's host is one of [`KNOWN_SCANNER_DOMAINS`] or below one.
+/// Whether an indicator names a well-known research scanner or out-of-band testing service
+/// ([`quell_model::indicators::probe_service`], the list the hunter classifies callbacks by): a
+/// probe rather than an attack. Source addresses are plain IP addresses and never match. Decided
+/// when a value is first stored (`indicator_values.known_scanner`, so that lists can filter on it).
 pub fn known_scanner(kind: IndicatorKind, value: &str) -> bool {
-    value_host(kind, value)
-        .is_some_and(|host| KNOWN_SCANNER_DOMAINS.iter().any(|d| host == *d || host.ends_with(&format!(".{d}"))))
+    value_host(kind, value).is_some_and(|host| probe_service(&host).is_some())
 }
 
 // ---- upload ----
@@ -435,5 +407,9 @@ mod tests {
         assert!(known_scanner(PayloadUrl, "ldap://x.log4shell.huntress.com:1389/a"));
         assert!(!known_scanner(CallbackHost, "notinteract.sh"));
         assert!(!known_scanner(SourceAddress, "interact.sh"));
+        // Every host the hunter calls a probe (scanner or OAST) is a known scanner here too.
+        for host in quell_model::indicators::OAST_DOMAINS.iter().chain(quell_model::indicators::SCANNER_DOMAINS) {
+            assert!(known_scanner(CallbackHost, &format!("x.{host}")), "{host}");
+        }
     }
 }
