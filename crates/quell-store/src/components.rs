@@ -20,6 +20,7 @@ use quell_model::vers::Versions;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::batch::insert_rows;
 use crate::limits::COMPONENTS_PER_INSERT;
 use crate::{Db, StoreError};
 
@@ -222,39 +223,30 @@ async fn insert_components(
     current: bool,
     components: &[NewComponent],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 12;
-    for chunk in components.chunks(COMPONENTS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO components (source_id, org_id, host_id, purl_key, purl, name, version, sha1, sha256, path, \
-             confidence, current) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * COLUMNS;
-            let params: Vec<String> = (1..=COLUMNS).map(|k| format!("${}", b + k)).collect();
-            sql.push_str(&format!("({})", params.join(", ")));
-        }
-        let mut query = sqlx::query(&sql);
-        for c in chunk {
-            query = query
-                .bind(source_id)
+    insert_rows(
+        tx,
+        "INSERT INTO components (source_id, org_id, host_id, purl_key, purl, name, version, sha1, sha256, path, \
+         confidence, current)",
+        12,
+        "",
+        COMPONENTS_PER_INSERT,
+        components,
+        |q, c| {
+            Ok(q.bind(source_id)
                 .bind(org_id)
                 .bind(host_id)
-                .bind(c.purl_key.clone())
-                .bind(c.purl.clone())
-                .bind(c.name.clone())
-                .bind(c.version.clone())
-                .bind(c.sha1.clone())
-                .bind(c.sha256.clone())
-                .bind(c.path.clone())
-                .bind(c.confidence.clone())
-                .bind(i64::from(current));
-        }
-        query.execute(&mut *tx).await?;
-    }
-    Ok(())
+                .bind(c.purl_key.as_deref())
+                .bind(c.purl.as_deref())
+                .bind(c.name.as_str())
+                .bind(c.version.as_deref())
+                .bind(c.sha1.as_deref())
+                .bind(c.sha256.as_deref())
+                .bind(c.path.as_str())
+                .bind(c.confidence.as_str())
+                .bind(i64::from(current)))
+        },
+    )
+    .await
 }
 
 /// One system running a matching version.

@@ -25,6 +25,7 @@ use quell_model::time::{format_rfc3339, now};
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::batch::insert_rows;
 use crate::db::Db;
 use crate::{StoreError, like_pattern};
 
@@ -82,25 +83,6 @@ pub struct StoredUpload {
 
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// `($1, $2, ...), (...)` for `rows` rows of `width` parameters.
-fn placeholders(rows: usize, width: usize) -> String {
-    let mut sql = String::new();
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * width + c + 1));
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -175,15 +157,16 @@ async fn value_ids<'a>(
 ) -> Result<HashMap<(IndicatorKind, &'a str), i64>, StoreError> {
     let mut indicator_ids: HashMap<(IndicatorKind, &str), i64> = HashMap::with_capacity(sightings.len());
     for chunk in sightings.chunks(SIGHTINGS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO indicator_values (kind, value, known_scanner) VALUES {} ON CONFLICT (kind, value) DO NOTHING",
-            placeholders(chunk.len(), 3)
-        );
-        let mut query = sqlx::query(&sql);
-        for s in chunk {
-            query = query.bind(s.kind.as_str()).bind(s.value.as_str()).bind(i64::from(s.known_scanner));
-        }
-        query.execute(&mut **tx).await?;
+        insert_rows(
+            tx,
+            "INSERT INTO indicator_values (kind, value, known_scanner)",
+            3,
+            "ON CONFLICT (kind, value) DO NOTHING",
+            SIGHTINGS_PER_INSERT,
+            chunk,
+            |q, s| Ok(q.bind(s.kind.as_str()).bind(s.value.as_str()).bind(i64::from(s.known_scanner))),
+        )
+        .await?;
         for kind in IndicatorKind::ALL {
             let values: Vec<&str> = chunk.iter().filter(|s| s.kind == kind).map(|s| s.value.as_str()).collect();
             if values.is_empty() {
@@ -222,16 +205,17 @@ async fn insert_sightings(
     sightings: &[NewSighting],
     ids: &[i64],
 ) -> Result<(), StoreError> {
-    for (chunk, chunk_ids) in sightings.chunks(SIGHTINGS_PER_INSERT).zip(ids.chunks(SIGHTINGS_PER_INSERT)) {
-        let sql = format!(
-            "INSERT INTO indicator_sightings (upload_id, org_id, indicator_id, tlp_rank, first_seen, last_seen, count, \
-             received_at, time_source) VALUES {}",
-            placeholders(chunk.len(), 9)
-        );
-        let mut query = sqlx::query(&sql);
-        for (s, id) in chunk.iter().zip(chunk_ids) {
-            query = query
-                .bind(upload_id)
+    let with_ids: Vec<(&NewSighting, i64)> = sightings.iter().zip(ids.iter().copied()).collect();
+    insert_rows(
+        tx,
+        "INSERT INTO indicator_sightings (upload_id, org_id, indicator_id, tlp_rank, first_seen, last_seen, count, \
+         received_at, time_source)",
+        9,
+        "",
+        SIGHTINGS_PER_INSERT,
+        &with_ids,
+        |q, (s, id)| {
+            Ok(q.bind(upload_id)
                 .bind(org)
                 .bind(*id)
                 .bind(rank)
@@ -239,10 +223,10 @@ async fn insert_sightings(
                 .bind(s.last_seen)
                 .bind(s.count)
                 .bind(received)
-                .bind(s.time_source);
-        }
-        query.execute(&mut **tx).await?;
-    }
+                .bind(s.time_source))
+        },
+    )
+    .await?;
     let mut sighting_ids: HashMap<i64, i64> = HashMap::with_capacity(sightings.len());
     for row in sqlx::query("SELECT indicator_id, id FROM indicator_sightings WHERE upload_id = $1")
         .bind(upload_id)
@@ -262,61 +246,48 @@ async fn insert_sightings(
         vulnerabilities.extend(s.vulnerabilities.iter().map(|v| (sighting_id, indicator_id, v.as_str())));
         days.extend(s.days.iter().map(|(day, n)| (sighting_id, indicator_id, *day, *n)));
     }
-    for chunk in techniques.chunks(SIGHTINGS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO indicator_techniques (sighting_id, org_id, indicator_id, tlp_rank, technique) VALUES {}",
-            placeholders(chunk.len(), 5)
-        );
-        let mut query = sqlx::query(&sql);
-        for (sighting, indicator, technique) in chunk {
-            query = query.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*technique);
-        }
-        query.execute(&mut **tx).await?;
+    // Techniques and CVEs: (sighting, indicator, text), one table each.
+    for (table, column, rows) in
+        [("indicator_techniques", "technique", &techniques), ("indicator_vulnerabilities", "cve", &vulnerabilities)]
+    {
+        let head = format!("INSERT INTO {table} (sighting_id, org_id, indicator_id, tlp_rank, {column})");
+        insert_rows(tx, &head, 5, "", SIGHTINGS_PER_INSERT, rows, |q, (sighting, indicator, text)| {
+            Ok(q.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*text))
+        })
+        .await?;
     }
-    for chunk in vulnerabilities.chunks(SIGHTINGS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO indicator_vulnerabilities (sighting_id, org_id, indicator_id, tlp_rank, cve) VALUES {}",
-            placeholders(chunk.len(), 5)
-        );
-        let mut query = sqlx::query(&sql);
-        for (sighting, indicator, cve) in chunk {
-            query = query.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*cve);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    for chunk in days.chunks(SIGHTINGS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO indicator_days (sighting_id, org_id, indicator_id, tlp_rank, day, count) VALUES {}",
-            placeholders(chunk.len(), 6)
-        );
-        let mut query = sqlx::query(&sql);
-        for (sighting, indicator, day, n) in chunk {
-            query = query.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*day).bind(*n);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
+    insert_rows(
+        tx,
+        "INSERT INTO indicator_days (sighting_id, org_id, indicator_id, tlp_rank, day, count)",
+        6,
+        "",
+        SIGHTINGS_PER_INSERT,
+        &days,
+        |q, (sighting, indicator, day, n)| {
+            Ok(q.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*day).bind(*n))
+        },
+    )
+    .await
 }
 
 async fn insert_lines(tx: &mut Tx, upload_id: i64, org: i64, lines: &[RawLine]) -> Result<(), StoreError> {
-    for chunk in lines.chunks(SIGHTINGS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO indicator_lines (upload_id, org_id, file, line, time, raw) VALUES {}",
-            placeholders(chunk.len(), 6)
-        );
-        let mut query = sqlx::query(&sql);
-        for l in chunk {
-            query = query
-                .bind(upload_id)
+    insert_rows(
+        tx,
+        "INSERT INTO indicator_lines (upload_id, org_id, file, line, time, raw)",
+        6,
+        "",
+        SIGHTINGS_PER_INSERT,
+        lines,
+        |q, l| {
+            Ok(q.bind(upload_id)
                 .bind(org)
-                .bind(l.file.clone())
+                .bind(l.file.as_str())
                 .bind(to_i64(l.line))
-                .bind(l.time.clone())
-                .bind(l.raw.clone());
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
+                .bind(l.time.as_deref())
+                .bind(l.raw.as_str()))
+        },
+    )
+    .await
 }
 
 // ---- reading ----
@@ -700,14 +671,4 @@ pub async fn lines(db: &Db, org: i64, limit: i64, offset: i64) -> Result<Vec<Lin
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_rows() {
-        assert_eq!(placeholders(2, 2), "($1, $2),($3, $4)");
-    }
 }

@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod advisories;
 pub mod audit;
+mod batch;
 pub mod components;
 pub mod db;
 pub mod indicators;

@@ -13,6 +13,7 @@ use quell_model::{Finding, ScanError, ScanRecord, ScanSummary};
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::batch::insert_rows;
 use crate::limits::FINDINGS_PER_INSERT;
 use crate::{Db, StoreError};
 
@@ -134,43 +135,27 @@ pub async fn store_in(
     };
     let report_id: i64 = row.try_get("id")?;
 
-    for chunk in report.findings.chunks(FINDINGS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO findings (report_id, org_id, path, component, version, version_range, affected, record) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 8;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
-        let mut query = sqlx::query(&sql);
-        for finding in chunk {
+    insert_rows(
+        tx,
+        "INSERT INTO findings (report_id, org_id, path, component, version, version_range, affected, record)",
+        8,
+        "",
+        FINDINGS_PER_INSERT,
+        &report.findings,
+        |q, finding| {
             let record = serde_json::to_string(&ScanRecord::Finding(finding.clone()))
                 .map_err(|e| StoreError::Internal(e.to_string()))?;
-            query = query
-                .bind(report_id)
+            Ok(q.bind(report_id)
                 .bind(org_id)
                 .bind(finding.path.join("!/"))
                 .bind(finding.component.name())
-                .bind(finding.version.clone())
-                .bind(finding.version_range.clone())
+                .bind(finding.version.as_deref())
+                .bind(finding.version_range.as_deref())
                 .bind(i64::from(finding.is_affected()))
-                .bind(record);
-        }
-        query.execute(&mut *tx).await?;
-    }
+                .bind(record))
+        },
+    )
+    .await?;
     for error in &report.errors {
         sqlx::query("INSERT INTO report_errors (report_id, path, message) VALUES ($1, $2, $3)")
             .bind(report_id)
