@@ -246,12 +246,16 @@ fn find_ipv4(s: &str) -> Vec<String> {
     out
 }
 
-/// Classifies a callback host.
+/// Classifies a callback host: a known probing service
+/// ([`quell_model::indicators::probe_service`], the list the server marks `known_scanner` by),
+/// else a name starting `oast.` (a self-hosted interactsh server: OAST here, but not a known
+/// scanner on the server, where anyone could name a host so to hide from its lists), loopback or
+/// private, or unknown.
 pub fn classify_host(host: &str) -> CallbackClass {
-    if let Some(class) = quell_model::indicators::probe_service(host) {
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    if let Some(class) = quell_model::indicators::probe_service(&h) {
         return class;
     }
-    let h = host.trim_end_matches('.').to_ascii_lowercase();
     if h.starts_with("oast.") {
         return CallbackClass::Oast;
     }

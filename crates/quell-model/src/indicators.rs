@@ -173,7 +173,7 @@ pub const SCANNER_DOMAINS: &[&str] = &[
 /// The kind of well-known probing service `host` belongs to (the domain itself or a name below
 /// it, ignoring ASCII case and a trailing dot): [`CallbackClass::Scanner`] or
 /// [`CallbackClass::Oast`], `None` for any other host. One list for the hunter's callback classes
-/// and the server's `known_scanner` mark, so a host and the platform call the same hosts probes.
+/// and the server's `known_scanner` mark, so a host and the platform call the same services probes.
 pub fn probe_service(host: &str) -> Option<CallbackClass> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let under = |domain: &&str| host.strip_suffix(*domain).is_some_and(|rest| rest.is_empty() || rest.ends_with('.'));

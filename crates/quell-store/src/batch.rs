@@ -13,7 +13,7 @@ use crate::StoreError;
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, AnyArguments<'q>>;
 
 /// `($1, $2, ...),(...)` for `rows` rows of `width` parameters.
-pub(crate) fn values_placeholders(rows: usize, width: usize) -> String {
+fn values_placeholders(rows: usize, width: usize) -> String {
     let mut sql = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         if r > 0 {
@@ -32,21 +32,21 @@ pub(crate) fn values_placeholders(rows: usize, width: usize) -> String {
     sql
 }
 
-/// Inserts `rows` with `head VALUES (..), (..) tail`, at most `rows_per_statement` rows in one
-/// statement. `head` names the table and its `width` columns (`INSERT INTO t (a, b)`), `tail`
-/// follows the values (`ON CONFLICT .. DO NOTHING`, or empty); `bind` binds one row's `width`
-/// values in column order.
+/// Inserts `rows` into `table`'s `columns` with `INSERT .. VALUES (..), (..) tail`, at most
+/// `rows_per_statement` rows in one statement. `tail` follows the values (`ON CONFLICT .. DO
+/// NOTHING`, or empty); `bind` binds one row's values in the order of `columns`.
 pub(crate) async fn insert_rows<T>(
     conn: &mut AnyConnection,
-    head: &str,
-    width: usize,
+    table: &str,
+    columns: &[&str],
     tail: &str,
     rows_per_statement: usize,
     rows: &[T],
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> Result<AnyQuery<'q>, StoreError>,
 ) -> Result<(), StoreError> {
+    let head = format!("INSERT INTO {table} ({})", columns.join(", "));
     for chunk in rows.chunks(rows_per_statement.max(1)) {
-        let sql = format!("{head} VALUES {} {tail}", values_placeholders(chunk.len(), width));
+        let sql = format!("{head} VALUES {} {tail}", values_placeholders(chunk.len(), columns.len()));
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = bind(query, row)?;

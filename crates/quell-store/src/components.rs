@@ -225,9 +225,21 @@ async fn insert_components(
 ) -> Result<(), StoreError> {
     insert_rows(
         tx,
-        "INSERT INTO components (source_id, org_id, host_id, purl_key, purl, name, version, sha1, sha256, path, \
-         confidence, current)",
-        12,
+        "components",
+        &[
+            "source_id",
+            "org_id",
+            "host_id",
+            "purl_key",
+            "purl",
+            "name",
+            "version",
+            "sha1",
+            "sha256",
+            "path",
+            "confidence",
+            "current",
+        ],
         "",
         COMPONENTS_PER_INSERT,
         components,

@@ -159,8 +159,8 @@ async fn value_ids<'a>(
     for chunk in sightings.chunks(SIGHTINGS_PER_INSERT) {
         insert_rows(
             tx,
-            "INSERT INTO indicator_values (kind, value, known_scanner)",
-            3,
+            "indicator_values",
+            &["kind", "value", "known_scanner"],
             "ON CONFLICT (kind, value) DO NOTHING",
             SIGHTINGS_PER_INSERT,
             chunk,
@@ -208,9 +208,18 @@ async fn insert_sightings(
     let with_ids: Vec<(&NewSighting, i64)> = sightings.iter().zip(ids.iter().copied()).collect();
     insert_rows(
         tx,
-        "INSERT INTO indicator_sightings (upload_id, org_id, indicator_id, tlp_rank, first_seen, last_seen, count, \
-         received_at, time_source)",
-        9,
+        "indicator_sightings",
+        &[
+            "upload_id",
+            "org_id",
+            "indicator_id",
+            "tlp_rank",
+            "first_seen",
+            "last_seen",
+            "count",
+            "received_at",
+            "time_source",
+        ],
         "",
         SIGHTINGS_PER_INSERT,
         &with_ids,
@@ -250,16 +259,16 @@ async fn insert_sightings(
     for (table, column, rows) in
         [("indicator_techniques", "technique", &techniques), ("indicator_vulnerabilities", "cve", &vulnerabilities)]
     {
-        let head = format!("INSERT INTO {table} (sighting_id, org_id, indicator_id, tlp_rank, {column})");
-        insert_rows(tx, &head, 5, "", SIGHTINGS_PER_INSERT, rows, |q, (sighting, indicator, text)| {
+        let columns = ["sighting_id", "org_id", "indicator_id", "tlp_rank", column];
+        insert_rows(tx, table, &columns, "", SIGHTINGS_PER_INSERT, rows, |q, (sighting, indicator, text)| {
             Ok(q.bind(*sighting).bind(org).bind(*indicator).bind(rank).bind(*text))
         })
         .await?;
     }
     insert_rows(
         tx,
-        "INSERT INTO indicator_days (sighting_id, org_id, indicator_id, tlp_rank, day, count)",
-        6,
+        "indicator_days",
+        &["sighting_id", "org_id", "indicator_id", "tlp_rank", "day", "count"],
         "",
         SIGHTINGS_PER_INSERT,
         &days,
@@ -273,8 +282,8 @@ async fn insert_sightings(
 async fn insert_lines(tx: &mut Tx, upload_id: i64, org: i64, lines: &[RawLine]) -> Result<(), StoreError> {
     insert_rows(
         tx,
-        "INSERT INTO indicator_lines (upload_id, org_id, file, line, time, raw)",
-        6,
+        "indicator_lines",
+        &["upload_id", "org_id", "file", "line", "time", "raw"],
         "",
         SIGHTINGS_PER_INSERT,
         lines,

@@ -137,8 +137,8 @@ pub async fn store_in(
 
     insert_rows(
         tx,
-        "INSERT INTO findings (report_id, org_id, path, component, version, version_range, affected, record)",
-        8,
+        "findings",
+        &["report_id", "org_id", "path", "component", "version", "version_range", "affected", "record"],
         "",
         FINDINGS_PER_INSERT,
         &report.findings,
