@@ -201,11 +201,14 @@ fn expiry(comment: &str) -> Result<i64, SignatureError> {
     quell_model::time::parse_rfc3339(value).ok_or_else(|| SignatureError::BadExpiry { value: value.to_string() })
 }
 
-/// The key id (bytes 2..10 of the decoded line, little-endian) as minisign prints it, from a
-/// public key or signature line in base64.
+/// The key id (bytes 2..10 of the decoded line, a little-endian u64) as minisign prints it in a
+/// `.pub` file's comment, from a public key or signature line in base64. minisign prints it with
+/// `%" PRIX64 "`: upper-case hex *without* leading zeros, so one key in sixteen has a 15-digit id
+/// (or shorter); we print the same so an operator can compare it with the file by eye.
 fn key_id(line: &str) -> Option<String> {
     let bytes = base64_prefix(line, 10)?;
-    Some(bytes[2..10].iter().rev().map(|b| format!("{b:02X}")).collect())
+    let id = bytes[2..10].iter().rev().fold(0u64, |id, &b| (id << 8) | u64::from(b));
+    Some(format!("{id:X}"))
 }
 
 /// The first `n` bytes of standard base64 `text` (only as many characters as needed are read).
@@ -253,6 +256,10 @@ mod tests {
         assert_eq!(key.id(), "DB19ECA069D94E8A");
         let bare = PinnedKey::parse("RWSKTtlpoOwZ21JttFjaj9mvu6cwb5wPVudqtQJ/zjJRUhg/o7KMqlQd").unwrap();
         assert_eq!(bare.id(), key.id());
+        // `minisign -G` printed `untrusted comment: minisign public key 4C5D14048C02BC3` (15 digits:
+        // the top one is zero and minisign does not pad).
+        let short = PinnedKey::parse("RWTDK8BIQNHFBBWrWuFbELDZugk8SN+NADH8nGKYT0soSap67jFBKZSl").unwrap();
+        assert_eq!(short.id(), "4C5D14048C02BC3");
         assert!(PinnedKey::parse("").is_err());
         assert!(PinnedKey::parse("RWSnot-a-key").is_err());
     }
