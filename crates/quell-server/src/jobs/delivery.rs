@@ -150,7 +150,9 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
     deliveries::record_attempt(&state.db, id, at, elapsed, status, error).await?;
     match &outcome {
         Ok(_) => {
-            deliveries::mark_delivered(&state.db, id, at).await?;
+            // The audit event before the delivered mark: a delivery has happened once the send
+            // succeeded, so a crash between the two writes may at worst send and audit it again
+            // (both true), never leave a delivered advisory out of the audit log.
             let (org, channel) = match (d.channel.as_str(), viewer) {
                 ("webhook", _) => (d.org_id, Channel::Webhook),
                 (_, Some(Viewer::User { org_id, .. })) => (org_id, Channel::Email),
@@ -160,6 +162,7 @@ async fn attempt(state: &AppState, id: i64) -> Result<(), ServerError> {
             let email = (channel == Channel::Email).then(|| d.target.clone());
             let addressee = Actor { user_id: d.user_id, email, org_id: org };
             crate::audit::advisory(state, addressee, org, &version, "advisory_delivered", channel, &d.target).await?;
+            deliveries::mark_delivered(&state.db, id, at).await?;
         }
         Err(e) => {
             let give_up = !allowed || unencryptable || d.attempts >= state.advisories.max_attempts;

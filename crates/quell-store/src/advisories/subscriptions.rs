@@ -166,14 +166,16 @@ pub struct ProviderSeen {
     pub listed: bool,
 }
 
-/// Records the end of a poll: its status, summary and (when the metadata was read) the provider.
+/// Records the end of a poll: its status, summary and (when the metadata was read) the provider,
+/// in one transaction, so a reader never sees a finished poll without the provider it read.
 pub async fn finish_poll(db: &Db, id: i64, status: &str, summary: &str, seen: Option<&ProviderSeen>) -> Result<()> {
+    let mut tx = db.pool.begin().await?;
     sqlx::query("UPDATE csaf_subscriptions SET polled_at = $1, poll_status = $2, poll_summary = $3 WHERE id = $4")
         .bind(now())
         .bind(status)
         .bind(summary)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
     if let Some(p) = seen {
         sqlx::query(
@@ -187,9 +189,10 @@ pub async fn finish_poll(db: &Db, id: i64, status: &str, summary: &str, seen: Op
         .bind(&p.last_updated)
         .bind(i64::from(p.listed))
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
