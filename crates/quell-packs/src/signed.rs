@@ -203,8 +203,9 @@ fn expiry(comment: &str) -> Result<i64, SignatureError> {
 
 /// The key id (bytes 2..10 of the decoded line, a little-endian u64) as minisign prints it in a
 /// `.pub` file's comment, from a public key or signature line in base64. minisign prints it with
-/// `%" PRIX64 "`: upper-case hex *without* leading zeros, so one key in sixteen has a 15-digit id
-/// (or shorter); we print the same so an operator can compare it with the file by eye.
+/// `%" PRIX64 "` (Debian's 0.11): upper-case hex *without* leading zeros, so one key in sixteen
+/// has a 15-digit id (or shorter); we print the same so an operator can compare it with the file
+/// by eye. (minisign 0.12 pads to sixteen digits; the number is the same.)
 fn key_id(line: &str) -> Option<String> {
     let bytes = base64_prefix(line, 10)?;
     let id = bytes[2..10].iter().rev().fold(0u64, |id, &b| (id << 8) | u64::from(b));

