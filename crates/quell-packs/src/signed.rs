@@ -208,7 +208,7 @@ fn expiry(comment: &str) -> Result<i64, SignatureError> {
 /// by eye. (minisign 0.12 pads to sixteen digits; the number is the same.)
 fn key_id(line: &str) -> Option<String> {
     let bytes = base64_prefix(line, 10)?;
-    let id = bytes[2..10].iter().rev().fold(0u64, |id, &b| (id << 8) | u64::from(b));
+    let id = u64::from_le_bytes(bytes[2..10].try_into().ok()?);
     Some(format!("{id:X}"))
 }
 
